@@ -1,0 +1,49 @@
+# reflib — `make help` lists the targets. Every target sets up what it needs by itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+# Debian packages used by the tests: a headless browser for the dashboard test, TeX/biber/pandoc for exports.
+SYSTEM_PACKAGES := chromium texlive-latex-base texlive-latex-recommended texlive-bibtex-extra biber pandoc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help setup system-deps run test lint unit bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install reflib with its dependencies
+
+system-deps: ## install the Debian packages the tests need (chromium, TeX, biber, pandoc)
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: $(STAMP) ## start the dashboard on the bundled references.bib (http://localhost:$(PORT))
+	$(BIN)/streamlit run dashboard.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+lint: $(STAMP) ## ruff + mypy
+	$(BIN)/ruff check library ingest tests benchmarks dashboard.py
+	$(BIN)/mypy
+
+unit: $(STAMP) ## the test suite only
+	$(BIN)/pytest
+
+test: $(STAMP) system-deps lint ## set up everything, lint, run the whole test suite
+	$(BIN)/pytest
+
+bench: $(STAMP) ## measured figures beside their targets (synthetic 1k/10k/100k libraries and the real corpus)
+	$(BIN)/python -m benchmarks.run
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .bench

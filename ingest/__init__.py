@@ -1,0 +1,1 @@
+"""Sources of records: file readers (pure) and online clients (the only network I/O)."""

@@ -1,0 +1,1 @@
+"""Subcommands of the ``reflib`` CLI, one small module per area."""

@@ -1,0 +1,89 @@
+"""Helpers shared by subcommands: opening the library with a progress bar, printing tables and JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..frame import FrameQuery
+from ..store import Library
+
+__all__ = ["add_filter_arguments", "frame_records_json", "open_library", "print_json", "query_from_args"]
+
+PROGRESS_MIN_BYTES = 5_000_000  # about 3,000 records: parsing that without a cache takes a second or more
+
+
+def open_library(args: argparse.Namespace) -> Library:
+    """Load ``--bib``; shows a progress bar when parsing a large file from scratch."""
+    path = args.bib
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"indexing {path.name}", file=sys.stderr,
+                       disable=total < PROGRESS_MIN_BYTES or None)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        return Library.load(path, use_cache=not getattr(args, "no_cache", False), progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--query", "-q", default="", help="words that must all occur in title, abstract or authors")
+    parser.add_argument("--year-from", type=int, default=None, help="first publication year (inclusive)")
+    parser.add_argument("--year-to", type=int, default=None, help="last publication year (inclusive)")
+    parser.add_argument("--topic", action="append", default=[],
+                        help="topic (a parent topic matches its children); repeat for OR")
+    parser.add_argument("--entry", action="append", default=[], help="encyclopedia entry slug; repeat for OR")
+    parser.add_argument("--design", action="append", default=[], help="study design; repeat for OR")
+    parser.add_argument("--level", action="append", default=[], help="evidence level; repeat for OR")
+
+
+def query_from_args(args: argparse.Namespace) -> FrameQuery:
+    if args.year_from is not None and args.year_to is not None and args.year_from > args.year_to:
+        raise SystemExit(f"reflib: --year-from {args.year_from} is after --year-to {args.year_to}")
+    return FrameQuery(
+        query=args.query, topics=tuple(args.topic), entries=tuple(args.entry), designs=tuple(args.design),
+        levels=tuple(args.level), year_from=args.year_from, year_to=args.year_to)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def frame_records_json(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    out = []
+    for row in frame[list(columns)].itertuples(index=False, name=None):
+        out.append({c: _plain(v) for c, v in zip(columns, row, strict=True)})
+    return out
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def print_rows(rows: Iterable[Sequence[str]], widths: Sequence[int]) -> None:
+    for row in rows:
+        cells = [str(c)[:w].ljust(w) if w else str(c) for c, w in zip(row, widths, strict=True)]
+        print("  ".join(cells).rstrip())

@@ -1,0 +1,101 @@
+"""``reflib check``, ``stats`` and ``search``/``list``."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+
+from ..frame import filter_frame
+from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
+
+SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
+                  "entries")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    check = sub.add_parser("check", help="report problems in the library (exit 1 when there are any)")
+    check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check.set_defaults(handler=cmd_check)
+
+    stats = sub.add_parser("stats", help="counts by year, type, design, topic and verification")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=cmd_stats)
+
+    for name in ("search", "list"):
+        search = sub.add_parser(name, help="filter the library and list the matching records")
+        add_filter_arguments(search)
+        search.add_argument("--json", action="store_true", help="print matching records as JSON")
+        search.add_argument("--limit", type=int, default=None, help="print at most N records")
+        search.set_defaults(handler=cmd_search)
+
+
+def collect_problems(args: argparse.Namespace) -> list[dict[str, object]]:
+    lib = open_library(args)
+    problems: list[dict[str, object]] = [
+        {"line": p.line, "kind": p.kind, "key": p.key, "message": p.message} for p in lib.problems()]
+    try:
+        from ..evidence.checks import evidence_problems
+    except ImportError:
+        return problems
+    problems.extend(evidence_problems(lib))
+    return problems
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    problems = collect_problems(args)
+    if args.json:
+        print_json(problems)
+    else:
+        for p in problems:
+            where = f"{args.bib}:{p['line']}" if p.get("line") else str(args.bib)
+            key = f" [{p['key']}]" if p.get("key") else ""
+            print(f"{where}{key}: {p['kind']}: {p['message']}")
+        print(f"{len(problems)} problem(s)" if problems else "no problems found")
+    return 1 if problems else 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    lib = open_library(args)
+    frame = lib.frame()
+    years = frame["year"].dropna()
+    topics: Counter[str] = Counter(t for ts in frame["topics"] for t in ts)
+    data = {
+        "records": len(frame),
+        "years": [int(years.min()), int(years.max())] if len(years) else None,
+        "entry_types": dict(Counter(frame["entry_type"]).most_common()),
+        "designs": dict(Counter(d or "(none)" for d in frame["design"]).most_common()),
+        "verification": dict(Counter(v or "(unknown)" for v in frame["verification"]).most_common()),
+        "with_doi": int((frame["doi"] != "").sum()),
+        "with_pmid": int((frame["pmid"] != "").sum()),
+        "topics": dict(topics.most_common()),
+        "problems": len(lib.problems()),
+    }
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"{data['records']} records in {args.bib}")
+    if data["years"]:
+        print(f"years: {data['years'][0]}-{data['years'][1]}")  # type: ignore[index]
+    print(f"with DOI: {data['with_doi']}   with PMID: {data['with_pmid']}   problems: {data['problems']}")
+    for title in ("entry_types", "designs", "verification", "topics"):
+        counts = data[title]
+        assert isinstance(counts, dict)
+        print(f"{title.replace('_', ' ')}:")
+        for name, count in list(counts.items())[:25]:
+            print(f"  {count:6d}  {name}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    lib = open_library(args)
+    found = filter_frame(lib.frame(), query_from_args(args))
+    if args.limit is not None:
+        found = found.head(args.limit)
+    if args.json:
+        print_json(frame_records_json(found, SEARCH_COLUMNS))
+        return 0
+    rows = [(r.key, "" if r.year is None or r.year != r.year else r.year, r.first_author, r.title)
+            for r in found.itertuples()]
+    print_rows(rows, (28, 4, 18, 0))
+    print(f"{len(found)} record(s)")
+    return 0

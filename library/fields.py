@@ -1,0 +1,235 @@
+"""How a :class:`Record` is stored in ``references.bib``: one BibTeX field per attribute, lowercase names.
+
+Standard fields keep their BibTeX/BibLaTeX names so any BibTeX tool reads the file. reflib's own fields
+(documented here, and only here):
+
+============== ===============================================================================================
+field          meaning
+============== ===============================================================================================
+shortjournal   NLM/ISO journal abbreviation (BibLaTeX name)
+mesh           MeSH headings, ``; ``-separated (``*`` marks a major topic)
+pubtype        PubMed publication types, ``; ``-separated
+pmid, pmcid    PubMed and PubMed Central identifiers
+topics         editor-assigned topics, ``; ``-separated hierarchical strings (``Diagnostics > HSG > Contrast``)
+topics_auto    topics assigned by classification rules; recomputed, never edited by hand
+design         editor's study design (overrides ``design_auto``)
+design_auto    study design derived from publication types / MeSH / text
+level          editor's evidence level, ``SCHEME QUESTION LEVEL`` e.g. ``OCEBM2011 therapy 2`` (overrides auto)
+level_auto     derived evidence level
+grade          GRADE certainty per claim, free text (``claim: certainty; ...``)
+stance         supportive | neutral | critical | hostile
+relevance      1 (not relevant) .. 5 (core)
+tldr           synopsis: one-sentence bottom line
+findings       synopsis: key findings
+implications   synopsis: clinical implications
+notes          editor's free notes (BibTeX's own ``note`` stays bibliographic)
+unverified     which fields still need checking against a source; ``none`` when everything was checked
+retracted      ``yes`` when the study is retracted
+protect        fields that enrichment must never overwrite, ``, ``-separated; ``*`` protects the whole record
+provenance     values that lost in a merge, ``field: value (source)``, ``; ``-separated
+cited_in       encyclopedia entries citing the study, ``slug#number``, ``; ``-separated (number = position)
+discussed_in   encyclopedia entries discussing the study, slugs, ``; ``-separated
+added          ISO date the record entered the library
+modified       ISO date of the last edit through reflib
+============== ===============================================================================================
+
+New and edited entries are written in one layout: ``@type{key,`` then one field per line, two-space indent,
+the name padded to 12 columns, `` = {value}``, fields separated by ``,\\n``, the closing brace on its own line.
+Values are stored as UTF-8 with LaTeX specials escaped (``\\&``, ``\\%``, ``\\_`` ...); LaTeX-only exports
+convert Unicode on the way out (see the export module).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .latex import decode_latex
+from .model import Author, EntryLink, Record, Synopsis
+from .names import format_bibtex_names, parse_bibtex_names
+
+__all__ = [
+    "CUSTOM_FIELDS",
+    "FIELD_ORDER",
+    "VERBATIM_FIELDS",
+    "decode_value",
+    "encode_value",
+    "record_from_fields",
+    "record_to_fields",
+    "split_list",
+]
+
+# order of fields in newly written entries
+FIELD_ORDER = (
+    "author", "editor", "title", "booktitle", "journal", "shortjournal", "publisher", "year", "month", "volume",
+    "number", "pages", "doi", "pmid", "pmcid", "issn", "isbn", "url", "urldate", "language", "note", "abstract",
+    "keywords", "mesh", "pubtype",
+    "topics", "topics_auto", "design", "design_auto", "level", "level_auto", "grade", "stance", "relevance",
+    "tldr", "findings", "implications", "notes", "cited_in", "discussed_in", "unverified", "retracted", "protect",
+    "provenance", "added", "modified",
+)
+CUSTOM_FIELDS = frozenset(FIELD_ORDER[FIELD_ORDER.index("mesh"):]) | {"shortjournal", "pmid", "pmcid"}
+# values that are identifiers or addresses: no LaTeX decoding, no escaping of "_" or "%"
+VERBATIM_FIELDS = frozenset({"doi", "url", "urldate", "pmid", "pmcid", "isbn", "issn", "pages", "file", "eprint",
+                             "cited_in", "discussed_in", "added", "modified"})
+
+_SIMPLE = {  # bib field -> Record attribute holding a str
+    "title": "title", "booktitle": "booktitle", "journal": "journal", "shortjournal": "journal_abbrev",
+    "publisher": "publisher", "month": "month", "volume": "volume", "number": "issue", "pages": "pages",
+    "doi": "doi", "pmid": "pmid", "pmcid": "pmcid", "issn": "issn", "isbn": "isbn", "url": "url",
+    "urldate": "urldate", "language": "language", "note": "note", "abstract": "abstract", "design": "design",
+    "design_auto": "design_auto", "level": "level", "level_auto": "level_auto", "grade": "grade",
+    "stance": "stance", "notes": "notes", "unverified": "unverified", "provenance": "provenance",
+    "added": "added", "modified": "modified",
+}
+_LISTS = {"keywords": "keywords", "mesh": "mesh", "pubtype": "pubtypes", "topics": "topics",
+          "topics_auto": "topics_auto"}
+_SYNOPSIS = {"tldr": "tldr", "findings": "findings", "implications": "implications"}
+_KNOWN = set(_SIMPLE) | set(_LISTS) | set(_SYNOPSIS) | {
+    "author", "editor", "year", "relevance", "retracted", "protect", "cited_in", "discussed_in"}
+
+_WS = re.compile(r"\s+")
+
+
+def decode_value(name: str, value: str) -> str:
+    """A field's text (outer delimiters removed, macros expanded) -> Unicode."""
+    if name in VERBATIM_FIELDS:
+        text = value.replace("{", "").replace("}", "")
+        if "\\" in text:
+            text = text.replace("\\_", "_").replace("\\%", "%").replace("\\&", "&").replace("\\#", "#")
+        return _WS.sub(" ", text).strip()
+    return decode_latex(value)
+
+
+_STORE_ESCAPES = str.maketrans({"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
+                                "#": r"\#", "$": r"\$", "_": r"\_", "~": r"\textasciitilde{}",
+                                "^": r"\textasciicircum{}"})
+_VERBATIM_ESCAPES = str.maketrans({"{": "", "}": ""})
+
+
+def encode_value(name: str, text: str) -> str:
+    """Unicode -> the text between the braces of a stored field (UTF-8 kept, LaTeX specials escaped)."""
+    if name in VERBATIM_FIELDS:
+        return text.translate(_VERBATIM_ESCAPES)
+    text = text.translate(_STORE_ESCAPES)
+    while "--" in text:  # a literal double hyphen would read back as an en dash; -{}- keeps it literal
+        text = text.replace("--", "-{}-")
+    return text
+
+
+def split_list(text: str, separator: str | None = None) -> list[str]:
+    """Split a list field; ``;`` wins over ``,`` so keywords like "Hysterosalpingography, oil" survive."""
+    if not text.strip():
+        return []
+    sep = separator or (";" if ";" in text else ",")
+    return [part.strip() for part in text.split(sep) if part.strip()]
+
+
+def _parse_links(cited: str, discussed: str) -> list[EntryLink]:
+    links = []
+    for item in split_list(cited, ";"):
+        slug, _, number = item.partition("#")
+        links.append(EntryLink(slug.strip(), "cited", int(number) if number.strip().isdigit() else None))
+    links.extend(EntryLink(slug, "discussed") for slug in split_list(discussed, ";"))
+    return links
+
+
+def _parse_int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def record_from_fields(key: str, entry_type: str, fields: dict[str, str]) -> Record:
+    """Build a Record from a BibTeX entry whose values are LaTeX text (delimiters removed, macros expanded).
+
+    ``fields`` keys are lower-case. Values that do not fit the model (a non-numeric year, say) stay in ``extra``
+    under their own name so that nothing is lost.
+    """
+    record = Record(key=key, entry_type=entry_type.lower())
+    extra: dict[str, str] = {}
+    cited = discussed = ""
+    for name, raw in fields.items():
+        if name == "author":
+            record.authors = parse_bibtex_names(raw)
+        elif name == "editor":
+            record.editors = parse_bibtex_names(raw)
+        elif name in _SIMPLE:
+            setattr(record, _SIMPLE[name], decode_value(name, raw))
+        elif name in _LISTS:
+            setattr(record, _LISTS[name], split_list(decode_value(name, raw)))
+        elif name in _SYNOPSIS:
+            setattr(record.synopsis, _SYNOPSIS[name], decode_value(name, raw))
+        elif name == "year":
+            text = decode_value(name, raw)
+            year = _parse_int(text)
+            if year is None:
+                extra["year"] = text
+            record.year = year
+        elif name == "relevance":
+            text = decode_value(name, raw)
+            record.relevance = _parse_int(text)
+            if record.relevance is None and text:
+                extra["relevance"] = text
+        elif name == "retracted":
+            record.retracted = decode_value(name, raw).lower() in {"yes", "true", "1"}
+        elif name == "protect":
+            record.protect = split_list(decode_value(name, raw), ",")
+        elif name == "cited_in":
+            cited = decode_value(name, raw)
+        elif name == "discussed_in":
+            discussed = decode_value(name, raw)
+        else:
+            extra[name] = decode_value(name, raw)
+    if cited or discussed:
+        record.links = _parse_links(cited, discussed)
+    record.extra = extra
+    return record
+
+
+def _store_name(text: str) -> str:
+    return encode_value("author", text)
+
+
+def _names(authors: list[Author]) -> str:
+    return format_bibtex_names(authors, _store_name)
+
+
+def record_to_fields(record: Record) -> dict[str, str]:
+    """Record -> {field: stored text (what goes between the braces)}, non-empty fields only.
+
+    Order: :data:`FIELD_ORDER`, then ``extra`` in its own order.
+    """
+    values: dict[str, str] = {}
+    for name in FIELD_ORDER:
+        text = ""
+        if name == "author":
+            text = _names(record.authors)
+        elif name == "editor":
+            text = _names(record.editors)
+        elif name in _SIMPLE:
+            text = getattr(record, _SIMPLE[name])
+        elif name in _LISTS:
+            text = "; ".join(getattr(record, _LISTS[name]))
+        elif name in _SYNOPSIS:
+            text = getattr(record.synopsis, _SYNOPSIS[name])
+        elif name == "year":
+            text = str(record.year) if record.year is not None else record.extra.get("year", "")
+        elif name == "relevance":
+            text = str(record.relevance) if record.relevance is not None else record.extra.get("relevance", "")
+        elif name == "retracted":
+            text = "yes" if record.retracted else ""
+        elif name == "protect":
+            text = ", ".join(record.protect)
+        elif name == "cited_in":
+            text = "; ".join(f"{lk.slug}#{lk.number}" if lk.number else lk.slug for lk in record.cited_in())
+        elif name == "discussed_in":
+            text = "; ".join(lk.slug for lk in record.discussed_in())
+        if text:
+            values[name] = text if name in ("author", "editor") else encode_value(name, text)
+    for name, text in record.extra.items():
+        if name not in values and name not in _KNOWN and text:
+            values[name] = encode_value(name, text)
+    return values
+
+
+def synopsis_fields(synopsis: Synopsis) -> dict[str, str]:
+    return {name: getattr(synopsis, attr) for name, attr in _SYNOPSIS.items() if getattr(synopsis, attr)}

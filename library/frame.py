@@ -1,0 +1,167 @@
+"""The pandas view of a library: one row per record, typed columns, fast filters.
+
+Columns (stable contract for the dashboard, the CLI and scripts):
+``key, entry_type, title, authors (list[str]), first_author, journal, journal_abbrev, year (Int64), month,
+volume, issue, pages, doi, pmid, pmcid, url, abstract, keywords (list), mesh (list), pubtypes (list),
+topics (list: manual then automatic), topics_manual (list), design, level, stance, relevance (Int64),
+verification, unverified, retracted (bool), cited_in (list of slugs), discussed_in (list of slugs),
+entries (list: every linked slug), tldr, added, modified, line (Int64: first line in the .bib file)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .model import Record
+
+__all__ = ["FRAME_COLUMNS", "LIST_COLUMNS", "FrameQuery", "build_frame", "filter_frame", "record_row"]
+
+LIST_COLUMNS = ("authors", "keywords", "mesh", "pubtypes", "topics", "topics_manual", "cited_in",
+                "discussed_in", "entries")
+INT_COLUMNS = ("year", "relevance", "line")
+BOOL_COLUMNS = ("retracted",)
+FRAME_COLUMNS = (
+    "key", "entry_type", "title", "authors", "first_author", "journal", "journal_abbrev", "year", "month",
+    "volume", "issue", "pages", "doi", "pmid", "pmcid", "url", "abstract", "keywords", "mesh", "pubtypes",
+    "topics", "topics_manual", "design", "level", "stance", "relevance", "verification", "unverified",
+    "retracted", "cited_in", "discussed_in", "entries", "tldr", "added", "modified", "line",
+)
+
+
+def record_row(record: Record, line: int | None = None) -> tuple[object, ...]:
+    """One frame row, in FRAME_COLUMNS order."""
+    cited = [link.slug for link in record.links if link.kind == "cited"]
+    discussed = [link.slug for link in record.links if link.kind == "discussed"]
+    return (
+        record.key, record.entry_type, record.title, [a.display() for a in record.authors],
+        record.first_author_family(), record.journal, record.journal_abbrev, record.year, record.month,
+        record.volume, record.issue, record.pages, record.doi, record.pmid, record.pmcid, record.url,
+        record.abstract, list(record.keywords), list(record.mesh), list(record.pubtypes), record.all_topics,
+        list(record.topics), record.effective_design, record.effective_level, record.stance, record.relevance,
+        record.verification, record.unverified, record.retracted, cited, discussed,
+        list(dict.fromkeys(cited + discussed)), record.synopsis.tldr, record.added, record.modified, line,
+    )
+
+
+_STRING = pa.string()
+_LIST = pa.list_(pa.string())
+
+
+def _arrow_type(name: str) -> pa.DataType:
+    if name in INT_COLUMNS:
+        return pa.int64()
+    if name in BOOL_COLUMNS:
+        return pa.bool_()
+    return _LIST if name in LIST_COLUMNS else _STRING
+
+
+FRAME_SCHEMA = pa.schema([(name, _arrow_type(name)) for name in FRAME_COLUMNS])
+
+
+def types_mapper(arrow_type: pa.DataType) -> object:
+    """Arrow -> pandas dtypes of the frame: Int64 for integers, numpy bool, Arrow-backed strings and lists."""
+    if pa.types.is_integer(arrow_type):
+        return pd.Int64Dtype()
+    if pa.types.is_boolean(arrow_type):
+        return None
+    return pd.ArrowDtype(arrow_type)
+
+
+def table_to_frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=types_mapper)
+
+
+def rows_to_table(rows: Sequence[tuple[object, ...]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in FRAME_COLUMNS]
+    arrays = [pa.array(list(values), type=FRAME_SCHEMA.field(i).type) for i, values in enumerate(columns)]
+    return pa.Table.from_arrays(arrays, schema=FRAME_SCHEMA)
+
+
+def build_frame(rows: Sequence[tuple[object, ...]]) -> pd.DataFrame:
+    """Rows (from :func:`record_row`) -> the typed DataFrame (Arrow-backed strings and lists)."""
+    return table_to_frame(rows_to_table(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class FrameQuery:
+    """A filter over the frame; every part is optional and parts combine with AND."""
+
+    query: str = ""  # words, all must occur in title, abstract or authors (case-insensitive)
+    topics: tuple[str, ...] = ()  # a parent topic matches its children ("Diagnostics" matches "Diagnostics > HSG")
+    entries: tuple[str, ...] = ()
+    designs: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    stances: tuple[str, ...] = ()
+    verification: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+
+
+def _topic_matches(topic: str, wanted: Iterable[str]) -> bool:
+    lowered = topic.casefold()
+    for want in wanted:
+        w = want.casefold().strip()
+        if lowered == w or lowered.startswith(w + " >"):
+            return True
+    return False
+
+
+def _list_mask(column: pd.Series, predicate: object) -> np.ndarray:
+    pred = predicate  # typed loosely: a callable on one item
+    return np.fromiter((any(pred(item) for item in items) for items in column), dtype=bool,  # type: ignore[operator]
+                       count=len(column))
+
+
+def _search_text(frame: pd.DataFrame) -> list[str]:
+    cached = frame.attrs.get("_search_text")
+    if cached is not None and len(cached) == len(frame):
+        return list(cached)
+    text = [
+        f"{t}\n{a}\n{' ; '.join(au)}".casefold()
+        for t, a, au in zip(frame["title"], frame["abstract"], frame["authors"], strict=True)
+    ]
+    frame.attrs["_search_text"] = text
+    return text
+
+
+def filter_frame(frame: pd.DataFrame, query: FrameQuery) -> pd.DataFrame:
+    """Rows of ``frame`` matching ``query``: cheap vectorized filters first, the text scan last."""
+    mask = np.ones(len(frame), dtype=bool)
+    if query.year_from is not None or query.year_to is not None:
+        years = frame["year"].to_numpy(dtype="float64", na_value=np.nan)
+        if query.year_from is not None:
+            mask &= years >= query.year_from
+        if query.year_to is not None:
+            mask &= years <= query.year_to
+    for column, wanted in (("design", query.designs), ("level", query.levels), ("stance", query.stances),
+                           ("verification", query.verification)):
+        if wanted:
+            lowered = {w.casefold() for w in wanted}
+            values = frame[column].tolist()
+            mask &= np.fromiter((str(v).casefold() in lowered for v in values), dtype=bool, count=len(values))
+    if query.topics:
+        idx = np.flatnonzero(mask)
+        column = frame["topics"].to_numpy()
+        keep = [i for i in idx if any(_topic_matches(t, query.topics) for t in column[i])]
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[keep] = True
+    if query.entries:
+        wanted_entries = set(query.entries)
+        idx = np.flatnonzero(mask)
+        column = frame["entries"].to_numpy()
+        keep = [i for i in idx if wanted_entries.intersection(column[i])]
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[keep] = True
+    words = [w for w in query.query.casefold().split() if w]
+    if words:
+        texts = _search_text(frame)
+        idx = np.flatnonzero(mask)
+        keep = [i for i in idx if all(w in texts[i] for w in words)]
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[keep] = True
+    return frame[mask]

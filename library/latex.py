@@ -1,0 +1,165 @@
+"""LaTeX <-> Unicode for BibTeX field values.
+
+bibtexparser's LatexDecodingMiddleware (pylatexenc) costs milliseconds per entry; a library of 100k records
+needs a decoder that costs microseconds. Most values have no backslash or brace at all and take the fast path;
+the rest go through a few compiled regular expressions covering what real .bib files contain: accents in every
+bracing style, special letters, escaped specials, dashes, quotes, text-style commands and simple math symbols.
+Unknown commands are kept (without their backslash) rather than dropped, so no text is lost.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["decode_latex", "encode_latex", "strip_braces"]
+
+_ACCENTS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+    "d": "\u0323",
+    "b": "\u0331",
+    "t": "\u0361",
+}
+_LETTERS = {
+    "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "aa": "å", "AA": "Å",
+    "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ", "dh": "ð", "DH": "Ð", "th": "þ", "TH": "Þ", "ng": "ŋ", "NG": "Ŋ",
+    "copyright": "©", "textregistered": "®", "texttrademark": "™", "textendash": "–", "textemdash": "—",
+    "textquoteright": "’", "textquoteleft": "‘", "textquotedblleft": "“", "textquotedblright": "”",
+    "textbackslash": "\\", "textasciitilde": "~", "textasciicircum": "^", "textbar": "|", "textless": "<",
+    "textgreater": ">", "textdegree": "°", "textmu": "µ", "textperthousand": "‰", "S": "§", "P": "¶",
+    "dag": "†", "ddag": "‡", "textbullet": "•", "ldots": "…", "dots": "…", "textellipsis": "…",
+    "pounds": "£", "euro": "€", "textsuperscript": "", "guillemotleft": "«", "guillemotright": "»",
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "zeta": "ζ",
+    "eta": "η", "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "pi": "π",
+    "rho": "ρ", "sigma": "σ", "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω",
+    "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Pi": "Π", "Sigma": "Σ", "Phi": "Φ",
+    "Psi": "Ψ", "Omega": "Ω", "pm": "±", "times": "×", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥",
+    "neq": "≠", "approx": "≈", "infty": "∞", "cdot": "·", "to": "→", "rightarrow": "→", "leftarrow": "←",
+    "sim": "∼", "deg": "°", "circ": "°", "prime": "′", "ell": "ℓ", "partial": "∂", "sum": "∑",
+}
+_ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": "\u2009",
+            "-": "", "/": "", "@": "@", "\\": "\n"}
+_STYLE_COMMANDS = (
+    "emph|textit|textbf|textsc|textrm|textsf|texttt|textup|textmd|textnormal|mathrm|mathit|mathbf|mathsf|"
+    "mathtt|mathcal|mbox|hbox|text|uppercase|lowercase|underline|textsubscript|textsuperscript|enquote|"
+    "NoCaseChange|ensuremath|url|nolinkurl|bibinfo|protect"
+)
+
+_ACCENT_RE = re.compile(
+    r"\\([`'^\"~=.])\s*(?:\{\s*(\\?[A-Za-z]|\\[ij])\s*\}|(\\?[A-Za-z]))"
+    r"|\\([uvHckrdbt])(?:\s*\{\s*(\\?[A-Za-z])\s*\}|\s+([A-Za-z]))"
+)
+_STYLE_RE = re.compile(r"\\(?:" + _STYLE_COMMANDS + r")\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}")
+_COMMAND_RE = re.compile(r"\\([A-Za-z]+)(?:\{\}|(?![A-Za-z]))|\\(.)")
+_BRACED_LETTER_RE = re.compile(r"\{(\\[A-Za-z]+|.)\}")
+_SPACE_RE = re.compile(r"\s+")
+# escaped specials are swapped for private-use placeholders so later steps (math, braces, ~) leave them alone
+_PLACEHOLDERS = {c: chr(0xE000 + i) for i, c in enumerate("&%$#_{}~^")}
+_LETTERS["textasciitilde"] = _PLACEHOLDERS["~"]
+_LETTERS["textasciicircum"] = _PLACEHOLDERS["^"]
+_ESCAPED_SPECIAL_RE = re.compile(r"\\([&%$#_{}])")
+_MATH_SHIFT_RE = re.compile(r"(?<!\\)\$")
+
+
+def _accent(match: re.Match[str]) -> str:
+    mark = match.group(1) or match.group(4)
+    letter = match.group(2) or match.group(3) or match.group(5) or match.group(6) or ""
+    if letter in ("\\i", "\\ı"):
+        letter = "i"
+    elif letter == "\\j":
+        letter = "j"
+    elif letter.startswith("\\"):
+        letter = _LETTERS.get(letter[1:], letter[1:])
+    return unicodedata.normalize("NFC", letter + _ACCENTS[mark])
+
+
+def _command(match: re.Match[str]) -> str:
+    name, symbol = match.group(1), match.group(2)
+    if name is not None:
+        return _LETTERS.get(name, name)
+    return _ESCAPES.get(symbol, symbol)
+
+
+def strip_braces(text: str) -> str:
+    return text.replace("{", "").replace("}", "")
+
+
+def decode_latex(value: str) -> str:
+    """Turn a BibTeX field value (without its outer delimiters) into plain Unicode text."""
+    if "\\" not in value and "{" not in value and "~" not in value and "--" not in value and "$" not in value:
+        return _SPACE_RE.sub(" ", value).strip() if ("  " in value or "\n" in value or "\t" in value) else value.strip()
+    text = value
+    if "\\" in text:
+        text = _ESCAPED_SPECIAL_RE.sub(lambda m: _PLACEHOLDERS[m.group(1)], text)
+        text = _ACCENT_RE.sub(_accent, text)
+        for _ in range(3):  # nested \emph{\textbf{...}}
+            new = _STYLE_RE.sub(r"\1", text)
+            if new == text:
+                break
+            text = new
+        text = _COMMAND_RE.sub(_command, text)
+    if "$" in text:
+        text = _MATH_SHIFT_RE.sub("", text).replace("^", "").replace("\\$", "$")
+    text = text.replace("---", "\u2014").replace("--", "\u2013")
+    text = re.sub(r"(?<!\\)~", "\u00a0", text)
+    text = strip_braces(text)
+    if max(text, default="a") >= "\ue000":
+        for char, placeholder in _PLACEHOLDERS.items():
+            text = text.replace(placeholder, char)
+    return _SPACE_RE.sub(" ", text).replace("\u00a0", " ").strip()
+
+
+_ENCODE_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",
+                    "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_REVERSE_LETTERS = {v: k for k, v in _LETTERS.items() if len(v) == 1 and k.isalpha() and len(k) <= 2}
+_REVERSE_ACCENTS = {v: k for k, v in _ACCENTS.items()}
+_EXTRA_UNICODE = {"\u2013": "--", "\u2014": "---", "\u2019": "'", "\u2018": "`", "\u201c": "``", "\u201d": "''",
+                  "\u00a0": "~", "\u2009": "\\,", "…": r"\ldots{}", "±": r"$\pm$", "≤": r"$\leq$", "≥": r"$\geq$",
+                  "×": r"$\times$", "°": r"$^\circ$", "µ": r"$\mu$", "α": r"$\alpha$", "β": r"$\beta$",
+                  "γ": r"$\gamma$", "δ": r"$\delta$", "κ": r"$\kappa$", "λ": r"$\lambda$", "μ": r"$\mu$",
+                  "π": r"$\pi$", "σ": r"$\sigma$", "χ": r"$\chi$", "ω": r"$\omega$", "Δ": r"$\Delta$",
+                  "≈": r"$\approx$", "→": r"$\rightarrow$", "∞": r"$\infty$", "·": r"$\cdot$", "©": r"\copyright{}",
+                  "®": r"\textregistered{}", "™": r"\texttrademark{}", "€": r"\euro{}", "£": r"\pounds{}",
+                  "§": r"\S{}", "¶": r"\P{}", "†": r"\dag{}", "‡": r"\ddag{}", "•": r"\textbullet{}",
+                  "«": r"\guillemotleft{}", "»": r"\guillemotright{}", "‰": r"\textperthousand{}"}
+
+
+def _encode_char(char: str) -> str:
+    if char in _ENCODE_SPECIALS:
+        return _ENCODE_SPECIALS[char]
+    if char.isascii():
+        return char
+    if char in _EXTRA_UNICODE:
+        return _EXTRA_UNICODE[char]
+    if char in _REVERSE_LETTERS:
+        return "{\\" + _REVERSE_LETTERS[char] + "}"
+    decomposed = unicodedata.normalize("NFD", char)
+    base, marks = decomposed[0], decomposed[1:]
+    if base.isascii() and marks and all(m in _REVERSE_ACCENTS for m in marks):
+        out = "i" if base == "i" else base
+        if base == "i" and marks:
+            out = "\\i"
+        for mark in marks:
+            cmd = _REVERSE_ACCENTS[mark]
+            out = "{\\" + cmd + ("{" + out + "}" if cmd.isalpha() or out.startswith("\\") else out) + "}"
+        return out
+    return char  # kept as UTF-8; biber and modern bibtex read it
+
+
+def encode_latex(text: str) -> str:
+    """Unicode text -> LaTeX that classic BibTeX + pdflatex compile (the export path for LaTeX users)."""
+    if text.isascii() and not any(c in text for c in _ENCODE_SPECIALS):
+        return text
+    return "".join(_encode_char(c) for c in text)

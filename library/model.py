@@ -1,0 +1,186 @@
+"""The one record model used everywhere (parsers, store, dedupe, evidence, export, dashboard).
+
+A :class:`Record` holds Unicode text, never LaTeX: the BibTeX module decodes on read and encodes on write.
+Bibliographic fields come first, then evidence fields, then encyclopedia links; anything the model does not know
+travels in ``extra`` (field name -> text, in source order) so that nothing is lost on a round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
+
+__all__ = ["Author", "EntryLink", "Record", "Synopsis"]
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A person (family + given) or a collective author (``literal``, e.g. a study group or society)."""
+
+    family: str = ""
+    given: str = ""
+    literal: str = ""
+    orcid: str = ""
+
+    @property
+    def is_collective(self) -> bool:
+        return bool(self.literal)
+
+    def display(self) -> str:
+        """'Family, Given' for people, the name itself for collectives."""
+        if self.literal:
+            return self.literal
+        return f"{self.family}, {self.given}" if self.given else self.family
+
+    def sort_name(self) -> str:
+        return (self.literal or self.family).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class EntryLink:
+    """A link from a study to an encyclopedia entry: ``cited`` (numbered, ordered) or ``discussed``."""
+
+    slug: str
+    kind: str  # "cited" | "discussed"
+    number: int | None = None  # position in the entry's "Cited in this entry" list
+
+
+@dataclass(slots=True)
+class Synopsis:
+    tldr: str = ""
+    findings: str = ""
+    implications: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.tldr or self.findings or self.implications)
+
+
+@dataclass(slots=True)
+class Record:
+    key: str
+    entry_type: str = "article"
+    # bibliographic
+    authors: list[Author] = field(default_factory=list)
+    editors: list[Author] = field(default_factory=list)
+    title: str = ""
+    journal: str = ""
+    journal_abbrev: str = ""
+    booktitle: str = ""
+    publisher: str = ""
+    year: int | None = None
+    month: str = ""
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""  # stored with "--" as range separator, e.g. "561--567" or an article number "e0193972"
+    doi: str = ""  # as given by the source (case kept); compare with doi_key
+    pmid: str = ""
+    pmcid: str = ""
+    issn: str = ""
+    isbn: str = ""
+    url: str = ""
+    urldate: str = ""
+    abstract: str = ""  # structured abstracts keep "LABEL: text" paragraphs separated by blank lines
+    keywords: list[str] = field(default_factory=list)
+    mesh: list[str] = field(default_factory=list)
+    pubtypes: list[str] = field(default_factory=list)
+    language: str = ""
+    note: str = ""
+    # evidence
+    topics: list[str] = field(default_factory=list)  # manual topics: always win
+    topics_auto: list[str] = field(default_factory=list)  # from classification rules; recomputed freely
+    design: str = ""  # editor's study design
+    design_auto: str = ""
+    level: str = ""  # editor's evidence level, e.g. "OCEBM2011 therapy 1"
+    level_auto: str = ""
+    grade: str = ""  # GRADE certainty notes per claim
+    stance: str = ""  # supportive / neutral / critical / hostile
+    relevance: int | None = None  # 1..5
+    synopsis: Synopsis = field(default_factory=Synopsis)
+    notes: str = ""  # editor's free notes
+    unverified: str = ""  # which fields still need checking against a source; "none" when all were checked
+    retracted: bool = False
+    protect: list[str] = field(default_factory=list)  # fields enrichment must not overwrite; ["*"] = record
+    provenance: str = ""  # conflicting values kept by merges
+    added: str = ""
+    modified: str = ""
+    # encyclopedia
+    links: list[EntryLink] = field(default_factory=list)
+    # everything else, in source order
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def copy(self) -> Record:
+        return replace(
+            self,
+            authors=list(self.authors),
+            editors=list(self.editors),
+            keywords=list(self.keywords),
+            mesh=list(self.mesh),
+            pubtypes=list(self.pubtypes),
+            topics=list(self.topics),
+            topics_auto=list(self.topics_auto),
+            synopsis=replace(self.synopsis),
+            protect=list(self.protect),
+            links=list(self.links),
+            extra=dict(self.extra),
+        )
+
+    # --- derived views -------------------------------------------------------------------------------------
+    @property
+    def all_topics(self) -> list[str]:
+        """Manual topics first, then automatic ones not already present."""
+        seen = dict.fromkeys(self.topics)
+        for topic in self.topics_auto:
+            seen.setdefault(topic, None)
+        return list(seen)
+
+    @property
+    def effective_design(self) -> str:
+        return self.design or self.design_auto
+
+    @property
+    def effective_level(self) -> str:
+        return self.level or self.level_auto
+
+    @property
+    def verification(self) -> str:
+        """'verified' when every field was checked, 'unverified' when some need checking, '' when unknown."""
+        text = self.unverified.strip().lower()
+        if not text:
+            return ""
+        return "verified" if text in {"none", "-"} else "unverified"
+
+    @property
+    def doi_key(self) -> str:
+        """Lower-cased normalized DOI for comparisons, '' when absent or invalid."""
+        try:
+            return normalize_doi(self.doi).lower() if self.doi else ""
+        except InvalidIdentifier:
+            return ""
+
+    def cited_in(self) -> list[EntryLink]:
+        return [link for link in self.links if link.kind == "cited"]
+
+    def discussed_in(self) -> list[EntryLink]:
+        return [link for link in self.links if link.kind == "discussed"]
+
+    def identifier_problems(self) -> list[str]:
+        """Invalid identifiers, as messages; they are kept in the record, never silently dropped."""
+        problems = []
+        for kind, normalize in (("doi", normalize_doi), ("pmid", normalize_pmid), ("pmcid", normalize_pmcid)):
+            value = getattr(self, kind)
+            if value:
+                try:
+                    normalize(value)
+                except InvalidIdentifier as exc:
+                    problems.append(str(exc))
+        return problems
+
+    def first_author_family(self) -> str:
+        if not self.authors:
+            return ""
+        first = self.authors[0]
+        return first.literal or first.family
+
+
+RECORD_FIELD_NAMES = tuple(f.name for f in fields(Record))

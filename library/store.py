@@ -1,0 +1,385 @@
+"""The library on disk: :class:`Library` loads, edits and saves a .bib file without losing a byte.
+
+Invariants (see DESIGN.md): load + save without changes is byte-identical; an edit rewrites only the edited
+entry's lines (in the layout documented in :mod:`library.fields`); comments, ``@string``, ``@preamble``, unknown
+fields, field order and malformed blocks are kept verbatim; writes are atomic, serialized by a lock file, and
+refused when the file changed on disk since it was loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from filelock import FileLock, Timeout
+
+from . import cache as cache_mod
+from .atomic import atomic_write
+from .bibfile import Block, expand_value, parse_blocks, render_entry
+from .errors import BibFileError, ConflictError, KeyExistsError, UnknownKeyError
+from .fields import FIELD_ORDER, decode_value, record_to_fields
+from .frame import build_frame, record_row
+from .index import FileIndex, Known, build_index, decode_chunk, entry_record
+from .model import Record
+
+__all__ = ["Library", "Problem"]
+
+LOCK_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something in the file a user must look at; ``line`` is 1-based."""
+
+    line: int
+    kind: str  # malformed | duplicate-key | invalid-identifier
+    message: str
+    key: str = ""
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f" ({self.key})" if self.key else "")
+        return f"{where}: {self.kind}: {self.message}"
+
+
+def _read(path: Path) -> bytes:
+    if not path.exists():
+        raise BibFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise BibFileError(f"{path}: is a directory, not a .bib file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BibFileError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _file_digest(data: bytes) -> bytes:
+    return hashlib.sha1(data, usedforsecurity=False).digest()
+
+
+_ORDER = {name: i for i, name in enumerate(FIELD_ORDER)}
+
+
+def _rank(name: str) -> int:
+    """Position in the documented field order; unknown fields sort last."""
+    return _ORDER.get(name, len(_ORDER))
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
+class Library:
+    """A BibTeX library file with a record API and a pandas view.
+
+    Records are materialized lazily: opening a 100k-record file from the cache creates no Record objects.
+    """
+
+    def __init__(self, path: Path, index: FileIndex, stat: os.stat_result | None, digest: bytes) -> None:
+        self.path = path
+        self._index = index
+        self._stat = stat
+        self._digest = digest
+        self._changes: dict[int, Record | None] = {}  # row -> new record, or None when removed
+        self._added: dict[str, Record] = {}
+        self._records: dict[int, Record] = {}
+        self.lock_timeout = LOCK_TIMEOUT
+        self._reindex()
+
+    # --- loading --------------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], use_cache: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> Library:
+        path = Path(path)
+        data = _read(path)
+        stat = path.stat()
+        digest = _file_digest(data)
+        cached = cache_mod.load_cache(path) if use_cache else None
+        if cached is not None and cached[0] == digest:
+            index = cached[1]
+            index.data = data
+        else:
+            known = Known.of(cached[1]) if cached is not None else None
+            index = build_index(data, str(path), known, progress=progress)
+            if use_cache:
+                cache_mod.save_cache(path, digest, index)
+        return cls(path, index, stat, digest)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> Library:
+        """A new, empty library that will be written to ``path`` on save (refused if the file exists then)."""
+        path = Path(path)
+        return cls(path, build_index(b"", str(path)), None, b"")
+
+    def _reindex(self) -> None:
+        self._keys: dict[str, int] = {}
+        self._duplicates: list[int] = []
+        keys = self._index.rows["key"].tolist() if len(self._index.rows) else []
+        for row, key in enumerate(keys):
+            if key in self._keys:
+                self._duplicates.append(row)
+            else:
+                self._keys[key] = row
+        self._frame_cache: pd.DataFrame | None = None
+
+    # --- reading --------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        removed = sum(1 for v in self._changes.values() if v is None)
+        return len(self._keys) - removed + len(self._added)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if key in self._added:
+            return True
+        row = self._keys.get(key)
+        return row is not None and not (row in self._changes and self._changes[row] is None)
+
+    def keys(self) -> list[str]:
+        out = [k for k, row in self._keys.items() if not (row in self._changes and self._changes[row] is None)]
+        return out + list(self._added)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def _block(self, row: int) -> Block:
+        c, b = (int(x) for x in self._index.entry_refs[row])
+        chunk = self._index.chunks[c]
+        block = chunk.blocks[b]
+        if not block.fields and block.kind == "entry":
+            text = decode_chunk(self._index.data, chunk.start, chunk.end, chunk.line, str(self.path))
+            chunk.blocks = parse_blocks(text)
+            block = chunk.blocks[b]
+        return block
+
+    def _stored(self, row: int) -> Record:
+        record = self._records.get(row)
+        if record is None:
+            record = entry_record(self._block(row), self._index.macros)
+            self._records[row] = record
+        return record
+
+    def get(self, key: str) -> Record:
+        """A copy of the record (edit it, then pass it to :meth:`update`)."""
+        if key in self._added:
+            return self._added[key].copy()
+        row = self._keys.get(key)
+        if row is None or (row in self._changes and self._changes[row] is None):
+            raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
+        changed = self._changes.get(row)
+        return (changed or self._stored(row)).copy()
+
+    def records(self) -> Iterator[Record]:
+        """Every record in file order, then added ones (copies)."""
+        for key in self.keys():
+            yield self.get(key)
+
+    def frame(self) -> pd.DataFrame:
+        """The pandas view (see :mod:`library.frame` for the columns); cached until the next edit."""
+        if self._frame_cache is not None:
+            return self._frame_cache
+        rows = self._index.rows
+        drop = set(self._duplicates) | {r for r, v in self._changes.items() if v is None}
+        edited = {r: v for r, v in self._changes.items() if v is not None}
+        frame = rows
+        if drop or edited:
+            fresh = build_frame([record_row(rec) for rec in edited.values()])
+            fresh["line"] = pd.array([rows.at[r, "line"] for r in edited], dtype="Int64")
+            slot = {r: len(rows) + j for j, r in enumerate(edited)}
+            positions = [slot.get(r, r) for r in range(len(rows)) if r not in drop]
+            combined = pd.concat([rows, fresh], ignore_index=True) if edited else rows
+            frame = combined.take(positions).reset_index(drop=True)
+        if self._added:
+            added = build_frame([record_row(rec) for rec in self._added.values()])
+            frame = pd.concat([frame, added], ignore_index=True)
+        self._frame_cache = frame
+        return frame
+
+    def problems(self) -> list[Problem]:
+        """Malformed blocks and duplicate keys (with lines), and invalid identifiers of every record."""
+        found: list[Problem] = []
+        for line, block in self._index.chunks.malformed():
+            found.append(Problem(line, "malformed", block.error or "syntax error"))
+        for row in self._duplicates:
+            c, b = (int(x) for x in self._index.entry_refs[row])
+            chunk = self._index.chunks[c]
+            block = chunk.blocks[b]
+            first = self._index.rows.at[self._keys[block.key], "line"]
+            found.append(Problem(chunk.line + block.line + 1, "duplicate-key",
+                                 f"key {block.key!r} already used at line {first}; this copy is kept but ignored",
+                                 block.key))
+        frame = self._index.rows
+        for row in self._keys.values():
+            if row in self._changes:
+                continue
+            if frame.at[row, "doi"] or frame.at[row, "pmid"] or frame.at[row, "pmcid"]:
+                record = self._stored(row)
+                found.extend(Problem(int(frame.at[row, "line"]), "invalid-identifier", msg, record.key)
+                             for msg in record.identifier_problems())
+        return sorted(found, key=lambda p: p.line)
+
+    def malformed(self) -> list[Problem]:
+        return [p for p in self.problems() if p.kind in ("malformed", "duplicate-key")]
+
+    # --- editing --------------------------------------------------------------------------------------------
+    @property
+    def dirty(self) -> bool:
+        return bool(self._changes or self._added)
+
+    def add(self, record: Record) -> Record:
+        if not record.key:
+            raise ValueError("a record needs a key")
+        if record.key in self:
+            raise KeyExistsError(f"key {record.key!r} is already in {self.path}")
+        stored = record.copy()
+        stored.added = stored.added or _today()
+        row = self._keys.get(record.key)
+        if row is not None:  # re-adding a key removed in this session: an update of that entry
+            self._changes[row] = stored
+        else:
+            self._added[record.key] = stored
+        self._frame_cache = None
+        return stored.copy()
+
+    def update(self, record: Record) -> None:
+        """Replace the record with the same key; stamps ``modified`` when something changed."""
+        current = self.get(record.key)  # raises UnknownKeyError
+        if record == current:
+            return
+        stored = record.copy()
+        if stored.modified == current.modified:
+            stored.modified = _today()
+        if record.key in self._added:
+            self._added[record.key] = stored
+        else:
+            self._changes[self._keys[record.key]] = stored
+        self._frame_cache = None
+
+    def remove(self, key: str) -> Record:
+        record = self.get(key)
+        if key in self._added:
+            del self._added[key]
+        else:
+            self._changes[self._keys[key]] = None
+        self._frame_cache = None
+        return record
+
+    def discard_changes(self) -> None:
+        self._changes.clear()
+        self._added.clear()
+        self._frame_cache = None
+
+    # --- saving ---------------------------------------------------------------------------------------------
+    def _render_changed(self, row: int, record: Record, block: Block) -> str:
+        new = record_to_fields(record)
+        out: list[tuple[str, str]] = []
+        for name, raw in block.fields:
+            lname = name.lower()
+            if lname not in new:
+                continue
+            value = new.pop(lname)
+            old = decode_value(lname, expand_value(raw, self._index.macros))
+            out.append((name, raw) if old == decode_value(lname, value) else (name, "{" + value + "}"))
+        for name, value in new.items():  # new fields go where the documented order puts them
+            rank = _rank(name)
+            position = len(out)
+            for i in range(len(out) - 1, -1, -1):
+                existing = _rank(out[i][0].lower())
+                if existing <= rank:
+                    position = i + 1
+                    break
+                position = i
+            out.insert(position, (name, "{" + value + "}"))
+        return render_entry(record.entry_type or block.entry_type, record.key, out)
+
+    def _render_chunk(self, c: int, rows: dict[int, Record | None]) -> bytes:
+        chunk = self._index.chunks[c]
+        text = decode_chunk(self._index.data, chunk.start, chunk.end, chunk.line, str(self.path))
+        blocks = chunk.blocks if all(b.fields or b.kind != "entry" for b in chunk.blocks) else parse_blocks(text)
+        by_block = {int(self._index.entry_refs[r][1]): (r, rec) for r, rec in rows.items()}
+        pieces, last = [], 0
+        for b, block in enumerate(blocks):
+            if b not in by_block:
+                continue
+            r, rec = by_block[b]
+            pieces.append(text[last : block.start])
+            last = block.end
+            if rec is None:
+                while last < len(text) and text[last] in "\r\n":  # drop the blank line it leaves
+                    last += 1
+            else:
+                pieces.append(self._render_changed(r, rec, block))
+        pieces.append(text[last:])
+        return "".join(pieces).encode("utf-8")
+
+    def render(self) -> list[bytes]:
+        """The bytes the file will have after :meth:`save`, in pieces."""
+        data = self._index.data
+        by_chunk: dict[int, dict[int, Record | None]] = {}
+        for row, record in self._changes.items():
+            by_chunk.setdefault(int(self._index.entry_refs[row][0]), {})[row] = record
+        pieces: list[bytes] = []
+        view = memoryview(data)
+        position = 0
+        for c in sorted(by_chunk):
+            chunk = self._index.chunks[c]
+            pieces.append(bytes(view[position : chunk.start]))
+            pieces.append(self._render_chunk(c, by_chunk[c]))
+            position = chunk.end
+        pieces.append(bytes(view[position:]))
+        if self._added:
+            if data and not data.endswith(b"\n"):
+                pieces.append(b"\n")
+            for record in self._added.values():
+                fields = [(name, "{" + value + "}") for name, value in record_to_fields(record).items()]
+                pieces.append(("\n" if data or pieces[-1] else "") .encode() + render_entry(
+                    record.entry_type, record.key, fields).encode("utf-8") + b"\n")
+        return [p for p in pieces if p]
+
+    def _check_unchanged_on_disk(self) -> None:
+        exists = self.path.exists()
+        if self._stat is None:
+            if exists:
+                raise ConflictError(f"{self.path}: a file was created there since this library was opened; "
+                                    "reload it (your changes are not saved) or save elsewhere")
+            return
+        if not exists:
+            raise ConflictError(f"{self.path}: the file was deleted since it was loaded; not saving over nothing "
+                                "- restore it or reload")
+        stat = self.path.stat()
+        if (stat.st_size, stat.st_mtime_ns) == (self._stat.st_size, self._stat.st_mtime_ns):
+            return
+        if _file_digest(self.path.read_bytes()) != self._digest:
+            raise ConflictError(
+                f"{self.path} changed on disk since it was loaded (someone else saved it); your changes were "
+                "not saved. Reload the library and apply your edit again.")
+
+    def save(self) -> bool:
+        """Write pending changes atomically; returns False when there was nothing to write."""
+        if not self.dirty:
+            return False
+        lock = FileLock(str(self.path) + ".lock", timeout=self.lock_timeout)
+        try:
+            with lock:
+                self._check_unchanged_on_disk()
+                pieces = self.render()
+                atomic_write(self.path, pieces)
+                data = b"".join(pieces)
+                stat = self.path.stat()
+        except Timeout as exc:
+            raise ConflictError(f"{self.path}: another reflib process holds the lock {lock.lock_file}; "
+                                "try again when it has finished") from exc
+        known = Known.of(self._index)
+        self._index = build_index(data, str(self.path), known)
+        self._stat = stat
+        self._digest = _file_digest(data)
+        self._changes.clear()
+        self._added.clear()
+        self._records.clear()
+        self._reindex()
+        cache_mod.save_cache(self.path, self._digest, self._index)
+        return True

@@ -1,0 +1,78 @@
+"""The reflib CLI as a user runs it: a real subprocess, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES, REFERENCES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "library.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=full_env, timeout=120)
+
+
+def test_search_json_filters_by_query_and_years():
+    result = run("--bib", str(REFERENCES), "search", "--query", "oil contrast", "--year-from", "2018", "--json")
+    assert result.returncode == 0, result.stderr
+    records = json.loads(result.stdout)
+    keys = {r["key"] for r in records}
+    assert {"fang2018oil", "vanrijswijk2020tubal", "tsui2023metaanalysis"} <= keys
+    assert "dreyer2017oil" not in keys
+    assert all(r["year"] >= 2018 for r in records)
+
+
+def test_search_default_bib_from_cwd_and_env(tmp_path, references_copy):
+    assert "36 record(s)" in run("search", cwd=references_copy.parent).stdout
+    env = {"REFLIB_BIB": str(REFERENCES)}
+    assert "36 record(s)" in run("search", cwd=tmp_path, env=env).stdout
+
+
+def test_check_clean_library_exits_0():
+    result = run("--bib", str(REFERENCES), "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_lists_malformed_blocks_and_exits_1():
+    result = run("--bib", str(FIXTURES / "mixed.bib"), "check")
+    assert result.returncode == 1
+    assert f"{FIXTURES / 'mixed.bib'}:21: malformed" in result.stdout
+
+
+def test_stats_json():
+    data = json.loads(run("--bib", str(REFERENCES), "stats", "--json").stdout)
+    assert data["records"] == 36 and data["years"] == [1984, 2023]
+
+
+@pytest.mark.parametrize("make,expected", [
+    (lambda d: d / "missing.bib", "no such file"),
+    (lambda d: d, "is a directory"),
+])
+def test_unreadable_library_is_one_line_exit_2(tmp_path, make, expected):
+    result = run("--bib", str(make(tmp_path)), "stats")
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_not_utf8_names_path_and_line(tmp_path):
+    path = tmp_path / "latin1.bib"
+    path.write_bytes("@article{a,\n  title = {ok}\n}\n\n@article{b,\n  author = {M\xfcller, J.}\n}\n".encode("latin-1"))
+    result = run("--bib", str(path), "check")
+    assert result.returncode == 2
+    assert str(path) in result.stderr and "not UTF-8" in result.stderr and "line 6" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_error_exit_2():
+    result = run("search", "--year-from", "abc")
+    assert result.returncode == 2

@@ -1,0 +1,288 @@
+"""The store invariants: lossless round trips, minimal edits, malformed blocks kept, safe writes, the cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from library import ConflictError, KeyExistsError, Library, Record, UnknownKeyError
+from library.model import Author, EntryLink
+
+from .conftest import FIXTURES, REFERENCES, corpus_files
+
+MIXED = FIXTURES / "mixed.bib"
+BIB_FILES = corpus_files(".bib")
+
+
+def _round_trip(path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.bib"
+    copy.write_bytes(path.read_bytes())
+    lib = Library.load(copy)
+    frame = lib.frame()
+    assert len(frame) == len(lib)
+    assert not lib.dirty
+    assert b"".join(lib.render()) == path.read_bytes()
+
+
+@pytest.mark.parametrize("path", [REFERENCES, MIXED], ids=lambda p: p.name)
+def test_round_trip_is_byte_identical(path, tmp_path):
+    _round_trip(path, tmp_path)
+
+
+@pytest.mark.parametrize("path", BIB_FILES, ids=lambda p: str(p.relative_to(p.parents[3])) if len(p.parents) > 3 else p.name)
+def test_round_trip_corpus(path, tmp_path):
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8; loading reports it (see test_not_utf8)")
+    _round_trip(path, tmp_path)
+
+
+def test_corpus_present_or_skipped():
+    # guards against the parametrization silently collecting nothing when ../shared exists
+    from .conftest import CORPUS
+    if CORPUS.is_dir():
+        assert len(BIB_FILES) > 50
+
+
+def test_edit_changes_only_that_entry(references_copy):
+    before = references_copy.read_text(encoding="utf-8").splitlines()
+    lib = Library.load(references_copy)
+    record = lib.get("fang2018oil")
+    record.notes = "Meta-analysis of 5 RCTs; check heterogeneity."
+    record.volume = "111"
+    lib.update(record)
+    assert lib.save()
+    after = references_copy.read_text(encoding="utf-8").splitlines()
+    removed = sorted((Counter(before) - Counter(after)).elements())
+    added = sorted((Counter(after) - Counter(before)).elements())
+    today = lib.get("fang2018oil").modified
+    assert removed == ["  added        = {2026-11-25}", "  volume       = {110},"]
+    assert added == sorted(["  volume       = {111},", "  notes        = {Meta-analysis of 5 RCTs; check heterogeneity.},",
+                            "  added        = {2026-11-25},", f"  modified     = {{{today}}}"])
+    # and all of it inside the edited entry
+    start = before.index("@article{fang2018oil,")
+    end = before.index("}", start)
+    assert before[:start] == after[:start] and before[end + 1:] == after[end + 3:]
+    again = Library.load(references_copy)
+    assert again.get("fang2018oil").notes.startswith("Meta-analysis of 5 RCTs")
+    assert again.get("fang2018oil").volume == "111"
+
+
+def test_edit_keeps_unknown_fields_macros_order_and_raw_values(tmp_path):
+    path = tmp_path / "m.bib"
+    path.write_bytes(MIXED.read_bytes())
+    lib = Library.load(path)
+    record = lib.get("after_broken")
+    assert record.journal == "Fertility and Sterility (Online)"
+    record.title = "Tubal patency testing with foam: a randomized trial"
+    lib.update(record)
+    lib.save()
+    text = path.read_text(encoding="utf-8")
+    assert "  journal      = fs # { (Online)}," in text  # macro concatenation kept, not expanded
+    assert "  title        = {Tubal patency testing with foam: a randomized trial}," in text
+    assert "{FOAM Study Group}" in text
+    block = text[text.index("@article{after_broken"):]
+    names = [line.split("=")[0].strip() for line in block.splitlines()[1:8]]
+    assert names == ["author", "title", "journal", "year", "pages", "pmid", "modified"]
+    # everything outside the edited entry is untouched
+    original = MIXED.read_text(encoding="utf-8")
+    head = original[: original.index("@article{after_broken")]
+    assert text.startswith(head)
+    assert "@string{hr = {Human Reproduction}}" in text and "This line is not BibTeX" in text
+
+
+def test_unknown_field_of_dreyer_survives_edit(tmp_path):
+    path = tmp_path / "m.bib"
+    path.write_bytes(MIXED.read_bytes())
+    lib = Library.load(path)
+    record = lib.get("Dreyer2017")
+    assert record.extra["x-custom-field"] == "kept as is"
+    assert record.month == "May" and record.year == 2017 and record.title.endswith("Hysterosalpingography")
+    record.stance = "supportive"
+    lib.update(record)
+    lib.save()
+    text = path.read_text(encoding="utf-8")
+    assert "x-custom-field = {kept as is}" in text
+    assert "month        = may" in text  # the macro, not its expansion
+    assert "Title        = \"Oil-Based or Water-Based Contrast for {H}ysterosalpingography\"" in text
+    assert "  stance       = {supportive}" in text
+
+
+def test_malformed_blocks_are_reported_with_lines_and_kept(tmp_path):
+    lib = Library.load(MIXED)
+    problems = lib.malformed()
+    assert [(p.line, p.kind) for p in problems] == [(21, "malformed")]
+    assert "after_broken" in lib and "broken2020" not in lib
+    path = tmp_path / "m.bib"
+    path.write_bytes(MIXED.read_bytes())
+    lib = Library.load(path)
+    lib.add(Record(key="new2024", title="New"))
+    lib.save()
+    assert "@article{broken2020,\n  title = {An entry with an unbalanced brace,\n  year = {2020}\n" in path.read_text()
+
+
+def test_new_records_use_the_documented_layout(references_copy):
+    lib = Library.load(references_copy)
+    record = Record(key="who2020factsheet", entry_type="online", authors=[Author(literal="World Health Organization")],
+                    title="Infertility fact sheet: 50% & more", year=2020, url="https://www.who.int/a_b",
+                    urldate="2020-05-01", topics=["Infertility"], links=[EntryLink("hsg", "cited", 2)])
+    lib.add(record)
+    lib.save()
+    text = references_copy.read_text(encoding="utf-8")
+    expected = textwrap.dedent("""\
+
+        @online{who2020factsheet,
+          author       = {{World Health Organization}},
+          title        = {Infertility fact sheet: 50\\% \\& more},
+          year         = {2020},
+          url          = {https://www.who.int/a_b},
+          urldate      = {2020-05-01},
+          topics       = {Infertility},
+          cited_in     = {hsg#2},
+          added        = {ADDED}
+        }
+        """).replace("ADDED", lib.get("who2020factsheet").added)
+    assert text.endswith(expected)
+    again = Library.load(references_copy).get("who2020factsheet")
+    assert again.authors == [Author(literal="World Health Organization")]
+    assert again.title == "Infertility fact sheet: 50% & more" and again.url == "https://www.who.int/a_b"
+    assert again.links == [EntryLink("hsg", "cited", 2)]
+
+
+def test_add_update_remove_and_len(references_copy):
+    lib = Library.load(references_copy)
+    n = len(lib)
+    with pytest.raises(KeyExistsError):
+        lib.add(Record(key="dreyer2017oil"))
+    with pytest.raises(UnknownKeyError):
+        lib.get("nope")
+    lib.remove("dreyer2017oil")
+    assert len(lib) == n - 1 and "dreyer2017oil" not in lib
+    lib.add(Record(key="x2024", title="X"))
+    assert len(lib) == n and len(lib.frame()) == n
+    lib.save()
+    text = references_copy.read_text(encoding="utf-8")
+    assert "dreyer2017oil" not in text and text.startswith("@article{vanrijswijk2020tubal,")
+    assert len(Library.load(references_copy)) == n
+
+
+def test_frame_types(references_copy):
+    frame = Library.load(references_copy).frame()
+    assert str(frame["year"].dtype) == "Int64" and str(frame["relevance"].dtype) == "Int64"
+    row = frame.set_index("key").loc["dreyer2017oil"]
+    assert list(row["authors"])[0] == "Dreyer, Kim" and len(row["authors"]) == 32
+    assert list(row["topics"]) == ["Diagnostics > Tubal patency > HSG > Contrast media"]
+    assert row["year"] == 2017 and row["verification"] == "unverified"
+    assert isinstance(frame["entries"].iloc[0], list)
+
+
+def test_conflicting_save_is_refused_and_file_kept(references_copy):
+    lib = Library.load(references_copy)
+    record = lib.get("fang2018oil")
+    record.notes = "mine"
+    lib.update(record)
+    other = Library.load(references_copy)
+    theirs = other.get("fang2018oil")
+    theirs.notes = "theirs"
+    other.update(theirs)
+    other.save()
+    on_disk = references_copy.read_bytes()
+    with pytest.raises(ConflictError, match="changed on disk.*Reload"):
+        lib.save()
+    assert references_copy.read_bytes() == on_disk
+
+
+def test_lock_held_by_another_process_refuses(references_copy, tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time, filelock
+        with filelock.FileLock({str(references_copy) + '.lock'!r}):
+            print('locked', flush=True)
+            time.sleep(30)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        lib = Library.load(references_copy)
+        lib.lock_timeout = 0.3
+        lib.add(Record(key="z1"))
+        before = references_copy.read_bytes()
+        with pytest.raises(ConflictError, match="lock"):
+            lib.save()
+        assert references_copy.read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+SAVER = textwrap.dedent("""
+    import sys
+    from library import Library
+    path = sys.argv[1]
+    lib = Library.load(path, use_cache=False)
+    i = 0
+    print("ready", flush=True)
+    while True:
+        rec = lib.get("synth%d" % (i % 50))
+        rec.notes = "edit %d " % i + "x" * (i % 7)
+        lib.update(rec)
+        lib.add(type(rec)(key="added%d" % i, title="t" * 2000))
+        lib.save()
+        i += 1
+""")
+
+
+@pytest.mark.slow
+def test_sigkill_during_save_never_leaves_a_partial_file(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks.synth import write_library
+
+    path = write_library(tmp_path / "big.bib", 3000)
+    script = tmp_path / "saver.py"
+    script.write_text(SAVER)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    for attempt in range(25):
+        proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE, env=env, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(0.05 + (attempt % 10) * 0.037)
+        proc.kill()
+        proc.wait()
+        data = path.read_bytes()
+        lib = Library.load(path, use_cache=False)  # must parse completely
+        assert not lib.malformed(), f"attempt {attempt}: partial file"
+        assert data.rstrip().endswith(b"}")
+
+
+def test_cache_reopen_matches_fresh_parse_and_sees_external_edits(tmp_path):
+    path = tmp_path / "m.bib"
+    path.write_bytes(REFERENCES.read_bytes())
+    fresh = Library.load(path, use_cache=False).frame()
+    Library.load(path)  # writes the cache
+    cached = Library.load(path).frame()
+    pd.testing.assert_frame_equal(fresh, cached)
+    text = path.read_text(encoding="utf-8").replace("{Fang, Fang and", "{Fang, F. and")
+    text = text.replace("@article{dreyer2017oil", "% a comment added by hand\n@article{dreyer2017oil")
+    path.write_text(text, encoding="utf-8")
+    reopened = Library.load(path)
+    assert reopened.get("fang2018oil").authors[0] == Author("Fang", "F.")
+    row = reopened.frame().set_index("key").loc["dreyer2017oil"]
+    assert row["line"] == 2
+    pd.testing.assert_frame_equal(reopened.frame(), Library.load(path, use_cache=False).frame())
+
+
+def test_empty_and_new_library(tmp_path):
+    path = tmp_path / "empty.bib"
+    path.write_text("")
+    lib = Library.load(path)
+    assert len(lib) == 0 and len(lib.frame()) == 0 and list(lib.frame().columns)
+    new = Library.create(tmp_path / "new.bib")
+    new.add(Record(key="a", title="A"))
+    new.save()
+    assert Library.load(tmp_path / "new.bib").get("a").title == "A"
