@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "library.commands.export",
     "library.commands.dedupe",
     "ingest.commands",
+    "ingest.commands_net",
 )
 
 Handler = Callable[[argparse.Namespace], int]
