@@ -87,12 +87,14 @@ def parse_blocks(text: str) -> list[Block]:
     return blocks
 
 
-_CONCAT = re.compile(r"\s*#\s*")
+_CONCAT_MARKS = re.compile(r'[{}"#]')
 
 
 def _split_concat(raw: str) -> list[str]:
+    """Split ``a # "b" # {c}`` at the ``#`` signs that are outside braces and quotes."""
     parts, depth, quoted, last = [], 0, False, 0
-    for i, char in enumerate(raw):
+    for match in _CONCAT_MARKS.finditer(raw):
+        char = match.group()
         if char == "{":
             depth += 1
         elif char == "}":
@@ -100,8 +102,8 @@ def _split_concat(raw: str) -> list[str]:
         elif char == '"' and depth == 0:
             quoted = not quoted
         elif char == "#" and depth == 0 and not quoted:
-            parts.append(raw[last:i].strip())
-            last = i + 1
+            parts.append(raw[last : match.start()].strip())
+            last = match.end()
     parts.append(raw[last:].strip())
     return parts
 

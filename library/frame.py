@@ -10,16 +10,19 @@ entries (list: every linked slug), tldr, added, modified, line (Int64: first lin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .model import Record
 
-__all__ = ["FRAME_COLUMNS", "LIST_COLUMNS", "FrameQuery", "build_frame", "filter_frame", "record_row"]
+__all__ = ["FRAME_COLUMNS", "LIST_COLUMNS", "FrameQuery", "build_frame", "filter_frame", "filter_positions",
+           "record_row"]
 
 LIST_COLUMNS = ("authors", "keywords", "mesh", "pubtypes", "topics", "topics_manual", "cited_in",
                 "discussed_in", "entries")
@@ -111,26 +114,60 @@ def _topic_matches(topic: str, wanted: Iterable[str]) -> bool:
     return False
 
 
-def _list_mask(column: pd.Series, predicate: object) -> np.ndarray:
-    pred = predicate  # typed loosely: a callable on one item
-    return np.fromiter((any(pred(item) for item in items) for items in column), dtype=bool,  # type: ignore[operator]
-                       count=len(column))
+def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
+    values = series.array
+    if hasattr(values, "_pa_array"):
+        return values._pa_array
+    return pa.array(series.tolist())
 
 
-def _search_text(frame: pd.DataFrame) -> list[str]:
-    cached = frame.attrs.get("_search_text")
+def _list_mask(series: pd.Series, matches: Callable[[str], bool]) -> np.ndarray:
+    """Rows whose list contains an item for which ``matches`` holds: evaluated once per distinct item."""
+    column = _arrow(series)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    flat = pc.list_flatten(column)
+    mask = np.zeros(len(series), dtype=bool)
+    if len(flat) == 0:
+        return mask
+    parents = pc.list_parent_indices(column).to_numpy()
+    encoded = pc.dictionary_encode(flat)
+    hits = np.fromiter((matches(v) for v in encoded.dictionary.to_pylist()), dtype=bool,
+                       count=len(encoded.dictionary))
+    mask[parents[hits[encoded.indices.to_numpy()]]] = True
+    return mask
+
+
+_SEARCH_CACHE: dict[int, pa.Array] = {}
+
+
+def _search_text(frame: pd.DataFrame) -> pa.Array:
+    """Lower-cased "title, abstract, authors" per row, computed once per frame object (Arrow kernels)."""
+    cached = _SEARCH_CACHE.get(id(frame))
     if cached is not None and len(cached) == len(frame):
-        return list(cached)
-    text = [
-        f"{t}\n{a}\n{' ; '.join(au)}".casefold()
-        for t, a, au in zip(frame["title"], frame["abstract"], frame["authors"], strict=True)
-    ]
-    frame.attrs["_search_text"] = text
+        return cached
+    authors = pc.binary_join(_arrow(frame["authors"]), " ; ")
+    joined = pc.binary_join_element_wise(
+        _arrow(frame["title"]), _arrow(frame["abstract"]), authors, "\n",
+        null_handling="replace", null_replacement="")
+    text = pc.utf8_lower(joined)
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    _SEARCH_CACHE[id(frame)] = text
+    weakref.finalize(frame, _SEARCH_CACHE.pop, id(frame), None)
     return text
 
 
-def filter_frame(frame: pd.DataFrame, query: FrameQuery) -> pd.DataFrame:
-    """Rows of ``frame`` matching ``query``: cheap vectorized filters first, the text scan last."""
+def filter_frame(frame: pd.DataFrame, query: FrameQuery, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows of ``frame`` matching ``query`` (only ``columns`` when given: copying fewer columns is faster)."""
+    positions = filter_positions(frame, query)
+    source = frame if columns is None else frame[list(columns)]
+    if len(positions) == len(frame):
+        return source
+    return source.take(positions)
+
+
+def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
+    """Row positions of ``frame`` matching ``query``: cheap vectorized filters first, the text scan last."""
     mask = np.ones(len(frame), dtype=bool)
     if query.year_from is not None or query.year_to is not None:
         years = frame["year"].to_numpy(dtype="float64", na_value=np.nan)
@@ -145,23 +182,18 @@ def filter_frame(frame: pd.DataFrame, query: FrameQuery) -> pd.DataFrame:
             values = frame[column].tolist()
             mask &= np.fromiter((str(v).casefold() in lowered for v in values), dtype=bool, count=len(values))
     if query.topics:
-        idx = np.flatnonzero(mask)
-        column = frame["topics"].to_numpy()
-        keep = [i for i in idx if any(_topic_matches(t, query.topics) for t in column[i])]
-        mask = np.zeros(len(frame), dtype=bool)
-        mask[keep] = True
+        wanted_topics = query.topics
+        mask &= _list_mask(frame["topics"], lambda t: _topic_matches(t, wanted_topics))
     if query.entries:
         wanted_entries = set(query.entries)
-        idx = np.flatnonzero(mask)
-        column = frame["entries"].to_numpy()
-        keep = [i for i in idx if wanted_entries.intersection(column[i])]
-        mask = np.zeros(len(frame), dtype=bool)
-        mask[keep] = True
+        mask &= _list_mask(frame["entries"], lambda slug: slug in wanted_entries)
     words = [w for w in query.query.casefold().split() if w]
-    if words:
-        texts = _search_text(frame)
+    if words and mask.any():
+        text = _search_text(frame)
         idx = np.flatnonzero(mask)
-        keep = [i for i in idx if all(w in texts[i] for w in words)]
-        mask = np.zeros(len(frame), dtype=bool)
-        mask[keep] = True
-    return frame[mask]
+        subset = text.take(pa.array(idx)) if len(idx) < len(frame) else text
+        hit = np.ones(len(idx), dtype=bool)
+        for word in words:
+            hit &= pc.match_substring(subset, word).to_numpy(zero_copy_only=False)
+        return idx[hit]
+    return np.flatnonzero(mask)

@@ -69,6 +69,7 @@ _SPACE_RE = re.compile(r"\s+")
 _PLACEHOLDERS = {c: chr(0xE000 + i) for i, c in enumerate("&%$#_{}~^")}
 _LETTERS["textasciitilde"] = _PLACEHOLDERS["~"]
 _LETTERS["textasciicircum"] = _PLACEHOLDERS["^"]
+_PLACEHOLDER_RE = re.compile("[\ue000-\ue008]")
 _ESCAPED_SPECIAL_RE = re.compile(r"\\([&%$#_{}])")
 _MATH_SHIFT_RE = re.compile(r"(?<!\\)\$")
 
@@ -115,7 +116,7 @@ def decode_latex(value: str) -> str:
     text = text.replace("---", "\u2014").replace("--", "\u2013")
     text = re.sub(r"(?<!\\)~", "\u00a0", text)
     text = strip_braces(text)
-    if max(text, default="a") >= "\ue000":
+    if _PLACEHOLDER_RE.search(text):
         for char, placeholder in _PLACEHOLDERS.items():
             text = text.replace(placeholder, char)
     return _SPACE_RE.sub(" ", text).replace("\u00a0", " ").strip()

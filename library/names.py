@@ -87,7 +87,18 @@ def parse_bibtex_names(raw: str) -> list[Author]:
     raw = raw.strip()
     if not raw:
         return []
+    if "{" not in raw and "\\" not in raw and "~" not in raw and "--" not in raw and "$" not in raw:
+        return [_parse_plain(part) for part in _AND.split(raw) if part.strip()]
     return [_parse_one(part) for part in split_top_level(raw, _AND) if part.strip()]
+
+
+def _parse_plain(name: str) -> Author:
+    """Fast path for names without braces or LaTeX (most names in real files)."""
+    name = " ".join(name.split()).strip(",").strip()
+    if name.count(",") == 1:
+        family, given = name.split(",")
+        return Author(family=family.strip(), given=given.strip())
+    return _parse_one(name)
 
 
 def format_bibtex_names(authors: list[Author], encode: Callable[[str], str] = encode_latex) -> str:

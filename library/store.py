@@ -26,6 +26,7 @@ from .fields import FIELD_ORDER, decode_value, record_to_fields
 from .frame import build_frame, record_row
 from .index import FileIndex, Known, build_index, decode_chunk, entry_record
 from .model import Record
+from .parallel import parallel_known
 
 __all__ = ["Library", "Problem"]
 
@@ -103,7 +104,7 @@ class Library:
             index = cached[1]
             index.data = data
         else:
-            known = Known.of(cached[1]) if cached is not None else None
+            known = Known.of(cached[1]) if cached is not None else parallel_known(data, str(path))
             index = build_index(data, str(path), known, progress=progress)
             if use_cache:
                 cache_mod.save_cache(path, digest, index)
