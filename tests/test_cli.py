@@ -37,9 +37,14 @@ def test_search_default_bib_from_cwd_and_env(tmp_path, references_copy):
     assert "36 record(s)" in run("search", cwd=tmp_path, env=env).stdout
 
 
-def test_check_clean_library_exits_0():
-    result = run("--bib", str(REFERENCES), "check")
+def test_check_clean_library_exits_0(tmp_path):
+    clean = tmp_path / "clean.bib"
+    clean.write_text("@article{a2020,\n  author = {Smith, Ann},\n  title = {A study},\n  journal = {J},\n"
+                     "  year = {2020},\n  doi = {10.1000/xyz},\n  pmid = {123456},\n"
+                     "  topics = {Diagnostics > Hysteroscopy},\n  unverified = {none}\n}\n", encoding="utf-8")
+    result = run("--bib", str(clean), "check")
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "no problems found" in result.stdout
 
 
 def test_check_lists_malformed_blocks_and_exits_1():
