@@ -33,7 +33,7 @@ run: $(STAMP) ## start the dashboard on the bundled references.bib (http://local
 	$(BIN)/streamlit run dashboard.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
 lint: $(STAMP) ## ruff + mypy
-	$(BIN)/ruff check library ingest tests benchmarks dashboard.py
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 unit: $(STAMP) ## the test suite only

@@ -29,7 +29,9 @@ class ReadProblem:
             where.append(f"line {self.line}")
         if self.record is not None:
             where.append(f"record {self.record}")
-        return f"{': '.join(where)}: {self.message}" if len(where) == 1 else f"{where[0]} ({', '.join(where[1:])}): {self.message}"
+        if len(where) == 1:
+            return f"{self.source}: {self.message}"
+        return f"{where[0]} ({', '.join(where[1:])}): {self.message}"
 
 
 @dataclass(slots=True)

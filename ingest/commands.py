@@ -1,0 +1,108 @@
+"""``reflib import FILE...``: read files in any supported format into the library, with a report.
+
+Behaviour (all-or-nothing unless asked otherwise):
+
+* Every file is read before the library is touched. A file that cannot be read at all (missing, binary, not
+  UTF-8, unknown format, wrong CSV header) stops the import: one line naming the file, exit 1, nothing written.
+* When some records have problems (an entry with unbalanced braces, a RIS record without ``ER  -``, an invalid
+  DOI ...), each is reported as ``file (line N, record K): what`` and, by default, nothing is imported (exit 1):
+  re-run with ``--keep-going`` to import the good records (invalid identifiers are kept as given) and skip the
+  bad ones; the problems are still reported and the exit status is still 1.
+* ``--dry-run`` prints the same report and writes nothing. Otherwise the library is saved once, atomically, at
+  the end; Ctrl-C or any failure before that leaves the file on disk as it was.
+* A library file that does not exist yet is created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from library.commands.common import open_library, print_json
+from library.store import Library
+
+from .base import ReadError, ReadProblem, ReadResult
+from .importer import ImportReport, import_records
+from .readers import FORMATS, read_file
+
+__all__ = ["cmd_import", "register"]
+
+
+def _mapping(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise argparse.ArgumentTypeError(f"--map expects FIELD=COLUMN, got {item!r}")
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "import", help="import studies from BibTeX, RIS, MEDLINE, Web of Science, CSL-JSON, PubMed XML or CSV files",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="+", metavar="FILE", help="files to import (format detected by content)")
+    parser.add_argument("--format", default="auto", choices=["auto", *FORMATS],
+                        help="read every FILE in this format instead of detecting it")
+    parser.add_argument("--encoding", default=None, help="text encoding of the files when not UTF-8 (e.g. latin-1)")
+    parser.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
+                        help="CSV: read FIELD (title, author, year, doi ...) from COLUMN; repeatable")
+    parser.add_argument("--topic", action="append", default=[], help="add this manual topic to every record")
+    parser.add_argument("--entry", default=None, metavar="SLUG", help="link every record to this encyclopedia entry")
+    parser.add_argument("--as", dest="link_kind", choices=["cited", "discussed"], default=None,
+                        help="how --entry links the records (cited records are numbered after the entry's last)")
+    parser.add_argument("--dry-run", action="store_true", help="show the report, write nothing")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="import the good records even when some records have problems (bad ones are skipped)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(handler=cmd_import)
+
+
+def _open(args: argparse.Namespace) -> Library:
+    if not args.bib.exists():
+        return Library.create(args.bib)
+    return open_library(args)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    if (args.entry is None) != (args.link_kind is None):
+        print("reflib import: --entry SLUG and --as cited|discussed go together", file=sys.stderr)
+        return 2
+    try:
+        columns = _mapping(args.map)
+    except argparse.ArgumentTypeError as exc:
+        print(f"reflib import: {exc}", file=sys.stderr)
+        return 2
+    results: list[tuple[str, ReadResult]] = []
+    for name in args.files:
+        try:
+            results.append((name, read_file(name, args.format, encoding=args.encoding, columns=columns or None)))
+        except ReadError as exc:
+            print(f"reflib import: {exc}; nothing imported", file=sys.stderr)
+            return 1
+    problems: list[ReadProblem] = [p for _, result in results for p in result.problems]
+    lib = _open(args)
+    blocked = bool(problems) and not args.keep_going
+    reports: list[ImportReport] = []
+    for name, result in results:
+        report = import_records(lib, result.records, source=name, topics=args.topic, entry=args.entry,
+                                link_kind=args.link_kind, dry_run=args.dry_run or blocked)
+        report.problems.extend(result.problems)
+        reports.append(report)
+    if args.json:
+        print_json({"library": str(args.bib), "written": False if blocked or args.dry_run else lib.dirty,
+                    "blocked_by_problems": blocked, "files": [r.to_json() for r in reports]})
+    else:
+        for report in reports:
+            print(report.summary())
+    if blocked:
+        print(f"reflib import: {len(problems)} problem(s) found; nothing imported. Fix them, or re-run with "
+              "--keep-going to import the good records and skip the bad ones.", file=sys.stderr)
+        return 1
+    if not args.dry_run and lib.dirty:
+        lib.save()
+        if not args.json:
+            print(f"saved {args.bib}")
+    return 1 if problems else 0

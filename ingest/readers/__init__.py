@@ -1,0 +1,221 @@
+"""File readers: a registry of formats, detection by content, and :func:`read_file`.
+
+Formats (``--format`` names): ``bibtex`` (BibTeX and BibLaTeX), ``ris`` (PubMed, Scopus, Web of Science,
+EndNote, Ovid, EBSCO, Zotero, Dimensions ... flavours), ``wos`` (Web of Science / ISI tagged export,
+``PT``/``ER`` records), ``medline`` (PubMed MEDLINE text, ``.nbib``), ``csl-json`` (CSL-JSON, also Crossref's
+content-negotiation variant), ``crossref-json`` (Crossref REST API responses), ``pubmed-xml`` (PubMed
+EFetch XML) and ``csv`` (a header row; see :mod:`ingest.readers.csv`).
+
+Detection looks at the content first: the earliest structural marker wins (an ``@type{`` line, a ``TY  -``
+line, a ``PMID-`` line, a JSON document, an XML root ...), so a RIS file called ``export.txt`` or a BibTeX file
+called ``refs.ris`` is read correctly; the file name only decides between formats the content cannot tell
+apart. Readers are imported lazily so that a missing optional reader does not break the others.
+"""
+
+from __future__ import annotations
+
+import codecs
+import importlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..base import ReadError, ReadResult
+
+__all__ = ["FORMATS", "Format", "decode_text", "detect_format", "read_data", "read_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    module: str
+    function: str
+    extensions: tuple[str, ...]
+    description: str
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("bibtex", "ingest.readers.bibtex", "read_bibtex", (".bib", ".bibtex", ".biblatex"), "BibTeX / BibLaTeX"),
+    Format("ris", "ingest.readers.ris", "read_ris", (".ris",), "RIS (any exporter)"),
+    Format("wos", "ingest.readers.ris", "read_wos", (".ciw", ".isi"), "Web of Science tagged export"),
+    Format("medline", "ingest.readers.medline", "read_medline", (".nbib", ".medline"), "PubMed MEDLINE text"),
+    Format("csl-json", "ingest.readers.csljson", "read_csl_json", (".json",), "CSL-JSON"),
+    Format("crossref-json", "ingest.readers.crossref_json", "read_crossref_json", (), "Crossref REST JSON"),
+    Format("pubmed-xml", "ingest.readers.pubmed_xml", "read_pubmed_xml", (".xml",), "PubMed XML"),
+    Format("csv", "ingest.readers.csv", "read_csv", (".csv", ".tsv"), "CSV with a header row"),
+)}
+
+Reader = Callable[..., ReadResult]
+
+
+def reader_for(name: str) -> Reader:
+    """The reader function of a format; ReadError when that reader is not available."""
+    spec = FORMATS.get(name)
+    if spec is None:
+        raise ReadError(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
+    try:
+        module = importlib.import_module(spec.module)
+    except ModuleNotFoundError as exc:
+        if exc.name == spec.module:
+            raise ReadError(f"the {spec.description} reader ({spec.module}) is not installed") from exc
+        raise
+    function: Reader = getattr(module, spec.function)
+    return function
+
+
+# --- decoding -------------------------------------------------------------------------------------------------
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def _looks_binary(data: bytes) -> int | None:
+    """Offset of a NUL or other control byte that text files do not contain, or None."""
+    match = _CONTROL.search(data, 0, 65536)
+    return match.start() if match else None
+
+
+_CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """An Emacs/Python-style ``coding: latin-1`` declaration in the first two lines (biber's test files)."""
+    match = _CODING.search(b"\n".join(data.split(b"\n", 2)[:2]))
+    if match is None:
+        return None
+    name = re.sub(r"-(?:unix|dos|mac)$", "", match.group(1).decode("ascii", "replace").lower())
+    for candidate in (name, name.replace("-", ""), name.replace("-", "_")):
+        try:
+            return codecs.lookup(candidate).name
+        except LookupError:
+            continue
+    return None
+
+
+def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
+    """Bytes -> text (BOM removed, newlines unified); ReadError naming the file for binary or non-UTF-8 data."""
+    if encoding:
+        try:
+            text = data.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ReadError(f"{source}: cannot decode as {encoding}: {exc}") from exc
+    else:
+        bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
+        if bom == "utf-16":
+            text = data.decode("utf-16", errors="replace")
+        else:
+            offset = _looks_binary(data)
+            if offset is not None:
+                raise ReadError(f"{source}: binary data, not a bibliography file (byte 0x{data[offset]:02x} at "
+                                f"offset {offset})")
+            try:
+                text = data.decode(bom or "utf-8")
+            except UnicodeDecodeError as exc:
+                declared = _declared_encoding(data)
+                if declared:
+                    return decode_text(data, source, declared)
+                line = data.count(b"\n", 0, exc.start) + 1
+                raise ReadError(f"{source}: not UTF-8 text (line {line}, byte 0x{data[exc.start]:02x}); "
+                                "give its encoding with --encoding (e.g. latin-1, cp1252, gbk)") from exc
+    text = text.lstrip("\ufeff")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+# --- detection ------------------------------------------------------------------------------------------------
+_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("ris", re.compile(r"^[ \t\ufeff]*TY  -", re.MULTILINE)),
+    ("wos", re.compile(r"^(?:FN (?:Clarivate|Thomson|ISI)|PT [A-Z]\s*$)", re.MULTILINE)),
+    ("medline", re.compile(r"^(?:PMID- ?\d|[A-Z]{3,4} ?- \S.*\n(?:[A-Z]{2,4} *- |      \S))", re.MULTILINE)),
+    ("bibtex", re.compile(r"^[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]", re.MULTILINE)),
+)
+_PUBMED_XML = re.compile(rb"<(?:PubmedArticleSet|PubmedArticle|PubmedBookArticle|MedlineCitation)\b")
+
+
+def _detect_json(data: bytes, filename: str) -> str:
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ReadError(f"{filename}: looks like JSON but is not valid JSON ({exc})") from exc
+    if isinstance(document, dict) and ("message-type" in document or "message" in document):
+        return "crossref-json"
+    items = document if isinstance(document, list) else [document]
+    if items and isinstance(items[0], dict) and any(
+            k in items[0] for k in ("type", "title", "author", "DOI", "issued", "container-title")):
+        return "csl-json"
+    raise ReadError(f"{filename}: JSON, but neither CSL-JSON items nor a Crossref API response")
+
+
+def detect_format(data: bytes, filename: str) -> str:
+    """The format name of ``data`` by its content (file name only as a tie-breaker); ReadError if unknown."""
+    head = data[:262144].lstrip(b" \t\r\n")
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8):].lstrip(b" \t\r\n")
+    if not head:
+        raise ReadError(f"{filename}: empty file")
+    if re.match(rb"<[?!A-Za-z]", head):
+        if _PUBMED_XML.search(data[:65536]):
+            return "pubmed-xml"
+        raise ReadError(f"{filename}: XML, but not PubMed XML (for EndNote or Mendeley XML, export RIS instead)")
+    if head[:1] in (b"{", b"["):
+        return _detect_json(data, filename)
+    offset = _looks_binary(head) if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
+    if offset is not None:
+        raise ReadError(f"{filename}: binary data, not a bibliography file (byte 0x{head[offset]:02x} at offset "
+                        f"{offset})")
+    text = head.decode("utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8",
+                       errors="replace")
+    found = [(m.start(), name) for name, pattern in _MARKERS if (m := pattern.search(text)) is not None]
+    if found:
+        return min(found)[1]
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".csv", ".tsv") or _looks_like_csv(text):
+        return "csv"
+    by_extension = [f.name for f in FORMATS.values() if suffix in f.extensions]
+    if by_extension:
+        return by_extension[0]
+    raise ReadError(f"{filename}: unknown format (not BibTeX, RIS, MEDLINE, Web of Science, CSL-JSON, PubMed XML "
+                    "or CSV); name it with --format")
+
+
+def _looks_like_csv(text: str) -> bool:
+    lines = [line for line in text.splitlines()[:5] if line.strip()]
+    if len(lines) < 2:
+        return False
+    for sep in (",", "\t", ";"):
+        first = lines[0].count(sep)
+        if first >= 2 and re.search(r"(?i)\btitle\b", lines[0]):
+            return True
+    return False
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+def read_data(data: bytes, source: str, fmt: str = "auto", *, encoding: str | None = None,
+              columns: Mapping[str, str] | None = None) -> ReadResult:
+    """Read bytes in a named or detected format; ReadError when nothing can be read."""
+    if encoding and data.lstrip()[:1] != b"<":
+        data = decode_text(data, source, encoding).encode("utf-8")
+    name = fmt if fmt != "auto" else detect_format(data, source)
+    reader = reader_for(name)
+    result = reader(data, source, columns=columns) if name == "csv" else reader(data, source)
+    result.format = result.format or name
+    if not result.records and any(p.fatal for p in result.problems):
+        raise ReadError(next(str(p) for p in result.problems if p.fatal))
+    return result
+
+
+def read_file(path: str | Path, fmt: str = "auto", *, encoding: str | None = None,
+              columns: Mapping[str, str] | None = None) -> ReadResult:
+    """Read one file; ReadError (naming the file) when it cannot be read at all."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise ReadError(f"{path}: is a directory") from exc
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read ({exc.strerror})") from exc
+    return read_data(data, str(path), fmt, encoding=encoding, columns=columns)

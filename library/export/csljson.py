@@ -1,0 +1,147 @@
+"""CSL-JSON (the input format of citeproc processors: pandoc ``--citeproc``, citeproc-js, citeproc-py).
+
+Output is valid against the CSL 1.0.2 data schema (vendored in ``data/csl-data.json``, checked by
+:func:`validate_csl_json`). An article number goes to ``number`` (CSL 1.0.2: APA prints "Article CD003718"),
+PMID/PMCID to ``PMID``/``PMCID``, a web page's access date to ``accessed``. reflib's evidence fields go under
+``custom`` (the schema's place for them) only when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ..model import Author, Record
+from .common import article_number, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
+
+__all__ = ["csl_item", "csl_type", "to_csl_json", "validate_csl_json"]
+
+_TYPES = {"article": "article-journal", "book": "book", "chapter": "chapter", "conference": "paper-conference",
+          "proceedings": "book", "web": "webpage", "report": "report", "thesis": "thesis", "manual": "report",
+          "unpublished": "manuscript", "dataset": "dataset", "software": "software", "misc": "document"}
+_PARTICLES = ("van der", "van den", "van de", "von der", "van", "von", "de la", "de", "del", "della", "di", "da",
+              "dos", "du", "le", "la", "ter", "ten", "zu")
+
+
+def csl_type(record: Record) -> str:
+    kind = kind_of(record)
+    if kind == "article" and not record.journal:
+        return "article"  # a preprint or stand-alone article: no container to print
+    return _TYPES.get(kind, "document")
+
+
+def csl_name(author: Author) -> dict[str, str]:
+    """Author -> CSL name; a lower-case particle ('van Rijswijk') becomes ``non-dropping-particle`` so styles
+    sort and display it by their own rules."""
+    if author.literal:
+        return {"literal": author.literal}
+    name: dict[str, str] = {}
+    family = author.family
+    for particle in _PARTICLES:
+        if family.startswith(particle + " ") and len(family) > len(particle) + 1:
+            name["non-dropping-particle"] = particle
+            family = family[len(particle) + 1:]
+            break
+    name["family"] = family
+    if author.given:
+        name["given"] = author.given
+    return name
+
+
+def _date(parts: tuple[int, ...]) -> dict[str, Any]:
+    return {"date-parts": [list(parts)]}
+
+
+def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
+    """One record -> one CSL-JSON item (only non-empty variables)."""
+    kind = kind_of(record)
+    item: dict[str, Any] = {"id": record.key, "type": csl_type(record)}
+    if record.authors:
+        item["author"] = [csl_name(a) for a in record.authors]
+    if record.editors:
+        item["editor"] = [csl_name(a) for a in record.editors]
+    item["title"] = record.title
+    if kind in ("chapter", "conference"):
+        item["container-title"] = record.booktitle
+    else:
+        item["container-title"] = record.journal or (record.booktitle if kind != "book" else "")
+    item["container-title-short"] = record.journal_abbrev
+    item["collection-title"] = standard_extra(record, "series")
+    item["edition"] = standard_extra(record, "edition")
+    item["publisher"] = (record.publisher or standard_extra(record, "institution")
+                         or standard_extra(record, "school") or standard_extra(record, "organization"))
+    item["publisher-place"] = standard_extra(record, "address")
+    item["genre"] = standard_extra(record, "type")
+    if record.year is not None:
+        month = month_number(record.month) if record.month else None
+        item["issued"] = _date((record.year, month) if month else (record.year,))
+    elif record.extra.get("year"):
+        item["issued"] = {"literal": record.extra["year"]}
+    if record.urldate:
+        parts = iso_date(record.urldate)
+        item["accessed"] = _date(parts) if parts else {"literal": record.urldate}
+    item["volume"] = record.volume
+    item["issue"] = record.issue
+    number = article_number(record)
+    if number:
+        item["number"] = number
+    else:
+        first, last = page_range(record.pages)
+        item["page"] = f"{first}-{last}" if last else first
+    for variable, value in (("DOI", record.doi), ("PMID", record.pmid), ("PMCID", record.pmcid),
+                            ("ISSN", record.issn), ("ISBN", record.isbn), ("URL", record.url)):
+        item[variable] = value.strip()
+    item["language"] = bcp47(record.language)
+    item["abstract"] = record.abstract
+    item["keyword"] = ", ".join(record.keywords)
+    item["note"] = record.note
+    item = {k: v for k, v in item.items() if v not in ("", None, [])}
+    if keep_custom:
+        custom = _custom(record)
+        if custom:
+            item["custom"] = custom
+    return item
+
+
+def _custom(record: Record) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "topics": record.all_topics, "design": record.effective_design, "level": record.effective_level,
+        "grade": record.grade, "stance": record.stance, "relevance": record.relevance,
+        "tldr": record.synopsis.tldr, "findings": record.synopsis.findings,
+        "implications": record.synopsis.implications, "mesh": record.mesh, "pubtypes": record.pubtypes,
+        "verification": record.verification, "retracted": record.retracted or None,
+        "cited_in": [link.slug for link in record.cited_in()],
+        "discussed_in": [link.slug for link in record.discussed_in()],
+    }
+    return {k: v for k, v in values.items() if v not in ("", None, [])}
+
+
+def to_csl_json(records: Sequence[Record], keep_custom: bool = False) -> list[dict[str, Any]]:
+    """Records -> CSL-JSON items, in the order given (serialize with ``json.dumps``)."""
+    return [csl_item(record, keep_custom) for record in records]
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    text = resources.files("library.export").joinpath("data/csl-data.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate_csl_json(items: list[dict[str, Any]]) -> list[str]:
+    """Problems of CSL-JSON items against the CSL 1.0.2 data schema, as 'item id: path: message' lines."""
+    from jsonschema import Draft7Validator
+
+    validator = Draft7Validator(_schema())
+    problems = []
+    for error in sorted(validator.iter_errors(items), key=lambda e: list(e.absolute_path)):
+        path = list(error.absolute_path)
+        where = ""
+        if path and isinstance(path[0], int) and path[0] < len(items):
+            where = f"{items[path[0]].get('id', path[0])}: "
+            path = path[1:]
+        problems.append(f"{where}{'/'.join(str(p) for p in path) or '(item)'}: {error.message}")
+    return problems

@@ -1,0 +1,268 @@
+"""The importer contract (match, merge, key, tag, link, dry run) and the `reflib import` command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.importer import import_records
+from ingest.readers import read_file
+from library.cli import main
+from library.model import Author, EntryLink, Record
+from library.store import Library
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+
+LIBRARY = """@article{dreyer2017oil,
+  author       = {Dreyer, Kim},
+  title        = {Oil-Based or Water-Based Contrast for Hysterosalpingography in Infertile Women},
+  journal      = {New England Journal of Medicine},
+  year         = {2017},
+  doi          = {10.1056/NEJMOA1612337},
+  cited_in     = {hsg#1; other#4},
+  protect      = {pages}
+}
+
+@article{fang2018oil,
+  author       = {Fang, Fang},
+  title        = {Oil-based versus water-based contrast: a meta-analysis},
+  journal      = {Fertility and Sterility},
+  year         = {2018},
+  pmid         = {29908778},
+  cited_in     = {hsg#3}
+}
+"""
+
+
+@pytest.fixture
+def lib_path(tmp_bib) -> Path:  # type: ignore[no-untyped-def]
+    return tmp_bib(LIBRARY)  # type: ignore[no-any-return]
+
+
+def _new(title: str, **kwargs: object) -> Record:
+    return Record(key="", authors=[Author("Mol", "Ben")], title=title, year=2020, **kwargs)  # type: ignore[arg-type]
+
+
+# --- the importer ---------------------------------------------------------------------------------------------
+def test_exact_doi_match_fills_only_empty_fields(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    incoming = Record(key="Dreyer2017", title="A different title", doi="https://doi.org/10.1056/nejmoa1612337",
+                      pmid="28520519", volume="376", pages="2043-52", year=2016, authors=[Author("Dreyer", "K")])
+    report = import_records(lib, [incoming], source="x.ris")
+    assert report.added == []
+    merged = report.merged[0]
+    assert (merged.key, merged.matched_on) == ("dreyer2017oil", "doi")  # DOI compared case-insensitively
+    assert merged.filled == ["volume", "pmid"]  # pages is protected; title/year/doi kept
+    record = lib.get("dreyer2017oil")
+    assert (record.pmid, record.volume, record.pages) == ("28520519", "376", "")
+    assert record.title == "Oil-Based or Water-Based Contrast for Hysterosalpingography in Infertile Women"
+    assert record.doi == "10.1056/NEJMOA1612337"  # never overwritten, case kept
+    assert "title: A different title (x.ris)" in record.provenance
+    assert "year: 2016 (x.ris)" in record.provenance
+    assert any(c.startswith("title:") for c in merged.conflicts)
+
+
+def test_pmid_match_and_new_record_keys(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    report = import_records(lib, [
+        Record(key="", pmid="29908778", abstract="Text."),  # matches fang2018oil by PMID
+        _new("Tubal flushing for subfertility"),
+        _new("Tubal flushing for subfertility, a second paper"),  # same base key -> suffix a
+        Record(key="", authors=[Author("Dreyer", "Kim")], year=2017, title="Oil is better",
+               doi="10.1000/other"),  # base key dreyer2017oil is taken -> dreyer2017oila
+    ])
+    assert [m.key for m in report.merged] == ["fang2018oil"]
+    assert lib.get("fang2018oil").abstract == "Text."
+    assert [a.key for a in report.added] == ["mol2020tubal", "mol2020tubala", "dreyer2017oila"]
+    assert lib.get("dreyer2017oila").doi == "10.1000/other"
+    assert lib.get("mol2020tubal").added  # stamped by the store
+
+
+def test_reimport_adds_nothing_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "lib.bib"
+    for name in ("hsg.bib", "hsg.ris", "hsg.nbib", "hsg.csv", "hsg.csl.json"):
+        lib = Library.load(path) if path.exists() else Library.create(path)
+        result = read_file(FIXTURES / name)
+        import_records(lib, result.records, source=name)
+        lib.save()
+        before = path.read_bytes()
+        again = Library.load(path)
+        report = import_records(again, read_file(FIXTURES / name).records, source=name)
+        assert report.added == [], name
+        assert not again.dirty, name
+        assert not again.save() and path.read_bytes() == before
+    # the five files describe 5 distinct studies; identifiers and exact titles matched across formats
+    keys = Library.load(path).keys()
+    assert sorted(keys) == ["american2019hysterosalpingography", "anon2003proceedings", "dreyer2017oil",
+                            "fang2018oil", "perisinakis2003radiogenic"]
+
+
+def test_records_without_identifiers_match_on_exact_title_year_author(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    import_records(lib, [_new("Tubal flushing for subfertility")])
+    report = import_records(lib, [_new("Tubal  flushing for SUBFERTILITY.")])
+    assert report.added == [] and report.merged[0].matched_on == "title+year+author"
+    existing = lib.get("mol2020tubal")
+    existing.doi = "10.1000/b"
+    lib.update(existing)
+    different_doi = _new("Tubal flushing for subfertility", doi="10.1000/a")
+    assert import_records(lib, [different_doi]).added  # same title but a different DOI: not the same paper
+
+
+def test_conflicting_identifiers_are_not_guessed(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    report = import_records(lib, [Record(key="", title="T", doi="10.1056/NEJMoa1612337", pmid="29908778")])
+    assert report.added == [] and report.merged == []
+    assert "dreyer2017oil" in report.skipped[0].reason and "fang2018oil" in report.skipped[0].reason
+
+
+def test_topics_and_cited_links_numbered_after_the_entry(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    report = import_records(lib, [_new("First new study"), Record(key="", pmid="29908778"),
+                                  _new("Second new study")],
+                            topics=["Diagnostics > HSG"], entry="hsg", link_kind="cited")
+    assert [a.key for a in report.added] == ["mol2020first", "mol2020second"]
+    assert lib.get("mol2020first").links == [EntryLink("hsg", "cited", 4)]  # hsg#3 was the highest
+    assert lib.get("mol2020second").links == [EntryLink("hsg", "cited", 5)]
+    fang = lib.get("fang2018oil")
+    assert fang.links == [EntryLink("hsg", "cited", 3)]  # already cited there: kept as it was
+    assert fang.topics == ["Diagnostics > HSG"] and report.merged[0].tagged
+    discussed = import_records(lib, [_new("First new study")], entry="hsg", link_kind="discussed")
+    assert lib.get("mol2020first").discussed_in() == [EntryLink("hsg", "discussed")]
+    assert discussed.merged[0].changed
+    with pytest.raises(ValueError, match="both"):
+        import_records(lib, [], entry="hsg")
+    with pytest.raises(ValueError, match="cited"):
+        import_records(lib, [], entry="hsg", link_kind="mentioned")
+
+
+def test_dry_run_changes_nothing(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    report = import_records(lib, [_new("New study"), Record(key="", pmid="29908778", volume="110")],
+                            topics=["T"], dry_run=True)
+    assert [a.key for a in report.added] == ["mol2020new"] and report.merged[0].filled == ["volume"]
+    assert not lib.dirty and "mol2020new" not in lib and lib.get("fang2018oil").volume == ""
+    assert "dry run" in report.summary()
+
+
+def test_matcher_hook_is_consulted_after_exact_matching(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    seen: list[str] = []
+
+    def matcher(record: Record, library: Library) -> str | None:
+        seen.append(record.title)
+        return "fang2018oil" if "meta" in record.title else None
+
+    report = import_records(lib, [_new("Oil vs water meta analysis"), _new("Unrelated"),
+                                  Record(key="", pmid="29908778")], matcher=matcher)
+    assert seen == ["Oil vs water meta analysis", "Unrelated"]  # the PMID match never reached the hook
+    assert [(m.key, m.matched_on) for m in report.merged] == [("fang2018oil", "matcher"), ("fang2018oil", "pmid")]
+
+
+def test_report_json_and_summary(lib_path: Path) -> None:
+    lib = Library.load(lib_path)
+    report = import_records(lib, [_new("New study"), Record(key="")], source="f.ris")
+    data = report.to_json()
+    assert data["counts"] == {"added": 1, "merged": 0, "skipped": 1, "problems": 0}
+    assert data["skipped"][0]["reason"] == "no title and no identifier"
+    assert json.dumps(data)
+    assert report.summary().splitlines()[0] == (
+        "f.ris: 1 added, 0 merged (0 already present unchanged), 1 skipped, 0 problem(s)")
+
+
+# --- the command ----------------------------------------------------------------------------------------------
+def _run(lib: Path, *args: str) -> int:
+    return main(["--bib", str(lib), "import", *args])
+
+
+def test_cli_import_then_reimport(lib_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(lib_path, str(FIXTURES / "hsg.ris"), "--topic", "Diagnostics > HSG") == 0
+    out = capsys.readouterr().out
+    # Dreyer matches on DOI; the library's Fang record has only a PMID and another title, so the RIS one is new
+    assert "2 added, 1 merged" in out and "+ fang2018oila" in out and "saved" in out
+    after = lib_path.read_bytes()
+    assert _run(lib_path, str(FIXTURES / "hsg.ris"), "--topic", "Diagnostics > HSG") == 0
+    assert "0 added, 3 merged (3 already present unchanged)" in capsys.readouterr().out
+    assert lib_path.read_bytes() == after
+
+
+def test_cli_dry_run_writes_nothing(lib_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = lib_path.read_bytes()
+    assert _run(lib_path, str(FIXTURES / "hsg.bib"), "--dry-run", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["written"] is False and data["files"][0]["counts"]["added"] == 3
+    assert lib_path.read_bytes() == before
+
+
+def test_cli_creates_a_missing_library(tmp_path: Path) -> None:
+    target = tmp_path / "new.bib"
+    assert _run(target, str(FIXTURES / "hsg.nbib")) == 0
+    assert Library.load(target).keys() == ["dreyer2017oil", "fang2018oil"]
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("bad_braces.bib", "bad_braces.bib (line 8, record 2): @article{broken}: unbalanced braces"),
+    ("no_er.ris", "no_er.ris (line 8, record 2): record has no 'ER  -' line"),
+])
+def test_cli_bad_records_block_the_import_unless_keep_going(lib_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            name: str, expected: str) -> None:
+    before = lib_path.read_bytes()
+    assert _run(lib_path, str(FIXTURES / name)) == 1
+    captured = capsys.readouterr()
+    assert expected in captured.out
+    assert "nothing imported" in captured.err and "--keep-going" in captured.err
+    assert lib_path.read_bytes() == before
+    assert _run(lib_path, str(FIXTURES / name), "--keep-going") == 1  # still exit 1: problems remain
+    assert expected in capsys.readouterr().out
+    lib = Library.load(lib_path)
+    assert len(lib) == 3  # the two good records: one merged by DOI, one new
+
+
+def _binary(folder: Path) -> Path:
+    (folder / "paper.pdf").write_bytes(b"%PDF-1.7\n\x00\x00\xff binary")
+    return folder / "paper.pdf"
+
+
+def _wrong_header(folder: Path) -> Path:
+    return Path(shutil.copy(FIXTURES / "bad_header.csv", folder / "bad_header.csv"))
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (_binary, "paper.pdf: binary data"),
+    (_wrong_header, "bad_header.csv (line 1): no title column in the header (columns: Name, Year, Journal Name)"),
+    (lambda folder: folder / "missing.ris", "missing.ris: cannot read"),
+])
+def test_cli_unreadable_file_stops_everything(lib_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              make, expected: str) -> None:  # type: ignore[no-untyped-def]
+    before = lib_path.read_bytes()
+    bad = make(tmp_path)
+    assert _run(lib_path, str(FIXTURES / "hsg.ris"), str(bad)) == 1  # the good file is not imported either
+    err = capsys.readouterr().err
+    assert expected in err and err.count("\n") == 1
+    assert lib_path.read_bytes() == before
+
+
+def test_cli_interrupt_or_failure_writes_nothing(lib_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    before = lib_path.read_bytes()
+
+    def interrupted(self: Library) -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Library, "save", interrupted)
+    assert _run(lib_path, str(FIXTURES / "hsg.nbib")) == 130
+    assert "nothing was saved" in capsys.readouterr().err
+    assert lib_path.read_bytes() == before
+
+
+def test_cli_entry_link_and_usage_errors(lib_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(lib_path, str(FIXTURES / "hsg.nbib"), "--entry", "hsg") == 2
+    assert "--entry SLUG and --as" in capsys.readouterr().err
+    assert _run(lib_path, str(FIXTURES / "hsg.csv"), "--map", "title") == 2
+    assert _run(lib_path, str(FIXTURES / "hsg.ris"), "--entry", "hsg", "--as", "discussed", "--keep-going") == 0
+    lib = Library.load(lib_path)
+    linked = [k for k in lib if EntryLink("hsg", "discussed") in lib.get(k).links]
+    assert linked == ["dreyer2017oil", "fang2018oila", "american2019hysterosalpingography"]

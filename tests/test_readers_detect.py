@@ -1,0 +1,90 @@
+"""Format detection by content (not only by name), the registry, and unreadable files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.base import ReadError
+from ingest.readers import FORMATS, decode_text, detect_format, read_data, read_file, reader_for
+
+from .conftest import CORPUS, needs_shared
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("hsg.bib", "bibtex"), ("bad_braces.bib", "bibtex"), ("hsg.ris", "ris"), ("no_er.ris", "ris"),
+    ("hsg.nbib", "medline"), ("hsg.csl.json", "csl-json"), ("hsg.csv", "csv"), ("bad_header.csv", "csv"),
+])
+def test_fixtures(name: str, expected: str) -> None:
+    assert detect_format((FIXTURES / name).read_bytes(), name) == expected
+
+
+def test_content_wins_over_the_file_name() -> None:
+    assert detect_format((FIXTURES / "hsg.ris").read_bytes(), "export.txt") == "ris"
+    assert detect_format((FIXTURES / "hsg.bib").read_bytes(), "refs.ris") == "bibtex"
+    assert detect_format((FIXTURES / "hsg.nbib").read_bytes(), "pubmed.bib") == "medline"
+    assert detect_format(b"\xef\xbb\xbf\n1.\nTY  - JOUR\nER  - \n", "ovid.txt") == "ris"  # BOM, Ovid numbering
+    assert detect_format(b"FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nER\n", "savedrecs.txt") == "wos"
+    assert detect_format(b'{"status":"ok","message-type":"work","message":{}}', "x.json") == "crossref-json"
+    assert detect_format(b'<?xml version="1.0"?>\n<PubmedArticleSet><PubmedArticle/></PubmedArticleSet>',
+                         "efetch.txt") == "pubmed-xml"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"%PDF-1.4\n\x00\x01\x02binary", "binary data"),
+    (b"", "empty file"),
+    (b"   \n", "empty file"),
+    (b"<records><record/></records>", "not PubMed XML"),
+    (b"[1, 2", "not valid JSON"),
+    (b'{"foo": 1}', "neither CSL-JSON"),
+    (b"just some prose\nwithout any structure\n", "unknown format"),
+])
+def test_unknown_or_unreadable(data: bytes, message: str) -> None:
+    with pytest.raises(ReadError, match=message) as info:
+        detect_format(data, "mystery.dat")
+    assert "mystery.dat" in str(info.value)
+
+
+def test_not_utf8_names_line_and_encoding_option() -> None:
+    data = "TY  - JOUR\nTI  - Caf\u00e9 study\nER  - \n".encode("latin-1")
+    with pytest.raises(ReadError, match=r"latin.ris: not UTF-8 text \(line 2, byte 0xe9\)"):
+        read_data(data, "latin.ris")
+    assert read_data(data, "latin.ris", encoding="latin-1").records[0].title == "Café study"
+
+
+def test_decode_text_utf16_and_newlines() -> None:
+    assert decode_text("TY  - JOUR\r\nER  -\r\n".encode("utf-16"), "x") == "TY  - JOUR\nER  -\n"
+
+
+def test_read_file_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ReadError, match="missing.ris: cannot read"):
+        read_file(tmp_path / "missing.ris")
+    with pytest.raises(ReadError, match="is a directory"):
+        read_file(tmp_path)
+    with pytest.raises(ReadError, match="unknown format 'endnote'"):
+        reader_for("endnote")
+
+
+def test_every_registered_reader_is_importable() -> None:
+    """pubmed-xml and crossref-json come from the PubMed/Crossref module; all must resolve."""
+    for name in FORMATS:
+        assert callable(reader_for(name))
+
+
+@needs_shared
+@pytest.mark.parametrize(("relative", "expected"), [
+    ("pypi/biopython-1.88/Tests/Entrez/pubmed1.xml", "pubmed-xml"),
+    ("pypi/habanero-2.9.2/decoded/test_works_with_one_id.0.json", "crossref-json"),
+    ("pypi/habanero-2.9.2/decoded/test_content_negotiation_citeproc_json.1.json", "csl-json"),
+    ("github/mjwestgate-synthesisr/tests/testthat/testdata/WoS_txt_example.txt", "wos"),
+    ("github/mjwestgate-synthesisr/tests/testthat/testdata/litsearchr.txt", "bibtex"),
+    ("github/mjwestgate-synthesisr/tests/testthat/testdata/PubMed_example.txt", "medline"),
+    ("github/camaradesuk-ASySD/tests/testthat/ris_export.txt", "ris"),
+    ("github/camaradesuk-ASySD/tests/testthat/zotero_export.csv", "csv"),
+])
+def test_corpus_samples(relative: str, expected: str) -> None:
+    path = CORPUS / relative
+    assert detect_format(path.read_bytes(), path.name) == expected
