@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from filelock import FileLock, Timeout
 from . import cache as cache_mod
 from .atomic import atomic_write
 from .bibfile import Block, expand_value, parse_blocks, render_entry
+from .bibscan import Malformed, scan_entry
 from .errors import BibFileError, ConflictError, KeyExistsError, UnknownKeyError
 from .fields import FIELD_ORDER, decode_value, record_to_fields
 from .frame import build_frame, record_row
@@ -68,6 +70,24 @@ _ORDER = {name: i for i, name in enumerate(FIELD_ORDER)}
 def _rank(name: str) -> int:
     """Position in the documented field order; unknown fields sort last."""
     return _ORDER.get(name, len(_ORDER))
+
+
+_ENTRY_OPEN = re.compile(r"@\s*[A-Za-z][\w-]*\s*([{(])")
+
+
+def _scan_fields(text: str, key: str) -> list[tuple[str, str]] | None:
+    """Fields of one entry block by the fast scanner; None when it needs bibtexparser's judgement."""
+    opening = _ENTRY_OPEN.match(text)
+    if opening is None:
+        return None
+    closer = "}" if opening.group(1) == "{" else ")"
+    try:
+        scanned_key, fields, stop = scan_entry(text, opening.end(), len(text), closer)
+    except Malformed:
+        return None
+    if scanned_key != key or text[stop:].strip():
+        return None
+    return fields
 
 
 def _today() -> str:
@@ -153,8 +173,12 @@ class Library:
         block = chunk.blocks[b]
         if not block.fields and block.kind == "entry":
             text = decode_chunk(self._index.data, chunk.start, chunk.end, chunk.line, str(self.path))
-            chunk.blocks = parse_blocks(text)
-            block = chunk.blocks[b]
+            fields = _scan_fields(text[block.start : block.end], block.key)
+            if fields is not None:
+                block.fields = fields
+            else:
+                chunk.blocks = parse_blocks(text)
+                block = chunk.blocks[b]
         return block
 
     def _stored(self, row: int) -> Record:

@@ -25,6 +25,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from library.bibfile import expand_value, parse_blocks
+from library.bibscan import KEY as _KEY
+from library.bibscan import NAME as _NAME
+from library.bibscan import SKIP as _SKIP
+from library.bibscan import Malformed as _Malformed
+from library.bibscan import scan_entry, scan_value
 from library.fields import record_from_fields
 from library.model import Author, Record
 from library.names import parse_bibtex_names, split_top_level
@@ -36,14 +41,6 @@ from . import decode_text
 __all__ = ["parse_entries", "read_bibtex"]
 
 _BLOCK_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z][\w-]*)[ \t]*([{(])", re.MULTILINE)
-_SKIP = re.compile(r"(?:[\s,]+|%[^\n]*)*")
-_SPACE = re.compile(r"\s*")
-_NAME = re.compile(r"([^\s=,{}()\"#%]+)\s*=\s*")
-_KEY = re.compile(r"\s*([^\s,{}()]*)\s*")
-_BRACE = re.compile(r"[{}]")
-_QUOTE_OR_BRACE = re.compile(r'[{}"]')
-_TOKEN = re.compile(r"[^\s,#{}()\"=]+")
-_SIMPLE_FIELD = re.compile(r'[\s,]*([^\s=,{}()"#%]+)\s*=\s*(\{[^{}]*\}|"[^"{}]*"|[\w.:+/-]+)\s*(?:,|(?=[})]))')
 _FIELD_ASSIGNMENT = re.compile(r"^[\s,]*[A-Za-z][\w-]*\s*=")
 
 DROPPED_FIELDS = frozenset({"file", "owner", "timestamp", "__markedentry", "date-added", "date-modified",
@@ -53,12 +50,6 @@ _NOT_INHERITED = frozenset({"ids", "crossref", "xref", "xdata", "entryset", "ent
                             "shorthandintro", "sortkey", "key", "keywords"})
 _PARENT_TITLE = {"title": "booktitle", "subtitle": "booksubtitle", "titleaddon": "booktitleaddon",
                  "shorttitle": ""}
-
-
-class _Malformed(Exception):
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.offset = offset
 
 
 @dataclass(slots=True)
@@ -71,84 +62,6 @@ class RawEntry:
     line: int
     index: int  # 1-based position among the entries of the file
     values: dict[str, str] = field(default_factory=dict)  # macros expanded, filled by read_bibtex
-
-
-def _match_braces(text: str, start: int, end: int) -> int:
-    """Offset just after the brace group opening at ``start``; _Malformed when it is not closed."""
-    close = text.find("}", start + 1, end)
-    if close != -1 and text.find("{", start + 1, close) == -1:
-        return close + 1  # no nested group: the common case, found without a Python loop
-    depth = 0
-    for match in _BRACE.finditer(text, start, end):
-        depth += 1 if match.group() == "{" else -1
-        if depth == 0:
-            return match.end()
-    raise _Malformed("unbalanced braces: '{' never closed", start)
-
-
-def _match_quotes(text: str, start: int, end: int) -> int:
-    depth = 0
-    for match in _QUOTE_OR_BRACE.finditer(text, start + 1, end):
-        char = match.group()
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth < 0:
-                raise _Malformed("unbalanced braces: '}' inside a quoted value", match.start())
-        elif depth == 0:
-            return match.end()
-    raise _Malformed('unbalanced quotes: \'"\' never closed', start)
-
-
-def _value(text: str, pos: int, end: int) -> int:
-    """End offset of a value: pieces ({..}, "..", number or macro) joined by '#'."""
-    while True:
-        char = text[pos] if pos < end else ""
-        if char == "{":
-            pos = _match_braces(text, pos, end)
-        elif char == '"':
-            pos = _match_quotes(text, pos, end)
-        else:
-            token = _TOKEN.match(text, pos, end)
-            if token is None:
-                raise _Malformed("expected a value after '='", pos)
-            pos = token.end()
-        after = _SPACE.match(text, pos, end).end()  # type: ignore[union-attr]
-        if after < end and text[after] == "#":
-            pos = _SPACE.match(text, after + 1, end).end()  # type: ignore[union-attr]
-            continue
-        return pos
-
-
-def _scan_entry(text: str, pos: int, end: int, closer: str) -> tuple[str, list[tuple[str, str]], int]:
-    """(key, fields, end offset) of an entry whose opening delimiter ends at ``pos``."""
-    key_match = _KEY.match(text, pos, end)
-    assert key_match is not None
-    key = key_match.group(1)
-    pos = key_match.end()
-    fields: list[tuple[str, str]] = []
-    simple = _SIMPLE_FIELD.match
-    while True:
-        field_match = simple(text, pos, end)
-        while field_match is not None:  # fast path: a field whose value has no nested braces
-            fields.append((field_match.group(1).lower(), field_match.group(2)))
-            pos = field_match.end()
-            field_match = simple(text, pos, end)
-        pos = _SKIP.match(text, pos, end).end()  # type: ignore[union-attr]
-        if pos >= end:
-            raise _Malformed(f"entry not closed: '{closer}' missing (unbalanced braces?)", pos)
-        if text[pos] == closer:
-            return key, fields, pos + 1
-        name = _NAME.match(text, pos, end)
-        if name is None:
-            raise _Malformed(f"expected a field name at {text[pos:pos + 20]!r}", pos)
-        start = name.end()
-        stop = _value(text, start, end)
-        fields.append((name.group(1).lower(), text[start:stop].strip()))
-        pos = _SPACE.match(text, stop, end).end()  # type: ignore[union-attr]
-        if pos < end and text[pos] not in ",)}":
-            raise _Malformed(f"missing ',' after field {name.group(1)!r}", pos)
 
 
 def _fallback(chunk: str) -> tuple[str, list[tuple[str, str]]] | None:
@@ -181,10 +94,11 @@ def parse_entries(text: str, source: str) -> tuple[list[RawEntry], dict[str, str
                 name = _NAME.match(text, _SKIP.match(text, match.end(), end).end(), end)  # type: ignore[union-attr]
                 if name is None:
                     raise _Malformed("@string without 'name = value'", match.end())
-                stop = _value(text, name.end(), end)
+                stop = scan_value(text, name.end(), end)
                 macros[name.group(1).lower()] = expand_value(text[name.end():stop], macros)
                 continue
-            key, fields, stop = _scan_entry(text, match.end(), end, closer)
+            key, scanned, stop = scan_entry(text, match.end(), end, closer)
+            fields = [(name.lower(), value) for name, value in scanned]
             trailing = text[stop:end]
             if _FIELD_ASSIGNMENT.match(trailing) or trailing.lstrip(" \t\n,").startswith("}"):
                 raise _Malformed("unbalanced braces: the entry was closed early, fields follow its end", stop)
