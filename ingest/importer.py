@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from library.evidence import EvidenceFileError, Taxonomy, classify_record, next_number, taxonomy_for
 from library.identifiers import InvalidIdentifier, doi_key, normalize_pmcid, normalize_pmid
 from library.keys import make_key
 from library.model import EntryLink, Record
@@ -262,22 +263,11 @@ def merge_into(existing: Record, incoming: Record, source: str) -> tuple[list[st
 
 
 # --- topics and links -----------------------------------------------------------------------------------------
-def _highest_number(lib: Library, slug: str) -> int:
-    frame = lib.frame()
-    if not len(frame):
-        return 0
-    numbers = [0]
-    for key, cited in zip(frame["key"].tolist(), frame["cited_in"].tolist(), strict=True):
-        if cited is not None and slug in list(cited):
-            numbers += [lk.number or 0 for lk in lib.get(key).links if lk.slug == slug and lk.kind == "cited"]
-    return max(numbers)
-
-
 class _Linker:
     def __init__(self, lib: Library, topics: Sequence[str], entry: str | None, kind: str | None) -> None:
         self.topics = [t.strip() for t in topics if t.strip()]
         self.entry, self.kind = entry, kind
-        self.number = _highest_number(lib, entry) if entry and kind == "cited" else 0
+        self.number = next_number(lib, entry) - 1 if entry and kind == "cited" else 0
 
     def apply(self, record: Record) -> bool:
         changed = False
@@ -346,8 +336,17 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         index.add(record)
         report.added.append(Added(record.key, record.title, source_key))
     if not dry_run:
+        rules = _taxonomy(lib)
         for record in touched.values():
-            lib.update(record)
+            lib.update(classify_record(record, rules) if rules else record)
         for record in new.values():
-            lib.add(record)
+            lib.add(classify_record(record, rules) if rules else record)
     return report
+
+
+def _taxonomy(lib: Library) -> Taxonomy | None:
+    """The library's topic rules; None when the file is broken (`reflib check` reports it) or missing."""
+    try:
+        return taxonomy_for(lib.path)
+    except EvidenceFileError:
+        return None

@@ -114,6 +114,11 @@ def _topic_matches(topic: str, wanted: Iterable[str]) -> bool:
     return False
 
 
+def _level_matches(level: str, wanted: set[str]) -> bool:
+    """"OCEBM2011 therapy 2" matches "OCEBM2011 therapy 2", "therapy 2" and "2" (the last words)."""
+    return level in wanted or any(w and level.endswith(" " + w) for w in wanted)
+
+
 def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
     values = series.array
     if hasattr(values, "_pa_array"):
@@ -178,9 +183,10 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
     for column, wanted in (("design", query.designs), ("level", query.levels), ("stance", query.stances),
                            ("verification", query.verification)):
         if wanted:
-            lowered = {w.casefold() for w in wanted}
+            lowered = {w.casefold().strip() for w in wanted}
             values = frame[column].tolist()
-            mask &= np.fromiter((str(v).casefold() in lowered for v in values), dtype=bool, count=len(values))
+            match = _level_matches if column == "level" else (lambda v, ws: v in ws)
+            mask &= np.fromiter((match(str(v).casefold(), lowered) for v in values), dtype=bool, count=len(values))
     if query.topics:
         wanted_topics = query.topics
         mask &= _list_mask(frame["topics"], lambda t: _topic_matches(t, wanted_topics))

@@ -81,3 +81,12 @@ def test_not_utf8_names_path_and_line(tmp_path):
 def test_usage_error_exit_2():
     result = run("search", "--year-from", "abc")
     assert result.returncode == 2
+
+
+def test_search_level_accepts_the_last_words_of_the_level():
+    full = {r["key"] for r in json.loads(run("--bib", str(REFERENCES), "search", "--level", "OCEBM2011 therapy 1",
+                                             "--json").stdout)}
+    short = {r["key"] for r in json.loads(run("--bib", str(REFERENCES), "search", "--level", "1", "--json").stdout)}
+    assert full and full <= short
+    assert all(r["level"].endswith(" 1") for r in json.loads(
+        run("--bib", str(REFERENCES), "search", "--level", "1", "--json").stdout))

@@ -1,0 +1,86 @@
+"""Issue 6 figures: precision and recall of the topic and design rules against hand-checked labels of the 36 seeds,
+and classification speed on a synthetic library.
+
+The labels (tests/fixtures/evidence/seed_labels.toml) say how each was decided. The rules were written while
+reading the same titles, so these are in-sample figures: an upper bound until imported records are labelled.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from pathlib import Path
+
+from benchmarks.synth import write_library
+from library import Library
+from library.evidence.checks import evidence_problems
+from library.evidence.classify import match_topics
+from library.evidence.design import DESIGNS, detect_design
+from library.evidence.evaluate import score_designs, score_topics
+from library.evidence.taxonomy import load_taxonomy
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = ROOT / "tests" / "fixtures" / "evidence" / "seed_labels.toml"
+WORK = ROOT / ".bench"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def run(report) -> None:  # type: ignore[no-untyped-def]
+    taxonomy = load_taxonomy(ROOT / "taxonomy.toml")
+    labels = tomllib.loads(LABELS.read_text(encoding="utf-8"))
+    lib = Library.load(ROOT / "references.bib", use_cache=False)
+    records = {key: lib.get(key) for key in labels}
+    topics = {key: match_topics(r, taxonomy) for key, r in records.items()}
+    designs = {key: detect_design(r).design for key, r in records.items()}
+    gold_topics = {key: value["topics"] for key, value in labels.items()}
+    gold_designs = {key: value["design"] for key, value in labels.items()}
+
+    exact = score_topics(topics, gold_topics)
+    hier = score_topics(topics, gold_topics, hierarchical=True)
+    n = len(labels)
+    report.add("classify", f"topic rules, {n} seeds: precision (exact paths)", _pct(exact.precision),
+               f"{exact.true_positive}/{exact.predicted}; target >= 90%")
+    report.add("classify", f"topic rules, {n} seeds: recall (exact paths)", _pct(exact.recall),
+               f"{exact.true_positive}/{exact.expected}; target >= 80%")
+    report.add("classify", "topic rules: precision / recall (hierarchical)",
+               f"{_pct(hier.precision)} / {_pct(hier.recall)}", "ancestors count as partial credit")
+    for miss in exact.misses:  # "+" = tagged but not in the labels, "-" = in the labels but not tagged
+        key, _, what = miss.partition(": ")
+        report.add("classify", f"  topic miss: {key}", "", what)
+
+    design = score_designs(designs, gold_designs)
+    report.add("classify", f"design rules, {n} seeds: precision (of classified)", _pct(design.precision),
+               f"{design.true_positive}/{design.predicted}; target >= 90%")
+    report.add("classify", f"design rules, {n} seeds: recall (of all)", _pct(design.recall),
+               f"{design.true_positive}/{design.expected}; target >= 75%")
+    for name in DESIGNS:
+        one = score_designs(designs, gold_designs, name)
+        if one.expected or one.predicted:
+            report.add("classify", f"  design {name}: precision / recall",
+                       f"{_pct(one.precision)} / {_pct(one.recall)}", f"{one.expected} labelled")
+    for miss in design.misses:
+        key, _, what = miss.partition(": ")
+        report.add("classify", f"  design miss: {key}", "", what)
+
+    synthetic = WORK / "synthetic-10000.bib"
+    if not synthetic.exists():  # bench_store writes the same file; whichever runs first makes it
+        WORK.mkdir(exist_ok=True)
+        write_library(synthetic, 10000)
+    big = Library.load(synthetic, use_cache=False)
+    sample = list(big.records())
+    start, cpu = time.perf_counter(), time.process_time()
+    for record in sample:
+        match_topics(record, taxonomy)
+        detect_design(record)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    report.add("classify", f"classify {len(sample)} synthetic records (topics + design)",
+               f"{elapsed:.2f} s", f"{cpu / max(len(sample), 1) * 1e6:.0f} us CPU/record; target <= 1 ms")
+    fresh = Library.load(synthetic, use_cache=False)
+    fresh.frame()
+    start = time.perf_counter()
+    problems = evidence_problems(fresh)
+    report.add("classify", f"evidence checks of `reflib check`, {len(fresh)} records",
+               f"{time.perf_counter() - start:.2f} s", f"{len(problems)} problems; target <= 2 s")

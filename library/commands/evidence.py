@@ -1,0 +1,243 @@
+"""``reflib tag|untag|classify|set|link|unlink|entry list|entry show|topics``: evidence and encyclopedia links.
+
+Every command that changes the library saves it once at the end (atomic, refused if the file changed on disk).
+The taxonomy and entries files are found beside the library (or given with ``--taxonomy`` / ``--entries``, or
+``$REFLIB_TAXONOMY`` / ``$REFLIB_ENCYCLOPEDIA``); their mistakes are reported with file and line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ..evidence.classify import classify_record
+from ..evidence.design import detect_design
+from ..evidence.editor import EDITOR_FIELDS, set_field, tag, untag
+from ..evidence.entries import Encyclopedia, entries_for, load_entries
+from ..evidence.links import KINDS, entry_references, link_study, unlink_study
+from ..evidence.render import FORMATS, render_references
+from ..evidence.taxonomy import Taxonomy, load_taxonomy, taxonomy_for
+from ..export.citeproc import STYLES
+from .common import open_library, print_json, print_rows
+
+__all__ = ["register"]
+
+
+def _taxonomy(args: argparse.Namespace) -> Taxonomy:
+    path = getattr(args, "taxonomy", None)
+    return load_taxonomy(path) if path else taxonomy_for(args.bib)
+
+
+def _entries(args: argparse.Namespace) -> Encyclopedia:
+    path = getattr(args, "entries", None)
+    return load_entries(path) if path else entries_for(args.bib)
+
+
+def _file_options(parser: argparse.ArgumentParser, taxonomy: bool = False, entries: bool = False) -> None:
+    if taxonomy:
+        parser.add_argument("--taxonomy", type=Path, default=None,
+                            help="taxonomy file (default: taxonomy.toml beside the library, or $REFLIB_TAXONOMY)")
+    if entries:
+        parser.add_argument("--entries", type=Path, default=None,
+                            help="entries file (default: encyclopedia.toml beside the library, or "
+                                 "$REFLIB_ENCYCLOPEDIA)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("tag", help="add manual topics to a study (never touched by classify)")
+    p.add_argument("key")
+    p.add_argument("topics", nargs="+", metavar="TOPIC", help="full path, topic id, or a name only one topic has")
+    _file_options(p, taxonomy=True)
+    p.set_defaults(handler=cmd_tag)
+
+    p = sub.add_parser("untag", help="remove manual topics from a study")
+    p.add_argument("key")
+    p.add_argument("topics", nargs="+", metavar="TOPIC")
+    _file_options(p, taxonomy=True)
+    p.set_defaults(handler=cmd_untag)
+
+    p = sub.add_parser("classify", help="recompute automatic topics, design and evidence level")
+    p.add_argument("keys", nargs="*", metavar="KEY", help="only these studies (default: all)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change, save nothing")
+    p.add_argument("--json", action="store_true", help="print every study's result as JSON")
+    _file_options(p, taxonomy=True)
+    p.set_defaults(handler=cmd_classify)
+
+    p = sub.add_parser("set", help="set an editor field of a study (empty value clears it)",
+                       description="Fields: " + "; ".join(f"{k}: {v}" for k, v in EDITOR_FIELDS.items()))
+    p.add_argument("key")
+    p.add_argument("field", choices=list(EDITOR_FIELDS))
+    p.add_argument("value")
+    p.set_defaults(handler=cmd_set)
+
+    p = sub.add_parser("link", help="link a study to an encyclopedia entry as cited (numbered) or discussed")
+    p.add_argument("key")
+    p.add_argument("slug")
+    p.add_argument("--as", dest="kind", choices=KINDS, required=True)
+    p.add_argument("--number", type=int, default=None, help="citation number (default: the next free one)")
+    _file_options(p, entries=True)
+    p.set_defaults(handler=cmd_link)
+
+    p = sub.add_parser("unlink", help="remove a study's links to an entry (other citations keep their numbers)")
+    p.add_argument("key")
+    p.add_argument("slug")
+    p.add_argument("--as", dest="kind", choices=KINDS, default=None, help="only this kind of link")
+    p.set_defaults(handler=cmd_unlink)
+
+    entry = sub.add_parser("entry", help="encyclopedia entries: list, show the reference block")
+    entry_sub = entry.add_subparsers(dest="entry_command", metavar="ACTION")
+    entry_sub.required = True
+    p = entry_sub.add_parser("list", help="every entry with its numbers of cited and discussed studies")
+    p.add_argument("--json", action="store_true")
+    _file_options(p, entries=True)
+    p.set_defaults(handler=cmd_entry_list)
+    p = entry_sub.add_parser("show", help="an entry's reference block: cited (numbered) and discussed studies")
+    p.add_argument("slug")
+    p.add_argument("--format", choices=FORMATS, default="md")
+    p.add_argument("--style", choices=list(STYLES), default="vancouver", help="citation style (default vancouver)")
+    _file_options(p, entries=True)
+    p.set_defaults(handler=cmd_entry_show)
+
+    p = sub.add_parser("topics", help="the topic taxonomy as a tree, with the number of studies under each topic")
+    p.add_argument("--json", action="store_true")
+    _file_options(p, taxonomy=True)
+    p.set_defaults(handler=cmd_topics)
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    taxonomy = _taxonomy(args)
+    lib = open_library(args)
+    record = lib.get(args.key)
+    for topic in args.topics:
+        record = tag(record, taxonomy, topic)
+    lib.update(record)
+    lib.save()
+    print(f"{args.key}: manual topics: {'; '.join(record.topics)}")
+    return 0
+
+
+def cmd_untag(args: argparse.Namespace) -> int:
+    taxonomy = _taxonomy(args)
+    lib = open_library(args)
+    record = lib.get(args.key)
+    for topic in args.topics:
+        record = untag(record, topic, taxonomy)
+    lib.update(record)
+    lib.save()
+    print(f"{args.key}: manual topics: {'; '.join(record.topics) or '(none)'}")
+    return 0
+
+
+def _changes(old: Any, new: Any) -> list[str]:
+    out = []
+    for name in ("topics_auto", "design_auto", "level_auto"):
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            show = "; ".join if isinstance(after, list) else str
+            out.append(f"{name}: {show(before) or '-'} -> {show(after) or '-'}")
+    return out
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    taxonomy = _taxonomy(args)
+    lib = open_library(args)
+    keys = args.keys or lib.keys()
+    results: list[dict[str, Any]] = []
+    changed = 0
+    for key in keys:
+        record = lib.get(key)
+        new = classify_record(record, taxonomy)
+        diff = _changes(record, new)
+        if diff:
+            changed += 1
+            if not args.dry_run:
+                lib.update(new)
+        results.append({"key": key, "topics_auto": new.topics_auto, "design_auto": new.design_auto,
+                        "design_reason": detect_design(record).reason, "level_auto": new.level_auto,
+                        "changed": bool(diff)})
+        if diff and not args.json:
+            print(f"{key}: " + "; ".join(diff))
+    if not args.dry_run:
+        lib.save()
+    if args.json:
+        print_json(results)
+    else:
+        verb = "would change" if args.dry_run else "changed"
+        print(f"classified {len(keys)} record(s); {verb} {changed}", file=sys.stderr)
+    return 0
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    lib = open_library(args)
+    record = set_field(lib.get(args.key), args.field, args.value)
+    lib.update(record)
+    lib.save()
+    print(f"{args.key}: {args.field} set" if args.value.strip() else f"{args.key}: {args.field} cleared")
+    return 0
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    entries = _entries(args)
+    lib = open_library(args)
+    link = link_study(lib, args.key, args.slug, args.kind, args.number, entries)
+    lib.save()
+    number = f" as #{link.number}" if link.number else ""
+    print(f"{args.key}: {link.kind} in {link.slug}{number}")
+    return 0
+
+
+def cmd_unlink(args: argparse.Namespace) -> int:
+    lib = open_library(args)
+    removed = unlink_study(lib, args.key, args.slug, args.kind)
+    lib.save()
+    for link in removed:
+        print(f"{args.key}: no longer {link.kind} in {link.slug}" + (f" (was #{link.number})" if link.number else ""))
+    return 0
+
+
+def cmd_entry_list(args: argparse.Namespace) -> int:
+    entries = _entries(args)
+    lib = open_library(args)
+    frame = lib.frame()
+    cited: Counter[str] = Counter(s for slugs in frame["cited_in"] for s in slugs)
+    discussed: Counter[str] = Counter(s for slugs in frame["discussed_in"] for s in slugs)
+    rows = [{"slug": e.slug, "title": e.title, "status": e.status, "url": e.url, "cited": cited[e.slug],
+             "discussed": discussed[e.slug], "pending": len(e.pending)} for e in entries]
+    if args.json:
+        print_json(rows)
+        return 0
+    table = [("slug", "status", "cited", "discussed", "title")]
+    table += [(str(r["slug"]), str(r["status"]), str(r["cited"]), str(r["discussed"]), str(r["title"])) for r in rows]
+    print_rows(table, (28, 9, 5, 9, 0))
+    print(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
+    return 0
+
+
+def cmd_entry_show(args: argparse.Namespace) -> int:
+    entries = _entries(args)
+    lib = open_library(args)
+    refs = entry_references(lib, args.slug, entries)
+    sys.stdout.write(render_references(refs, args.format, args.style))
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    taxonomy = _taxonomy(args)
+    lib = open_library(args)
+    counts: Counter[str] = Counter()
+    for topics in lib.frame()["topics"]:
+        under = {a.casefold() for t in topics for a in [*taxonomy.ancestors(t), t]}
+        counts.update(under)
+    if args.json:
+        def add_counts(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{**n, "studies": counts[n["path"].casefold()], "children": add_counts(n["children"])}
+                    for n in nodes]
+        print_json(add_counts(taxonomy.tree()))
+        return 0
+    for topic in taxonomy:
+        question = f"  [{topic.question}]" if topic.question else ""
+        print(f"{'  ' * topic.depth}{topic.name}  ({counts[topic.path.casefold()]}){question}")
+    return 0

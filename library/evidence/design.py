@@ -1,0 +1,206 @@
+"""Study design: the vocabulary, and rules that derive ``design_auto`` from what a record says about itself.
+
+Vocabulary (stored in ``design`` / ``design_auto``; these exact slugs):
+
+==================== =====================================================================================
+slug                 meaning
+==================== =====================================================================================
+systematic-review    systematic review without (or not reported as) a meta-analysis; Cochrane reviews
+meta-analysis        meta-analysis, including network and individual-patient-data meta-analyses
+rct                  randomized controlled trial, including follow-up reports and non-inferiority trials
+non-randomized-trial controlled or single-arm trial where investigators allocate without randomization
+cohort               prospective or retrospective cohort / follow-up study, patients grouped by exposure
+case-control         case-control study
+cross-sectional      cross-sectional study or survey, one point in time (including dose measurements)
+diagnostic-accuracy  test accuracy or test comparison study (sensitivity, specificity, predictive values)
+case-series          case series: consecutive patients treated or tested, no comparison group
+case-report          report of one or a few patients
+guideline            practice guideline, committee opinion, technology assessment, consensus statement
+narrative-review     review that is not systematic, including "perspectives" and overviews
+editorial            editorial, commentary, letter, reply
+protocol             protocol of a trial or review (no results yet)
+other                anything else: modelling, phantom or Monte Carlo studies, laboratory work
+==================== =====================================================================================
+
+Rules, strongest first. Tier 1: PubMed publication types that name a design unambiguously, and Cochrane DOIs
+(a DOI without ``.pubN`` is a protocol: the first full review is ``.pub2``). Tier 2: title patterns, design
+MeSH headings (Cohort / Case-Control / Cross-Sectional Studies, Sensitivity and Specificity, ...), the design
+statement of an abstract ("Design: retrospective cohort study", "we conducted a randomized ..."), and weak
+publication types (Review, Clinical Trial, Observational Study). Within a tier the design first in
+:data:`PRIORITY` wins, so that "a meta-analysis of randomized trials" is a meta-analysis. No rule firing gives
+'' (unknown), never a guess: editors see what is unclassified.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..model import Record
+from .patterns import compile_pattern
+
+__all__ = ["DESIGNS", "DESIGN_LABELS", "PRIORITY", "DesignGuess", "detect_design", "mesh_heading"]
+
+DESIGN_LABELS = {
+    "systematic-review": "Systematic review",
+    "meta-analysis": "Meta-analysis",
+    "rct": "Randomized controlled trial",
+    "non-randomized-trial": "Non-randomized trial",
+    "cohort": "Cohort study",
+    "case-control": "Case-control study",
+    "cross-sectional": "Cross-sectional study",
+    "diagnostic-accuracy": "Diagnostic accuracy study",
+    "case-series": "Case series",
+    "case-report": "Case report",
+    "guideline": "Guideline",
+    "narrative-review": "Narrative review",
+    "editorial": "Editorial / commentary",
+    "protocol": "Protocol",
+    "other": "Other",
+}
+DESIGNS = tuple(DESIGN_LABELS)
+PRIORITY = ("protocol", "meta-analysis", "systematic-review", "guideline", "rct", "non-randomized-trial",
+            "editorial", "case-report", "narrative-review", "diagnostic-accuracy", "case-control", "cohort",
+            "cross-sectional", "case-series", "other")
+_RANK = {d: i for i, d in enumerate(PRIORITY)}
+
+STRONG_PUBTYPES = {
+    "clinical trial protocol": "protocol",
+    "meta-analysis": "meta-analysis",
+    "network meta-analysis": "meta-analysis",
+    "systematic review": "systematic-review",
+    "practice guideline": "guideline",
+    "guideline": "guideline",
+    "consensus development conference": "guideline",
+    "consensus development conference, nih": "guideline",
+    "randomized controlled trial": "rct",
+    "controlled clinical trial": "non-randomized-trial",
+    "case reports": "case-report",
+    "editorial": "editorial",
+    "comment": "editorial",
+    "letter": "editorial",
+}
+WEAK_PUBTYPES = {
+    "review": "narrative-review",
+    "clinical trial": "non-randomized-trial",
+    "clinical trial, phase i": "non-randomized-trial",
+    "clinical trial, phase ii": "non-randomized-trial",
+    "clinical trial, phase iii": "non-randomized-trial",
+    "clinical trial, phase iv": "non-randomized-trial",
+    "observational study": "cohort",
+}
+DESIGN_MESH = {  # MeSH headings that describe how a study was done (not "... as Topic", which is its subject)
+    "random allocation": "rct",
+    "case-control studies": "case-control",
+    "cohort studies": "cohort",
+    "prospective studies": "cohort",
+    "retrospective studies": "cohort",
+    "longitudinal studies": "cohort",
+    "follow-up studies": "cohort",
+    "cross-sectional studies": "cross-sectional",
+    "sensitivity and specificity": "diagnostic-accuracy",
+    "predictive value of tests": "diagnostic-accuracy",
+    "roc curve": "diagnostic-accuracy",
+    "false positive reactions": "diagnostic-accuracy",
+    "false negative reactions": "diagnostic-accuracy",
+}
+_RANDOMIZED = r"(?<!non-)(?<!non )\brandomi[sz]ed\b"
+TITLE_PATTERNS = {
+    "protocol": r"\bstudy protocol\b|\btrial protocol\b|\bprotocol (for|of) (a|an|the)\b",
+    "meta-analysis": r"\bmeta-?analys[ie]s\b|\bpooled analysis\b",
+    "systematic-review": r"\bsystematic(ally)? (literature )?review\b|\bscoping review\b|\bumbrella review\b",
+    "guideline": (r"\bguidelines?\b|\bcommittee opinion\b|\bpractice bulletin\b|\btechnology assessment\b"
+                  r"|\bconsensus (statement|conference)\b|\bposition (statement|paper)\b"),
+    "rct": _RANDOMIZED + r"[^.:;?]*\btrial\b(?!s)|\brct\b",
+    "non-randomized-trial": r"\bnon-?randomi[sz]ed\b[^.:;?]*\btrial\b(?!s)|\bsingle-arm\b|\bpilot trial\b",
+    "editorial": (r"^(editorial|comment(ary)?|letter|reply|response)\b"
+                  r"|\b(letter to the editor|in reply|reply to|response to|comment on|commentary on)\b"),
+    "case-report": r"\bcase report\b|\ba (rare )?case of\b|\breport of (a|an|one|two|three) cases?\b",
+    "narrative-review": (r"^(a )?review\b|: (a )?review\b|\b(narrative|literature|critical|clinical|brief|mini|"
+                         r"historical) review\b|\breview of (the )?(literature|evidence)\b|\boverview\b"
+                         r"|\bperspectives\b|\bupdate on\b|\bstate of the art\b"),
+    "diagnostic-accuracy": (r"\bdiagnostic (accuracy|performance|value)\b|\baccuracy of\b|\bsensitivity and "
+                            r"specificity\b|\bpredictive value\b|\breceiver operating\b"
+                            r"|\bcompar\w*\b[^.:;?]*\b(diagnos\w*|detect\w*|to test|assess\w*|evaluat\w*)\b"),
+    "case-control": r"\bcase-?control\b",
+    "cohort": (r"\bcohort\b|\b(prospective|retrospective) (study|analysis|observational)\b|\bfollow-up study\b"
+               r"|\blongitudinal study\b|\bregistry-based\b"),
+    "cross-sectional": r"\bcross-?sectional\b|\bsurvey\b|\bquestionnaire\b",
+    "case-series": r"\bcase series\b|\bour experience\b|\bconsecutive (patients|women|cases)\b",
+    "other": r"\bphantom\b|\bmonte carlo\b|\bin silico\b|\bcomputer simulation\b|\bcadaver",
+}
+# what an abstract says about its own design ("Design: ...", "we conducted a ...", "this was a ...")
+_ABSTRACT_TERMS = {
+    "protocol": r"protocol",
+    "meta-analysis": r"meta-?analys[ie]s",
+    "systematic-review": r"systematic (literature )?review",
+    "rct": _RANDOMIZED + r"[^.]*?\btrial\b|\brct\b",
+    "non-randomized-trial": r"non-?randomi[sz]ed\b[^.]*?\b(trial|study)|single-arm",
+    "case-control": r"case-?control",
+    "cohort": r"cohort|(prospective|retrospective) (study|analysis|observational)",
+    "cross-sectional": r"cross-?sectional|survey",
+    "diagnostic-accuracy": r"diagnostic (accuracy|test|study)|accuracy study",
+    "case-series": r"case series|descriptive study",
+    "case-report": r"case report",
+    "narrative-review": r"(narrative|literature) review|review of the literature",
+}
+# the sentences of an abstract that state its design; the terms above are only looked for in them, so that
+# "previous meta-analyses showed ..." in an RCT's background does not count
+_STATEMENT = re.compile(  # one scan per abstract, so no prefilter needed
+    r"\b(?:(?:study )?design\s*:|we (?:conducted|performed|undertook|carried out|report|present|designed|did) "
+    r"(?:a|an)\b|th(?:is|e present) (?:was|is) (?:a|an)\b)[^.\n]*")
+_TITLE = {d: compile_pattern(p) for d, p in TITLE_PATTERNS.items()}
+_ABSTRACT = {d: compile_pattern(r"\b(?:" + p + r")") for d, p in _ABSTRACT_TERMS.items()}
+_COCHRANE_DOI = re.compile(r"^10\.1002/14651858\.(CD\d+)(\.pub\d+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class DesignGuess:
+    design: str  # '' when no rule fired
+    reason: str = ""  # which rule decided, for editors checking an automatic value
+
+
+def mesh_heading(term: str) -> str:
+    """'Hysterosalpingography/methods*' -> 'hysterosalpingography' (descriptor only, casefolded)."""
+    return term.split("/", 1)[0].replace("*", "").strip().casefold()
+
+
+def _strong(record: Record) -> list[tuple[str, str]]:
+    found = [(STRONG_PUBTYPES[p.strip().casefold()], f"publication type {p.strip()!r}")
+             for p in record.pubtypes if p.strip().casefold() in STRONG_PUBTYPES]
+    match = _COCHRANE_DOI.match(record.doi.strip())
+    if match:
+        found.append(("systematic-review", "Cochrane review DOI") if match.group(2)
+                     else ("protocol", "Cochrane DOI without .pubN (the protocol; reviews start at .pub2)"))
+    elif "cochrane database" in record.journal.casefold():
+        found.append(("systematic-review", "published in the Cochrane Database of Systematic Reviews"))
+    return found
+
+
+def _weak(record: Record) -> list[tuple[str, str]]:
+    found = [(WEAK_PUBTYPES[p.strip().casefold()], f"publication type {p.strip()!r}")
+             for p in record.pubtypes if p.strip().casefold() in WEAK_PUBTYPES]
+    for term in record.mesh:
+        design = DESIGN_MESH.get(mesh_heading(term))
+        if design:
+            found.append((design, f"MeSH {term.replace('*', '').strip()!r}"))
+    title = record.title.lower()  # patterns are compiled for lower-cased text (see patterns.py)
+    for design, pattern in _TITLE.items():
+        match = pattern.search(title)
+        if match:
+            found.append((design, f"title says {match.group(0)!r}"))
+    statements = [m.group(0) for m in _STATEMENT.finditer(record.abstract.lower())] if record.abstract else []
+    for statement in statements:
+        for design, pattern in _ABSTRACT.items():
+            if pattern.search(statement):
+                found.append((design, f"abstract says {' '.join(statement.split())[:70]!r}"))
+    return found
+
+
+def detect_design(record: Record) -> DesignGuess:
+    """The design the rules give for a record, with the reason; reads only bibliographic fields."""
+    for found in (_strong(record), _weak(record)):
+        if found:
+            design, reason = min(found, key=lambda item: _RANK[item[0]])
+            return DesignGuess(design, reason)
+    return DesignGuess("")

@@ -1,0 +1,130 @@
+"""Editor fields of a study (stance, relevance, design, level, GRADE, synopsis, notes, verification), validated.
+
+These are the values only people set; classification never writes them. Validation happens here, once, so that
+the CLI (``reflib set``) and the dashboard accept and refuse the same things with the same messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ..errors import LibraryError
+from ..model import Record
+from .design import DESIGNS
+from .level import QUESTIONS, SCHEME, format_level, parse_level
+from .taxonomy import Taxonomy
+
+__all__ = ["EDITOR_FIELDS", "GRADE_CERTAINTIES", "STANCES", "InvalidValueError", "level_for", "parse_grade",
+           "set_field", "tag", "untag"]
+
+STANCES = ("supportive", "neutral", "critical", "hostile")
+GRADE_CERTAINTIES = ("high", "moderate", "low", "very low")
+EDITOR_FIELDS = {
+    "stance": f"one of {', '.join(STANCES)}",
+    "relevance": "1 (not relevant) .. 5 (core)",
+    "design": f"one of {', '.join(DESIGNS)}",
+    "level": f"'{SCHEME} <question> <1-5>' or '<question> <1-5>'; question: {', '.join(QUESTIONS)}",
+    "grade": f"GRADE certainty per claim: 'claim: certainty; ...', certainty {' | '.join(GRADE_CERTAINTIES)}",
+    "tldr": "synopsis: one-sentence bottom line",
+    "findings": "synopsis: key findings",
+    "implications": "synopsis: clinical implications",
+    "notes": "free notes",
+    "unverified": "fields still to check against a source, or 'none' when all were checked",
+    "retracted": "yes or no",
+}
+
+
+class InvalidValueError(LibraryError, ValueError):
+    """A value outside a field's vocabulary; the message says what is allowed."""
+
+
+def parse_grade(text: str) -> list[tuple[str, str]]:
+    """'live birth: moderate; pain: low' -> [('live birth', 'moderate'), ('pain', 'low')]."""
+    claims = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        claim, sep, certainty = part.rpartition(":")
+        certainty = " ".join(certainty.lower().split())
+        if not sep or not claim.strip() or certainty not in GRADE_CERTAINTIES:
+            raise InvalidValueError(f"grade part {part!r} must be 'claim: certainty' with certainty one of "
+                                    f"{', '.join(GRADE_CERTAINTIES)}")
+        claims.append((claim.strip(), certainty))
+    return claims
+
+
+def _level(value: str) -> str:
+    words = value.split()
+    if len(words) == 2:  # "therapy 2": the default scheme
+        words = [SCHEME, *words]
+    try:
+        return str(parse_level(" ".join(words)))
+    except ValueError as exc:
+        raise InvalidValueError(str(exc)) from exc
+
+
+def set_field(record: Record, field: str, value: str) -> Record:
+    """A copy of ``record`` with the editor field set (an empty value clears it); refuses invalid values."""
+    if field not in EDITOR_FIELDS:
+        raise InvalidValueError(f"unknown editor field {field!r}; valid: {', '.join(EDITOR_FIELDS)}")
+    value = value.strip()
+    out = record.copy()
+    if field == "stance":
+        if value and value.lower() not in STANCES:
+            raise InvalidValueError(f"stance must be {EDITOR_FIELDS['stance']}, not {value!r}")
+        out.stance = value.lower()
+    elif field == "relevance":
+        if value and not (value.isdigit() and 1 <= int(value) <= 5):
+            raise InvalidValueError(f"relevance must be {EDITOR_FIELDS['relevance']}, not {value!r}")
+        out.relevance = int(value) if value else None
+        out.extra.pop("relevance", None)
+    elif field == "design":
+        if value and value not in DESIGNS:
+            raise InvalidValueError(f"design must be {EDITOR_FIELDS['design']}, not {value!r}")
+        out.design = value
+    elif field == "level":
+        out.level = _level(value) if value else ""
+    elif field == "grade":
+        out.grade = "; ".join(f"{claim}: {certainty}" for claim, certainty in parse_grade(value))
+    elif field in ("tldr", "findings", "implications"):
+        setattr(out.synopsis, field, value)
+    elif field == "retracted":
+        if value.lower() not in ("yes", "no", "true", "false", ""):
+            raise InvalidValueError(f"retracted must be yes or no, not {value!r}")
+        out.retracted = value.lower() in ("yes", "true")
+    else:  # notes, unverified: free text
+        setattr(out, field, value)
+    return out
+
+
+def level_for(question: str, level: int) -> str:
+    """Convenience for the dashboard: an editor's level from a question and a number."""
+    if question not in QUESTIONS or not 1 <= level <= 5:
+        raise InvalidValueError(f"level needs a question ({', '.join(QUESTIONS)}) and a number 1-5")
+    return format_level(question, level)
+
+
+def tag(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
+    """A copy with the topic (a path, id or unique name; see Taxonomy.resolve) added to the manual topics."""
+    path = taxonomy.resolve(topic).path
+    out = record.copy()
+    if path.casefold() not in {t.casefold() for t in out.topics}:
+        out.topics.append(path)
+    return out
+
+
+def untag(record: Record, topic: str, taxonomy: Taxonomy | None = None) -> Record:
+    """A copy without the manual topic. Automatic topics cannot be untagged: the rules would add them back, so
+    the message points at the rules instead. Unknown topics can be removed by their exact path."""
+    wanted = topic.strip().casefold()
+    if taxonomy is not None and wanted not in {t.casefold() for t in record.topics}:
+        with contextlib.suppress(LibraryError):  # not a known topic: remove it by its exact text
+            wanted = taxonomy.resolve(topic).path.casefold()
+    out = record.copy()
+    out.topics = [t for t in record.topics if t.casefold() != wanted]
+    if len(out.topics) == len(record.topics):
+        if wanted in {t.casefold() for t in record.topics_auto}:
+            raise InvalidValueError(f"{topic!r} is an automatic topic of {record.key!r}; untag removes manual "
+                                    "topics only - change the rules in taxonomy.toml and run `reflib classify`")
+        raise InvalidValueError(f"{record.key!r} has no manual topic {topic!r}")
+    return out

@@ -1,0 +1,177 @@
+"""An entry's reference block, in the shape the encyclopedia shows it: "Cited in this entry" (numbered,
+formatted citations with DOI / PubMed links) and "Discussed in — Research library" (each study with its design
+and evidence level).
+
+Formatted citations come from :mod:`library.export.citeproc` (one formatter for the whole project); the numbers
+are the citation numbers of the links, not positions, because they must match the superscripts in the entry's
+text. Every piece of record text is escaped for the output format (HTML: ``html.escape``; Markdown: backslash
+escapes), and only http(s) addresses become links, so a record cannot inject markup into a page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+from ..export.citeproc import format_citation
+from ..identifiers import normalize_doi
+from ..model import Record
+from .design import DESIGN_LABELS
+from .level import parse_level
+from .links import EntryReferences
+
+__all__ = ["FORMATS", "design_label", "identifier_links", "level_label", "render_references"]
+
+FORMATS = ("md", "html", "json", "text")
+CITED_HEADING = "Cited in this entry"
+DISCUSSED_HEADING = "Discussed in — Research library"
+PENDING_HEADING = "Not yet in the research library"
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def design_label(design: str) -> str:
+    return DESIGN_LABELS.get(design, design) if design else "Design not classified"
+
+
+def level_label(level: str) -> str:
+    """'OCEBM2011 therapy 2' -> 'Level 2 (therapy, OCEBM 2011)'; unparsable text is shown as written."""
+    if not level:
+        return "Level not graded"
+    try:
+        return parse_level(level).label()
+    except ValueError:
+        return level
+
+
+def identifier_links(record: Record) -> list[tuple[str, str]]:
+    """(label, https URL) for the DOI, PubMed, PMC and — when there is no DOI — the record's own web address."""
+    links = []
+    if record.doi_key:
+        links.append(("DOI", "https://doi.org/" + quote(normalize_doi(record.doi), safe="/:;()._-")))
+    if record.pmid.strip().isdigit():
+        links.append(("PubMed", f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid.strip()}/"))
+    pmcid = record.pmcid.strip().upper()
+    if re.fullmatch(r"PMC\d+", pmcid):
+        links.append(("PMC", f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmcid}/"))
+    if not record.doi_key and re.match(r"^https?://[^\s<>\"']+$", record.url.strip()):
+        links.append(("Link", record.url.strip()))
+    return links
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _discussed_line(record: Record) -> str:
+    """'Title. Author et al. Journal. Year' — the short form the research library list shows."""
+    author = record.first_author_family()
+    if author and len(record.authors) > 1:
+        author += " et al"
+    parts = [" ".join(p.split()) for p in (record.title, author, record.journal, str(record.year or "")) if p]
+    text = ""
+    for part in parts:
+        text += part if not text else (" " if text[-1] in ".?!" else ". ") + part
+    return text
+
+
+def _evidence(record: Record) -> str:
+    return f"{design_label(record.effective_design)} · {level_label(record.effective_level)}"
+
+
+def _as_json(refs: EntryReferences, style: str) -> str:
+    def study(record: Record) -> dict[str, Any]:
+        return {"key": record.key, "title": record.title, "year": record.year, "journal": record.journal,
+                "doi": record.doi, "pmid": record.pmid, "design": record.effective_design,
+                "design_label": design_label(record.effective_design), "level": record.effective_level,
+                "level_label": level_label(record.effective_level), "retracted": record.retracted,
+                "links": [{"label": label, "url": url} for label, url in identifier_links(record)]}
+
+    data = {
+        "entry": refs.entry.as_dict() if refs.entry else {"slug": refs.slug},
+        "style": style,
+        "cited": [{"number": number, "citation": format_citation(record, style, "text"), **study(record)}
+                  for number, record in refs.cited],
+        "discussed": [study(record) for record in refs.discussed],
+        "pending": list(refs.entry.pending) if refs.entry else [],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _as_md(refs: EntryReferences, style: str) -> str:
+    title = refs.entry.title if refs.entry else refs.slug
+    lines = [f"## {_md(title)}", ""]
+    if refs.entry and refs.entry.url.startswith(("https://", "http://")):
+        lines += [f"<{refs.entry.url}>", ""]
+    lines += [f"### {CITED_HEADING}", ""]
+    previous: int | None = 0
+    for number, record in refs.cited:
+        gap = number is None or previous is None or number != previous + 1
+        if gap and previous != 0:  # Markdown renumbers a list from its first item: start a new list at a gap
+            lines += ["", "<!-- -->", ""]
+        previous = number
+        links = " · ".join(f"[{label}]({url})" for label, url in identifier_links(record))
+        marker = f"{number}." if number is not None else "-"
+        lines.append(f"{marker} {format_citation(record, style, 'md')}" + (f" {links}" if links else ""))
+    if not refs.cited:
+        lines.append("_None._")
+    lines += ["", f"### {DISCUSSED_HEADING}", ""]
+    for record in refs.discussed:
+        links = " · ".join(f"[{label}]({url})" for label, url in identifier_links(record))
+        lines.append(f"- {_md(_discussed_line(record))} — {_md(_evidence(record))}" + (f" {links}" if links else ""))
+    if not refs.discussed:
+        lines.append("_None._")
+    if refs.entry and refs.entry.pending:
+        lines += ["", f"*{PENDING_HEADING}:*", ""]
+        lines += [f"- {_md(title)}" for title in refs.entry.pending]
+    return "\n".join(lines) + "\n"
+
+
+def _as_text(refs: EntryReferences, style: str) -> str:
+    lines = [refs.entry.title if refs.entry else refs.slug]
+    if refs.entry and refs.entry.url:
+        lines.append(refs.entry.url)
+    lines += ["", CITED_HEADING]
+    for number, record in refs.cited:
+        urls = " ".join(url for _, url in identifier_links(record))
+        lines.append(f"{number if number is not None else '-'}. {format_citation(record, style, 'text')}"
+                     + (f" {urls}" if urls else ""))
+    lines += ["", DISCUSSED_HEADING]
+    for record in refs.discussed:
+        lines.append(f"- {_discussed_line(record)} — {_evidence(record)}")
+    if refs.entry and refs.entry.pending:
+        lines += ["", PENDING_HEADING + ":"] + [f"- {title}" for title in refs.entry.pending]
+    return "\n".join(lines) + "\n"
+
+
+def _html_links(record: Record) -> str:
+    return " ".join(f'<a href="{html.escape(url, quote=True)}">{html.escape(label)}</a>'
+                    for label, url in identifier_links(record))
+
+
+def _as_html(refs: EntryReferences, style: str) -> str:
+    """A fragment for the entry's page; no editor-only parts (pending studies)."""
+    esc = html.escape
+    out = [f'<section class="reflib-references" data-entry="{esc(refs.slug, quote=True)}">',
+           f"<h2>{esc(CITED_HEADING)}</h2>", "<ol>"]
+    for number, record in refs.cited:
+        value = f' value="{number}"' if number is not None else ""
+        body = " ".join(p for p in (format_citation(record, style, "html"), _html_links(record)) if p)
+        out.append(f'<li{value} id="{esc(refs.slug, quote=True)}-ref-{number or 0}">{body}</li>')
+    out += ["</ol>", f"<h2>{esc(DISCUSSED_HEADING)}</h2>", "<ul>"]
+    for record in refs.discussed:
+        evidence = f'<span class="evidence">{esc(_evidence(record))}</span>'
+        body = " ".join(p for p in (esc(_discussed_line(record)), evidence, _html_links(record)) if p)
+        out.append(f'<li data-key="{esc(record.key, quote=True)}">{body}</li>')
+    out += ["</ul>", "</section>"]
+    return "\n".join(out) + "\n"
+
+
+def render_references(refs: EntryReferences, fmt: str = "md", style: str = "vancouver") -> str:
+    """The reference block in ``fmt`` (md | html | json | text), citations in ``style`` (ama, vancouver, apa, mla)."""
+    renderers = {"md": _as_md, "html": _as_html, "json": _as_json, "text": _as_text}
+    if fmt not in renderers:
+        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    return renderers[fmt](refs, style)

@@ -1,0 +1,118 @@
+"""`reflib check`: evidence and link problems, with lines, kinds and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+
+import pytest
+
+from library import Library
+from library.cli import main
+from library.evidence.checks import evidence_problems, record_problems
+from library.model import Record
+
+from .conftest import FIXTURES, REFERENCES
+
+EVIDENCE = FIXTURES / "evidence"
+
+
+@pytest.fixture(autouse=True)
+def _bundled_files(monkeypatch):
+    monkeypatch.delenv("REFLIB_TAXONOMY", raising=False)
+    monkeypatch.delenv("REFLIB_ENCYCLOPEDIA", raising=False)
+
+
+def problems(path) -> list[tuple[int, str, str, str]]:
+    lib = Library.load(path, use_cache=False)
+    return [(p["line"], p["kind"], p["key"], p["message"]) for p in evidence_problems(lib)]
+
+
+def test_every_kind_of_problem_with_its_line():
+    found = problems(EVIDENCE / "problems.bib")
+    assert found == [
+        (3, "unknown-entry", "unknownlinks2020", "cited in unknown encyclopedia entry 'nope'"),
+        (3, "unknown-topic", "unknownlinks2020", "topic 'Diagnostics > Made up' is not in the taxonomy"),
+        (3, "missing-identifier", "unknownlinks2020", "no DOI, PMID, PMCID, ISBN or URL"),
+        (3, "unverified", "unknownlinks2020", "still to verify: year, journal"),
+        (13, "no-topic", "notopic2021", "no topic (tag one with `reflib tag`, or run `reflib classify`)"),
+        (22, "retracted-cited", "retracted2019", "retracted but still cited in hysterosalpingogram"),
+        (33, "unknown-topic", "badvalues2022",
+         "automatic topics no longer in the taxonomy: Endometriosis > Retired topic (run `reflib classify`)"),
+        (33, "invalid-value", "badvalues2022", "design 'trial' is not one of: systematic-review, meta-analysis, rct, "
+         "non-randomized-trial, cohort, case-control, cross-sectional, diagnostic-accuracy, case-series, "
+         "case-report, guideline, narrative-review, editorial, protocol, other"),
+        (33, "invalid-value", "badvalues2022", "level: evidence level 'level 2' must look like 'OCEBM2011 <question> "
+         "<1-5>' with question one of therapy, diagnosis, prognosis, harm, screening"),
+        (33, "invalid-value", "badvalues2022", "stance 'angry' is not one of: supportive, neutral, critical, hostile"),
+        (33, "invalid-value", "badvalues2022", "relevance 9 is not between 1 and 5"),
+        (33, "citation-number", "badvalues2022",
+         "cited in 'hysteroscopy' without a number (relink with `reflib link KEY SLUG --as cited --number N`)"),
+        (33, "citation-number", "badvalues2022",
+         "citation #1 of 'hysterosalpingogram' is also 'retracted2019'; each number is one source"),
+    ]
+
+
+def test_clean_library_has_no_problems():
+    assert problems(EVIDENCE / "clean.bib") == []
+
+
+def test_references_bib_only_lacks_identifiers_and_verification():
+    """The bundled library is fully tagged and linked; what is left are facts nobody could find yet."""
+    kinds = Counter(kind for _, kind, _, _ in problems(REFERENCES))
+    assert set(kinds) == {"unverified", "missing-identifier"}
+    assert kinds["missing-identifier"] == 11
+
+
+def test_record_problems_is_pure_and_reads_no_files():
+    record = Record(key="k", title="t", doi="10.1/x", topics=["Endometriosis"], retracted=True)
+    assert record_problems(record, None, None) == []
+    record.unverified = "pages"
+    assert record_problems(record, None, None) == [("unverified", "still to verify: pages")]
+
+
+def test_broken_taxonomy_and_entry_topics_are_reported_with_file_lines(tmp_path):
+    bib = tmp_path / "lib.bib"
+    shutil.copyfile(EVIDENCE / "clean.bib", bib)
+    (tmp_path / "taxonomy.toml").write_text('[[topic]]\nid = "a"\nname = "A"\n\n[[topic]]\nid = "a"\nname = "B"\n')
+    (tmp_path / "encyclopedia.toml").write_text('[[entry]]\nslug = "hysterosalpingogram"\ntitle = "HSG"\n'
+                                                'topics = ["Diagnostics > Nowhere"]\n')
+    found = problems(bib)
+    assert found[0] == (0, "taxonomy", "", f"{tmp_path / 'taxonomy.toml'}:6: duplicate topic id 'a' (first at line 2)")
+    assert len(found) == 1  # without a taxonomy, topics cannot be checked; links still are (and are fine)
+    (tmp_path / "taxonomy.toml").unlink()  # now the bundled taxonomy applies
+    assert problems(bib) == [(0, "entry-topic", "", f"{tmp_path / 'encyclopedia.toml'}:1: entry "
+                              "'hysterosalpingogram' names topic 'Diagnostics > Nowhere', which is not in the taxonomy")]
+    (tmp_path / "encyclopedia.toml").write_text('[[entry]]\nslug = "x"\ntitle = "X"\nrelated = ["y"]\n')
+    assert problems(bib) == [  # links cannot be checked against a broken entries file
+        (0, "entries", "", f"{tmp_path / 'encyclopedia.toml'}:4: entry 'x' names unknown related entry 'y'")]
+    (tmp_path / "encyclopedia.toml").write_text('[[entry]]\nslug = "x"\ntitle = "X"\n')
+    assert problems(bib) == [
+        (3, "unknown-entry", "clean2020", "cited in unknown encyclopedia entry 'hysterosalpingogram'")]
+
+
+def test_cli_check_exit_codes_and_output(capsys):
+    assert main(["--bib", str(EVIDENCE / "clean.bib"), "check"]) == 0
+    assert capsys.readouterr().out == "no problems found\n"
+    assert main(["--bib", str(EVIDENCE / "problems.bib"), "check"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (f"{EVIDENCE / 'problems.bib'}:3 [unknownlinks2020]: unknown-entry: "
+                        "cited in unknown encyclopedia entry 'nope'")
+    assert lines[-1] == "13 problem(s)"
+    assert main(["--bib", str(EVIDENCE / "problems.bib"), "check", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert {p["kind"] for p in data} >= {"unknown-entry", "unknown-topic", "no-topic", "missing-identifier",
+                                         "unverified", "retracted-cited", "invalid-value", "citation-number"}
+
+
+def test_new_problem_after_an_edit_is_found(tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    shutil.copyfile(EVIDENCE / "clean.bib", bib)
+    lib = Library.load(bib)
+    record = lib.get("clean2020")
+    record.retracted = True
+    lib.update(record)
+    lib.save()
+    assert main(["--bib", str(bib), "check"]) == 1
+    assert "retracted-cited: retracted but still cited in hysterosalpingogram" in capsys.readouterr().out

@@ -1,0 +1,219 @@
+"""Encyclopedia entries: the file and its errors, links (cited / discussed), and the rendered reference block."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import shutil
+import textwrap
+
+import pytest
+
+from library import Library
+from library.evidence.entries import (
+    EntriesError,
+    UnknownEntryError,
+    default_entries_path,
+    load_entries,
+    parse_entries,
+)
+from library.evidence.links import (
+    LinkError,
+    add_link,
+    entry_references,
+    link_study,
+    linked_keys,
+    next_number,
+    remove_links,
+    unlink_study,
+)
+from library.evidence.render import identifier_links, render_references
+from library.model import EntryLink, Record
+
+from .conftest import FIXTURES, REFERENCES
+
+EVIDENCE = FIXTURES / "evidence"
+HSG = "hysterosalpingogram"
+
+
+def errors(text: str) -> list[str]:
+    with pytest.raises(EntriesError) as info:
+        parse_entries(textwrap.dedent(text), "enc.toml")
+    return [str(p) for p in info.value.problems]
+
+
+# --- the bundled entries -----------------------------------------------------------------------------------
+def test_bundled_entries_start_with_hsg_and_the_entries_it_implies():
+    entries = load_entries(default_entries_path())
+    assert entries.slugs() == [HSG, "saline-infusion-sonography", "diagnostic-laparoscopy",
+                               "selective-salpingography", "hysteroscopy"]
+    hsg = entries.resolve(HSG)
+    assert hsg.title == "Hysterosalpingogram (HSG)" and hsg.status == "published"
+    assert "tubal spasm" in hsg.summary and set(hsg.related) == set(entries.slugs()[1:])
+    assert all(entries.resolve(s).status == "planned" for s in entries.slugs()[1:])
+    assert len(hsg.pending) == 2
+
+
+def test_references_bib_is_linked_as_the_encyclopedia_shows():
+    lib = Library.load(REFERENCES, use_cache=False)
+    refs = entry_references(lib, HSG, load_entries(default_entries_path()))
+    assert [(n, r.key) for n, r in refs.cited] == [(1, "acog2020co800")]
+    assert {r.key for r in refs.discussed} == {"dreyer2017oil", "karande1997radiation", "beverley2019salineair"}
+    linked = {r.key for r in lib.records() if r.links}
+    assert linked == {"acog2020co800", "dreyer2017oil", "karande1997radiation", "beverley2019salineair"}
+
+
+# --- file errors --------------------------------------------------------------------------------------------
+def test_syntax_error_with_line():
+    assert errors("""
+        [[entry]]
+        slug = "a"
+        title = "A"
+        title = "B"
+    """) == ["enc.toml:5: TOML syntax error: Cannot overwrite a value"]
+
+
+def test_duplicate_slug_and_unknown_related_with_lines():
+    assert errors("""
+        [[entry]]
+        slug = "a"
+        title = "A"
+        related = ["b", "nope"]
+
+        [[entry]]
+        slug = "b"
+        title = "B"
+
+        [[entry]]
+        slug = "a"
+        title = "Again"
+    """) == ["enc.toml:5: entry 'a' names unknown related entry 'nope'",
+             "enc.toml:12: duplicate entry slug 'a' (first at line 3)"]
+
+
+def test_field_errors():
+    assert errors("""
+        [[entry]]
+        slug = "Bad slug"
+
+        [[entry]]
+        slug = "x"
+        status = "live"
+        sumary = "typo"
+        topics = "Diagnostics"
+    """) == ["enc.toml:3: entry needs a slug of lowercase letters, digits and hyphens",
+             "enc.toml:5: entry 'x' needs a title",
+             "enc.toml:7: status of 'x' must be one of published, draft, planned",
+             "enc.toml:8: unknown key 'sumary' (did you mean 'summary'?)",
+             "enc.toml:9: topics of 'x' must be a list of strings"]
+
+
+def test_base_url_and_resolve():
+    entries = parse_entries('base_url = "https://e.org/wiki/"\n[[entry]]\nslug = "hsg"\ntitle = "HSG"\n'
+                            '[[entry]]\nslug = "sis"\ntitle = "SIS"\nurl = "https://other.org/sis"\n')
+    assert entries.resolve("hsg").url == "https://e.org/wiki/hsg"
+    assert entries.resolve("sis").url == "https://other.org/sis"
+    with pytest.raises(UnknownEntryError, match="unknown encyclopedia entry 'hgs'.*did you mean 'hsg'"):
+        entries.resolve("hgs")
+
+
+# --- links: pure functions ----------------------------------------------------------------------------------
+def test_add_and_remove_links():
+    record = Record(key="k")
+    cited = add_link(record, HSG, "cited", 2)
+    assert cited.links == [EntryLink(HSG, "cited", 2)] and record.links == []
+    assert add_link(cited, HSG, "cited").links == cited.links  # no number: keeps the one it has
+    moved = add_link(add_link(cited, HSG, "discussed"), HSG, "cited", 5)
+    assert moved.links == [EntryLink(HSG, "cited", 5), EntryLink(HSG, "discussed")]
+    left, removed = remove_links(moved, HSG, "discussed")
+    assert left.links == [EntryLink(HSG, "cited", 5)] and removed == [EntryLink(HSG, "discussed")]
+    with pytest.raises(LinkError, match="kind must be one of cited, discussed"):
+        add_link(record, HSG, "mentioned")
+    with pytest.raises(LinkError, match="only citations have numbers"):
+        add_link(record, HSG, "discussed", 1)
+
+
+# --- links in a library ------------------------------------------------------------------------------------
+@pytest.fixture
+def lib(tmp_path) -> Library:
+    for name in ("entry.bib", "encyclopedia.toml"):
+        shutil.copyfile(EVIDENCE / name, tmp_path / name)
+    return Library.load(tmp_path / "entry.bib")
+
+
+def test_link_numbers_and_conflicts(lib):
+    entries = load_entries(lib.path.parent / "encyclopedia.toml")
+    assert next_number(lib, HSG) == 4  # cited #1 and #3 exist
+    assert link_study(lib, "dreyer2017oil", HSG, "cited", entries=entries) == EntryLink(HSG, "cited", 4)
+    with pytest.raises(LinkError, match=r"citation #1 of 'hysterosalpingogram' is already 'acog2020co800'.*"
+                                        r"next free: 5"):
+        link_study(lib, "karande1997radiation", HSG, "cited", 1, entries)
+    with pytest.raises(UnknownEntryError):
+        link_study(lib, "karande1997radiation", "nope", "cited", entries=entries)
+    assert link_study(lib, "dreyer2017oil", HSG, "cited", 2) == EntryLink(HSG, "cited", 2)  # renumber itself
+    assert linked_keys(lib, HSG, "cited") == ["acog2020co800", "dreyer2017oil", "swart1995accuracy"]
+
+
+def test_unlink_keeps_other_numbers_and_saves_minimal_diff(lib):
+    before = lib.path.read_text(encoding="utf-8")
+    assert unlink_study(lib, "acog2020co800", HSG) == [EntryLink(HSG, "cited", 1)]
+    with pytest.raises(LinkError, match="'acog2020co800' is not linked to 'hysterosalpingogram'"):
+        unlink_study(lib, "acog2020co800", HSG)
+    lib.save()
+    after = lib.path.read_text(encoding="utf-8")
+    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert diff == ["-  cited_in     = {hysterosalpingogram#1},", "-  added        = {2026-11-25}",
+                    "+  added        = {2026-11-25},", f"+  modified     = {{{dt.date.today().isoformat()}}}"]
+    refs = entry_references(Library.load(lib.path), HSG)
+    assert [(n, r.key) for n, r in refs.cited] == [(3, "swart1995accuracy")]
+
+
+# --- rendering ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["md", "html", "json", "text"])
+def test_reference_block_golden(fmt):
+    """Golden files are real `reflib --bib tests/fixtures/evidence/entry.bib entry show hysterosalpingogram`
+    outputs, checked by hand (regenerate them the same way when the layout or the citation style changes)."""
+    lib = Library.load(EVIDENCE / "entry.bib", use_cache=False)
+    refs = entry_references(lib, HSG, load_entries(EVIDENCE / "encyclopedia.toml"))
+    assert render_references(refs, fmt) == (EVIDENCE / f"hsg_entry.{fmt}").read_text(encoding="utf-8")
+
+
+def test_reference_block_shape():
+    lib = Library.load(EVIDENCE / "entry.bib", use_cache=False)
+    data = json.loads(render_references(entry_references(lib, HSG, load_entries(EVIDENCE / "encyclopedia.toml")),
+                                        "json"))
+    assert [(c["number"], c["key"]) for c in data["cited"]] == [(1, "acog2020co800"), (3, "swart1995accuracy")]
+    assert data["cited"][0]["citation"].startswith("American College of Obstetricians")
+    assert [d["key"] for d in data["discussed"]] == ["dreyer2017oil", "karande1997radiation",
+                                                     "beverley2019salineair"]  # strongest level first
+    assert data["discussed"][0]["level_label"] == "Level 2 (therapy, OCEBM 2011)"
+    assert data["discussed"][1]["design_label"] == "Cohort study"
+
+
+def test_html_escapes_record_text_and_refuses_script_urls():
+    hostile = Record(key="x<y", title='<script>alert("t")</script> & co', journal="J <b>", year=2020,
+                     url="javascript:alert(1)", design="rct", authors=[],
+                     links=[EntryLink(HSG, "discussed")])
+    cited = Record(key="c", title="<img src=x onerror=alert(1)>", url='https://e.org/"onmouseover=x',
+                   links=[EntryLink(HSG, "cited", 1)])
+    from library.evidence.links import EntryReferences
+
+    out = render_references(EntryReferences(HSG, None, [(1, cited)], [hostile]), "html")
+    assert "<script>" not in out and "<img" not in out and "<b>" not in out
+    assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; co" in out
+    assert 'data-key="x&lt;y"' in out
+    assert "javascript:" not in out and 'href="https://e.org/"onmouseover' not in out
+    md = render_references(EntryReferences(HSG, None, [], [hostile]), "md")
+    assert "\\<script\\>" in md
+
+
+def test_identifier_links():
+    record = Record(key="k", doi="https://doi.org/10.1056/NEJMoa1612337", pmid="28520519", pmcid="pmc123",
+                    url="https://example.org/x")
+    assert identifier_links(record) == [("DOI", "https://doi.org/10.1056/NEJMoa1612337"),
+                                        ("PubMed", "https://pubmed.ncbi.nlm.nih.gov/28520519/"),
+                                        ("PMC", "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC123/")]
+    assert identifier_links(Record(key="k", url="https://example.org/x", doi="not a doi")) == [
+        ("Link", "https://example.org/x")]
