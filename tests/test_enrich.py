@@ -1,0 +1,158 @@
+"""Enrichment that never destroys: the pure merge rules, and ``reflib enrich`` against local servers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.enrich import enrich_record
+from library import Library
+from library.cli import main
+from library.model import Author, Record
+
+from .conftest import FIXTURES
+from .httpserver import FakeCrossref, FakeEutils, LocalServer, Reply, split_articles
+
+
+def fetched() -> Record:
+    return Record(key="", title="Oil-based contrast at HSG", authors=[Author("Dreyer", "Kim")], year=2017,
+                  doi="10.1056/NEJMoa1612337", pmid="28520519", abstract="BACKGROUND: text", mesh=["*Hysterosalpingography"],
+                  pubtypes=["Journal Article", "Randomized Controlled Trial"], journal_abbrev="N Engl J Med")
+
+
+def mine(**values) -> Record:
+    base = Record(key="dreyer2017oil", title="Oil-Based or Water-Based Contrast", authors=[Author("Dreyer", "K.")],
+                  year=2017, doi="10.1056/nejmoa1612337", pubtypes=["Journal Article"])
+    for name, value in values.items():
+        setattr(base, name, value)
+    return base
+
+
+def test_fills_empty_fields_and_merges_lists_without_replacing():
+    record, change = enrich_record(mine(), fetched(), source="PubMed")
+    assert record.pmid == "28520519" and record.abstract == "BACKGROUND: text" and record.mesh == ["*Hysterosalpingography"]
+    assert record.pubtypes == ["Journal Article", "Randomized Controlled Trial"]
+    assert record.title == "Oil-Based or Water-Based Contrast" and record.authors == [Author("Dreyer", "K.")]
+    assert sorted(change.filled) == ["abstract", "journal_abbrev", "mesh", "pmid", "pubtypes"]
+    assert change.differing == ["authors", "title"] and change.replaced == [] and change.changed
+
+
+def test_force_replaces_and_keeps_the_old_value_in_provenance():
+    record, change = enrich_record(mine(), fetched(), source="PubMed", force=True, today="2026-05-01")
+    assert record.title == "Oil-based contrast at HSG" and record.authors == [Author("Dreyer", "Kim")]
+    assert change.replaced == ["authors", "title"]
+    assert "title: Oil-Based or Water-Based Contrast (before enrich from PubMed, 2026-05-01)" in record.provenance
+    assert "authors: Dreyer, K. (before enrich" in record.provenance
+
+
+def test_protected_fields_and_records():
+    record, change = enrich_record(mine(protect=["title", "abstract"]), fetched(), source="PubMed", force=True)
+    assert record.title == "Oil-Based or Water-Based Contrast" and record.abstract == ""
+    assert "abstract" not in change.filled and "title" in change.differing
+    whole, change = enrich_record(mine(protect=["*"]), fetched(), source="PubMed", force=True)
+    assert whole == mine(protect=["*"]) and not change.changed and "protected" in change.note
+
+
+def test_retraction_flag_and_protected_retraction():
+    retracted = fetched()
+    retracted.retracted = True
+    record, change = enrich_record(mine(), retracted, source="PubMed")
+    assert record.retracted and change.retracted
+    kept, change = enrich_record(mine(protect=["*"]), retracted, source="PubMed")
+    assert not kept.retracted and "lists it as retracted, but the record is protected" in change.note
+    never_cleared, _ = enrich_record(mine(retracted=True), fetched(), source="PubMed")
+    assert never_cleared.retracted
+
+
+def test_contradicting_identifier_is_not_used():
+    other = fetched()
+    other.doi = "10.1000/other"
+    record, change = enrich_record(mine(), other, source="Crossref")
+    assert record == mine() and not change.changed and "different DOI" in change.note
+
+
+LIBRARY = """@article{gibb2004,
+  title = {Fixture record with a collective author and a MedlineDate},
+  year = {2004},
+  doi = {10.1093/HUMREP/deh418}
+}
+
+@article{fixture1998,
+  author = {Fixture, A.},
+  title = {A title the editor corrected by hand},
+  pmid = {99000001}
+}
+
+@article{dreyer2017,
+  author = {Dreyer, Kim},
+  title = {Oil-Based or Water-Based Contrast for Hysterosalpingography in Infertile Women},
+  pmid = {28520519},
+  protect = {*}
+}
+
+@article{crossrefonly,
+  title = {A fictional retracted study of tubal flushing},
+  doi = {10.9999/fixture.retracted}
+}
+
+@article{nowhere,
+  title = {Not known anywhere},
+  doi = {10.9999/unknown}
+}
+"""
+
+
+@pytest.fixture
+def services(monkeypatch):
+    pool = split_articles((FIXTURES / "pubmed" / "hsg.xml").read_bytes())
+    retracted = json.dumps({"status": "ok", "message-type": "work", "message": json.loads(
+        (FIXTURES / "crossref" / "fixture_works.json").read_text())["message"]["items"][0]}).encode()
+    with LocalServer() as server:
+        FakeEutils(pool).install(server)
+        FakeCrossref({"10.9999/fixture.retracted": retracted}).install(server)
+        for name, value in {"REFLIB_EUTILS_URL": server.url, "REFLIB_CROSSREF_URL": server.url,
+                            "REFLIB_HTTP_BACKOFF": "0.01", "REFLIB_HTTP_RETRIES": "1", "REFLIB_NCBI_RATE": "1000",
+                            "REFLIB_CROSSREF_RATE": "1000"}.items():
+            monkeypatch.setenv(name, value)
+        yield server
+
+
+def test_enrich_command(services, tmp_bib, capsys):
+    bib = tmp_bib(LIBRARY)
+    assert main(["--bib", str(bib), "enrich"]) == 0
+    out = capsys.readouterr().out
+    lib = Library.load(bib)
+    gibb = lib.get("gibb2004")
+    assert gibb.pmid == "15271870" and gibb.doi == "10.1093/HUMREP/deh418"  # PMID from the DOI; DOI kept as given
+    assert gibb.authors == [Author(literal="ESHRE Capri Workshop Group")] and gibb.pages == "2045--2049"
+    fixture = lib.get("fixture1998")
+    assert fixture.retracted and fixture.title == "A title the editor corrected by hand"
+    assert "fixture1998 [PubMed]" in out and "RETRACTED - flagged" in out and "--force replaces" in out
+    assert lib.get("dreyer2017").mesh == [] and "protected (protect = *)" in out
+    crossref_only = lib.get("crossrefonly")
+    assert crossref_only.retracted and crossref_only.abstract.startswith("Background:")
+    assert "3 record(s) enriched, 1 not found" in out
+    esearch = services.calls("/esearch.fcgi")
+    assert len(esearch) == 1 and '"10.1093/HUMREP/deh418"[doi]' in esearch[0].params["term"]
+
+
+def test_enrich_dry_run_force_and_unknown_key(services, tmp_bib, capsys):
+    bib = tmp_bib(LIBRARY)
+    before = bib.read_bytes()
+    assert main(["--bib", str(bib), "enrich", "fixture1998", "--dry-run", "--json"]) == 0
+    (change,) = json.loads(capsys.readouterr().out)
+    assert change["retracted"] and "title" in change["differing"] and bib.read_bytes() == before
+    assert main(["--bib", str(bib), "enrich", "fixture1998", "--force", "--no-crossref"]) == 0
+    forced = Library.load(bib).get("fixture1998")
+    assert forced.title.startswith("Fictional retracted trial") and "A title the editor corrected" in forced.provenance
+    assert main(["--bib", str(bib), "enrich", "nokey"]) == 1
+    assert "no record with key 'nokey'" in capsys.readouterr().err
+
+
+def test_enrich_failure_leaves_the_library_unchanged(services, tmp_bib, capsys):
+    bib = tmp_bib(LIBRARY)
+    before = bib.read_bytes()
+    services.script("/efetch.fcgi", *[Reply(500, b"down")] * 2)
+    assert main(["--bib", str(bib), "enrich"]) == 1
+    assert "HTTP 500" in capsys.readouterr().err and bib.read_bytes() == before
