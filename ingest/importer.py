@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from library.dedupe import DecisionsError, auto_matcher, decisions_path, load_decisions
 from library.evidence import EvidenceFileError, Taxonomy, classify_record, next_number, taxonomy_for
 from library.identifiers import InvalidIdentifier, doi_key, normalize_pmcid, normalize_pmid
 from library.keys import make_key
@@ -297,13 +298,19 @@ class _Keys:
 
 def import_records(lib: Library, records: list[Record], *, source: str = "", topics: Sequence[str] = (),
                    entry: str | None = None, link_kind: str | None = None, dry_run: bool = False,
-                   matcher: Matcher | None = None) -> ImportReport:
-    """Match, merge and add ``records`` into ``lib`` (in memory); see the module docstring for the rules."""
+                   matcher: Matcher | None = None, fuzzy: bool = True) -> ImportReport:
+    """Match, merge and add ``records`` into ``lib`` (in memory); see the module docstring for the rules.
+
+    Without a ``matcher``, ``fuzzy`` plugs in the dedupe module's matcher (its sure matches merge; uncertain ones
+    are added and left to ``reflib dedupe --review``), honouring the editor's earlier accept/reject decisions.
+    """
     if (entry is None) != (link_kind is None):
         raise ValueError("an entry link needs both the entry slug and the kind (cited or discussed)")
     if link_kind not in (None, "cited", "discussed"):
         raise ValueError(f"link kind must be 'cited' or 'discussed', not {link_kind!r}")
     report = ImportReport(source=source, dry_run=dry_run)
+    if matcher is None and fuzzy and len(lib) and records:
+        matcher = _dedupe_matcher(lib, records)
     index = _Index.of(lib)
     linker = _Linker(lib, topics, entry, link_kind)
     new: dict[str, Record] = {}
@@ -342,6 +349,16 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         for record in new.values():
             lib.add(classify_record(record, rules) if rules else record)
     return report
+
+
+def _dedupe_matcher(lib: Library, records: list[Record]) -> Matcher | None:
+    """The dedupe module's batch matcher over the library's frame; None when the decisions file is broken."""
+    try:
+        decisions = load_decisions(decisions_path(lib.path))
+    except DecisionsError:
+        return None  # `reflib dedupe` reports the broken file; import still matches exactly
+    hook = auto_matcher([normalize_record(r) for r in records], lib.frame(), decisions)
+    return lambda record, library: hook(record, library)
 
 
 def _taxonomy(lib: Library) -> Taxonomy | None:

@@ -293,6 +293,15 @@ class Library:
         self._frame_cache = None
         return record
 
+    def revert(self, key: str) -> None:
+        """Drop the unsaved changes of one key: an edited or removed entry gets its loaded version back, a key
+        added in this session disappears; a no-op for an unchanged key (used by dedupe's undo)."""
+        self._added.pop(key, None)
+        row = self._keys.get(key)
+        if row is not None:
+            self._changes.pop(row, None)
+        self._frame_cache = None
+
     def discard_changes(self) -> None:
         self._changes.clear()
         self._added.clear()

@@ -1,0 +1,175 @@
+"""``reflib dedupe``: find duplicate studies, merge the clear cases, let an editor decide the rest.
+
+Without ``--apply`` nothing is changed: the report shows what would be merged (and which copy would be kept)
+and which pairs need an editor. ``--apply`` merges the automatic clusters and the pairs an editor accepted,
+then saves. ``--review`` asks about each uncertain pair on the terminal; ``--accept``/``--reject`` record one
+decision without asking. Decisions live in ``<library>.dedupe.json`` beside the library (see
+:mod:`library.dedupe.decisions`), so a rejected pair is never proposed again.
+
+Exit codes: 0 no duplicates (or all merged and nothing left to review); 1 duplicates found or pairs awaiting
+review; 2 usage errors (unknown key, ``--review`` without a terminal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from ..dedupe import (
+    DedupeResult,
+    MergeResult,
+    PairEvidence,
+    choose_keeper,
+    decisions_path,
+    find_duplicates,
+    load_decisions,
+    merge_cluster,
+    save_decisions,
+)
+from ..dedupe.decisions import Decisions
+from ..model import Record
+from ..store import Library
+from .common import open_library, print_json
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "dedupe", help="find duplicate studies; --apply merges the clear cases (exit 1 when duplicates remain)",
+        description="Report duplicate clusters (dry run), merge them with --apply, review uncertain pairs.")
+    parser.add_argument("--apply", action="store_true",
+                        help="merge the automatic clusters and editor-accepted pairs, then save the library")
+    parser.add_argument("--review", action="store_true", help="accept or reject each uncertain pair interactively")
+    parser.add_argument("--accept", nargs=2, action="append", default=[], metavar=("KEY1", "KEY2"),
+                        help="record that KEY1 and KEY2 are the same study (merged by --apply)")
+    parser.add_argument("--reject", nargs=2, action="append", default=[], metavar=("KEY1", "KEY2"),
+                        help="record that KEY1 and KEY2 are different studies (never proposed again)")
+    parser.add_argument("--json", action="store_true", help="print clusters, review pairs and merges as JSON")
+    parser.set_defaults(handler=cmd_dedupe)
+
+
+def _record_decisions(args: argparse.Namespace, lib: Library, decisions: Decisions) -> str | None:
+    """Apply --accept/--reject; returns an error message for an unknown or repeated key."""
+    for pairs, decide in ((args.accept, decisions.accept), (args.reject, decisions.reject)):
+        for a, b in pairs:
+            missing = [k for k in (a, b) if k not in lib]
+            if missing:
+                return f"no record with key {', '.join(map(repr, missing))} in {lib.path}"
+            if a == b:
+                return f"--accept/--reject need two different keys, got {a!r} twice"
+            decide(a, b)
+    return None
+
+
+def _line(record: Record) -> str:
+    first = record.first_author_family() or "(no author)"
+    where = " ".join(p for p in (record.journal or record.journal_abbrev, record.volume,
+                                 record.pages.replace("--", "-")) if p)
+    ids = " ".join(f"{n}:{v}" for n, v in (("doi", record.doi), ("pmid", record.pmid)) if v)
+    title = record.title.rstrip(".") or "(no title)"
+    return f"{record.key}: {first} ({record.year or 'n.d.'}) {title}. {where} {ids}".strip()
+
+
+def _print_report(result: DedupeResult, records: dict[str, Record]) -> None:
+    for n, cluster in enumerate(result.clusters, 1):
+        keeper = choose_keeper([records[k] for k in cluster.keys])
+        print(f"cluster {n}: keep {keeper.key}, merge {', '.join(k for k in cluster.keys if k != keeper.key)}")
+        for key in cluster.keys:
+            print(f"    {_line(records[key])}")
+        best = max(cluster.pairs, key=lambda p: p.score, default=None)
+        if best is not None:
+            print(f"    evidence ({best.tier}, {best.score:.2f}): {'; '.join(best.reasons)}")
+    for pair in result.review:
+        print(f"review: {pair.a} ~ {pair.b} ({pair.score:.2f}): {'; '.join(pair.reasons)}")
+    print(f"{len(result.clusters)} cluster(s) to merge, {len(result.review)} pair(s) to review "
+          f"({result.records} records, {result.candidates} candidate pairs)")
+
+
+def _print_merge(merge: MergeResult) -> None:
+    print(f"merged {', '.join(merge.removed)} into {merge.keeper}")
+    for conflict in merge.conflicts:
+        print(f"    kept in provenance: {conflict}")
+
+
+def _ask(pair: PairEvidence, records: dict[str, Record], prompt: Callable[[str], str]) -> str:
+    print(f"\n  {_line(records[pair.a])}\n  {_line(records[pair.b])}\n  why: {'; '.join(pair.reasons)}")
+    while True:
+        answer = prompt("same study? [a]ccept / [r]eject / [s]kip / [q]uit: ").strip().lower()[:1]
+        if answer in ("a", "r", "s", "q"):
+            return answer
+
+
+def _review(result: DedupeResult, records: dict[str, Record], decisions: Decisions,
+            prompt: Callable[[str], str] | None = None) -> int:
+    """Ask about each review pair; returns how many decisions were recorded."""
+    prompt = prompt or input  # looked up at call time, so tests and wrappers can replace input()
+    recorded = 0
+    for n, pair in enumerate(result.review, 1):
+        print(f"\n[{n}/{len(result.review)}]", end="")
+        try:
+            answer = _ask(pair, records, prompt)
+        except EOFError:
+            break
+        if answer == "q":
+            break
+        if answer == "a":
+            decisions.accept(pair.a, pair.b)
+            recorded += 1
+        elif answer == "r":
+            decisions.reject(pair.a, pair.b)
+            recorded += 1
+    return recorded
+
+
+def _involved(lib: Library, result: DedupeResult) -> dict[str, Record]:
+    """The records the report shows: members of clusters and review pairs only."""
+    keys = {k for c in result.clusters for k in c.keys} | {k for p in result.review for k in (p.a, p.b)}
+    return {key: lib.get(key) for key in sorted(keys)}
+
+
+def cmd_dedupe(args: argparse.Namespace) -> int:
+    if args.review and args.json:
+        print("reflib: --review is interactive; it cannot be combined with --json", file=sys.stderr)
+        return EXIT_USAGE
+    if args.review and not sys.stdin.isatty():
+        print("reflib: --review needs a terminal; use --accept KEY1 KEY2 / --reject KEY1 KEY2", file=sys.stderr)
+        return EXIT_USAGE
+    lib = open_library(args)
+    path = decisions_path(args.bib)
+    decisions = load_decisions(path)
+    error = _record_decisions(args, lib, decisions)
+    if error:
+        print(f"reflib: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    changed_decisions = bool(args.accept or args.reject)
+    frame = lib.frame()  # the cached pandas view: no Record objects for a 100k-record library
+    result = find_duplicates(frame, decisions)
+    records = _involved(lib, result)
+    if args.review:
+        changed_decisions |= _review(result, records, decisions) > 0
+        result = find_duplicates(frame, decisions)
+        records = _involved(lib, result)
+    if changed_decisions:
+        save_decisions(decisions, path)
+    merges: list[MergeResult] = []
+    if args.apply and result.clusters:
+        merges = [merge_cluster(lib, cluster.keys) for cluster in result.clusters]
+        lib.save()
+    if args.json:
+        data = result.to_json()
+        data["clusters"] = [{**c.to_json(), "keeper": choose_keeper([records[k] for k in c.keys]).key}
+                            for c in result.clusters]
+        data["merged"] = [m.to_json() for m in merges]
+        print_json(data)
+    else:
+        _print_report(result, records)
+        for merge in merges:
+            _print_merge(merge)
+        if merges:
+            print(f"saved {lib.path} ({len(merges)} merge(s))")
+        if changed_decisions:
+            print(f"decisions saved in {path}")
+    remaining = result.review if merges else [*result.clusters, *result.review]
+    return EXIT_FINDINGS if remaining else EXIT_OK

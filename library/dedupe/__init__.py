@@ -1,0 +1,35 @@
+"""Duplicate detection and merging (issue #4).
+
+Finding: :func:`find_duplicates` (a whole library) and :func:`match_incoming` (an import batch against the
+library) return pair evidence with a decision per pair — ``auto`` (merge without asking), ``review`` (an editor
+decides) or ``veto`` (known trap: never merge). Merging: :func:`merge_cluster` keeps every field (losing values
+go to ``provenance``) and :func:`undo_merge` restores the copies until the library is saved. Editors' review
+decisions live beside the library (:mod:`library.dedupe.decisions`).
+"""
+
+from .decisions import Decisions, DecisionsError, decisions_path, load_decisions, save_decisions
+from .find import Cluster, DedupeResult, Match, PairEvidence, auto_matcher, find_duplicates, match_incoming
+from .merge import MergeError, MergeResult, absorb, as_bibtex, choose_keeper, merge_cluster, merge_records, undo_merge
+
+__all__ = [
+    "Cluster",
+    "Decisions",
+    "DecisionsError",
+    "DedupeResult",
+    "Match",
+    "MergeError",
+    "MergeResult",
+    "PairEvidence",
+    "absorb",
+    "as_bibtex",
+    "auto_matcher",
+    "choose_keeper",
+    "decisions_path",
+    "find_duplicates",
+    "load_decisions",
+    "match_incoming",
+    "merge_cluster",
+    "merge_records",
+    "save_decisions",
+    "undo_merge",
+]

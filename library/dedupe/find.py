@@ -1,0 +1,230 @@
+"""Finding duplicates: in a whole library (:func:`find_duplicates`) or for incoming records (:func:`match_incoming`).
+
+Pipeline (all pure, on plain :class:`~library.model.Record` objects): normalize every record once into a
+:class:`~library.dedupe.keys.KeyTable`; generate candidate pairs from capped blocks (O(n), see
+:mod:`~library.dedupe.blocking`); drop unlike pairs in one vectorized rapidfuzz pass; compare the survivors
+field by field and decide (:mod:`~library.dedupe.rules`, :mod:`~library.dedupe.vetoes`); join auto pairs into
+clusters that never cross a veto (:mod:`~library.dedupe.clusters`). Editors' decisions
+(:mod:`~library.dedupe.decisions`) override the rules for the pairs they cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..model import Record
+from .blocking import candidate_pairs
+from .clusters import constrained_clusters
+from .decisions import Decisions
+from .keys import doi_key, title_key
+from .rules import Verdict, decide
+from .scoring import compare, prefilter
+from .table import KeyTable, build_table, columns_from_frame, columns_from_records
+
+__all__ = ["Cluster", "DedupeResult", "Match", "PairEvidence", "auto_matcher", "find_duplicates", "match_incoming"]
+
+
+@dataclass(frozen=True, slots=True)
+class PairEvidence:
+    """Why two records are (or are not) one study: the tier, a 0..1 score, readable reasons, the decision."""
+
+    a: str
+    b: str
+    tier: str  # identifier | fuzzy | editor
+    score: float
+    decision: str  # auto | review | veto
+    reasons: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"keys": [self.a, self.b], "tier": self.tier, "score": self.score, "decision": self.decision,
+                "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """Records to merge automatically into one, with the pair evidence that joined them."""
+
+    keys: tuple[str, ...]
+    pairs: tuple[PairEvidence, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {"keys": list(self.keys), "pairs": [p.to_json() for p in self.pairs]}
+
+
+@dataclass
+class DedupeResult:
+    """Auto-merge clusters, pairs for an editor to review, and vetoed look-alikes (kept for explanation)."""
+
+    clusters: list[Cluster] = field(default_factory=list)
+    review: list[PairEvidence] = field(default_factory=list)
+    vetoed: list[PairEvidence] = field(default_factory=list)
+    records: int = 0
+    candidates: int = 0  # pairs that share a blocking key
+    compared: int = 0  # of them, pairs similar enough to be compared field by field
+
+    @property
+    def has_findings(self) -> bool:
+        return bool(self.clusters or self.review)
+
+    def auto_pairs(self) -> set[tuple[str, str]]:
+        """Every pair inside an auto cluster (the transitive closure), keys sorted within a pair."""
+        out: set[tuple[str, str]] = set()
+        for cluster in self.clusters:
+            keys = sorted(cluster.keys)
+            out.update((a, b) for n, a in enumerate(keys) for b in keys[n + 1:])
+        return out
+
+    def to_json(self) -> dict[str, object]:
+        return {"records": self.records, "candidate_pairs": self.candidates, "compared_pairs": self.compared,
+                "clusters": [c.to_json() for c in self.clusters], "review": [p.to_json() for p in self.review],
+                "vetoed": [p.to_json() for p in self.vetoed]}
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An incoming record (position ``index`` in the batch) that is already in the library as ``key``."""
+
+    index: int
+    key: str
+    decision: str  # auto (merge into ``key``) | review (ask an editor)
+    evidence: PairEvidence
+
+
+def _pair_key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def _assess(table: KeyTable, pairs: np.ndarray) -> tuple[list[tuple[int, int, Verdict]], int]:
+    """Verdicts on the candidate pairs worth a detailed look, and how many were looked at."""
+    kept, sims = prefilter(table, pairs)
+    out = []
+    for (i, j), sim in zip(kept.tolist(), sims.tolist(), strict=True):
+        verdict = decide(compare(table, i, j, sim))
+        if verdict is not None:
+            out.append((i, j, verdict))
+    return out, len(kept)
+
+
+def _apply_decisions(verdicts: list[tuple[int, int, Verdict]], keys: Sequence[str], positions: dict[str, int],
+                     decisions: Decisions | None) -> list[tuple[int, int, Verdict]]:
+    """Editors' accepted/rejected pairs replace the rules' verdicts (accepted pairs need not be candidates)."""
+    if decisions is None or not len(decisions):
+        return verdicts
+    out = []
+    seen = set()
+    for i, j, verdict in verdicts:
+        pair = _pair_key(keys[i], keys[j])
+        seen.add(pair)
+        if pair in decisions.rejected:
+            verdict = Verdict("veto", "editor", verdict.score, ("rejected by an editor", *verdict.reasons))
+        elif pair in decisions.accepted:
+            verdict = Verdict("auto", "editor", verdict.score, ("accepted by an editor", *verdict.reasons))
+        out.append((i, j, verdict))
+    for pairs, decision, reason in ((decisions.accepted, "auto", "accepted by an editor"),
+                                    (decisions.rejected, "veto", "rejected by an editor")):
+        for pair in pairs:
+            if pair not in seen and pair[0] in positions and pair[1] in positions:
+                out.append((positions[pair[0]], positions[pair[1]], Verdict(decision, "editor", 1.0, (reason,))))
+    return out
+
+
+def _evidence(keys: Sequence[str], i: int, j: int, verdict: Verdict) -> PairEvidence:
+    return PairEvidence(keys[i], keys[j], verdict.tier, verdict.score, verdict.decision, verdict.reasons)
+
+
+def find_duplicates(records: Sequence[Record] | pd.DataFrame, decisions: Decisions | None = None) -> DedupeResult:
+    """Duplicate clusters in ``records`` (keys must be unique); O(n) in the number of records.
+
+    ``records`` may also be the library's pandas view (``lib.frame()``): the same result without building a
+    Record per entry, which is what makes a 100k-record library fast. Records without a title, authors or year
+    are compared only on what they have; a missing field never counts as agreement.
+    """
+    table = build_table(records)
+    keys = [str(k) for k in table.keys]
+    pairs = candidate_pairs(table)
+    verdicts, compared = _assess(table, pairs)
+    positions = {k: n for n, k in enumerate(keys)}
+    verdicts = _apply_decisions(verdicts, keys, positions, decisions)
+    auto = [(v.score, i, j) for i, j, v in verdicts if v.decision == "auto"]
+    forbidden = [(i, j) for i, j, v in verdicts if v.decision == "veto"]
+    groups = constrained_clusters(len(keys), auto, forbidden)
+    cluster_of = {member: n for n, group in enumerate(groups) for member in group}
+    edges: dict[int, list[PairEvidence]] = {}
+    result = DedupeResult(records=len(records), candidates=len(pairs), compared=compared)
+    asked: set[tuple[int, int]] = set()
+    for i, j, verdict in sorted(verdicts, key=lambda t: (-t[2].score, t[0], t[1])):
+        evidence = _evidence(keys, i, j, verdict)
+        group_i, group_j = cluster_of.get(i, -1 - i), cluster_of.get(j, -1 - j)
+        if verdict.decision == "veto":
+            result.vetoed.append(evidence)
+        elif group_i == group_j:
+            edges.setdefault(group_i, []).append(evidence)
+        elif (min(group_i, group_j), max(group_i, group_j)) in asked:
+            continue  # one question per pair of clusters: the best-scoring pair stands for the others
+        else:
+            asked.add((min(group_i, group_j), max(group_i, group_j)))
+            # an auto pair that a veto kept out of a cluster is for an editor to look at
+            result.review.append(evidence if verdict.decision == "review" else PairEvidence(
+                evidence.a, evidence.b, evidence.tier, evidence.score, "review",
+                ("kept apart: joining would merge records vetoed against each other", *evidence.reasons)))
+    result.clusters = [Cluster(tuple(keys[m] for m in group), tuple(edges.get(n, ())))
+                       for n, group in enumerate(groups)]
+    return result
+
+
+def match_incoming(incoming: Sequence[Record], existing: Sequence[Record] | pd.DataFrame,
+                   decisions: Decisions | None = None) -> list[Match]:
+    """For each incoming record that is already in ``existing``: the best match (auto before review).
+
+    The same rules as :func:`find_duplicates`, on pairs across the two sets only. Incoming records may have no
+    key yet; their evidence then names them ``incoming[<index>]``. Incoming records without a match are not
+    listed; vetoed look-alikes are not listed either.
+    """
+    if not len(incoming) or not len(existing):
+        return []
+    n_existing = len(existing)
+    columns = columns_from_frame(existing) if isinstance(existing, pd.DataFrame) else columns_from_records(existing)
+    arriving = columns_from_records(incoming)
+    arriving.keys = [r.key or f"incoming[{n}]" for n, r in enumerate(incoming)]
+    table = build_table(columns + arriving)
+    keys = [str(k) for k in table.keys]
+    pairs = candidate_pairs(table)
+    cross = pairs[(pairs[:, 0] < n_existing) & (pairs[:, 1] >= n_existing)]
+    verdicts, _ = _assess(table, cross)
+    positions = {k: n for n, k in enumerate(keys[:n_existing])}
+    positions.update({keys[n_existing + n]: n_existing + n for n in range(len(incoming))})
+    verdicts = _apply_decisions(verdicts, keys, positions, decisions)
+    best: dict[int, tuple[tuple[int, float], Match]] = {}
+    for i, j, verdict in verdicts:
+        if verdict.decision == "veto" or not (i < n_existing <= j):
+            continue
+        index = j - n_existing
+        rank = (1 if verdict.decision == "auto" else 0, verdict.score)
+        match = Match(index, keys[i], verdict.decision, _evidence(keys, i, j, verdict))
+        if index not in best or rank > best[index][0]:
+            best[index] = (rank, match)
+    return [best[index][1] for index in sorted(best)]
+
+
+def auto_matcher(incoming: Sequence[Record], existing: Sequence[Record] | pd.DataFrame,
+                 decisions: Decisions | None = None) -> Callable[[Record, object], str | None]:
+    """A ``matcher(record, lib) -> key | None`` hook for the importer: the auto matches of the whole batch.
+
+    The batch is matched once (O(n), not once per record); the hook then answers by the record's title, year
+    and identifiers, so it also recognizes the importer's normalized copy of an incoming record. Review
+    matches are not answered: an editor decides those (the dashboard shows them, ``reflib dedupe`` later).
+    """
+    def fingerprint(record: Record) -> tuple[str, int | None, str, str]:
+        return (title_key(record.title), record.year, doi_key(record.doi), record.pmid.strip())
+
+    found = {fingerprint(incoming[m.index]): m.key for m in match_incoming(incoming, existing, decisions)
+             if m.decision == "auto"}
+
+    def match(record: Record, lib: object = None) -> str | None:
+        return found.get(fingerprint(record))
+
+    return match

@@ -1,0 +1,260 @@
+"""Normalization for matching: the comparison form of titles, names, journals, pages and identifiers.
+
+Why a separate normalization from :mod:`library.normalize`: that module keeps text as people should read it;
+matching needs text with every difference that sources introduce *without* changing the study removed —
+case, accents, punctuation, "[Article in Chinese]" notes, MEDLINE's brackets around translated titles, Greek
+letters spelled out or not, initials with or without dots, "&" versus "and" in journal names.
+
+These are pure functions on strings; :mod:`library.dedupe.table` applies them to a whole library at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from urllib.parse import unquote
+
+__all__ = ["doi_key", "first_page", "fold", "journal_main", "journal_tokens", "last_page", "notice_kind", "strip_notes",
+           "surname", "title_key", "title_numbers", "volume_key"]
+
+# Letters that sources spell out or drop: "TNF-α" / "TNF-alpha", "Ødegård" / "Odegard", "&" / "and"
+FOLD_TABLE = str.maketrans({"α": " alpha ", "β": " beta ", "γ": " gamma ", "δ": " delta ", "ε": " epsilon ",
+                            "κ": " kappa ", "λ": " lambda ", "μ": " mu ", "π": " pi ", "σ": " sigma ",
+                            "τ": " tau ", "ω": " omega ", "Δ": " delta ", "ß": "ss", "ø": "o", "Ø": "o", "æ": "ae",
+                            "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "ı": "i", "&": " and "})
+_NON_WORD = re.compile(r"[\W_]+")
+# Notes that databases append to titles: "[Chinese]", "[Review] [33 refs]", "(Provisional abstract)",
+# "[Erratum appears in ...]", "(author's transl)"; an unclosed "[Erratum in ..." where a field was cut off.
+_SQUARE_NOTE = re.compile(r"\s*\[([^\[\]]{0,400})\]\.?\s*$")
+_OPEN_NOTE = re.compile(r"\s*\[([^\[\]]*)$")
+_ROUND_NOTE = re.compile(r"\s*\(([^()]{1,80})\)\.?\s*$")
+_LANGUAGES = frozenset({
+    "chinese", "japanese", "german", "french", "spanish", "russian", "italian", "polish", "portuguese",
+    "dutch", "korean", "czech", "hungarian", "turkish", "swedish", "danish", "norwegian", "finnish", "hebrew",
+    "persian", "croatian", "serbian", "greek", "romanian", "slovak", "ukrainian", "english", "transl",
+    "translation"})
+_NOTE_WORDS = _LANGUAGES | {"article", "in", "and", "author", "authors", "s", "with", "summary", "abstract",
+                            "language", "text"}
+_NOTE_START = re.compile(
+    r"^(?:errat|comment|retract|update|correct|republish|summary for patients|reviews?$|review \d|editorial|"
+    r"letter|electronic resource|see |published erratum|provisional abstract|structured abstract|abstract$|"
+    r"multiple letters|\d+ refs?$|.*\brefs$|vol \d+ pg \d+|meeting abstract|conference abstract|epub)")
+# Web of Science and Embase name the corrected article in a correction's title: "(vol 360, pg 542, 2009)"
+_CORRECTION_OF = re.compile(r"\((?:vol\.? ?\d+,? pg\.? ?\d+|[A-Z][^()]{3,120}\(\d{4}\)\s*\d+)", re.IGNORECASE)
+_TAGS = re.compile(r"</?[a-z][a-z0-9:-]*\b[^<>]*>", re.IGNORECASE)
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
+@lru_cache(maxsize=1 << 16)
+def fold(text: str) -> str:
+    """Lower-case words of letters and digits, accents removed, other scripts kept, single spaces.
+
+    Cyrillic or Chinese titles stay as they are (only Latin diacritics are stripped), so that a Ukrainian
+    title is not folded to nothing and then "matched" with every other empty title. Cached: journal names and
+    given names repeat across a library.
+    """
+    if not text:
+        return ""
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(FOLD_TABLE)))
+    elif "&" in text:
+        text = text.replace("&", " and ")
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+def _is_note(text: str) -> bool:
+    folded = fold(text)
+    words = folded.split()
+    if words and all(w in _NOTE_WORDS for w in words) and set(words) & _LANGUAGES:
+        return True
+    return bool(_NOTE_START.match(folded))
+
+
+def strip_notes(title: str) -> str:
+    """Drop trailing database notes and the brackets MEDLINE puts around translated titles."""
+    if "<" in title:  # "<ORIGINAL>" in some exports starts the title in the original language
+        title = _TAGS.sub("", re.split(r"<original>", title, maxsplit=1, flags=re.IGNORECASE)[0])
+    title = title.strip()
+    if "[" not in title and "(" not in title:
+        return title
+    while True:
+        square = _SQUARE_NOTE.search(title) or _OPEN_NOTE.search(title)
+        if square and square.start() > 0 and (square.group(0).rstrip().endswith(("]", "].")) or
+                                               _is_note(square.group(1))):
+            title = title[: square.start()].rstrip(" .;:")
+            continue
+        round_note = _ROUND_NOTE.search(title)
+        if round_note and round_note.start() > 0 and _is_note(round_note.group(1)):
+            title = title[: round_note.start()].rstrip(" .;:")
+            continue
+        correction = _CORRECTION_OF.search(title)
+        if correction and correction.start() > 20:
+            title = title[: correction.start()].rstrip(" .;:")
+            continue
+        break
+    if title.startswith("[") and title.rstrip(".").endswith("]"):
+        title = title.rstrip(".")[1:-1]
+    return title
+
+
+def title_key(title: str) -> str:
+    """The folded title used for comparison (words separated by single spaces)."""
+    folded = fold(strip_notes(title))
+    return RETRACTED.sub("", folded) if folded.startswith("retracted") else folded
+
+
+RETRACTED = re.compile(r"^retracted(?: article)? ")  # Elsevier's mark on the retracted article itself
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_SERIES_WORD = re.compile(r"\b(part|phase|paper|study|trial|series|volume|vol|stage|report|wave|type|grade|class|"
+                          r"cohort|round|year|years|month|months|week|weeks|day|days)\s+([ivx]+|\d+)\b")
+_NUMBER_BEFORE_UNIT = re.compile(r"\b(\d+)\s+(year|years|month|months|week|weeks|day|days|h|hours|mg|g)\b")
+_SMALL_NUMBER = re.compile(r"(?<!\d)\d{1,2}(?!\d)")  # also inside words: "alphavbeta3", "CD4"
+_ANY_DIGIT = re.compile(r"\d")
+_SERIES_ROMAN = re.compile(r"\b(?:part|phase|paper|study|trial|series|volume|vol|stage|report|wave|type|grade|class|"
+                           r"cohort|round) [ivx]+\b")
+_NO_NUMBERS: frozenset[str] = frozenset()
+
+
+def title_numbers(folded_title: str) -> frozenset[str]:
+    """Numbers that tell papers of a series apart: "Part II" -> 'part:2', "12-month" -> '12' ...
+
+    Plain numbers count up to two digits (longer ones are mostly years or citations a database appended);
+    a number after a series word is also kept with that word, so "Part 2" versus a title without any part
+    number can be told from a title that merely lost an appended "[33 refs]". Roman numerals count only after
+    a series word, so the pronoun "I" and "vitamin D" are not numbers.
+    """
+    if not _ANY_DIGIT.search(folded_title) and not _SERIES_ROMAN.search(folded_title):
+        return _NO_NUMBERS
+    found = set(_SMALL_NUMBER.findall(folded_title))
+    for match in _SERIES_WORD.finditer(folded_title):
+        word, token = match.groups()
+        value = str(_ROMAN[token]) if token in _ROMAN else token
+        found.add(value)
+        if word in ("part", "phase", "paper", "study", "trial", "series", "volume", "vol", "stage", "report",
+                    "wave", "cohort", "round"):
+            found.add(f"{word}:{value}")
+    for match in _NUMBER_BEFORE_UNIT.finditer(folded_title):
+        found.add(match.group(1))
+    return frozenset(found)
+
+
+# What kind of item a title announces. Two records of different kinds are never one study: an erratum,
+# a comment or a reply shares most of its title with the paper it is about. Only the start of a title
+# counts (MEDLINE appends "[Erratum in: ...]" to the corrected article itself), and the end for replies.
+# Words that also start ordinary titles ("Correction of tubal occlusion", "Re-operation rates", "Response to
+# treatment", "Retraction pocket") count only in the notice form: with a colon or the words notices use.
+_PREFIX_KINDS = (
+    ("retraction", re.compile(r"notice of retraction|retraction (?:notice|note)\b|retraction of publication|"
+                              r"retraction\s*:|withdrawn\s*:|withdrawal notice", re.IGNORECASE)),
+    ("erratum", re.compile(r"errat(?:um|a)\b|corrigend(?:um|a)\b|corrections?\s*(?::|to\b|for\b|notice\b|$)|"
+                           r"author correction|publisher correction|addendum\b", re.IGNORECASE)),
+    ("concern", re.compile(r"(?:editorial )?expression of concern\b", re.IGNORECASE)),
+    ("reply", re.compile(r"(?:reply|in reply|authors?'? reply|the authors'? reply|author response|"
+                         r"response from the authors|response\s*:|response to (?:the )?(?:letter|comment|"
+                         r"correspondence|commentary|editorial))\b", re.IGNORECASE)),
+    ("comment", re.compile(r"(?:re\s*:|comment(?:ary)?\s*(?:on\b|:)|letter to the editor|editorial comment|"
+                           r"invited commentary)", re.IGNORECASE)),
+)
+_PROTOCOL = re.compile(r"\b(?:study protocol|trial protocol|protocol for|protocol of|a protocol|"
+                       r"rationale and design|design and rationale|statistical analysis plan)\b")
+_PUBTYPE_KINDS = {"published erratum": "erratum", "erratum": "erratum", "retraction of publication": "retraction",
+                  "comment": "comment", "expression of concern": "concern"}
+
+
+def notice_kind(raw_title: str, folded_title: str, pubtypes: Sequence[str] = ()) -> str:
+    """'' for an ordinary paper, else erratum / retraction / concern / reply / comment / protocol."""
+    head = raw_title.lstrip(" \"'[")[:60]
+    for kind, pattern in _PREFIX_KINDS:
+        if pattern.match(head):
+            return kind
+    if folded_title.endswith((" reply", " authors reply")):
+        return "reply"
+    if ("protocol" in folded_title or "rationale" in folded_title or "plan" in folded_title) and \
+            _PROTOCOL.search(folded_title):
+        return "protocol"
+    if "(" in raw_title and _CORRECTION_OF.search(raw_title):
+        return "erratum"
+    for pubtype in pubtypes:
+        kind = _PUBTYPE_KINDS.get(pubtype.strip().lower(), "")
+        if kind:
+            return kind
+    return ""
+
+
+_JOURNAL_STOP = frozenset({"the", "of", "and", "for", "in", "on", "de", "la", "le", "der", "und", "des", "du",
+                           "et", "a", "an", "official", "journal", "j"})
+# Where the main title of a journal ends: a subtitle, a parallel title ("= ..."), Embase's ". Conference: ...",
+# a "[Electronic Resource]" note, or a second title glued on with a period ("cancer.Journal international").
+_JOURNAL_MAIN = re.compile(r"\s*(?::|=|\[|\(|\.\s*conference\b|(?<=[a-z]{3})\.(?=[A-Za-z])|\.\s+(?=[A-Z][a-z]{3}))",
+                           re.IGNORECASE)
+
+
+@lru_cache(maxsize=1 << 14)
+def journal_tokens(journal: str) -> str:
+    """Significant folded words of a journal name ('J' and 'Journal' dropped: abbreviations vary on them)."""
+    return " ".join(w for w in fold(journal).split() if w not in _JOURNAL_STOP)
+
+
+@lru_cache(maxsize=1 << 14)
+def journal_main(journal: str) -> str:
+    """:func:`journal_tokens` of the main title only ("Diabetes. Conference: 70th Scientific..." -> 'diabetes')."""
+    match = _JOURNAL_MAIN.search(journal)
+    return journal_tokens(journal[: match.start()] if match and match.start() > 0 else journal)
+
+
+NO_AUTHOR = frozenset({"others", "anonymous", "anon", "etal", "na", "unknown"})
+
+
+def surname(author_family: str, literal: str) -> str:
+    """Folded surname without spaces or hyphens ('van Rijswijk' -> 'vanrijswijk', 'Maheux-Lacroix')."""
+    return fold(literal or author_family).replace(" ", "")
+
+
+_PAGE_START = re.compile(r"^\s*[A-Za-z]{0,3}\s?(\d+)")
+
+
+def first_page(pages: str) -> str:
+    """The first page's digits: 'S12--S15' -> '12', 'e0193972' -> '193972'; '' when it has no digits up front.
+
+    Prefix letters are dropped because sources disagree on them ("c37" / "37", "e12724" / "12724").
+    """
+    match = _PAGE_START.match(pages)
+    return match.group(1).lstrip("0") if match else ""
+
+
+_PAGE_END = re.compile(r"(\d+)\s*$")
+
+
+def last_page(pages: str) -> str:
+    """The last page's digits of a range ('2097--2108' -> '2108'), '' for a single page or none."""
+    if "-" not in pages:
+        return ""
+    match = _PAGE_END.search(pages)
+    return match.group(1).lstrip("0") if match else ""
+
+
+_DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+")
+
+
+def doi_key(raw: str) -> str:
+    """The comparison form of a DOI found anywhere in the text ('Doi 10.1016/...', URL, percent-encoded)."""
+    if not raw:
+        return ""
+    text = unquote(raw) if "%" in raw else raw
+    match = _DOI_IN_TEXT.search(text)
+    return match.group(0).rstrip(".,;").lower() if match else ""
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def volume_key(text: str) -> str:
+    """Volume or issue digits ('Suppl 2' -> '2', '030' -> '30'); the folded text when it has no digits."""
+    if text.isdigit():
+        return text.lstrip("0")
+    match = _DIGITS.search(text)
+    return match.group(0).lstrip("0") if match else fold(text)

@@ -1,0 +1,298 @@
+"""Merging a duplicate cluster into one record without losing anything, and undoing it before a save.
+
+**Keeper rule** (which copy survives, with its key): the first of the cluster by
+
+1. linked to an encyclopedia entry (cited or discussed) — entries and LaTeX documents already use that key;
+2. richest — most non-empty stored fields, identifiers (DOI, PMID, PMCID) and the abstract counting double;
+3. oldest — earliest ``added`` date (a record without one predates dating, so it counts as oldest);
+4. first in the given order (:func:`~library.dedupe.find.find_duplicates` lists keys in library order).
+
+**Fields**: an empty field of the keeper is filled from the other copies (in cluster order); a value that
+differs from the keeper's (ignoring case, accents and punctuation; for DOI, PMID, PMCID, pages, volume and
+issue ignoring their format, so "2043-52" is "2043--2052") is kept in ``provenance`` as
+``field: value (from key)``; another copy's abbreviated journal name fills ``journal_abbrev`` instead.
+Lists (keywords, MeSH, publication types, topics, protect) are unioned; authors are the keeper's unless it has
+none; encyclopedia links are unioned (a cited number is the keeper's when both
+cite the same entry); editors' notes are joined; ``retracted`` is kept when any copy has it; ``added`` becomes
+the earliest date. The removed keys are listed in the keeper's ``ids`` field (BibLaTeX's key aliases), so
+``\\cite{removedkey}`` still resolves with biber. The key of the keeper never changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
+from ..bibfile import render_entry
+from ..errors import LibraryError
+from ..fields import record_to_fields
+from ..identifiers import InvalidIdentifier, normalize_pmcid, normalize_pmid
+from ..model import Author, EntryLink, Record
+from ..normalize import normalize_pages
+from ..store import Library
+from .keys import doi_key, fold, journal_tokens, volume_key
+from .scoring import journal_relation
+
+__all__ = ["MergeError", "MergeResult", "absorb", "as_bibtex", "choose_keeper", "merge_cluster", "merge_records",
+           "undo_merge"]
+
+
+class MergeError(LibraryError):
+    """A merge or undo that cannot be done as asked (unknown key, one-record cluster, state changed)."""
+
+
+_LISTS = ("keywords", "mesh", "pubtypes", "topics", "topics_auto", "protect")
+_PEOPLE = ("authors", "editors")
+_SILENT = frozenset({"design_auto", "level_auto"})  # derived: filled when empty, never a conflict
+_SPECIAL = frozenset({"key", "provenance", "notes", "links", "synopsis", "extra", "retracted", "added", "modified",
+                      *_LISTS, *_PEOPLE})
+_SCALARS = tuple(f.name for f in fields(Record) if f.name not in _SPECIAL)
+_DOUBLE = frozenset({"doi", "pmid", "pmcid", "abstract"})
+
+
+def _richness(record: Record) -> int:
+    stored = record_to_fields(record)
+    return len(stored) + sum(1 for name in _DOUBLE if name in stored)
+
+
+def choose_keeper(records: Sequence[Record]) -> Record:
+    """The copy that survives a merge (see the module docstring for the rule)."""
+    if not records:
+        raise MergeError("no records to choose a keeper from")
+
+    def rank(item: tuple[int, Record]) -> tuple[int, int, str, int]:
+        position, record = item
+        return (0 if record.links else 1, -_richness(record), record.added or "0000", position)
+
+    return min(enumerate(records), key=rank)[1]
+
+
+_EQUIVALENT: dict[str, Callable[[str], str]] = {
+    "doi": doi_key, "pages": lambda p: fold(normalize_pages(p)), "volume": volume_key, "issue": volume_key,
+    "pmid": lambda p: _normalized(p, normalize_pmid), "pmcid": lambda p: _normalized(p, normalize_pmcid)}
+
+
+def _normalized(value: str, normalize: Callable[[str], str]) -> str:
+    try:
+        return normalize(value)
+    except InvalidIdentifier:
+        return value
+
+
+def _same(a: object, b: object, name: str = "") -> bool:
+    """Equal up to case, accents and punctuation, and for identifiers and pages up to their format."""
+    if isinstance(a, str) and isinstance(b, str):
+        key = _EQUIVALENT.get(name, fold)
+        return key(a) == key(b)
+    return a == b
+
+
+def _abbreviation(merged: Record, journal: str) -> bool:
+    """'N Engl J Med' against 'New England Journal of Medicine': the other form, not a conflict."""
+    return journal_relation(journal_tokens(merged.journal), journal_tokens(journal)) == "compatible"
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list):
+        return " and ".join(v.display() if isinstance(v, Author) else str(v) for v in value)
+    return " ".join(str(value).split()).replace(";", ",")
+
+
+def _people_differ(a: list[Author], b: list[Author]) -> bool:
+    return [fold(x.literal or x.family) for x in a] != [fold(x.literal or x.family) for x in b]
+
+
+def _union(values: list[str], more: list[str]) -> list[str]:
+    seen = {v.casefold() for v in values}
+    out = list(values)
+    for value in more:
+        if value.casefold() not in seen:
+            seen.add(value.casefold())
+            out.append(value)
+    return out
+
+
+def _merge_links(keeper: list[EntryLink], other: list[EntryLink], source: str, notes: list[str]) -> list[EntryLink]:
+    out = list(keeper)
+    have = {(link.slug, link.kind): link for link in keeper}
+    for link in other:
+        mine = have.get((link.slug, link.kind))
+        if mine is None:
+            out.append(link)
+            have[(link.slug, link.kind)] = link
+        elif mine.number != link.number and link.number is not None:
+            notes.append(f"cited_in: {link.slug}#{link.number} (from {source})")
+    return out
+
+
+def merge_records(keeper: Record, others: Sequence[Record]) -> tuple[Record, list[str], list[str]]:
+    """The merged record (keeper's key), the conflict entries added to provenance, the fields filled in.
+
+    Pure: neither input is changed.
+    """
+    merged = keeper.copy()
+    conflicts: list[str] = []
+    filled: list[str] = []
+    extra_notes: list[str] = []
+    for other in others:
+        source = other.key or "import"
+        for name in _SCALARS:
+            mine, theirs = getattr(merged, name), getattr(other, name)
+            if theirs in ("", None):
+                continue
+            if mine in ("", None):
+                setattr(merged, name, theirs)
+                filled.append(f"{name} (from {source})")
+            elif name == "journal" and _abbreviation(merged, theirs) and not _same(mine, theirs):
+                if not merged.journal_abbrev and len(theirs) < len(mine):
+                    merged.journal_abbrev = theirs
+                    filled.append(f"journal_abbrev (from {source})")
+            elif name not in _SILENT and not _same(mine, theirs, name):
+                conflicts.append(f"{name}: {_show(theirs)} (from {source})")
+        for name in _PEOPLE:
+            mine_people, theirs_people = getattr(merged, name), getattr(other, name)
+            if not mine_people and theirs_people:
+                setattr(merged, name, list(theirs_people))
+                filled.append(f"{name} (from {source})")
+            elif theirs_people and _people_differ(mine_people, theirs_people):
+                conflicts.append(f"{name}: {_show(theirs_people)} (from {source})")
+        for name in _LISTS:
+            setattr(merged, name, _union(getattr(merged, name), getattr(other, name)))
+        for part in ("tldr", "findings", "implications"):
+            mine_text, theirs_text = getattr(merged.synopsis, part), getattr(other.synopsis, part)
+            if theirs_text and not mine_text:
+                setattr(merged.synopsis, part, theirs_text)
+                filled.append(f"{part} (from {source})")
+            elif theirs_text and not _same(mine_text, theirs_text):
+                conflicts.append(f"{part}: {_show(theirs_text)} (from {source})")
+        for name, value in other.extra.items():
+            if name == "ids" or not value:
+                continue
+            if not merged.extra.get(name):
+                merged.extra[name] = value
+                filled.append(f"{name} (from {source})")
+            elif not _same(merged.extra[name], value):
+                conflicts.append(f"{name}: {_show(value)} (from {source})")
+        merged.links = _merge_links(merged.links, other.links, source, conflicts)
+        if other.notes and fold(other.notes) not in fold(merged.notes):
+            merged.notes = f"{merged.notes}\n\n{other.notes}" if merged.notes else other.notes
+        merged.retracted = merged.retracted or other.retracted
+        if other.added and (not merged.added or other.added < merged.added):
+            merged.added = other.added
+        if other.provenance:
+            extra_notes.append(other.provenance)
+    aliases = [a.strip() for a in merged.extra.get("ids", "").split(",") if a.strip()]
+    for other in others:
+        aliases += [other.key] + [a.strip() for a in other.extra.get("ids", "").split(",") if a.strip()]
+    aliases = [a for a in dict.fromkeys(aliases) if a and a != merged.key]
+    if aliases:
+        merged.extra["ids"] = ", ".join(aliases)
+    today = dt.date.today().isoformat()
+    entries = [merged.provenance] if merged.provenance else []
+    entries += extra_notes + conflicts + [f"merged: {', '.join(o.key or 'import' for o in others)} ({today})"]
+    merged.provenance = "; ".join(entries)
+    return merged, conflicts, filled
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge did, enough to show it in a report and to undo it before the next save."""
+
+    keeper: str
+    removed: tuple[str, ...]
+    before: tuple[Record, ...]  # every copy as it was, the keeper first
+    merged: Record
+    conflicts: tuple[str, ...]
+    filled: tuple[str, ...]
+    file_state: tuple[int, int] | None  # (size, mtime) of the library file at merge time
+    absorbed: tuple[Record, ...] = ()  # incoming records merged in that were never in the library
+
+    def to_json(self) -> dict[str, object]:
+        """The report; ``before`` holds every copy as a BibTeX entry, so a removed copy stays recoverable."""
+        return {"keeper": self.keeper, "removed": list(self.removed), "conflicts": list(self.conflicts),
+                "filled": list(self.filled), "absorbed": [r.key for r in self.absorbed],
+                "before": {r.key: as_bibtex(r) for r in self.before}}
+
+
+def as_bibtex(record: Record) -> str:
+    """One record as a BibTeX entry in the store's layout (what the file held before the merge)."""
+    fields = [(name, "{" + value + "}") for name, value in record_to_fields(record).items()]
+    return render_entry(record.entry_type or "misc", record.key, fields)
+
+
+def _file_state(lib: Library) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(lib.path)
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def merge_cluster(lib: Library, keys: Sequence[str]) -> MergeResult:
+    """Merge the records ``keys`` of ``lib`` into the keeper (not saved: call ``lib.save()``)."""
+    unique = list(dict.fromkeys(keys))
+    if len(unique) < 2:
+        raise MergeError(f"a merge needs at least two different keys, got {list(keys)!r}")
+    records = [lib.get(key) for key in unique]  # UnknownKeyError names a missing key
+    keeper = choose_keeper(records)
+    others = [r for r in records if r.key != keeper.key]
+    merged, conflicts, filled = merge_records(keeper, others)
+    state = _file_state(lib)
+    lib.update(merged)
+    for other in others:
+        lib.remove(other.key)
+    return MergeResult(keeper.key, tuple(o.key for o in others), (keeper, *others), lib.get(keeper.key),
+                       tuple(conflicts), tuple(filled), state)
+
+
+def absorb(lib: Library, key: str, incoming: Record) -> MergeResult:
+    """Merge an incoming record (from an import, not in the library) into the existing record ``key``.
+
+    The existing record is always the keeper here: its key is what the library and the encyclopedia use.
+    Not saved; :func:`undo_merge` restores the existing record (the incoming one is in ``absorbed``).
+    """
+    existing = lib.get(key)
+    merged, conflicts, filled = merge_records(existing, [incoming])
+    state = _file_state(lib)
+    lib.update(merged)
+    return MergeResult(key, (), (existing,), lib.get(key), tuple(conflicts), tuple(filled), state, (incoming,))
+
+
+def _revert(lib: Library, key: str) -> None:
+    """Drop the unsaved changes of one key (an edit, a removal, or the key itself when added unsaved)."""
+    revert = getattr(lib, "revert", None)
+    if callable(revert):
+        revert(key)
+        return
+    # Until the store offers Library.revert(key): the same effect on its pending-change maps.
+    lib._added.pop(key, None)
+    row = lib._keys.get(key)
+    if row is not None:
+        lib._changes.pop(row, None)
+    lib._frame_cache = None
+
+
+def undo_merge(lib: Library, result: MergeResult) -> None:
+    """Restore the keeper and the removed copies exactly as they were before :func:`merge_cluster`.
+
+    Only before the next save: after it, the removed copies are gone from the file (use version control).
+    Refused when the library was saved since, or when the merged record or a removed key changed since.
+    """
+    if _file_state(lib) != result.file_state or not lib.dirty:
+        raise MergeError(f"cannot undo the merge into {result.keeper!r}: the library was saved since "
+                         "(the removed copies are in the file's history)")
+    current = lib.get(result.keeper)
+    current.modified = result.merged.modified
+    if current != result.merged:
+        raise MergeError(f"cannot undo the merge into {result.keeper!r}: it was edited after the merge")
+    back = [key for key in result.removed if key in lib]
+    if back:
+        raise MergeError(f"cannot undo the merge into {result.keeper!r}: {', '.join(back)} exist(s) again")
+    for record in result.before:
+        _revert(lib, record.key)
+        if record.key not in lib:
+            lib.add(record)
+        elif lib.get(record.key) != record:
+            lib.update(record)  # it had unsaved edits before the merge

@@ -1,0 +1,291 @@
+"""Field-by-field comparison of candidate pairs.
+
+Two passes, because most candidate pairs are obviously different: a vectorized pass (rapidfuzz ``cpdist``
+over all pairs at once, numpy comparisons of identifiers) drops pairs with nothing in common, then
+:func:`compare` looks at the survivors field by field and says *how* each field relates (same / compatible /
+different / missing). Deciding what those relations mean is the job of :mod:`library.dedupe.rules`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from .table import KeyTable
+
+__all__ = ["Features", "compare", "journal_relation", "prefilter", "surname_overlap"]
+
+TITLE_FLOOR = 0.72  # below this title similarity a pair survives only on identifiers or locators
+SHORT_TITLE = 30  # characters of the folded title without spaces
+
+
+def _nonempty_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) & (a != "")
+
+
+def prefilter(table: KeyTable, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs worth a detailed look, with their title similarity (0..1); vectorized over all pairs."""
+    if not len(pairs):
+        return pairs, np.empty(0, dtype=np.float32)
+    left, right = pairs[:, 0], pairs[:, 1]
+    titles_a, titles_b = table.title[left], table.title[right]
+    sims = process.cpdist(titles_a, titles_b, scorer=fuzz.ratio, workers=-1, dtype=np.float32) / 100
+    sims[(titles_a == "") | (titles_b == "")] = 0.0
+    same_id = (_nonempty_equal(table.doi[left], table.doi[right])
+               | _nonempty_equal(table.pmid[left], table.pmid[right])
+               | _nonempty_equal(table.pmcid[left], table.pmcid[right]))
+    locator = (_nonempty_equal(table.first_author[left], table.first_author[right])
+               & (table.year[left] == table.year[right]) & (table.year[left] >= 0)
+               & _nonempty_equal(table.volume[left], table.volume[right])
+               & _nonempty_equal(table.page[left], table.page[right]))
+    keep = (sims >= TITLE_FLOOR) | same_id | locator
+    return pairs[keep], sims[keep]
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """How two records relate, field by field (relations: same / compatible / different / missing)."""
+
+    title: float  # 0..1 similarity of folded titles; 0 when either is missing
+    title_missing: bool
+    title_contained: bool  # one title is the other plus a subtitle (or a truncation of it)
+    translated: bool  # either title is a translation in MEDLINE's [brackets]
+    short_title: bool  # a title too generic to identify a paper ("Editor's comments", "Introduction")
+    reworded: tuple[str, ...]  # words swapped for other words ("oil-based" / "water-based"), not typos
+    first_author: str  # same | similar | different | missing
+    author_overlap: float  # share of the shorter surname list found in the other; -1 when missing
+    authors_a: int
+    authors_b: int
+    year_gap: int  # -1 when missing
+    journal: str  # same | compatible | different | missing
+    volume: str
+    page: str
+    last_page: str
+    issue: str
+    doi: str
+    pmid: str
+    pmcid: str
+    kinds: tuple[str, str]
+    numbers: tuple[frozenset[str], frozenset[str]]
+    entry_types: tuple[str, str]
+
+    @property
+    def same_identifier(self) -> list[str]:
+        return [name for name in ("doi", "pmid", "pmcid") if getattr(self, name) == "same"]
+
+
+def _relation(a: str, b: str) -> str:
+    if not a or not b:
+        return "missing"
+    return "same" if a == b else "different"
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """'natl' abbreviates 'national', 'physiol' 'physiology': same first letter, letters in order."""
+    if word.startswith(short):
+        return True
+    if short[0] != word[0] or len(short) > len(word):
+        return False
+    position = 0
+    for char in short:
+        position = word.find(char, position) + 1
+        if position == 0:
+            return False
+    return True
+
+
+def _abbreviation_of(short: list[str], long: list[str]) -> bool:
+    """Each word of ``short`` abbreviates a word of ``long``, in order, covering it (or 3+ words matched)."""
+    matched, position = 0, 0
+    for token in short:
+        while position < len(long) and not _abbreviates(token, long[position]):
+            position += 1
+        if position == len(long):
+            return False
+        matched += 1
+        position += 1
+    return matched == len(long) or matched >= 3
+
+
+def journal_relation(a: str, b: str) -> str:
+    """same / compatible (one abbreviates the other) / different / missing, on :func:`journal_tokens` text."""
+    if not a or not b:
+        return "missing"
+    if a == b:
+        return "same"
+    words_a, words_b = a.split(), b.split()
+    if len(words_a) <= len(words_b) and _abbreviation_of(words_a, words_b):
+        return "compatible"
+    if len(words_b) <= len(words_a) and _abbreviation_of(words_b, words_a):
+        return "compatible"
+    if fuzz.ratio(a, b) >= 90 or _acronym_of(words_a, words_b) or _acronym_of(words_b, words_a):
+        return "compatible"
+    return "different"
+
+
+_VENUE_NOISE = frozenset({"proceedings", "proc", "conference", "conf", "annual", "international", "intl",
+                          "meeting", "symposium", "workshop", "congress"})
+
+
+def _spells(acronym: str, words: list[str]) -> bool:
+    """Can ``acronym`` be read as a non-empty prefix of every word in turn ('amcis': AMericas Conference ...)?"""
+    if not words:
+        return not acronym
+    word = words[0]
+    return any(acronym.startswith(word[:k]) and _spells(acronym[k:], words[1:])
+               for k in range(1, min(len(word), len(acronym)) + 1))
+
+
+def _acronym_of(short: list[str], long: list[str]) -> bool:
+    """'Amcis 2017 Proceedings' is the 'Americas Conference on Information Systems' (years, 'proceedings' aside)."""
+    core = [w for w in short if not w.isdigit() and w not in _VENUE_NOISE]
+    if len(core) != 1 or len(core[0]) < 3:
+        return False
+    words = [w for w in long if not w.isdigit()]
+    return 3 <= len(words) <= 8 and _spells(core[0], words)
+
+
+def _similar_surname(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if min(len(a), len(b)) >= 4 and (a in b or b in a):
+        return True  # "rijswijk" / "vanrijswijk", a compound name cut by one source
+    return min(len(a), len(b)) >= 5 and fuzz.ratio(a, b) >= 85
+
+
+def surname_overlap(a: list[str], b: list[str]) -> float:
+    """Share of the shorter list's surnames that occur (allowing small spelling differences) in the other."""
+    if not a or not b:
+        return -1.0
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    pool = list(long)
+    matched = 0
+    for name in short:
+        hit = next((k for k, other in enumerate(pool) if _similar_surname(name, other)), -1)
+        if hit >= 0:
+            matched += 1
+            pool.pop(hit)
+    return matched / len(short)
+
+
+def _first_author(a: str, b: str) -> str:
+    if not a or not b:
+        return "missing"
+    if a == b:
+        return "same"
+    return "similar" if _similar_surname(a, b) else "different"
+
+
+_RANK = {"same": 3, "compatible": 2, "different": 1, "missing": 0}
+
+
+def _journals(table: KeyTable, i: int, j: int) -> str:
+    """The best relation over full and main journal titles ("Diabetes. Conference: ..." is "Diabetes")."""
+    full_a, full_b, main_a, main_b = table.journal[i], table.journal[j], table.journal_main[i], table.journal_main[j]
+    found = journal_relation(full_a, full_b)
+    if found in ("same", "missing"):
+        return found
+    for a, b in ((main_a, main_b), (main_a, full_b), (full_a, main_b)):
+        other = journal_relation(a, b)
+        if _RANK[other] > _RANK[found]:
+            found = other
+    return "compatible" if found == "same" else found
+
+
+def _page_relation(table: KeyTable, i: int, j: int) -> str:
+    """First pages compared, with two source errors forgiven.
+
+    "1" against an article number (a PDF's page count) tells nothing; a first page that differs by one typed
+    digit from the other while the last pages agree ("2297--2108" / "2097--2108") is the same page.
+    """
+    a, b = table.page[i], table.page[j]
+    if a and b and a != b:
+        if "1" in (a, b) and max(len(a), len(b)) >= 5:
+            return "missing"
+        end_a, end_b = table.last_page[i], table.last_page[j]
+        if end_a and end_a == end_b and len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1:
+            return "same"
+    return _relation(a, b)
+
+
+_TITLE_STOP = frozenset({"a", "an", "the", "of", "in", "on", "and", "or", "for", "to", "with", "by", "at", "from",
+                         "as", "is", "are", "its", "their", "de", "la", "le", "et", "und", "der", "die"})
+# Swaps that change the study however small the edit: "in men" / "in women", "non-small cell" / "small cell"
+_OPPOSITES = frozenset(frozenset(pair) for pair in (
+    ("men", "women"), ("man", "woman"), ("male", "female"), ("males", "females"), ("boys", "girls"),
+    ("adults", "children"), ("adult", "child"), ("adult", "pediatric"), ("adult", "paediatric"),
+    ("before", "after"), ("pre", "post"), ("increase", "decrease"), ("increased", "decreased"),
+    ("increases", "decreases"), ("high", "low"), ("higher", "lower"), ("acute", "chronic"),
+    ("positive", "negative"), ("primary", "secondary"), ("early", "late"), ("upper", "lower"),
+    ("left", "right"), ("inpatient", "outpatient"), ("maternal", "paternal"), ("oral", "vaginal")))
+_NEGATIONS = frozenset({"non", "not", "no", "without", "un", "anti"})
+TYPO_EDITS = 2  # character edits between whole titles that are read as typing or OCR errors
+
+
+def swapped_words(a: str, b: str) -> tuple[str, ...]:
+    """Words each title has that the other lacks and that are not spelling variants of each other.
+
+    Near-identical titles of two papers differ by a word swapped for another ("Oil-based ..." / "Water-based
+    ...", "... in women" / "... in men", "non-small cell" / "small cell"); copies of one paper differ by typos,
+    British spelling or a dropped subtitle, which leave at most one side with extra words.
+    """
+    if a == b or not a or not b:
+        return ()
+    words_a, words_b = set(a.split()), set(b.split())
+    only_a, only_b = words_a - words_b, words_b - words_a
+    opposite = [f"{x} / {y}" for x in only_a for y in only_b if frozenset((x, y)) in _OPPOSITES]
+    negated = sorted((only_a | only_b) & _NEGATIONS)
+    if opposite or negated:
+        return (*opposite, *negated)
+    if Levenshtein.distance(a, b, score_cutoff=TYPO_EDITS + 1) <= TYPO_EDITS:
+        return ()  # "orl" for "oil", "ditrorcohort" for "ditro cohort"
+    only_a, only_b = only_a - _TITLE_STOP, only_b - _TITLE_STOP
+    if not only_a or not only_b:
+        return ()
+    compact_a, compact_b = a.replace(" ", ""), b.replace(" ", "")  # "celllung" / "cell lung", "follow up"
+
+    def unmatched(words: set[str], others: set[str], other_compact: str) -> list[str]:
+        return [w for w in words if not (len(w) >= 6 and w in other_compact)  # a joined word: "celllung"
+                and not any(fuzz.ratio(w, v) >= 75 for v in others)]
+
+    unmatched_a, unmatched_b = unmatched(only_a, only_b, compact_b), unmatched(only_b, only_a, compact_a)
+    if not unmatched_a or not unmatched_b:
+        return ()
+    return (*sorted(unmatched_a), "/", *sorted(unmatched_b))
+
+
+def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
+    """The field relations of records i and j (``title_sim`` from :func:`prefilter`)."""
+    ta, tb = table.compact[i], table.compact[j]
+    shorter = min(len(ta), len(tb))
+    contained = bool(ta and tb and ta != tb and shorter >= 30 and (
+        ta.startswith(tb) or tb.startswith(ta) or ta.endswith(tb) or tb.endswith(ta)))
+    ya, yb = int(table.year[i]), int(table.year[j])
+    authors_a, authors_b = table.authors[i].split(), table.authors[j].split()
+    return Features(
+        title=float(title_sim),
+        title_missing=not ta or not tb,
+        title_contained=contained,
+        translated=bool(table.translated[i] or table.translated[j]),
+        short_title=shorter < SHORT_TITLE,
+        reworded=swapped_words(table.title[i], table.title[j]),
+        first_author=_first_author(table.first_author[i], table.first_author[j]),
+        author_overlap=surname_overlap(authors_a, authors_b),
+        authors_a=len(authors_a),
+        authors_b=len(authors_b),
+        year_gap=abs(ya - yb) if ya >= 0 and yb >= 0 else -1,
+        journal=_journals(table, i, j),
+        volume=_relation(table.volume[i], table.volume[j]),
+        page=_page_relation(table, i, j),
+        last_page=_relation(table.last_page[i], table.last_page[j]),
+        issue=_relation(table.issue[i], table.issue[j]),
+        doi=_relation(table.doi[i], table.doi[j]),
+        pmid=_relation(table.pmid[i], table.pmid[j]),
+        pmcid=_relation(table.pmcid[i], table.pmcid[j]),
+        kinds=(table.kind[i], table.kind[j]),
+        numbers=(table.numbers[i], table.numbers[j]),
+        entry_types=(table.entry_type[i], table.entry_type[j]),
+    )

@@ -1,0 +1,210 @@
+"""A library's comparison keys as columns: every record normalized once, then numpy arrays.
+
+Why columns: blocking and the first scoring pass are vectorized over these arrays, and the expensive
+normalizations run in bulk — titles and surnames are folded by Arrow compute kernels in one pass each, and
+values that repeat across a library (journal names, volumes, publication years) are normalized once per
+distinct value. At 100k records this is the difference between seconds and tens of seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..identifiers import InvalidIdentifier, normalize_pmcid, normalize_pmid
+from ..model import Record
+from .keys import (
+    FOLD_TABLE,
+    NO_AUTHOR,
+    RETRACTED,
+    doi_key,
+    first_page,
+    journal_main,
+    journal_tokens,
+    last_page,
+    notice_kind,
+    strip_notes,
+    title_numbers,
+    volume_key,
+)
+
+__all__ = ["Columns", "KeyTable", "build_table", "columns_from_frame", "columns_from_records", "fold_many"]
+
+MAX_AUTHORS = 10  # enough to tell author lists apart; long consortium lists would only cost time
+
+
+@dataclass(slots=True)
+class KeyTable:
+    """Comparison keys of n records, one array per key ('' or -1 where the record has no value).
+
+    ``authors`` holds folded surnames joined by spaces (first ten).
+    """
+
+    keys: np.ndarray  # record keys (str)
+    title: np.ndarray  # folded title, words separated by spaces
+    compact: np.ndarray  # folded title without spaces (blocking on prefixes/suffixes)
+    authors: np.ndarray
+    first_author: np.ndarray
+    year: np.ndarray  # int64, -1 when missing
+    journal: np.ndarray  # significant folded journal words
+    journal_main: np.ndarray  # the same for the main title only
+    volume: np.ndarray
+    issue: np.ndarray
+    page: np.ndarray  # first page
+    last_page: np.ndarray
+    doi: np.ndarray
+    pmid: np.ndarray
+    pmcid: np.ndarray
+    entry_type: np.ndarray
+    kind: np.ndarray  # notice kind, see keys.notice_kind()
+    translated: np.ndarray  # bool: the title is a translation in MEDLINE's [brackets]
+    numbers: list[frozenset[str]]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def fold_many(values: Sequence[str]) -> list[str]:
+    """:func:`~library.dedupe.keys.fold` for many strings at once (Arrow kernels; same result)."""
+    if not values:
+        return []
+    prepared = [v if v.isascii() else v.translate(FOLD_TABLE) for v in values]
+    array = pa.array(prepared, pa.string())
+    array = pc.utf8_normalize(array, form="NFKD")
+    array = pc.replace_substring_regex(array, pattern=r"\p{M}+", replacement="")
+    array = pc.utf8_lower(array)
+    array = pc.replace_substring_regex(array, pattern=r"[^\p{L}\p{N}]+", replacement=" ")
+    return pc.utf8_trim(array, characters=" ").to_pylist()  # type: ignore[no-any-return]
+
+
+def _per_distinct(values: Sequence[str], function: Callable[[str], object]) -> list[object]:
+    """``function`` applied once per distinct value (journals, volumes and pages repeat a lot)."""
+    cache = {value: function(value) for value in set(values)}
+    return [cache[value] for value in values]
+
+
+def _identifier(value: str, normalize: Callable[[str], str]) -> str:
+    if not value:
+        return ""
+    try:
+        return normalize(value)
+    except InvalidIdentifier:
+        return ""
+
+
+def _text(values: Sequence[object]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+@dataclass(slots=True)
+class Columns:
+    """The raw values matching needs, one list per field: from Records or from the library's frame."""
+
+    keys: list[str]
+    titles: list[str]
+    authors: list[list[str]]  # family names (or collective names), first MAX_AUTHORS
+    years: list[int]  # -1 when missing
+    journals: list[str]  # journal, else its abbreviation, else the booktitle
+    volumes: list[str]
+    issues: list[str]
+    pages: list[str]
+    dois: list[str]
+    pmids: list[str]
+    pmcids: list[str]
+    entry_types: list[str]
+    pubtypes: list[list[str]]
+
+    def __add__(self, other: Columns) -> Columns:
+        return Columns(*(getattr(self, f) + getattr(other, f) for f in self.__slots__))  # type: ignore[attr-defined]
+
+
+def columns_from_records(records: Sequence[Record]) -> Columns:
+    return Columns(
+        keys=[r.key for r in records], titles=[r.title for r in records],
+        authors=[[a.literal or a.family for a in r.authors[:MAX_AUTHORS]] for r in records],
+        years=[r.year if r.year is not None else -1 for r in records],
+        journals=[r.journal or r.journal_abbrev or r.booktitle for r in records],
+        volumes=[r.volume for r in records], issues=[r.issue for r in records], pages=[r.pages for r in records],
+        dois=[r.doi for r in records], pmids=[r.pmid for r in records], pmcids=[r.pmcid for r in records],
+        entry_types=[r.entry_type for r in records], pubtypes=[r.pubtypes for r in records])
+
+
+def _family(display: str) -> str:
+    """The family name from the frame's 'Family, Given' display form (collective names have no comma)."""
+    return display.split(", ", 1)[0]
+
+
+def columns_from_frame(frame: pd.DataFrame) -> Columns:
+    """The columns of a library's pandas view (:meth:`Library.frame`): no Record objects are built.
+
+    The frame has no ``booktitle``, so proceedings papers are compared without their venue.
+    """
+    def text(name: str) -> list[str]:  # through Arrow: ~20x faster than Series.tolist() on Arrow strings
+        return pc.fill_null(pa.array(frame[name], pa.string()), "").to_pylist()  # type: ignore[no-any-return]
+
+    def lists(name: str) -> list[list[str]]:
+        return [v or [] for v in pa.array(frame[name]).to_pylist()]
+
+    journals = [j or a for j, a in zip(text("journal"), text("journal_abbrev"), strict=True)]
+    years = frame["year"].fillna(-1).astype("int64").tolist()
+    authors = [[_family(a) for a in people[:MAX_AUTHORS]] for people in lists("authors")]
+    return Columns(keys=text("key"), titles=text("title"), authors=authors, years=years, journals=journals,
+                   volumes=text("volume"), issues=text("issue"), pages=text("pages"), dois=text("doi"),
+                   pmids=text("pmid"), pmcids=text("pmcid"), entry_types=text("entry_type"),
+                   pubtypes=lists("pubtypes"))
+
+
+def _authors(people: list[list[str]]) -> tuple[list[str], list[str]]:
+    """(surnames joined by spaces, first surname) per record; 'Anonymous', 'others' are no author."""
+    folded = [name.replace(" ", "") for name in fold_many([name for names in people for name in names])]
+    joined, first = [], []
+    position = 0
+    for names in people:
+        kept = [name for name in folded[position:position + len(names)] if name and name not in NO_AUTHOR]
+        position += len(names)
+        joined.append(" ".join(kept))
+        first.append(kept[0] if kept else "")
+    return joined, first
+
+
+def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
+    """Normalize every record once into comparison columns; O(n).
+
+    ``source``: Records, the library's frame (fast for large libraries: no Record objects), or Columns.
+    """
+    if isinstance(source, pd.DataFrame):
+        source = columns_from_frame(source)
+    elif not isinstance(source, Columns):
+        source = columns_from_records(source)
+    c = source
+    titles = fold_many([strip_notes(t) for t in c.titles])
+    titles = [RETRACTED.sub("", t) if t.startswith("retracted") else t for t in titles]
+    authors, first = _authors(c.authors)
+    return KeyTable(
+        keys=_text(c.keys),
+        title=_text(titles),
+        compact=_text([t.replace(" ", "") for t in titles]),
+        authors=_text(authors),
+        first_author=_text(first),
+        year=np.array(c.years, dtype=np.int64),
+        journal=_text(_per_distinct(c.journals, journal_tokens)),
+        journal_main=_text(_per_distinct(c.journals, journal_main)),
+        volume=_text(_per_distinct(c.volumes, volume_key)),
+        issue=_text(_per_distinct(c.issues, volume_key)),
+        page=_text(_per_distinct(c.pages, first_page)),
+        last_page=_text(_per_distinct(c.pages, last_page)),
+        doi=_text([doi_key(d) for d in c.dois]),
+        pmid=_text([_identifier(p, normalize_pmid) for p in c.pmids]),
+        pmcid=_text([_identifier(p, normalize_pmcid) for p in c.pmcids]),
+        entry_type=_text([e.lower() for e in c.entry_types]),
+        kind=_text([notice_kind(raw, t, types) for raw, t, types in zip(c.titles, titles, c.pubtypes, strict=True)]),
+        translated=np.array([t.lstrip(' "').startswith("[") for t in c.titles], dtype=bool),
+        numbers=[title_numbers(t) for t in titles],
+    )
