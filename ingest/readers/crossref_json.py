@@ -33,6 +33,7 @@ from library.model import Author, Record
 from library.normalize import normalize_record, parse_date
 
 from ..base import ReadProblem, ReadResult
+from .csljson import _text
 from .pubmed_xml import element_text
 
 __all__ = ["CROSSREF_TYPES", "crossref_items", "crossref_record", "jats_to_text", "read_crossref_json"]
@@ -51,19 +52,6 @@ _CONTAINED = frozenset({"incollection", "inproceedings", "inbook"})
 _RETRACTING = frozenset({"retraction", "withdrawal", "removal"})
 _WS = re.compile(r"\s+")
 _ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", re.IGNORECASE)
-
-
-def _text(value: Any) -> str:
-    """A string, a number, or the first non-empty string of a list."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    if isinstance(value, list):
-        return next((t for t in (_text(v) for v in value) if t.strip()), "")
-    return ""
 
 
 def _texts(value: Any) -> list[str]:

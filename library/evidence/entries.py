@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LibraryError
-from .tomlfile import EvidenceFileError, FileProblem, TableLocator, parse_toml, read_text
+from .tomlfile import EvidenceFileError, FileProblem, TableLocator, find_beside, parse_toml, read_text
 
 __all__ = [
     "STATUSES",
@@ -213,21 +213,13 @@ def load_entries(path: str | os.PathLike[str]) -> Encyclopedia:
 
 
 def default_entries_path() -> Path:
-    """The entries file bundled at the repository root (beside the bundled ``references.bib``)."""
+    """The file bundled at the repository root (beside the bundled ``references.bib``)."""
     return Path(__file__).resolve().parents[2] / ENTRIES_FILE
 
 
 def find_entries(bib_path: str | os.PathLike[str] | None = None) -> Path | None:
-    """Which entries file applies: ``$REFLIB_ENCYCLOPEDIA``, else one beside the library, else the bundled one."""
-    env = os.environ.get("REFLIB_ENCYCLOPEDIA")
-    if env:
-        return Path(env)
-    if bib_path is not None:
-        beside = Path(bib_path).resolve().parent / ENTRIES_FILE
-        if beside.is_file():
-            return beside
-    bundled = default_entries_path()
-    return bundled if bundled.is_file() else None
+    """Which file applies: ``$REFLIB_ENCYCLOPEDIA``, else one beside the library, else the bundled one."""
+    return find_beside(bib_path, ENTRIES_FILE, "REFLIB_ENCYCLOPEDIA")
 
 
 def entries_for(bib_path: str | os.PathLike[str] | None = None) -> Encyclopedia:

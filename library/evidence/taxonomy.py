@@ -38,7 +38,7 @@ from typing import Any
 from ..errors import LibraryError
 from .level import QUESTIONS
 from .patterns import Pattern, compile_pattern
-from .tomlfile import EvidenceFileError, FileProblem, TableLocator, parse_toml, read_text
+from .tomlfile import EvidenceFileError, FileProblem, TableLocator, find_beside, parse_toml, read_text
 
 __all__ = [
     "SEPARATOR",
@@ -351,21 +351,13 @@ def load_taxonomy(path: str | os.PathLike[str]) -> Taxonomy:
 
 
 def default_taxonomy_path() -> Path:
-    """The taxonomy bundled at the repository root (beside the bundled ``references.bib``)."""
+    """The file bundled at the repository root (beside the bundled ``references.bib``)."""
     return Path(__file__).resolve().parents[2] / TAXONOMY_FILE
 
 
 def find_taxonomy(bib_path: str | os.PathLike[str] | None = None) -> Path | None:
-    """Which taxonomy file applies: ``$REFLIB_TAXONOMY``, else one beside the library, else the bundled one."""
-    env = os.environ.get("REFLIB_TAXONOMY")
-    if env:
-        return Path(env)
-    if bib_path is not None:
-        beside = Path(bib_path).resolve().parent / TAXONOMY_FILE
-        if beside.is_file():
-            return beside
-    bundled = default_taxonomy_path()
-    return bundled if bundled.is_file() else None
+    """Which file applies: ``$REFLIB_TAXONOMY``, else one beside the library, else the bundled one."""
+    return find_beside(bib_path, TAXONOMY_FILE, "REFLIB_TAXONOMY")
 
 
 def taxonomy_for(bib_path: str | os.PathLike[str] | None = None) -> Taxonomy:

@@ -8,6 +8,7 @@ header starts the n-th item of an array of tables, and ``key =`` inside that ite
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -107,3 +108,17 @@ class TableLocator:
             if pattern.match(self.lines[i]):
                 return i + 1
         return self.item_line(index)
+
+
+def find_beside(bib_path: str | os.PathLike[str] | None, filename: str, env_var: str) -> Path | None:
+    """Which evidence file applies: ``$env_var``, else ``filename`` beside the library, else the bundled one
+    (at the repository root, beside the bundled ``references.bib``)."""
+    env = os.environ.get(env_var)
+    if env:
+        return Path(env)
+    if bib_path is not None:
+        beside = Path(bib_path).resolve().parent / filename
+        if beside.is_file():
+            return beside
+    bundled = Path(__file__).resolve().parents[2] / filename
+    return bundled if bundled.is_file() else None
