@@ -10,6 +10,7 @@ entries (list: every linked slug), tldr, added, modified, line (Int64: first lin
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -114,6 +115,14 @@ def _topic_matches(topic: str, wanted: Iterable[str]) -> bool:
     return False
 
 
+def _exact_matches(value: str, wanted: set[str]) -> bool:
+    return value in wanted
+
+
+def _casefolded(value: str, *, match: Callable[[str, set[str]], bool], wanted: set[str]) -> bool:
+    return match(value.casefold(), wanted)
+
+
 def _level_matches(level: str, wanted: set[str]) -> bool:
     """"OCEBM2011 therapy 2" matches "OCEBM2011 therapy 2", "therapy 2" and "2" (the last words)."""
     return level in wanted or any(w and level.endswith(" " + w) for w in wanted)
@@ -124,6 +133,16 @@ def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
     if hasattr(values, "_pa_array"):
         return values._pa_array
     return pa.array(series.tolist())
+
+
+def _value_mask(series: pd.Series, matches: Callable[[str], bool]) -> np.ndarray:
+    """Rows whose string value satisfies ``matches``: evaluated once per distinct value (dictionary encoding)."""
+    values = _arrow(series)
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+    accepted = np.fromiter((matches(str(v)) for v in encoded.dictionary.to_pylist()), dtype=bool,
+                           count=len(encoded.dictionary))
+    return accepted[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
 def _list_mask(series: pd.Series, matches: Callable[[str], bool]) -> np.ndarray:
@@ -184,9 +203,8 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
                            ("verification", query.verification)):
         if wanted:
             lowered = {w.casefold().strip() for w in wanted}
-            values = frame[column].tolist()
-            match = _level_matches if column == "level" else (lambda v, ws: v in ws)
-            mask &= np.fromiter((match(str(v).casefold(), lowered) for v in values), dtype=bool, count=len(values))
+            match: Callable[[str, set[str]], bool] = _level_matches if column == "level" else _exact_matches
+            mask &= _value_mask(frame[column], functools.partial(_casefolded, match=match, wanted=lowered))
     if query.topics:
         wanted_topics = query.topics
         mask &= _list_mask(frame["topics"], lambda t: _topic_matches(t, wanted_topics))

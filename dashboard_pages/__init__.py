@@ -1,0 +1,1 @@
+"""The dashboard's pages: Streamlit layout only; every computation lives in ``library`` (see library/views.py)."""

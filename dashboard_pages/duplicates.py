@@ -1,0 +1,179 @@
+"""Duplicates: the review page (merge or keep apart, remembered in the decisions file) and the import's matcher.
+
+library.dedupe decides per pair: ``auto`` (sure: merged on request, in one click per cluster), ``review`` (an
+editor compares the two side by side) or ``veto`` (look-alikes that must stay apart; not shown). A "not the same
+study" answer goes into ``<library>.dedupe.json`` so the pair is never proposed again.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ingest.importer import Matcher
+from library import Library, LibraryError, Record
+from library.dedupe import (
+    DedupeResult,
+    Match,
+    PairEvidence,
+    decisions_path,
+    find_duplicates,
+    load_decisions,
+    match_incoming,
+    merge_cluster,
+    save_decisions,
+)
+from library.dedupe.decisions import Decisions
+from library.normalize import normalize_record
+from library.views import journal_line, studies
+
+from .common import frame_token, md, open_study, save_library
+
+_COMPARED = (("Title", "title"), ("Authors", "authors"), ("Journal", "journal"), ("Year", "year"),
+             ("DOI", "doi"), ("PMID", "pmid"), ("Design", "design"))
+
+
+def _decisions(lib: Library) -> Decisions:
+    try:
+        return load_decisions(decisions_path(lib.path))
+    except LibraryError as exc:
+        st.warning(f"Earlier review decisions cannot be read: {md(exc)}")
+        return Decisions()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Looking for duplicates…")
+def _scan(_lib: Library, token: str, decided: int) -> DedupeResult:
+    return find_duplicates(list(_lib.records()), load_decisions(decisions_path(_lib.path)))
+
+
+# --- import -----------------------------------------------------------------------------------------------------
+def _fingerprint(record: Record) -> tuple[str, int | None, str]:
+    return (" ".join(record.title.casefold().split()), record.year, record.doi_key)
+
+
+def incoming_matches(lib: Library, records: list[Record]) -> tuple[list[Record], list[Match]]:
+    """The batch as the importer will see it (normalized) and its fuzzy matches in the library."""
+    normalized = [normalize_record(r) for r in records]
+    return normalized, match_incoming(normalized, list(lib.records()), _decisions(lib))
+
+
+def matcher(normalized: list[Record], matches: list[Match], chosen: set[int]) -> Matcher:
+    """The importer's fuzzy hook: merge the auto matches and the review matches an editor ticked."""
+    merge = {_fingerprint(normalized[m.index]): m.key for m in matches
+             if m.decision == "auto" or m.index in chosen}
+
+    def match(record: Record, lib: Library) -> str | None:
+        return merge.get(_fingerprint(record))
+
+    return match
+
+
+def review_incoming(lib: Library, normalized: list[Record], matches: list[Match]) -> set[int]:
+    """Possible duplicates in the file: the editor ticks the ones to merge; returns their positions."""
+    review = [m for m in matches if m.decision == "review"]
+    if not review:
+        return set()
+    st.markdown(f"#### Possible duplicates to review ({len(review)})")
+    st.caption("These look like studies already in the library but are not certain. Ticked ones are merged into "
+               "the existing record; the others are added as new studies (and show up under Duplicates).")
+    chosen = set()
+    for match in review:
+        mine = lib.get(match.key)
+        with st.container(border=True):
+            left, right = st.columns(2)
+            left.markdown(f"**In the file**  \n{md(normalized[match.index].title)}  \n"
+                          f":gray[{md(journal_line(normalized[match.index]))}]")
+            right.markdown(f"**In the library** ({md(match.key)})  \n{md(mine.title)}  \n"
+                           f":gray[{md(journal_line(mine))}]")
+            st.caption("; ".join(md(r) for r in match.evidence.reasons))
+            if st.checkbox("Same study: merge into the library's record", key=f"import-merge-{match.index}"):
+                chosen.add(match.index)
+    return chosen
+
+
+# --- review page --------------------------------------------------------------------------------------------------
+def _value(record: Record, field: str) -> str:
+    if field == "authors":
+        names = [a.display() for a in record.authors]
+        return "; ".join(names[:6]) + (" …" if len(names) > 6 else "")
+    if field == "design":
+        return record.effective_design
+    return str(getattr(record, field) or "")
+
+
+def _side_by_side(lib: Library, pair: PairEvidence) -> None:
+    a, b = lib.get(pair.a), lib.get(pair.b)
+    header = st.columns([1, 3, 3])
+    header[1].markdown(f"**{md(pair.a)}**")
+    header[2].markdown(f"**{md(pair.b)}**")
+    for label, field in _COMPARED:
+        left, right = _value(a, field), _value(b, field)
+        row = st.columns([1, 3, 3])
+        row[0].markdown(f":gray[{label}]")
+        same = left.casefold() == right.casefold()
+        row[1].markdown(md(left) if same or not left else f":orange[{md(left)}]")
+        row[2].markdown(md(right) if same or not right else f":orange[{md(right)}]")
+
+
+def _merge(lib: Library, keys: list[str], decided: Decisions | None = None) -> None:
+    try:
+        result = merge_cluster(lib, keys)
+    except LibraryError as exc:
+        st.error(f"Not merged: {md(exc)}")
+        return
+    if save_library(lib, f"Merged {', '.join(result.removed)} into {result.keeper}"
+                    + (f"; {len(result.conflicts)} differing value(s) kept in provenance." if result.conflicts
+                       else ".")) and decided is not None:
+        decided.accept(*keys[:2])
+        save_decisions(decided, decisions_path(lib.path))
+    st.rerun()
+
+
+def _reject(lib: Library, pair: PairEvidence, decided: Decisions) -> None:
+    decided.reject(pair.a, pair.b)
+    try:
+        save_decisions(decided, decisions_path(lib.path))
+    except OSError as exc:
+        st.error(f"The decision could not be saved: {md(exc)}")
+        return
+    st.rerun()
+
+
+def render(lib: Library) -> None:
+    st.title("Duplicates")
+    decided = _decisions(lib)
+    result = _scan(lib, frame_token(lib), len(decided))
+    st.caption(f"{studies(result.records)} checked ({result.compared:,} candidate pairs compared). "
+               f"Decisions are remembered in {decisions_path(lib.path).name}.")
+    if not result.has_findings:
+        st.success("No duplicates found.", icon=":material/check_circle:")
+        return
+    if result.clusters:
+        st.markdown(f"### Sure duplicates ({len(result.clusters)})")
+        st.caption("Same identifier and the same title: merging keeps every value (differences go to provenance).")
+        for n, cluster in enumerate(result.clusters):
+            text, button = st.columns([5, 1], vertical_alignment="center")
+            titles = " · ".join(md(lib.get(k).title[:80]) for k in cluster.keys[:2])
+            text.markdown(f"**{md(', '.join(cluster.keys))}** — {titles}")
+            if button.button("Merge", key=f"dup-cluster-{n}", icon=":material/merge:"):
+                _merge(lib, list(cluster.keys))
+    if result.review:
+        st.markdown(f"### To review ({len(result.review)})")
+        for n, pair in enumerate(result.review):
+            with st.container(border=True):
+                st.caption(f"Score {pair.score:.2f} · {md('; '.join(pair.reasons))}")
+                _side_by_side(lib, pair)
+                same, different, left, right = st.columns(4)
+                if same.button("Same study: merge", key=f"dup-merge-{n}", type="primary"):
+                    _merge(lib, [pair.a, pair.b], decided)
+                if different.button("Different studies", key=f"dup-reject-{n}"):
+                    _reject(lib, pair, decided)
+                left.button(f"Open {md(pair.a)}", key=f"dup-open-a-{n}", on_click=_open, args=(pair.a,),
+                            type="tertiary")
+                right.button(f"Open {md(pair.b)}", key=f"dup-open-b-{n}", on_click=_open, args=(pair.b,),
+                             type="tertiary")
+
+
+def _open(key: str) -> None:
+    st.session_state["nav_view"] = "library"
+    st.query_params.clear()
+    open_study(key)

@@ -1,0 +1,152 @@
+"""Editor mode on the study page: evidence fields, synopsis, verification and links to encyclopedia entries.
+
+Each action edits a copy of the record, hands it to the store (``lib.update``) and saves through
+:func:`common.save_library`, so every write is atomic, locked and refused when the file changed on disk.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from library import Library, LibraryError, Record
+from library.evidence import QUESTIONS, link_study, parse_level, unlink_study
+from library.evidence.editor import set_field
+from library.evidence.level import format_level
+from library.views import DESIGN_ORDER, STANCES, design_label, level_label, topic_options
+
+from . import catalog
+from .common import md, save_library
+
+_RELEVANCE = {0: "not rated", 1: "1 · not relevant", 2: "2 · marginal", 3: "3 · useful", 4: "4 · important",
+              5: "5 · core"}
+
+
+def _level_parts(level: str) -> tuple[str, int | None]:
+    try:
+        parsed = parse_level(level)
+    except ValueError:
+        return "", None
+    return parsed.question, parsed.level
+
+
+def _evidence_form(lib: Library, record: Record) -> None:
+    prefix = f"edit-{record.key}"
+    known = catalog.taxonomy_topics() or topic_options(lib.frame())
+    with st.form(f"{prefix}-form", border=True):
+        st.markdown("**Evidence**")
+        topics = st.multiselect("Topics (manual)", list(dict.fromkeys([*known, *record.topics])),
+                                default=record.topics, key=f"{prefix}-topics", accept_new_options=True,
+                                help="Manual topics always win over automatic ones. Pick from the taxonomy or type "
+                                     "a topic's name; topics not in taxonomy.toml are refused.")
+        left, middle, right = st.columns(3)
+        designs = ["", *DESIGN_ORDER]
+        design = left.selectbox(
+            "Study design", designs, index=designs.index(record.design) if record.design in designs else 0,
+            format_func=lambda d: design_label(d) if d else f"automatic ({design_label(record.design_auto)})",
+            key=f"{prefix}-design")
+        questions = ["", *QUESTIONS]
+        current_q, current_n = _level_parts(record.level)
+        question = middle.selectbox("Question type", questions,
+                                    index=questions.index(current_q) if current_q in questions else 0,
+                                    format_func=lambda q: q or "automatic", key=f"{prefix}-question",
+                                    help=f"Automatic: {md(level_label(record.level_auto))}")
+        number = right.selectbox("Evidence level", [1, 2, 3, 4, 5], index=(current_n or 1) - 1,
+                                 key=f"{prefix}-level", help="OCEBM 2011: 1 strongest … 5 weakest")
+        left, right = st.columns(2)
+        stances = ["", *STANCES]
+        stance = left.selectbox("Stance", stances, index=stances.index(record.stance) if record.stance in stances
+                                else 0, format_func=lambda s: s.capitalize() or "not set", key=f"{prefix}-stance")
+        relevance = right.selectbox("Relevance", list(_RELEVANCE), index=record.relevance or 0,
+                                    format_func=_RELEVANCE.__getitem__, key=f"{prefix}-relevance")
+        st.markdown("**Verification**")
+        verified = st.checkbox("Every field was checked against the source", value=record.verification == "verified",
+                               key=f"{prefix}-verified")
+        still = st.text_input("Still to check", value="" if record.verification == "verified" else record.unverified,
+                              key=f"{prefix}-unverified", help="e.g. 'volume, pages'; ignored when all are checked")
+        st.markdown("**Synopsis**")
+        tldr = st.text_input("TL;DR (one sentence)", value=record.synopsis.tldr, key=f"{prefix}-tldr")
+        findings = st.text_area("Key findings", value=record.synopsis.findings, key=f"{prefix}-findings", height=90)
+        implications = st.text_area("Clinical implications", value=record.synopsis.implications,
+                                    key=f"{prefix}-implications", height=90)
+        notes = st.text_area("Editor's notes", value=record.notes, key=f"{prefix}-notes", height=70)
+        submitted = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
+    if not submitted:
+        return
+    try:
+        edited = _apply(lib.get(record.key), {
+            "design": design, "level": format_level(question, number) if question else "", "stance": stance,
+            "relevance": str(relevance or ""), "unverified": "none" if verified else still,
+            "tldr": tldr, "findings": findings, "implications": implications, "notes": notes})
+        edited.topics = _topics(topics, record.topics)
+    except LibraryError as exc:  # an invalid value or an unknown topic: nothing is written
+        st.error(f"Not saved: {md(exc)}")
+        return
+    lib.update(edited)
+    save_library(lib, f"Saved {record.key}.")
+    st.rerun()
+
+
+def _apply(record: Record, values: dict[str, str]) -> Record:
+    """Every field through library.evidence's validation, so the dashboard accepts what `reflib set` accepts."""
+    for name, value in values.items():
+        record = set_field(record, name, value)
+    return record
+
+
+def _topics(chosen: list[str], current: list[str]) -> list[str]:
+    """Picked or typed topics as the taxonomy spells them; a typed name or id is resolved, an unknown one refused
+    (a topic the record already had stays, so an old topic never blocks saving other fields)."""
+    tree = catalog.taxonomy()
+    out: list[str] = []
+    for topic in (t.strip() for t in chosen if t.strip()):
+        path = topic if topic in current or tree is None or not len(tree) else tree.resolve(topic).path
+        if path not in out:
+            out.append(path)
+    return out
+
+
+def _links(lib: Library, record: Record) -> None:
+    prefix = f"link-{record.key}"
+    titles = catalog.entry_titles()
+    st.markdown("**Encyclopedia links**")
+    if not record.links:
+        st.caption("Not linked to any entry yet.")
+    for link in record.links:
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        where = f"cited (source {link.number})" if link.kind == "cited" and link.number else link.kind
+        text.markdown(f"{md(titles.get(link.slug, link.slug))} — {md(where)}")
+        if button.button("Unlink", key=f"{prefix}-unlink-{link.slug}-{link.kind}", icon=":material/link_off:"):
+            unlink_study(lib, record.key, link.slug, link.kind)
+            save_library(lib, f"Unlinked {record.key} from {link.slug}.")
+            st.rerun()
+    slugs = list(titles) + sorted({link.slug for link in record.links} - set(titles))
+    with st.form(f"{prefix}-form", border=True):
+        slug = st.selectbox("Entry", slugs, index=None, format_func=lambda s: titles.get(s, s),
+                            key=f"{prefix}-slug", placeholder="Choose an entry…")
+        kind, number = st.columns([3, 2], vertical_alignment="bottom")
+        how = kind.radio("As", ["discussed", "cited"], horizontal=True, key=f"{prefix}-kind",
+                         format_func={"discussed": "Discussed in", "cited": "Cited in"}.__getitem__)
+        position = number.number_input("Source number", min_value=0, value=0, step=1, key=f"{prefix}-number",
+                                       help="Its number in 'Cited in this entry' (0 = the next free number)")
+        add = st.form_submit_button("Link to entry", icon=":material/add_link:")
+    if add:
+        if not slug:
+            st.warning("Choose an entry first.")
+            return
+        try:
+            made = link_study(lib, record.key, slug.strip(), how, int(position) or None, catalog.entries())
+        except LibraryError as exc:  # unknown entry, citation number taken
+            st.error(f"Not linked: {md(exc)}")
+            return
+        where = f"cited as source {made.number}" if made.kind == "cited" else "discussed"
+        save_library(lib, f"Linked {record.key} to {slug} ({where}).")
+        st.rerun()
+
+
+def render(lib: Library, record: Record) -> None:
+    st.subheader(":material/edit: Edit this study")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        _evidence_form(lib, record)
+    with right:
+        _links(lib, record)

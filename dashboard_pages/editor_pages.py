@@ -1,0 +1,111 @@
+"""Editor pages: import a file (preview the import report, then confirm) and review duplicate pairs.
+
+Nothing is written before the editor confirms: the preview runs the importer with ``dry_run=True`` on the same
+library object, and the confirmed import runs it again for real and saves through the store.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ingest.base import ReadError
+from ingest.importer import ImportReport, import_records
+from ingest.readers import FORMATS as READ_FORMATS
+from ingest.readers import read_data
+from library import Library
+from library.views import topic_options
+
+from . import catalog, duplicates
+from .common import md, save_library
+
+
+def _options(lib: Library) -> tuple[list[str], str | None, str | None]:
+    titles = catalog.entry_titles()
+    with st.expander("Tag and link everything in this file (optional)"):
+        topics = st.multiselect("Add topics", topic_options(lib.frame(), catalog.taxonomy_topics()),
+                                key="import_topics")
+        left, right = st.columns([3, 2])
+        entry = left.selectbox("Link to entry", sorted(titles), index=None, key="import_entry",
+                               format_func=lambda s: titles.get(s, s), placeholder="no entry")
+        kind = right.radio("As", ["discussed", "cited"], horizontal=True, key="import_kind",
+                           format_func={"discussed": "Discussed in", "cited": "Cited in"}.__getitem__)
+    return topics, entry, kind if entry else None
+
+
+def _report(report: ImportReport, problems: list[str]) -> None:
+    added, merged, skipped = len(report.added), len(report.merged), len(report.skipped)
+    unchanged = sum(1 for m in report.merged if not m.changed)
+    cols = st.columns(4)
+    cols[0].metric("New studies", added)
+    cols[1].metric("Already in the library", merged, help=f"{unchanged} of them would not change")
+    cols[2].metric("Skipped", skipped)
+    cols[3].metric("Problems", len(problems))
+    tabs = st.tabs(["New", "Matches (merge)", "Skipped", "Problems", "Full report"])
+    with tabs[0]:
+        st.dataframe(pd.DataFrame([{"key": a.key, "title": a.title, "key in file": a.source_key}
+                                   for a in report.added]), hide_index=True, placeholder="")
+    with tabs[1]:
+        st.caption("Matched records keep their key; only empty fields are filled, differing values are kept in "
+                   "provenance.")
+        st.dataframe(pd.DataFrame([{"existing": m.key, "incoming": m.incoming, "matched on": m.matched_on,
+                                    "fills": ", ".join(m.filled), "conflicts": "; ".join(m.conflicts)}
+                                   for m in report.merged]), hide_index=True, placeholder="")
+    with tabs[2]:
+        st.dataframe(pd.DataFrame([{"record": s.record, "reason": s.reason} for s in report.skipped]),
+                     hide_index=True, placeholder="")
+    with tabs[3]:
+        for problem in problems:
+            st.markdown(f"- {md(problem)}")
+        if not problems:
+            st.caption("No problems.")
+    with tabs[4]:
+        st.code(report.summary(limit=500), language=None)
+
+
+def render_import(lib: Library) -> None:
+    st.title("Import studies")
+    formats = ", ".join(spec.description for spec in READ_FORMATS.values())
+    st.caption(f"Reads {formats}. The format is recognized from the content. Nothing is written until you "
+               "confirm.")
+    nonce = st.session_state.setdefault("_import_nonce", 0)
+    uploaded = st.file_uploader("File to import", key=f"import_file-{nonce}")
+    topics, entry, kind = _options(lib)
+    if uploaded is None:
+        return
+    try:
+        result = read_data(uploaded.getvalue(), uploaded.name)
+    except ReadError as exc:
+        st.error(f"This file cannot be imported: {md(exc)}", icon=":material/error:")
+        return
+    problems = [str(p) for p in result.problems]
+    if not result.records:
+        st.warning(f"No study could be read from {md(uploaded.name)}.")
+        for problem in problems:
+            st.markdown(f"- {md(problem)}")
+        return
+    st.markdown(f"**{len(result.records)}** record(s) read from {md(uploaded.name)} ({md(result.format)}).")
+    normalized, matches = duplicates.incoming_matches(lib, result.records)
+    chosen = duplicates.review_incoming(lib, normalized, matches)
+    match = duplicates.matcher(normalized, matches, chosen)
+    preview = import_records(lib, result.records, source=uploaded.name, topics=topics, entry=entry,
+                             link_kind=kind, dry_run=True, matcher=match)
+    _report(preview, problems + [str(p) for p in preview.problems])
+    if not preview.changed:
+        st.info("Everything in this file is already in the library; importing would change nothing.")
+        return
+    if st.button(f"Import: add {len(preview.added)}, update {sum(1 for m in preview.merged if m.changed)}",
+                 type="primary", icon=":material/download_done:", key="import_confirm"):
+        report = import_records(lib, result.records, source=uploaded.name, topics=topics, entry=entry,
+                                link_kind=kind, matcher=match)
+        if save_library(lib, f"Imported {uploaded.name}: {len(report.added)} added, "
+                             f"{sum(1 for m in report.merged if m.changed)} updated."):
+            st.session_state["_import_nonce"] = nonce + 1
+        st.rerun()
+
+
+def render(lib: Library, view: str) -> None:
+    if view == "import":
+        render_import(lib)
+    else:
+        duplicates.render(lib)

@@ -1,0 +1,225 @@
+"""Library view: filters (kept in the address bar, so a filtered view is a shareable link), the table, export."""
+
+from __future__ import annotations
+
+import json
+from typing import cast
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from library import Library
+from library.frame import FrameQuery
+from library.views import (
+    DESIGN_ORDER,
+    SORTS,
+    STANCES,
+    VERIFICATION_OPTIONS,
+    design_short,
+    facet_values,
+    filter_positions,
+    level_label,
+    params_from_query,
+    parse_params,
+    sort_positions,
+    studies,
+    study_label,
+    table_view,
+    topic_options,
+)
+
+from . import catalog, exports
+from .common import frame_token, md, open_study
+
+PAGE_SIZE = 50
+_LIST_FILTERS = ("topic", "entry", "design", "level", "stance", "verification")
+_KEYS = {name: f"f_{name}" for name in (*_LIST_FILTERS, "q", "years", "sort")}
+_VERIFICATION_LABELS = {"verified": "Verified against the source", "unverified": "Needs checking",
+                        "unknown": "Not recorded"}
+_KEEP = ("view",)  # parameters that belong to other parts of the page
+
+
+def _url() -> dict[str, list[str]]:
+    return {name: st.query_params.get_all(name) for name in st.query_params}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _filtered(_frame: pd.DataFrame, token: str, params_json: str) -> np.ndarray:
+    """Positions of the matching rows in display order, cached per frame version and query: a rerun that does
+    not change the filter (paging, opening a study, coming back) costs nothing here."""
+    parsed = parse_params(json.loads(params_json))
+    return sort_positions(_frame, filter_positions(_frame, parsed.query), parsed.sort)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _options(_frame: pd.DataFrame, token: str, taxonomy: tuple[str, ...], entries: tuple[str, ...]
+             ) -> dict[str, list[str]]:
+    """Every filter's choices, once per frame version (scanning 100k list cells on each rerun would not do)."""
+    frame = _frame
+    levels = facet_values(frame, "level")
+    return {
+        "topic": topic_options(frame, taxonomy),
+        "entry": facet_values(frame, "entries", entries),
+        "design": facet_values(frame, "design", DESIGN_ORDER),
+        "level": sorted(levels, key=lambda v: (level_label(v), v)),
+        "stance": list(STANCES),
+        "verification": list(VERIFICATION_OPTIONS),
+    }
+
+
+def _seed_widgets(url: dict[str, list[str]], options: dict[str, list[str]], years: tuple[int, int] | None) -> None:
+    """First render (or coming back from a study): the widgets start from the address bar."""
+    if any(key in st.session_state for key in _KEYS.values()):
+        return
+    parsed = parse_params(url)
+    for problem in parsed.problems:
+        st.toast(md(problem))  # the values come from a link anyone can craft
+    query = parsed.query
+    wanted = {"topic": query.topics, "entry": query.entries, "design": query.designs, "level": query.levels,
+              "stance": query.stances, "verification": tuple(url.get("verification", ()))}
+    for name, values in wanted.items():
+        allowed = [v for v in values if v in options[name]]
+        if len(allowed) < len(values):
+            st.toast(f"Ignored {name} values from the link that this library does not have.")
+        st.session_state[_KEYS[name]] = allowed
+    st.session_state[_KEYS["q"]] = query.query
+    st.session_state[_KEYS["sort"]] = parsed.sort
+    if years is not None:
+        low = max(years[0], min(query.year_from or years[0], years[1]))
+        high = min(years[1], max(query.year_to or years[1], years[0]))
+        st.session_state[_KEYS["years"]] = (low, high)
+
+
+def clear_filters() -> None:
+    for name in _LIST_FILTERS:
+        st.session_state[_KEYS[name]] = []
+    st.session_state[_KEYS["q"]] = ""
+    st.session_state.pop(_KEYS["years"], None)
+
+
+def _year_bounds(frame: pd.DataFrame) -> tuple[int, int] | None:
+    years = frame["year"].dropna()
+    if years.empty or int(years.min()) == int(years.max()):
+        return None
+    return int(years.min()), int(years.max())
+
+
+def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], years: tuple[int, int] | None) -> FrameQuery:
+    titles = catalog.entry_titles()
+    with st.sidebar:
+        st.header("Filters", divider="gray")
+        q = st.text_input("Search", key=_KEYS["q"], placeholder="words in title, abstract or authors")
+        topics = st.multiselect("Topic", options["topic"], key=_KEYS["topic"],
+                                help="A topic includes its subtopics: 'Diagnostics' also finds "
+                                     "'Diagnostics > Tubal patency > HSG'.")
+        entries = st.multiselect("Encyclopedia entry", options["entry"], key=_KEYS["entry"],
+                                 format_func=lambda slug: titles.get(slug, slug))
+        year_from = year_to = None
+        if years is not None:
+            if _KEYS["years"] not in st.session_state:
+                st.session_state[_KEYS["years"]] = years
+            low, high = cast("tuple[int, int]",
+                             st.slider("Publication year", years[0], years[1], key=_KEYS["years"]))
+            year_from = low if low > years[0] else None
+            year_to = high if high < years[1] else None
+        designs = st.multiselect("Study design", options["design"], key=_KEYS["design"], format_func=design_short)
+        levels = st.multiselect("Evidence level", options["level"], key=_KEYS["level"], format_func=level_label)
+        stances = st.multiselect("Stance", options["stance"], key=_KEYS["stance"], format_func=str.capitalize)
+        checks = st.multiselect("Verification", options["verification"], key=_KEYS["verification"],
+                                format_func=lambda v: _VERIFICATION_LABELS[v])
+        st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")
+    return FrameQuery(query=q, topics=tuple(topics), entries=tuple(entries), designs=tuple(designs),
+                      levels=tuple(levels), stances=tuple(stances),
+                      verification=tuple(VERIFICATION_OPTIONS[v] for v in checks),
+                      year_from=year_from, year_to=year_to)
+
+
+def _sync_url(query: FrameQuery, sort: str) -> dict[str, str | list[str]]:
+    params = params_from_query(query, sort)
+    current = _url()
+    wanted: dict[str, str | list[str]] = {k: v for k, v in current.items() if k in _KEEP}
+    wanted.update(params)
+    normalized = {k: [v] if isinstance(v, str) else list(v) for k, v in wanted.items()}
+    if normalized != current:
+        st.query_params.from_dict(wanted)
+    return params
+
+
+def _table(frame: pd.DataFrame, positions: np.ndarray, nonce: int) -> str | None:
+    view = table_view(frame, positions)
+    event = st.dataframe(
+        view, key=f"table-{nonce}", on_select="rerun", selection_mode="single-row", hide_index=True,
+        column_order=["Year", "First author", "Title", "Design", "Level", "Bottom line", "Journal", "Topics"],
+        column_config={
+            "Year": st.column_config.NumberColumn(format="%d", width="small"),
+            "First author": st.column_config.TextColumn(width="small"),
+            "Title": st.column_config.TextColumn(width="large"),
+            "Topics": st.column_config.TextColumn(width="medium"),
+            "Bottom line": st.column_config.TextColumn(width="medium", help="The editors' one-sentence TL;DR"),
+        },
+        placeholder="", alt="Studies matching the filters")
+    chosen = event.selection.rows if event is not None and hasattr(event, "selection") else []
+    return str(view.iloc[chosen[0]]["key"]) if chosen else None
+
+
+def render(lib: Library, editor: bool) -> None:
+    frame = lib.frame()
+    st.title("Research library")
+    if len(frame) == 0:
+        st.info("This library has no studies yet. Editors add them with `reflib import FILE` or "
+                + ("on the **Import** page." if editor else "in editor mode (REFLIB_EDITOR=1), page **Import**."),
+                icon=":material/library_books:")
+        return
+    token = frame_token(lib)
+    options = _options(frame, token, tuple(catalog.taxonomy_topics()), tuple(catalog.entry_titles()))
+    years = _year_bounds(frame)
+    _seed_widgets(_url(), options, years)
+    query = _sidebar(frame, options, years)
+    sort = st.session_state.get(_KEYS["sort"], "newest")
+    params = _sync_url(query, sort)
+    rows = _filtered(frame, token, json.dumps(params, sort_keys=True))
+
+    head, sorter = st.columns([3, 1], vertical_alignment="bottom")
+    head.markdown(f"**{len(rows):,}** of {studies(len(frame))}" + (" match the filters" if params else ""))
+    sorter.selectbox("Sort", list(SORTS), key=_KEYS["sort"], format_func=SORTS.__getitem__,
+                     label_visibility="collapsed")
+    if len(rows) == 0:
+        st.info("No study matches these filters. Remove a filter or clear them all.", icon=":material/search_off:")
+        st.button("Clear filters", key="clear_empty", on_click=clear_filters)
+        return
+
+    signature = json.dumps(params, sort_keys=True)
+    if st.session_state.get("_page_for") != signature:
+        st.session_state["_page_for"] = signature
+        st.session_state["f_page"] = 1
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = st.session_state.get("f_page", 1) if pages > 1 else 1
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    st.caption("Select a row to read the study. Click a column header to sort this page; "
+               "the address bar keeps the filters, so the link can be shared.")
+    nonce = st.session_state.setdefault("_table_nonce", 0)
+    picked = _table(frame, shown, nonce)
+    if pages > 1:
+        st.pagination(pages, key="f_page", max_visible_pages=9)
+    if picked:
+        st.session_state["_table_nonce"] = nonce + 1
+        open_study(picked)
+        st.rerun()
+    _picker(frame.iloc[shown])
+    exports.render(lib, frame, rows, params)
+
+
+def _picker(rows: pd.DataFrame) -> None:
+    labels = {str(r["key"]): study_label(r) for r in rows[["key", "first_author", "year", "title"]]
+              .to_dict("records")}
+    st.selectbox("Open a study", list(labels), index=None, format_func=labels.__getitem__,
+                 placeholder="Choose a study on this page…", key="open_pick", on_change=_open_picked)
+
+
+def _open_picked() -> None:
+    key = st.session_state.get("open_pick")
+    st.session_state["open_pick"] = None
+    if key:
+        open_study(key)

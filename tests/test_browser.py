@@ -1,0 +1,141 @@
+"""The served dashboard in a real browser: `streamlit run` on a free port, driven in Debian's headless chromium.
+
+Not skipped when chromium is missing: `make test` installs it, so its absence is a broken setup and fails with
+the command that fixes it. Saves test-artifacts/dashboard.png (the untrusted study), dashboard-list.png (the filtered list) and
+dashboard-study.png (a real study opened from a shared link).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import REFERENCES, ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+CHROMIUM = Path(os.environ.get("REFLIB_CHROMIUM", "/usr/bin/chromium"))
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+ARTIFACTS = ROOT / "test-artifacts"
+XSS = "<img src=x onerror=alert(1)>"
+HOSTILE = f"""
+@article{{xss2024,
+  author       = {{Mallory, Eve and {{<b>Injected</b> Group}}}},
+  title        = {{{XSS}}},
+  journal      = {{Journal of <script>alert(2)</script> Studies}},
+  year         = {{2024}},
+  abstract     = {{BACKGROUND: [click me](javascript:alert(3)) and **not bold**. RESULTS: <iframe src=x></iframe>}},
+  design       = {{rct}},
+  topics       = {{Diagnostics > Tubal patency > HSG}}
+}}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 45) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"streamlit exited with {server.returncode}: {server.stdout.read().decode()[-2000:]}"
+                                 if server.stdout else f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"streamlit did not answer on {url} within {timeout} s")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    library = tmp_path / "references.bib"
+    library.write_text(REFERENCES.read_text(encoding="utf-8") + HOSTILE, encoding="utf-8")
+    port = _free_port()
+    env = {**os.environ, "REFLIB_BIB": str(library), "REFLIB_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("REFLIB_EDITOR", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_filter_open_study_and_untrusted_text_stays_text(served: str) -> None:
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.fail(f"Debian chromium is not installed ({CHROMIUM}); run `make system-deps` (make test does)")
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    dialogs: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+                                     args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1500})
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(served, wait_until="domcontentloaded")
+            expect(page.get_by_text("37 of 37 studies")).to_be_visible(timeout=30_000)
+
+            search = page.locator("section[data-testid='stSidebar'] input[aria-label='Search']")
+            search.fill("onerror")
+            search.press("Enter")
+            expect(page.get_by_text("1 of 37 studies match the filters")).to_be_visible(timeout=15_000)
+            assert "q=onerror" in page.url  # the filter is in the address, so the view can be shared
+            page.screenshot(path=str(ARTIFACTS / "dashboard-list.png"))
+
+            page.locator("[data-testid='stSelectbox']").filter(has_text="Open a study").click()
+            page.get_by_role("option").filter(has_text="Mallory 2024").click()
+            heading = page.locator("h2").filter(has_text="onerror")
+            expect(heading).to_have_text(XSS, timeout=15_000)
+            assert "study=xss2024" in page.url
+            expect(page.get_by_text("[click me](javascript:alert(3)) and **not bold**.")).to_be_visible()
+            expect(page.get_by_text("Journal of <script>alert(2)</script> Studies.", exact=False).first).to_be_visible()
+
+            app = page.locator("[data-testid='stMain']")
+            assert app.locator("img[src='x']").count() == 0
+            assert app.locator("iframe[src='x']").count() == 0
+            assert app.locator("a[href^='javascript']").count() == 0
+            assert app.locator("b", has_text="Injected").count() == 0
+            page.wait_for_timeout(500)  # an injected onerror handler would have fired by now
+            assert dialogs == []
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+            page.goto(f"{served}/?study=dreyer2017oil", wait_until="domcontentloaded")  # a shared study link
+            expect(page.locator("h2").filter(has_text="Oil-Based or Water-Based Contrast")).to_be_visible(
+                timeout=15_000)
+            expect(page.get_by_role("link", name="10.1056/NEJMoa1612337")).to_have_attribute(
+                "href", "https://doi.org/10.1056/NEJMoa1612337")
+            expect(page.get_by_text("same trial (H2Oil)", exact=False)).to_be_visible(timeout=15_000)
+            expect(page.locator("[data-testid='stCode']").first).to_contain_text("Dreyer K", timeout=15_000)
+            expect(page.get_by_text("Hysterosalpingogram (HSG)", exact=False)).to_be_visible(timeout=15_000)
+            page.screenshot(path=str(ARTIFACTS / "dashboard-study.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "dashboard.png").stat().st_size > 10_000
