@@ -256,6 +256,8 @@ def _build_index(data: bytes, path: str, known: Known | None,
         parsed += 1
         if progress is not None and parsed % 1000 == 0:
             progress(starts[i], len(data))
+    if progress is not None:
+        progress(len(data), len(data))
     line, previous = 0, 0
     for info in chunks:
         line += data.count(b"\n", previous, info.start)

@@ -13,7 +13,8 @@ import multiprocessing as mp
 import os
 import re
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import pyarrow as pa
 
@@ -62,7 +63,8 @@ def _string_macros(data: bytes, starts: list[int], path: str) -> dict[str, str]:
     return _macros(chunks)
 
 
-def parallel_known(data: bytes, path: str, workers: int | None = None) -> Known | None:
+def parallel_known(data: bytes, path: str, workers: int | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> Known | None:
     """Parse ``data`` in worker processes; None when the file is small or only one core is available."""
     workers = workers or min(os.cpu_count() or 1, 4)
     if len(data) < PARALLEL_MIN_BYTES or workers < 2:
@@ -80,6 +82,9 @@ def parallel_known(data: bytes, path: str, workers: int | None = None) -> Known 
             base = starts[lo]
             local = [s - base for s in starts[lo : hi + 1]]
             jobs.append(pool.submit(_work, data[base : starts[hi]], local, macros, path))
+        for done, _ in enumerate(as_completed(jobs), start=1):
+            if progress is not None:
+                progress(len(data) * done // (len(jobs) + 1), len(data))  # the serial stitching pass remains
         results = [job.result() for job in jobs]
     infos: list[ChunkInfo] = []
     frames = []

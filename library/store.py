@@ -125,7 +125,7 @@ class Library:
             index = cached[1]
             index.data = data
         else:
-            known = Known.of(cached[1]) if cached is not None else parallel_known(data, str(path))
+            known = Known.of(cached[1]) if cached is not None else parallel_known(data, str(path), progress=progress)
             index = build_index(data, str(path), known, progress=progress)
             if use_cache:
                 cache_mod.save_cache(path, digest, index)
