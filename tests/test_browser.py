@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,22 @@ def served(tmp_path: Path) -> Iterator[str]:
             server.wait()
 
 
+def _choose(page: Any, box: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox; retried because a rerun can redraw the box while it is open."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(4):
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=30_000)
+        page.locator("[data-testid='stSelectbox']").filter(has_text=box).click()
+        try:
+            page.get_by_role("option").filter(has_text=option).click(timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 3:
+                raise
+            page.keyboard.press("Escape")
+
+
 def test_filter_open_study_and_untrusted_text_stays_text(served: str) -> None:
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.fail(f"Debian chromium is not installed ({CHROMIUM}); run `make system-deps` (make test does)")
@@ -110,8 +127,7 @@ def test_filter_open_study_and_untrusted_text_stays_text(served: str) -> None:
             assert "q=onerror" in page.url  # the filter is in the address, so the view can be shared
             page.screenshot(path=str(ARTIFACTS / "dashboard-list.png"))
 
-            page.locator("[data-testid='stSelectbox']").filter(has_text="Open a study").click()
-            page.get_by_role("option").filter(has_text="Mallory 2024").click()
+            _choose(page, "Open a study", "Mallory 2024")
             heading = page.locator("h2").filter(has_text="onerror")
             expect(heading).to_have_text(XSS, timeout=15_000)
             assert "study=xss2024" in page.url
