@@ -109,6 +109,8 @@ def test_filter_open_study_and_untrusted_text_stays_text(served: str) -> None:
         pytest.fail(f"Debian chromium is not installed ({CHROMIUM}); run `make system-deps` (make test does)")
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=20_000)  # CI machines can be slow; every wait below still has a bound
+
     ARTIFACTS.mkdir(exist_ok=True)
     dialogs: list[str] = []
     with sync_playwright() as pw:
