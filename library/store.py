@@ -103,7 +103,8 @@ class Library:
 
     def __init__(self, path: Path, index: FileIndex, stat: os.stat_result | None, digest: bytes) -> None:
         self.path = path
-        self._index = index
+        self._index_value = index
+        self._saved_data: bytes | None = None  # written by save(), indexed on first use (CLI commands exit first)
         self._stat = stat
         self._digest = digest
         self._changes: dict[int, Record | None] = {}  # row -> new record, or None when removed
@@ -138,15 +139,41 @@ class Library:
         return cls(path, build_index(b"", str(path)), None, b"")
 
     def _reindex(self) -> None:
-        self._keys: dict[str, int] = {}
-        self._duplicates: list[int] = []
-        keys = self._index.rows["key"].tolist() if len(self._index.rows) else []
-        for row, key in enumerate(keys):
-            if key in self._keys:
-                self._duplicates.append(row)
+        keys_of: dict[str, int] = {}
+        duplicates: list[int] = []
+        rows = self._index_value.rows
+        for row, key in enumerate(rows["key"].tolist() if len(rows) else []):
+            if key in keys_of:
+                duplicates.append(row)
             else:
-                self._keys[key] = row
+                keys_of[key] = row
+        self._keys_value, self._duplicates_value = keys_of, duplicates
         self._frame_cache: pd.DataFrame | None = None
+
+    def _refresh(self) -> None:
+        """Index the bytes of the last save, reusing every unchanged chunk of the previous index."""
+        data, self._saved_data = self._saved_data, None
+        if data is not None:
+            self._index_value = build_index(data, str(self.path), Known.of(self._index_value))
+            self._reindex()
+
+    @property
+    def _index(self) -> FileIndex:
+        if self._saved_data is not None:
+            self._refresh()
+        return self._index_value
+
+    @property
+    def _keys(self) -> dict[str, int]:
+        if self._saved_data is not None:
+            self._refresh()
+        return self._keys_value
+
+    @property
+    def _duplicates(self) -> list[int]:
+        if self._saved_data is not None:
+            self._refresh()
+        return self._duplicates_value
 
     # --- reading --------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -417,13 +444,11 @@ class Library:
         except Timeout as exc:
             raise ConflictError(f"{self.path}: another reflib process holds the lock {lock.lock_file}; "
                                 "try again when it has finished") from exc
-        known = Known.of(self._index)
-        self._index = build_index(data, str(self.path), known)
+        self._saved_data = data  # indexed lazily; the next load refreshes the on-disk cache
         self._stat = stat
         self._digest = _file_digest(data)
         self._changes.clear()
         self._added.clear()
         self._records.clear()
-        self._reindex()
-        cache_mod.save_cache(self.path, self._digest, self._index)
+        self._frame_cache = None
         return True
