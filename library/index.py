@@ -12,6 +12,7 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,7 @@ class ChunkTable:
             assert isinstance(starts, np.ndarray)
             self._count = len(starts)
             self._infos = [None] * self._count
+        self._lists: dict[str, list[Any]] | None = None
 
     def __len__(self) -> int:
         return self._count
@@ -71,19 +73,30 @@ class ChunkTable:
         for i in range(self._count):
             yield self[i]
 
+    def _columns(self) -> dict[str, list[Any]]:
+        """The arrays as Python lists, converted once: indexing a list is far cheaper than a numpy scalar."""
+        if self._lists is None:
+            a = self._arrays
+            assert a is not None
+            self._lists = {name: (value.tolist() if isinstance(value, np.ndarray) else list(value))  # type: ignore[call-overload]
+                           for name, value in a.items() if name not in ("digests", "string_fields")}
+        return self._lists
+
     def _materialize(self, i: int) -> ChunkInfo:
         a = self._arrays
         assert a is not None
-        lo, hi = int(a["block_offsets"][i]), int(a["block_offsets"][i + 1])  # type: ignore[index]
+        c = self._columns()
+        offsets, kind, bstart, bend, bline = c["block_offsets"], c["kind"], c["bstart"], c["bend"], c["bline"]
+        keys, etypes, errors = c["key"], c["etype"], c["error"]
         fields: dict[int, list[tuple[str, str]]] = a["string_fields"]  # type: ignore[assignment]
         blocks = [
-            Block(_KINDS[int(a["kind"][j])], int(a["bstart"][j]), int(a["bend"][j]), int(a["bline"][j]),  # type: ignore[index]
-                  a["key"][j], a["etype"][j], list(fields.get(j, [])), a["error"][j])  # type: ignore[index]
-            for j in range(lo, hi)
+            Block(_KINDS[kind[j]], bstart[j], bend[j], bline[j], keys[j], etypes[j], list(fields.get(j, [])),
+                  errors[j])
+            for j in range(offsets[i], offsets[i + 1])
         ]
         digests: bytes = a["digests"]  # type: ignore[assignment]
-        return ChunkInfo(int(a["starts"][i]), int(a["ends"][i]), digests[i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE],  # type: ignore[index]
-                         int(a["lines"][i]), blocks, int(a["row_starts"][i]))  # type: ignore[index]
+        return ChunkInfo(c["starts"][i], c["ends"][i], digests[i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE],
+                         c["lines"][i], blocks, c["row_starts"][i])
 
     def digests(self) -> list[bytes]:
         if self._arrays is not None:
@@ -298,6 +311,12 @@ def _assemble(old: pd.DataFrame | None, new_rows: list[tuple[object, ...]], orde
     if old is None or not any(p >= 0 for p in order):
         return fresh
     base = len(old)
-    positions = [p if p >= 0 else base + (-1 - p) for p in order]
+    positions = np.array([p if p >= 0 else base + (-1 - p) for p in order], dtype=np.int64)
     combined = pd.concat([old, fresh], ignore_index=True) if new_rows else old
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    if len(breaks) < 64:  # a few edits: stitch slices (Arrow chunks, no copy) instead of copying every column
+        runs = np.split(positions, breaks)
+        pieces = [combined.iloc[int(run[0]) : int(run[-1]) + 1] for run in runs if len(run)]
+        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
+        return frame[list(FRAME_COLUMNS)]
     return combined.take(positions).reset_index(drop=True)[list(FRAME_COLUMNS)]
