@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from library.model import Record
 
-__all__ = ["ReadError", "ReadProblem", "ReadResult"]
+__all__ = ["ReadError", "ReadProblem", "ReadResult", "identifier_problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +43,12 @@ class ReadResult:
 
 class ReadError(Exception):
     """A file that cannot be read at all (unknown format, not text, empty); the message names the file."""
+
+
+def identifier_problems(record: Record, source: str, line: int | None = None, index: int | None = None,
+                        label: str = "") -> list[ReadProblem]:
+    """One problem per invalid identifier of ``record``: the value is kept as given, never dropped."""
+    prefix = f"{label}: " if label else ""
+    return [ReadProblem(source, f"{prefix}{message}; kept as given", line, index)
+            for message in record.identifier_problems()]
+

@@ -35,7 +35,7 @@ from library.model import Author, Record
 from library.names import parse_bibtex_names, split_top_level
 from library.normalize import normalize_record, parse_date
 
-from ..base import ReadProblem, ReadResult
+from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
 
 __all__ = ["parse_entries", "read_bibtex"]
@@ -213,8 +213,7 @@ def read_bibtex(data: bytes, source: str) -> ReadResult:
             continue
         _biblatex_aliases(entry.values)
         record = _record(entry)
-        for message in record.identifier_problems():
-            problems.append(ReadProblem(source, f"@{entry.entry_type}{{{entry.key}}}: {message}; kept as given",
-                                        entry.line, entry.index))
+        problems.extend(identifier_problems(record, source, entry.line, entry.index,
+                                            f"@{entry.entry_type}{{{entry.key}}}"))
         records.append(record)
     return ReadResult(records, sorted(problems, key=lambda p: p.line or 0), "bibtex")

@@ -32,7 +32,7 @@ from lxml import etree
 from library.model import Author, Record
 from library.normalize import normalize_record, parse_date
 
-from ..base import ReadProblem, ReadResult
+from ..base import ReadProblem, ReadResult, identifier_problems
 from .csljson import _text
 from .pubmed_xml import element_text
 
@@ -251,7 +251,6 @@ def read_crossref_json(data: bytes, source: str) -> ReadResult:
         if not (record.title or record.doi):
             result.problems.append(ReadProblem(source, "work has no title and no DOI; skipped", record=index))
             continue
-        for message in record.identifier_problems():
-            result.problems.append(ReadProblem(source, f"{message}; kept as given", record=index))
+        result.problems.extend(identifier_problems(record, source, index=index))
         result.records.append(record)
     return result

@@ -17,7 +17,7 @@ from typing import Any
 from library.model import Author, Record
 from library.normalize import normalize_record, parse_date, parse_person_name
 
-from ..base import ReadProblem, ReadResult
+from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
 
 __all__ = ["CSL_TYPES", "csl_record", "read_csl_json"]
@@ -177,7 +177,6 @@ def read_csl_json(data: bytes, source: str) -> ReadResult:
         if not (record.title or record.doi or record.authors):
             result.problems.append(ReadProblem(source, "item has no title, author or DOI; skipped", record=index))
             continue
-        for message in record.identifier_problems():
-            result.problems.append(ReadProblem(source, f"{message}; kept as given", record=index))
+        result.problems.extend(identifier_problems(record, source, index=index))
         result.records.append(record)
     return result

@@ -43,7 +43,7 @@ from library.model import Author, Record
 from library.names import parse_bibtex_names
 from library.normalize import normalize_record, parse_date, parse_person_name
 
-from ..base import ReadProblem, ReadResult
+from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
 from .ris import RIS_TYPES
 
@@ -190,8 +190,7 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
             if not (record.title or record.doi):
                 result.problems.append(ReadProblem(source, "row has no title or DOI; skipped", start, index))
                 continue
-            for message in record.identifier_problems():
-                result.problems.append(ReadProblem(source, f"{message}; kept as given", start, index))
+            result.problems.extend(identifier_problems(record, source, start, index))
             result.records.append(record)
     except csv.Error as exc:
         result.problems.append(ReadProblem(source, f"CSV syntax error: {exc}; rest of the file not read",

@@ -20,7 +20,7 @@ import re
 from library.model import Author, Record
 from library.normalize import normalize_record, parse_date, parse_person_name
 
-from ..base import ReadProblem, ReadResult
+from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
 
 __all__ = ["medline_record", "parse_medline", "read_medline"]
@@ -153,8 +153,7 @@ def read_medline(data: bytes, source: str) -> ReadResult:
         if not (record.title or record.pmid or record.doi):
             result.problems.append(ReadProblem(source, "record has no title, PMID or DOI; skipped", line, index))
             continue
-        for message in record.identifier_problems():
-            result.problems.append(ReadProblem(source, f"{message}; kept as given", line, index))
+        result.problems.extend(identifier_problems(record, source, line, index))
         result.records.append(record)
     if not parsed:
         result.problems.append(ReadProblem(source, "no MEDLINE records found", fatal=True))

@@ -51,7 +51,7 @@ from lxml import etree
 from library.model import Author, Record
 from library.normalize import normalize_record, normalize_year, parse_date
 
-from ..base import ReadProblem, ReadResult
+from ..base import ReadProblem, ReadResult, identifier_problems
 
 __all__ = ["check_pubmed_xml", "element_text", "iter_pubmed_xml", "mathml_text", "pubmed_record", "read_pubmed_xml"]
 
@@ -460,8 +460,7 @@ def iter_pubmed_xml(stream: BinaryIO, source: str) -> Iterator[Record | ReadProb
             if not (record.title or record.pmid or record.doi):
                 yield ReadProblem(source, "record has no title, PMID or DOI; skipped", line, index)
                 continue
-            for message in record.identifier_problems():
-                yield ReadProblem(source, f"{message}; kept as given", line, index)
+            yield from identifier_problems(record, source, line, index)
             yield record
     except etree.XMLSyntaxError as exc:
         where = f"{index} record(s) read before it" if index else "no record could be read"

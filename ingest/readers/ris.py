@@ -37,7 +37,7 @@ from library.normalize import (
     parse_person_name,
 )
 
-from ..base import ReadProblem, ReadResult
+from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
 
 __all__ = ["RIS_TYPES", "read_ris", "read_wos", "ris_record", "wos_record"]
@@ -339,8 +339,7 @@ def _read(data: bytes, source: str, wos: bool) -> ReadResult:
         if not (record.title or record.doi or record.authors):
             result.problems.append(ReadProblem(source, "record has no title, author or DOI; skipped", line, index))
             continue
-        for message in record.identifier_problems():
-            result.problems.append(ReadProblem(source, f"{message}; kept as given", line, index))
+        result.problems.extend(identifier_problems(record, source, line, index))
         result.records.append(record)
     if not result.records and not result.problems:
         tag = "PT" if wos else "TY  -"
