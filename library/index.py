@@ -188,7 +188,7 @@ def _digest(view: memoryview | bytes) -> bytes:
     return hashlib.sha1(view, usedforsecurity=False).digest()
 
 
-def decode_chunk(data: bytes, start: int, end: int, line: int, path: str) -> str:
+def decode_chunk(data: bytes, start: int, end: int, path: str) -> str:
     try:
         return data[start:end].decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -218,12 +218,12 @@ def _macros_digest(macros: dict[str, str]) -> bytes:
 
 def _parse_at(data: bytes, starts: list[int], i: int, path: str) -> tuple[list[Block], int]:
     """Parse chunk i; when it fails, retry merged with up to 8 following chunks. Returns (blocks, end chunk)."""
-    text = decode_chunk(data, starts[i], starts[i + 1], 0, path)
+    text = decode_chunk(data, starts[i], starts[i + 1], path)
     blocks = parse_blocks(text)
     count = len(starts) - 1
     if any(b.kind == "malformed" for b in blocks):
         for j in range(i + 2, min(count, i + 9) + 1):
-            merged_text = decode_chunk(data, starts[i], starts[j], 0, path)
+            merged_text = decode_chunk(data, starts[i], starts[j], path)
             merged = parse_blocks(merged_text)
             if not any(b.kind == "malformed" for b in merged):
                 return merged, j

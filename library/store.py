@@ -200,7 +200,7 @@ class Library:
         chunk = self._index.chunks[c]
         block = chunk.blocks[b]
         if not block.fields and block.kind == "entry":
-            text = decode_chunk(self._index.data, chunk.start, chunk.end, chunk.line, str(self.path))
+            text = decode_chunk(self._index.data, chunk.start, chunk.end, str(self.path))
             fields = _scan_fields(text[block.start : block.end], block.key)
             if fields is not None:
                 block.fields = fields
@@ -345,7 +345,7 @@ class Library:
         self._frame_cache = None
 
     # --- saving ---------------------------------------------------------------------------------------------
-    def _render_changed(self, row: int, record: Record, block: Block) -> str:
+    def _render_changed(self, record: Record, block: Block) -> str:
         new = record_to_fields(record)
         out: list[tuple[str, str]] = []
         for name, raw in block.fields:
@@ -369,21 +369,21 @@ class Library:
 
     def _render_chunk(self, c: int, rows: dict[int, Record | None]) -> bytes:
         chunk = self._index.chunks[c]
-        text = decode_chunk(self._index.data, chunk.start, chunk.end, chunk.line, str(self.path))
+        text = decode_chunk(self._index.data, chunk.start, chunk.end, str(self.path))
         blocks = chunk.blocks if all(b.fields or b.kind != "entry" for b in chunk.blocks) else parse_blocks(text)
-        by_block = {int(self._index.entry_refs[r][1]): (r, rec) for r, rec in rows.items()}
+        by_block = {int(self._index.entry_refs[r][1]): rec for r, rec in rows.items()}
         pieces, last = [], 0
         for b, block in enumerate(blocks):
             if b not in by_block:
                 continue
-            r, rec = by_block[b]
+            rec = by_block[b]
             pieces.append(text[last : block.start])
             last = block.end
             if rec is None:
                 while last < len(text) and text[last] in "\r\n":  # drop the blank line it leaves
                     last += 1
             else:
-                pieces.append(self._render_changed(r, rec, block))
+                pieces.append(self._render_changed(rec, block))
         pieces.append(text[last:])
         return "".join(pieces).encode("utf-8")
 
