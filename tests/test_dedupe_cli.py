@@ -47,6 +47,23 @@ def test_json_lists_clusters_with_keeper_and_evidence(bib, capsys):
     assert frozenset({"mol2020part1", "mol2020part2"}) in vetoed
     assert frozenset({"dreyer2017oil", "dreyer2017erratum"}) in vetoed
     assert data["merged"] == []
+    related = {(r["keys"][0], r["kind"], r["keys"][1]) for r in data["related"]}
+    assert related == {("dreyer2017erratum", "erratum-of", "dreyer2017oil"),
+                       ("vanwelie2019abstract", "abstract-of", "vanwelie2019foam")}
+    assert all(r["reasons"] for r in data["related"])
+
+
+def test_related_records_are_listed_and_survive_apply(bib, capsys):
+    assert main(["--bib", str(bib), "dedupe"]) == 1
+    out = capsys.readouterr().out
+    assert "related: dreyer2017erratum erratum-of dreyer2017oil" in out
+    assert "2 related record(s) kept apart" in out
+    assert main(["--bib", str(bib), "dedupe", "--apply", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    kept = {(r["keys"][0], r["keys"][1]) for r in data["related"]}
+    assert ("vanwelie2019abstract", "vanwelie2019foam") in kept  # named by the kept copy after the merge
+    lib = Library.load(bib)
+    assert {"dreyer2017erratum", "vanwelie2019abstract", "dreyer2017oil"} <= set(lib.keys())
 
 
 def test_apply_merges_saves_and_leaves_the_review_pair(bib, capsys):

@@ -6,6 +6,10 @@ then saves. ``--review`` asks about each uncertain pair on the terminal; ``--acc
 decision without asking. Decisions live in ``<library>.dedupe.json`` beside the library (see
 :mod:`library.dedupe.decisions`), so a rejected pair is never proposed again.
 
+Related records are listed too ("related: A erratum-of B"; ``--json``: ``"related"``): errata, retractions,
+comments, replies, protocols and meeting abstracts of a paper. They are found so that an editor sees them, and
+never merged (see :mod:`library.dedupe.notices`); they do not change the exit code.
+
 Exit codes: 0 no duplicates (or all merged and nothing left to review); 1 duplicates found or pairs awaiting
 review; 2 usage errors (unknown key, ``--review`` without a terminal).
 """
@@ -15,11 +19,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..dedupe import (
     DedupeResult,
     MergeResult,
     PairEvidence,
+    Related,
     choose_keeper,
     decisions_path,
     find_duplicates,
@@ -83,8 +89,14 @@ def _print_report(result: DedupeResult, records: dict[str, Record]) -> None:
             print(f"    evidence ({best.tier}, {best.score:.2f}): {'; '.join(best.reasons)}")
     for pair in result.review:
         print(f"review: {pair.a} ~ {pair.b} ({pair.score:.2f}): {'; '.join(pair.reasons)}")
-    print(f"{len(result.clusters)} cluster(s) to merge, {len(result.review)} pair(s) to review "
-          f"({result.records} records, {result.candidates} candidate pairs)")
+    for link in result.related:  # found, never merged: an erratum, comment, reply, protocol or abstract of a paper
+        print(f"related: {link.a} {link.kind} {link.b}: {'; '.join(link.reasons)}")
+        for key in (link.a, link.b):
+            if key in records:
+                print(f"    {_line(records[key])}")
+    print(f"{len(result.clusters)} cluster(s) to merge, {len(result.review)} pair(s) to review, "
+          f"{len(result.related)} related record(s) kept apart ({result.records} records, "
+          f"{result.candidates} candidate pairs)")
 
 
 def _print_merge(merge: MergeResult) -> None:
@@ -123,9 +135,20 @@ def _review(result: DedupeResult, records: dict[str, Record], decisions: Decisio
     return recorded
 
 
+def _follow_merges(result: DedupeResult, merges: list[MergeResult]) -> None:
+    """After merging, related links name the kept records (a removed copy's links move to its keeper)."""
+    kept = {removed: merge.keeper for merge in merges for removed in merge.removed}
+    links: dict[tuple[str, str, str], Related] = {}
+    for link in result.related:
+        moved = replace(link, a=kept.get(link.a, link.a), b=kept.get(link.b, link.b))
+        links.setdefault((moved.a, moved.b, moved.kind), moved)
+    result.related = list(links.values())
+
+
 def _involved(lib: Library, result: DedupeResult) -> dict[str, Record]:
     """The records the report shows: members of clusters and review pairs only."""
     keys = {k for c in result.clusters for k in c.keys} | {k for p in result.review for k in (p.a, p.b)}
+    keys |= {k for link in result.related for k in (link.a, link.b)}
     return {key: lib.get(key) for key in sorted(keys)}
 
 
@@ -157,6 +180,7 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     if args.apply and result.clusters:
         merges = [merge_cluster(lib, cluster.keys) for cluster in result.clusters]
         lib.save()
+        _follow_merges(result, merges)
     if args.json:
         data = result.to_json()
         data["clusters"] = [{**c.to_json(), "keeper": choose_keeper([records[k] for k in c.keys]).key}

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import unquote
 
-__all__ = ["doi_key", "first_page", "fold", "journal_main", "journal_tokens", "last_page", "notice_kind", "strip_notes",
-           "surname", "title_key", "title_numbers", "volume_key"]
+__all__ = ["doi_key", "first_page", "fold", "issue_key", "journal_main", "journal_tokens", "last_page", "notice_kind",
+           "page_set", "strip_notes", "surname", "title_key", "title_numbers", "volume_key", "volume_number"]
 
 # Letters that sources spell out or drop: "TNF-α" / "TNF-alpha", "Ødegård" / "Odegard", "&" / "and"
 FOLD_TABLE = str.maketrans({"α": " alpha ", "β": " beta ", "γ": " gamma ", "δ": " delta ", "ε": " epsilon ",
@@ -43,6 +43,7 @@ _NOTE_START = re.compile(
     r"multiple letters|\d+ refs?$|.*\brefs$|vol \d+ pg \d+|meeting abstract|conference abstract|epub)")
 # Web of Science and Embase name the corrected article in a correction's title: "(vol 360, pg 542, 2009)"
 _CORRECTION_OF = re.compile(r"\((?:vol\.? ?\d+,? pg\.? ?\d+|[A-Z][^()]{3,120}\(\d{4}\)\s*\d+)", re.IGNORECASE)
+_INNER_NOTE = re.compile(r"\s*\[[^\[\]]{0,40}\](?=\])")
 _TAGS = re.compile(r"</?[a-z][a-z0-9:-]*\b[^<>]*>", re.IGNORECASE)
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 
@@ -79,6 +80,8 @@ def strip_notes(title: str) -> str:
     title = title.strip()
     if "[" not in title and "(" not in title:
         return title
+    if "]]" in title:  # "[Erratum appears in ... Note: Philipp, Thomas [added]]": drop the inner bracket first
+        title = _INNER_NOTE.sub("", title)
     while True:
         square = _SQUARE_NOTE.search(title) or _OPEN_NOTE.search(title)
         if square and square.start() > 0 and (square.group(0).rstrip().endswith(("]", "].")) or
@@ -214,7 +217,7 @@ def surname(author_family: str, literal: str) -> str:
     return fold(literal or author_family).replace(" ", "")
 
 
-_PAGE_START = re.compile(r"^\s*[A-Za-z]{0,3}\s?(\d+)")
+_PAGE_START = re.compile(r"^[\s\"']*[A-Za-z]{0,3}\s?(\d+)")
 
 
 def first_page(pages: str) -> str:
@@ -250,6 +253,36 @@ def doi_key(raw: str) -> str:
 
 
 _DIGITS = re.compile(r"\d+")
+
+
+_SUPPLEMENT = re.compile(r"^(?:suppl?|supplement|supp|s|spec|special|special issue)$")
+
+
+def issue_key(text: str) -> str:
+    """:func:`volume_key` for issues, where a bare 'Suppl' (no number) says nothing: '' like a missing issue.
+
+    One source gives "SUPPL", another "Suppl 2" for the same supplement.
+    """
+    key = volume_key(text)
+    return "" if _SUPPLEMENT.match(key) else key
+
+
+def volume_number(text: str) -> str:
+    """:func:`volume_key` for volumes: digits only; '' for text without any ("(Jul)", "Ph.D."), which is no volume."""
+    key = volume_key(text)
+    return key if key.isdigit() else ""
+
+
+_PAGE_RANGES = re.compile(r"[,;+]")
+
+
+def page_set(pages: str) -> frozenset[str]:
+    """First pages of every range when a source lists several ("233--238, 230--235, 246--251": one article
+    printed in three languages, each source ordering them differently); empty for a single range."""
+    if not _PAGE_RANGES.search(pages):
+        return frozenset()
+    found = frozenset(p for p in (first_page(part.strip()) for part in _PAGE_RANGES.split(pages)) if p)
+    return found if len(found) > 1 else frozenset()
 
 
 def volume_key(text: str) -> str:

@@ -45,7 +45,7 @@ def _score(f: Features) -> float:
     author = max(f.author_overlap, 0.0) if f.first_author != "different" else 0.0
     year = 1.0 if f.year_gap == 0 else 0.5 if f.year_gap == 1 else 0.0
     journal = {"same": 1.0, "compatible": 0.9, "missing": 0.5}.get(f.journal, 0.0)
-    locator = sum({"same": 1.0, "missing": 0.5}.get(r, 0.0) for r in (f.volume, f.page)) / 2
+    locator = sum({"same": 1.0, "compatible": 0.75, "missing": 0.5}.get(r, 0.0) for r in (f.volume, f.page)) / 2
     ids = 1.0 if f.same_identifier else 0.0
     value = 0.45 * f.title + 0.2 * author + 0.1 * year + 0.1 * journal + 0.1 * locator + 0.05 * ids
     return round(min(1.0, value + (0.3 * ids * (1 - value))), 3)
@@ -55,7 +55,9 @@ def _evidence(f: Features) -> list[str]:
     found = [f"same {name.upper()}" for name in f.same_identifier]
     if not f.title_missing:
         found.append(f"title {f.title:.2f}" + (" (one extends the other)" if f.title_contained else ""))
-    if f.first_author in ("same", "similar"):
+    if f.names_swapped:
+        found.append("names given-name first in one source")
+    elif f.first_author in ("same", "similar"):
         found.append(f"first author {f.first_author}")
     if f.author_overlap >= 0:
         found.append(f"authors {f.author_overlap:.0%} shared")
@@ -64,6 +66,8 @@ def _evidence(f: Features) -> list[str]:
     if f.journal in ("same", "compatible"):
         found.append("same journal" if f.journal == "same" else "journal abbreviation matches")
     found.extend(f"same {name}" for name in ("volume", "page") if getattr(f, name) == "same")
+    if f.page == "compatible":
+        found.append("one source gives only the last page")
     return found
 
 
@@ -100,8 +104,11 @@ def _fuzzy_auto(f: Features) -> bool:
         return (f.title_contained and _authors_ok(f) and f.year_gap == 0 and f.volume == "same"
                 and f.page == "same")
     if f.first_author == "missing":
-        # no authors on one side: everything else must agree
-        return f.title >= STRICT_TITLE and f.year_gap == 0 and len(agree) == 3
+        # no authors on one side: everything else must agree (pages too, unless neither record has any: a
+        # meeting's whole abstract supplement listed by two databases)
+        no_pages = f.page == "missing" and f.last_page == "missing"
+        return f.title >= STRICT_TITLE and f.year_gap == 0 and (len(agree) == 3 or (
+            no_pages and f.volume == "same" and f.journal in ("same", "compatible") and f.issue != "different"))
     if not _authors_ok(f):
         return False
     if f.year_gap == 1:

@@ -14,12 +14,14 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
+from .keys import fold
 from .table import KeyTable
 
 __all__ = ["Features", "compare", "journal_relation", "prefilter", "surname_overlap"]
 
 TITLE_FLOOR = 0.72  # below this title similarity a pair survives only on identifiers or locators
 SHORT_TITLE = 30  # characters of the folded title without spaces
+CONTAINED_MIN = 30  # characters: a shorter title contained in a longer one is a dropped subtitle, not a word
 
 
 def _nonempty_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -42,6 +44,11 @@ def prefilter(table: KeyTable, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarra
                & _nonempty_equal(table.volume[left], table.volume[right])
                & _nonempty_equal(table.page[left], table.page[right]))
     keep = (sims >= TITLE_FLOOR) | same_id | locator
+    compact = table.compact
+    for n in np.flatnonzero(~keep).tolist():  # a subtitle one source dropped: "Infrastructure in the Wild"
+        a, b = compact[left[n]], compact[right[n]]
+        if a and b and min(len(a), len(b)) >= CONTAINED_MIN and (a.startswith(b) or b.startswith(a)):
+            keep[n] = True
     return pairs[keep], sims[keep]
 
 
@@ -57,12 +64,13 @@ class Features:
     reworded: tuple[str, ...]  # words swapped for other words ("oil-based" / "water-based"), not typos
     first_author: str  # same | similar | different | missing
     author_overlap: float  # share of the shorter surname list found in the other; -1 when missing
+    names_swapped: bool  # one source gives every name given-name first (then first_author is 'similar')
     authors_a: int
     authors_b: int
     year_gap: int  # -1 when missing
     journal: str  # same | compatible | different | missing
     volume: str
-    page: str
+    page: str  # same | compatible (a single page that is the other's last page) | different | missing
     last_page: str
     issue: str
     doi: str
@@ -199,15 +207,26 @@ def _page_relation(table: KeyTable, i: int, j: int) -> str:
     """First pages compared, with two source errors forgiven.
 
     "1" against an article number (a PDF's page count) tells nothing; a first page that differs by one typed
-    digit from the other while the last pages agree ("2297--2108" / "2097--2108") is the same page.
+    digit from the other while the last pages agree ("2297--2108" / "2097--2108") is the same page. A single
+    page that is the other's last page ("359" / "356--359": one source kept the wrong end of the range) is
+    ``compatible``: not a disagreement, but not the agreement of a shared first page either. An article number
+    ("c1804", "a1754") against a printed page ("1014") is two numbering systems, not two places: it tells nothing.
     """
     a, b = table.page[i], table.page[j]
     if a and b and a != b:
+        if (i in table.page_sets or j in table.page_sets) and \
+                table.page_sets.get(i, frozenset((a,))) & table.page_sets.get(j, frozenset((b,))):
+            return "same"  # the same article printed on several ranges, listed in another order
         if "1" in (a, b) and max(len(a), len(b)) >= 5:
+            return "missing"
+        numbered_a, numbered_b = table.numbered[i], table.numbered[j]
+        if numbered_a != numbered_b and len(b if numbered_a else a) >= 4:
             return "missing"
         end_a, end_b = table.last_page[i], table.last_page[j]
         if end_a and end_a == end_b and len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1:
             return "same"
+        if (not end_a and a == end_b) or (not end_b and b == end_a):
+            return "compatible"
     return _relation(a, b)
 
 
@@ -257,14 +276,44 @@ def swapped_words(a: str, b: str) -> tuple[str, ...]:
     return (*sorted(unmatched_a), "/", *sorted(unmatched_b))
 
 
+SWAPPED_SHARE = 0.8
+
+
+def _given_words(given: list[str]) -> str:
+    """Folded first words of given names ('Santos A' -> 'santos'), initials left out; '' unless most names
+    have one (then the list can be read as surnames written given-name first)."""
+    words = []
+    for name in given:
+        word = name.split(" ", 1)[0].strip(".,")
+        if len(word) >= 3 and not word.isupper():
+            words.append(fold(word).replace(" ", ""))
+    return " ".join(words) if len(words) >= 2 and len(words) * 5 >= len(given) * 4 else ""
+
+
+def _names_swapped(table: KeyTable, i: int, j: int, authors_a: list[str], authors_b: list[str]) -> bool:
+    """One source wrote every name given-name first ("Luis Ferreira, Santos A" for "Santos, A L"): the other's
+    surnames are this one's given names, first author included, for nearly all of two or more authors."""
+    for given, other in ((_given_words(table.given[i]), authors_b), (_given_words(table.given[j]), authors_a)):
+        words = given.split()
+        if len(words) >= 2 and len(other) >= 2 and _similar_surname(words[0], other[0]) \
+                and surname_overlap(words, other) >= SWAPPED_SHARE and len(words) * 5 >= len(other) * 4:
+            return True
+    return False
+
+
 def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
     """The field relations of records i and j (``title_sim`` from :func:`prefilter`)."""
     ta, tb = table.compact[i], table.compact[j]
     shorter = min(len(ta), len(tb))
-    contained = bool(ta and tb and ta != tb and shorter >= 30 and (
+    contained = bool(ta and tb and ta != tb and shorter >= CONTAINED_MIN and (
         ta.startswith(tb) or tb.startswith(ta) or ta.endswith(tb) or tb.endswith(ta)))
     ya, yb = int(table.year[i]), int(table.year[j])
     authors_a, authors_b = table.authors[i].split(), table.authors[j].split()
+    first_author = _first_author(table.first_author[i], table.first_author[j])
+    overlap = surname_overlap(authors_a, authors_b)
+    swapped = first_author == "different" and _names_swapped(table, i, j, authors_a, authors_b)
+    if swapped:
+        first_author, overlap = "similar", 1.0
     return Features(
         title=float(title_sim),
         title_missing=not ta or not tb,
@@ -272,8 +321,9 @@ def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
         translated=bool(table.translated[i] or table.translated[j]),
         short_title=shorter < SHORT_TITLE,
         reworded=swapped_words(table.title[i], table.title[j]),
-        first_author=_first_author(table.first_author[i], table.first_author[j]),
-        author_overlap=surname_overlap(authors_a, authors_b),
+        first_author=first_author,
+        author_overlap=overlap,
+        names_swapped=swapped,
         authors_a=len(authors_a),
         authors_b=len(authors_b),
         year_gap=abs(ya - yb) if ya >= 0 and yb >= 0 else -1,

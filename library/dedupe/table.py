@@ -8,6 +8,7 @@ distinct value. At 100k records this is the difference between seconds and tens 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,14 +25,17 @@ from .keys import (
     RETRACTED,
     doi_key,
     first_page,
+    issue_key,
     journal_main,
     journal_tokens,
     last_page,
     notice_kind,
+    page_set,
     strip_notes,
     title_numbers,
-    volume_key,
+    volume_number,
 )
+from .notices import MEETING, Pointer, looks_like_abstract, notice_pointers, notice_subject
 
 __all__ = ["Columns", "KeyTable", "build_table", "columns_from_frame", "columns_from_records", "fold_many"]
 
@@ -42,7 +46,9 @@ MAX_AUTHORS = 10  # enough to tell author lists apart; long consortium lists wou
 class KeyTable:
     """Comparison keys of n records, one array per key ('' or -1 where the record has no value).
 
-    ``authors`` holds folded surnames joined by spaces (first ten).
+    ``authors`` holds folded surnames joined by spaces (first ten). For a notice (erratum, reply, protocol ...)
+    ``title`` and ``compact`` hold its *subject* (:func:`~library.dedupe.notices.notice_subject`: "Erratum to:
+    X" -> x), so that it is blocked and compared with the paper it is about; its kind keeps them apart.
     """
 
     keys: np.ndarray  # record keys (str)
@@ -64,6 +70,11 @@ class KeyTable:
     kind: np.ndarray  # notice kind, see keys.notice_kind()
     translated: np.ndarray  # bool: the title is a translation in MEDLINE's [brackets]
     numbers: list[frozenset[str]]
+    abstract: np.ndarray  # bool: looks like a meeting abstract (notices.looks_like_abstract)
+    numbered: np.ndarray  # bool: the pages are page numbers ("356-359"), not article numbers ("a1754", "e0193972")
+    pointers: dict[int, tuple[Pointer, ...]]  # record position -> notices its title notes point at
+    page_sets: dict[int, frozenset[str]]  # record position -> first pages, for records listing several ranges
+    given: list[list[str]]  # given names as the source wrote them (read only for pairs whose first authors differ)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -110,6 +121,7 @@ class Columns:
     keys: list[str]
     titles: list[str]
     authors: list[list[str]]  # family names (or collective names), first MAX_AUTHORS
+    given: list[list[str]]  # those authors' given names ('' for none)
     years: list[int]  # -1 when missing
     journals: list[str]  # journal, else its abbreviation, else the booktitle
     volumes: list[str]
@@ -129,6 +141,7 @@ def columns_from_records(records: Sequence[Record]) -> Columns:
     return Columns(
         keys=[r.key for r in records], titles=[r.title for r in records],
         authors=[[a.literal or a.family for a in r.authors[:MAX_AUTHORS]] for r in records],
+        given=[[a.given for a in r.authors[:MAX_AUTHORS]] for r in records],
         years=[r.year if r.year is not None else -1 for r in records],
         journals=[r.journal or r.journal_abbrev or r.booktitle for r in records],
         volumes=[r.volume for r in records], issues=[r.issue for r in records], pages=[r.pages for r in records],
@@ -154,16 +167,36 @@ def columns_from_frame(frame: pd.DataFrame) -> Columns:
 
     journals = [j or a for j, a in zip(text("journal"), text("journal_abbrev"), strict=True)]
     years = frame["year"].fillna(-1).astype("int64").tolist()
-    authors = [[_family(a) for a in people[:MAX_AUTHORS]] for people in lists("authors")]
-    return Columns(keys=text("key"), titles=text("title"), authors=authors, years=years, journals=journals,
+    people = [names[:MAX_AUTHORS] for names in lists("authors")]
+    authors = [[_family(a) for a in names] for names in people]
+    given = [[a.partition(", ")[2] for a in names] for names in people]
+    return Columns(keys=text("key"), titles=text("title"), authors=authors, given=given, years=years,
+                   journals=journals,
                    volumes=text("volume"), issues=text("issue"), pages=text("pages"), dois=text("doi"),
                    pmids=text("pmid"), pmcids=text("pmcid"), entry_types=text("entry_type"),
                    pubtypes=lists("pubtypes"))
 
 
+def _abstracts(c: Columns, pages: list[str], ends: list[str]) -> np.ndarray:
+    """:func:`~library.dedupe.notices.looks_like_abstract` per record; the journal test once per journal."""
+    meeting = _per_distinct(c.journals, lambda journal: bool(MEETING.search(journal)))
+    out = np.zeros(len(c.keys), dtype=bool)
+    for n, (at_meeting, first, last) in enumerate(zip(meeting, pages, ends, strict=True)):
+        # outside a meeting's journal only one or two pages can be an abstract (first/last are digit strings)
+        if not at_meeting and (not first or (last and last != first and int(last) - int(first) != 1)):
+            continue
+        out[n] = looks_like_abstract(c.journals[n], c.volumes[n], c.issues[n], c.pages[n], str(first), str(last),
+                                     c.entry_types[n])
+    return out
+
+
+_SUFFIX = re.compile(r" (?:jr|sr|ii|iii|iv)$")  # "Lynch Jr" is Lynch
+
+
 def _authors(people: list[list[str]]) -> tuple[list[str], list[str]]:
     """(surnames joined by spaces, first surname) per record; 'Anonymous', 'others' are no author."""
-    folded = [name.replace(" ", "") for name in fold_many([name for names in people for name in names])]
+    folded = [_SUFFIX.sub("", name).replace(" ", "")
+              for name in fold_many([name for names in people for name in names])]
     joined, first = [], []
     position = 0
     for names in people:
@@ -186,7 +219,12 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
     c = source
     titles = fold_many([strip_notes(t) for t in c.titles])
     titles = [RETRACTED.sub("", t) if t.startswith("retracted") else t for t in titles]
+    kinds = [notice_kind(raw, t, types) for raw, t, types in zip(c.titles, titles, c.pubtypes, strict=True)]
+    titles = [notice_subject(raw, t, kind) if kind else t for raw, t, kind in zip(c.titles, titles, kinds, strict=True)]
     authors, first = _authors(c.authors)
+    pages: list[str] = _per_distinct(c.pages, first_page)  # type: ignore[assignment]
+    ends: list[str] = _per_distinct(c.pages, last_page)  # type: ignore[assignment]
+    pointers = {n: found for n, raw in enumerate(c.titles) if "[" in raw and (found := notice_pointers(raw))}
     return KeyTable(
         keys=_text(c.keys),
         title=_text(titles),
@@ -196,15 +234,20 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
         year=np.array(c.years, dtype=np.int64),
         journal=_text(_per_distinct(c.journals, journal_tokens)),
         journal_main=_text(_per_distinct(c.journals, journal_main)),
-        volume=_text(_per_distinct(c.volumes, volume_key)),
-        issue=_text(_per_distinct(c.issues, volume_key)),
-        page=_text(_per_distinct(c.pages, first_page)),
-        last_page=_text(_per_distinct(c.pages, last_page)),
+        volume=_text(_per_distinct(c.volumes, volume_number)),
+        issue=_text(_per_distinct(c.issues, issue_key)),
+        page=_text(pages),
+        last_page=_text(ends),
         doi=_text([doi_key(d) for d in c.dois]),
         pmid=_text([_identifier(p, normalize_pmid) for p in c.pmids]),
         pmcid=_text([_identifier(p, normalize_pmcid) for p in c.pmcids]),
         entry_type=_text([e.lower() for e in c.entry_types]),
-        kind=_text([notice_kind(raw, t, types) for raw, t, types in zip(c.titles, titles, c.pubtypes, strict=True)]),
+        kind=_text(kinds),
         translated=np.array([t.lstrip(' "').startswith("[") for t in c.titles], dtype=bool),
         numbers=[title_numbers(t) for t in titles],
+        abstract=_abstracts(c, pages, ends),
+        numbered=np.array([p.lstrip()[:1].isdigit() for p in c.pages], dtype=bool),
+        pointers=pointers,
+        page_sets={n: starts for n, raw in enumerate(c.pages) if len(raw) > 8 and (starts := page_set(raw))},
+        given=c.given,
     )

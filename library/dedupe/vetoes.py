@@ -43,8 +43,13 @@ def vetoes(f: Features) -> list[str]:
     if f.pmcid == "different":
         found.append("different PMCIDs")
     kind_a, kind_b = f.kinds
-    # an erratum notice that one database lists under the corrected article's title: same volume and first page
-    same_item = f.volume == "same" and f.page == "same" and {kind_a, kind_b} == {"", "erratum"}
+    # an erratum notice that one database lists under the corrected article's title: same volume and first page;
+    # "(treatment protocol of Essen University Hospital)" in one source's title of the same article (a protocol
+    # and the results of its trial never share year, volume and first page)
+    same_place = f.volume == "same" and f.page == "same"
+    same_item = same_place and ({kind_a, kind_b} == {"", "erratum"} or (
+        {kind_a, kind_b} == {"", "protocol"} and f.year_gap == 0
+        and (f.journal in ("same", "compatible") or f.first_author == "same")))
     if kind_a != kind_b and not same_item:
         found.append(f"{_KIND_NAMES[kind_a]} vs {_KIND_NAMES[kind_b]}")
     plain_a, plain_b = _plain(f.numbers[0]), _plain(f.numbers[1])
