@@ -1,7 +1,9 @@
 """Lossless BibTeX text layer: split a file into chunks, parse chunks into blocks, render edited entries.
 
 The store cuts a file into *chunks* at every line that starts with ``@`` (see :mod:`library.index`) and parses
-each chunk on its own with bibtexparser (raw values kept: no middleware), which makes parsing cacheable per chunk.
+each chunk on its own (raw values kept: no middleware), which makes parsing cacheable per chunk. bibtexparser
+defines what the blocks are (:func:`parse_blocks`); :func:`parse_chunk` gives the same blocks several times faster
+through an exact re-implementation of its splitter, falling back to bibtexparser for anything unusual.
 
 Nothing here decodes LaTeX or knows the record model: blocks carry raw field values with their delimiters.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import bibtexparser
@@ -20,6 +23,7 @@ __all__ = [
     "Block",
     "expand_value",
     "parse_blocks",
+    "parse_chunk",
     "render_entry",
 ]
 
@@ -85,6 +89,168 @@ def parse_blocks(text: str) -> list[Block]:
             blocks.append(block)
         position = found + len(raw)
     return blocks
+
+
+# --- a fast, exact re-implementation of bibtexparser's splitter for the common case -----------------------------
+# bibtexparser walks its "marks" (``{ } " , =`` not preceded by a backslash, and block starts ``@type{``) one by
+# one in Python. The functions below follow exactly the same state machine, but jump to the next character that
+# matters in the current state with a plain character-class search (inside braces only braces matter, inside
+# quotes only quotes, ...), and read a whole simple field with one regular expression. Whatever this port does
+# not cover - ``(``-delimited blocks, syntax errors, duplicate keys - raises _Unsure, and the caller falls back
+# to bibtexparser itself, so the blocks are always exactly what :func:`parse_blocks` gives. It follows the
+# splitter of bibtexparser 2.1; tests/test_bibfile_split.py checks it against the installed version (corpus
+# chunks, mutated chunks and generated entries).
+
+_BLOCK_START = re.compile(r"@\w*[ \t]*(?=[{(])")  # bibtexparser's block-start mark
+_ALL = re.compile(r'[{}",=@]').search
+_VALUE = re.compile(r'[{}",@]').search  # in a value outside braces and quotes ('=' is ignored there)
+_BRACES = re.compile(r"[{}@]").search  # inside braces, and in free-text blocks
+_QUOTES = re.compile(r'["@]').search  # inside a quoted value
+# name = {text without braces} | "text" | token, then ',' or '}': no mark inside, so no state machine needed
+_SIMPLE = re.compile(
+    r'([^{}",=@]*)(?<!\\)=[ \t\r\n]*(\{[^{}@]*(?<!\\)\}|"[^"{}@\\]*"|[^{}",@\s]+)[ \t\r\n]*(?<!\\)([,}])').match
+
+
+class _Unsure(Exception):
+    """The splitter would abort here (a syntax error), or this port does not cover the case."""
+
+
+def _mark(search: Callable[[str, int], re.Match[str] | None], text: str, pos: int) -> tuple[str, int]:
+    """(character, offset) of the next mark that ``search`` looks for, at or after ``pos``."""
+    while True:
+        found = search(text, pos)
+        if found is None:
+            raise _Unsure  # end of text inside a block
+        at = found.start()
+        char = text[at]
+        if char == "@":
+            if _BLOCK_START.match(text, at):
+                segment = text[text.rfind("\n", 0, at) + 1 : at]
+                if not segment or segment.isspace():
+                    raise _Unsure  # a block start at a line start aborts the current block
+                return "@", at  # elsewhere it is content
+        elif at == 0 or text[at - 1] != "\\":
+            return char, at
+        pos = at + 1
+
+
+def _closing_brace(text: str, pos: int) -> int:
+    """Offset of the '}' closing a block opened before ``pos`` (free text: only braces count)."""
+    depth = 0
+    while True:
+        char, at = _mark(_BRACES, text, pos)
+        pos = at + 1
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return at
+            depth -= 1
+
+
+def _value_end(text: str, pos: int) -> int:
+    """Offset of the ',' or '}' that ends the field value starting at ``pos``."""
+    while True:
+        char, at = _mark(_VALUE, text, pos)
+        pos = at + 1
+        if char == "," or char == "}":
+            return at
+        if char == "{":
+            depth = 1
+            while depth:
+                char, at = _mark(_BRACES, text, pos)
+                pos = at + 1
+                if char == "{":
+                    depth += 1
+                elif char == "}":
+                    depth -= 1
+        elif char == '"':
+            while True:
+                char, at = _mark(_QUOTES, text, pos)
+                pos = at + 1
+                if char == '"' and not (0 < at < len(text) - 2 and text[at - 1] == "{" and text[at + 1] == "}"):
+                    break  # ({"} is a literal quote inside a quoted value)
+
+
+def _entry_fields(text: str, pos: int) -> tuple[list[tuple[str, str]], int]:
+    """Fields of an entry whose key ends just before ``pos``, and the offset after its closing '}'."""
+    fields: list[tuple[str, str]] = []
+    names: set[str] = set()
+    while True:
+        simple = _SIMPLE(text, pos)
+        if simple is not None:  # (the value group has no surrounding white space: it is what strip() gives)
+            name, value, closer = simple.groups()
+            name = name.strip()
+            pos = simple.end() if closer == "," else simple.end() - 1
+        else:
+            char, equals = _mark(_ALL, text, pos)
+            if char == "}":
+                if text[pos:equals].strip():
+                    raise _Unsure  # a dangling name without '='
+                return fields, equals + 1
+            if char != "=":
+                raise _Unsure
+            end = _value_end(text, equals + 1)
+            name, value = text[pos:equals].strip(), text[equals + 1 : end].strip()
+            pos = end + 1 if text[end] == "," else end
+        if name in names:
+            raise _Unsure  # duplicate field: bibtexparser reports a failed block
+        names.add(name)
+        fields.append((name, value))
+
+
+def _split(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    entry_keys: set[str] = set()
+    string_keys: set[str] = set()
+    pos = line = counted = 0
+    while True:
+        start_mark = _BLOCK_START.search(text, pos)
+        if start_mark is None:
+            return blocks
+        start, after = start_mark.start(), start_mark.end()
+        if text[after] != "{":
+            raise _Unsure  # (-delimited blocks have marks of their own
+        line += text.count("\n", counted, start)
+        counted = start
+        kind = start_mark.group().lower()
+        if kind.startswith(("@comment", "@preamble")):
+            end = _closing_brace(text, after + 1) + 1
+            blocks.append(Block("comment" if kind.startswith("@comment") else "preamble", start, end, line))
+        elif kind.startswith("@string"):
+            char, equals = _mark(_ALL, text, after + 1)
+            if char != "=":
+                raise _Unsure
+            key = text[after + 1 : equals].strip()
+            close = _closing_brace(text, equals + 1)
+            if key in string_keys:
+                raise _Unsure
+            string_keys.add(key)
+            end = close + 1
+            blocks.append(Block("string", start, end, line, key=key, fields=[(key, text[equals + 1 : close].strip())]))
+        else:
+            char, comma = _mark(_ALL, text, after + 1)
+            if char != "," and char != "}":
+                raise _Unsure
+            key = text[after + 1 : comma].strip()
+            fields: list[tuple[str, str]] = []
+            if char == "}":
+                end = comma + 1
+            else:
+                fields, end = _entry_fields(text, comma + 1)
+            if key in entry_keys:
+                raise _Unsure
+            entry_keys.add(key)
+            blocks.append(Block("entry", start, end, line, key=key, entry_type=kind[1:].strip(), fields=fields))
+        pos = end
+
+
+def parse_chunk(text: str) -> list[Block]:
+    """Exactly :func:`parse_blocks`, an order of magnitude faster on well-formed text."""
+    try:
+        return _split(text)
+    except _Unsure:
+        return parse_blocks(text)
 
 
 _CONCAT_MARKS = re.compile(r'[{}"#]')

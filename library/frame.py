@@ -11,6 +11,7 @@ entries (list: every linked slug), tldr, added, modified, line (Int64: first lin
 from __future__ import annotations
 
 import functools
+import re
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -135,50 +136,99 @@ def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
     return pa.array(series.tolist())
 
 
-def _value_mask(series: pd.Series, matches: Callable[[str], bool]) -> np.ndarray:
+class _Derived:
+    """Values derived from a frame's columns (dictionary encodings, the search text), computed once per frame.
+
+    Keyed by the frame object and checked against the identity of the Arrow columns they came from, so a column
+    replaced in place (``frame["title"] = ...``) is derived again; entries go away with their frame.
+    """
+
+    def __init__(self) -> None:
+        self._by_frame: dict[int, dict[str, tuple[tuple[object, ...], object]]] = {}
+
+    def get(self, frame: pd.DataFrame, name: str, sources: tuple[object, ...], build: Callable[[], object]) -> object:
+        derived = self._by_frame.get(id(frame))
+        if derived is None:
+            derived = self._by_frame[id(frame)] = {}
+            weakref.finalize(frame, self._by_frame.pop, id(frame), None)
+        found = derived.get(name)
+        if found is not None and len(found[0]) == len(sources) and all(
+                a is b for a, b in zip(found[0], sources, strict=True)):
+            return found[1]
+        value = build()
+        derived[name] = (sources, value)
+        return value
+
+
+_DERIVED = _Derived()
+
+
+def _encoded(frame: pd.DataFrame, column: str, flatten: bool) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+    """(distinct values, code of each value, row of each value or None when one value per row) of a column."""
+    values = _arrow(frame[column])
+
+    def build() -> tuple[list[str], np.ndarray, np.ndarray | None]:
+        column_values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+        parents = None
+        if flatten:
+            parents = pc.list_parent_indices(column_values).to_numpy()
+            column_values = pc.list_flatten(column_values)
+        else:
+            column_values = pc.fill_null(column_values, "")
+        encoded = pc.dictionary_encode(column_values)
+        return ([str(v) for v in encoded.dictionary.to_pylist()], encoded.indices.to_numpy(zero_copy_only=False),
+                parents)
+
+    return _DERIVED.get(frame, f"encoded:{column}:{flatten}", (values,), build)  # type: ignore[return-value]
+
+
+def _value_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) -> np.ndarray:
     """Rows whose string value satisfies ``matches``: evaluated once per distinct value (dictionary encoding)."""
-    values = _arrow(series)
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    encoded = pc.dictionary_encode(pc.fill_null(values, ""))
-    accepted = np.fromiter((matches(str(v)) for v in encoded.dictionary.to_pylist()), dtype=bool,
-                           count=len(encoded.dictionary))
-    return accepted[encoded.indices.to_numpy(zero_copy_only=False)]
+    distinct, codes, _ = _encoded(frame, column, flatten=False)
+    accepted = np.fromiter((matches(v) for v in distinct), dtype=bool, count=len(distinct))
+    return accepted[codes] if len(distinct) else np.zeros(len(frame), dtype=bool)
 
 
-def _list_mask(series: pd.Series, matches: Callable[[str], bool]) -> np.ndarray:
+def _list_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) -> np.ndarray:
     """Rows whose list contains an item for which ``matches`` holds: evaluated once per distinct item."""
-    column = _arrow(series)
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    flat = pc.list_flatten(column)
-    mask = np.zeros(len(series), dtype=bool)
-    if len(flat) == 0:
+    distinct, codes, parents = _encoded(frame, column, flatten=True)
+    mask = np.zeros(len(frame), dtype=bool)
+    if not distinct or parents is None:
         return mask
-    parents = pc.list_parent_indices(column).to_numpy()
-    encoded = pc.dictionary_encode(flat)
-    hits = np.fromiter((matches(v) for v in encoded.dictionary.to_pylist()), dtype=bool,
-                       count=len(encoded.dictionary))
-    mask[parents[hits[encoded.indices.to_numpy()]]] = True
+    hits = np.fromiter((matches(v) for v in distinct), dtype=bool, count=len(distinct))
+    mask[parents[hits[codes]]] = True
     return mask
 
 
-_SEARCH_CACHE: dict[int, pa.Array] = {}
-
-
 def _search_text(frame: pd.DataFrame) -> pa.Array:
-    """Lower-cased "title, abstract, authors" per row, computed once per frame object (Arrow kernels)."""
-    cached = _SEARCH_CACHE.get(id(frame))
-    if cached is not None and len(cached) == len(frame):
-        return cached
-    authors = pc.binary_join(_arrow(frame["authors"]), " ; ")
-    joined = pc.binary_join_element_wise(
-        _arrow(frame["title"]), _arrow(frame["abstract"]), authors, "\n",
-        null_handling="replace", null_replacement="")
-    text = pc.utf8_lower(joined)
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-    _SEARCH_CACHE[id(frame)] = text
-    weakref.finalize(frame, _SEARCH_CACHE.pop, id(frame), None)
-    return text
+    """Lower-cased "title, abstract, authors" per row, computed once per frame (Arrow kernels)."""
+    sources = (_arrow(frame["title"]), _arrow(frame["abstract"]), _arrow(frame["authors"]))
+
+    def build() -> pa.Array:
+        title, abstract, authors = sources
+        joined = pc.binary_join_element_wise(title, abstract, pc.binary_join(authors, " ; "), "\n",
+                                             null_handling="replace", null_replacement="")
+        text = pc.utf8_lower(joined)
+        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+
+    return _DERIVED.get(frame, "search-text", sources, build)  # type: ignore[return-value]
+
+
+def _contains_all(text: pa.Array, words: list[str]) -> np.ndarray:
+    """Rows of ``text`` that contain every word.
+
+    Each word is searched as an escaped regular expression: RE2 finds a literal with memchr, several times
+    faster than the plain substring kernel; rows already ruled out are dropped when that halves the next scan.
+    """
+    hit = np.ones(len(text), dtype=bool)
+    rows = np.arange(len(text))
+    for word in words:
+        found = pc.match_substring_regex(text, re.escape(word)).to_numpy(zero_copy_only=False)
+        hit[rows[~found]] = False
+        if found.sum() * 2 < len(found):
+            rows = rows[found]
+            text = text.filter(pa.array(found))
+    return hit
 
 
 def filter_frame(frame: pd.DataFrame, query: FrameQuery, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -204,20 +254,17 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
         if wanted:
             lowered = {w.casefold().strip() for w in wanted}
             match: Callable[[str, set[str]], bool] = _level_matches if column == "level" else _exact_matches
-            mask &= _value_mask(frame[column], functools.partial(_casefolded, match=match, wanted=lowered))
+            mask &= _value_mask(frame, column, functools.partial(_casefolded, match=match, wanted=lowered))
     if query.topics:
         wanted_topics = query.topics
-        mask &= _list_mask(frame["topics"], lambda t: _topic_matches(t, wanted_topics))
+        mask &= _list_mask(frame, "topics", lambda t: _topic_matches(t, wanted_topics))
     if query.entries:
         wanted_entries = set(query.entries)
-        mask &= _list_mask(frame["entries"], lambda slug: slug in wanted_entries)
+        mask &= _list_mask(frame, "entries", lambda slug: slug in wanted_entries)
     words = [w for w in query.query.casefold().split() if w]
     if words and mask.any():
         text = _search_text(frame)
         idx = np.flatnonzero(mask)
         subset = text.take(pa.array(idx)) if len(idx) < len(frame) else text
-        hit = np.ones(len(idx), dtype=bool)
-        for word in words:
-            hit &= pc.match_substring(subset, word).to_numpy(zero_copy_only=False)
-        return idx[hit]
+        return idx[_contains_all(subset, words)]
     return np.flatnonzero(mask)

@@ -1,191 +1,201 @@
 """Index a .bib file's bytes into chunks, blocks and frame rows, reusing earlier work by chunk hash.
 
-This is what makes a 100k-record library re-open fast: a chunk whose bytes hash the same as in the cache (or
-as before a save) keeps its parsed blocks and its frame rows; only new or edited chunks are parsed again. The
-chunk table is columnar (numpy arrays) and materializes :class:`ChunkInfo` objects only when asked, so opening
-from the cache creates almost no Python objects.
+A *chunk* runs from a line that starts with ``@`` to the next one (see :func:`chunk_starts`); its blocks are a pure
+function of its bytes, so a chunk whose SHA-1 is in an earlier index (the cache, or the library before a save)
+keeps that index's blocks and frame rows, and only new or edited chunks are parsed. Everything is columnar: the
+chunk table is a handful of numpy arrays and the frame rows an Arrow table, so re-using 100k unchanged chunks is
+a few array gathers, not 100k Python objects. Parsed :class:`Block` objects (with their fields) exist only for the
+chunks parsed now, and for chunks asked for later (:meth:`FileIndex.blocks` parses them again, cheaply).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from .bibfile import Block, expand_value, parse_blocks
+from .bibfile import Block, expand_value, parse_chunk
 from .errors import BibFileError
 from .fields import record_from_fields
-from .frame import FRAME_COLUMNS, build_frame, record_row
+from .frame import record_row, rows_to_table, table_to_frame
 from .model import Record
 
-__all__ = ["ChunkInfo", "ChunkTable", "FileIndex", "Known", "build_index", "chunk_starts", "decode_chunk",
-           "entry_record"]
+__all__ = ["ChunkTable", "FileIndex", "Known", "build_index", "chunk_starts", "decode_chunk", "entry_record"]
 
 DIGEST_SIZE = 20  # SHA-1
+KINDS = ("entry", "string", "preamble", "comment", "malformed")
+ENTRY, STRING, MALFORMED = KINDS.index("entry"), KINDS.index("string"), KINDS.index("malformed")
+_MAX_RUNS = 64  # a re-used frame is stitched from at most this many slices, else copied with one take
+_SCAN_BLOCK = 1 << 22
 
 
 @dataclass(slots=True)
-class ChunkInfo:
-    start: int  # byte offsets in the file
-    end: int
-    digest: bytes
-    line: int  # 0-based line of the chunk's first byte
-    blocks: list[Block]
-    row_start: int = 0  # first row of this chunk's entries in FileIndex.rows
-
-
-_KINDS = ("entry", "string", "preamble", "comment", "malformed")
-
-
 class ChunkTable:
-    """The chunks of one file, stored as arrays; ``table[i]`` gives a (cached) ChunkInfo."""
+    """The chunks of one file and their blocks, as arrays (block offsets and lines are relative to the chunk)."""
 
-    def __init__(self, arrays: dict[str, object] | None = None, infos: list[ChunkInfo] | None = None) -> None:
-        if infos is not None:
-            self._infos: list[ChunkInfo | None] = list(infos)
-            self._arrays: dict[str, object] | None = None
-            self._count = len(infos)
-        else:
-            assert arrays is not None
-            self._arrays = arrays
-            starts = arrays["starts"]
-            assert isinstance(starts, np.ndarray)
-            self._count = len(starts)
-            self._infos = [None] * self._count
-        self._lists: dict[str, list[Any]] | None = None
+    bounds: np.ndarray  # int64[C + 1]: chunk i is data[bounds[i]:bounds[i + 1]]
+    digests: bytes  # C * DIGEST_SIZE: SHA-1 of each chunk's bytes
+    newlines: np.ndarray  # int64[C]: line breaks inside each chunk
+    block_offsets: np.ndarray  # int64[C + 1]: the blocks of chunk i are block rows [bo[i], bo[i + 1])
+    kinds: np.ndarray  # int8[B]: index in KINDS
+    starts: np.ndarray  # int64[B]
+    ends: np.ndarray  # int64[B]
+    lines: np.ndarray  # int64[B]: 0-based line of the block's first character within its chunk
 
     def __len__(self) -> int:
-        return self._count
+        return len(self.bounds) - 1
 
-    def __getitem__(self, i: int) -> ChunkInfo:
-        info = self._infos[i]
-        if info is None:
-            info = self._materialize(int(i))
-            self._infos[i] = info
-        return info
+    def chunk_lines(self) -> np.ndarray:
+        """0-based file line of each chunk's first byte."""
+        out = np.zeros(len(self), dtype=np.int64)
+        np.cumsum(self.newlines[:-1], out=out[1:])
+        return out
 
-    def __iter__(self) -> Iterator[ChunkInfo]:
-        for i in range(self._count):
-            yield self[i]
+    def chunk_of_blocks(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.block_offsets))
 
-    def _columns(self) -> dict[str, list[Any]]:
-        """The arrays as Python lists, converted once: indexing a list is far cheaper than a numpy scalar."""
-        if self._lists is None:
-            a = self._arrays
-            assert a is not None
-            self._lists = {name: (value.tolist() if isinstance(value, np.ndarray) else list(value))  # type: ignore[call-overload]
-                           for name, value in a.items() if name not in ("digests", "string_fields")}
-        return self._lists
+    def row_offsets(self) -> np.ndarray:
+        """int64[C + 1]: the frame rows of chunk i are [ro[i], ro[i + 1]) (one row per entry block)."""
+        entries = np.zeros(len(self.kinds) + 1, dtype=np.int64)
+        np.cumsum(self.kinds == ENTRY, out=entries[1:])
+        return entries[self.block_offsets]
 
-    def _materialize(self, i: int) -> ChunkInfo:
-        a = self._arrays
-        assert a is not None
-        c = self._columns()
-        offsets, kind, bstart, bend, bline = c["block_offsets"], c["kind"], c["bstart"], c["bend"], c["bline"]
-        keys, etypes, errors = c["key"], c["etype"], c["error"]
-        fields: dict[int, list[tuple[str, str]]] = a["string_fields"]  # type: ignore[assignment]
-        blocks = [
-            Block(_KINDS[kind[j]], bstart[j], bend[j], bline[j], keys[j], etypes[j], list(fields.get(j, [])),
-                  errors[j])
-            for j in range(offsets[i], offsets[i + 1])
-        ]
-        digests: bytes = a["digests"]  # type: ignore[assignment]
-        return ChunkInfo(c["starts"][i], c["ends"][i], digests[i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE],
-                         c["lines"][i], blocks, c["row_starts"][i])
-
-    def digests(self) -> list[bytes]:
-        if self._arrays is not None:
-            blob: bytes = self._arrays["digests"]  # type: ignore[assignment]
-            return [blob[i * DIGEST_SIZE:(i + 1) * DIGEST_SIZE] for i in range(self._count)]
-        return [c.digest for c in self]
-
-    def malformed(self) -> Iterator[tuple[int, Block]]:
-        """(1-based file line, block) of every malformed block, without materializing other chunks."""
-        if self._arrays is not None:
-            kinds = self._arrays["kind"]
-            assert isinstance(kinds, np.ndarray)
-            offsets = self._arrays["block_offsets"]
-            assert isinstance(offsets, np.ndarray)
-            for j in np.flatnonzero(kinds == _KINDS.index("malformed")):
-                c = int(np.searchsorted(offsets, j, side="right") - 1)
-                chunk = self[c]
-                block = chunk.blocks[int(j - offsets[c])]
-                yield chunk.line + block.line + 1, block
-            return
-        for chunk in self:
-            for block in chunk.blocks:
-                if block.kind == "malformed":
-                    yield chunk.line + block.line + 1, block
+    def digest(self, i: int) -> bytes:
+        return self.digests[i * DIGEST_SIZE : (i + 1) * DIGEST_SIZE]
 
     def to_arrays(self) -> dict[str, object]:
-        if self._arrays is not None and all(i is None for i in self._infos):
-            return self._arrays
-        chunks = list(self)
-        blocks = [b for c in chunks for b in c.blocks]
-        offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-        np.cumsum([len(c.blocks) for c in chunks], out=offsets[1:])
-        return {
-            "starts": np.array([c.start for c in chunks], dtype=np.int64),
-            "ends": np.array([c.end for c in chunks], dtype=np.int64),
-            "lines": np.array([c.line for c in chunks], dtype=np.int64),
-            "row_starts": np.array([c.row_start for c in chunks], dtype=np.int64),
-            "digests": b"".join(c.digest for c in chunks),
-            "block_offsets": offsets,
-            "kind": np.array([_KINDS.index(b.kind) for b in blocks], dtype=np.int8),
-            "bstart": np.array([b.start for b in blocks], dtype=np.int64),
-            "bend": np.array([b.end for b in blocks], dtype=np.int64),
-            "bline": np.array([b.line for b in blocks], dtype=np.int64),
-            "key": [b.key for b in blocks],
-            "etype": [b.entry_type for b in blocks],
-            "error": [b.error for b in blocks],
-            "string_fields": {j: b.fields for j, b in enumerate(blocks) if b.kind == "string"},
-        }
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, object]) -> ChunkTable:
+        table = cls(**arrays)  # type: ignore[arg-type]
+        c, b = len(table.bounds) - 1, len(table.kinds)
+        if (c < 0 or len(table.digests) != c * DIGEST_SIZE or len(table.newlines) != c
+                or len(table.block_offsets) != c + 1 or int(table.block_offsets[-1]) != b
+                or not len(table.starts) == len(table.ends) == len(table.lines) == b):
+            raise ValueError("inconsistent chunk table")
+        return table
+
+    @classmethod
+    def empty(cls) -> ChunkTable:
+        none = np.zeros(0, dtype=np.int64)
+        return cls(np.zeros(1, dtype=np.int64), b"", none, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int8),
+                   none, none, none)
 
 
-@dataclass(slots=True)
 class FileIndex:
-    data: bytes
-    chunks: ChunkTable
-    rows: pd.DataFrame  # one row per entry block (duplicate keys included), in file order
-    entry_refs: np.ndarray  # row -> (chunk index, block index)
-    macros: dict[str, str] = field(default_factory=dict)
-    macros_digest: bytes = b""
+    """A file's bytes, chunk table and frame rows (an Arrow table, one row per entry block, in file order)."""
+
+    def __init__(self, data: bytes, path: str, chunks: ChunkTable, table: pa.Table, macros: dict[str, str],
+                 macros_digest: bytes, blocks: dict[int, list[Block]] | None = None) -> None:
+        self.data = data
+        self.path = path
+        self.chunks = chunks
+        self.table = table
+        self.macros = macros
+        self.macros_digest = macros_digest
+        self._blocks: dict[int, list[Block]] = blocks if blocks is not None else {}
+        self._rows: pd.DataFrame | None = None
+        self._refs: np.ndarray | None = None
+        self._lines: np.ndarray | None = None
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        if self._rows is None:
+            self._rows = table_to_frame(self.table)
+        return self._rows
+
+    @property
+    def entry_refs(self) -> np.ndarray:
+        """int64[rows, 2]: (chunk, block within the chunk) of each frame row."""
+        if self._refs is None:
+            t = self.chunks
+            blocks = np.flatnonzero(t.kinds == ENTRY)
+            chunk = np.searchsorted(t.block_offsets, blocks, side="right") - 1
+            self._refs = np.stack([chunk, blocks - t.block_offsets[chunk]], axis=1).astype(np.int64)
+        return self._refs
+
+    def span(self, c: int) -> tuple[int, int]:
+        return _span(self.chunks, c)
+
+    def line(self, c: int) -> int:
+        """0-based file line of chunk ``c``'s first byte."""
+        if self._lines is None:
+            self._lines = self.chunks.chunk_lines()
+        return int(self._lines[c])
+
+    def blocks(self, c: int) -> list[Block]:
+        """The blocks of chunk ``c`` with their fields (parsed again when not kept from the build)."""
+        found = self._blocks.get(c)
+        if found is None:
+            start, end = self.span(c)
+            found = parse_chunk(decode_chunk(self.data, start, end, self.path))
+            if len(found) != self.chunks.block_offsets[c + 1] - self.chunks.block_offsets[c]:
+                raise BibFileError(f"{self.path}: index out of step with the file (chunk at byte {start})")
+            self._blocks[c] = found
+        return found
+
+    def malformed(self) -> Iterator[tuple[int, Block]]:
+        """(1-based file line, block) of every malformed block."""
+        t = self.chunks
+        for j in np.flatnonzero(t.kinds == MALFORMED).tolist():
+            c = int(np.searchsorted(t.block_offsets, j, side="right") - 1)
+            block = self.blocks(c)[j - int(t.block_offsets[c])]
+            yield self.line(c) + block.line + 1, block
 
 
 @dataclass(slots=True)
 class Known:
-    """What an earlier index (the cache, or the library before a save) can lend: blocks and rows by digest."""
+    """What an earlier index (the cache, the library before a save, or parallel workers) lends by chunk digest."""
 
-    rows: pd.DataFrame
-    table: ChunkTable
-    positions: dict[bytes, int]
+    chunks: ChunkTable
+    table: pa.Table
     macros_digest: bytes = b""
+    _positions: dict[bytes, int] | None = None
 
     @classmethod
     def of(cls, index: FileIndex) -> Known:
-        positions = {d: i for i, d in enumerate(index.chunks.digests())}
-        return cls(index.rows, index.chunks, positions, index.macros_digest)
+        return cls(index.chunks, index.table, index.macros_digest)
+
+    def positions(self) -> dict[bytes, int]:
+        """Digest -> chunk; chunks with a malformed block are not lent (in a new context they may merge)."""
+        if self._positions is None:
+            t = self.chunks
+            bad = np.zeros(len(t), dtype=bool)
+            malformed = np.flatnonzero(t.kinds == MALFORMED)
+            if len(malformed):
+                bad[np.searchsorted(t.block_offsets, malformed, side="right") - 1] = True
+            blob = t.digests
+            self._positions = {blob[i * DIGEST_SIZE : (i + 1) * DIGEST_SIZE]: i
+                               for i in np.flatnonzero(~bad).tolist()}
+        return self._positions
 
 
-def chunk_starts(data: bytes) -> list[int]:
-    """Offsets of chunk starts: 0 and every line beginning with '@'; ends with len(data)."""
-    starts = [0]
-    find = data.find
-    pos = find(b"\n@")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = find(b"\n@", pos + 1)
-    starts.append(len(data))
-    return starts
+def chunk_starts(data: bytes) -> np.ndarray:
+    """Offsets of chunk starts: 0 and every '@' that begins a line; ends with len(data)."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    found = [np.zeros(1, dtype=np.int64)]
+    for low in range(1, len(a), _SCAN_BLOCK):  # in blocks: a file-sized temporary array costs more than the scan
+        at = np.flatnonzero(a[low : low + _SCAN_BLOCK] == ord("@")) + low
+        found.append(at[a[at - 1] == ord("\n")].astype(np.int64))
+    found.append(np.array([len(data)], dtype=np.int64))
+    return np.concatenate(found)
 
 
 def _digest(view: memoryview | bytes) -> bytes:
     return hashlib.sha1(view, usedforsecurity=False).digest()
+
+
+def chunk_digests(data: bytes, starts: list[int]) -> list[bytes]:
+    view = memoryview(data)
+    sha1 = hashlib.sha1
+    return [sha1(view[starts[i] : starts[i + 1]], usedforsecurity=False).digest() for i in range(len(starts) - 1)]
 
 
 def decode_chunk(data: bytes, start: int, end: int, path: str) -> str:
@@ -201,122 +211,186 @@ def entry_record(block: Block, macros: dict[str, str]) -> Record:
     return record_from_fields(block.key, block.entry_type, values)
 
 
-def _macros(chunks: list[ChunkInfo]) -> dict[str, str]:
+def macros_of(blocks: Iterator[Block] | list[Block]) -> dict[str, str]:
     """@string definitions in file order (later ones may use earlier ones)."""
     macros: dict[str, str] = {}
-    for chunk in chunks:
-        for block in chunk.blocks:
-            if block.kind == "string" and block.fields:
-                name, raw = block.fields[0]
-                macros[name.lower()] = expand_value(raw, macros)
+    for block in blocks:
+        if block.kind == "string" and block.fields:
+            name, raw = block.fields[0]
+            macros[name.lower()] = expand_value(raw, macros)
     return macros
 
 
-def _macros_digest(macros: dict[str, str]) -> bytes:
+def macros_digest(macros: dict[str, str]) -> bytes:
     return _digest(repr(sorted(macros.items())).encode())
 
 
 def _parse_at(data: bytes, starts: list[int], i: int, path: str) -> tuple[list[Block], int]:
     """Parse chunk i; when it fails, retry merged with up to 8 following chunks. Returns (blocks, end chunk)."""
-    text = decode_chunk(data, starts[i], starts[i + 1], path)
-    blocks = parse_blocks(text)
+    blocks = parse_chunk(decode_chunk(data, starts[i], starts[i + 1], path))
     count = len(starts) - 1
     if any(b.kind == "malformed" for b in blocks):
         for j in range(i + 2, min(count, i + 9) + 1):
-            merged_text = decode_chunk(data, starts[i], starts[j], path)
-            merged = parse_blocks(merged_text)
+            merged = parse_chunk(decode_chunk(data, starts[i], starts[j], path))
             if not any(b.kind == "malformed" for b in merged):
                 return merged, j
     return blocks, i + 1
+
+
+def _gather(offsets: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ranges [offsets[k], offsets[k] + counts[k]) as one index array."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    out_starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=out_starts[1:])
+    return np.repeat(offsets - out_starts, counts) + np.arange(total, dtype=np.int64)
+
+
+def _stitch(table: pa.Table, positions: np.ndarray) -> pa.Table:
+    """table.take(positions), as zero-copy slices when the positions form a few runs (a few chunks edited)."""
+    if len(positions) == 0:
+        return table.slice(0, 0)
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    if len(breaks) >= _MAX_RUNS:
+        return table.take(pa.array(positions))
+    edges = [0, *breaks.tolist(), len(positions)]
+    pieces = [table.slice(int(positions[a]), b - a) for a, b in itertools.pairwise(edges)]
+    stitched = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
+    column = stitched.column(0)
+    if column.num_chunks > _MAX_RUNS:  # fragments add up over many re-opens: compact now and then
+        stitched = stitched.combine_chunks()
+    return stitched
 
 
 def build_index(data: bytes, path: str, known: Known | None = None,
                 progress: Callable[[int, int], None] | None = None) -> FileIndex:
     """Chunk, hash and parse ``data``; chunks whose digest is in ``known`` reuse their blocks and rows."""
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # building 100k small objects triggers useless collections
+    gc.disable()  # building many small objects triggers useless collections
     try:
-        return _build_index(data, path, known, progress)
+        index = _build_index(data, path, known, progress)
+        if index is None:  # the @string macros changed: every entry's row must be built again
+            index = _build_index(data, path, None, progress)
+        assert index is not None
+        return index
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
 def _build_index(data: bytes, path: str, known: Known | None,
-                 progress: Callable[[int, int], None] | None) -> FileIndex:
-    starts = chunk_starts(data)
-    view = memoryview(data)
-    count = len(starts) - 1
-    lent = known.positions if known is not None else {}
-    chunks: list[ChunkInfo] = []
-    reused: list[int | None] = []  # per chunk: index in known.table, or None when parsed now
-    i = 0
-    parsed = 0
-    while i < count:
-        digest = _digest(view[starts[i] : starts[i + 1]])
-        hit = lent.get(digest)
-        if hit is not None and known is not None:
-            chunks.append(ChunkInfo(starts[i], starts[i + 1], digest, 0, known.table[hit].blocks))
-            reused.append(hit)
-            i += 1
-            continue
+                 progress: Callable[[int, int], None] | None) -> FileIndex | None:
+    starts_array = chunk_starts(data)
+    starts = starts_array.tolist()
+    digests = chunk_digests(data, starts)
+    old = known.chunks if known is not None else ChunkTable.empty()
+    lent = known.positions() if known is not None else {}
+    hits = np.array([lent.get(d, -1) for d in digests], dtype=np.int64)
+    parsed, keep = _parse_missing(data, starts, hits, digests, path, progress)
+
+    first = np.flatnonzero(keep)  # basic chunk index of each final chunk
+    source = hits[first]  # the chunk in `old` it re-uses, or -1 when parsed now
+    new_order = first[source < 0].tolist()  # parsed chunks, in file order
+    new_blocks = [b for i in new_order for b in parsed[i]]
+    chunks = _chunk_table(data, old, starts_array[np.append(first, len(keep))], source,
+                          b"".join(digests[i] for i in first.tolist()), [parsed[i] for i in new_order])
+
+    # macros: @string blocks in file order (re-used chunks with one are parsed again: they are few)
+    final_blocks = dict(zip(np.flatnonzero(source < 0).tolist(), (parsed[i] for i in new_order), strict=True))
+    string_blocks: list[Block] = []
+    for c in np.unique(chunks.chunk_of_blocks()[chunks.kinds == STRING]).tolist():
+        if c not in final_blocks:
+            final_blocks[c] = parse_chunk(decode_chunk(data, *_span(chunks, c), path))
+        string_blocks.extend(final_blocks[c])
+    macros = macros_of(string_blocks)
+    digest = macros_digest(macros)
+    if known is not None and digest != known.macros_digest and (source >= 0).any():
+        return None  # rows built with other macros cannot be re-used
+
+    new_rows = [record_row(entry_record(b, macros)) for b in new_blocks if b.kind == "entry"]
+    table = _rows_table(known, source, [parsed[i] for i in new_order], new_rows)
+    entry_blocks = np.flatnonzero(chunks.kinds == ENTRY)
+    lines = chunks.chunk_lines()[chunks.chunk_of_blocks()[entry_blocks]] + chunks.lines[entry_blocks] + 1
+    table = table.set_column(table.schema.get_field_index("line"), "line", pa.array(lines, type=pa.int64()))
+    return FileIndex(data, path, chunks, table, macros, digest, final_blocks)
+
+
+def _span(chunks: ChunkTable, c: int) -> tuple[int, int]:
+    return int(chunks.bounds[c]), int(chunks.bounds[c + 1])
+
+
+def _parse_missing(data: bytes, starts: list[int], hits: np.ndarray, digests: list[bytes], path: str,
+                   progress: Callable[[int, int], None] | None) -> tuple[dict[int, list[Block]], np.ndarray]:
+    """Parse every chunk not lent (a malformed one merged with the chunks after it when that repairs it).
+
+    Returns the blocks by first basic chunk, and which basic chunks start a final chunk (not merged into the one
+    before); ``digests`` of merged chunks are updated to cover the merged bytes.
+    """
+    parsed: dict[int, list[Block]] = {}
+    keep = np.ones(len(hits), dtype=bool)
+    covered = 0
+    for i in np.flatnonzero(hits < 0).tolist():
+        if i < covered:
+            continue  # merged into an earlier malformed chunk
         blocks, end = _parse_at(data, starts, i, path)
-        if end != i + 1:
-            digest = _digest(view[starts[i] : starts[end]])
-        chunks.append(ChunkInfo(starts[i], starts[end], digest, 0, blocks))
-        reused.append(None)
-        i = end
-        parsed += 1
-        if progress is not None and parsed % 1000 == 0:
-            progress(starts[i], len(data))
+        parsed[i] = blocks
+        if end > i + 1:
+            keep[i + 1 : end] = False
+            digests[i] = _digest(memoryview(data)[starts[i] : starts[end]])
+        covered = end
+        if progress is not None and len(parsed) % 1000 == 0:
+            progress(starts[end], len(data))
     if progress is not None:
         progress(len(data), len(data))
-    line, previous = 0, 0
-    for info in chunks:
-        line += data.count(b"\n", previous, info.start)
-        previous = info.start
-        info.line = line
-    for info, hit in zip(chunks, reused, strict=True):
-        if hit is not None and any(b.kind == "string" and not b.fields for b in info.blocks):
-            info.blocks = _parse_at(data, [info.start, info.end], 0, path)[0]
-    macros = _macros([c for c in chunks if any(b.kind == "string" for b in c.blocks)])
-    macros_digest = _macros_digest(macros)
-    reuse_rows = known is not None and macros_digest == known.macros_digest
-    new_rows: list[tuple[object, ...]] = []
-    order: list[int] = []  # row -> position in known.rows, or -(1 + position in new_rows)
-    refs: list[tuple[int, int]] = []
-    for c, (info, hit) in enumerate(zip(chunks, reused, strict=True)):
-        info.row_start = len(refs)
-        entry_blocks = [b_i for b_i, b in enumerate(info.blocks) if b.kind == "entry"]
-        if hit is not None and reuse_rows and known is not None:
-            first = known.table[hit].row_start
-            order.extend(range(first, first + len(entry_blocks)))
-        else:
-            if hit is not None and any(not info.blocks[b].fields for b in entry_blocks):
-                info.blocks = _parse_at(data, [info.start, info.end], 0, path)[0]
-            for b_i in entry_blocks:
-                order.append(-1 - len(new_rows))
-                new_rows.append(record_row(entry_record(info.blocks[b_i], macros)))
-        refs.extend((c, b_i) for b_i in entry_blocks)
-    rows = _assemble(known.rows if known is not None and reuse_rows else None, new_rows, order)
-    entry_refs = np.array(refs, dtype=np.int64).reshape(-1, 2)
-    if len(rows):
-        rows["line"] = pd.array(
-            [chunks[c].line + chunks[c].blocks[b].line + 1 for c, b in refs], dtype="Int64")
-    return FileIndex(data, ChunkTable(infos=chunks), rows, entry_refs, macros, macros_digest)
+    return parsed, keep
 
 
-def _assemble(old: pd.DataFrame | None, new_rows: list[tuple[object, ...]], order: list[int]) -> pd.DataFrame:
-    fresh = build_frame(new_rows)
-    if old is None or not any(p >= 0 for p in order):
+def _chunk_table(data: bytes, old: ChunkTable, bounds: np.ndarray, source: np.ndarray, digests: bytes,
+                 parsed: list[list[Block]]) -> ChunkTable:
+    """The final chunk table: rows of ``old`` for re-used chunks (``source`` >= 0), ``parsed`` blocks for the rest."""
+    reused = source >= 0
+    new_blocks = [b for blocks in parsed for b in blocks]
+    parsed_counts = np.array([len(blocks) for blocks in parsed], dtype=np.int64)
+    counts = np.zeros(len(source), dtype=np.int64)
+    offsets = np.zeros(len(source), dtype=np.int64)
+    counts[reused] = np.diff(old.block_offsets)[source[reused]]
+    offsets[reused] = old.block_offsets[source[reused]]
+    counts[~reused] = parsed_counts
+    offsets[~reused] = len(old.kinds) + np.cumsum(parsed_counts) - parsed_counts
+    take = _gather(offsets, counts)
+
+    def column(old_values: np.ndarray, new_values: list[int], dtype: type) -> np.ndarray:
+        return np.concatenate([old_values, np.array(new_values, dtype=dtype)])[take]
+
+    newlines = np.zeros(len(source), dtype=np.int64)
+    newlines[reused] = old.newlines[source[reused]]
+    newlines[~reused] = [data.count(b"\n", s, e) for s, e in zip(bounds[:-1][~reused].tolist(),
+                                                                  bounds[1:][~reused].tolist(), strict=True)]
+    return ChunkTable(
+        bounds=bounds, digests=digests, newlines=newlines,
+        block_offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        kinds=column(old.kinds, [KINDS.index(b.kind) for b in new_blocks], np.int8),
+        starts=column(old.starts, [b.start for b in new_blocks], np.int64),
+        ends=column(old.ends, [b.end for b in new_blocks], np.int64),
+        lines=column(old.lines, [b.line for b in new_blocks], np.int64),
+    )
+
+
+def _rows_table(known: Known | None, source: np.ndarray, parsed: list[list[Block]],
+                new_rows: list[tuple[object, ...]]) -> pa.Table:
+    """Frame rows in file order: slices of ``known``'s table for re-used chunks, ``new_rows`` for parsed ones."""
+    fresh = rows_to_table(new_rows)
+    if known is None:
         return fresh
-    base = len(old)
-    positions = np.array([p if p >= 0 else base + (-1 - p) for p in order], dtype=np.int64)
-    combined = pd.concat([old, fresh], ignore_index=True) if new_rows else old
-    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
-    if len(breaks) < 64:  # a few edits: stitch slices (Arrow chunks, no copy) instead of copying every column
-        runs = np.split(positions, breaks)
-        pieces = [combined.iloc[int(run[0]) : int(run[-1]) + 1] for run in runs if len(run)]
-        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0].reset_index(drop=True)
-        return frame[list(FRAME_COLUMNS)]
-    return combined.take(positions).reset_index(drop=True)[list(FRAME_COLUMNS)]
+    reused = source >= 0
+    old_rows = known.chunks.row_offsets()
+    parsed_rows = np.array([sum(1 for b in blocks if b.kind == "entry") for blocks in parsed], dtype=np.int64)
+    counts = np.zeros(len(source), dtype=np.int64)
+    offsets = np.zeros(len(source), dtype=np.int64)
+    counts[reused] = np.diff(old_rows)[source[reused]]
+    offsets[reused] = old_rows[source[reused]]
+    counts[~reused] = parsed_rows
+    offsets[~reused] = known.table.num_rows + np.cumsum(parsed_rows) - parsed_rows
+    pool = pa.concat_tables([known.table, fresh]) if new_rows else known.table
+    return _stitch(pool, _gather(offsets, counts))

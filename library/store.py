@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +20,7 @@ from filelock import FileLock, Timeout
 
 from . import cache as cache_mod
 from .atomic import atomic_write
-from .bibfile import Block, expand_value, parse_blocks, render_entry
-from .bibscan import Malformed, scan_entry
+from .bibfile import Block, expand_value, render_entry
 from .errors import BibFileError, ConflictError, KeyExistsError, UnknownKeyError
 from .fields import FIELD_ORDER, decode_value, record_to_fields
 from .frame import build_frame, record_row
@@ -73,24 +71,6 @@ def _rank(name: str) -> int:
     return _ORDER.get(name, len(_ORDER))
 
 
-_ENTRY_OPEN = re.compile(r"@\s*[A-Za-z][\w-]*\s*([{(])")
-
-
-def _scan_fields(text: str, key: str) -> list[tuple[str, str]] | None:
-    """Fields of one entry block by the fast scanner; None when it needs bibtexparser's judgement."""
-    opening = _ENTRY_OPEN.match(text)
-    if opening is None:
-        return None
-    closer = "}" if opening.group(1) == "{" else ")"
-    try:
-        scanned_key, fields, stop = scan_entry(text, opening.end(), len(text), closer)
-    except Malformed:
-        return None
-    if scanned_key != key or text[stop:].strip():
-        return None
-    return fields
-
-
 def _today() -> str:
     return dt.date.today().isoformat()
 
@@ -106,12 +86,20 @@ class Library:
         self._index_value = index
         self._saved_data: bytes | None = None  # written by save(), indexed on first use (CLI commands exit first)
         self._stat = stat
-        self._digest = digest
+        self._digest_value: bytes | None = digest
+        self._digest_of = b""
         self._changes: dict[int, Record | None] = {}  # row -> new record, or None when removed
         self._added: dict[str, Record] = {}
         self._records: dict[int, Record] = {}
         self.lock_timeout = LOCK_TIMEOUT
         self._reindex()
+
+    @property
+    def _digest(self) -> bytes:
+        if self._digest_value is None:
+            self._digest_value = _file_digest(self._digest_of)
+            self._digest_of = b""
+        return self._digest_value
 
     # --- loading --------------------------------------------------------------------------------------------
     @classmethod
@@ -141,8 +129,7 @@ class Library:
     def _reindex(self) -> None:
         keys_of: dict[str, int] = {}
         duplicates: list[int] = []
-        rows = self._index_value.rows
-        for row, key in enumerate(rows["key"].tolist() if len(rows) else []):
+        for row, key in enumerate(self._index_value.table.column("key").to_pylist()):
             if key in keys_of:
                 duplicates.append(row)
             else:
@@ -197,17 +184,7 @@ class Library:
 
     def _block(self, row: int) -> Block:
         c, b = (int(x) for x in self._index.entry_refs[row])
-        chunk = self._index.chunks[c]
-        block = chunk.blocks[b]
-        if not block.fields and block.kind == "entry":
-            text = decode_chunk(self._index.data, chunk.start, chunk.end, str(self.path))
-            fields = _scan_fields(text[block.start : block.end], block.key)
-            if fields is not None:
-                block.fields = fields
-            else:
-                chunk.blocks = parse_blocks(text)
-                block = chunk.blocks[b]
-        return block
+        return self._index.blocks(c)[b]
 
     def _stored(self, row: int) -> Record:
         record = self._records.get(row)
@@ -255,14 +232,13 @@ class Library:
     def problems(self, identifiers: bool = True) -> list[Problem]:
         """Malformed blocks and duplicate keys (with lines), and (optionally) invalid identifiers of every record."""
         found: list[Problem] = []
-        for line, block in self._index.chunks.malformed():
+        for line, block in self._index.malformed():
             found.append(Problem(line, "malformed", block.error or "syntax error"))
         for row in self._duplicates:
-            c, b = (int(x) for x in self._index.entry_refs[row])
-            chunk = self._index.chunks[c]
-            block = chunk.blocks[b]
+            block = self._block(row)
             first = self._index.rows.at[self._keys[block.key], "line"]
-            found.append(Problem(chunk.line + block.line + 1, "duplicate-key",
+            c = int(self._index.entry_refs[row][0])
+            found.append(Problem(self._index.line(c) + block.line + 1, "duplicate-key",
                                  f"key {block.key!r} already used at line {first}; this copy is kept but ignored",
                                  block.key))
         if identifiers:
@@ -368,9 +344,9 @@ class Library:
         return render_entry(record.entry_type or block.entry_type, record.key, out)
 
     def _render_chunk(self, c: int, rows: dict[int, Record | None]) -> bytes:
-        chunk = self._index.chunks[c]
-        text = decode_chunk(self._index.data, chunk.start, chunk.end, str(self.path))
-        blocks = chunk.blocks if all(b.fields or b.kind != "entry" for b in chunk.blocks) else parse_blocks(text)
+        start, end = self._index.span(c)
+        text = decode_chunk(self._index.data, start, end, str(self.path))
+        blocks = self._index.blocks(c)
         by_block = {int(self._index.entry_refs[r][1]): rec for r, rec in rows.items()}
         pieces, last = [], 0
         for b, block in enumerate(blocks):
@@ -387,21 +363,21 @@ class Library:
         pieces.append(text[last:])
         return "".join(pieces).encode("utf-8")
 
-    def render(self) -> list[bytes]:
-        """The bytes the file will have after :meth:`save`, in pieces."""
+    def render(self) -> list[bytes | memoryview]:
+        """The bytes the file will have after :meth:`save`, in pieces (unchanged stretches are views, not copies)."""
         data = self._index.data
         by_chunk: dict[int, dict[int, Record | None]] = {}
         for row, record in self._changes.items():
             by_chunk.setdefault(int(self._index.entry_refs[row][0]), {})[row] = record
-        pieces: list[bytes] = []
+        pieces: list[bytes | memoryview] = []
         view = memoryview(data)
         position = 0
         for c in sorted(by_chunk):
-            chunk = self._index.chunks[c]
-            pieces.append(bytes(view[position : chunk.start]))
+            start, end = self._index.span(c)
+            pieces.append(view[position:start])
             pieces.append(self._render_chunk(c, by_chunk[c]))
-            position = chunk.end
-        pieces.append(bytes(view[position:]))
+            position = end
+        pieces.append(view[position:])
         if self._added:
             if data and not data.endswith(b"\n"):
                 pieces.append(b"\n")
@@ -437,16 +413,15 @@ class Library:
         try:
             with lock:
                 self._check_unchanged_on_disk()
-                pieces = self.render()
-                atomic_write(self.path, pieces)
-                data = b"".join(pieces)
+                data = b"".join(self.render())
+                atomic_write(self.path, [data])
                 stat = self.path.stat()
         except Timeout as exc:
             raise ConflictError(f"{self.path}: another reflib process holds the lock {lock.lock_file}; "
                                 "try again when it has finished") from exc
         self._saved_data = data  # indexed lazily; the next load refreshes the on-disk cache
         self._stat = stat
-        self._digest = _file_digest(data)
+        self._digest_value, self._digest_of = None, data  # hashed only if a later save must compare
         self._changes.clear()
         self._added.clear()
         self._records.clear()
