@@ -37,8 +37,15 @@ _DOI_PREFIXES = re.compile(
 _DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
+# a DOI already in normalized form (no prefix, no surrounding space, no %-escape, no trailing ".;,"): what the
+# general path below would return unchanged; checked first because most DOIs in files already look like this
+_BARE_DOI = re.compile(r"10\.\d{4,9}/[^\s%]*[^\s%.;,]")
+
+
 def normalize_doi(value: str) -> str:
     """Return the bare DOI (``10.xxxx/...``) with its original case; raise InvalidIdentifier otherwise."""
+    if _BARE_DOI.fullmatch(value):
+        return value
     text = value.strip()
     previous = None
     while previous != text:  # "doi: https://doi.org/10..." happens in exports
@@ -63,6 +70,8 @@ _PMID_URL = re.compile(r"^\s*https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|n
 
 def normalize_pmid(value: str | int) -> str:
     """Return the PMID as a string of digits without leading zeros."""
+    if type(value) is str and value.isdigit() and value.isascii() and value[0] != "0" and len(value) <= 8:
+        return value  # already normalized: what the general path below would return
     text = str(value)
     url = _PMID_URL.match(text)
     if url:
@@ -81,6 +90,9 @@ _PMCID = re.compile(r"^\s*(?:pmcid\s*[:=]?\s*)?(?:https?://\S*/)?(?:PMC)?(\d{1,9
 
 def normalize_pmcid(value: str) -> str:
     """Return the PMCID as ``PMC`` + digits."""
+    if type(value) is str and value[:3] == "PMC" and value[3:].isdigit() and value[3:].isascii() and (
+            value[3] != "0" and len(value) <= 12):
+        return value  # already normalized: what the general path below would return
     match = _PMCID.match(str(value))
     if not match or int(match.group(1)) == 0:
         raise InvalidIdentifier("PMCID", str(value), "expected PMC followed by digits")

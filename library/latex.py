@@ -97,29 +97,51 @@ def strip_braces(text: str) -> str:
     return text.replace("{", "").replace("}", "")
 
 
+_TILDE_RE = re.compile(r"(?<!\\)~")
+
+
+def _squash(text: str) -> str:
+    """Whitespace runs (any Unicode whitespace, no-break spaces included) -> one space, ends trimmed: the same
+    as ``re.sub(r"\\s+", " ", text).strip()``, without building a new string when ASCII text is already clean."""
+    if (text.isascii() and "  " not in text and text[:1] != " " and text[-1:] != " " and "\n" not in text
+            and "\t" not in text and "\r" not in text and "\x0b" not in text and "\x0c" not in text
+            and "\x1c" not in text and "\x1d" not in text and "\x1e" not in text and "\x1f" not in text):
+        return text
+    return " ".join(text.split())
+
+
 def decode_latex(value: str) -> str:
-    """Turn a BibTeX field value (without its outer delimiters) into plain Unicode text."""
+    """Turn a BibTeX field value (without its outer delimiters) into plain Unicode text.
+
+    Each pass runs only when its trigger character is in the text: long abstracts with one ``{HSG}`` would
+    otherwise pay for every regular expression.
+    """
     if "\\" not in value and "{" not in value and "~" not in value and "--" not in value and "$" not in value:
-        return _SPACE_RE.sub(" ", value).strip() if ("  " in value or "\n" in value or "\t" in value) else value.strip()
+        return " ".join(value.split()) if ("  " in value or "\n" in value or "\t" in value) else value.strip()
     text = value
     if "\\" in text:
         text = _ESCAPED_SPECIAL_RE.sub(lambda m: _PLACEHOLDERS[m.group(1)], text)
         text = _ACCENT_RE.sub(_accent, text)
         for _ in range(3):  # nested \emph{\textbf{...}}
+            if "\\" not in text:
+                break
             new = _STYLE_RE.sub(r"\1", text)
             if new == text:
                 break
             text = new
-        text = _COMMAND_RE.sub(_command, text)
+        if "\\" in text:
+            text = _COMMAND_RE.sub(_command, text)
     if "$" in text:
         text = _MATH_SHIFT_RE.sub("", text).replace("^", "").replace("\\$", "$")
-    text = text.replace("---", "\u2014").replace("--", "\u2013")
-    text = re.sub(r"(?<!\\)~", "\u00a0", text)
+    if "--" in text:
+        text = text.replace("---", "\u2014").replace("--", "\u2013")
+    if "~" in text:
+        text = _TILDE_RE.sub("\u00a0", text)
     text = strip_braces(text)
-    if _PLACEHOLDER_RE.search(text):
+    if not text.isascii() and _PLACEHOLDER_RE.search(text):  # placeholders are not ASCII
         for char, placeholder in _PLACEHOLDERS.items():
             text = text.replace(placeholder, char)
-    return _SPACE_RE.sub(" ", text).replace("\u00a0", " ").strip()
+    return _squash(text)
 
 
 _ENCODE_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",

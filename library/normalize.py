@@ -69,10 +69,24 @@ def normalize_text(text: str) -> str:
     """Whitespace collapsed and trimmed; HTML entities decoded."""
     if "&" in text:
         text = html.unescape(text)
-    if ("  " in text or "\n" in text or "\t" in text or "\r" in text or "\xa0" in text or "\u2009" in text
+    if "  " in text:
+        return _collapse(text)
+    if ("\n" in text or "\t" in text or "\r" in text or "\xa0" in text or "\u2009" in text
             or text[:1].isspace() or text[-1:].isspace()):
         return " ".join(text.split())
     return text
+
+
+def _collapse(text: str) -> str:
+    """``" ".join(text.split())``; ASCII text whose only whitespace is spaces (two after a sentence end, say)
+    is collapsed by replacing, which costs one copy instead of a string per word."""
+    if (text.isascii() and text[:1] != " " and text[-1:] != " " and "\n" not in text and "\t" not in text
+            and "\r" not in text and "\x0b" not in text and "\x0c" not in text and "\x1c" not in text
+            and "\x1d" not in text and "\x1e" not in text and "\x1f" not in text):
+        while "  " in text:
+            text = text.replace("  ", " ")
+        return text
+    return " ".join(text.split())
 
 
 def strip_tags(text: str) -> str:
@@ -80,20 +94,28 @@ def strip_tags(text: str) -> str:
     return _TAG.sub("", text) if "<" in text else text
 
 
+_ABBREV_LAST = ("l", "c", "s", "p", ".")
 _ABBREV_END = re.compile(r"(?:\b[A-Za-z]\.[A-Za-z]\.|\bet al\.|\betc\.|\bvs\.|\bspp?\.|\.\.)$")
 
 
 def normalize_title(text: str) -> str:
     """A title as people read it: no markup, single spaces, no trailing period (but "?" and "!" stay)."""
     text = normalize_text(strip_tags(text))
-    if text.endswith(".") and not _ABBREV_END.search(text):
+    # the longest abbreviation is 7 characters ("et al."): the last 12 give every \b its real left neighbour,
+    # and searching them instead of the whole title avoids trying the pattern at every position
+    # (each abbreviation has "." two characters from the end or ends in l/c/s/p/. before its period)
+    if text.endswith(".") and not ((text[-3:-2] == "." or text[-2:-1] in _ABBREV_LAST)
+                                   and _ABBREV_END.search(text[-12:])):
         text = text[:-1].rstrip()
     return text
 
 
 # an all-caps section label at the start of the text or after a sentence end: "BACKGROUND:", "MATERIALS AND
 # METHODS:", "TRIAL REGISTRATION:" (capital letters, optional words, a colon and a space)
-_LABEL = re.compile(r"[A-Z]{2}[A-Z0-9 ,&/()'-]*[A-Z)]: (?=\S)")
+_LABEL_PATTERN = r"[A-Z]{2}[A-Z0-9 ,&/()'-]*[A-Z)]: (?=\S)"
+_LABEL = re.compile(_LABEL_PATTERN)
+# one scan instead of a match after each ". " (the pattern consumes only the ". ", so every one is tried)
+_LABEL_AFTER_SENTENCE = re.compile(r"\. (?=" + _LABEL_PATTERN + ")")
 _PARAGRAPH_TAG = re.compile(r"</?(?:[a-z]+:)?(?:p|sec|list-item)\b[^<>]*>", re.IGNORECASE)
 _TITLE_TAG = re.compile(r"<(?:[a-z]+:)?title\b[^<>]*>(.*?)</(?:[a-z]+:)?title>\s*(?:<(?:[a-z]+:)?p\b[^<>]*>)?",
                         re.IGNORECASE | re.DOTALL)
@@ -102,17 +124,13 @@ _TITLE_TAG = re.compile(r"<(?:[a-z]+:)?title\b[^<>]*>(.*?)</(?:[a-z]+:)?title>\s
 def _label_starts(paragraph: str) -> list[int]:
     """Offsets where an all-caps "LABEL: " starts the paragraph or a sentence (checked after each ". ")."""
     starts = [0] if _LABEL.match(paragraph) else []
-    end = paragraph.find(". ")
-    while end != -1:
-        if _LABEL.match(paragraph, end + 2):
-            starts.append(end + 2)
-        end = paragraph.find(". ", end + 2)
+    starts.extend(match.end() for match in _LABEL_AFTER_SENTENCE.finditer(paragraph))
     return starts
 
 
 def normalize_abstract(text: str) -> str:
     """Paragraphs separated by one blank line; structured abstracts as "LABEL: text" paragraphs."""
-    if not text.strip():
+    if not text or text.isspace():
         return ""
     if "<" in text:
         text = _TITLE_TAG.sub(lambda m: "\n\n" + m.group(1).strip().rstrip(":") + ": ", text)
@@ -151,6 +169,8 @@ _LOCALE_SPLIT = re.compile(r"[-_ ]")
 _SLASH_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})/?$")
 _DASHES = re.compile(r"\s*(?:-{1,3}|[\u2010-\u2015\u2212]|\bto\b)\s*")
 _NUM_RANGE = re.compile(r"\b([A-Za-z]{0,3})(\d+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([A-Za-z]{0,3})(\d+)\b")
+# the commonest shape, "561-7" / "1535-1541", handled as _NUM_RANGE would (same groups: no prefixes)
+_SIMPLE_RANGE = re.compile(r"()([0-9]+)-()([0-9]+)")
 _ROMAN_RANGE = re.compile(r"\b([ivxlcdm]+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([ivxlcdm]+)\b", re.IGNORECASE)
 
 
@@ -170,6 +190,11 @@ def normalize_pages(text: str) -> str:
     text = normalize_text(text)
     if not text:
         return ""
+    if text.isalnum():  # a page or article number: no dash, nothing to expand
+        return text
+    simple = _SIMPLE_RANGE.fullmatch(text)
+    if simple:  # "561-7": what _NUM_RANGE does to it, without the three regex passes
+        return _page_range(simple)
     out = _NUM_RANGE.sub(_page_range, text)
     out = _ROMAN_RANGE.sub(lambda m: f"{m.group(1)}--{m.group(2)}", out)
     if out == text and "--" not in out and _DASHES.search(out) and re.fullmatch(r"\S+\s*[-–—]\s*\S+", out):
@@ -188,6 +213,9 @@ def normalize_year(value: str | int | None) -> int | None:
         return None
     if isinstance(value, int):
         return value if 1500 <= value <= 2199 else None
+    if len(value) == 4 and value.isdigit() and value.isascii():  # "2018": the only candidate is the whole text
+        year = int(value)
+        return year if 1500 <= year <= 2199 else None
     match = _YEAR.search(value)
     return int(match.group(1)) if match else None
 
@@ -209,6 +237,7 @@ def normalize_month(text: str) -> str:
 _NUMERIC_DATE = re.compile(r"^\s*(\d{4})(?:[/\-.](\d{1,2}))?(?:[/\-.](\d{1,2}))?")
 
 
+@lru_cache(maxsize=65536)
 def parse_date(text: str) -> tuple[int | None, str]:
     """(year, month) from '2001/09/01/', '2020-02-03', '2020 Feb', '2019 Mar 25', 'Feb 2020', '1948/07//'."""
     text = normalize_text(text)
@@ -281,15 +310,18 @@ def normalize_person_name(author: Author) -> Author:
         literal = normalize_text(author.literal)
         return author if literal == author.literal else replace(author, literal=literal)
     family = normalize_text(author.family)
-    letters = [c for c in family if c.isalpha()]
-    if len(letters) >= 2 and all(c.isupper() for c in letters):
-        family = " ".join(_recase(w) for w in family.split())
+    # (ASCII text that is not isupper() has a lower-case letter or no letter: neither rule below applies)
+    if not (family.isascii() and not family.isupper()):
+        letters = [c for c in family if c.isalpha()]
+        if len(letters) >= 2 and all(c.isupper() for c in letters):
+            family = " ".join(_recase(w) for w in family.split())
     given = _given(author.given)
-    if given and all(c.isupper() or not c.isalpha() for c in given) and len([c for c in given if c.isalpha()]) > 3:
+    if given and not (given.isascii() and not given.isupper()) and all(
+            c.isupper() or not c.isalpha() for c in given) and len([c for c in given if c.isalpha()]) > 3:
         given = " ".join(_recase(w) for w in given.split())  # "KIM" stays initials, "JOUKJE" -> "Joukje"
     if family == author.family and given == author.given:
         return author
-    return replace(author, family=family, given=given)
+    return Author(family, given, author.literal, author.orcid)  # what replace() builds, without its overhead
 
 
 @lru_cache(maxsize=65536)
@@ -374,9 +406,72 @@ def _identifier(value: str, normalize: object) -> str:
         return value
 
 
+# Values that recur across records (people, journals, MeSH terms, publication types, languages, months, ISSNs)
+# are normalized once per process: the caches below map a raw value to its normalized form. Each is a plain
+# dict (a lookup costs less than the call of an lru_cache wrapper) emptied when it reaches _CACHE_SIZE entries.
+_CACHE_SIZE = 1 << 16
+_PEOPLE: dict[tuple[str, str, str, str], Author] = {}
+_TERMS: dict[str, str] = {}
+_JOURNALS: dict[tuple[str, str], tuple[str, str]] = {}
+_SMALL: dict[tuple[str, str], str] = {}  # (kind, raw) -> normalized, for month / language / ISSN
+
+
+_normalize_person = normalize_person_name.__wrapped__  # _PEOPLE is the cache here
+
+
+def _people(authors: list[Author]) -> list[Author]:
+    """normalize_person_name over a list, nameless entries dropped; cached on the field values."""
+    out = []
+    cache = _PEOPLE
+    for author in authors:
+        key = (author.family, author.given, author.literal, author.orcid)
+        person = cache.get(key)
+        if person is None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            person = cache[key] = _normalize_person(author)
+        if person.family or person.literal:
+            out.append(person)
+    return out
+
+
 def _unique(items: list[str]) -> list[str]:
-    cleaned = (normalize_text(i) for i in items)
-    return list(dict.fromkeys(i for i in cleaned if i))
+    if not items:
+        return []
+    cache = _TERMS
+    out: dict[str, None] = {}
+    for item in items:
+        cleaned = cache.get(item)
+        if cleaned is None:
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cleaned = cache[item] = normalize_text(item)
+        if cleaned:
+            out[cleaned] = None
+    return list(out)
+
+
+def _journal(full: str, abbrev: str) -> tuple[str, str]:
+    key = (full, abbrev)
+    found = _JOURNALS.get(key)
+    if found is None:
+        if len(_JOURNALS) >= _CACHE_SIZE:
+            _JOURNALS.clear()
+        found = _JOURNALS[key] = normalize_journal(full, abbrev)
+    return found
+
+
+_SMALL_RULES = {"month": normalize_month, "language": normalize_language, "issn": normalize_issn}
+
+
+def _small(kind: str, value: str) -> str:
+    key = (kind, value)
+    found = _SMALL.get(key)
+    if found is None:
+        if len(_SMALL) >= _CACHE_SIZE:
+            _SMALL.clear()
+        found = _SMALL[key] = _SMALL_RULES[kind](value)
+    return found
 
 
 _PMC_URL = re.compile(r"ncbi\.nlm\.nih\.gov/pmc/articles/PMC(\d+)|pmc\.ncbi\.nlm\.nih\.gov/articles/PMC(\d+)")
@@ -386,28 +481,43 @@ _PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pu
 def normalize_record(record: Record, *, in_place: bool = False) -> Record:
     """A normalized copy of ``record`` (idempotent: normalizing twice changes nothing more).
 
-    Readers that built the record themselves pass ``in_place=True`` to skip the copy.
+    Readers that built the record themselves pass ``in_place=True`` to skip the copy. Empty fields are skipped
+    (every rule maps "" to ""), and recurring values come from the caches above.
     """
     r = record if in_place else record.copy()
     r.entry_type = r.entry_type.strip().lower() or "misc"
-    r.authors = [a for a in (normalize_person_name(a) for a in r.authors) if a.family or a.literal]
-    r.editors = [a for a in (normalize_person_name(a) for a in r.editors) if a.family or a.literal]
-    r.title = normalize_title(r.title)
-    r.booktitle = normalize_title(r.booktitle)
-    r.journal, r.journal_abbrev = normalize_journal(r.journal, r.journal_abbrev)
-    r.publisher = normalize_text(r.publisher)
+    if r.authors:
+        r.authors = _people(r.authors)
+    if r.editors:
+        r.editors = _people(r.editors)
+    r.title = normalize_title(r.title) if r.title else ""
+    if r.booktitle:
+        r.booktitle = normalize_title(r.booktitle)
+    if r.journal or r.journal_abbrev:
+        r.journal, r.journal_abbrev = _journal(r.journal, r.journal_abbrev)
+    if r.publisher:
+        r.publisher = normalize_text(r.publisher)
     if r.year is not None:
         r.year = normalize_year(r.year)
-    r.month = normalize_month(r.month)
-    r.volume = normalize_text(r.volume)
-    r.issue = normalize_text(r.issue)
-    r.pages = normalize_pages(r.pages)
-    r.doi = _identifier(r.doi, normalize_doi)
-    r.pmid = _identifier(r.pmid, normalize_pmid)
-    r.pmcid = _identifier(r.pmcid, normalize_pmcid)
-    r.issn = normalize_issn(r.issn) if r.issn else ""
-    r.isbn = normalize_text(r.isbn)
-    r.url = r.url.strip()
+    if r.month:
+        r.month = _small("month", r.month)
+    if r.volume:
+        r.volume = normalize_text(r.volume)
+    if r.issue:
+        r.issue = normalize_text(r.issue)
+    if r.pages:
+        r.pages = normalize_pages(r.pages)
+    if r.doi:
+        r.doi = _identifier(r.doi, normalize_doi)
+    if r.pmid:
+        r.pmid = _identifier(r.pmid, normalize_pmid)
+    if r.pmcid:
+        r.pmcid = _identifier(r.pmcid, normalize_pmcid)
+    r.issn = _small("issn", r.issn) if r.issn else ""
+    if r.isbn:
+        r.isbn = normalize_text(r.isbn)
+    if r.url:
+        r.url = r.url.strip()
     if r.url and not (r.pmid and r.pmcid):  # identifiers hidden in PubMed / PMC links
         pmc = _PMC_URL.search(r.url)
         pubmed = _PUBMED_URL.search(r.url)
@@ -415,12 +525,15 @@ def normalize_record(record: Record, *, in_place: bool = False) -> Record:
         r.pmid = r.pmid or (pubmed.group(1) if pubmed else "")
     if r.urldate:
         r.urldate = _SLASH_DATE.sub(lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", r.urldate.strip())
-    r.abstract = normalize_abstract(r.abstract)
+    if r.abstract:
+        r.abstract = normalize_abstract(r.abstract)
     r.keywords = _unique(r.keywords)
     r.mesh = _unique(r.mesh)
     r.pubtypes = _unique(r.pubtypes)
-    r.language = normalize_language(r.language)
-    r.note = normalize_text(r.note)
+    if r.language:
+        r.language = _small("language", r.language)
+    if r.note:
+        r.note = normalize_text(r.note)
     return r
 
 

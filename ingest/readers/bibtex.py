@@ -35,7 +35,7 @@ from library.model import Author, Record
 from library.names import parse_bibtex_names, split_top_level
 from library.normalize import normalize_record, parse_date
 
-from ..base import ReadProblem, ReadResult, identifier_problems
+from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
 from . import decode_text
 
 __all__ = ["parse_entries", "read_bibtex"]
@@ -195,6 +195,7 @@ def _record(entry: RawEntry) -> Record:
     return normalize_record(record, in_place=True)
 
 
+@gc_paused
 def read_bibtex(data: bytes, source: str) -> ReadResult:
     """Read a BibTeX/BibLaTeX file: one normalized Record per entry (``@xdata`` containers excluded)."""
     text = decode_text(data, source)

@@ -20,7 +20,7 @@ import re
 from library.model import Author, Record
 from library.normalize import normalize_record, parse_date, parse_person_name
 
-from ..base import ReadProblem, ReadResult, identifier_problems
+from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
 from . import decode_text
 
 __all__ = ["medline_record", "parse_medline", "read_medline"]
@@ -143,6 +143,7 @@ def _mesh(heading: str) -> str:
     return re.sub(r"\s*/\s*", "/", heading.strip())
 
 
+@gc_paused
 def read_medline(data: bytes, source: str) -> ReadResult:
     """Read MEDLINE/nbib text: one normalized Record per record; stray lines and bad ids reported."""
     text = decode_text(data, source)
