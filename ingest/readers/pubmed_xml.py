@@ -477,6 +477,22 @@ def _built_author(family: str, fore: str, initials: str, suffix: str, collective
     return Author(family=family, given=given, orcid=orcid)
 
 
+_JOURNAL_PARTS = ("JournalIssue", "Title", "ISOAbbreviation", "ISSN")
+_INFO_PARTS = ("MedlineTA", "ISSNLinking")
+_ISSUE_PARTS = ("Volume", "Issue", "PubDate")
+
+
+def _first_children(parent: etree._Element | None, tags: tuple[str, ...]) -> dict[str, etree._Element]:
+    """The first child of ``parent`` with each of ``tags``."""
+    found: dict[str, etree._Element] = {}
+    if parent is not None:
+        for child in parent:
+            tag = child.tag
+            if tag in tags and tag not in found:
+                found[tag] = child
+    return found
+
+
 def _journal_article(article: etree._Element, citation: etree._Element) -> Record:
     """A ``MedlineCitation`` (and its ``PubmedArticle``) -> Record, in one pass over each element's children.
 
@@ -549,42 +565,12 @@ def _journal_article(article: etree._Element, citation: etree._Element) -> Recor
                     vernacular_element = child
             elif tag == "ArticleDate" and article_date is None:
                 article_date = child
-    issn = journal_issue = journal_title = iso = None
-    if journal is not None:
-        for child in journal:
-            tag = child.tag
-            if tag == "JournalIssue":
-                if journal_issue is None:
-                    journal_issue = child
-            elif tag == "Title":
-                if journal_title is None:
-                    journal_title = child
-            elif tag == "ISOAbbreviation":
-                if iso is None:
-                    iso = child
-            elif tag == "ISSN" and issn is None:
-                issn = child
-    medline_ta = issn_linking = None
-    if info is not None:
-        for child in info:
-            tag = child.tag
-            if tag == "MedlineTA":
-                if medline_ta is None:
-                    medline_ta = child
-            elif tag == "ISSNLinking" and issn_linking is None:
-                issn_linking = child
-    volume = issue_number = pub_date = None
-    if journal_issue is not None:
-        for child in journal_issue:
-            tag = child.tag
-            if tag == "Volume":
-                if volume is None:
-                    volume = child
-            elif tag == "Issue":
-                if issue_number is None:
-                    issue_number = child
-            elif tag == "PubDate" and pub_date is None:
-                pub_date = child
+    first = _first_children(journal, _JOURNAL_PARTS)
+    journal_issue, journal_title, iso, issn = (first.get(tag) for tag in _JOURNAL_PARTS)
+    first = _first_children(info, _INFO_PARTS)
+    medline_ta, issn_linking = (first.get(tag) for tag in _INFO_PARTS)
+    first = _first_children(journal_issue, _ISSUE_PARTS)
+    volume, issue_number, pub_date = (first.get(tag) for tag in _ISSUE_PARTS)
     vernacular = _leaf(vernacular_element)
     record.title = _leaf(title) or vernacular
     record.journal = _leaf(journal_title)
