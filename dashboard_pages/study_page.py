@@ -20,6 +20,7 @@ from library.views import (
     level_label,
     related_studies,
     study_label,
+    study_relations,
 )
 
 from . import catalog, citations, editor_form
@@ -129,6 +130,22 @@ def _related(lib: Library, key: str) -> None:
                      help="Open this study")
 
 
+def _relations(lib: Library, record: Record) -> None:
+    """Errata, retraction notices, comments, replies, protocols and abstracts linked to this study (both ways)."""
+    rows = study_relations(lib.frame(), record)
+    if not rows:
+        return
+    st.markdown("#### Related records")
+    for row in rows:
+        if row.in_library:
+            left, right = st.columns([7, 1], vertical_alignment="center")
+            left.markdown(f"- {md(row.text())}")
+            right.button("Read", key=f"relation-{row.outgoing}-{row.label}-{row.key}", on_click=open_study,
+                         args=(row.key,), help="Open this record")
+        else:
+            st.markdown(f"- {md(row.text())}")
+
+
 def render(lib: Library, key: str, editor: bool) -> None:
     st.button("Back to the list", icon=":material/arrow_back:", on_click=close_study)
     try:
@@ -151,6 +168,7 @@ def render(lib: Library, key: str, editor: bool) -> None:
         _tags(record)
         if record.notes and editor:
             st.markdown("**Editor's notes:** " + md(record.notes))
+        _relations(lib, record)
         _related(lib, key)
     with side:
         citations.render(record)

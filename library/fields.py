@@ -27,6 +27,10 @@ unverified     which fields still need checking against a source; ``none`` when 
 retracted      ``yes`` when the study is retracted
 protect        fields that enrichment must never overwrite, ``, ``-separated; ``*`` protects the whole record
 provenance     values that lost in a merge, ``field: value (source)``, ``; ``-separated
+relations      related records of the library, ``KIND KEY``, ``; ``-separated: ``erratum-of smith2019oil``
+               ("this record is the erratum of smith2019oil"); kinds ``erratum-of``, ``retraction-of``,
+               ``concern-about``, ``comment-on``, ``reply-to``, ``protocol-of``, ``abstract-of``. Written by
+               ``reflib dedupe --apply``; never merged, shown on both studies' pages
 cited_in       encyclopedia entries citing the study, ``slug#number``, ``; ``-separated (number = position)
 discussed_in   encyclopedia entries discussing the study, slugs, ``; ``-separated
 added          ISO date the record entered the library
@@ -44,7 +48,7 @@ from __future__ import annotations
 import re
 
 from .latex import decode_latex
-from .model import Author, EntryLink, Record, Synopsis
+from .model import Author, EntryLink, Record, Relation, Synopsis
 from .names import format_bibtex_names, parse_bibtex_names
 
 __all__ = [
@@ -53,6 +57,7 @@ __all__ = [
     "VERBATIM_FIELDS",
     "decode_value",
     "encode_value",
+    "parse_relations",
     "record_from_fields",
     "record_to_fields",
     "split_list",
@@ -65,12 +70,12 @@ FIELD_ORDER = (
     "keywords", "mesh", "pubtype",
     "topics", "topics_auto", "design", "design_auto", "level", "level_auto", "grade", "stance", "relevance",
     "tldr", "findings", "implications", "notes", "cited_in", "discussed_in", "unverified", "retracted", "protect",
-    "provenance", "added", "modified",
+    "provenance", "relations", "added", "modified",
 )
 CUSTOM_FIELDS = frozenset(FIELD_ORDER[FIELD_ORDER.index("mesh"):]) | {"shortjournal", "pmid", "pmcid"}
 # values that are identifiers or addresses: no LaTeX decoding, no escaping of "_" or "%"
 VERBATIM_FIELDS = frozenset({"doi", "url", "urldate", "pmid", "pmcid", "isbn", "issn", "pages", "file", "eprint",
-                             "cited_in", "discussed_in", "added", "modified"})
+                             "cited_in", "discussed_in", "relations", "added", "modified"})
 
 _SIMPLE = {  # bib field -> Record attribute holding a str
     "title": "title", "booktitle": "booktitle", "journal": "journal", "shortjournal": "journal_abbrev",
@@ -85,7 +90,8 @@ _LISTS = {"keywords": "keywords", "mesh": "mesh", "pubtype": "pubtypes", "topics
           "topics_auto": "topics_auto"}
 _SYNOPSIS = {"tldr": "tldr", "findings": "findings", "implications": "implications"}
 _KNOWN = set(_SIMPLE) | set(_LISTS) | set(_SYNOPSIS) | {
-    "author", "editor", "year", "relevance", "retracted", "protect", "cited_in", "discussed_in"}
+    "author", "editor", "year", "relevance", "retracted", "protect", "cited_in", "discussed_in",
+    "relations"}
 
 _WS = re.compile(r"\s+")
 
@@ -133,6 +139,15 @@ def _parse_links(cited: str, discussed: str) -> list[EntryLink]:
     return links
 
 
+def parse_relations(text: str) -> list[Relation]:
+    """``erratum-of smith2019; reply-to jones2020`` -> relations (an item without a key keeps its text as kind)."""
+    relations = []
+    for item in split_list(text, ";"):
+        kind, _, key = item.partition(" ")
+        relations.append(Relation(kind, key.strip()))
+    return relations
+
+
 def _parse_int(text: str) -> int | None:
     text = text.strip()
     return int(text) if text.isdigit() else None
@@ -177,6 +192,8 @@ def record_from_fields(key: str, entry_type: str, fields: dict[str, str]) -> Rec
             cited = decode_value(name, raw)
         elif name == "discussed_in":
             discussed = decode_value(name, raw)
+        elif name == "relations":
+            record.relations = parse_relations(decode_value(name, raw))
         else:
             extra[name] = decode_value(name, raw)
     if cited or discussed:
@@ -223,6 +240,8 @@ def record_to_fields(record: Record) -> dict[str, str]:
             text = "; ".join(f"{lk.slug}#{lk.number}" if lk.number else lk.slug for lk in record.cited_in())
         elif name == "discussed_in":
             text = "; ".join(lk.slug for lk in record.discussed_in())
+        elif name == "relations":
+            text = "; ".join(rel.text() for rel in record.relations)
         if text:
             values[name] = text if name in ("author", "editor") else encode_value(name, text)
     for name, text in record.extra.items():

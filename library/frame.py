@@ -5,7 +5,8 @@ Columns (stable contract for the dashboard, the CLI and scripts):
 volume, issue, pages, doi, pmid, pmcid, url, abstract, keywords (list), mesh (list), pubtypes (list),
 topics (list: manual then automatic), topics_manual (list), design, level, stance, relevance (Int64),
 verification, unverified, retracted (bool), cited_in (list of slugs), discussed_in (list of slugs),
-entries (list: every linked slug), tldr, added, modified, line (Int64: first line in the .bib file)``.
+entries (list: every linked slug), tldr, added, modified, line (Int64: first line in the .bib file),
+relations (list of ``KIND KEY`` items: this record's related records)``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["FRAME_COLUMNS", "LIST_COLUMNS", "FrameQuery", "build_frame", "filter
            "record_row"]
 
 LIST_COLUMNS = ("authors", "keywords", "mesh", "pubtypes", "topics", "topics_manual", "cited_in",
-                "discussed_in", "entries")
+                "discussed_in", "entries", "relations")
 INT_COLUMNS = ("year", "relevance", "line")
 BOOL_COLUMNS = ("retracted",)
 FRAME_COLUMNS = (
@@ -35,6 +36,7 @@ FRAME_COLUMNS = (
     "volume", "issue", "pages", "doi", "pmid", "pmcid", "url", "abstract", "keywords", "mesh", "pubtypes",
     "topics", "topics_manual", "design", "level", "stance", "relevance", "verification", "unverified",
     "retracted", "cited_in", "discussed_in", "entries", "tldr", "added", "modified", "line",
+    "relations",
 )
 
 
@@ -50,6 +52,7 @@ def record_row(record: Record, line: int | None = None) -> tuple[object, ...]:
         list(record.topics), record.effective_design, record.effective_level, record.stance, record.relevance,
         record.verification, record.unverified, record.retracted, cited, discussed,
         list(dict.fromkeys(cited + discussed)), record.synopsis.tldr, record.added, record.modified, line,
+        [rel.text() for rel in record.relations],
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
 
-__all__ = ["Author", "EntryLink", "Record", "Synopsis"]
+__all__ = ["RELATION_KINDS", "Author", "EntryLink", "Record", "Relation", "Synopsis"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,27 @@ class EntryLink:
     slug: str
     kind: str  # "cited" | "discussed"
     number: int | None = None  # position in the entry's "Cited in this entry" list
+
+
+# "source KIND target" kinds of related records (found by ``reflib dedupe``), with how the target shows them
+RELATION_KINDS = {"erratum-of": "has erratum", "retraction-of": "has retraction notice",
+                  "concern-about": "has expression of concern", "comment-on": "has comment", "reply-to": "has reply",
+                  "protocol-of": "has protocol", "abstract-of": "has meeting abstract"}
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """A link from this record to another record of the library: "this ``kind`` ``key``" (``erratum-of smith2019``).
+
+    Related records are never merged; the link lets an editor see a study's erratum, retraction or reply.
+    An item stored without a key keeps its text in ``kind`` (and ``reflib check`` reports it).
+    """
+
+    kind: str
+    key: str = ""
+
+    def text(self) -> str:
+        return f"{self.kind} {self.key}".strip()
 
 
 @dataclass(slots=True)
@@ -104,6 +125,7 @@ class Record:
     provenance: str = ""  # conflicting values kept by merges
     added: str = ""
     modified: str = ""
+    relations: list[Relation] = field(default_factory=list)  # related records: erratum-of, reply-to, ...
     # encyclopedia
     links: list[EntryLink] = field(default_factory=list)
     # everything else, in source order

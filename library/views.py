@@ -23,7 +23,7 @@ from .evidence.level import parse_level
 from .frame import FrameQuery
 from .frame import filter_positions as core_filter_positions
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
-from .model import Record
+from .model import RELATION_KINDS, Record
 
 __all__ = [
     "DESIGN_LABELS",
@@ -32,6 +32,7 @@ __all__ = [
     "STANCES",
     "VERIFICATION_OPTIONS",
     "ParsedParams",
+    "RelationRow",
     "abstract_sections",
     "design_label",
     "design_short",
@@ -52,6 +53,7 @@ __all__ = [
     "studies",
     "studies_per_year",
     "study_label",
+    "study_relations",
     "table_view",
     "topic_options",
     "truncate_topic",
@@ -506,6 +508,54 @@ def related_studies(frame: pd.DataFrame, key: str, limit: int = 4) -> pd.DataFra
     out = frame.iloc[chosen].copy()
     out["reason"] = reasons
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class RelationRow:
+    """One line of a study's "Related records": ``label`` ("erratum of", "has erratum"), the other record's key,
+    its title (plain text) and whether it is in the library."""
+
+    label: str
+    key: str
+    title: str
+    in_library: bool
+    outgoing: bool  # stored on this study (True) or on the other record, naming this one (False)
+
+    def text(self) -> str:
+        """'has erratum: Erratum: Oil-based …' or 'erratum of: smith2019 (not in the library)' (plain text)."""
+        other = (self.title or "(untitled)") if self.in_library else f"{self.key} (not in the library)"
+        return f"{self.label}: {other}"
+
+
+def study_relations(frame: pd.DataFrame, record: Record) -> list[RelationRow]:
+    """The study's related records in both directions: its own ``relations`` ("erratum of X"), then the records
+    whose ``relations`` name it ("has erratum: Y"), each once, titles looked up in the frame."""
+    wanted = [rel.key for rel in record.relations if rel.key]
+    found = np.flatnonzero(frame["key"].isin(wanted).to_numpy(dtype=bool, na_value=False)) if wanted else ()
+    title_of = {str(frame["key"].iloc[i]): str(frame["title"].iloc[i] or "") for i in found}
+    rows: list[RelationRow] = []
+    seen: set[tuple[bool, str, str]] = set()
+    for rel in record.relations:
+        if (True, rel.kind, rel.key) in seen or rel.key == record.key:
+            continue
+        seen.add((True, rel.kind, rel.key))
+        label = rel.kind.replace("-", " ") if rel.key else "relation without a key"
+        rows.append(RelationRow(label, rel.key or rel.kind, str(title_of.get(rel.key, "")),
+                                rel.key in title_of, True))
+    if "relations" in frame.columns and len(frame):
+        hits = np.flatnonzero(_list_hits(frame["relations"], lambda item: item.partition(" ")[2].strip() == record.key))
+        for position in hits:
+            other = str(frame["key"].iloc[position])
+            if other == record.key:
+                continue
+            for item in frame["relations"].iloc[position]:
+                kind, _, target = str(item).partition(" ")
+                if target.strip() != record.key or (False, kind, other) in seen:
+                    continue
+                seen.add((False, kind, other))
+                rows.append(RelationRow(RELATION_KINDS.get(kind, f"named as {kind} by"), other,
+                                        str(frame["title"].iloc[position] or ""), True, False))
+    return rows
 
 
 def _arrow_column(series: pd.Series) -> pa.Array:

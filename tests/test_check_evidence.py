@@ -116,3 +116,27 @@ def test_new_problem_after_an_edit_is_found(tmp_path, capsys):
     lib.save()
     assert main(["--bib", str(bib), "check"]) == 1
     assert "retracted-cited: retracted but still cited in hysterosalpingogram" in capsys.readouterr().out
+
+
+def test_relation_to_a_key_not_in_the_library_is_reported(tmp_path):
+    from library.evidence.checks import relation_problems
+    from library.model import Relation
+
+    record = Record(key="a", relations=[Relation("erratum-of", "b"), Relation("erratum-of", "gone"),
+                                        Relation("sibling-of", "b"), Relation("lonely")])
+    assert relation_problems(record, {"a", "b"}) == [
+        ("unknown-relation", "erratum-of 'gone': no record with that key in the library"),
+        ("invalid-value", "relation kind 'sibling-of' is not one of: erratum-of, retraction-of, concern-about, "
+                          "comment-on, reply-to, protocol-of, abstract-of"),
+        ("unknown-relation", "relation 'lonely' names no record (write `KIND KEY`)")]
+    bib = tmp_path / "references.bib"
+    shutil.copyfile(EVIDENCE / "clean.bib", bib)
+    lib = Library.load(bib)
+    key = lib.keys()[0] if isinstance(lib.keys(), list) else next(iter(lib.keys()))
+    record = lib.get(key)
+    record.relations = [Relation("reply-to", "nosuchkey2020")]
+    lib.update(record)
+    lib.save()
+    found = [p for p in problems(bib) if p[1] == "unknown-relation"]
+    assert found == [(found[0][0], "unknown-relation", key, "reply-to 'nosuchkey2020': no record with that key in "
+                                                            "the library")]

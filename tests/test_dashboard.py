@@ -178,6 +178,22 @@ def test_study_view_abstract_sections_and_synopsis(bib: Path) -> None:
     assert "**TL;DR:** Oil\\-based contrast gave more ongoing pregnancies\\." in text
 
 
+def test_study_view_lists_related_records_both_ways(bib: Path) -> None:
+    from library.model import Relation
+
+    _with_record(bib, "fang2018oil", title=f"Erratum: {XSS}",
+                 relations=[Relation("erratum-of", "dreyer2017oil"), Relation("reply-to", "gone2016")])
+    text = _texts(_ok(_app(study="dreyer2017oil")), code=False)
+    assert "Related records" in text
+    assert "has erratum\\: Erratum\\: \\<img src\\=x onerror\\=alert\\(1\\)\\>" in text  # text, never HTML
+    at = _ok(_app(study="fang2018oil"))
+    text = _texts(at, code=False)
+    assert "erratum of\\: Oil\\-Based or Water\\-Based Contrast" in text
+    assert "reply to\\: gone2016 \\(not in the library\\)" in text
+    at.button(key="relation-True-erratum of-dreyer2017oil").click().run()
+    assert at.query_params.get("study") == "dreyer2017oil"
+
+
 def test_unknown_study_key_says_so(bib: Path) -> None:
     at = _ok(_app(study="nope"))
     assert "no study with the key nope" in at.warning[0].value

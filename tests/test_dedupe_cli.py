@@ -147,3 +147,29 @@ def test_apply_json_report_keeps_the_removed_copies_recoverable(bib, capsys):
     restored = bib.with_name("restored.bib")
     restored.write_text(removed + "\n", encoding="utf-8")
     assert Library.load(restored).get("dreyer2017crossref").pages == "2043-52"
+
+
+def test_apply_stores_related_links_with_the_kept_key(bib, capsys):
+    assert main(["--bib", str(bib), "dedupe"]) == 1
+    assert "2 relation(s) to store in the relations field" in capsys.readouterr().out
+    before = Library.load(bib)
+    untouched = {k: before.get(k) for k in before if k not in {"dreyer2017erratum", "vanwelie2019abstract"}}
+    assert main(["--bib", str(bib), "dedupe", "--apply"]) == 1
+    out = capsys.readouterr().out
+    assert "stored relation: dreyer2017erratum erratum-of dreyer2017oil" in out
+    assert "(2 merge(s), 2 relation(s))" in out
+    lib = Library.load(bib)
+    erratum = lib.get("dreyer2017erratum")
+    assert [rel.text() for rel in erratum.relations] == ["erratum-of dreyer2017oil"]
+    abstract = lib.get("vanwelie2019abstract")
+    assert [rel.text() for rel in abstract.relations] == ["abstract-of vanwelie2019foam"]  # the kept key
+    old = before.get("dreyer2017erratum")
+    erratum.relations, erratum.modified = old.relations, old.modified
+    assert erratum == old  # nothing else changed
+    for key, record in untouched.items():
+        if key in lib and key not in {"dreyer2017oil", "vanwelie2019foam"}:
+            assert lib.get(key) == record
+    text = bib.read_bytes()
+    assert main(["--bib", str(bib), "dedupe", "--apply", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["relations"] == []  # already stored: never repeated
+    assert bib.read_bytes() == text

@@ -136,3 +136,26 @@ def test_absorb_an_incoming_record_keeps_the_existing_key(lib_path):
     assert "ids" not in lib.get("vanwelie2019foam").extra  # an incoming record without a key leaves no alias
     undo_merge(lib, result)
     assert lib.get("vanwelie2019foam").pmid == ""
+
+
+def test_merge_unions_relations_and_repoints_links_to_removed_copies(lib_path):
+    from library.model import Relation
+
+    keeper = Record(key="k", title="T", relations=[Relation("comment-on", "x"), Relation("reply-to", "o")])
+    other = Record(key="o", title="T", relations=[Relation("comment-on", "x"), Relation("erratum-of", "y")])
+    merged, _, _ = merge_records(keeper, [other])
+    assert merged.relations == [Relation("comment-on", "x"), Relation("erratum-of", "y")]  # union, no self-link
+    lib = Library.load(lib_path)
+    erratum = lib.get("dreyer2017erratum")
+    erratum.relations = [Relation("erratum-of", "dreyer2017crossref")]
+    lib.update(erratum)
+    lib.save()
+    lib = Library.load(lib_path)
+    saved = lib_path.read_bytes()
+    result = merge_cluster(lib, ["dreyer2017crossref", "dreyer2017oil"])
+    assert lib.get("dreyer2017erratum").relations == [Relation("erratum-of", "dreyer2017oil")]
+    assert [r.key for r in result.repointed] == ["dreyer2017erratum"]
+    undo_merge(lib, result)  # the re-pointed record is restored too
+    assert lib.get("dreyer2017erratum").relations == [Relation("erratum-of", "dreyer2017crossref")]
+    lib.save()
+    assert lib_path.read_bytes() == saved

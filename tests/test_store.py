@@ -301,3 +301,29 @@ def test_empty_and_new_library(tmp_path):
     new.add(Record(key="a", title="A"))
     new.save()
     assert Library.load(tmp_path / "new.bib").get("a").title == "A"
+
+
+def test_relations_field_round_trips_and_is_written_in_order(tmp_path):
+    from library.model import Relation
+
+    path = tmp_path / "r.bib"
+    original = ("@article{erratum2019,\n  title = {Erratum: Oil},\n  relations = {erratum-of smith_2019oil;"
+                "  reply-to jones2020},\n  note = {x}\n}\n\n@article{other,\n  title = {Other}\n}\n")
+    path.write_text(original, encoding="utf-8")
+    lib = Library.load(path, use_cache=False)
+    record = lib.get("erratum2019")
+    assert record.relations == [Relation("erratum-of", "smith_2019oil"), Relation("reply-to", "jones2020")]
+    copy = record.copy()
+    copy.relations.append(Relation("comment-on", "x"))
+    assert len(record.relations) == 2 and copy != record  # copies own their list; equality compares relations
+    lib.save()
+    assert path.read_text(encoding="utf-8") == original  # untouched: same bytes
+    other = lib.get("other")
+    other.relations = [Relation("abstract-of", "smith_2019oil")]
+    lib.update(other)
+    lib.save()
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(original.split("@article{other")[0])
+    assert "  relations    = {abstract-of smith_2019oil}," in text  # verbatim: no "\_" in the key
+    assert text.index("relations") < text.rindex("modified")  # near provenance, before the dates
+    assert Library.load(path, use_cache=False).get("other").relations == other.relations

@@ -25,6 +25,7 @@ from library.views import (
     sort_positions,
     studies_per_year,
     study_label,
+    study_relations,
     table_view,
     topic_options,
 )
@@ -255,3 +256,21 @@ def test_views_on_the_bundled_library(references_copy) -> None:
     assert len(evidence_map(frame)) > 3
     assert not related_studies(frame, frame["key"].iloc[0]).empty
     assert len(sort_frame(frame, "strongest")) == len(frame)
+
+
+def test_study_relations_in_both_directions() -> None:
+    from library.model import Relation
+
+    paper = _record("paper2017", title="Oil-based contrast: a trial", relations=[Relation("reply-to", "gone2016")])
+    erratum = _record("err2017", title="Erratum: <b>Oil</b>", relations=[Relation("erratum-of", "paper2017")])
+    reply = _record("reply2018", title="Reply", relations=[Relation("reply-to", "paper2017"),
+                                                           Relation("comment-on", "err2017")])
+    frame = build_frame([record_row(r) for r in (paper, erratum, reply)])
+    rows = study_relations(frame, paper)
+    assert [r.text() for r in rows] == ["reply to: gone2016 (not in the library)",
+                                        "has erratum: Erratum: <b>Oil</b>", "has reply: Reply"]
+    assert [(r.key, r.in_library, r.outgoing) for r in rows] == [
+        ("gone2016", False, True), ("err2017", True, False), ("reply2018", True, False)]
+    assert [r.text() for r in study_relations(frame, erratum)] == [
+        "erratum of: Oil-based contrast: a trial", "has comment: Reply"]
+    assert study_relations(frame, _record("f0000")) == []

@@ -7,8 +7,11 @@ decision without asking. Decisions live in ``<library>.dedupe.json`` beside the 
 :mod:`library.dedupe.decisions`), so a rejected pair is never proposed again.
 
 Related records are listed too ("related: A erratum-of B"; ``--json``: ``"related"``): errata, retractions,
-comments, replies, protocols and meeting abstracts of a paper. They are found so that an editor sees them, and
-never merged (see :mod:`library.dedupe.notices`); they do not change the exit code.
+comments, replies, protocols and meeting abstracts of a paper. They are never merged (see
+:mod:`library.dedupe.notices`) and do not change the exit code. ``--apply`` also stores each of them in the
+source record's ``relations`` field (``erratum-of B``, naming the kept key after merges; an item already there
+is not repeated), so the study pages show them; the dry run says how many it would store (``--json``:
+``"relations"``, the ``"A kind B"`` items stored or to store).
 
 Exit codes: 0 no duplicates (or all merged and nothing left to review); 1 duplicates found or pairs awaiting
 review; 2 usage errors (unknown key, ``--review`` without a terminal).
@@ -31,7 +34,9 @@ from ..dedupe import (
     find_duplicates,
     load_decisions,
     merge_cluster,
+    relation_referrers,
     save_decisions,
+    store_relations,
 )
 from ..dedupe.decisions import Decisions
 from ..model import Record
@@ -46,7 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "dedupe", help="find duplicate studies; --apply merges the clear cases (exit 1 when duplicates remain)",
         description="Report duplicate clusters (dry run), merge them with --apply, review uncertain pairs.")
     parser.add_argument("--apply", action="store_true",
-                        help="merge the automatic clusters and editor-accepted pairs, then save the library")
+                        help="merge the automatic clusters and editor-accepted pairs, store the related-record "
+                             "links (relations field), then save the library")
     parser.add_argument("--review", action="store_true", help="accept or reject each uncertain pair interactively")
     parser.add_argument("--accept", nargs=2, action="append", default=[], metavar=("KEY1", "KEY2"),
                         help="record that KEY1 and KEY2 are the same study (merged by --apply)")
@@ -178,21 +184,30 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
         save_decisions(decisions, path)
     merges: list[MergeResult] = []
     if args.apply and result.clusters:
-        merges = [merge_cluster(lib, cluster.keys) for cluster in result.clusters]
-        lib.save()
+        referrers = relation_referrers(lib)
+        merges = [merge_cluster(lib, cluster.keys, referrers) for cluster in result.clusters]
         _follow_merges(result, merges)
+    relations = store_relations(lib, ((link.a, link.kind, link.b) for link in result.related), write=args.apply)
+    if args.apply and (merges or relations):
+        lib.save()
     if args.json:
         data = result.to_json()
         data["clusters"] = [{**c.to_json(), "keeper": choose_keeper([records[k] for k in c.keys]).key}
                             for c in result.clusters]
         data["merged"] = [m.to_json() for m in merges]
+        data["relations"] = relations
         print_json(data)
     else:
         _print_report(result, records)
         for merge in merges:
             _print_merge(merge)
-        if merges:
-            print(f"saved {lib.path} ({len(merges)} merge(s))")
+        if args.apply:
+            for item in relations:
+                print(f"stored relation: {item}")
+            if merges or relations:
+                print(f"saved {lib.path} ({len(merges)} merge(s), {len(relations)} relation(s))")
+        elif relations:
+            print(f"{len(relations)} relation(s) to store in the relations field (--apply stores them)")
         if changed_decisions:
             print(f"decisions saved in {path}")
     remaining = result.review if merges else [*result.clusters, *result.review]

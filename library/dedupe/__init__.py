@@ -10,7 +10,18 @@ meeting abstracts of a paper are reported as :class:`Related` links (:mod:`libra
 
 from .decisions import Decisions, DecisionsError, decisions_path, load_decisions, save_decisions
 from .find import Cluster, DedupeResult, Match, PairEvidence, auto_matcher, find_duplicates, match_incoming
-from .merge import MergeError, MergeResult, absorb, as_bibtex, choose_keeper, merge_cluster, merge_records, undo_merge
+from .merge import (
+    MergeError,
+    MergeResult,
+    absorb,
+    as_bibtex,
+    choose_keeper,
+    merge_cluster,
+    merge_records,
+    relation_referrers,
+    store_relations,
+    undo_merge,
+)
 from .notices import Related
 
 __all__ = [
@@ -33,6 +44,8 @@ __all__ = [
     "match_incoming",
     "merge_cluster",
     "merge_records",
+    "relation_referrers",
     "save_decisions",
+    "store_relations",
     "undo_merge",
 ]

@@ -12,31 +12,34 @@ differs from the keeper's (ignoring case, accents and punctuation; for DOI, PMID
 issue ignoring their format, so "2043-52" is "2043--2052") is kept in ``provenance`` as
 ``field: value (from key)``; another copy's abbreviated journal name fills ``journal_abbrev`` instead.
 Lists (keywords, MeSH, publication types, topics, protect) are unioned; authors are the keeper's unless it has
-none; encyclopedia links are unioned (a cited number is the keeper's when both
-cite the same entry); editors' notes are joined; ``retracted`` is kept when any copy has it; ``added`` becomes
-the earliest date. The removed keys are listed in the keeper's ``ids`` field (BibLaTeX's key aliases), so
-``\\cite{removedkey}`` still resolves with biber. The key of the keeper never changes.
+none; encyclopedia links are unioned (a cited number is the keeper's when both cite the same entry);
+related-record links (``relations``) are unioned, a link to a merged copy names the keeper and one to the merged
+record itself is dropped; links of *other* records of the library that named a removed copy are re-pointed to
+the keeper too (:func:`merge_cluster`; :func:`undo_merge` restores them); editors' notes are joined;
+``retracted`` is kept when any copy has it; ``added`` becomes the earliest date. The removed keys are listed
+in the keeper's ``ids`` field (BibLaTeX's key aliases), so ``\\cite{removedkey}`` still resolves with biber.
+The key of the keeper never changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 
 from ..bibfile import render_entry
 from ..errors import LibraryError
 from ..fields import record_to_fields
 from ..identifiers import InvalidIdentifier, normalize_pmcid, normalize_pmid
-from ..model import Author, EntryLink, Record
+from ..model import Author, EntryLink, Record, Relation
 from ..normalize import normalize_pages
 from ..store import Library
 from .keys import doi_key, fold, journal_tokens, volume_key
 from .scoring import journal_relation
 
 __all__ = ["MergeError", "MergeResult", "absorb", "as_bibtex", "choose_keeper", "merge_cluster", "merge_records",
-           "undo_merge"]
+           "relation_referrers", "store_relations", "undo_merge"]
 
 
 class MergeError(LibraryError):
@@ -46,8 +49,8 @@ class MergeError(LibraryError):
 _LISTS = ("keywords", "mesh", "pubtypes", "topics", "topics_auto", "protect")
 _PEOPLE = ("authors", "editors")
 _SILENT = frozenset({"design_auto", "level_auto"})  # derived: filled when empty, never a conflict
-_SPECIAL = frozenset({"key", "provenance", "notes", "links", "synopsis", "extra", "retracted", "added", "modified",
-                      *_LISTS, *_PEOPLE})
+_SPECIAL = frozenset({"key", "provenance", "notes", "links", "relations", "synopsis", "extra", "retracted", "added",
+                      "modified", *_LISTS, *_PEOPLE})
 _SCALARS = tuple(f.name for f in fields(Record) if f.name not in _SPECIAL)
 _DOUBLE = frozenset({"doi", "pmid", "pmcid", "abstract"})
 
@@ -127,6 +130,17 @@ def _merge_links(keeper: list[EntryLink], other: list[EntryLink], source: str, n
     return out
 
 
+def _repoint(relations: list[Relation], moved: dict[str, str], own: str) -> list[Relation]:
+    """Relations with removed keys renamed to their keeper, duplicates and links to ``own`` (itself) dropped."""
+    out: dict[Relation, None] = {}
+    for rel in relations:
+        target = moved.get(rel.key, rel.key)
+        if rel.key and target == own:
+            continue
+        out.setdefault(Relation(rel.kind, target) if target != rel.key else rel, None)
+    return list(out)
+
+
 def merge_records(keeper: Record, others: Sequence[Record]) -> tuple[Record, list[str], list[str]]:
     """The merged record (keeper's key), the conflict entries added to provenance, the fields filled in.
 
@@ -183,6 +197,8 @@ def merge_records(keeper: Record, others: Sequence[Record]) -> tuple[Record, lis
             merged.added = other.added
         if other.provenance:
             extra_notes.append(other.provenance)
+    relations = [*merged.relations, *(rel for other in others for rel in other.relations)]
+    merged.relations = _repoint(relations, {o.key: merged.key for o in others if o.key}, merged.key)
     aliases = [a.strip() for a in merged.extra.get("ids", "").split(",") if a.strip()]
     for other in others:
         aliases += [other.key] + [a.strip() for a in other.extra.get("ids", "").split(",") if a.strip()]
@@ -208,6 +224,7 @@ class MergeResult:
     filled: tuple[str, ...]
     file_state: tuple[int, int] | None  # (size, mtime) of the library file at merge time
     absorbed: tuple[Record, ...] = ()  # incoming records merged in that were never in the library
+    repointed: tuple[Record, ...] = ()  # other records whose relations named a removed copy, as they were
 
     def to_json(self) -> dict[str, object]:
         """The report; ``before`` holds every copy as a BibTeX entry, so a removed copy stays recoverable."""
@@ -230,8 +247,28 @@ def _file_state(lib: Library) -> tuple[int, int] | None:
     return (stat.st_size, stat.st_mtime_ns)
 
 
-def merge_cluster(lib: Library, keys: Sequence[str]) -> MergeResult:
-    """Merge the records ``keys`` of ``lib`` into the keeper (not saved: call ``lib.save()``)."""
+def relation_referrers(lib: Library) -> dict[str, set[str]]:
+    """Target key -> keys of the records whose ``relations`` name it (from the frame: no record is parsed)."""
+    frame = lib.frame()
+    referrers: dict[str, set[str]] = {}
+    if "relations" not in frame.columns:
+        return referrers
+    for key, items in zip(frame["key"].tolist(), frame["relations"].tolist(), strict=True):
+        if items is None or not len(items):
+            continue
+        for item in items:
+            target = str(item).partition(" ")[2].strip()
+            if target:
+                referrers.setdefault(target, set()).add(key)
+    return referrers
+
+
+def merge_cluster(lib: Library, keys: Sequence[str], referrers: dict[str, set[str]] | None = None) -> MergeResult:
+    """Merge the records ``keys`` of ``lib`` into the keeper (not saved: call ``lib.save()``).
+
+    ``referrers`` (from :func:`relation_referrers`) saves a scan of the library when merging many clusters;
+    it is updated in place so that it stays right for the next merge.
+    """
     unique = list(dict.fromkeys(keys))
     if len(unique) < 2:
         raise MergeError(f"a merge needs at least two different keys, got {list(keys)!r}")
@@ -240,11 +277,60 @@ def merge_cluster(lib: Library, keys: Sequence[str]) -> MergeResult:
     others = [r for r in records if r.key != keeper.key]
     merged, conflicts, filled = merge_records(keeper, others)
     state = _file_state(lib)
+    referrers = relation_referrers(lib) if referrers is None else referrers
+    members = {r.key for r in records}
+    moved = {o.key: keeper.key for o in others}
+    pointing_keys = {k for o in others for k in referrers.get(o.key, ())} - members
+    pointing = [lib.get(key) for key in sorted(pointing_keys) if key in lib]
     lib.update(merged)
     for other in others:
         lib.remove(other.key)
+    _follow(referrers, moved, merged)
+    for record in pointing:
+        updated = record.copy()
+        updated.relations = _repoint(record.relations, moved, record.key)
+        lib.update(updated)
     return MergeResult(keeper.key, tuple(o.key for o in others), (keeper, *others), lib.get(keeper.key),
-                       tuple(conflicts), tuple(filled), state)
+                       tuple(conflicts), tuple(filled), state, repointed=tuple(pointing))
+
+
+def _follow(referrers: dict[str, set[str]], moved: dict[str, str], merged: Record) -> None:
+    """Keep ``referrers`` right after a merge: removed keys are the keeper, as targets and as referrers."""
+    keeper = merged.key
+    for removed in moved:
+        referrers.setdefault(keeper, set()).update(referrers.pop(removed, set()))
+    for keys in referrers.values():
+        if keys & moved.keys():
+            keys.difference_update(moved)
+            keys.add(keeper)
+    for rel in merged.relations:
+        if rel.key:
+            referrers.setdefault(rel.key, set()).add(keeper)
+    referrers.get(keeper, set()).discard(keeper)
+
+
+def store_relations(lib: Library, links: Iterable[tuple[str, str, str]], write: bool = True) -> list[str]:
+    """Store each found link ``(source, kind, target)`` as ``kind target`` in the source's ``relations``.
+
+    An item already there is not repeated, a link whose ends are not both in ``lib`` is skipped, nothing else of
+    the record changes. Returns the stored items as ``"source kind target"``; ``write=False`` only counts them.
+    """
+    stored: list[str] = []
+    pending: dict[str, Record] = {}
+    for source, kind, target in links:
+        if source == target or source not in lib or target not in lib:
+            continue
+        record = pending.get(source) or lib.get(source)
+        relation = Relation(kind, target)
+        if relation in record.relations:
+            continue
+        record.relations.append(relation)
+        pending[source] = record
+        stored.append(f"{source} {kind} {target}")
+    if write:
+        for record in pending.values():
+            lib.update(record)
+    return stored
 
 
 def absorb(lib: Library, key: str, incoming: Record) -> MergeResult:
@@ -290,7 +376,7 @@ def undo_merge(lib: Library, result: MergeResult) -> None:
     back = [key for key in result.removed if key in lib]
     if back:
         raise MergeError(f"cannot undo the merge into {result.keeper!r}: {', '.join(back)} exist(s) again")
-    for record in result.before:
+    for record in (*result.before, *result.repointed):
         _revert(lib, record.key)
         if record.key not in lib:
             lib.add(record)

@@ -11,21 +11,26 @@ no-topic            a study with neither manual nor automatic topics
 missing-identifier  no DOI, PMID, PMCID, ISBN or URL: readers cannot find the study
 unverified          fields still to check against a source (the record's ``unverified`` list)
 retracted-cited     a retracted study is still cited by an entry
-invalid-value       design, level, stance or relevance outside their vocabularies
+unknown-relation    a ``relations`` item names a key that is not in the library (or has no key)
+invalid-value       design, level, stance, relevance or a relation kind outside their vocabularies
 taxonomy / entries  the taxonomy or entries file is missing or malformed
 
 Links always point at a record of the library (they are stored on it, and ``reflib link`` refuses unknown keys),
-so "unknown key" can only come from an entry slug; that is what ``unknown-entry`` catches.
+so "unknown key" can only come from an entry slug; that is what ``unknown-entry`` catches. Related-record links
+(``relations``) name other records by key, and a merge or a hand edit can leave one dangling:
+``unknown-relation``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Container
 from typing import Any
 
 import pandas as pd
 
-from ..model import EntryLink, Record
+from ..fields import parse_relations
+from ..model import RELATION_KINDS, EntryLink, Record
 from ..store import Library
 from .design import DESIGNS
 from .editor import STANCES
@@ -33,7 +38,7 @@ from .entries import Encyclopedia, EntriesError, find_entries, load_entries
 from .level import parse_level
 from .taxonomy import Taxonomy, TaxonomyError, find_taxonomy, load_taxonomy
 
-__all__ = ["evidence_problems", "record_problems"]
+__all__ = ["evidence_problems", "record_problems", "relation_problems"]
 
 Problem = dict[str, Any]
 
@@ -90,6 +95,20 @@ def record_problems(record: Record, taxonomy: Taxonomy | None, entries: Encyclop
     return found
 
 
+def relation_problems(record: Record, keys: Container[str]) -> list[tuple[str, str]]:
+    """(kind, message) pairs for the record's ``relations``: unknown keys, items without a key, unknown kinds."""
+    found: list[tuple[str, str]] = []
+    for rel in record.relations:
+        if not rel.key:
+            found.append(("unknown-relation", f"relation {rel.kind!r} names no record (write `KIND KEY`)"))
+            continue
+        if rel.kind not in RELATION_KINDS:
+            found.append(("invalid-value", f"relation kind {rel.kind!r} is not one of: {', '.join(RELATION_KINDS)}"))
+        if rel.key not in keys:
+            found.append(("unknown-relation", f"{rel.kind} {rel.key!r}: no record with that key in the library"))
+    return found
+
+
 def _citation_problems(records: list[Record], lines: dict[str, int]) -> list[Problem]:
     numbers: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     found = []
@@ -137,7 +156,7 @@ def _load_files(lib: Library) -> tuple[Taxonomy | None, Encyclopedia | None, lis
 
 
 _FRAME_COLUMNS = ("key", "line", "topics", "topics_manual", "design", "level", "stance", "relevance", "unverified",
-                  "retracted", "doi", "pmid", "pmcid", "url", "cited_in", "discussed_in")
+                  "retracted", "doi", "pmid", "pmcid", "url", "cited_in", "discussed_in", "relations")
 
 
 def _column(frame: pd.DataFrame, name: str) -> list[Any]:
@@ -172,7 +191,8 @@ def _frame_records(lib: Library) -> tuple[list[Record], dict[str, int]]:
             relevance=None if pd.isna(relevance) else int(relevance), unverified=row["unverified"] or "",
             retracted=bool(row["retracted"]), doi=row["doi"] or "", pmid=row["pmid"] or "",
             pmcid=row["pmcid"] or "", url=row["url"] or "",
-            links=[EntryLink(slug, "discussed") for slug in row["discussed_in"] or []]))
+            links=[EntryLink(slug, "discussed") for slug in row["discussed_in"] or []],
+            relations=parse_relations("; ".join(row["relations"] or []))))
     return records, lines
 
 
@@ -180,8 +200,10 @@ def evidence_problems(lib: Library) -> list[Problem]:
     """Every evidence and link problem of the library, file problems first, then records in file order."""
     taxonomy, entries, found = _load_files(lib)
     records, lines = _frame_records(lib)
+    keys = {record.key for record in records}
     for record in records:
         found.extend(_problem(kind, message, record.key, lines.get(record.key, 0))
-                     for kind, message in record_problems(record, taxonomy, entries))
+                     for kind, message in [*record_problems(record, taxonomy, entries),
+                                           *relation_problems(record, keys)])
     found.extend(_citation_problems(records, lines))
     return found
