@@ -7,23 +7,30 @@ tests can reach it and the 100k-record benchmark can time it.
 
 from __future__ import annotations
 
-import re
-import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from urllib.parse import quote, urlsplit
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .columns import arrow_column as _arrow_column
+from .columns import list_column as _list_column
 from .evidence.design import DESIGN_LABELS, DESIGNS
 from .evidence.level import parse_level
 from .frame import FrameQuery
 from .frame import filter_positions as core_filter_positions
-from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
-from .model import RELATION_KINDS, Record
+from .study_view import (
+    RelationRow,
+    abstract_sections,
+    escape_markdown,
+    identifier_links,
+    journal_line,
+    related_studies,
+    safe_url,
+    study_relations,
+)
 
 __all__ = [
     "DESIGN_LABELS",
@@ -318,270 +325,6 @@ def study_label(row: Mapping[str, object]) -> str:
     year_text = str(year) if year is not None and year is not pd.NA and year == year else "n.d."
     title = str(row.get("title") or "(untitled)")
     return f"{author} {year_text} · {title if len(title) <= 110 else title[:109] + '…'}"
-
-
-# --- study page ---------------------------------------------------------------------------------------------
-_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character CommonMark can escape
-
-
-def escape_markdown(text: str) -> str:
-    """Untrusted text -> markdown that renders as exactly that text (no links, HTML, math or directives).
-
-    Every ASCII punctuation character markdown or Streamlit's extensions give a meaning to is backslash-escaped;
-    newlines become spaces so a title cannot start a heading or a list.
-    """
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def journal_line(record: Record) -> str:
-    """'New England Journal of Medicine. 2017;376(21):2043–2052.' — the line the encyclopedia shows."""
-    source = record.journal or record.booktitle or record.publisher
-    parts = [source.rstrip(".")] if source else []
-    tail = str(record.year) if record.year else ""
-    if record.volume:
-        tail += f";{record.volume}"
-        if record.issue:
-            tail += f"({record.issue})"
-    elif record.issue:
-        tail += f";({record.issue})"
-    if record.pages:
-        tail += f":{record.pages.replace('--', '–')}"
-    if tail:
-        parts.append(tail)
-    return ". ".join(parts) + "." if parts else ""
-
-
-@dataclass(frozen=True, slots=True)
-class IdentifierLink:
-    label: str  # DOI / PubMed / PMC / Web
-    value: str
-    url: str
-
-
-def safe_url(url: str) -> str:
-    """Only http(s) addresses, with the characters that could break a markdown link percent-encoded."""
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return ""
-    return quote(url.strip(), safe=":/?#@!$&'*+,;=%-._~")
-
-
-def identifier_links(record: Record) -> list[IdentifierLink]:
-    """doi.org, PubMed and PMC links from valid identifiers only; an invalid one is shown as text elsewhere."""
-    links: list[IdentifierLink] = []
-    try:
-        doi = normalize_doi(record.doi) if record.doi else ""
-    except InvalidIdentifier:
-        doi = ""
-    if doi:
-        links.append(IdentifierLink("DOI", doi, "https://doi.org/" + quote(doi, safe="/:;._-")))
-    try:
-        pmid = normalize_pmid(record.pmid) if record.pmid else ""
-    except InvalidIdentifier:
-        pmid = ""
-    if pmid:
-        links.append(IdentifierLink("PubMed", pmid, f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"))
-    try:
-        pmcid = normalize_pmcid(record.pmcid) if record.pmcid else ""
-    except InvalidIdentifier:
-        pmcid = ""
-    if pmcid:
-        links.append(IdentifierLink("PMC", pmcid, f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"))
-    web = safe_url(record.url) if record.url else ""
-    if web and not any(web.rstrip("/") == link.url.rstrip("/") for link in links):
-        links.append(IdentifierLink("Web", record.url.strip(), web))
-    return links
-
-
-_PARAGRAPH_LABEL = re.compile(r"^(?P<label>[A-Z][A-Za-z /&,()-]{1,60}?)\s*:\s+(?P<text>\S.*)$", re.DOTALL)
-_INLINE_LABEL = re.compile(r"(?:(?<=^)|(?<=[.!?]\s))(?P<label>[A-Z][A-Z /&,-]{2,60}[A-Z]):\s+")
-
-
-# first words of the mixed-case labels structured abstracts use ("Materials and methods", "Main outcome measures")
-_LABEL_WORDS = frozenset(re.findall(r"[a-z]+",
-    "aim aims background case clinical conclusion conclusions context data design discussion eligibility evidence "
-    "findings funding importance interpretation interventions introduction key limitations main materials "
-    "measurements method methods objective objectives outcome outcomes participants patients primary purpose "
-    "rationale registration relevance result results review search secondary selection setting significance "
-    "sources study summary synthesis trial what wider"))
-
-
-def _is_label(label: str) -> bool:
-    words = label.split()
-    return 0 < len(words) <= 8 and (label.isupper() or words[0].lower() in _LABEL_WORDS)
-
-
-def abstract_sections(abstract: str) -> list[tuple[str, str]]:
-    """A structured abstract -> [(label, text)], '' label for unstructured text.
-
-    Labels are recognized at the start of a paragraph ("Background: ...", "METHODS: ...") and, for abstracts
-    flattened into one paragraph, as ALL-CAPS labels right after a sentence ("... birth. RESULTS: ...").
-    """
-    sections: list[tuple[str, str]] = []
-    for paragraph in re.split(r"\n\s*\n", abstract.strip()):
-        text = " ".join(paragraph.split())
-        if not text:
-            continue
-        pieces = _INLINE_LABEL.split(text)
-        # split() gives [before, label, text, label, text, ...]
-        if pieces[0].strip():
-            head = _PARAGRAPH_LABEL.match(pieces[0].strip())
-            if head and _is_label(head["label"]):
-                sections.append((head["label"].strip(), head["text"].strip()))
-            else:
-                sections.append(("", pieces[0].strip()))
-        for i in range(1, len(pieces) - 1, 2):
-            sections.append((pieces[i].strip(), pieces[i + 1].strip()))
-    return sections
-
-
-_WORD = re.compile(r"[a-z0-9]{4,}")
-_TITLES: dict[int, pa.Array] = {}
-
-
-def _lowered_titles(frame: pd.DataFrame) -> pa.Array:
-    """Lower-cased titles, once per frame object (a frame is immutable once the store built it)."""
-    cached = _TITLES.get(id(frame))
-    if cached is None or len(cached) != len(frame):
-        cached = pc.utf8_lower(_arrow_column(frame["title"]))
-        _TITLES[id(frame)] = cached
-        weakref.finalize(frame, _TITLES.pop, id(frame), None)
-    return cached
-FULL_TITLE_SCAN = 20_000  # up to this many records every title is compared; above, only plausible ones
-
-
-def _title_candidates(frame: pd.DataFrame, title: str) -> np.ndarray:
-    """Rows worth a fuzzy title comparison: all of a small library; in a large one, those sharing the title's
-    longest words (similar titles share most words, and the longest words are the rarest)."""
-    if len(frame) <= FULL_TITLE_SCAN:
-        return np.arange(len(frame))
-    words = sorted(set(_WORD.findall(title.casefold())), key=len, reverse=True)[:3]
-    if not words:
-        return np.arange(0)
-    lowered = _lowered_titles(frame)
-    counts = sum(pc.match_substring(lowered, w).to_numpy(zero_copy_only=False).astype(np.int8) for w in words)
-    needed = min(2, len(words))
-    candidates = np.flatnonzero(counts >= needed)
-    if len(candidates) > FULL_TITLE_SCAN:
-        candidates = np.flatnonzero(counts >= len(words))[:FULL_TITLE_SCAN]
-    return candidates
-
-
-def related_studies(frame: pd.DataFrame, key: str, limit: int = 4) -> pd.DataFrame:
-    """Studies to read next: same trial first, then shared topics, then similar titles, newest breaking ties.
-
-    Returns the matching frame rows with a ``reason`` column; the study itself is never included.
-    """
-    from rapidfuzz import fuzz, process
-
-    found = np.flatnonzero((frame["key"] == key).to_numpy(dtype=bool, na_value=False))
-    if len(found) == 0 or len(frame) < 2:
-        return frame.iloc[0:0].assign(reason=pd.Series(dtype="string"))
-    mine = int(found[0])
-    me = frame.iloc[mine]
-    trials = [k.split(":", 1)[1] for k in me["keywords"] if k.lower().startswith("trial:")]
-    wanted_trials = {f"trial:{t}".casefold() for t in trials}
-    same_trial = (_list_hits(frame["keywords"], lambda k: k.casefold() in wanted_trials) if trials
-                  else np.zeros(len(frame), dtype=bool))
-    my_topics = set(me["topics"])
-    shared_topic = (_list_hits(frame["topics"], lambda t: t in my_topics) if my_topics
-                    else np.zeros(len(frame), dtype=bool))
-    similarity = np.zeros(len(frame))
-    candidates = _title_candidates(frame, str(me["title"]))
-    titles = [str(t) for t in frame["title"].take(candidates).tolist()]
-    for _, value, i in process.extract(str(me["title"]), titles, scorer=fuzz.token_set_ratio,
-                                       limit=limit * 3 + 1, score_cutoff=60):
-        similarity[candidates[i]] = value
-    score = 100 * same_trial + 10 * shared_topic + similarity / 10
-    score[mine] = -1
-    year = frame["year"].to_numpy(dtype="float64", na_value=0)
-    chosen: list[int] = []
-    reasons: list[str] = []
-    for p in np.lexsort((-year, -score)):
-        if score[p] <= 0 or len(chosen) == limit:
-            break
-        why = ([f"same trial ({', '.join(trials)})"] if same_trial[p] else []) + \
-              (["shared topic"] if shared_topic[p] else []) + (["similar title"] if similarity[p] >= 75 else [])
-        if why:
-            chosen.append(int(p))
-            reasons.append("; ".join(why))
-    out = frame.iloc[chosen].copy()
-    out["reason"] = reasons
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class RelationRow:
-    """One line of a study's "Related records": ``label`` ("erratum of", "has erratum"), the other record's key,
-    its title (plain text) and whether it is in the library."""
-
-    label: str
-    key: str
-    title: str
-    in_library: bool
-    outgoing: bool  # stored on this study (True) or on the other record, naming this one (False)
-
-    def text(self) -> str:
-        """'has erratum: Erratum: Oil-based …' or 'erratum of: smith2019 (not in the library)' (plain text)."""
-        other = (self.title or "(untitled)") if self.in_library else f"{self.key} (not in the library)"
-        return f"{self.label}: {other}"
-
-
-def study_relations(frame: pd.DataFrame, record: Record) -> list[RelationRow]:
-    """The study's related records in both directions: its own ``relations`` ("erratum of X"), then the records
-    whose ``relations`` name it ("has erratum: Y"), each once, titles looked up in the frame."""
-    wanted = [rel.key for rel in record.relations if rel.key]
-    found = np.flatnonzero(frame["key"].isin(wanted).to_numpy(dtype=bool, na_value=False)) if wanted else ()
-    title_of = {str(frame["key"].iloc[i]): str(frame["title"].iloc[i] or "") for i in found}
-    rows: list[RelationRow] = []
-    seen: set[tuple[bool, str, str]] = set()
-    for rel in record.relations:
-        if (True, rel.kind, rel.key) in seen or rel.key == record.key:
-            continue
-        seen.add((True, rel.kind, rel.key))
-        label = rel.kind.replace("-", " ") if rel.key else "relation without a key"
-        rows.append(RelationRow(label, rel.key or rel.kind, str(title_of.get(rel.key, "")),
-                                rel.key in title_of, True))
-    if "relations" in frame.columns and len(frame):
-        hits = np.flatnonzero(_list_hits(frame["relations"], lambda item: item.partition(" ")[2].strip() == record.key))
-        for position in hits:
-            other = str(frame["key"].iloc[position])
-            if other == record.key:
-                continue
-            for item in frame["relations"].iloc[position]:
-                kind, _, target = str(item).partition(" ")
-                if target.strip() != record.key or (False, kind, other) in seen:
-                    continue
-                seen.add((False, kind, other))
-                rows.append(RelationRow(RELATION_KINDS.get(kind, f"named as {kind} by"), other,
-                                        str(frame["title"].iloc[position] or ""), True, False))
-    return rows
-
-
-def _arrow_column(series: pd.Series) -> pa.Array:
-    """The Arrow array behind a frame column (the store's frame is Arrow-backed; others are converted)."""
-    values = series.array
-    column = values._pa_array if hasattr(values, "_pa_array") else pa.array(series.tolist())
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-
-def _list_column(series: pd.Series) -> pa.ListArray:
-    values = series.array
-    column = values._pa_array if hasattr(values, "_pa_array") else pa.array(series.tolist(), pa.list_(pa.string()))
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-
-def _list_hits(series: pd.Series, matches: Callable[[str], bool]) -> np.ndarray:
-    """Rows whose list holds an item ``matches`` accepts; ``matches`` runs once per distinct item."""
-    column = _list_column(series)
-    flat = pc.list_flatten(column)
-    mask = np.zeros(len(series), dtype=bool)
-    if len(flat) == 0:
-        return mask
-    encoded = pc.dictionary_encode(flat)
-    accepted = np.array([matches(v) for v in encoded.dictionary.to_pylist()], dtype=bool)
-    mask[pc.list_parent_indices(column).to_numpy()[accepted[encoded.indices.to_numpy()]]] = True
-    return mask
 
 
 # --- evidence map and per-year counts -------------------------------------------------------------------------
