@@ -2,7 +2,9 @@
 
 library.dedupe decides per pair: ``auto`` (sure: merged on request, in one click per cluster), ``review`` (an
 editor compares the two side by side) or ``veto`` (look-alikes that must stay apart; not shown). A "not the same
-study" answer goes into ``<library>.dedupe.json`` so the pair is never proposed again.
+study" answer goes into ``<library>.dedupe.json`` so the pair is never proposed again. Related records (an
+erratum, reply, comment, protocol or meeting abstract of another record) are never merged; "Link" stores the
+relation in the first record's ``relations`` field.
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from library.dedupe import (
     DedupeResult,
     Match,
     PairEvidence,
+    Related,
     decisions_path,
     find_duplicates,
     load_decisions,
     match_incoming,
     merge_cluster,
     save_decisions,
+    store_relations,
 )
 from library.dedupe.decisions import Decisions
+from library.model import Relation
 from library.normalize import normalize_record
 from library.views import journal_line, studies
 
@@ -138,14 +143,41 @@ def _reject(lib: Library, pair: PairEvidence, decided: Decisions) -> None:
     st.rerun()
 
 
+def _unstored(lib: Library, result: DedupeResult) -> list[Related]:
+    """Related links found whose relation is not stored yet."""
+    return [link for link in result.related if link.a in lib and link.b in lib
+            and Relation(link.kind, link.b) not in lib.get(link.a).relations]
+
+
+def _relate(lib: Library, link: Related) -> None:
+    if store_relations(lib, [(link.a, link.kind, link.b)]):
+        save_library(lib, f"Stored: {link.a} {link.kind} {link.b}.")
+    st.rerun()
+
+
+def _related(lib: Library, related: list[Related]) -> None:
+    st.markdown(f"### Related records ({len(related)})")
+    st.caption("An erratum, retraction, comment, reply, protocol or meeting abstract of another record: never "
+               "merged. Link stores the relation on the first record; both study pages then show it.")
+    for n, link in enumerate(related):
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.markdown(f"**{md(link.a)}** {md(link.kind)} **{md(link.b)}** — {md(lib.get(link.a).title[:80])}  \n"
+                      f"{md('; '.join(link.reasons))}")
+        if button.button("Link", key=f"dup-relate-{n}", icon=":material/link:"):
+            _relate(lib, link)
+
+
 def render(lib: Library) -> None:
     st.title("Duplicates")
     decided = _decisions(lib)
     result = _scan(lib, frame_token(lib), len(decided))
     st.caption(f"{studies(result.records)} checked ({result.compared:,} candidate pairs compared). "
                f"Decisions are remembered in {decisions_path(lib.path).name}.")
+    related = _unstored(lib, result)
     if not result.has_findings:
         st.success("No duplicates found.", icon=":material/check_circle:")
+        if related:
+            _related(lib, related)
         return
     if result.clusters:
         st.markdown(f"### Sure duplicates ({len(result.clusters)})")
@@ -171,6 +203,8 @@ def render(lib: Library) -> None:
                             type="tertiary")
                 right.button(f"Open {md(pair.b)}", key=f"dup-open-b-{n}", on_click=_open, args=(pair.b,),
                              type="tertiary")
+    if related:
+        _related(lib, related)
 
 
 def _open(key: str) -> None:

@@ -461,3 +461,26 @@ def test_duplicates_merge_and_reject(editor: Path) -> None:
     assert "No duplicates found" in at.success[0].value
     decisions = editor.with_name("references.dedupe.json").read_text()
     assert "fang2018nodoi" in decisions and "rejected" in decisions
+
+
+ERRATUM = """
+@article{dreyer2017erratum,
+  author = {Dreyer, K. and van Rijswijk, J.},
+  title = {Erratum: Oil-based or water-based contrast for hysterosalpingography in infertile women},
+  journal = {N Engl J Med},
+  year = {2017},
+  volume = {377},
+  pages = {1300}
+}
+"""
+
+
+def test_duplicates_page_links_related_records(editor: Path) -> None:
+    editor.write_text(editor.read_text() + ERRATUM)
+    at = _ok(_app(view="duplicates"))
+    assert "Related records (1)" in _texts(at)
+    at.button(key="dup-relate-0").click().run()
+    _ok(at)
+    assert "Stored: dreyer2017erratum erratum-of dreyer2017oil" in at.success[0].value.replace("\\", "")
+    assert "relations    = {erratum-of dreyer2017oil}" in editor.read_text()
+    assert "Related records" not in _texts(_ok(_app(view="duplicates")))  # stored: not proposed again
