@@ -24,8 +24,16 @@ import pyarrow.compute as pc
 
 from .model import Record
 
-__all__ = ["FRAME_COLUMNS", "LIST_COLUMNS", "FrameQuery", "build_frame", "filter_frame", "filter_positions",
-           "record_row"]
+__all__ = [
+    "FRAME_COLUMNS",
+    "LIST_COLUMNS",
+    "FrameQuery",
+    "build_frame",
+    "filter_frame",
+    "filter_positions",
+    "list_mask",
+    "record_row",
+]
 
 LIST_COLUMNS = ("authors", "keywords", "mesh", "pubtypes", "topics", "topics_manual", "cited_in",
                 "discussed_in", "entries", "relations")
@@ -192,7 +200,7 @@ def _value_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]
     return accepted[codes] if len(distinct) else np.zeros(len(frame), dtype=bool)
 
 
-def _list_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) -> np.ndarray:
+def list_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) -> np.ndarray:
     """Rows whose list contains an item for which ``matches`` holds: evaluated once per distinct item."""
     distinct, codes, parents = _encoded(frame, column, flatten=True)
     mask = np.zeros(len(frame), dtype=bool)
@@ -260,10 +268,10 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
             mask &= _value_mask(frame, column, functools.partial(_casefolded, match=match, wanted=lowered))
     if query.topics:
         wanted_topics = query.topics
-        mask &= _list_mask(frame, "topics", lambda t: _topic_matches(t, wanted_topics))
+        mask &= list_mask(frame, "topics", lambda t: _topic_matches(t, wanted_topics))
     if query.entries:
         wanted_entries = set(query.entries)
-        mask &= _list_mask(frame, "entries", lambda slug: slug in wanted_entries)
+        mask &= list_mask(frame, "entries", lambda slug: slug in wanted_entries)
     words = [w for w in query.query.casefold().split() if w]
     if words and mask.any():
         text = _search_text(frame)

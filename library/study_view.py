@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import arrow_column, list_hits
+from .columns import arrow_column
+from .frame import list_mask
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
 from .model import RELATION_KINDS, Record
 
@@ -181,10 +182,10 @@ def related_studies(frame: pd.DataFrame, key: str, limit: int = 4) -> pd.DataFra
     me = frame.iloc[mine]
     trials = [k.split(":", 1)[1] for k in me["keywords"] if k.lower().startswith("trial:")]
     wanted_trials = {f"trial:{t}".casefold() for t in trials}
-    same_trial = (list_hits(frame["keywords"], lambda k: k.casefold() in wanted_trials) if trials
+    same_trial = (list_mask(frame, "keywords", lambda k: k.casefold() in wanted_trials) if trials
                   else np.zeros(len(frame), dtype=bool))
     my_topics = set(me["topics"])
-    shared_topic = (list_hits(frame["topics"], lambda t: t in my_topics) if my_topics
+    shared_topic = (list_mask(frame, "topics", lambda t: t in my_topics) if my_topics
                     else np.zeros(len(frame), dtype=bool))
     similarity = np.zeros(len(frame))
     candidates = _title_candidates(frame, str(me["title"]))
@@ -243,7 +244,7 @@ def study_relations(frame: pd.DataFrame, record: Record) -> list[RelationRow]:
         rows.append(RelationRow(label, rel.key or rel.kind, str(title_of.get(rel.key, "")),
                                 rel.key in title_of, True))
     if "relations" in frame.columns and len(frame):
-        hits = np.flatnonzero(list_hits(frame["relations"], lambda item: item.partition(" ")[2].strip() == record.key))
+        hits = np.flatnonzero(list_mask(frame, "relations", lambda item: item.partition(" ")[2].strip() == record.key))
         for position in hits:
             other = str(frame["key"].iloc[position])
             if other == record.key:
