@@ -141,11 +141,7 @@ def _parse_links(cited: str, discussed: str) -> list[EntryLink]:
 
 def parse_relations(text: str) -> list[Relation]:
     """``erratum-of smith2019; reply-to jones2020`` -> relations (an item without a key keeps its text as kind)."""
-    relations = []
-    for item in split_list(text, ";"):
-        kind, _, key = item.partition(" ")
-        relations.append(Relation(kind, key.strip()))
-    return relations
+    return [Relation.parse(item) for item in split_list(text, ";")]
 
 
 def _parse_int(text: str) -> int | None:

@@ -66,6 +66,12 @@ class Relation:
     def text(self) -> str:
         return f"{self.kind} {self.key}".strip()
 
+    @classmethod
+    def parse(cls, item: str) -> Relation:
+        """The inverse of :meth:`text`: ``"erratum-of smith2019"`` -> Relation("erratum-of", "smith2019")."""
+        kind, _, key = item.strip().partition(" ")
+        return cls(kind, key.strip())
+
 
 @dataclass(slots=True)
 class Synopsis:

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from .columns import arrow_column
 from .frame import list_mask
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
-from .model import RELATION_KINDS, Record
+from .model import RELATION_KINDS, Record, Relation
 
 __all__ = ["IdentifierLink", "RelationRow", "abstract_sections", "escape_markdown", "identifier_links",
            "journal_line", "related_studies", "safe_url", "study_relations"]
@@ -244,14 +244,15 @@ def study_relations(frame: pd.DataFrame, record: Record) -> list[RelationRow]:
         rows.append(RelationRow(label, rel.key or rel.kind, str(title_of.get(rel.key, "")),
                                 rel.key in title_of, True))
     if "relations" in frame.columns and len(frame):
-        hits = np.flatnonzero(list_mask(frame, "relations", lambda item: item.partition(" ")[2].strip() == record.key))
+        hits = np.flatnonzero(list_mask(frame, "relations", lambda item: Relation.parse(item).key == record.key))
         for position in hits:
             other = str(frame["key"].iloc[position])
             if other == record.key:
                 continue
             for item in frame["relations"].iloc[position]:
-                kind, _, target = str(item).partition(" ")
-                if target.strip() != record.key or (False, kind, other) in seen:
+                relation = Relation.parse(str(item))
+                kind = relation.kind
+                if relation.key != record.key or (False, kind, other) in seen:
                     continue
                 seen.add((False, kind, other))
                 rows.append(RelationRow(RELATION_KINDS.get(kind, f"named as {kind} by"), other,

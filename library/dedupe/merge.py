@@ -28,9 +28,12 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from ..bibfile import render_entry
 from ..errors import LibraryError
 from ..fields import record_to_fields
+from ..frame import list_mask
 from ..identifiers import InvalidIdentifier, normalize_pmcid, normalize_pmid
 from ..model import Author, EntryLink, Record, Relation
 from ..normalize import normalize_pages
@@ -253,13 +256,12 @@ def relation_referrers(lib: Library) -> dict[str, set[str]]:
     referrers: dict[str, set[str]] = {}
     if "relations" not in frame.columns:
         return referrers
-    for key, items in zip(frame["key"].tolist(), frame["relations"].tolist(), strict=True):
-        if items is None or not len(items):
-            continue
-        for item in items:
-            target = str(item).partition(" ")[2].strip()
+    keys, relations = frame["key"], frame["relations"]
+    for row in np.flatnonzero(list_mask(frame, "relations", bool)):  # only the rows that have relations
+        for item in relations.iloc[row]:
+            target = Relation.parse(str(item)).key
             if target:
-                referrers.setdefault(target, set()).add(key)
+                referrers.setdefault(target, set()).add(str(keys.iloc[row]))
     return referrers
 
 
