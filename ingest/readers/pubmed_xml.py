@@ -708,15 +708,52 @@ def _unsafe_dtd(element: etree._Element) -> str:
             "without expanding anything")
 
 
+_PULL_BLOCK = 1 << 16
+
+
+def _pull_elements(stream: BinaryIO, parser: etree.XMLPullParser) -> Generator[etree._Element, None, etree._Element]:
+    """The elements of the parser's end events as the stream is fed to it; returns the root.
+
+    On a syntax error inside the document every element completed before it is delivered first, then the
+    error is raised: the records before a break in the file are always read (lxml 6.2's ``iterparse`` raises
+    before handing over the events of the block that holds the error; a pull parser keeps them for
+    ``read_events``). At the end of a truncated document libxml2 closes the elements still open, so the events
+    queued by ``close`` are dropped: they are the unfinished article, not a record.
+    """
+    while True:
+        block = stream.read(_PULL_BLOCK)
+        try:
+            if block:
+                parser.feed(block)
+            else:
+                root = parser.close()
+        except etree.XMLSyntaxError:
+            if block:
+                for _event, element in parser.read_events():
+                    yield element
+            raise
+        for _event, element in parser.read_events():
+            yield element
+        if not block:
+            return root
+
+
 def _tree_records(stream: BinaryIO, source: str, skip: int = 0) -> Iterator[Record | ReadProblem]:
-    """Records and problems of the document read by ``iterparse``; the first ``skip`` records are parsed (and
-    their elements cleared) but neither built nor reported: :func:`_chunk_records` already gave them."""
-    context = etree.iterparse(stream, events=("end",), tag=_ARTICLE_TAGS, resolve_entities=False,
-                              no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
+    """Records and problems of the document read by a streaming (pull) parser; the first ``skip`` records are
+    parsed (and their elements cleared) but neither built nor reported: :func:`_chunk_records` already gave
+    them."""
+    parser = etree.XMLPullParser(events=("end",), tag=_ARTICLE_TAGS, resolve_entities=False, no_network=True,
+                                 load_dtd=False, huge_tree=False, remove_comments=True)
     index = 0
     checked = False
+    elements = _pull_elements(stream, parser)
     try:
-        for _event, element in context:
+        while True:
+            try:
+                element = next(elements)
+            except StopIteration as done:
+                root = done.value
+                break
             if not checked:
                 checked = True
                 unsafe = _unsafe_dtd(element)
@@ -758,7 +795,6 @@ def _tree_records(stream: BinaryIO, source: str, skip: int = 0) -> Iterator[Reco
             text = f"XML is truncated or malformed here ({message}); {where}"
         yield ReadProblem(source, text, line=exc.lineno or None, fatal=True)
         return
-    root = context.root
     if index == 0 and (root is None or root.tag not in ("PubmedArticleSet", "PubmedBookArticleSet")):
         yield ReadProblem(source, "no PubmedArticle or PubmedBookArticle records found", fatal=True)
 
