@@ -227,3 +227,15 @@ def test_a_small_edit_that_changes_the_study_is_not_a_typo(title_a, title_b):
     a = paper("a", doi="", pmid="", pages="", title=title_a)
     b = paper("b", doi="", pmid="", pages="", title=title_b)
     assert decision_of(find_duplicates([a, b]), "a", "b") == "review"
+
+
+def test_single_page_in_another_issue_at_the_papers_first_page_goes_to_review():
+    """An erratum notice that a database lists under the paper's title and first page, in the erratum's issue
+    (PNAS 104(25) for a paper in 104(1):240-245): not merged without an editor; the same page range with a
+    mistyped issue still merges."""
+    notice = paper("b", doi="", pmid="", issue="25", pages="2043")
+    result = find_duplicates([paper("a", doi="", pmid=""), notice])
+    assert decision_of(result, "a", "b") == "review"
+    assert any("different issues" in p.reasons for p in result.review)
+    typo = paper("c", doi="", pmid="", issue="12")
+    assert decision_of(find_duplicates([paper("a", doi="", pmid=""), typo]), "a", "c") == "auto"

@@ -7,7 +7,8 @@ Two levels, because a false merge is worse than a missed duplicate:
   results). A vetoed pair is never merged and never proposed, and it stops transitive merging through a third
   record.
 * **cautions** — evidence that *may* mean different items (another journal or year: a conference abstract and
-  the full paper; different pages or volume; a different first author). A pair with a caution is at most
+  the full paper; different pages or volume; another issue where only the first page agrees - an erratum
+  listed under the paper's title and first page; a different first author). A pair with a caution is at most
   proposed for review.
 """
 
@@ -75,7 +76,7 @@ def cautions(f: Features) -> list[str]:
         found.append("different volumes")
     if f.page == "different":
         found.append("different pages")
-    elif f.issue == "different" and f.page != "same":
+    elif f.issue == "different" and (f.page != "same" or f.last_page != "same"):
         found.append("different issues")
     if f.short_title and f.page != "same" and not f.same_identifier:
         found.append("short, generic title without matching pages")
