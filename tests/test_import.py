@@ -266,3 +266,33 @@ def test_cli_entry_link_and_usage_errors(lib_path: Path, capsys: pytest.CaptureF
     lib = Library.load(lib_path)
     linked = [k for k in lib if EntryLink("hsg", "discussed") in lib.get(k).links]
     assert linked == ["dreyer2017oil", "fang2018oila", "american2019hysterosalpingography"]
+
+
+PUBMED = Path(__file__).parent / "fixtures" / "pubmed"
+
+
+def test_cli_truncated_pubmed_xml_offers_the_records_before_the_break(lib_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    before = lib_path.read_bytes()
+    assert _run(lib_path, str(PUBMED / "truncated.xml")) == 1
+    out, err = capsys.readouterr()
+    assert "truncated.xml (line 6): XML is truncated or malformed here" in out and "2 record(s) read" in out
+    assert "nothing imported" in err
+    assert lib_path.read_bytes() == before
+    assert _run(lib_path, str(PUBMED / "truncated.xml"), "--keep-going") == 1  # the problem is still reported
+    lib = Library.load(lib_path)
+    assert "28520519" in {lib.get(k).pmid for k in lib}  # a good record before the break, merged by DOI
+    assert len(lib) == 3  # one merged into dreyer2017oil, one new; the cut third record is not invented
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("xxe.xml", "external entities (xxe) that would read files or URLs"),
+    ("billion_laughs.xml", "refused without expanding anything"),
+])
+def test_cli_hostile_xml_is_refused_and_the_library_unchanged(lib_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              name: str, expected: str) -> None:
+    before = lib_path.read_bytes()
+    assert _run(lib_path, str(PUBMED / name), "--keep-going") == 1
+    err = capsys.readouterr().err
+    assert f"{name} (line 1)" in err and expected in err and "nothing imported" in err
+    assert lib_path.read_bytes() == before
