@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 
 from ingest.readers import detect_format
-from ingest.readers.pubmed_xml import check_pubmed_xml, iter_pubmed_xml, mathml_text, read_pubmed_xml
+from ingest.readers.pubmed_xml import check_pubmed_xml, iter_pubmed_xml, read_pubmed_xml
+from ingest.readers.xml_text import mathml_text
 from library.model import Author, Record
 
 from .conftest import CORPUS, FIXTURES, needs_shared

@@ -18,7 +18,10 @@ from lxml import etree
 
 from ingest.base import gc_paused
 from ingest.readers import decode_text
+from ingest.readers import pubmed_authors as pa
+from ingest.readers import pubmed_record as pr
 from ingest.readers import pubmed_xml as px
+from ingest.readers import xml_text as xt
 from ingest.readers.ris import _ris_records, _ris_records_by_line
 from library import identifiers, latex, normalize
 from library.model import Author
@@ -112,7 +115,7 @@ def ref_mesh(mesh_list: etree._Element) -> list[str]:
         parts: list[str] = []
         for term in heading:
             if term.tag == "DescriptorName" or (term.tag == "QualifierName" and parts):
-                parts.append(("*" if term.get("MajorTopicYN") == "Y" else "") + px._leaf_text(term))
+                parts.append(("*" if term.get("MajorTopicYN") == "Y" else "") + xt.leaf_text(term))
         if parts:
             headings.append("/".join(parts))
     return headings
@@ -153,7 +156,7 @@ def test_text_rules_agree_with_their_references() -> None:
         assert normalize.normalize_pages(text) == ref_normalize_pages(text), text
         assert normalize.normalize_year(text) == ref_normalize_year(text), text
         assert normalize._label_starts(text) == ref_label_starts(text), text
-        assert px._clean(text) == ref_clean(text), text
+        assert xt.clean_text(text) == ref_clean(text), text
         assert latex._squash(text) == re.sub(r"\s+", " ", text).strip(), text
 
 
@@ -369,17 +372,17 @@ def _articles(path: Path) -> list[etree._Element]:
 @pytest.mark.parametrize("path", _pubmed_files(), ids=lambda p: p.name)
 def test_author_and_mesh_passes_agree_with_the_child_walks(path: Path) -> None:
     for article in _articles(path):
-        citation = px._first(article, "MedlineCitation")
-        art = px._first(citation, "Article")
+        citation = pr._first(article, "MedlineCitation")
+        art = pr._first(citation, "Article")
         if art is not None:
             fast: list[Author] = []
             for author_list in art.iterchildren("AuthorList"):
                 if (author_list.get("Type") or "authors") == "authors":
-                    px._list_authors(author_list, fast)
-            assert fast == px._authors(art)
-        mesh = px._first(citation, "MeshHeadingList")
+                    pa.list_authors(author_list, fast)
+            assert fast == pa.read_authors(art)
+        mesh = pr._first(citation, "MeshHeadingList")
         if mesh is not None:
-            assert px._mesh_headings(mesh) == ref_mesh(mesh)
+            assert pr.mesh_headings(mesh) == ref_mesh(mesh)
 
 
 def test_author_pass_reads_only_the_authors_own_parts() -> None:
@@ -393,8 +396,8 @@ def test_author_pass_reads_only_the_authors_own_parts() -> None:
         "</Author><Author><LastName>Lee</LastName><Initials>J</Initials><Initials>JH</Initials></Author>"
         "<Author><LastName>Park</LastName><ForeName>Ji</ForeName><Initials>X</Initials></Author></AuthorList>")
     fast: list[Author] = []
-    px._list_authors(author_list, fast)
-    expected = [a for a in (px._author(e) for e in author_list.iterchildren("Author")) if a is not None]
+    pa.list_authors(author_list, fast)
+    expected = [a for a in (pa.read_author(e) for e in author_list.iterchildren("Author")) if a is not None]
     assert fast == expected
     assert [a.family or a.literal for a in fast] == ["Ng", "WHO group", "B", "Kim", "Lee", "Park"]
     assert [a.given for a in fast[3:]] == ["K", "JH", "Ji"]
@@ -406,7 +409,7 @@ def test_mesh_pass_keeps_headings_apart_from_nested_terms() -> None:
         "<DescriptorName>inner</DescriptorName></DescriptorName><QualifierName>q1</QualifierName></MeshHeading>"
         "<DescriptorName><QualifierName>odd</QualifierName><DescriptorName>D2</DescriptorName></DescriptorName>"
         "<MeshHeading/><MeshHeading><DescriptorName> D3 </DescriptorName></MeshHeading></MeshHeadingList>")
-    assert px._mesh_headings(mesh) == ref_mesh(mesh)
+    assert pr.mesh_headings(mesh) == ref_mesh(mesh)
 
 
 # --- the collector pause ----------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from library.normalize import normalize_record, parse_date
 
 from ..base import ReadProblem, ReadResult, identifier_problems
 from .csljson import _text
-from .pubmed_xml import element_text
+from .xml_text import element_text
 
 __all__ = ["CROSSREF_TYPES", "crossref_items", "crossref_record", "jats_to_text", "read_crossref_json"]
 
