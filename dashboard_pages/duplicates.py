@@ -4,7 +4,8 @@ library.dedupe decides per pair: ``auto`` (sure: merged on request, in one click
 editor compares the two side by side) or ``veto`` (look-alikes that must stay apart; not shown). A "not the same
 study" answer goes into ``<library>.dedupe.json`` so the pair is never proposed again. Related records (an
 erratum, reply, comment, protocol or meeting abstract of another record) are never merged; "Link" stores the
-relation in the first record's ``relations`` field.
+relation in the first record's ``relations`` field. Saved merges are kept in ``<library>.merges.json``; "Recent
+merges" lists them with an Undo button (refused, with the reason, when the merged record was edited since).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from library.dedupe import (
     store_relations,
 )
 from library.dedupe.decisions import Decisions
+from library.dedupe.journal import SavedMerge, journal_path, load_journal, record_merges, save_journal, undo_saved_merge
 from library.model import Relation
 from library.normalize import normalize_record
 from library.views import journal_line, studies
@@ -127,10 +129,52 @@ def _merge(lib: Library, keys: list[str], decided: Decisions | None = None) -> N
         return
     if save_library(lib, f"Merged {', '.join(result.removed)} into {result.keeper}"
                     + (f"; {len(result.conflicts)} differing value(s) kept in provenance." if result.conflicts
-                       else ".")) and decided is not None:
-        decided.accept(*keys[:2])
-        save_decisions(decided, decisions_path(lib.path))
+                       else ".") + " Recent merges below can undo it."):
+        try:
+            record_merges(lib, [result])
+        except (LibraryError, OSError) as exc:
+            st.session_state["_journal_error"] = f"The merge was saved but not kept for undo: {exc}"
+        if decided is not None:
+            decided.accept(*keys[:2])
+            save_decisions(decided, decisions_path(lib.path))
     st.rerun()
+
+
+def _undo(lib: Library, entry: SavedMerge, entries: list[SavedMerge]) -> None:
+    try:
+        undo_saved_merge(lib, entry)
+    except LibraryError as exc:
+        st.session_state["_journal_error"] = str(exc)
+        st.rerun()
+    if save_library(lib, f"Undone: {entry.describe()}."):
+        save_journal([e for e in entries if e is not entry], journal_path(lib.path))
+    st.rerun()
+
+
+RECENT = 5
+
+
+def _recent(lib: Library) -> None:
+    """The newest saved merges, each with an Undo button."""
+    error = st.session_state.pop("_journal_error", None)
+    if error:
+        st.error(md(error))
+    try:
+        entries = load_journal(journal_path(lib.path))
+    except LibraryError as exc:
+        st.warning(f"Saved merges cannot be read: {md(exc)}")
+        return
+    if not entries:
+        return
+    st.markdown("### Recent merges")
+    st.caption(f"Kept in {journal_path(lib.path).name}. Undo puts the merged copies back and the kept record as it "
+               "was before the merge.")
+    for n, entry in enumerate(reversed(entries[-RECENT:])):
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.markdown(f"{md(entry.date)}: **{md(', '.join(entry.removed))}** merged into **{md(entry.keeper)}** — "
+                      f"{md(entry.merged.title[:80])}")
+        if button.button("Undo", key=f"dup-undo-{n}", icon=":material/undo:"):
+            _undo(lib, entry, entries)
 
 
 def _reject(lib: Library, pair: PairEvidence, decided: Decisions) -> None:
@@ -178,6 +222,7 @@ def render(lib: Library) -> None:
         st.success("No duplicates found.", icon=":material/check_circle:")
         if related:
             _related(lib, related)
+        _recent(lib)
         return
     if result.clusters:
         st.markdown(f"### Sure duplicates ({len(result.clusters)})")
@@ -205,6 +250,7 @@ def render(lib: Library) -> None:
                              type="tertiary")
     if related:
         _related(lib, related)
+    _recent(lib)
 
 
 def _open(key: str) -> None:

@@ -268,13 +268,16 @@ class Library:
     def dirty(self) -> bool:
         return bool(self._changes or self._added)
 
-    def add(self, record: Record) -> Record:
+    def add(self, record: Record, stamp: bool = True) -> Record:
+        """Add a new record; ``added`` is stamped with today's date unless it has one (or ``stamp`` is False:
+        a record put back as it was, by dedupe's undo)."""
         if not record.key:
             raise ValueError("a record needs a key")
         if record.key in self:
             raise KeyExistsError(f"key {record.key!r} is already in {self.path}")
         stored = record.copy()
-        stored.added = stored.added or _today()
+        if stamp:
+            stored.added = stored.added or _today()
         row = self._keys.get(record.key)
         if row is not None:  # re-adding a key removed in this session: an update of that entry
             self._changes[row] = stored

@@ -463,6 +463,25 @@ def test_duplicates_merge_and_reject(editor: Path) -> None:
     assert "fang2018nodoi" in decisions and "rejected" in decisions
 
 
+def test_duplicates_merge_can_be_undone_after_the_save(editor: Path) -> None:
+    original = editor.read_text() + DUPLICATES
+    editor.write_text(original)
+    loaded = Library.load(editor)
+    before = [loaded.get("dreyer2017copy"), loaded.get("dreyer2017oil")]
+    at = _ok(_app(view="duplicates"))
+    at.button(key="dup-cluster-0").click().run()
+    _ok(at)
+    assert "@article{dreyer2017copy" not in editor.read_text()
+    assert "Recent merges" in _texts(at) and "dreyer2017copy" in _texts(at)
+    at.button(key="dup-undo-0").click().run()
+    _ok(at)
+    assert "Undone" in at.success[0].value
+    lib = Library.load(editor)
+    assert [lib.get("dreyer2017copy"), lib.get("dreyer2017oil")] == before  # both as they were
+    assert "Sure duplicates (1)" in _texts(at)  # found again, and nothing left to undo
+    assert "Recent merges" not in _texts(at)
+
+
 ERRATUM = """
 @article{dreyer2017erratum,
   author = {Dreyer, K. and van Rijswijk, J.},

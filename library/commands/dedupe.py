@@ -13,8 +13,12 @@ source record's ``relations`` field (``erratum-of B``, naming the kept key after
 is not repeated), so the study pages show them; the dry run says how many it would store (``--json``:
 ``"relations"``, the ``"A kind B"`` items stored or to store).
 
-Exit codes: 0 no duplicates (or all merged and nothing left to review); 1 duplicates found or pairs awaiting
-review; 2 usage errors (unknown key, ``--review`` without a terminal).
+Every merge ``--apply`` saves is also kept in ``<library>.merges.json`` (see :mod:`library.dedupe.journal`);
+``--undo KEY`` puts back the copies of the newest saved merge into (or of) KEY and saves, unless the merged
+record was edited since.
+
+Exit codes: 0 no duplicates (or all merged and nothing left to review; a merge undone); 1 duplicates found or
+pairs awaiting review, or an undo refused; 2 usage errors (unknown key, ``--review`` without a terminal).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from ..dedupe import (
     store_relations,
 )
 from ..dedupe.decisions import Decisions
+from ..dedupe.journal import journal_path, load_journal, record_merges, save_journal, undo_saved_merge
+from ..errors import LibraryError
 from ..model import Record
 from ..store import Library
 from .common import open_library, print_json
@@ -59,6 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--reject", nargs=2, action="append", default=[], metavar=("KEY1", "KEY2"),
                         help="record that KEY1 and KEY2 are different studies (never proposed again)")
     parser.add_argument("--json", action="store_true", help="print clusters, review pairs and merges as JSON")
+    parser.add_argument("--undo", metavar="KEY",
+                        help="put back the copies of the newest saved merge into (or of) KEY, then save "
+                             "(merges are kept in <library>.merges.json)")
     parser.set_defaults(handler=cmd_dedupe)
 
 
@@ -158,7 +167,33 @@ def _involved(lib: Library, result: DedupeResult) -> dict[str, Record]:
     return {key: lib.get(key) for key in sorted(keys)}
 
 
+def _undo(args: argparse.Namespace) -> int:
+    lib = open_library(args)
+    path = journal_path(lib.path)
+    entries = load_journal(path)
+    found = [n for n, e in enumerate(entries) if args.undo == e.keeper or args.undo in e.removed]
+    if not found:
+        print(f"reflib: no saved merge into or of {args.undo!r} in {path}", file=sys.stderr)
+        return EXIT_FINDINGS
+    entry = entries[found[-1]]
+    try:
+        undo_saved_merge(lib, entry)
+    except LibraryError as exc:
+        print(f"reflib: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    lib.save()
+    save_journal([e for n, e in enumerate(entries) if n != found[-1]], path)
+    print(f"undone: {entry.describe()}; {', '.join(entry.removed)} restored, {entry.keeper} as before the merge")
+    print(f"saved {lib.path}")
+    return EXIT_OK
+
+
 def cmd_dedupe(args: argparse.Namespace) -> int:
+    if args.undo:
+        if args.apply or args.review or args.accept or args.reject:
+            print("reflib: --undo cannot be combined with --apply, --review, --accept or --reject", file=sys.stderr)
+            return EXIT_USAGE
+        return _undo(args)
     if args.review and args.json:
         print("reflib: --review is interactive; it cannot be combined with --json", file=sys.stderr)
         return EXIT_USAGE
@@ -190,6 +225,7 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     relations = store_relations(lib, ((link.a, link.kind, link.b) for link in result.related), write=args.apply)
     if args.apply and (merges or relations):
         lib.save()
+        record_merges(lib, merges)
     if args.json:
         data = result.to_json()
         data["clusters"] = [{**c.to_json(), "keeper": choose_keeper([records[k] for k in c.keys]).key}
@@ -206,6 +242,8 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
                 print(f"stored relation: {item}")
             if merges or relations:
                 print(f"saved {lib.path} ({len(merges)} merge(s), {len(relations)} relation(s))")
+            if merges:
+                print(f"merges kept in {journal_path(lib.path).name}; undo one with: reflib dedupe --undo KEY")
         elif relations:
             print(f"{len(relations)} relation(s) to store in the relations field (--apply stores them)")
         if changed_decisions:
