@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write
 from ..errors import LibraryError
+from .sidecar import read_sidecar
 
 __all__ = ["FORMAT", "Decisions", "DecisionsError", "decisions_path", "load_decisions", "save_decisions"]
 
@@ -99,16 +100,9 @@ def _read_pairs(data: dict[str, object], name: str, path: Path) -> dict[tuple[st
 def load_decisions(path: str | Path) -> Decisions:
     """The decisions in ``path``; an absent file means no decisions yet."""
     path = Path(path)
-    if not path.exists():
+    data = read_sidecar(path, FORMAT, VERSION, "dedupe decisions file", DecisionsError)
+    if data is None:
         return Decisions()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DecisionsError(f"{path}: cannot read the dedupe decisions ({exc}); fix or delete the file") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise DecisionsError(f"{path}: not a reflib dedupe decisions file (expected \"format\": \"{FORMAT}\")")
-    if data.get("version") != VERSION:
-        raise DecisionsError(f"{path}: unsupported version {data.get('version')!r} (this reflib reads {VERSION})")
     decisions = Decisions(accepted=_read_pairs(data, "accepted", path), rejected=_read_pairs(data, "rejected", path))
     both = set(decisions.accepted) & set(decisions.rejected)
     if both:

@@ -30,6 +30,7 @@ from ..fields import record_from_fields, record_to_fields
 from ..model import Record
 from ..store import Library
 from .merge import MergeError, MergeResult
+from .sidecar import read_sidecar
 
 __all__ = ["KEEP", "JournalError", "SavedMerge", "journal_path", "load_journal", "record_merges", "save_journal",
            "undo_saved_merge"]
@@ -99,16 +100,9 @@ def _entry(item: object, path: Path) -> SavedMerge:
 def load_journal(path: str | Path) -> list[SavedMerge]:
     """The saved merges in ``path``, oldest first; an absent file means none."""
     path = Path(path)
-    if not path.exists():
+    data = read_sidecar(path, FORMAT, VERSION, "merge journal", JournalError)
+    if data is None:
         return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise JournalError(f"{path}: cannot read the merge journal ({exc}); fix or delete the file") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise JournalError(f"{path}: not a reflib merge journal (expected \"format\": \"{FORMAT}\")")
-    if data.get("version") != VERSION:
-        raise JournalError(f"{path}: unsupported version {data.get('version')!r} (this reflib reads {VERSION})")
     merges = data.get("merges", [])
     if not isinstance(merges, list):
         raise JournalError(f"{path}: \"merges\" must be a list")
