@@ -22,6 +22,8 @@ _ORCID = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dXx])")
 
 
 def read_author(element: etree._Element) -> Author | None:
+    """One ``Author`` element (None for ``ValidYN="N"`` or no name): the plain reading of book authors and
+    editors, and the reference :func:`list_authors` must agree with."""
     if element.get("ValidYN") == "N":
         return None
     family = fore = initials = suffix = collective = orcid = ""
@@ -40,14 +42,7 @@ def read_author(element: etree._Element) -> Author | None:
         elif tag == "Identifier" and not orcid and child.get("Source") == "ORCID":
             match = _ORCID.search(child.text or "")
             orcid = "-".join(match.groups()).upper() if match else ""
-    if collective:
-        return Author(literal=collective)
-    if not family:
-        return None
-    given = fore or initials
-    if suffix:
-        given = f"{given}, {suffix}" if given else suffix
-    return Author(family=family, given=given, orcid=orcid)
+    return _built_author(family, fore, initials, suffix, collective, orcid)
 
 
 def read_authors(parent: etree._Element | None, kind: str = "authors") -> list[Author]:
