@@ -33,6 +33,7 @@ from . import catalog, exports
 from .common import frame_token, md, open_study
 
 PAGE_SIZE = 50
+_HEADER_PX, _ROW_PX, _ROWS_SHOWN = 38, 35, 20  # the table shows up to 20 rows before it scrolls
 _LIST_FILTERS = ("topic", "entry", "design", "level", "stance", "verification")
 _KEYS = {name: f"f_{name}" for name in (*_LIST_FILTERS, "q", "years", "sort")}
 _VERIFICATION_LABELS = {"verified": "Verified against the source", "unverified": "Needs checking",
@@ -158,7 +159,8 @@ def _table(frame: pd.DataFrame, positions: np.ndarray, nonce: int) -> str | None
             "Topics": st.column_config.TextColumn(width="medium"),
             "Bottom line": st.column_config.TextColumn(width="medium", help="The editors' one-sentence TL;DR"),
         },
-        placeholder="", alt="Studies matching the filters")
+        placeholder="", alt="Studies matching the filters",
+        height=min(_HEADER_PX + _ROW_PX * len(view), _HEADER_PX + _ROW_PX * _ROWS_SHOWN))
     chosen = event.selection.rows if event is not None and hasattr(event, "selection") else []
     return str(view.iloc[chosen[0]]["key"]) if chosen else None
 
