@@ -323,6 +323,7 @@ def _document(middle: bytes = b"", tail: bytes = b"</PubmedArticleSet>\n", head:
     _document(ARTICLE.replace(b"<ArticleTitle>", b"<ArticleTitle><mml:math>") % (3, 3, 3)),
     _document(ARTICLE.replace(b"10.1000/%d", b"not a doi %d") % (3, 3, 3)),
     _document(ARTICLE.replace(b"<Article>", b"<Article><ERROR>x</ERROR>") % (3, 3, 3)),
+    _document(b"<PubmedArticle><ERROR>quota</ERROR></PubmedArticle>\n"),
     _document(head=HEAD.replace(b"<PubmedArticleSet>", b'<PubmedArticleSet xmlns:mml="http://www.w3.org/1998/Math/MathML">')),
     _document(head=HEAD.replace(b"<PubmedArticleSet>", b'<PubmedArticleSet xmlns="urn:x">')),
     _document(head=HEAD.replace(b'.dtd">', b'.dtd" [<!ENTITY foo "bar">]>')),

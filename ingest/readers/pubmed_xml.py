@@ -254,23 +254,17 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
         if end == -1:
             return index  # truncated: the tree reader reports it
         stop = end + len(_ARTICLE_END)
-        chunk = buffer[pos:stop]
-        # the tree reader reports each of these tags (its filter): only the article and its own citation may be
-        # here. Counted on the bytes, since a tag's name always follows "<" literally (a comment or a prefixed
-        # name that merely looks like one only sends the article to the tree reader)
-        if (chunk.count(b"<MedlineCitation") != 1 or chunk.count(b"<PubmedArticle") != 1 or b"<ERROR" in chunk
-                or b"<PubmedBookArticle" in chunk):
-            return index
         try:
-            element = etree.fromstring(chunk, parser)
+            element = etree.fromstring(buffer[pos:stop], parser)
         except etree.XMLSyntaxError:
             return index
-        citation = next(element.iterchildren("MedlineCitation"), None)
-        if citation is None:
+        # the tree reader reports each of these tags (its filter): only the article and its own citation may be here
+        found = list(element.iter(_ARTICLE_TAGS))
+        if len(found) != 2 or found[1].getparent() is not element or found[1].tag != "MedlineCitation":
             return index
         index += 1
-        record = normalize_record(journal_article(element, citation), in_place=True)
-        del element, citation, chunk
+        record = normalize_record(journal_article(element, found[1]), in_place=True)
+        del element, found
         if not (record.title or record.pmid or record.doi):
             yield ReadProblem(source, "record has no title, PMID or DOI; skipped", line_of(base + pos), index)
         else:
