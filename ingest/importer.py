@@ -289,8 +289,11 @@ class _Linker:
 
 # --- the import -----------------------------------------------------------------------------------------------
 class _Keys:
+    """The keys taken during one import: the library's and the new records'; only grows (see make_key's hints)."""
+
     def __init__(self, lib: Library, pending: dict[str, Record]) -> None:
         self.lib, self.pending = lib, pending
+        self.hints: dict[str, int] = {}
 
     def __contains__(self, key: object) -> bool:
         return key in self.pending or key in self.lib
@@ -314,6 +317,7 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
     index = _Index.of(lib)
     linker = _Linker(lib, topics, entry, link_kind)
     new: dict[str, Record] = {}
+    taken = _Keys(lib, new)
     touched: dict[str, Record] = {}
     for incoming in records:
         record = normalize_record(incoming)
@@ -337,7 +341,7 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
                 touched[key] = target
             report.merged.append(Merged(key, _describe(record), how, filled, conflicts, tagged, noted))
             continue
-        record.key, source_key = make_key(record, _Keys(lib, new)), record.key
+        record.key, source_key = make_key(record, taken, taken.hints), record.key
         linker.apply(record)
         new[record.key] = record
         index.add(record)

@@ -79,13 +79,21 @@ def key_suffix(n: int) -> str:
     return letters
 
 
-def make_key(record: Record, existing: Container[str]) -> str:
-    """A new key for ``record`` that is not in ``existing`` (see the module docstring for the rule)."""
+def make_key(record: Record, existing: Container[str], hints: dict[str, int] | None = None) -> str:
+    """A new key for ``record`` that is not in ``existing`` (see the module docstring for the rule).
+
+    ``hints`` (base key -> first suffix number not known to be taken) lets a caller that makes many keys against
+    a set that only grows - an import - skip the suffixes it already found taken: without it, the n-th record of
+    one base key tries n suffixes (20,000 records sharing a few base keys took 57 s). The key is the same.
+    """
     base = base_key(record)
     if base not in existing:
         return base
-    for n in count(1):
+    start = hints.get(base, 1) if hints is not None else 1
+    for n in count(start):
         candidate = base + key_suffix(n)
         if candidate not in existing:
+            if hints is not None:
+                hints[base] = n + 1
             return candidate
     raise AssertionError("unreachable")

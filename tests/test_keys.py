@@ -56,3 +56,18 @@ def test_suffix_rule() -> None:
 def test_deterministic() -> None:
     record = _record()
     assert make_key(record, {"x"}) == make_key(record.copy(), {"x"}) == base_key(record)
+
+
+def test_hints_give_the_same_keys_as_a_full_search() -> None:
+    """An import makes many keys against a growing set; the hints skip suffixes already taken, nothing else."""
+    existing = {"dreyer2017oil", "dreyer2017oila", "dreyer2017oilc", "dreyer2017oilab", "mol2010infertility"}
+    plain, hinted = set(existing), set(existing)
+    hints: dict[str, int] = {}
+    records = [_record() if n % 3 else _record("Mol", 2010, "Infertility") for n in range(60)]
+    for record in records:
+        a, b = make_key(record, plain), make_key(record, hinted, hints)
+        assert a == b and a not in existing
+        plain.add(a)
+        hinted.add(b)
+    assert "dreyer2017oilb" in plain and "dreyer2017oilac" in plain and "dreyer2017oilab" in existing
+    assert hints["dreyer2017oil"] > 26  # the search for the 40th copy started after the suffixes seen taken
