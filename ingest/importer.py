@@ -312,15 +312,17 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
     if link_kind not in (None, "cited", "discussed"):
         raise ValueError(f"link kind must be 'cited' or 'discussed', not {link_kind!r}")
     report = ImportReport(source=source, dry_run=dry_run)
-    if matcher is None and fuzzy and len(lib) and records:
-        matcher = _dedupe_matcher(lib, records)
     index = _Index.of(lib)
+    normalized = [normalize_record(r) for r in records]
+    if matcher is None and fuzzy and len(lib) and records:
+        # only what no identifier or exact title finds is compared fuzzily (a re-import compares nothing)
+        unresolved = [r for r in normalized if (r.title or r.doi or r.pmid or r.pmcid) and index.find(r) == ("", "")]
+        matcher = _dedupe_matcher(lib, unresolved) if unresolved else None
     linker = _Linker(lib, topics, entry, link_kind)
     new: dict[str, Record] = {}
     taken = _Keys(lib, new)
     touched: dict[str, Record] = {}
-    for incoming in records:
-        record = normalize_record(incoming)
+    for record in normalized:
         if not (record.title or record.doi or record.pmid or record.pmcid):
             report.skipped.append(Skipped(_describe(record), "no title and no identifier"))
             continue
@@ -356,12 +358,13 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
 
 
 def _dedupe_matcher(lib: Library, records: list[Record]) -> Matcher | None:
-    """The dedupe module's batch matcher over the library's frame; None when the decisions file is broken."""
+    """The dedupe module's batch matcher of the (normalized) ``records`` over the library's frame; None when the
+    decisions file is broken."""
     try:
         decisions = load_decisions(decisions_path(lib.path))
     except DecisionsError:
         return None  # `reflib dedupe` reports the broken file; import still matches exactly
-    hook = auto_matcher([normalize_record(r) for r in records], lib.frame(), decisions)
+    hook = auto_matcher(records, lib.frame(), decisions)
     return lambda record, library: hook(record, library)
 
 

@@ -40,3 +40,25 @@ def test_different_study_with_similar_title_is_added(references_copy):
     other.volume, other.pages = "", ""
     report = import_records(lib, [other], source="protocol.ris")
     assert len(report.added) == 1 and not report.merged
+
+
+def test_only_records_no_identifier_finds_are_compared_fuzzily(references_copy, monkeypatch):
+    """A re-import of the library's own studies compares nothing: the fuzzy matcher sees only the variant."""
+    import ingest.importer as importer
+
+    seen: list[list[str]] = []
+    real = importer._dedupe_matcher
+
+    def spy(lib, records):
+        seen.append([r.title for r in records])
+        return real(lib, records)
+
+    monkeypatch.setattr(importer, "_dedupe_matcher", spy)
+    lib = Library.load(references_copy)
+    again = [lib.get(key) for key in list(lib)[:5]]
+    report = import_records(lib, [*again, _variant()], source="mixed.ris")
+    assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].lower().startswith("oil-based versus water-based")
+    assert len(report.merged) == 6 and not report.added
+    seen.clear()
+    import_records(lib, again, source="again.ris")
+    assert seen == []  # nothing to compare: no matcher built at all
