@@ -225,7 +225,10 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     relations = store_relations(lib, ((link.a, link.kind, link.b) for link in result.related), write=args.apply)
     if args.apply and (merges or relations):
         lib.save()
-        record_merges(lib, merges)
+        try:
+            record_merges(lib, merges)
+        except (LibraryError, OSError) as exc:  # the library is saved; only the undo record is missing
+            print(f"reflib: merges saved, but not kept for --undo: {exc}", file=sys.stderr)
     if args.json:
         data = result.to_json()
         data["clusters"] = [{**c.to_json(), "keeper": choose_keeper([records[k] for k in c.keys]).key}
