@@ -67,7 +67,7 @@ _AUTHOR_PARTS = ("Author", "LastName", "ForeName", "CollectiveName", "Suffix", "
 
 
 def list_authors(author_list: etree._Element, out: list[Author]) -> None:
-    """The ``Author`` children of ``author_list``, read as :func:`_author` reads each one, appended to ``out``.
+    """The ``Author`` children of ``author_list``, read as :func:`read_author` reads each one, appended to ``out``.
 
     One pass over the list's elements of interest (lxml's filtered ``iter`` makes no Python object for the
     affiliations in between) instead of a loop over each author's children; an element counts only when its
@@ -115,7 +115,7 @@ def list_authors(author_list: etree._Element, out: list[Author]) -> None:
 
 
 def _initials(author: etree._Element | None) -> str:
-    """The text of the author's last Initials child (as _author reads it), needed when it has no ForeName."""
+    """The text of the author's last Initials child (as read_author reads it), needed when it has no ForeName."""
     initials = ""
     if author is not None:
         for child in author:

@@ -148,9 +148,9 @@ def iter_pubmed_xml(stream: BinaryIO, source: str) -> Iterator[Record | ReadProb
     """Records (and per-record problems) as they are parsed; a fatal problem ends the stream.
 
     A seekable stream is read by :func:`_chunk_records` (each ``PubmedArticle`` parsed on its own, 30 % less
-    parsing time than ``iterparse``) as far as the document has the plain shape of NCBI's files; from the first
+    parsing time than a streaming parser) as far as the document has the plain shape of NCBI's files; from the first
     thing that shape does not cover (or any error) the stream is read again from its start by
-    :func:`_tree_records`, the ``iterparse`` reader, skipping the records already given. Both give the same
+    :func:`_tree_records`, the pull-parser reader, skipping the records already given. Both give the same
     records, problems, lines and messages (tests compare them on every corpus file).
     """
     seekable = getattr(stream, "seekable", None)
@@ -184,11 +184,11 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
     """The fast reading of :func:`iter_pubmed_xml`: returns None when it read the whole document, else the
     number of records it gave before meeting something it leaves to :func:`_tree_records`.
 
-    Why the results are the same as iterparse's: the header admits no entity or namespace declaration and only
+    Why the results are the same as the tree reader's: the header admits no entity or namespace declaration and only
     UTF-8, so an article's bytes parse on their own exactly as they do inside the document (and an article
     that does not parse on its own - an undeclared entity, a broken tag - is left to the tree reader, which
-    reports what iterparse reports). An article is only given when its own bytes and everything before it
-    were read: iterparse gives every record before an error too. Articles holding anything iterparse would
+    reports what it reports). An article is only given when its own bytes and everything before it
+    were read: the tree reader gives every record before an error too. Articles holding anything it would
     report separately (a nested MedlineCitation, ERROR or second article tag) are left to the tree reader, and
     so is the end of the document unless it parses with the header and holds none of those tags.
 
@@ -285,7 +285,7 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
             if pos > _BLOCK:
                 pos = trim(pos)
             continue
-        # the rest of the document: well-formed with the header, and nothing in it iterparse would report
+        # the rest of the document: well-formed with the header, and nothing in it the tree reader would report
         pos = trim(pos)
         fill(_MAX_TAIL + 1)
         if len(buffer) > _MAX_TAIL:
