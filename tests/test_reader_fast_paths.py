@@ -321,6 +321,20 @@ def _document(middle: bytes = b"", tail: bytes = b"</PubmedArticleSet>\n", head:
     _document(ARTICLE.replace(b"Title %d.", b"Title &foo; %d.") % (3, 3, 3)),
     _document(ARTICLE.replace(b"Title %d.", b"Title <i>x</i> &#233; %d.") % (3, 3, 3)),
     _document(ARTICLE.replace(b"<ArticleTitle>", b"<ArticleTitle><mml:math>") % (3, 3, 3)),
+    # whitespace that only separates inline markup is text: kept by the chunked reading too
+    _document(ARTICLE.replace(b"Title %d.", b"<i>In vitro</i> <i>fertilization</i>\n<b>%d</b>") % (3, 3, 3)),
+    _document(ARTICLE.replace(b"Title %d.", b"<sup>2</sup> <sub>%d</sub>") % (3, 3, 3)),
+    _document(ARTICLE.replace(b"Title %d.", b"<DispFormula>x</DispFormula> <DispFormula>%d</DispFormula>")
+              % (3, 3, 3)),
+    _document(ARTICLE.replace(b"Title %d.", b"<Em>a</Em> <!-- c --> <Em>b</Em> %d") % (3, 3, 3)),
+    _document(ARTICLE.replace(b"Title %d.", b"<Em>a</Em> <![CDATA[b]]> %d") % (3, 3, 3)),
+    _document(ARTICLE.replace(b"Title %d.", b"<Em>a</Em> <Em>b</Em> %d") % (3, 3, 3), head=HEAD.replace(
+        b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
+        b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n', b"")),
+    # an article many times the size of a read block, and a long stretch after the last article
+    _document(ARTICLE.replace(b"<Article>", b"<Article>" + b"<Language>eng</Language>\n" * 20000) % (3, 3, 3)),
+    _document(tail=b"</PubmedArticleSet>" + b" " * 300_000 + b"\n"),
+    _document(tail=b"<DeleteCitation>" + b"<PMID>9</PMID>\n" * 30000 + b"</DeleteCitation></PubmedArticleSet>"),
     _document(ARTICLE.replace(b"10.1000/%d", b"not a doi %d") % (3, 3, 3)),
     _document(ARTICLE.replace(b"<Article>", b"<Article><ERROR>x</ERROR>") % (3, 3, 3)),
     _document(b"<PubmedArticle><ERROR>quota</ERROR></PubmedArticle>\n"),

