@@ -103,8 +103,8 @@ def run(report: Report) -> None:
                "")
     report.add("pubmed", "speed-up over Entrez.read (CPU time; wall time)",
                f"{bio_cpu / cpu * count / bio_count:.1f}x; {bio_wall / wall * count / bio_count:.1f}x", ">= 5x")
-    report.add("pubmed", f"  speed-up in each of the {ROUNDS} rounds (CPU time)", ", ".join(f"{r:.1f}x" for r in paired),
-               "")
+    report.add("pubmed", f"  speed-up in each of the {ROUNDS} rounds (CPU time)",
+               ", ".join(f"{r:.1f}x" for r in paired), "")
     baseline = synthesize(WORK / "pubmed-20000.xml", 20000)
     size = baseline.stat().st_size / 1e6
     done = subprocess.run([sys.executable, "-c", _PEAK, str(baseline)], capture_output=True, text=True, check=True,
