@@ -88,3 +88,50 @@ def test_every_registered_reader_is_importable() -> None:
 def test_corpus_samples(relative: str, expected: str) -> None:
     path = CORPUS / relative
     assert detect_format(path.read_bytes(), path.name) == expected
+
+
+PUBMED_HEAD = (b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025'
+               b'//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>\n')
+BULKY_ARTICLE = (b"<PubmedArticle><MedlineCitation><PMID>%d</PMID><Article><ArticleTitle>Study %d</ArticleTitle>"
+                 b"</Article></MedlineCitation><PubmedData><ReferenceList>%s</ReferenceList></PubmedData>"
+                 b"</PubmedArticle>\n")
+
+
+def test_pubmed_xml_files_are_read_without_holding_the_file(tmp_path: Path) -> None:
+    """A baseline-sized file: records from the open file, never the whole file in memory at once."""
+    import tracemalloc
+
+    references = b"<Reference><Citation>%s</Citation></Reference>" % (b"x" * 2000) * 30  # 60 KB not kept
+    path = tmp_path / "baseline.xml"
+    path.write_bytes(PUBMED_HEAD + b"".join(BULKY_ARTICLE % (i, i, references) for i in range(1, 301))
+                     + b"</PubmedArticleSet>\n")
+    assert path.stat().st_size > 18_000_000
+    tracemalloc.start()
+    try:
+        result = read_file(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.format == "pubmed-xml" and len(result.records) == 300
+    assert peak < 6_000_000, peak  # a whole-file read alone would be 18 MB
+    assert result.records == read_data(path.read_bytes(), str(path)).records
+    assert read_file(path, "pubmed-xml").records == result.records
+
+
+def test_streamed_pubmed_xml_reports_like_the_in_memory_reading(tmp_path: Path) -> None:
+    good = PUBMED_HEAD + BULKY_ARTICLE % (1, 1, b"") + BULKY_ARTICLE % (2, 2, b"")
+    truncated = tmp_path / "cut.xml"
+    truncated.write_bytes(good[:-40])
+    streamed = read_file(truncated)
+    assert [r.pmid for r in streamed.records] == ["1"]
+    assert [str(p) for p in streamed.problems] == [str(p) for p in read_data(truncated.read_bytes(),
+                                                                             str(truncated)).problems]
+    assert "cut.xml" in str(streamed.problems[-1]) and "truncated or malformed" in str(streamed.problems[-1])
+    broken = tmp_path / "nothing.xml"
+    broken.write_bytes(PUBMED_HEAD + b"<PubmedArticle><MedlineCitation>")
+    with pytest.raises(ReadError, match="nothing.xml.*truncated or malformed"):
+        read_file(broken)
+    other = tmp_path / "endnote.xml"
+    other.write_bytes(b'<?xml version="1.0"?>\n<xml><records><record/></records></xml>\n')
+    with pytest.raises(ReadError, match="endnote.xml: XML, but not PubMed XML"):
+        read_file(other)

@@ -34,6 +34,7 @@ class Format:
     function: str
     extensions: tuple[str, ...]
     description: str
+    stream_function: str = ""  # a reader of an open binary file, for formats read without holding the file
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
@@ -43,15 +44,17 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("medline", "ingest.readers.medline", "read_medline", (".nbib", ".medline"), "PubMed MEDLINE text"),
     Format("csl-json", "ingest.readers.csljson", "read_csl_json", (".json",), "CSL-JSON"),
     Format("crossref-json", "ingest.readers.crossref_json", "read_crossref_json", (), "Crossref REST JSON"),
-    Format("pubmed-xml", "ingest.readers.pubmed_xml", "read_pubmed_xml", (".xml",), "PubMed XML"),
+    Format("pubmed-xml", "ingest.readers.pubmed_xml", "read_pubmed_xml", (".xml",), "PubMed XML",
+           "read_pubmed_stream"),
     Format("csv", "ingest.readers.csv", "read_csv", (".csv", ".tsv"), "CSV with a header row"),
 )}
 
 Reader = Callable[..., ReadResult]
 
 
-def reader_for(name: str) -> Reader:
-    """The reader function of a format; ReadError when that reader is not available."""
+def reader_for(name: str, *, stream: bool = False) -> Reader:
+    """The reader function of a format (its stream reader with ``stream``); ReadError when that reader is not
+    available."""
     spec = FORMATS.get(name)
     if spec is None:
         raise ReadError(f"unknown format {name!r}; known: {', '.join(FORMATS)}")
@@ -61,7 +64,7 @@ def reader_for(name: str) -> Reader:
         if exc.name == spec.module:
             raise ReadError(f"the {spec.description} reader ({spec.module}) is not installed") from exc
         raise
-    function: Reader = getattr(module, spec.function)
+    function: Reader = getattr(module, spec.stream_function if stream else spec.function)
     return function
 
 
@@ -150,14 +153,26 @@ def _detect_json(data: bytes, filename: str) -> str:
     raise ReadError(f"{filename}: JSON, but neither CSL-JSON items nor a Crossref API response")
 
 
-def detect_format(data: bytes, filename: str) -> str:
-    """The format name of ``data`` by its content (file name only as a tie-breaker); ReadError if unknown."""
-    head = data[:262144].lstrip(b" \t\r\n")
+_HEAD = 262144  # bytes that content detection looks at (JSON aside, which is parsed whole)
+
+
+def _head(data: bytes) -> bytes:
+    head = data[:_HEAD].lstrip(b" \t\r\n")
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):].lstrip(b" \t\r\n")
+    return head
+
+
+def _is_xml(head: bytes) -> bool:
+    return re.match(rb"<[?!A-Za-z]", head) is not None
+
+
+def detect_format(data: bytes, filename: str) -> str:
+    """The format name of ``data`` by its content (file name only as a tie-breaker); ReadError if unknown."""
+    head = _head(data)
     if not head:
         raise ReadError(f"{filename}: empty file")
-    if re.match(rb"<[?!A-Za-z]", head):
+    if _is_xml(head):
         if _PUBMED_XML.search(data[:65536]):
             return "pubmed-xml"
         raise ReadError(f"{filename}: XML, but not PubMed XML (for EndNote or Mendeley XML, export RIS instead)")
@@ -202,6 +217,11 @@ def read_data(data: bytes, source: str, fmt: str = "auto", *, encoding: str | No
     name = fmt if fmt != "auto" else detect_format(data, source)
     reader = reader_for(name)
     result = reader(data, source, columns=columns) if name == "csv" else reader(data, source)
+    return _usable(result, name)
+
+
+def _usable(result: ReadResult, name: str) -> ReadResult:
+    """The result, its format named; ReadError when a fatal problem left no record."""
     result.format = result.format or name
     if not result.records and any(p.fatal for p in result.problems):
         raise ReadError(next(str(p) for p in result.problems if p.fatal))
@@ -210,12 +230,33 @@ def read_data(data: bytes, source: str, fmt: str = "auto", *, encoding: str | No
 
 def read_file(path: str | Path, fmt: str = "auto", *, encoding: str | None = None,
               columns: Mapping[str, str] | None = None) -> ReadResult:
-    """Read one file; ReadError (naming the file) when it cannot be read at all."""
+    """Read one file; ReadError (naming the file) when it cannot be read at all.
+
+    A format with a stream reader (PubMed XML) is read from the open file, so a baseline-sized file is never
+    held in memory whole; any other file is read into memory first.
+    """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD)
+            name = _streamed_format(head, fmt, str(path))
+            if name:
+                handle.seek(0)
+                return _usable(reader_for(name, stream=True)(handle, str(path)), name)
+            data = head + handle.read()
     except IsADirectoryError as exc:
         raise ReadError(f"{path}: is a directory") from exc
     except OSError as exc:
         raise ReadError(f"{path}: cannot read ({exc.strerror})") from exc
     return read_data(data, str(path), fmt, encoding=encoding, columns=columns)
+
+
+def _streamed_format(head: bytes, fmt: str, source: str) -> str:
+    """The format of a file with this head when it has a stream reader, else ''. Only markup is detected from
+    the head alone (as :func:`detect_format` does for any file); encodings do not apply to XML."""
+    if fmt == "auto":
+        if not _is_xml(_head(head)):
+            return ""
+        fmt = detect_format(head, source)
+    spec = FORMATS.get(fmt)
+    return fmt if spec is not None and spec.stream_function else ""

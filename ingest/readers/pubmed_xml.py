@@ -33,7 +33,7 @@ from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
 from .pubmed_record import journal_article, pubmed_record
 from .xml_text import clean_text, element_text, leaf_text
 
-__all__ = ["check_pubmed_xml", "iter_pubmed_xml", "pubmed_record", "read_pubmed_xml"]
+__all__ = ["check_pubmed_xml", "iter_pubmed_xml", "pubmed_record", "read_pubmed_stream", "read_pubmed_xml"]
 
 _ARTICLE_TAGS = ("PubmedArticle", "PubmedBookArticle", "MedlineCitation", "ERROR")
 
@@ -332,11 +332,16 @@ def check_pubmed_xml(data: bytes, source: str) -> ReadProblem | None:
     return None
 
 
-@gc_paused
 def read_pubmed_xml(data: bytes, source: str) -> ReadResult:
-    """Read a whole PubMed XML document held in memory (see :func:`iter_pubmed_xml` for files)."""
+    """Read a whole PubMed XML document held in memory."""
+    return read_pubmed_stream(io.BytesIO(data), source)
+
+
+@gc_paused
+def read_pubmed_stream(stream: BinaryIO, source: str) -> ReadResult:
+    """Read a PubMed XML document from an open binary file, without holding the file in memory."""
     result = ReadResult(format="pubmed-xml")
-    for item in iter_pubmed_xml(io.BytesIO(data), source):
+    for item in iter_pubmed_xml(stream, source):
         if isinstance(item, Record):
             result.records.append(item)
         else:
