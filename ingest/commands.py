@@ -11,6 +11,8 @@ Behaviour (all-or-nothing unless asked otherwise):
 * ``--dry-run`` prints the same report and writes nothing. Otherwise the library is saved once, atomically, at
   the end; Ctrl-C or any failure before that leaves the file on disk as it was.
 * A library file that does not exist yet is created.
+* ``-`` as a FILE reads standard input (``efetch ... | reflib import -``), its format detected by content like a
+  file's; it is named ``<stdin>`` in the report.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from library.store import Library
 
 from .base import ReadError, ReadProblem, ReadResult
 from .importer import ImportReport, import_records
-from .readers import FORMATS, read_file
+from .readers import FORMATS, read_data, read_file
 
 __all__ = ["cmd_import", "register"]
+
+STDIN = "<stdin>"
 
 
 def _mapping(items: list[str]) -> dict[str, str]:
@@ -43,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "import", help="import studies from BibTeX, RIS, MEDLINE, Web of Science, CSL-JSON, PubMed XML or CSV files",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="+", metavar="FILE", help="files to import (format detected by content)")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="files to import (format detected by content); - reads standard input")
     parser.add_argument("--format", default="auto", choices=["auto", *FORMATS],
                         help="read every FILE in this format instead of detecting it")
     parser.add_argument("--encoding", default=None, help="text encoding of the files when not UTF-8 (e.g. latin-1)")
@@ -75,10 +80,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     except argparse.ArgumentTypeError as exc:
         print(f"reflib import: {exc}", file=sys.stderr)
         return 2
+    if args.files.count("-") > 1:
+        print("reflib import: standard input (-) can be read only once", file=sys.stderr)
+        return 2
     results: list[tuple[str, ReadResult]] = []
     for name in args.files:
         try:
-            results.append((name, read_file(name, args.format, encoding=args.encoding, columns=columns or None)))
+            if name == "-":
+                name = STDIN
+                result = read_data(sys.stdin.buffer.read(), name, args.format, encoding=args.encoding,
+                                   columns=columns or None)
+            else:
+                result = read_file(name, args.format, encoding=args.encoding, columns=columns or None)
+            results.append((name, result))
         except ReadError as exc:
             print(f"reflib import: {exc}; nothing imported", file=sys.stderr)
             return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -295,4 +296,29 @@ def test_cli_hostile_xml_is_refused_and_the_library_unchanged(lib_path: Path, ca
     assert _run(lib_path, str(PUBMED / name), "--keep-going") == 1
     err = capsys.readouterr().err
     assert f"{name} (line 1)" in err and expected in err and "nothing imported" in err
+    assert lib_path.read_bytes() == before
+
+
+class _Stdin:
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+def test_cli_reads_standard_input(lib_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from_file = tmp_path / "file.bib"
+    shutil.copy(lib_path, from_file)
+    assert _run(from_file, str(FIXTURES / "hsg.ris")) == 0
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", _Stdin((FIXTURES / "hsg.ris").read_bytes()))
+    assert _run(lib_path, "-") == 0
+    out = capsys.readouterr().out
+    assert "<stdin>" in out and "2 added, 1 merged" in out
+    assert lib_path.read_bytes() == from_file.read_bytes().replace(str(FIXTURES / "hsg.ris").encode(), b"<stdin>")
+    before = lib_path.read_bytes()
+    monkeypatch.setattr("sys.stdin", _Stdin(b"\x00\x01 not text"))
+    assert _run(lib_path, "-") == 1
+    assert "<stdin>: binary data" in capsys.readouterr().err
+    assert _run(lib_path, "-", "-") == 2
+    assert "only once" in capsys.readouterr().err
     assert lib_path.read_bytes() == before
