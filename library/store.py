@@ -75,6 +75,12 @@ def _today() -> str:
     return dt.date.today().isoformat()
 
 
+def _new_entry(record: Record) -> str:
+    """The BibTeX text of a record that has no entry in the file yet."""
+    fields = [(name, "{" + value + "}") for name, value in record_to_fields(record).items()]
+    return render_entry(record.entry_type, record.key, fields)
+
+
 class Library:
     """A BibTeX library file with a record API and a pandas view.
 
@@ -90,6 +96,7 @@ class Library:
         self._digest_of = b""
         self._changes: dict[int, Record | None] = {}  # row -> new record, or None when removed
         self._added: dict[str, Record] = {}
+        self._after: dict[str, int] = {}  # added key -> row of the entry it is written after (else at the end)
         self._records: dict[int, Record] = {}
         self.lock_timeout = LOCK_TIMEOUT
         self._reindex()
@@ -268,9 +275,11 @@ class Library:
     def dirty(self) -> bool:
         return bool(self._changes or self._added)
 
-    def add(self, record: Record, stamp: bool = True) -> Record:
+    def add(self, record: Record, stamp: bool = True, after: str | None = None) -> Record:
         """Add a new record; ``added`` is stamped with today's date unless it has one (or ``stamp`` is False:
-        a record put back as it was, by dedupe's undo)."""
+        a record put back as it was, by dedupe's undo). It is written at the end of the file, or right after the
+        entry ``after`` when that entry is in the file as loaded and not removed (dedupe's undo puts a copy
+        back where it was)."""
         if not record.key:
             raise ValueError("a record needs a key")
         if record.key in self:
@@ -283,8 +292,26 @@ class Library:
             self._changes[row] = stored
         else:
             self._added[record.key] = stored
+            anchor = self._keys.get(after) if after is not None else None
+            if anchor is not None and not (anchor in self._changes and self._changes[anchor] is None):
+                self._after[record.key] = anchor
         self._frame_cache = None
         return stored.copy()
+
+    def preceding(self, key: str) -> str | None:
+        """The key of the nearest entry before ``key``'s in the file that is not removed; None for the first
+        entry or a record added in this session."""
+        row = self._keys.get(key)
+        if row is None or key in self._added:
+            return None
+        column = self._index.table.column("key")
+        for before in range(row - 1, -1, -1):
+            if before in self._changes and self._changes[before] is None:
+                continue
+            found = column[before].as_py()
+            if self._keys.get(found) == before:  # not a later duplicate of a key
+                return str(found)
+        return None
 
     def update(self, record: Record) -> None:
         """Replace the record with the same key; stamps ``modified`` when something changed."""
@@ -304,6 +331,7 @@ class Library:
         record = self.get(key)
         if key in self._added:
             del self._added[key]
+            self._after.pop(key, None)
         else:
             self._changes[self._keys[key]] = None
         self._frame_cache = None
@@ -313,6 +341,7 @@ class Library:
         """Drop the unsaved changes of one key: an edited or removed entry gets its loaded version back, a key
         added in this session disappears; a no-op for an unchanged key (used by dedupe's undo)."""
         self._added.pop(key, None)
+        self._after.pop(key, None)
         row = self._keys.get(key)
         if row is not None:
             self._changes.pop(row, None)
@@ -321,6 +350,7 @@ class Library:
     def discard_changes(self) -> None:
         self._changes.clear()
         self._added.clear()
+        self._after.clear()
         self._frame_cache = None
 
     # --- saving ---------------------------------------------------------------------------------------------
@@ -346,25 +376,32 @@ class Library:
             out.insert(position, (name, "{" + value + "}"))
         return render_entry(record.entry_type or block.entry_type, record.key, out)
 
-    def _render_chunk(self, c: int, rows: dict[int, Record | None]) -> bytes:
+    def _render_chunk(self, c: int, rows: dict[int, Record | None], inserts: dict[int, list[Record]]) -> bytes:
         start, end = self._index.span(c)
         text = decode_chunk(self._index.data, start, end, str(self.path))
         blocks = self._index.blocks(c)
         by_block = {int(self._index.entry_refs[r][1]): rec for r, rec in rows.items()}
+        after_block = {int(self._index.entry_refs[r][1]): records for r, records in inserts.items()}
         pieces, last = [], 0
         for b, block in enumerate(blocks):
-            if b not in by_block:
+            if b not in by_block and b not in after_block:
                 continue
-            rec = by_block[b]
             pieces.append(text[last : block.start])
             last = block.end
+            rec = by_block.get(b, self._unchanged)
             if rec is None:
                 while last < len(text) and text[last] in "\r\n":  # drop the blank line it leaves
                     last += 1
+            elif rec is self._unchanged:
+                pieces.append(text[block.start : block.end])
             else:
                 pieces.append(self._render_changed(rec, block))
+            for record in after_block.get(b, ()):
+                pieces.append("\n\n" + _new_entry(record))
         pieces.append(text[last:])
         return "".join(pieces).encode("utf-8")
+
+    _unchanged = Record(key="")  # marks an entry that is only an anchor for inserted ones
 
     def render(self) -> list[bytes | memoryview]:
         """The bytes the file will have after :meth:`save`, in pieces (unchanged stretches are views, not copies)."""
@@ -372,22 +409,28 @@ class Library:
         by_chunk: dict[int, dict[int, Record | None]] = {}
         for row, record in self._changes.items():
             by_chunk.setdefault(int(self._index.entry_refs[row][0]), {})[row] = record
+        inserts: dict[int, dict[int, list[Record]]] = {}
+        for key, row in self._after.items():
+            if not (row in self._changes and self._changes[row] is None):
+                inserts.setdefault(int(self._index.entry_refs[row][0]), {}).setdefault(row, []).append(
+                    self._added[key])
         pieces: list[bytes | memoryview] = []
         view = memoryview(data)
         position = 0
-        for c in sorted(by_chunk):
+        for c in sorted(by_chunk.keys() | inserts.keys()):
             start, end = self._index.span(c)
             pieces.append(view[position:start])
-            pieces.append(self._render_chunk(c, by_chunk[c]))
+            pieces.append(self._render_chunk(c, by_chunk.get(c, {}), inserts.get(c, {})))
             position = end
         pieces.append(view[position:])
-        if self._added:
+        placed = {id(r) for rows in inserts.values() for records in rows.values() for r in records}
+        at_end = [record for record in self._added.values() if id(record) not in placed]
+        if at_end:
             if data and not data.endswith(b"\n"):
                 pieces.append(b"\n")
-            for record in self._added.values():
-                fields = [(name, "{" + value + "}") for name, value in record_to_fields(record).items()]
-                pieces.append(("\n" if data or pieces[-1] else "") .encode() + render_entry(
-                    record.entry_type, record.key, fields).encode("utf-8") + b"\n")
+            for record in at_end:
+                pieces.append(("\n" if data or pieces[-1] else "") .encode() + _new_entry(record).encode("utf-8")
+                              + b"\n")
         return [p for p in pieces if p]
 
     def _check_unchanged_on_disk(self) -> None:
@@ -427,6 +470,7 @@ class Library:
         self._digest_value, self._digest_of = None, data  # hashed only if a later save must compare
         self._changes.clear()
         self._added.clear()
+        self._after.clear()
         self._records.clear()
         self._frame_cache = None
         return True

@@ -123,3 +123,47 @@ def test_cli_apply_then_undo(bib: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["--bib", str(bib), "dedupe", "--undo", "vanwelie2019ris"]) == 1  # nothing left to undo
     assert "no saved merge" in capsys.readouterr().err
     assert main(["--bib", str(bib), "dedupe", "--undo", "x", "--apply"]) == 2
+
+
+def _order(bib: Path) -> list[str]:
+    return [line.split("{", 1)[1].rstrip(",\n") for line in bib.read_text().splitlines() if line.startswith("@")]
+
+
+def test_undone_copies_go_back_where_they_were(bib: Path) -> None:
+    original = _order(bib)
+    lib = Library.load(bib)
+    results = [merge_cluster(lib, ["dreyer2017oil", "dreyer2017crossref"]),
+               merge_cluster(lib, ["vanwelie2019ris", "vanwelie2019foam"])]
+    lib.save()
+    entries = record_merges(lib, results)
+    assert entries[0].after == (("dreyer2017crossref", "dreyer2017oil"),)
+    assert [dict(e.after) for e in load_journal(journal_path(bib))] == [dict(e.after) for e in entries]
+    assert "dreyer2017crossref" not in _order(bib)
+    lib = Library.load(bib)
+    for entry in reversed(entries):
+        undo_saved_merge(lib, entry)
+    lib.save()
+    assert _order(bib) == original  # not at the end of the file
+    lib = Library.load(bib)
+    assert lib.keys() == original
+
+
+def test_undone_copy_goes_to_the_end_when_its_neighbour_is_gone(bib: Path) -> None:
+    lib = Library.load(bib)
+    result = merge_cluster(lib, ["dreyer2017oil", "dreyer2017crossref"])
+    lib.save()
+    [entry] = record_merges(lib, [result])
+    journal = json.loads(journal_path(bib).read_text())
+    journal["merges"][0]["after"] = {"dreyer2017crossref": "vanwelie2019foam"}
+    journal_path(bib).write_text(json.dumps(journal))
+    lib = Library.load(bib)
+    lib.remove("vanwelie2019foam")
+    lib.save()
+    lib = Library.load(bib)
+    [entry] = load_journal(journal_path(bib))
+    undo_saved_merge(lib, entry)
+    lib.save()
+    assert _order(bib)[-1] == "dreyer2017crossref"
+    del journal["merges"][0]["after"]  # a journal written before positions were kept
+    journal_path(bib).write_text(json.dumps(journal))
+    assert load_journal(journal_path(bib))[0].after == ()

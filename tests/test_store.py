@@ -327,3 +327,33 @@ def test_relations_field_round_trips_and_is_written_in_order(tmp_path):
     assert "  relations    = {abstract-of smith_2019oil}," in text  # verbatim: no "\_" in the key
     assert text.index("relations") < text.rindex("modified")  # near provenance, before the dates
     assert Library.load(path, use_cache=False).get("other").relations == other.relations
+
+
+def test_add_after_an_entry_writes_it_there_and_leaves_the_rest(tmp_path):
+    entries = [f"@article{{k{i},\n  title = {{Study {i}}},\n  year = {{2001}}\n}}\n" for i in range(3000)]
+    path = tmp_path / "big.bib"
+    path.write_text("\n".join(entries))  # several chunks
+    lib = Library.load(path, use_cache=False)
+    assert lib.preceding("k2000") == "k1999" and lib.preceding("k0") is None
+    lib.remove("k1999")
+    assert lib.preceding("k2000") == "k1998"  # removed entries are skipped
+    lib.add(Record(key="new1", title="After 10"), stamp=False, after="k10")  # anchor in an unchanged chunk
+    lib.add(Record(key="new2", title="Also after 10"), stamp=False, after="k10")
+    edited = lib.get("k2500")
+    edited.title = "Study 2500, edited"
+    lib.update(edited)
+    lib.add(Record(key="new3", title="After 2500"), stamp=False, after="k2500")  # anchor edited too
+    lib.add(Record(key="new4", title="After a removed entry"), stamp=False, after="k1999")
+    lib.add(Record(key="new5", title="No such anchor"), stamp=False, after="nope")
+    lib.add(Record(key="new6", title="Added, then dropped"), stamp=False, after="k20")
+    lib.remove("new6")
+    assert len(lib) == 3000 - 1 + 5
+    lib.save()
+    order = Library.load(path, use_cache=False).keys()
+    assert order[9:14] == ["k9", "k10", "new1", "new2", "k11"]
+    assert order[order.index("k2500") + 1] == "new3"
+    assert order[-2:] == ["new4", "new5"] and "new6" not in order and "k1999" not in order
+    text = path.read_text()
+    assert text.count("@article{k") == 2999 and "Study 2500, edited" in text
+    untouched = [e for i, e in enumerate(entries) if i not in (1999, 2500)]
+    assert all(e in text for e in untouched)  # every other entry byte for byte

@@ -2,10 +2,12 @@
 
 :func:`~library.dedupe.merge.undo_merge` works until the next save. ``reflib dedupe --apply`` and the
 dashboard save right after merging, so every saved merge is also written to ``<library>.merges.json``
-(``references.bib`` -> ``references.merges.json``): every copy as it was, the merged record as saved, and the
-records whose related-record links were re-pointed. :func:`undo_saved_merge` puts the copies back - refused,
-with the reason, when the merged record was edited since, a removed key exists again, or a re-pointed record
-changed since. Only the newest :data:`KEEP` merges are kept; older ones are in the file's version history.
+(``references.bib`` -> ``references.merges.json``): every copy as it was, the merged record as saved, the
+records whose related-record links were re-pointed, and the entry each copy followed in the file.
+:func:`undo_saved_merge` puts the copies back - after that entry when it is still there, else at the end of the
+file - refused, with the reason, when the merged record was edited since, a removed key exists again, or a
+re-pointed record changed since. Only the newest :data:`KEEP` merges are kept; older ones are in the file's
+version history.
 
 Records are stored as their BibTeX fields (what the store writes), so a restored copy is the record that was
 merged, field for field::
@@ -13,7 +15,8 @@ merged, field for field::
     {"format": "reflib-merge-journal", "version": 1,
      "merges": [{"date": "2026-12-04", "keeper": "dreyer2017oil", "removed": ["dreyer2017crossref"],
                  "before": [{"key": ..., "type": "article", "fields": {...}}, ...],
-                 "merged": {...}, "repointed": [{"before": {...}, "after": {...}}]}]}
+                 "merged": {...}, "repointed": [{"before": {...}, "after": {...}}],
+                 "after": {"dreyer2017crossref": "dong2016oil"}}]}
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class SavedMerge:
     before: tuple[Record, ...]  # every copy as it was, the keeper first
     merged: Record  # the keeper as it was saved
     repointed: tuple[tuple[Record, Record], ...] = ()  # (before, after) of records whose links were re-pointed
+    after: tuple[tuple[str, str], ...] = ()  # (removed copy, the key of the entry it followed in the file)
 
     def describe(self) -> str:
         return f"{self.date}: {', '.join(self.removed)} merged into {self.keeper}"
@@ -79,7 +83,8 @@ def _decode(item: object, path: Path) -> Record:
 def _entry_json(entry: SavedMerge) -> dict[str, object]:
     return {"date": entry.date, "keeper": entry.keeper, "removed": list(entry.removed),
             "before": [_encode(r) for r in entry.before], "merged": _encode(entry.merged),
-            "repointed": [{"before": _encode(b), "after": _encode(a)} for b, a in entry.repointed]}
+            "repointed": [{"before": _encode(b), "after": _encode(a)} for b, a in entry.repointed],
+            "after": dict(entry.after)}
 
 
 def _entry(item: object, path: Path) -> SavedMerge:
@@ -89,12 +94,16 @@ def _entry(item: object, path: Path) -> SavedMerge:
     repointed = item.get("repointed") or []
     if not isinstance(repointed, list):
         raise JournalError(f"{path}: \"repointed\" must be a list")
+    after = item.get("after") or {}  # absent in journals written before positions were kept: copies go at the end
+    if not isinstance(after, dict):
+        raise JournalError(f"{path}: \"after\" must map a removed key to the key it followed")
     return SavedMerge(
         date=str(item.get("date", "")), keeper=item["keeper"],
         removed=tuple(str(k) for k in item.get("removed") or ()),
         before=tuple(_decode(r, path) for r in item["before"]), merged=_decode(item.get("merged"), path),
         repointed=tuple((_decode(p.get("before"), path), _decode(p.get("after"), path))
-                        for p in repointed if isinstance(p, dict)))
+                        for p in repointed if isinstance(p, dict)),
+        after=tuple((str(k), str(v)) for k, v in after.items()))
 
 
 def load_journal(path: str | Path) -> list[SavedMerge]:
@@ -123,7 +132,7 @@ def record_merges(lib: Library, results: Sequence[MergeResult], path: str | Path
     path = journal_path(lib.path) if path is None else Path(path)
     today = dt.date.today().isoformat()
     added = [SavedMerge(today, r.keeper, r.removed, r.before, lib.get(r.keeper),
-                        tuple((old, lib.get(old.key)) for old in r.repointed if old.key in lib))
+                        tuple((old, lib.get(old.key)) for old in r.repointed if old.key in lib), r.after)
              for r in results if r.removed]
     if added:
         save_journal([*load_journal(path), *added], path)
@@ -154,8 +163,9 @@ def undo_saved_merge(lib: Library, entry: SavedMerge) -> None:
                          "(its related-record links were re-pointed by the merge)")
     keeper, *copies = entry.before
     lib.update(keeper)
+    places = dict(entry.after)
     for copy in copies:
-        lib.add(copy, stamp=False)
+        lib.add(copy, stamp=False, after=places.get(copy.key))
     for before, after in entry.repointed:
         if after.key in lib:
             lib.update(before)

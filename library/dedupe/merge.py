@@ -228,6 +228,7 @@ class MergeResult:
     file_state: tuple[int, int] | None  # (size, mtime) of the library file at merge time
     absorbed: tuple[Record, ...] = ()  # incoming records merged in that were never in the library
     repointed: tuple[Record, ...] = ()  # other records whose relations named a removed copy, as they were
+    after: tuple[tuple[str, str], ...] = ()  # (removed copy, the entry before it in the file) to put it back there
 
     def to_json(self) -> dict[str, object]:
         """The report; ``before`` holds every copy as a BibTeX entry, so a removed copy stays recoverable."""
@@ -287,13 +288,14 @@ def merge_cluster(lib: Library, keys: Sequence[str], referrers: dict[str, set[st
     lib.update(merged)
     for other in others:
         lib.remove(other.key)
+    after = tuple((o.key, anchor) for o in others if (anchor := lib.preceding(o.key)) is not None)
     _follow(referrers, moved, merged)
     for record in pointing:
         updated = record.copy()
         updated.relations = _repoint(record.relations, moved, record.key)
         lib.update(updated)
     return MergeResult(keeper.key, tuple(o.key for o in others), (keeper, *others), lib.get(keeper.key),
-                       tuple(conflicts), tuple(filled), state, repointed=tuple(pointing))
+                       tuple(conflicts), tuple(filled), state, repointed=tuple(pointing), after=after)
 
 
 def _follow(referrers: dict[str, set[str]], moved: dict[str, str], merged: Record) -> None:
