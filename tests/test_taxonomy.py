@@ -302,3 +302,36 @@ def test_prefiltered_patterns_match_exactly_like_re(pattern, text):
     expected = re.search(pattern, text, re.IGNORECASE)
     got = compile_pattern(pattern).search(text.lower())
     assert (got is None) == (expected is None)
+
+
+def _span(match):  # type: ignore[no-untyped-def]
+    return None if match is None else (match.start(), match.end(), match.group(0))
+
+
+@pytest.mark.parametrize("pattern", [r"a|\bb", r"x(a|b)|[|]y|\bz", r"[]|]q|r", r"[^]|]q|s", r"(?i)ab|cd", r"(a)|\1",
+                                     r"\bsis\b|analysis", r"analysis|\bsis\b", r"(?<!dye )tub|\btuba", r"\bab|a"])
+def test_alternatives_and_anchored_tries_give_re_s_match(pattern):
+    import re
+
+    texts = ["", "a b z", "xb |y", "]q |q r", "the analysis sis of tuba", "dye tub tub", "cab ab", "AB cd", "aa"]
+    for text in texts:
+        assert _span(compile_pattern(pattern).search(text)) == _span(re.search(pattern, text)), text
+
+
+def test_bundled_rules_match_exactly_like_re(bundled):
+    """Every topic and design rule, on every seed's title and abstract: same start, end and text as ``re``."""
+    import re
+
+    from library.evidence import design
+
+    lib = Library.load(REFERENCES, use_cache=False)
+    texts = [t.lower() for r in lib.records() for t in (r.title, r.abstract, f"{r.title}\n{r.abstract}")]
+    texts += ["sis; the sis-hsg arm", "hysterosalpingogram (hsg) vs hsg", "oil-based and water soluble"]
+    patterns = [p for t in bundled.with_rules for p in (*t.rules.patterns, *t.rules.require, *t.rules.exclude)]
+    patterns += [*design._TITLE.values(), *design._ABSTRACT.values()]
+    assert len(patterns) > 150
+    for compiled in patterns:
+        flags = re.IGNORECASE if re.search(r"(?<!\\)[A-Z]", compiled.pattern) else 0
+        plain = re.compile(compiled.pattern, flags)
+        for text in texts:
+            assert _span(compiled.search(text)) == _span(plain.search(text)), (compiled.pattern, text[:60])
