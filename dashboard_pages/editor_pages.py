@@ -41,6 +41,10 @@ def _report(report: ImportReport, problems: list[str]) -> None:
     cols[1].metric("Already in the library", merged, help=f"{unchanged} of them would not change")
     cols[2].metric("Skipped", skipped)
     cols[3].metric("Problems", len(problems))
+    if report.duplicate_groups or report.duplicate_pairs:
+        st.info(f"{len(report.duplicate_groups)} group(s) of the new studies are copies of one study, and "
+                f"{len(report.duplicate_pairs)} pair(s) may be. They are imported as they are: merge them on the "
+                "Duplicates page afterwards (the keys are listed in the full report).")
     tabs = st.tabs(["New", "Matches (merge)", "Skipped", "Problems", "Full report"])
     with tabs[0]:
         st.dataframe(pd.DataFrame([{"key": a.key, "title": a.title, "key in file": a.source_key}

@@ -17,6 +17,9 @@ Rules (the contract other parts rely on):
 * ``topics`` are added to every imported or matched record (``Record.topics``, manual topics); ``entry`` with
   ``link_kind`` ``cited``/``discussed`` links each record to that encyclopedia entry, cited records numbered
   after the entry's highest number, in import order; an existing link of the same kind is kept as it is.
+* Records added by one import are also compared with each other by the dedupe module (fuzzy copies inside
+  one file, e.g. a combined PubMed + Embase export): they are not merged, the report counts them and names
+  ``reflib dedupe``, where an editor sees and merges them with the usual preview and undo.
 * The library is changed in memory only (the caller saves); with ``dry_run`` it is not changed at all.
 """
 
@@ -29,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from library.dedupe import DecisionsError, auto_matcher, decisions_path, load_decisions
+from library.dedupe import DecisionsError, auto_matcher, decisions_path, find_duplicates, load_decisions
 from library.evidence import EvidenceFileError, Taxonomy, classify_record, next_number, taxonomy_for
 from library.identifiers import InvalidIdentifier, doi_key, normalize_pmcid, normalize_pmid
 from library.keys import make_key
@@ -86,6 +89,9 @@ class ImportReport:
     merged: list[Merged] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
+    # added records that look like copies of each other: sure groups, and pairs an editor should look at
+    duplicate_groups: list[list[str]] = field(default_factory=list)
+    duplicate_pairs: list[list[str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -108,6 +114,12 @@ class ImportReport:
                            for m in self.merged if m.changed], limit)
         lines += _limited([f"  - {s.record[:70]}: {s.reason}" for s in self.skipped], limit)
         lines += _limited([f"  ! {p}" for p in self.problems], limit)
+        if self.duplicate_groups or self.duplicate_pairs:
+            lines.append(f"  ~ among the added records, {len(self.duplicate_groups)} group(s) are copies of one "
+                         f"study and {len(self.duplicate_pairs)} pair(s) may be: `reflib dedupe` shows them "
+                         "(`--apply` merges the sure groups)")
+            lines += _limited([f"    {' = '.join(group)}" for group in self.duplicate_groups], limit)
+            lines += _limited([f"    {a} ? {b}" for a, b in self.duplicate_pairs], limit)
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -122,6 +134,7 @@ class ImportReport:
             "skipped": [{"record": s.record, "reason": s.reason} for s in self.skipped],
             "problems": [{"source": p.source, "line": p.line, "record": p.record, "message": p.message,
                           "fatal": p.fatal} for p in self.problems],
+            "duplicates_among_added": {"groups": self.duplicate_groups, "review": self.duplicate_pairs},
         }
 
 
@@ -348,6 +361,10 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         new[record.key] = record
         index.add(record)
         report.added.append(Added(record.key, record.title, source_key))
+    if fuzzy and len(new) > 1:
+        copies = find_duplicates(list(new.values()))
+        report.duplicate_groups = [list(cluster.keys) for cluster in copies.clusters]
+        report.duplicate_pairs = [[pair.a, pair.b] for pair in copies.review]
     if not dry_run:
         rules = _taxonomy(lib)
         for record in touched.values():

@@ -417,6 +417,38 @@ def test_import_previews_then_writes_on_confirm(editor: Path) -> None:
     assert "Imported abstract" in text  # the empty abstract of dreyer2017oil was filled, nothing overwritten
 
 
+COPIES = b"""TY  - JOUR
+AU  - Zhang, Wei
+AU  - Okafor, Ngozi
+TI  - Ultrasound tubal flushing with lipiodol in women with endometriosis
+JO  - Reproductive BioMedicine Online
+PY  - 2023
+VL  - 47
+SP  - 103
+EP  - 110
+ER  -
+TY  - JOUR
+AU  - Zhang, W.
+AU  - Okafor, N.
+TI  - Ultrasound tubal flushing with lipiodol in woman with endometriosis.
+JO  - Reprod Biomed Online
+PY  - 2023
+VL  - 47
+SP  - 103
+EP  - 10
+ER  -
+"""
+
+
+def test_import_names_copies_inside_the_file(editor: Path) -> None:
+    at = _ok(_app(view="import"))
+    at.file_uploader[0].set_value(("combined.ris", COPIES, "application/x-research-info-systems")).run()
+    _ok(at)
+    assert [m.value for m in at.metric][:2] == ["2", "0"]
+    assert "1 group(s) of the new studies are copies of one study" in at.info[0].value
+    assert "zhang2023ultrasound = zhang2023ultrasounda" in at.code[0].value
+
+
 def test_import_of_a_broken_file_shows_the_importers_message(editor: Path) -> None:
     before = editor.read_text()
     at = _ok(_app(view="import"))

@@ -322,3 +322,21 @@ def test_cli_reads_standard_input(lib_path: Path, tmp_path: Path, monkeypatch: p
     assert _run(lib_path, "-", "-") == 2
     assert "only once" in capsys.readouterr().err
     assert lib_path.read_bytes() == before
+
+
+def test_copies_inside_one_file_are_reported_not_merged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two fuzzy copies of Dreyer 2017 in one export (no identifiers): both added, named in the report."""
+    lib = Library.create(tmp_path / "new.bib")
+    records = read_file(FIXTURES / "copies_in_one_file.ris").records
+    report = import_records(lib, records)
+    assert [a.key for a in report.added] == ["dreyer2017oil", "dreyer2017oila", "fang2018oil"]
+    assert report.duplicate_groups == [["dreyer2017oil", "dreyer2017oila"]] and report.duplicate_pairs == []
+    assert report.to_json()["duplicates_among_added"]["groups"] == [["dreyer2017oil", "dreyer2017oila"]]
+    assert "1 group(s) are copies of one study" in report.summary() and "`reflib dedupe`" in report.summary()
+    assert len(lib) == 3  # not merged: an editor does that with reflib dedupe's preview and undo
+    plain = import_records(Library.create(tmp_path / "other.bib"), records, fuzzy=False)
+    assert plain.duplicate_groups == [] and "copies of one study" not in plain.summary()
+    assert _run(tmp_path / "cli.bib", str(FIXTURES / "copies_in_one_file.ris")) == 0
+    capsys.readouterr()
+    assert main(["--bib", str(tmp_path / "cli.bib"), "dedupe", "--apply"]) == 0
+    assert len(Library.load(tmp_path / "cli.bib")) == 2
