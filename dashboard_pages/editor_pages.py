@@ -70,8 +70,8 @@ def _report(report: ImportReport, problems: list[str]) -> None:
 def render_import(lib: Library) -> None:
     st.title("Import studies")
     formats = ", ".join(spec.description for spec in READ_FORMATS.values())
-    st.caption(f"Reads {formats}. The format is recognized from the content. Nothing is written until you "
-               "confirm.")
+    st.caption(f"Reads {formats}, also gzip-compressed. The format is recognized from the content. Nothing is "
+               "written until you confirm.")
     nonce = st.session_state.setdefault("_import_nonce", 0)
     uploaded = st.file_uploader("File to import", key=f"import_file-{nonce}")
     topics, entry, kind = _options(lib)

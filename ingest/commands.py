@@ -11,6 +11,9 @@ Behaviour (all-or-nothing unless asked otherwise):
 * ``--dry-run`` prints the same report and writes nothing. Otherwise the library is saved once, atomically, at
   the end; Ctrl-C or any failure before that leaves the file on disk as it was.
 * A library file that does not exist yet is created.
+* Gzip-compressed files (PubMed's ``pubmed26n0001.xml.gz`` baseline files) are recognized by content and
+  decompressed first; a gzip file that ends early is a problem of that file (the records before the break are
+  offered), one that would decompress beyond 4 GB is refused.
 * ``-`` as a FILE reads standard input (``efetch ... | reflib import -``), its format detected by content like a
   file's; it is named ``<stdin>`` in the report.
 """

@@ -340,3 +340,19 @@ def test_copies_inside_one_file_are_reported_not_merged(tmp_path: Path, capsys: 
     capsys.readouterr()
     assert main(["--bib", str(tmp_path / "cli.bib"), "dedupe", "--apply"]) == 0
     assert len(Library.load(tmp_path / "cli.bib")) == 2
+
+
+def test_cli_imports_gzip_files_and_refuses_broken_ones(lib_path: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import gzip
+
+    packed = tmp_path / "hsg.ris.gz"
+    packed.write_bytes(gzip.compress((FIXTURES / "hsg.ris").read_bytes()))
+    cut = tmp_path / "cut.ris.gz"
+    cut.write_bytes(packed.read_bytes()[:-60])
+    before = lib_path.read_bytes()
+    assert _run(lib_path, str(cut)) == 1  # a short gzip stream is a problem: nothing imported by default
+    assert "cut.ris.gz: the gzip file ends early" in capsys.readouterr().out
+    assert lib_path.read_bytes() == before
+    assert _run(lib_path, str(packed)) == 0
+    assert "hsg.ris.gz: 2 added, 1 merged" in capsys.readouterr().out

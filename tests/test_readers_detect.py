@@ -135,3 +135,43 @@ def test_streamed_pubmed_xml_reports_like_the_in_memory_reading(tmp_path: Path) 
     other.write_bytes(b'<?xml version="1.0"?>\n<xml><records><record/></records></xml>\n')
     with pytest.raises(ReadError, match="endnote.xml: XML, but not PubMed XML"):
         read_file(other)
+
+
+def test_gzip_files_are_read_like_the_files_they_hold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PubMed baseline files come as .xml.gz: recognized by content, decompressed, read as usual."""
+    import gzip
+
+    from ingest.readers import compressed
+
+    xml = PUBMED_HEAD + b"".join(BULKY_ARTICLE % (i, i, b"<Reference/>" * 200) for i in range(1, 41)) \
+        + b"</PubmedArticleSet>\n"
+    plain = tmp_path / "baseline.xml"
+    plain.write_bytes(xml)
+    packed = tmp_path / "pubmed26n0001.xml.gz"
+    packed.write_bytes(gzip.compress(xml))
+    expected = read_file(plain).records
+    assert read_file(packed).records == expected and len(expected) == 40
+    assert read_data(packed.read_bytes(), "upload.xml.gz").records == expected  # the dashboard's uploads
+    ris = tmp_path / "export"  # no telling name: content decides, after decompression
+    ris.write_bytes(gzip.compress((FIXTURES / "hsg.ris").read_bytes()))
+    assert read_file(ris).format == "ris" and len(read_file(ris).records) == 3
+    # an interrupted download: the records before the break, the XML break and the short gzip both reported
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(packed.read_bytes()[: len(packed.read_bytes()) // 2])
+    result = read_file(cut)
+    assert 0 < len(result.records) < 40 and result.records == expected[: len(result.records)]
+    messages = [str(p) for p in result.problems]
+    assert any("cut.xml.gz" in m and "truncated or malformed" in m for m in messages)
+    assert any("cut.xml.gz: the gzip file ends early" in m for m in messages)
+    broken = tmp_path / "broken.gz"
+    broken.write_bytes(b"\x1f\x8b" + b"not deflate data" * 10)
+    with pytest.raises(ReadError, match="broken.gz: not a valid gzip file"):
+        read_file(broken)
+    monkeypatch.setattr(compressed, "LIMIT", 1 << 20)  # a "zip bomb": refused at the limit, nothing kept
+    bomb = tmp_path / "bomb.bib.gz"
+    bomb.write_bytes(gzip.compress(b"%" * (50 << 20)))
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(ReadError, match="bomb.bib.gz: gzip data that decompresses to more than 1 MB; refused"):
+        read_file(bomb)
+    with pytest.raises(ReadError, match="decompresses to more than 1 MB"):
+        read_data(bomb.read_bytes(), "bomb.bib.gz")

@@ -18,11 +18,14 @@ import codecs
 import importlib
 import json
 import re
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from ..base import ReadError, ReadResult
+from ..base import ReadError, ReadProblem, ReadResult
+from . import compressed
 
 __all__ = ["FORMATS", "Format", "decode_text", "detect_format", "read_data", "read_file"]
 
@@ -211,7 +214,11 @@ def _looks_like_csv(text: str) -> bool:
 # --- reading --------------------------------------------------------------------------------------------------
 def read_data(data: bytes, source: str, fmt: str = "auto", *, encoding: str | None = None,
               columns: Mapping[str, str] | None = None) -> ReadResult:
-    """Read bytes in a named or detected format; ReadError when nothing can be read."""
+    """Read bytes in a named or detected format (gzip-compressed bytes are decompressed first); ReadError when
+    nothing can be read."""
+    if data.startswith(compressed.MAGIC):
+        data, problem = compressed.gunzip_bytes(data, source)
+        return _with(read_data(data, source, fmt, encoding=encoding, columns=columns), problem)
     if encoding and data.lstrip()[:1] != b"<":
         data = decode_text(data, source, encoding).encode("utf-8")
     name = fmt if fmt != "auto" else detect_format(data, source)
@@ -233,22 +240,45 @@ def read_file(path: str | Path, fmt: str = "auto", *, encoding: str | None = Non
     """Read one file; ReadError (naming the file) when it cannot be read at all.
 
     A format with a stream reader (PubMed XML) is read from the open file, so a baseline-sized file is never
-    held in memory whole; any other file is read into memory first.
+    held in memory whole; any other file is read into memory first. A gzip-compressed file (``.xml.gz``) is
+    decompressed into a temporary file first, then read the same way.
     """
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            head = handle.read(_HEAD)
-            name = _streamed_format(head, fmt, str(path))
-            if name:
+            if handle.read(len(compressed.MAGIC)) != compressed.MAGIC:
                 handle.seek(0)
-                return _usable(reader_for(name, stream=True)(handle, str(path)), name)
-            data = head + handle.read()
+                return _read_open(handle, str(path), fmt, encoding, columns)
+            handle.seek(0)
+            with tempfile.TemporaryFile(prefix="reflib-gunzip-") as plain:
+                problem = compressed.gunzip_into(handle, plain, str(path))
+                plain.seek(0)
+                try:
+                    return _with(_read_open(plain, str(path), fmt, encoding, columns), problem)
+                except ReadError as exc:
+                    if problem is None:
+                        raise
+                    raise ReadError(f"{exc} ({problem.message})") from exc
     except IsADirectoryError as exc:
         raise ReadError(f"{path}: is a directory") from exc
     except OSError as exc:
         raise ReadError(f"{path}: cannot read ({exc.strerror})") from exc
-    return read_data(data, str(path), fmt, encoding=encoding, columns=columns)
+
+
+def _read_open(handle: BinaryIO, source: str, fmt: str, encoding: str | None,
+               columns: Mapping[str, str] | None) -> ReadResult:
+    head = handle.read(_HEAD)
+    name = _streamed_format(head, fmt, source)
+    if name:
+        handle.seek(0)
+        return _usable(reader_for(name, stream=True)(handle, source), name)
+    return read_data(head + handle.read(), source, fmt, encoding=encoding, columns=columns)
+
+
+def _with(result: ReadResult, problem: ReadProblem | None) -> ReadResult:
+    if problem is not None:
+        result.problems.append(problem)
+    return result
 
 
 def _streamed_format(head: bytes, fmt: str, source: str) -> str:
