@@ -361,7 +361,7 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         new[record.key] = record
         index.add(record)
         report.added.append(Added(record.key, record.title, source_key))
-    if fuzzy and len(new) > 1:
+    if fuzzy and len(new) > 1 and _may_hold_copies(list(new.values())):
         copies = find_duplicates(list(new.values()))
         report.duplicate_groups = [list(cluster.keys) for cluster in copies.clusters]
         report.duplicate_pairs = [[pair.a, pair.b] for pair in copies.review]
@@ -372,6 +372,13 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         for record in new.values():
             lib.add(classify_record(record, rules) if rules else record)
     return report
+
+
+def _may_hold_copies(records: list[Record]) -> bool:
+    """False when no two of these new records can be one study: all have a PMID (or all a DOI, or all a PMCID),
+    and the values differ (equal ones were merged on import) - a veto of the dedupe rules. A PubMed or Crossref
+    batch is never compared with itself, then."""
+    return not any(all(getattr(r, kind) for r in records) for kind in ("pmid", "doi", "pmcid"))
 
 
 def _dedupe_matcher(lib: Library, records: list[Record]) -> Matcher | None:

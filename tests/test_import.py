@@ -356,3 +356,15 @@ def test_cli_imports_gzip_files_and_refuses_broken_ones(lib_path: Path, tmp_path
     assert lib_path.read_bytes() == before
     assert _run(lib_path, str(packed)) == 0
     assert "hsg.ris.gz: 2 added, 1 merged" in capsys.readouterr().out
+
+
+def test_batches_where_every_record_has_a_pmid_are_not_compared_with_themselves(tmp_path: Path) -> None:
+    """Different PMIDs are a veto: a PubMed batch cannot hold copies, so the (costly) comparison is skipped."""
+    records = read_file(FIXTURES / "copies_in_one_file.ris").records
+    for number, record in enumerate(records, 1):
+        record.pmid = str(1000 + number)
+    report = import_records(Library.create(tmp_path / "new.bib"), records)
+    assert len(report.added) == 3 and report.duplicate_groups == [] and report.duplicate_pairs == []
+    records[1].pmid = ""
+    again = import_records(Library.create(tmp_path / "other.bib"), records)
+    assert again.duplicate_groups == [["dreyer2017oil", "dreyer2017oila"]]
