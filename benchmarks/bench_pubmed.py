@@ -27,7 +27,7 @@ SOURCES = [
     *sorted((CORPUS / "github" / "JabRef-jabref").rglob("MedlineImporterTestArticle[II]*.xml")),
     ROOT / "tests" / "fixtures" / "pubmed" / "hsg.xml",
 ]
-ROUNDS = 4
+ROUNDS = 6
 HEAD = (b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN"'
         b' "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n<PubmedArticleSet>\n')
 
