@@ -347,12 +347,12 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         if not key and matcher is not None:
             key, how = matcher(record, lib) or "", "matcher"
         if key:
-            target = new.get(key) or touched.get(key) or lib.get(key)
+            target = new.get(key) or touched.get(key) or lib.get(key, keep=False)
             provenance = target.provenance
             filled, conflicts = merge_into(target, record, source)
             tagged = linker.apply(target)
             noted = target.provenance != provenance
-            if key not in new:
+            if key not in new and (filled or tagged or noted):  # an unchanged record is not held (nor re-saved)
                 touched[key] = target
             report.merged.append(Merged(key, _describe(record), how, filled, conflicts, tagged, noted))
             continue

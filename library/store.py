@@ -200,15 +200,22 @@ class Library:
             self._records[row] = record
         return record
 
-    def get(self, key: str) -> Record:
-        """A copy of the record (edit it, then pass it to :meth:`update`)."""
+    def get(self, key: str, *, keep: bool = True) -> Record:
+        """A copy of the record (edit it, then pass it to :meth:`update`). ``keep=False`` does not keep the record
+        built from the file for later calls: for one pass over many records (an import), where keeping them all
+        would double the memory of a large library."""
         if key in self._added:
             return self._added[key].copy()
         row = self._keys.get(key)
         if row is None or (row in self._changes and self._changes[row] is None):
             raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
         changed = self._changes.get(row)
-        return (changed or self._stored(row)).copy()
+        if changed is not None:
+            return changed.copy()
+        kept = self._records.get(row)
+        if kept is None and not keep:
+            return entry_record(self._block(row), self._index.macros)  # a new object: no copy needed
+        return self._stored(row).copy()
 
     def records(self) -> Iterator[Record]:
         """Every record in file order, then added ones (copies)."""

@@ -357,3 +357,17 @@ def test_add_after_an_entry_writes_it_there_and_leaves_the_rest(tmp_path):
     assert text.count("@article{k") == 2999 and "Study 2500, edited" in text
     untouched = [e for i, e in enumerate(entries) if i not in (1999, 2500)]
     assert all(e in text for e in untouched)  # every other entry byte for byte
+
+
+def test_get_without_keeping_builds_the_same_record_and_keeps_nothing(references_copy):
+    lib = Library.load(references_copy)
+    key = lib.keys()[3]
+    record = lib.get(key, keep=False)
+    assert record == Library.load(references_copy).get(key) and not lib._records  # nothing kept
+    record.title = "edited copy"
+    assert lib.get(key, keep=False).title != "edited copy"  # a new object each time
+    kept = lib.get(key)
+    assert lib._records and lib.get(key, keep=False) == kept  # a kept record is still served (as a copy)
+    kept.title = "changed"
+    lib.update(kept)
+    assert lib.get(key, keep=False).title == "changed"  # unsaved changes win, as with get()
