@@ -8,7 +8,8 @@ Behaviour (all-or-nothing unless asked otherwise):
   DOI ...), each is reported as ``file (line N, record K): what`` and, by default, nothing is imported (exit 1):
   re-run with ``--keep-going`` to import the good records (invalid identifiers are kept as given) and skip the
   bad ones; the problems are still reported and the exit status is still 1.
-* ``--dry-run`` prints the same report and writes nothing. Otherwise the library is saved once, atomically, at
+* ``--dry-run`` prints the same report and writes nothing (with several files, each is matched against the
+  ones before it, as the import would). Otherwise the library is saved once, atomically, at
   the end; Ctrl-C or any failure before that leaves the file on disk as it was.
 * A library file that does not exist yet is created.
 * Gzip-compressed files (PubMed's ``pubmed26n0001.xml.gz`` baseline files) are recognized by content and
@@ -103,9 +104,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     lib = _open(args)
     blocked = bool(problems) and not args.keep_going
     reports: list[ImportReport] = []
-    for name, result in results:
+    preview = args.dry_run or blocked
+    for number, (name, result) in enumerate(results, 1):
+        # in a preview, every file but the last still goes into the library in memory (never saved), so that
+        # the report of each file is what the real import would say: later files matched against earlier ones
         report = import_records(lib, result.records, source=name, topics=args.topic, entry=args.entry,
-                                link_kind=args.link_kind, dry_run=args.dry_run or blocked)
+                                link_kind=args.link_kind, dry_run=preview and number == len(results))
+        report.dry_run = preview
         report.problems.extend(result.problems)
         reports.append(report)
     if args.json:
@@ -118,7 +123,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"reflib import: {len(problems)} problem(s) found; nothing imported. Fix them, or re-run with "
               "--keep-going to import the good records and skip the bad ones.", file=sys.stderr)
         return 1
-    if not args.dry_run and lib.dirty:
+    if not preview and lib.dirty:
         lib.save()
         if not args.json:
             print(f"saved {args.bib}")

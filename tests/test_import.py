@@ -368,3 +368,18 @@ def test_batches_where_every_record_has_a_pmid_are_not_compared_with_themselves(
     records[1].pmid = ""
     again = import_records(Library.create(tmp_path / "other.bib"), records)
     assert again.duplicate_groups == [["dreyer2017oil", "dreyer2017oila"]]
+
+
+def test_cli_dry_run_of_several_files_reports_what_the_import_would_do(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The second file is matched against the first in a preview too (the first goes into memory, not to disk)."""
+    files = [str(FIXTURES / "hsg.ris"), str(FIXTURES / "hsg.nbib")]
+    preview_bib, real_bib = tmp_path / "preview.bib", tmp_path / "real.bib"
+    assert _run(preview_bib, *files, "--dry-run", "--json") == 0
+    preview = json.loads(capsys.readouterr().out)
+    assert not preview_bib.exists() and preview["written"] is False
+    assert _run(real_bib, *files, "--json") == 0
+    real = json.loads(capsys.readouterr().out)
+    assert real["files"][1]["counts"]["merged"] > 0  # the MEDLINE file holds the RIS file's studies
+    assert [f["counts"] for f in preview["files"]] == [f["counts"] for f in real["files"]]
+    assert [f["dry_run"] for f in preview["files"]] == [True, True]
