@@ -391,24 +391,21 @@ class Library:
         after_block = {int(self._index.entry_refs[r][1]): records for r, records in inserts.items()}
         pieces, last = [], 0
         for b, block in enumerate(blocks):
-            if b not in by_block and b not in after_block:
-                continue
-            pieces.append(text[last : block.start])
-            last = block.end
-            rec = by_block.get(b, self._unchanged)
-            if rec is None:
-                while last < len(text) and text[last] in "\r\n":  # drop the blank line it leaves
-                    last += 1
-            elif rec is self._unchanged:
-                pieces.append(text[block.start : block.end])
-            else:
-                pieces.append(self._render_changed(rec, block))
-            for record in after_block.get(b, ()):
-                pieces.append("\n\n" + _new_entry(record))
+            if b in by_block:
+                pieces.append(text[last : block.start])
+                last = block.end
+                rec = by_block[b]
+                if rec is None:
+                    while last < len(text) and text[last] in "\r\n":  # drop the blank line it leaves
+                        last += 1
+                else:
+                    pieces.append(self._render_changed(rec, block))
+            if b in after_block:  # entries to write right after this one (never a removed one: see render)
+                pieces.append(text[last : block.end])
+                last = max(last, block.end)
+                pieces.extend("\n\n" + _new_entry(record) for record in after_block[b])
         pieces.append(text[last:])
         return "".join(pieces).encode("utf-8")
-
-    _unchanged = Record(key="")  # marks an entry that is only an anchor for inserted ones
 
     def render(self) -> list[bytes | memoryview]:
         """The bytes the file will have after :meth:`save`, in pieces (unchanged stretches are views, not copies)."""

@@ -175,3 +175,13 @@ def test_gzip_files_are_read_like_the_files_they_hold(tmp_path: Path, monkeypatc
         read_file(bomb)
     with pytest.raises(ReadError, match="decompresses to more than 1 MB"):
         read_data(bomb.read_bytes(), "bomb.bib.gz")
+
+
+def test_an_unreadable_short_gzip_upload_names_the_truncation() -> None:
+    import gzip
+
+    noise = bytes(range(48, 122)) * 2000  # varied enough that half the gzip stream holds the article's start
+    packed = gzip.compress(PUBMED_HEAD + b"<PubmedArticle><MedlineCitation><PMID>1</PMID><Article><ArticleTitle>"
+                           + noise.replace(b"<", b"(").replace(b">", b")").replace(b"&", b"+") + b"</ArticleTitle>")
+    with pytest.raises(ReadError, match="upload.xml.gz.*truncated or malformed.*the gzip file ends early"):
+        read_data(packed[: len(packed) // 2], "upload.xml.gz")

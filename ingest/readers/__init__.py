@@ -218,7 +218,7 @@ def read_data(data: bytes, source: str, fmt: str = "auto", *, encoding: str | No
     nothing can be read."""
     if data.startswith(compressed.MAGIC):
         data, problem = compressed.gunzip_bytes(data, source)
-        return _with(read_data(data, source, fmt, encoding=encoding, columns=columns), problem)
+        return _with(lambda: read_data(data, source, fmt, encoding=encoding, columns=columns), problem)
     if encoding and data.lstrip()[:1] != b"<":
         data = decode_text(data, source, encoding).encode("utf-8")
     name = fmt if fmt != "auto" else detect_format(data, source)
@@ -253,12 +253,7 @@ def read_file(path: str | Path, fmt: str = "auto", *, encoding: str | None = Non
             with tempfile.TemporaryFile(prefix="reflib-gunzip-") as plain:
                 problem = compressed.gunzip_into(handle, plain, str(path))
                 plain.seek(0)
-                try:
-                    return _with(_read_open(plain, str(path), fmt, encoding, columns), problem)
-                except ReadError as exc:
-                    if problem is None:
-                        raise
-                    raise ReadError(f"{exc} ({problem.message})") from exc
+                return _with(lambda: _read_open(plain, str(path), fmt, encoding, columns), problem)
     except IsADirectoryError as exc:
         raise ReadError(f"{path}: is a directory") from exc
     except OSError as exc:
@@ -275,7 +270,15 @@ def _read_open(handle: BinaryIO, source: str, fmt: str, encoding: str | None,
     return read_data(head + handle.read(), source, fmt, encoding=encoding, columns=columns)
 
 
-def _with(result: ReadResult, problem: ReadProblem | None) -> ReadResult:
+def _with(read: Callable[[], ReadResult], problem: ReadProblem | None) -> ReadResult:
+    """``read()`` of decompressed data, with the gzip stream's own problem: added to the result, or named in
+    the error when nothing could be read."""
+    try:
+        result = read()
+    except ReadError as exc:
+        if problem is None:
+            raise
+        raise ReadError(f"{exc} ({problem.message})") from exc
     if problem is not None:
         result.problems.append(problem)
     return result
