@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from library.dedupe import Decisions, auto_matcher, find_duplicates, match_incoming
+from library.dedupe import Decisions, find_duplicates, match_incoming
 from library.dedupe.blocking import BLOCK_CAP, candidate_pairs
 from library.dedupe.clusters import constrained_clusters
 from library.dedupe.table import build_table
@@ -177,8 +177,8 @@ def test_blocking_is_bounded_on_a_pathological_block():
     assert np.all(pairs[:, 0] < pairs[:, 1])
 
 
-def test_auto_matcher_plugs_into_the_importer(tmp_path):
-    """The importer's matcher hook merges a fuzzy copy (a typo, no identifiers) into the existing record."""
+def test_the_importer_merges_a_fuzzy_copy_with_the_same_rules(tmp_path):
+    """The importer decides with the dedupe rules: a fuzzy copy (a typo, no identifiers) merges into the record."""
     from ingest.importer import import_records
     from library import Library
 
@@ -189,8 +189,8 @@ def test_auto_matcher_plugs_into_the_importer(tmp_path):
                  title="OIL-BASED OR WATER-BASED CONTRAST FOR HYSTEROSALPINGOGRAFY IN INFERTILE WOMEN.")  # typo
     unrelated = Record(key="src2", title="Laparoscopic chromopertubation in 200 women", year=2012,
                        authors=[Author("Chen", "W")])
-    report = import_records(lib, [copy, unrelated], matcher=auto_matcher([copy, unrelated], list(lib.records())))
-    assert [(m.key, m.matched_on) for m in report.merged] == [("dreyer2017", "matcher")]
+    report = import_records(lib, [copy, unrelated])
+    assert [(m.key, m.matched_on) for m in report.merged] == [("dreyer2017", "title+year+author")]
     assert len(report.added) == 1 and len(lib) == 2
 
 

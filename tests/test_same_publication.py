@@ -65,7 +65,7 @@ def test_versions_of_one_article_under_one_pmid_are_the_same_publication():
     assert decision.verdict == "same"
     assert any("version suffix" in r for r in decision.reasons)
     other_article = version.copy()
-    other_article.pmid = "30271891"  # without the same PMID, another DOI is another publication
+    other_article.pmid, other_article.pmcid = "30271891", "PMC6134339"  # another article: another DOI is a veto
     assert same_publication(base, other_article).verdict == "different"
 
 

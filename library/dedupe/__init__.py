@@ -17,7 +17,7 @@ meeting abstracts of a paper are reported as :class:`Related` links (:mod:`libra
 from .combine import MergeOutcome, canonical, provenance_note, same_value
 from .decision import Decision, same_publication
 from .decisions import Decisions, DecisionsError, decisions_path, load_decisions, save_decisions
-from .find import Cluster, DedupeResult, Match, PairEvidence, auto_matcher, find_duplicates, match_incoming
+from .find import Cluster, DedupeResult, Match, PairEvidence, find_duplicates, match_incoming
 from .merge import (
     MergeError,
     MergeResult,
@@ -46,7 +46,6 @@ __all__ = [
     "Related",
     "absorb",
     "as_bibtex",
-    "auto_matcher",
     "canonical",
     "choose_keeper",
     "decisions_path",

@@ -250,14 +250,8 @@ def merge_records(keeper: Record, others: Sequence[Record], *, source: str = "",
         elif absorb and other.entry_type not in ("", "misc") and not same_value("entry_type", merged.entry_type,
                                                                                other.entry_type):
             merge.differ("entry_type", merged.entry_type, other.entry_type, name_of)
-        for name in (_COPY_SCALARS if absorb else BIBLIOGRAPHIC):
-            if name in _PEOPLE:
-                continue
+        for name in (("authors", "editors", *_COPY_SCALARS) if absorb else BIBLIOGRAPHIC):
             merge.scalar(name, getattr(other, name), name_of)
-        for name in sorted(_PEOPLE):
-            theirs = getattr(other, name)
-            if theirs:
-                merge.scalar(name, theirs, name_of)
         for name in (_LISTS if absorb else _INCOMING_LISTS):
             if merge.locked(name) and not absorb:
                 continue

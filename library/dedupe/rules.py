@@ -149,6 +149,7 @@ def identifier_doubts(f: Features) -> list[str]:
         doubts.append("the titles differ")
     if f.first_author == "different" and f.author_overlap < 0.5 and min(f.authors_a, f.authors_b) >= 1:
         doubts.append("the authors differ")
+    doubts.extend(f"the {name.upper()}s differ" for name in ("doi", "pmid", "pmcid") if getattr(f, name) == "different")
     return doubts
 
 

@@ -52,13 +52,10 @@ def locator_conflicts(f: Features) -> list[str]:
 
 def vetoes(f: Features) -> list[str]:
     """Reasons why the two records are certainly different items (empty: no veto)."""
-    found = []
-    if f.doi == "different":
-        found.append("different DOIs")
-    if f.pmid == "different":
-        found.append("different PMIDs")
-    if f.pmcid == "different":
-        found.append("different PMCIDs")
+    found: list[str] = []
+    if not f.same_identifier:  # (identifiers that disagree with each other are for review: one is wrong)
+        found.extend(f"different {name.upper()}s" for name in ("doi", "pmid", "pmcid")
+                     if getattr(f, name) == "different")
     kind_a, kind_b = f.kinds
     # an erratum notice that one database lists under the corrected article's title: same volume and first page;
     # "(treatment protocol of Essen University Hospital)" in one source's title of the same article (a protocol
