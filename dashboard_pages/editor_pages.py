@@ -85,7 +85,8 @@ def render_import(lib: Library) -> None:
     except ReadError as exc:
         st.error(f"This file cannot be imported: {md(exc)}", icon=":material/error:")
         return
-    problems = [str(p) for p in result.problems]
+    problems = [("warning (kept as given, not blocking): " if p.severity == "warning" else "") + str(p)
+                for p in result.problems]
     if not result.records:
         st.warning(f"No study could be read from {md(uploaded.name)}.")
         for problem in problems:

@@ -415,3 +415,51 @@ def test_cli_dry_run_of_several_files_reports_what_the_import_would_do(tmp_path:
     assert real["files"][1]["counts"]["merged"] > 0  # the MEDLINE file holds the RIS file's studies
     assert [f["counts"] for f in preview["files"]] == [f["counts"] for f in real["files"]]
     assert [f["dry_run"] for f in preview["files"]] == [True, True]
+
+
+# --- warnings are not errors ----------------------------------------------------------------------------------
+ODD_IDS = b"""TY  - JOUR
+AU  - Smith, John
+TI  - Tubal flushing with oil-based contrast in a cohort of infertile women
+JO  - Human Reproduction
+PY  - 2024
+DO  - doi.org/humrep/not-a-doi
+ER  -
+TY  - JOUR
+AU  - Jones, Ann
+TI  - Hysterosalpingo-foam sonography in infertile women: a cohort study
+JO  - Fertility and Sterility
+PY  - 2023
+ER  -
+"""
+
+
+def test_cli_odd_identifiers_are_warnings_with_their_place_and_kept(lib_path: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "odd.ris"
+    source.write_bytes(ODD_IDS)
+    assert _run(lib_path, str(source)) == 0  # imported with the default options
+    out = capsys.readouterr().out
+    assert "2 added" in out and "0 error(s), 1 warning(s)" in out
+    assert f"warning: {source} (line 1, record 1): invalid DOI 'doi.org/humrep/not-a-doi'" in out
+    lib = Library.load(lib_path)
+    assert {lib.get(k).doi for k in lib} >= {"doi.org/humrep/not-a-doi"}  # kept as given
+    assert _run(lib_path, str(source), "--json") == 0
+    problems = json.loads(capsys.readouterr().out)["files"][0]["problems"]
+    assert [p["severity"] for p in problems] == ["warning"]
+
+
+def test_cli_pubmed_version_records_import_with_the_default_options(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Records from a real PubMed baseline file (pubmed21n1298): two Wellcome Open Research articles, each in
+    several versions under one PMID (Version="2" ... "4", versioned DOIs, PMCID "PMC6134338.4")."""
+    target = tmp_path / "lib.bib"
+    assert _run(target, str(PUBMED / "versions.xml.gz")) == 0
+    out = capsys.readouterr().out
+    assert "2 added, 4 merged" in out and "0 error(s), 0 warning(s)" in out
+    assert "the DOIs differ only in a version suffix" in out
+    lib = Library.load(target)
+    assert sorted(lib.get(k).pmid for k in lib) == ["30271887", "33728380"]
+    before = target.read_bytes()
+    assert _run(target, str(PUBMED / "versions.xml.gz")) == 0  # and a re-import changes nothing
+    assert "0 added" in capsys.readouterr().out and target.read_bytes() == before

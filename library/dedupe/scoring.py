@@ -85,6 +85,7 @@ class Features:
     generic: bool = False  # either title names a kind of item, not an item ("Editorial", "Correction")
     doi_versions: bool = False  # the DOIs differ only in a version suffix, under one PMID
     ranged: bool = False  # both records give a page range (not a single page)
+    titled_kinds: tuple[str, str] = ("", "")  # the notice kinds the titles alone announce
     editions: bool = False  # one journal name states a language edition the other does not ("(English ed.)")
 
     @property
@@ -394,6 +395,7 @@ def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
         venues=(table.venue[i], table.venue[j]),
         generic=bool(table.generic[i] or table.generic[j]),
         doi_versions=versions,
+        titled_kinds=(table.titled_kind[i], table.titled_kind[j]),
         editions=bool(table.edition[i] != table.edition[j] and table.journal[i] and table.journal[j]),
         ranged=bool(table.last_page[i] and table.last_page[i] != table.page[i]
                     and table.last_page[j] and table.last_page[j] != table.page[j]),

@@ -72,6 +72,7 @@ class KeyTable:
     pmcid: np.ndarray
     entry_type: np.ndarray
     kind: np.ndarray  # notice kind, see keys.notice_kind()
+    titled_kind: np.ndarray  # the notice kind the title alone announces (publication types left out)
     translated: np.ndarray  # bool: the title is a translation in MEDLINE's [brackets]
     numbers: list[frozenset[str]]
     abstract: np.ndarray  # bool: looks like a meeting abstract (notices.looks_like_abstract)
@@ -234,6 +235,9 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
     titles = fold_many([strip_notes(t) for t in c.titles])
     titles = [RETRACTED.sub("", t) if t.startswith("retracted") else t for t in titles]
     kinds = [notice_kind(raw, t, types) for raw, t, types in zip(c.titles, titles, c.pubtypes, strict=True)]
+    # the kind the title alone announces: PubMed's version records of one article may differ in publication types
+    titled = [kind if not kind or not types else notice_kind(raw, t)
+              for raw, t, types, kind in zip(c.titles, titles, c.pubtypes, kinds, strict=True)]
     titles = [notice_subject(raw, t, kind) if kind else t for raw, t, kind in zip(c.titles, titles, kinds, strict=True)]
     authors, first = _authors(c.authors)
     pages: list[str] = _per_distinct(c.pages, first_page)  # type: ignore[assignment]
@@ -258,6 +262,7 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
         pmcid=_text([pmcid_key(p) for p in c.pmcids]),
         entry_type=_text([e.lower() for e in c.entry_types]),
         kind=_text(kinds),
+        titled_kind=_text(titled),
         translated=np.array([t.lstrip(' "').startswith("[") for t in c.titles], dtype=bool),
         numbers=[title_numbers(t) for t in titles],
         abstract=_abstracts(c, pages, ends),

@@ -64,7 +64,9 @@ def vetoes(f: Features) -> list[str]:
     same_item = same_place and ({kind_a, kind_b} == {"", "erratum"} or (
         {kind_a, kind_b} == {"", "protocol"} and f.year_gap == 0
         and (f.journal in ("same", "compatible") or f.first_author == "same")))
-    if kind_a != kind_b and not same_item:
+    # one PubMed record (the same PMID) whose versions differ only in their publication types ("Comment" added)
+    one_record = f.pmid == "same" and f.titled_kinds[0] == f.titled_kinds[1]
+    if kind_a != kind_b and not same_item and not one_record:
         found.append(f"{_KIND_NAMES[kind_a]} vs {_KIND_NAMES[kind_b]}")
     plain_a, plain_b = _plain(f.numbers[0]), _plain(f.numbers[1])
     if plain_a and plain_b and plain_a != plain_b:
