@@ -25,8 +25,9 @@ from library.dedupe import (
     save_decisions,
     store_relations,
 )
+from library.dedupe.commit import recover, save_merges, save_undo
 from library.dedupe.decisions import Decisions
-from library.dedupe.journal import SavedMerge, journal_path, load_journal, record_merges, save_journal, undo_saved_merge
+from library.dedupe.journal import SavedMerge, journal_path, load_journal
 from library.model import Relation
 from library.normalize import normalize_record
 from library.views import studies
@@ -111,27 +112,25 @@ def _merge(lib: Library, keys: list[str], decided: Decisions | None = None) -> N
     except LibraryError as exc:
         st.error(f"Not merged: {md(exc)}")
         return
-    if save_library(lib, f"Merged {', '.join(result.removed)} into {result.keeper}"
-                    + (f"; {len(result.conflicts)} differing value(s) kept in provenance." if result.conflicts
-                       else ".") + " Recent merges below can undo it."):
-        try:
-            record_merges(lib, [result])
-        except (LibraryError, OSError) as exc:
-            st.session_state["_journal_error"] = f"The merge was saved but not kept for undo: {exc}"
-        if decided is not None:
-            decided.accept(*keys[:2])
-            save_decisions(decided, decisions_path(lib.path))
+    message = (f"Merged {', '.join(result.removed)} into {result.keeper}"
+               + (f"; {len(result.conflicts)} differing value(s) kept in provenance." if result.conflicts else ".")
+               + " Recent merges below can undo it.")
+    try:  # the undo journal first, then the library: a crash in between leaves both consistent
+        saved = bool(save_merges(lib, [result], save=lambda: save_library(lib, message)))
+    except (LibraryError, OSError) as exc:
+        st.error(f"Not merged: the merge journal cannot be written ({md(exc)}).")
+        return
+    if saved and decided is not None:
+        decided.accept(*keys[:2])
+        save_decisions(decided, decisions_path(lib.path))
     st.rerun()
 
 
-def _undo(lib: Library, entry: SavedMerge, entries: list[SavedMerge]) -> None:
+def _undo(lib: Library, entry: SavedMerge) -> None:
     try:
-        undo_saved_merge(lib, entry)
+        save_undo(lib, entry, save=lambda: save_library(lib, f"Undone: {entry.describe()}."))
     except LibraryError as exc:
         st.session_state["_journal_error"] = str(exc)
-        st.rerun()
-    if save_library(lib, f"Undone: {entry.describe()}."):
-        save_journal([e for e in entries if e is not entry], journal_path(lib.path))
     st.rerun()
 
 
@@ -144,6 +143,9 @@ def _recent(lib: Library) -> None:
     if error:
         st.error(md(error))
     try:
+        if not lib.dirty:
+            for note in recover(lib):  # what an interrupted merge or undo left marked
+                st.info(f"Merge journal: {md(note)}")
         entries = load_journal(journal_path(lib.path))
     except LibraryError as exc:
         st.warning(f"Saved merges cannot be read: {md(exc)}")
@@ -158,7 +160,7 @@ def _recent(lib: Library) -> None:
         text.markdown(f"{md(entry.date)}: **{md(', '.join(entry.removed))}** merged into **{md(entry.keeper)}** — "
                       f"{md(entry.merged.title[:80])}")
         if button.button("Undo", key=f"dup-undo-{n}", icon=":material/undo:"):
-            _undo(lib, entry, entries)
+            _undo(lib, entry)
 
 
 def _reject(lib: Library, pair: PairEvidence, decided: Decisions) -> None:
