@@ -85,3 +85,15 @@ def test_enrichment_lists_differences_and_replaces_only_when_asked():
     assert forced.record.year == 2016 and forced.replaced == ["year"]
     assert forced.record.provenance == "year: 2017 (replaced by PubMed, 2026-05-01)"
     assert provenance_note("title", "Old", "PubMed", "2026-05-01") == "title: Old (replaced by PubMed, 2026-05-01)"
+
+
+def test_names_and_lists_that_a_source_split_differently_are_the_same_values():
+    """What another tool (or a store round trip) splits differently is no new value: a suffix read as a given
+    name, a group name read as a person, a keyword list read as one keyword."""
+    assert same_value("authors", [Author("Mammen, Mammen P.", "Jr")], [Author("Mammen", "Mammen P., Jr")])
+    assert same_value("authors", [Author("Hiv", "The Lancet")], [Author("The Lancet HIV")])
+    assert not same_value("authors", [Author("Mammen", "Paul")], [Author("Mammen", "Peter"), Author("Day", "N")])
+    keeper = existing(keywords=["Anxiety", "Depression", "Well-being", ", High functioning"])
+    outcome = merge_records(keeper, [incoming(keywords=["Anxiety", "Well-being;, High functioning", "Mood"])],
+                            source="x", absorb=False)
+    assert outcome.record.keywords == ["Anxiety", "Depression", "Well-being", ", High functioning", "Mood"]

@@ -122,8 +122,9 @@ def test_records_without_identifiers_match_on_exact_title_year_author(lib_path: 
     import_records(lib, [_new("Tubal flushing for subfertility")])
     report = import_records(lib, [_new("Tubal  flushing for SUBFERTILITY.")])
     assert report.added == [] and report.merged[0].matched_on == "identical record"
-    import_records(lib, [_new("Tubal flushing with oil-based contrast for subfertility")])
-    richer = _new("Tubal flushing with oil-based contrast for subfertility", abstract="We flushed tubes.")
+    import_records(lib, [_new("Tubal flushing with oil-based contrast for subfertility", journal="Hum Reprod")])
+    richer = _new("Tubal flushing with oil-based contrast for subfertility", abstract="We flushed tubes.",
+                  journal="Human Reproduction")
     report = import_records(lib, [richer])
     assert report.added == [] and report.merged[0].matched_on == "title+year+author"
     assert report.merged[0].filled == ["abstract"]
@@ -463,3 +464,21 @@ def test_cli_pubmed_version_records_import_with_the_default_options(tmp_path: Pa
     before = target.read_bytes()
     assert _run(target, str(PUBMED / "versions.xml.gz")) == 0  # and a re-import changes nothing
     assert "0 added" in capsys.readouterr().out and target.read_bytes() == before
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "biblatex", "ris", "csl-json", "csv"])
+def test_reimporting_a_file_reflib_exported_adds_nothing_and_changes_nothing(tmp_path: Path, fmt: str,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """The bundled library (36 real studies) exported in each format and imported back into it."""
+    from .conftest import ROOT
+
+    bib = tmp_path / "references.bib"
+    shutil.copyfile(ROOT / "references.bib", bib)
+    exported = tmp_path / f"export.{fmt}"
+    assert main(["--bib", str(bib), "export", "-f", fmt, "-o", str(exported)]) == 0
+    before = bib.read_bytes()
+    assert _run(bib, str(exported), "--json") == 0
+    data = json.loads(capsys.readouterr().out)["files"][0]
+    assert data["counts"]["added"] == 0 and data["counts"]["review"] == 0, data["added"]
+    assert not [m for m in data["merged"] if m["changed"]]
+    assert bib.read_bytes() == before

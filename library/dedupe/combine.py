@@ -26,6 +26,7 @@ bibliographic fields are merged and its differing abstract is listed but not cop
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 
@@ -49,6 +50,8 @@ _SILENT = frozenset({"design_auto", "level_auto", "url", "issn", "note"})  # der
 _LONG = frozenset({"abstract"})  # an incoming record's differing abstract is listed, not copied into provenance
 _SPECIAL = frozenset({"key", "entry_type", "provenance", "notes", "links", "relations", "synopsis", "extra",
                       "retracted", "added", "modified", *_LISTS})
+_TEXT_FIELDS = tuple(f.name for f in fields(Record)
+                     if f.type == "str" and f.name not in {"key", "provenance", "added", "modified"})
 _COPY_SCALARS = tuple(f.name for f in fields(Record) if f.name not in _SPECIAL and f.name not in _PEOPLE)
 
 
@@ -59,8 +62,15 @@ def _pmid(value: str) -> str:
         return value.strip()
 
 
-def _people(value: object) -> str:
+def _families(value: object) -> str:
     return "|".join(fold(a.literal or a.family) for a in value)  # type: ignore[attr-defined]
+
+
+def _people(value: object) -> str:
+    """Every word of every name, per person: the same people however a source split the name into parts
+    ("Mammen, Mammen P., Jr" read as family "Mammen, Mammen P.", a group "The Lancet HIV" read as a person)."""
+    return "|".join(" ".join(sorted(fold(f"{a.literal} {a.family} {a.given}").split()))
+                    for a in value)  # type: ignore[attr-defined]
 
 
 _CANONICAL: dict[str, Callable[[str], str]] = {
@@ -80,8 +90,11 @@ def canonical(name: str, value: object) -> object:
 
 
 def same_value(name: str, a: object, b: object) -> bool:
-    """``a`` and ``b`` are one value of field ``name`` (``2043-52`` = ``2043--2052``, case, accents ...)."""
-    return a == b or canonical(name, a) == canonical(name, b)
+    """``a`` and ``b`` are one value of field ``name`` (``2043-52`` = ``2043--2052``, case, accents ...); people
+    are the same when their family names are ("Dreyer, K." = "Dreyer, Kim") or all their name words are."""
+    if a == b or canonical(name, a) == canonical(name, b):
+        return True
+    return name in _PEOPLE and _families(a) == _families(b)
 
 
 def _shown(value: object) -> str:
@@ -170,13 +183,29 @@ class _Merge:
             self.differ(name, mine, theirs, source)
 
 
+def _held(record: Record, value: str) -> bool:
+    """The record holds ``value`` already, in another field or an extra field (same-value rule): BibLaTeX's ``eid``
+    is the record's article number in ``pages``, RIS's ``N1`` note (``annote``) its ``note``."""
+    folded = fold(value)
+    texts = [getattr(record, name) for name in _TEXT_FIELDS] + list(record.extra.values())
+    return any(text and fold(text) == folded for text in texts)
+
+
+_LIST_PARTS = re.compile(r"\s*[;,]\s*")
+
+
 def _union(values: list[str], more: list[str]) -> list[str]:
-    seen = {v.casefold() for v in values}
+    """``values`` and the items of ``more`` not in it (same-value rule); an item that joins items already there
+    ("brainstem, DTI" where the list has "brainstem" and "DTI": one source's list read as one item) adds nothing."""
+    seen = {fold(v) for v in values}
     out = list(values)
     for value in more:
-        if value.casefold() not in seen:
-            seen.add(value.casefold())
-            out.append(value)
+        parts = [fold(p) for p in _LIST_PARTS.split(value)]
+        parts = [p for p in parts if p]
+        if fold(value) in seen or (len(parts) > 1 and all(p in seen for p in parts)):
+            continue
+        seen.add(fold(value))
+        out.append(value)
     return out
 
 
@@ -265,6 +294,8 @@ def merge_records(keeper: Record, others: Sequence[Record], *, source: str = "",
             if name == "ids" or not value:
                 continue
             if not merged.extra.get(name):
+                if _held(merged, value):
+                    continue  # the value is the record's already, under another name (RIS N1 "annote" = note)
                 if not merge.locked(name):
                     merged.extra[name] = value
                     merge.out.filled.append(name)

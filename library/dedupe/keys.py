@@ -16,9 +16,28 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import unquote
 
-__all__ = ["doi_key", "doi_version_base", "first_page", "fold", "generic_title", "issue_key", "journal_edition",
-           "journal_main", "journal_tokens", "last_page", "notice_kind", "page_set", "strip_notes", "surname",
-           "title_key", "title_numbers", "venue_kind", "volume_key", "volume_number"]
+__all__ = [
+    "doi_key",
+    "doi_version_base",
+    "first_page",
+    "fold",
+    "generic_title",
+    "isbn_keys",
+    "issue_key",
+    "journal_edition",
+    "journal_main",
+    "journal_tokens",
+    "last_page",
+    "notice_kind",
+    "page_set",
+    "strip_notes",
+    "surname",
+    "title_key",
+    "title_numbers",
+    "venue_kind",
+    "volume_key",
+    "volume_number",
+]
 
 # Letters that sources spell out or drop: "TNF-α" / "TNF-alpha", "Ødegård" / "Odegard", "&" / "and"
 FOLD_TABLE = str.maketrans({"α": " alpha ", "β": " beta ", "γ": " gamma ", "δ": " delta ", "ε": " epsilon ",
@@ -305,14 +324,32 @@ def journal_edition(journal: str) -> str:
     return "english"
 
 
-_CONFERENCE_TYPES = frozenset({"inproceedings", "conference", "proceedings"})
-_JOURNAL_TYPES = frozenset({"article"})
+_VENUES = {"inproceedings": "conference", "conference": "conference", "article": "journal",
+           "techreport": "report", "report": "report", "book": "book", "mvbook": "book", "phdthesis": "thesis",
+           "mastersthesis": "thesis", "thesis": "thesis", "proceedings": "proceedings volume"}
 
 
 def venue_kind(entry_type: str) -> str:
-    """'conference' for a paper in proceedings, 'journal' for a journal article, '' for anything else."""
-    kind = entry_type.lower()
-    return "conference" if kind in _CONFERENCE_TYPES else "journal" if kind in _JOURNAL_TYPES else ""
+    """What kind of publication an entry type names: conference (paper), journal (article), report, book,
+    thesis, proceedings volume; '' for types that say nothing certain (misc, chapters, online ...)."""
+    return _VENUES.get(entry_type.lower(), "")
+
+
+_ISBN_CHARS = re.compile(r"[^0-9Xx]")
+
+
+def isbn_keys(text: str) -> frozenset[str]:
+    """The ISBNs in a field, each as ISBN-13 digits ('3-487-07827-9' -> '9783487078274')."""
+    found = set()
+    for part in re.split(r"[,;/]|\s(?=\d)", text):
+        digits = _ISBN_CHARS.sub("", part).upper()
+        if len(digits) == 10:
+            core = "978" + digits[:9]
+            check = (10 - sum(int(d) * (1 if n % 2 == 0 else 3) for n, d in enumerate(core)) % 10) % 10
+            found.add(core + str(check))
+        elif len(digits) == 13 and digits.isdigit():
+            found.add(digits)
+    return frozenset(found)
 
 
 _DIGITS = re.compile(r"\d+")

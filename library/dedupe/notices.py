@@ -39,6 +39,8 @@ KIND_RELATIONS = {"erratum": "erratum-of", "retraction": "retraction-of", "conce
                   "reply": "reply-to", "comment": "comment-on", "protocol": "protocol-of"}
 # When both records are notices (an erratum of a letter, a reply to a comment), the stronger one is the source.
 _PRECEDENCE = {"retraction": 0, "concern": 1, "erratum": 2, "reply": 3, "comment": 4, "protocol": 5, "": 6}
+_VERSION_ORDER = ("report", "conference", "journal")  # the earlier version is the source: report -> paper -> article
+_VERSIONED = frozenset(_VERSION_ORDER)
 VERSION_YEARS = 4  # a journal version follows its conference paper within a few years
 NOTICE_YEARS = 2  # an erratum, comment or reply appears within this many years of the paper
 PROTOCOL_YEARS = 10  # a protocol may precede the results by many years
@@ -163,7 +165,7 @@ def relation(f: Features, decision: str, abstract: tuple[bool, bool], pages: tup
         return _notice_relation(f, decision, kind_a, kind_b)
     if kind_a or decision == "auto":
         return None
-    if set(f.venues) == {"conference", "journal"} and not any(abstract):
+    if len(set(f.venues) & _VERSIONED) == 2 and not any(abstract):
         return _version_relation(f)
     return _abstract_relation(f, abstract, pages, years)
 
@@ -174,9 +176,9 @@ def _version_relation(f: Features) -> tuple[str, int, tuple[str, ...]] | None:
         return None
     if not 0 <= f.year_gap <= VERSION_YEARS:
         return None
-    side = 0 if f.venues[0] == "conference" else 1
-    return "version-of", side, ("a conference paper and a journal article with the same title and authors "
-                                "(the journal version of the work)",)
+    side = 0 if _VERSION_ORDER.index(f.venues[0]) < _VERSION_ORDER.index(f.venues[1]) else 1
+    return "version-of", side, (f"a {f.venues[side]} publication and a {f.venues[1 - side]} publication with the "
+                                "same title and authors (versions of one work)",)
 
 
 def _notice_relation(f: Features, decision: str, kind_a: str, kind_b: str) -> tuple[str, int, tuple[str, ...]] | None:

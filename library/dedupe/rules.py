@@ -125,10 +125,9 @@ def _fuzzy_auto(f: Features) -> bool:
         return f.volume == "same" and f.journal in ("same", "compatible") and f.title >= 0.95
     if f.year_gap != 0:
         return False
-    if agree:
-        return True
-    # nothing to corroborate (no journal, volume or pages on one side): near-identical title and authors only
-    return f.title >= STRICT_TITLE and f.author_overlap >= 0.8 and f.journal == "missing"
+    # a title+year+author match needs a locator that agrees (journal, volume or page): with nothing to tell them
+    # apart, two records with one title are not surely one item (editions of a book, a report and a paper)
+    return bool(agree)
 
 
 _CITATION_OUTWEIGHS = frozenset({"wording", "generic", "short"})  # a retitled or translated article, a generic title

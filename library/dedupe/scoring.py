@@ -86,6 +86,8 @@ class Features:
     doi_versions: bool = False  # the DOIs differ only in a version suffix, under one PMID
     ranged: bool = False  # both records give a page range (not a single page)
     titled_kinds: tuple[str, str] = ("", "")  # the notice kinds the titles alone announce
+    isbn: str = "missing"  # same (an ISBN in common) | different (none in common) | missing
+    publisher: str = "missing"  # same | compatible | different | missing
     editions: bool = False  # one journal name states a language edition the other does not ("(English ed.)")
 
     @property
@@ -396,6 +398,9 @@ def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
         generic=bool(table.generic[i] or table.generic[j]),
         doi_versions=versions,
         titled_kinds=(table.titled_kind[i], table.titled_kind[j]),
+        isbn="missing" if not (table.isbn[i] and table.isbn[j]) else "same" if table.isbn[i] & table.isbn[j]
+        else "different",
+        publisher=journal_relation(table.publisher[i], table.publisher[j]),
         editions=bool(table.edition[i] != table.edition[j] and table.journal[i] and table.journal[j]),
         ranged=bool(table.last_page[i] and table.last_page[i] != table.page[i]
                     and table.last_page[j] and table.last_page[j] != table.page[j]),

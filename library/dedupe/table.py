@@ -27,6 +27,7 @@ from .keys import (
     doi_version_base,
     first_page,
     generic_title,
+    isbn_keys,
     issue_key,
     journal_edition,
     journal_main,
@@ -85,6 +86,8 @@ class KeyTable:
     venue: np.ndarray  # conference | journal | '' (keys.venue_kind)
     edition: np.ndarray  # the language edition the journal name states ('english'), else ''
     generic: np.ndarray  # bool: a title that names a kind of item ("Editorial", "Correction"; keys.generic_title)
+    isbn: list[frozenset[str]]  # ISBN-13 forms of the record's ISBNs
+    publisher: np.ndarray  # significant folded words of the publisher's name
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -144,6 +147,8 @@ class Columns:
     pubtypes: list[list[str]]
     vernacular: list[bool]  # an original-language title is given (``origtitle``)
     editions: list[str]  # journal and journal abbreviation, where a language edition shows
+    isbns: list[str]
+    publishers: list[str]
 
     def __add__(self, other: Columns) -> Columns:
         return Columns(*(getattr(self, f) + getattr(other, f) for f in self.__slots__))  # type: ignore[attr-defined]
@@ -160,7 +165,8 @@ def columns_from_records(records: Sequence[Record]) -> Columns:
         dois=[r.doi for r in records], pmids=[r.pmid for r in records], pmcids=[r.pmcid for r in records],
         entry_types=[r.entry_type for r in records], pubtypes=[r.pubtypes for r in records],
         vernacular=[bool(r.extra.get("origtitle")) for r in records],
-        editions=[f"{r.journal} {r.journal_abbrev}".strip() for r in records])
+        editions=[f"{r.journal} {r.journal_abbrev}".strip() for r in records],
+        isbns=[r.isbn for r in records], publishers=[r.publisher for r in records])
 
 
 def _family(display: str) -> str:
@@ -176,10 +182,12 @@ def columns_from_frame(frame: pd.DataFrame) -> Columns:
     def lists(name: str) -> list[list[str]]:
         return [v or [] for v in pa.array(frame[name]).to_pylist()]
 
+    def optional(name: str) -> list[str]:  # a column frames written before it existed lack
+        return text(name) if name in frame.columns else [""] * len(frame)
+
     full, abbreviated = text("journal"), text("journal_abbrev")
-    booktitles = text("booktitle") if "booktitle" in frame.columns else [""] * len(frame)
-    journals = [j or a or b for j, a, b in zip(full, abbreviated, booktitles, strict=True)]
-    origtitles = text("origtitle") if "origtitle" in frame.columns else [""] * len(frame)
+    journals = [j or a or b for j, a, b in zip(full, abbreviated, optional("booktitle"), strict=True)]
+    origtitles = optional("origtitle")
     years = frame["year"].fillna(-1).astype("int64").tolist()
     people = [names[:MAX_AUTHORS] for names in lists("authors")]
     authors = [[_family(a) for a in names] for names in people]
@@ -189,7 +197,8 @@ def columns_from_frame(frame: pd.DataFrame) -> Columns:
                    volumes=text("volume"), issues=text("issue"), pages=text("pages"), dois=text("doi"),
                    pmids=text("pmid"), pmcids=text("pmcid"), entry_types=text("entry_type"),
                    pubtypes=lists("pubtypes"), vernacular=[bool(t) for t in origtitles],
-                   editions=[f"{j} {a}".strip() for j, a in zip(full, abbreviated, strict=True)])
+                   editions=[f"{j} {a}".strip() for j, a in zip(full, abbreviated, strict=True)],
+                   isbns=optional("isbn"), publishers=optional("publisher"))
 
 
 def _abstracts(c: Columns, pages: list[str], ends: list[str]) -> np.ndarray:
@@ -275,4 +284,6 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
         venue=_text([venue_kind(e) for e in c.entry_types]),
         edition=_text(_per_distinct(c.editions, journal_edition)),
         generic=np.array([generic_title(t) for t in titles], dtype=bool),
+        isbn=_per_distinct(c.isbns, isbn_keys),  # type: ignore[arg-type]
+        publisher=_text(_per_distinct(c.publishers, journal_tokens)),
     )

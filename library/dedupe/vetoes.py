@@ -45,6 +45,8 @@ def locator_conflicts(f: Features) -> list[str]:
              if relation == "different"]
     if f.editions and "journal" not in found:
         found.insert(0, "journal edition")
+    if f.publisher == "different":
+        found.append("publisher")
     if f.page == "different":
         found.append("first page")
     return found
@@ -79,8 +81,11 @@ def vetoes(f: Features) -> list[str]:
         found.append(f"published {f.year_gap} years apart (another version or edition)")
     if f.flipped and not f.translated:
         found.append(f"title words that change the meaning ({', '.join(f.flipped)})")
-    if set(f.venues) == {"conference", "journal"} and not f.same_identifier:
-        found.append("a conference paper and a journal article (another version of the work, not a copy)")
+    venue_a, venue_b = f.venues
+    if venue_a and venue_b and venue_a != venue_b and not f.same_identifier:
+        found.append(f"a {venue_a} and a {venue_b} publication (another version of the work, not a copy)")
+    if f.isbn == "different" and not f.same_identifier:
+        found.append("different ISBNs (another edition, binding or printing)")
     if not f.same_identifier:
         conflicts = locator_conflicts(f)
         if len(conflicts) >= 2:
@@ -106,6 +111,8 @@ def cautions(f: Features) -> list[Caution]:
         found.append(("volume", "different volumes"))
     if f.page == "different":
         found.append(("page", "different pages"))
+    if f.publisher == "different":
+        found.append(("publisher", "different publishers"))
     if f.issue == "different":
         found.append(("issue", "different issues"))
     place = f.page == "same" and f.volume == "same" and f.journal in ("same", "compatible")
