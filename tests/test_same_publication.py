@@ -182,3 +182,25 @@ def test_missing_fields_are_never_the_evidence():
     assert same_publication(anonymous, anonymous.copy()).verdict != "same"
     undated = paper(doi="", pmid="", year=None, pages="")  # no year, no pages: title and authors alone
     assert same_publication(undated, undated.copy()).verdict != "same"
+
+
+def test_editions_and_other_kinds_of_publication_are_not_merged():
+    """Book bibliographies list a title once per edition or binding; a report, a paper and a book of one work
+    are different publications."""
+    book = Record(key="", entry_type="book", title="The font problem solver: how to install and use type with "
+                  "your computer", authors=[Author("Busch", "David D.")], year=1992, publisher="Business One Irwin",
+                  isbn="1-55623-505-4")
+    other_binding = book.copy()
+    other_binding.isbn = "978-1-55623-506-1"
+    decision = same_publication(book, other_binding)
+    assert decision.verdict == "different" and "different ISBNs (another edition, binding or printing)" in \
+        decision.reasons
+    same_isbn = book.copy()
+    same_isbn.isbn = "9781556235054"  # the ISBN-13 form of the same ISBN
+    assert same_publication(book, same_isbn).verdict != "different"
+    report = Record(key="", entry_type="techreport", title="Revisiting a summer vacation: digital restoration and "
+                    "typesetter forensics", authors=[Author("Bagley", "Steven R.")], year=2013)
+    paper = report.copy()
+    paper.entry_type, paper.booktitle, paper.pages = "inproceedings", "Proceedings of DocEng 2013", "3--12"
+    decision = same_publication(report, paper)
+    assert decision.verdict == "different" and decision.related == "version-of" and decision.related_from == 0
