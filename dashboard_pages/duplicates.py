@@ -1,4 +1,4 @@
-"""Duplicates: the review page (merge or keep apart, remembered in the decisions file) and the import's matcher.
+"""Duplicates: the review page (merge or keep apart, remembered in the decisions file) and the import's review.
 
 library.dedupe decides per pair: ``auto`` (sure: merged on request, in one click per cluster), ``review`` (an
 editor compares the two side by side) or ``veto`` (look-alikes that must stay apart; not shown). A "not the same
@@ -12,31 +12,31 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ingest.importer import Matcher
+from ingest.importer import ImportReport
 from library import Library, LibraryError, Record
 from library.dedupe import (
     DedupeResult,
-    Match,
     PairEvidence,
     Related,
     decisions_path,
     find_duplicates,
     load_decisions,
-    match_incoming,
     merge_cluster,
     save_decisions,
     store_relations,
 )
+from library.dedupe.commit import recover, save_merges, save_undo
 from library.dedupe.decisions import Decisions
-from library.dedupe.journal import SavedMerge, journal_path, load_journal, record_merges, save_journal, undo_saved_merge
+from library.dedupe.journal import SavedMerge, journal_path, load_journal
 from library.model import Relation
 from library.normalize import normalize_record
-from library.views import journal_line, studies
+from library.views import studies
 
 from .common import frame_token, md, open_study, save_library
 
 _COMPARED = (("Title", "title"), ("Authors", "authors"), ("Journal", "journal"), ("Year", "year"),
-             ("DOI", "doi"), ("PMID", "pmid"), ("Design", "design"))
+             ("Volume", "volume"), ("Issue", "issue"), ("Pages", "pages"), ("DOI", "doi"), ("PMID", "pmid"),
+             ("Design", "design"))
 
 
 def _decisions(lib: Library) -> Decisions:
@@ -52,48 +52,29 @@ def _scan(_lib: Library, token: str, decided: int) -> DedupeResult:
     return find_duplicates(list(_lib.records()), load_decisions(decisions_path(_lib.path)))
 
 
-# --- import -----------------------------------------------------------------------------------------------------
-def _fingerprint(record: Record) -> tuple[str, int | None, str]:
-    return (" ".join(record.title.casefold().split()), record.year, record.doi_key)
-
-
-def incoming_matches(lib: Library, records: list[Record]) -> tuple[list[Record], list[Match]]:
-    """The batch as the importer will see it (normalized) and its fuzzy matches in the library."""
-    normalized = [normalize_record(r) for r in records]
-    return normalized, match_incoming(normalized, list(lib.records()), _decisions(lib))
-
-
-def matcher(normalized: list[Record], matches: list[Match], chosen: set[int]) -> Matcher:
-    """The importer's fuzzy hook: merge the auto matches and the review matches an editor ticked."""
-    merge = {_fingerprint(normalized[m.index]): m.key for m in matches
-             if m.decision == "auto" or m.index in chosen}
-
-    def match(record: Record, lib: Library) -> str | None:
-        return merge.get(_fingerprint(record))
-
-    return match
-
-
-def review_incoming(lib: Library, normalized: list[Record], matches: list[Match]) -> set[int]:
-    """Possible duplicates in the file: the editor ticks the ones to merge; returns their positions."""
-    review = [m for m in matches if m.decision == "review"]
-    if not review:
-        return set()
-    st.markdown(f"#### Possible duplicates to review ({len(review)})")
-    st.caption("These look like studies already in the library but are not certain. Ticked ones are merged into "
-               "the existing record; the others are added as new studies (and show up under Duplicates).")
-    chosen = set()
-    for match in review:
-        mine = lib.get(match.key)
+# --- import ---------------------------------------------------------------------------------------------------
+def review_import(lib: Library, records: list[Record], report: ImportReport) -> dict[int, str]:
+    """The import's pairs for review, both records side by side: the editor ticks the ones to merge into the
+    library's record; returns {position in the file: library key}. Pairs of two new records are shown too (they
+    are merged on this page after the import)."""
+    if not report.review:
+        return {}
+    st.markdown(f"#### Possible duplicates to review ({len(report.review)})")
+    st.caption("These may be the same publication as a record in the library (or in this file), but the rules are "
+               "not sure: each is added as a new record unless you tick it. Why they look alike, and what keeps "
+               "them apart, is under each pair.")
+    chosen: dict[int, str] = {}
+    for n, pair in enumerate(report.review):
+        mine = normalize_record(records[pair.incoming])
+        other = normalize_record(records[pair.other_incoming]) if pair.other_added else lib.get(pair.other)
         with st.container(border=True):
-            left, right = st.columns(2)
-            left.markdown(f"**In the file**  \n{md(normalized[match.index].title)}  \n"
-                          f":gray[{md(journal_line(normalized[match.index]))}]")
-            right.markdown(f"**In the library** ({md(match.key)})  \n{md(mine.title)}  \n"
-                           f":gray[{md(journal_line(mine))}]")
-            st.caption("; ".join(md(r) for r in match.evidence.reasons))
-            if st.checkbox("Same study: merge into the library's record", key=f"import-merge-{match.index}"):
-                chosen.add(match.index)
+            st.caption("; ".join(md(r) for r in pair.reasons))
+            _compare(mine, other, "In the file", f"In the file ({pair.other})" if pair.other_added
+                     else f"In the library ({pair.other})")
+            if pair.other_added:
+                st.caption("Both are new: merge them on the Duplicates page after the import if they are one study.")
+            elif st.checkbox("Same study: merge into the library's record", key=f"import-merge-{n}"):
+                chosen[pair.incoming] = pair.other
     return chosen
 
 
@@ -108,10 +89,14 @@ def _value(record: Record, field: str) -> str:
 
 
 def _side_by_side(lib: Library, pair: PairEvidence) -> None:
-    a, b = lib.get(pair.a), lib.get(pair.b)
+    _compare(lib.get(pair.a), lib.get(pair.b), pair.a, pair.b)
+
+
+def _compare(a: Record, b: Record, label_a: str, label_b: str) -> None:
+    """Two records field by field; values that differ are highlighted (text only, never HTML)."""
     header = st.columns([1, 3, 3])
-    header[1].markdown(f"**{md(pair.a)}**")
-    header[2].markdown(f"**{md(pair.b)}**")
+    header[1].markdown(f"**{md(label_a)}**")
+    header[2].markdown(f"**{md(label_b)}**")
     for label, field in _COMPARED:
         left, right = _value(a, field), _value(b, field)
         row = st.columns([1, 3, 3])
@@ -127,27 +112,25 @@ def _merge(lib: Library, keys: list[str], decided: Decisions | None = None) -> N
     except LibraryError as exc:
         st.error(f"Not merged: {md(exc)}")
         return
-    if save_library(lib, f"Merged {', '.join(result.removed)} into {result.keeper}"
-                    + (f"; {len(result.conflicts)} differing value(s) kept in provenance." if result.conflicts
-                       else ".") + " Recent merges below can undo it."):
-        try:
-            record_merges(lib, [result])
-        except (LibraryError, OSError) as exc:
-            st.session_state["_journal_error"] = f"The merge was saved but not kept for undo: {exc}"
-        if decided is not None:
-            decided.accept(*keys[:2])
-            save_decisions(decided, decisions_path(lib.path))
+    message = (f"Merged {', '.join(result.removed)} into {result.keeper}"
+               + (f"; {len(result.conflicts)} differing value(s) kept in provenance." if result.conflicts else ".")
+               + " Recent merges below can undo it.")
+    try:  # the undo journal first, then the library: a crash in between leaves both consistent
+        saved = bool(save_merges(lib, [result], save=lambda: save_library(lib, message)))
+    except (LibraryError, OSError) as exc:
+        st.error(f"Not merged: the merge journal cannot be written ({md(exc)}).")
+        return
+    if saved and decided is not None:
+        decided.accept(*keys[:2])
+        save_decisions(decided, decisions_path(lib.path))
     st.rerun()
 
 
-def _undo(lib: Library, entry: SavedMerge, entries: list[SavedMerge]) -> None:
+def _undo(lib: Library, entry: SavedMerge) -> None:
     try:
-        undo_saved_merge(lib, entry)
+        save_undo(lib, entry, save=lambda: save_library(lib, f"Undone: {entry.describe()}."))
     except LibraryError as exc:
         st.session_state["_journal_error"] = str(exc)
-        st.rerun()
-    if save_library(lib, f"Undone: {entry.describe()}."):
-        save_journal([e for e in entries if e is not entry], journal_path(lib.path))
     st.rerun()
 
 
@@ -160,6 +143,9 @@ def _recent(lib: Library) -> None:
     if error:
         st.error(md(error))
     try:
+        if not lib.dirty:
+            for note in recover(lib):  # what an interrupted merge or undo left marked
+                st.info(f"Merge journal: {md(note)}")
         entries = load_journal(journal_path(lib.path))
     except LibraryError as exc:
         st.warning(f"Saved merges cannot be read: {md(exc)}")
@@ -174,7 +160,7 @@ def _recent(lib: Library) -> None:
         text.markdown(f"{md(entry.date)}: **{md(', '.join(entry.removed))}** merged into **{md(entry.keeper)}** — "
                       f"{md(entry.merged.title[:80])}")
         if button.button("Undo", key=f"dup-undo-{n}", icon=":material/undo:"):
-            _undo(lib, entry, entries)
+            _undo(lib, entry)
 
 
 def _reject(lib: Library, pair: PairEvidence, decided: Decisions) -> None:

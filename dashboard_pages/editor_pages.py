@@ -34,36 +34,39 @@ def _options(lib: Library) -> tuple[list[str], str | None, str | None]:
 
 
 def _report(report: ImportReport, problems: list[str]) -> None:
-    added, merged, skipped = len(report.added), len(report.merged), len(report.skipped)
-    unchanged = sum(1 for m in report.merged if not m.changed)
-    cols = st.columns(4)
-    cols[0].metric("New studies", added)
-    cols[1].metric("Already in the library", merged, help=f"{unchanged} of them would not change")
-    cols[2].metric("Skipped", skipped)
-    cols[3].metric("Problems", len(problems))
-    if report.duplicate_groups or report.duplicate_pairs:
-        st.info(f"{len(report.duplicate_groups)} group(s) of the new studies are copies of one study, and "
-                f"{len(report.duplicate_pairs)} pair(s) may be. They are imported as they are: merge them on the "
-                "Duplicates page afterwards (the keys are listed in the full report).")
-    tabs = st.tabs(["New", "Matches (merge)", "Skipped", "Problems", "Full report"])
+    present = [m for m in report.merged if not m.within_file]
+    unchanged = sum(1 for m in present if not m.changed)
+    cols = st.columns(6)
+    cols[0].metric("New studies", len(report.added))
+    cols[1].metric("Already in the library", len(present), help=f"{unchanged} of them would not change")
+    cols[2].metric("Skipped", len(report.skipped))
+    cols[3].metric("Copies in the file", len(report.merged) - len(present),
+                   help="sure copies of another record of this file: merged into it")
+    cols[4].metric("To review", len(report.review), help="added as new studies unless you tick them above")
+    cols[5].metric("Problems", len(problems))
+    tabs = st.tabs(["New", "Matches (merge)", "To review", "Skipped", "Problems", "Full report"])
     with tabs[0]:
         st.dataframe(pd.DataFrame([{"key": a.key, "title": a.title, "key in file": a.source_key}
                                    for a in report.added]), hide_index=True, placeholder="")
     with tabs[1]:
-        st.caption("Matched records keep their key; only empty fields are filled, differing values are kept in "
-                   "provenance.")
-        st.dataframe(pd.DataFrame([{"existing": m.key, "incoming": m.incoming, "matched on": m.matched_on,
-                                    "fills": ", ".join(m.filled), "conflicts": "; ".join(m.conflicts)}
-                                   for m in report.merged]), hide_index=True, placeholder="")
+        st.caption("Sure matches only. Matched records keep their key; only empty fields are filled, differing "
+                   "values are kept in provenance.")
+        st.dataframe(pd.DataFrame([{"into": m.key, "incoming": m.incoming, "matched on": m.matched_on,
+                                    "why": "; ".join(m.reasons), "fills": ", ".join(m.filled),
+                                    "conflicts": "; ".join(m.conflicts)} for m in report.merged]),
+                     hide_index=True, placeholder="")
     with tabs[2]:
+        st.dataframe(pd.DataFrame([{"new": r.key, "may be": r.other, "why": "; ".join(r.reasons)}
+                                   for r in report.review]), hide_index=True, placeholder="")
+    with tabs[3]:
         st.dataframe(pd.DataFrame([{"record": s.record, "reason": s.reason} for s in report.skipped]),
                      hide_index=True, placeholder="")
-    with tabs[3]:
+    with tabs[4]:
         for problem in problems:
             st.markdown(f"- {md(problem)}")
         if not problems:
             st.caption("No problems.")
-    with tabs[4]:
+    with tabs[5]:
         st.code(report.summary(limit=500), language=None)
 
 
@@ -82,26 +85,27 @@ def render_import(lib: Library) -> None:
     except ReadError as exc:
         st.error(f"This file cannot be imported: {md(exc)}", icon=":material/error:")
         return
-    problems = [str(p) for p in result.problems]
+    problems = [("warning (kept as given, not blocking): " if p.severity == "warning" else "") + str(p)
+                for p in result.problems]
     if not result.records:
         st.warning(f"No study could be read from {md(uploaded.name)}.")
         for problem in problems:
             st.markdown(f"- {md(problem)}")
         return
     st.markdown(f"**{len(result.records)}** record(s) read from {md(uploaded.name)} ({md(result.format)}).")
-    normalized, matches = duplicates.incoming_matches(lib, result.records)
-    chosen = duplicates.review_incoming(lib, normalized, matches)
-    match = duplicates.matcher(normalized, matches, chosen)
-    preview = import_records(lib, result.records, source=uploaded.name, topics=topics, entry=entry,
-                             link_kind=kind, dry_run=True, matcher=match)
-    _report(preview, problems + [str(p) for p in preview.problems])
+    first = import_records(lib, result.records, source=uploaded.name, dry_run=True)
+    chosen = duplicates.review_import(lib, result.records, first)
+    preview = first if not (chosen or topics or entry) else import_records(
+        lib, result.records, source=uploaded.name, topics=topics, entry=entry, link_kind=kind, dry_run=True,
+        accept=chosen)
+    _report(preview, problems)
     if not preview.changed:
         st.info("Everything in this file is already in the library; importing would change nothing.")
         return
     if st.button(f"Import: add {len(preview.added)}, update {sum(1 for m in preview.merged if m.changed)}",
                  type="primary", icon=":material/download_done:", key="import_confirm"):
         report = import_records(lib, result.records, source=uploaded.name, topics=topics, entry=entry,
-                                link_kind=kind, matcher=match)
+                                link_kind=kind, accept=chosen)
         if save_library(lib, f"Imported {uploaded.name}: {len(report.added)} added, "
                              f"{sum(1 for m in report.merged if m.changed)} updated."):
             st.session_state["_import_nonce"] = nonce + 1

@@ -29,6 +29,9 @@ class ReadProblem:
     line: int | None = None  # 1-based line in the file, when known
     record: int | None = None  # 1-based position of the record in the file, when known
     fatal: bool = False  # True when the rest of the file could not be read (truncated XML, binary data ...)
+    # "error": the record (or the rest of the file) could not be read; "warning": read and kept as given (an odd
+    # identifier): reported with its place, never blocking an import
+    severity: str = "error"
 
     def __str__(self) -> str:
         where = [self.source]
@@ -54,11 +57,11 @@ class ReadError(Exception):
 
 def identifier_problems(record: Record, source: str, line: int | None = None, index: int | None = None,
                         label: str = "") -> list[ReadProblem]:
-    """One problem per invalid identifier of ``record``: the value is kept as given, never dropped."""
+    """One warning per odd identifier of ``record``: the value is kept as given, never dropped, never blocking."""
     if not (record.doi or record.pmid or record.pmcid):
         return []
     prefix = f"{label}: " if label else ""
-    return [ReadProblem(source, f"{prefix}{message}; kept as given", line, index)
+    return [ReadProblem(source, f"{prefix}{message}; kept as given", line, index, severity="warning")
             for message in record.identifier_problems()]
 
 

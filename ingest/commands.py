@@ -4,10 +4,14 @@ Behaviour (all-or-nothing unless asked otherwise):
 
 * Every file is read before the library is touched. A file that cannot be read at all (missing, binary, not
   UTF-8, unknown format, wrong CSV header) stops the import: one line naming the file, exit 1, nothing written.
-* When some records have problems (an entry with unbalanced braces, a RIS record without ``ER  -``, an invalid
-  DOI ...), each is reported as ``file (line N, record K): what`` and, by default, nothing is imported (exit 1):
-  re-run with ``--keep-going`` to import the good records (invalid identifiers are kept as given) and skip the
-  bad ones; the problems are still reported and the exit status is still 1.
+* Warnings are not errors. An odd identifier (a DOI without ``10.``, a PMID with letters), a ``crossref`` to an
+  entry not in the file, a stray line in a MEDLINE file: reported as ``warning: file (line N, record K): what``,
+  the value kept as given, and the import goes ahead (exit 0). Versioned PMCIDs (``PMC6134338.4``) and PubMed's
+  version records are valid: a PubMed baseline file imports with the default options.
+* Records that cannot be read are errors (an entry with unbalanced braces, a RIS record without ``ER  -``, a
+  truncated file ...): each is reported as ``file (line N, record K): what`` and, by default, nothing is imported
+  (exit 1): re-run with ``--keep-going`` to import the good records and skip the bad ones; the errors are still
+  reported and the exit status is still 1.
 * ``--dry-run`` prints the same report and writes nothing (with several files, each is matched against the
   ones before it, as the import would). Otherwise the library is saved once, atomically, at
   the end; Ctrl-C or any failure before that leaves the file on disk as it was.
@@ -64,7 +68,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         help="how --entry links the records (cited records are numbered after the entry's last)")
     parser.add_argument("--dry-run", action="store_true", help="show the report, write nothing")
     parser.add_argument("--keep-going", action="store_true",
-                        help="import the good records even when some records have problems (bad ones are skipped)")
+                        help="import the good records even when some cannot be read (those are skipped; warnings "
+                             "never block)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=cmd_import)
 
@@ -100,9 +105,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         except ReadError as exc:
             print(f"reflib import: {exc}; nothing imported", file=sys.stderr)
             return 1
-    problems: list[ReadProblem] = [p for _, result in results for p in result.problems]
+    errors: list[ReadProblem] = [p for _, result in results for p in result.problems if p.severity == "error"]
     lib = _open(args)
-    blocked = bool(problems) and not args.keep_going
+    blocked = bool(errors) and not args.keep_going
     reports: list[ImportReport] = []
     preview = args.dry_run or blocked
     for number, (name, result) in enumerate(results, 1):
@@ -120,11 +125,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         for report in reports:
             print(report.summary())
     if blocked:
-        print(f"reflib import: {len(problems)} problem(s) found; nothing imported. Fix them, or re-run with "
-              "--keep-going to import the good records and skip the bad ones.", file=sys.stderr)
+        print(f"reflib import: {len(errors)} record(s) could not be read; nothing imported. Fix them, or re-run "
+              "with --keep-going to import the good records and skip the bad ones.", file=sys.stderr)
         return 1
     if not preview and lib.dirty:
         lib.save()
         if not args.json:
             print(f"saved {args.bib}")
-    return 1 if problems else 0
+    return 1 if errors else 0

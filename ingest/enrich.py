@@ -2,14 +2,18 @@
 
 Rules (:func:`enrich_record`, pure):
 
-* Only empty fields are filled (abstract, MeSH, PMID from the DOI, DOI and PMCID from PubMed, journal
-  abbreviation, pages ...). Publication types and keywords are merged (added, never removed).
-* An existing author list or title is never replaced unless ``force`` is given; with ``force`` other differing
-  bibliographic fields are replaced too. A replaced value is kept in ``provenance`` (``field: old value (before
-  enrich from PubMed, DATE)``); without ``force`` a differing value is only reported.
+* The fetched record is used only when it is surely the same publication
+  (:func:`library.dedupe.same_publication`, the decision import and dedupe use): its PMID or DOI is the record's,
+  and its title and authors agree. Otherwise nothing is used and the reason is reported ("likely a wrong
+  identifier: the same PMID, but the titles differ"); a retraction the source lists is reported, not flagged.
+* The one merge rule (:func:`library.dedupe.merge_records`): only empty fields are filled (abstract, MeSH, PMID
+  from the DOI, DOI and PMCID from PubMed, journal abbreviation, pages ...); publication types, keywords and MeSH
+  are merged (added, never removed); values equal under the same-value rule are not differences.
+* An existing value (title, authors ...) is never replaced unless ``force`` is given; a replaced value is kept in
+  ``provenance`` (``field: old value (replaced by PubMed, DATE)``); without ``force`` a differing value is only
+  reported. Identifiers and abstracts are never replaced.
 * ``protect`` is honored: listed fields are never touched; ``*`` leaves the whole record alone (a retraction
   found for such a record is still reported).
-* A fetched record whose DOI or PMID contradicts the library's is not used at all.
 * ``retracted`` is set when PubMed lists the study as a "Retracted Publication" or has a RetractionIn comment
   (or Crossref has a retraction update); it is never cleared.
 
@@ -19,11 +23,11 @@ DOI only, then Crossref ``/works/{doi}`` for those PubMed does not have.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from library.identifiers import InvalidIdentifier, normalize_doi, normalize_pmid
+from library.dedupe import same_publication
+from library.dedupe.combine import BIBLIOGRAPHIC, canonical, merge_records
 from library.model import Record
 
 from .crossref import Crossref
@@ -32,11 +36,7 @@ from .pubmed import BATCH_SIZE, PubMed
 
 __all__ = ["ENRICHABLE", "Enrichment", "enrich_record", "fetch_enrichment"]
 
-ENRICHABLE = ("authors", "title", "journal", "journal_abbrev", "booktitle", "publisher", "year", "month",
-              "volume", "issue", "pages", "doi", "pmid", "pmcid", "issn", "isbn", "abstract", "mesh", "language",
-              "note")
-_MERGED_LISTS = ("pubtypes", "keywords")
-_IDENTIFIERS = ("doi", "pmid", "pmcid")
+ENRICHABLE = BIBLIOGRAPHIC
 DOI_SEARCH_CHUNK = 20
 
 
@@ -55,36 +55,16 @@ class Enrichment:
         return bool(self.filled or self.replaced or self.retracted)
 
 
-def _empty(value: object) -> bool:
-    return value in ("", None, [])
-
-
-def _key_of(kind: str, value: str) -> str:
-    if not value:
-        return ""
-    try:
-        return normalize_doi(value).lower() if kind == "doi" else normalize_pmid(value) if kind == "pmid" \
-            else value.strip().upper()
-    except InvalidIdentifier:
-        return value.strip().lower()
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, list):
-        return "; ".join(a.display() if hasattr(a, "display") else str(a) for a in value)
-    return str(value)
-
-
 def enrich_record(existing: Record, fetched: Record, *, source: str, force: bool = False,
                   today: str | None = None) -> tuple[Record, Enrichment]:
     """(the enriched copy, what changed); ``existing`` itself is not modified."""
     change = Enrichment(existing.key, source)
     record = existing.copy()
-    for kind in _IDENTIFIERS:
-        mine, theirs = _key_of(kind, getattr(existing, kind)), _key_of(kind, getattr(fetched, kind))
-        if mine and theirs and mine != theirs:
-            change.note = f"{source} record has a different {kind.upper()} ({getattr(fetched, kind)}); not used"
-            return record, change
+    decision = same_publication(existing, fetched)
+    if not decision.same:
+        listed = " (it lists the study as retracted: check the identifier)" if fetched.retracted else ""
+        change.note = f"{source} record not used: {decision.reasons[0]}{listed}"
+        return record, change
     whole = "*" in existing.protect
     if fetched.retracted and not existing.retracted:
         if whole or "retracted" in existing.protect:
@@ -95,33 +75,10 @@ def enrich_record(existing: Record, fetched: Record, *, source: str, force: bool
     if whole:
         change.note = change.note or "protected (protect = *); left as it is"
         return record, change
-    stamp = today or dt.date.today().isoformat()
-    for name in ENRICHABLE:
-        mine, theirs = getattr(record, name), getattr(fetched, name)
-        if _empty(theirs) or name in existing.protect:
-            if not _empty(theirs) and not _empty(mine) and mine != theirs:
-                change.differing.append(name)
-            continue
-        if _empty(mine):
-            setattr(record, name, list(theirs) if isinstance(theirs, list) else theirs)
-            change.filled.append(name)
-        elif mine != theirs and _shown(mine).casefold() != _shown(theirs).casefold():
-            if force and name not in _IDENTIFIERS and name != "abstract":
-                entry = f"{name}: {_shown(mine)} (before enrich from {source}, {stamp})"
-                record.provenance = f"{record.provenance}; {entry}" if record.provenance else entry
-                setattr(record, name, list(theirs) if isinstance(theirs, list) else theirs)
-                change.replaced.append(name)
-            elif name != "note":
-                change.differing.append(name)
-    for name in _MERGED_LISTS:
-        if name in existing.protect:
-            continue
-        mine_list: list[str] = getattr(record, name)
-        added = [v for v in getattr(fetched, name) if v not in mine_list]
-        if added:
-            setattr(record, name, [*mine_list, *added])
-            change.filled.append(name)
-    return record, change
+    outcome = merge_records(record, [fetched], source=source, absorb=False, note_conflicts=False, replace=force,
+                            today=today)
+    change.filled, change.replaced, change.differing = outcome.filled, outcome.replaced, outcome.differing
+    return outcome.record, change
 
 
 Progress = Callable[[int], None]
@@ -151,7 +108,7 @@ def _pmids_for_dois(pubmed: PubMed, dois: Sequence[str]) -> list[str]:
 def fetch_enrichment(records: Sequence[Record], pubmed: PubMed, crossref: Crossref | None, *,
                      progress: Progress | None = None) -> dict[str, tuple[str, Record]]:
     """key -> (source name, fetched record) for every record a source knows (matched on PMID or DOI)."""
-    by_pmid = {_key_of("pmid", r.pmid): r.key for r in records if r.pmid}
+    by_pmid = {str(canonical("pmid", r.pmid)): r.key for r in records if r.pmid}
     by_doi = {r.doi_key: r.key for r in records if r.doi_key}
     doi_only = [r.doi for r in records if r.doi_key and not r.pmid]
     pmids = list(by_pmid)

@@ -35,7 +35,7 @@ from .index import ENTRY, ChunkTable, FileIndex
 
 __all__ = ["CACHE_VERSION", "cache_dir", "cache_files", "load_cache", "save_cache"]
 
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 _MAGIC = b"reflib-cache\x00"
 _HEADER = struct.Struct("<13sII")  # magic, version, CRC-32 of the pickle that follows
 _STALE_SECONDS = 600.0

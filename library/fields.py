@@ -29,7 +29,8 @@ protect        fields that enrichment must never overwrite, ``, ``-separated; ``
 provenance     values that lost in a merge, ``field: value (source)``, ``; ``-separated
 relations      related records of the library, ``KIND KEY``, ``; ``-separated: ``erratum-of smith2019oil``
                ("this record is the erratum of smith2019oil"); kinds ``erratum-of``, ``retraction-of``,
-               ``concern-about``, ``comment-on``, ``reply-to``, ``protocol-of``, ``abstract-of``. Written by
+               ``concern-about``, ``comment-on``, ``reply-to``, ``protocol-of``, ``abstract-of``, ``version-of`` (a
+               conference paper and the journal version of the same work). Written by
                ``reflib dedupe --apply``; never merged, shown on both studies' pages
 cited_in       encyclopedia entries citing the study, ``slug#number``, ``; ``-separated (number = position)
 discussed_in   encyclopedia entries discussing the study, slugs, ``; ``-separated

@@ -6,7 +6,9 @@ volume, issue, pages, doi, pmid, pmcid, url, abstract, keywords (list), mesh (li
 topics (list: manual then automatic), topics_manual (list), design, level, stance, relevance (Int64),
 verification, unverified, retracted (bool), cited_in (list of slugs), discussed_in (list of slugs),
 entries (list: every linked slug), tldr, added, modified, line (Int64: first line in the .bib file),
-relations (list of ``KIND KEY`` items: this record's related records)``.
+relations (list of ``KIND KEY`` items: this record's related records), booktitle, origtitle (the title in the
+original language, from ``origtitle``: duplicate detection tells an article from its translation by it), isbn,
+publisher``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ FRAME_COLUMNS = (
     "volume", "issue", "pages", "doi", "pmid", "pmcid", "url", "abstract", "keywords", "mesh", "pubtypes",
     "topics", "topics_manual", "design", "level", "stance", "relevance", "verification", "unverified",
     "retracted", "cited_in", "discussed_in", "entries", "tldr", "added", "modified", "line",
-    "relations",
+    "relations", "booktitle", "origtitle", "isbn", "publisher",
 )
 
 
@@ -60,7 +62,8 @@ def record_row(record: Record, line: int | None = None) -> tuple[object, ...]:
         list(record.topics), record.effective_design, record.effective_level, record.stance, record.relevance,
         record.verification, record.unverified, record.retracted, cited, discussed,
         list(dict.fromkeys(cited + discussed)), record.synopsis.tldr, record.added, record.modified, line,
-        [rel.text() for rel in record.relations],
+        [rel.text() for rel in record.relations], record.booktitle, record.extra.get("origtitle", ""), record.isbn,
+        record.publisher,
     )
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "normalize_doi",
     "normalize_pmcid",
     "normalize_pmid",
+    "pmcid_key",
     "validate_identifier",
 ]
 
@@ -85,18 +86,34 @@ def normalize_pmid(value: str | int) -> str:
     return str(number)
 
 
-_PMCID = re.compile(r"^\s*(?:pmcid\s*[:=]?\s*)?(?:https?://\S*/)?(?:PMC)?(\d{1,9})/?\s*$", re.IGNORECASE)
+_PMCID = re.compile(r"^\s*(?:pmcid\s*[:=]?\s*)?(?:https?://\S*/)?(?:PMC)?(\d{1,9})(\.\d{1,3})?/?\s*$", re.IGNORECASE)
 
 
 def normalize_pmcid(value: str) -> str:
-    """Return the PMCID as ``PMC`` + digits."""
+    """Return the PMCID as ``PMC`` + digits, with its version when the source gives one (``PMC6134338.4``).
+
+    PubMed Central numbers the versions of an article (F1000Research, Wellcome Open Research ...): a PubMed
+    baseline file lists ``PMC6134338.4`` for version 4. A version is valid and kept; :func:`pmcid_key` drops it
+    for comparisons (every version is the same article).
+    """
     if type(value) is str and value[:3] == "PMC" and value[3:].isdigit() and value[3:].isascii() and (
             value[3] != "0" and len(value) <= 12):
         return value  # already normalized: what the general path below would return
     match = _PMCID.match(str(value))
     if not match or int(match.group(1)) == 0:
-        raise InvalidIdentifier("PMCID", str(value), "expected PMC followed by digits")
-    return f"PMC{int(match.group(1))}"
+        raise InvalidIdentifier("PMCID", str(value), "expected PMC followed by digits (and an optional .version)")
+    version = match.group(2) or ""
+    return f"PMC{int(match.group(1))}" + (f".{int(version[1:])}" if version else "")
+
+
+def pmcid_key(value: str) -> str:
+    """The comparison key of a PMCID: normalized, without its version; '' when absent or invalid."""
+    if not value:
+        return ""
+    try:
+        return normalize_pmcid(value).partition(".")[0]
+    except InvalidIdentifier:
+        return ""
 
 
 _NORMALIZERS = {"doi": normalize_doi, "pmid": normalize_pmid, "pmcid": normalize_pmcid}

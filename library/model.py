@@ -49,7 +49,8 @@ class EntryLink:
 # "source KIND target" kinds of related records (found by ``reflib dedupe``), with how the target shows them
 RELATION_KINDS = {"erratum-of": "has erratum", "retraction-of": "has retraction notice",
                   "concern-about": "has expression of concern", "comment-on": "has comment", "reply-to": "has reply",
-                  "protocol-of": "has protocol", "abstract-of": "has meeting abstract"}
+                  "protocol-of": "has protocol", "abstract-of": "has meeting abstract",
+                  "version-of": "has another version"}
 
 
 @dataclass(frozen=True, slots=True)

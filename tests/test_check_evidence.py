@@ -127,7 +127,7 @@ def test_relation_to_a_key_not_in_the_library_is_reported(tmp_path):
     assert relation_problems(record, {"a", "b"}) == [
         ("unknown-relation", "erratum-of 'gone': no record with that key in the library"),
         ("invalid-value", "relation kind 'sibling-of' is not one of: erratum-of, retraction-of, concern-about, "
-                          "comment-on, reply-to, protocol-of, abstract-of"),
+                          "comment-on, reply-to, protocol-of, abstract-of, version-of"),
         ("unknown-relation", "relation 'lonely' names no record (write `KIND KEY`)")]
     bib = tmp_path / "references.bib"
     shutil.copyfile(EVIDENCE / "clean.bib", bib)

@@ -32,7 +32,7 @@ def test_dry_run_reports_and_changes_nothing(bib, capsys):
     assert main(["--bib", str(bib), "dedupe"]) == 1
     out = capsys.readouterr().out
     assert "cluster 1: keep dreyer2017oil, merge dreyer2017crossref" in out
-    assert "review: vanwelie2019" in out and "vanwelie2019abstract" in out
+    assert "review: vanrijswijk2020" in out and "vanrijswijk2020pages" in out and "different pages" in out
     assert "2 cluster(s) to merge, 1 pair(s) to review" in out
     assert bib.read_bytes() == before and not decisions_path(bib).exists()
 
@@ -82,18 +82,19 @@ def test_apply_merges_saves_and_leaves_the_review_pair(bib, capsys):
 def test_reject_then_nothing_left_exits_0(bib, capsys):
     assert main(["--bib", str(bib), "dedupe", "--apply"]) == 1
     capsys.readouterr()
-    code = main(["--bib", str(bib), "dedupe", "--reject", "vanwelie2019foam", "vanwelie2019abstract"])
+    code = main(["--bib", str(bib), "dedupe", "--reject", "vanrijswijk2020tubal", "vanrijswijk2020pages"])
     assert code == 0
-    assert load_decisions(decisions_path(bib)).status("vanwelie2019abstract", "vanwelie2019foam") == "rejected"
+    assert load_decisions(decisions_path(bib)).status("vanrijswijk2020pages", "vanrijswijk2020tubal") == "rejected"
     saved = json.loads(decisions_path(bib).read_text())
     assert saved["format"] == "reflib-dedupe-decisions" and saved["rejected"][0]["keys"] == [
-        "vanwelie2019abstract", "vanwelie2019foam"]
+        "vanrijswijk2020pages", "vanrijswijk2020tubal"]
 
 
 def test_accept_then_apply_merges_the_pair(bib, capsys):
-    main(["--bib", str(bib), "dedupe", "--accept", "vanwelie2019foam", "vanwelie2019abstract", "--apply"])
+    main(["--bib", str(bib), "dedupe", "--accept", "vanrijswijk2020tubal", "vanrijswijk2020pages", "--apply"])
     lib = Library.load(bib)
-    assert "vanwelie2019abstract" not in lib and "vanwelie2019ris" not in lib
+    assert "vanrijswijk2020pages" not in lib and "vanwelie2019ris" not in lib
+    assert "vanwelie2019abstract" in lib  # a meeting abstract of the paper: related, never merged
     assert main(["--bib", str(bib), "dedupe"]) == 0
 
 

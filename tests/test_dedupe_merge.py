@@ -46,7 +46,8 @@ def test_merge_records_fills_unions_and_keeps_conflicts_in_provenance():
                    keywords=["hsg", "oil"], links=[EntryLink("hsg", "cited", 5), EntryLink("oil", "discussed")],
                    notes="Seen at ESHRE.", retracted=True, synopsis=Synopsis(tldr="Oil wins."),
                    extra={"eprint": "123"})
-    merged, conflicts, filled = merge_records(keeper, [other])
+    outcome = merge_records(keeper, [other])
+    merged, conflicts, filled = outcome.record, outcome.conflicts, outcome.filled_from
     assert merged.key == "k" and merged.title == "Oil-based contrast"  # case-only difference: no conflict
     assert merged.pages == "2043--2052" and "pages (from o)" in filled
     assert merged.synopsis.tldr == "Oil wins." and merged.extra["eprint"] == "123"
@@ -143,7 +144,7 @@ def test_merge_unions_relations_and_repoints_links_to_removed_copies(lib_path):
 
     keeper = Record(key="k", title="T", relations=[Relation("comment-on", "x"), Relation("reply-to", "o")])
     other = Record(key="o", title="T", relations=[Relation("comment-on", "x"), Relation("erratum-of", "y")])
-    merged, _, _ = merge_records(keeper, [other])
+    merged = merge_records(keeper, [other]).record
     assert merged.relations == [Relation("comment-on", "x"), Relation("erratum-of", "y")]  # union, no self-link
     lib = Library.load(lib_path)
     erratum = lib.get("dreyer2017erratum")

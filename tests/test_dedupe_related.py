@@ -218,11 +218,11 @@ def test_protocol_of_the_trial_is_related():
     assert links(result) == {("p", "protocol-of", "r")}
 
 
-def test_conference_abstract_is_related_and_still_for_review():
+def test_conference_abstract_is_related_and_never_merged():
     abstract = paper("b", doi="", pmid="", journal="Fertility and Sterility", year=2016, volume="106",
                      pages="e12", issue="3")
     result = find_duplicates([paper("a", doi="", pmid=""), abstract])
-    assert decision_of(result, "a", "b") == "review"
+    assert decision_of(result, "a", "b") == "vetoed"
     assert links(result) == {("b", "abstract-of", "a")}
     assert_no_link_is_merged(result)
 

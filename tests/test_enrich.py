@@ -16,13 +16,15 @@ from .httpserver import FakeCrossref, FakeEutils, LocalServer, Reply, split_arti
 
 
 def fetched() -> Record:
-    return Record(key="", title="Oil-based contrast at HSG", authors=[Author("Dreyer", "Kim")], year=2017,
+    return Record(key="", title="Oil-Based or Water-Based Contrast for Hysterosalpingography in Infertile Women",
+                  authors=[Author("Dreyer", "Kim"), Author("Mol", "Ben")], year=2017,
                   doi="10.1056/NEJMoa1612337", pmid="28520519", abstract="BACKGROUND: text", mesh=["*Hysterosalpingography"],
                   pubtypes=["Journal Article", "Randomized Controlled Trial"], journal_abbrev="N Engl J Med")
 
 
 def mine(**values) -> Record:
-    base = Record(key="dreyer2017oil", title="Oil-Based or Water-Based Contrast", authors=[Author("Dreyer", "K.")],
+    base = Record(key="dreyer2017oil", title="Oil-Based or Water-Based Contrast for Hysterosalpingography",
+                  authors=[Author("Dreyer", "K.")],
                   year=2017, doi="10.1056/nejmoa1612337", pubtypes=["Journal Article"])
     for name, value in values.items():
         setattr(base, name, value)
@@ -33,22 +35,24 @@ def test_fills_empty_fields_and_merges_lists_without_replacing():
     record, change = enrich_record(mine(), fetched(), source="PubMed")
     assert record.pmid == "28520519" and record.abstract == "BACKGROUND: text" and record.mesh == ["*Hysterosalpingography"]
     assert record.pubtypes == ["Journal Article", "Randomized Controlled Trial"]
-    assert record.title == "Oil-Based or Water-Based Contrast" and record.authors == [Author("Dreyer", "K.")]
+    assert record.title == mine().title and record.authors == [Author("Dreyer", "K.")]
     assert sorted(change.filled) == ["abstract", "journal_abbrev", "mesh", "pmid", "pubtypes"]
     assert change.differing == ["authors", "title"] and change.replaced == [] and change.changed
+    assert record.provenance == ""  # differences are reported, not noted, without --force
 
 
 def test_force_replaces_and_keeps_the_old_value_in_provenance():
     record, change = enrich_record(mine(), fetched(), source="PubMed", force=True, today="2026-05-01")
-    assert record.title == "Oil-based contrast at HSG" and record.authors == [Author("Dreyer", "Kim")]
+    assert record.title == fetched().title and record.authors == fetched().authors
     assert change.replaced == ["authors", "title"]
-    assert "title: Oil-Based or Water-Based Contrast (before enrich from PubMed, 2026-05-01)" in record.provenance
-    assert "authors: Dreyer, K. (before enrich" in record.provenance
+    assert "title: Oil-Based or Water-Based Contrast for Hysterosalpingography (replaced by PubMed, 2026-05-01)" \
+        in record.provenance
+    assert "authors: Dreyer, K. (replaced by PubMed, 2026-05-01)" in record.provenance
 
 
 def test_protected_fields_and_records():
     record, change = enrich_record(mine(protect=["title", "abstract"]), fetched(), source="PubMed", force=True)
-    assert record.title == "Oil-Based or Water-Based Contrast" and record.abstract == ""
+    assert record.title == mine().title and record.abstract == ""
     assert "abstract" not in change.filled and "title" in change.differing
     whole, change = enrich_record(mine(protect=["*"]), fetched(), source="PubMed", force=True)
     assert whole == mine(protect=["*"]) and not change.changed and "protected" in change.note
@@ -69,7 +73,19 @@ def test_contradicting_identifier_is_not_used():
     other = fetched()
     other.doi = "10.1000/other"
     record, change = enrich_record(mine(), other, source="Crossref")
-    assert record == mine() and not change.changed and "different DOI" in change.note
+    assert record == mine() and not change.changed and change.note == "Crossref record not used: different DOIs"
+
+
+def test_a_source_record_of_another_publication_is_not_used_even_when_retracted():
+    """A wrong PMID in the library finds another paper: the same decision as import says so, nothing is filled
+    and the other paper's retraction is reported, not flagged on this record."""
+    other = Record(key="", title="Laparoscopic chromopertubation in 200 women", authors=[Author("Chen", "W")],
+                   year=2012, pmid="28520519", abstract="Another study.", retracted=True)
+    record, change = enrich_record(mine(pmid="28520519"), other, source="PubMed")
+    assert record == mine(pmid="28520519") and not change.changed
+    assert change.note.startswith("PubMed record not used: likely a wrong identifier: the same PMID, but the "
+                                  "titles differ and the authors differ")
+    assert "lists the study as retracted" in change.note
 
 
 LIBRARY = """@article{gibb2004,
@@ -80,7 +96,7 @@ LIBRARY = """@article{gibb2004,
 
 @article{fixture1998,
   author = {Fixture, A.},
-  title = {A title the editor corrected by hand},
+  title = {Fictional retracted trial of tubal flushing (test record},
   pmid = {99000001}
 }
 
@@ -127,7 +143,7 @@ def test_enrich_command(services, tmp_bib, capsys):
     assert gibb.pmid == "15271870" and gibb.doi == "10.1093/HUMREP/deh418"  # PMID from the DOI; DOI kept as given
     assert gibb.authors == [Author(literal="ESHRE Capri Workshop Group")] and gibb.pages == "2045--2049"
     fixture = lib.get("fixture1998")
-    assert fixture.retracted and fixture.title == "A title the editor corrected by hand"
+    assert fixture.retracted and fixture.title == "Fictional retracted trial of tubal flushing (test record"
     assert "fixture1998 [PubMed]" in out and "RETRACTED - flagged" in out and "--force replaces" in out
     assert lib.get("dreyer2017").mesh == [] and "protected (protect = *)" in out
     crossref_only = lib.get("crossrefonly")
@@ -145,7 +161,8 @@ def test_enrich_dry_run_force_and_unknown_key(services, tmp_bib, capsys):
     assert change["retracted"] and "title" in change["differing"] and bib.read_bytes() == before
     assert main(["--bib", str(bib), "enrich", "fixture1998", "--force", "--no-crossref"]) == 0
     forced = Library.load(bib).get("fixture1998")
-    assert forced.title.startswith("Fictional retracted trial") and "A title the editor corrected" in forced.provenance
+    assert forced.title == "Fictional retracted trial of tubal flushing (test record, CO2 and 10-3)"
+    assert "title: Fictional retracted trial of tubal flushing (test record (replaced by PubMed" in forced.provenance
     assert main(["--bib", str(bib), "enrich", "nokey"]) == 1
     assert "no record with key 'nokey'" in capsys.readouterr().err
 

@@ -42,23 +42,26 @@ def test_different_study_with_similar_title_is_added(references_copy):
     assert len(report.added) == 1 and not report.merged
 
 
-def test_only_records_no_identifier_finds_are_compared_fuzzily(references_copy, monkeypatch):
-    """A re-import of the library's own studies compares nothing: the fuzzy matcher sees only the variant."""
+def test_a_reimport_of_the_librarys_own_records_compares_only_what_is_new(references_copy, monkeypatch):
+    """Records identical to library records are recognized by their fields (no pairwise comparison): the
+    batch matcher sees only the variant."""
     import ingest.importer as importer
 
     seen: list[list[str]] = []
-    real = importer._dedupe_matcher
+    real = importer.match_batch
 
-    def spy(lib, records):
+    def spy(records, existing):
         seen.append([r.title for r in records])
-        return real(lib, records)
+        return real(records, existing)
 
-    monkeypatch.setattr(importer, "_dedupe_matcher", spy)
+    monkeypatch.setattr(importer, "match_batch", spy)
     lib = Library.load(references_copy)
     again = [lib.get(key) for key in list(lib)[:5]]
     report = import_records(lib, [*again, _variant()], source="mixed.ris")
     assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].lower().startswith("oil-based versus water-based")
     assert len(report.merged) == 6 and not report.added
+    assert [m.matched_on for m in report.merged[:5]] == ["identical record"] * 5
+    assert all(not m.changed for m in report.merged[:5])
     seen.clear()
     import_records(lib, again, source="again.ris")
-    assert seen == []  # nothing to compare: no matcher built at all
+    assert seen == [[]]  # nothing left to compare

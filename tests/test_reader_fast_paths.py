@@ -214,7 +214,8 @@ def ref_normalize_pmcid(value: str) -> str:
     match = identifiers._PMCID.match(value)
     if not match or int(match.group(1)) == 0:
         raise identifiers.InvalidIdentifier("PMCID", value, "")
-    return f"PMC{int(match.group(1))}"
+    version = match.group(2)
+    return f"PMC{int(match.group(1))}" + (f".{int(version[1:])}" if version else "")
 
 
 def _outcome(function, value: str) -> str | None:  # type: ignore[no-untyped-def]

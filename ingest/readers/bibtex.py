@@ -128,11 +128,12 @@ def _inherit(entry: RawEntry, by_key: dict[str, RawEntry], source: str, problems
             parent = by_key.get(target.lower())
             if parent is None:
                 problems.append(ReadProblem(source, f"@{entry.entry_type}{{{entry.key}}}: {name} {target!r} is "
-                                            "not in this file; fields not inherited", entry.line, entry.index))
+                                            "not in this file; fields not inherited", entry.line, entry.index,
+                                            severity="warning"))
                 continue
             if parent.key.lower() in seen or parent is entry:
                 problems.append(ReadProblem(source, f"@{entry.entry_type}{{{entry.key}}}: circular {name} to "
-                                            f"{target!r}", entry.line, entry.index))
+                                            f"{target!r}", entry.line, entry.index, severity="warning"))
                 continue
             _inherit(parent, by_key, source, problems, seen | {entry.key.lower()})
             for pname, pvalue in parent.values.items():

@@ -49,7 +49,7 @@ def parse_medline(text: str, source: str) -> tuple[list[tuple[int, Tags]], list[
         match = _LINE.match(line)
         if match is None:
             problems.append(ReadProblem(source, f"not a MEDLINE line, ignored: {line[:60]!r}", number,
-                                        len(records) + 1))
+                                        len(records) + 1, severity="warning"))
             continue
         tag, value = match.group(1), match.group(2).strip()
         if tag == "PMID" and any(t == "PMID" for t, _ in current):

@@ -13,9 +13,10 @@ source record's ``relations`` field (``erratum-of B``, naming the kept key after
 is not repeated), so the study pages show them; the dry run says how many it would store (``--json``:
 ``"relations"``, the ``"A kind B"`` items stored or to store).
 
-Every merge ``--apply`` saves is also kept in ``<library>.merges.json`` (see :mod:`library.dedupe.journal`);
-``--undo KEY`` puts back the copies of the newest saved merge into (or of) KEY and saves, unless the merged
-record was edited since.
+Every merge ``--apply`` saves is also kept in ``<library>.merges.json`` (see :mod:`library.dedupe.journal`),
+written before the library so that a crash at any instant leaves the two consistent (:mod:`library.dedupe.commit`;
+every run settles what an interrupted one left); ``--undo KEY`` puts back the copies of the newest saved merge
+into (or of) KEY and saves, unless the merged record was edited since.
 
 Exit codes: 0 no duplicates (or all merged and nothing left to review; a merge undone); 1 duplicates found or
 pairs awaiting review, or an undo refused; 2 usage errors (unknown key, ``--review`` without a terminal).
@@ -42,8 +43,9 @@ from ..dedupe import (
     save_decisions,
     store_relations,
 )
+from ..dedupe.commit import recover, save_merges, save_undo
 from ..dedupe.decisions import Decisions
-from ..dedupe.journal import journal_path, load_journal, record_merges, save_journal, undo_saved_merge
+from ..dedupe.journal import journal_path, load_journal
 from ..errors import LibraryError
 from ..model import Record
 from ..store import Library
@@ -167,8 +169,21 @@ def _involved(lib: Library, result: DedupeResult) -> dict[str, Record]:
     return {key: lib.get(key) for key in sorted(keys)}
 
 
+def _recover(lib: Library) -> bool:
+    """Settle what an interrupted merge or undo left in the journal; False when the journal cannot be read."""
+    try:
+        for note in recover(lib):
+            print(f"reflib: merge journal: {note}", file=sys.stderr)
+    except LibraryError as exc:
+        print(f"reflib: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _undo(args: argparse.Namespace) -> int:
     lib = open_library(args)
+    if not _recover(lib):
+        return EXIT_FINDINGS
     path = journal_path(lib.path)
     entries = load_journal(path)
     found = [n for n, e in enumerate(entries) if args.undo == e.keeper or args.undo in e.removed]
@@ -177,12 +192,10 @@ def _undo(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     entry = entries[found[-1]]
     try:
-        undo_saved_merge(lib, entry)
+        save_undo(lib, entry)
     except LibraryError as exc:
         print(f"reflib: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
-    lib.save()
-    save_journal([e for n, e in enumerate(entries) if n != found[-1]], path)
     print(f"undone: {entry.describe()}; {', '.join(entry.removed)} restored, {entry.keeper} as before the merge")
     print(f"saved {lib.path}")
     return EXIT_OK
@@ -201,6 +214,11 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
         print("reflib: --review needs a terminal; use --accept KEY1 KEY2 / --reject KEY1 KEY2", file=sys.stderr)
         return EXIT_USAGE
     lib = open_library(args)
+    journal_ok = _recover(lib)
+    if args.apply and not journal_ok:
+        print("reflib: nothing merged: the merge journal must be readable to keep the merges undoable",
+              file=sys.stderr)
+        return EXIT_FINDINGS
     path = decisions_path(args.bib)
     decisions = load_decisions(path)
     error = _record_decisions(args, lib, decisions)
@@ -224,11 +242,7 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
         _follow_merges(result, merges)
     relations = store_relations(lib, ((link.a, link.kind, link.b) for link in result.related), write=args.apply)
     if args.apply and (merges or relations):
-        lib.save()
-        try:
-            record_merges(lib, merges)
-        except (LibraryError, OSError) as exc:  # the library is saved; only the undo record is missing
-            print(f"reflib: merges saved, but not kept for --undo: {exc}", file=sys.stderr)
+        save_merges(lib, merges)  # the journal first, then the library (crash-consistent: see dedupe.commit)
     if args.json:
         data = result.to_json()
         data["clusters"] = [{**c.to_json(), "keeper": choose_keeper([records[k] for k in c.keys]).key}

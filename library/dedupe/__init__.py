@@ -1,4 +1,10 @@
-"""Duplicate detection and merging (issue #4).
+"""Duplicate detection and merging: one decision and one merge rule for every caller.
+
+Deciding: :func:`same_publication` answers "are these two records the same publication?" for one pair
+(:mod:`library.dedupe.decision`: verdict ``same`` / ``review`` / ``different``, the reasons, a related-record
+link); import, dedupe, enrich, the dashboard and the screening inbox all use these rules. Merging:
+:func:`merge_records` (:mod:`library.dedupe.combine`) is the one merge rule (same-value rule, fill empty,
+protected fields, one provenance note format).
 
 Finding: :func:`find_duplicates` (a whole library) and :func:`match_incoming` (an import batch against the
 library) return pair evidence with a decision per pair — ``auto`` (merge without asking), ``review`` (an editor
@@ -8,8 +14,10 @@ decisions live beside the library (:mod:`library.dedupe.decisions`). Errata, com
 meeting abstracts of a paper are reported as :class:`Related` links (:mod:`library.dedupe.notices`), never merged.
 """
 
+from .combine import MergeOutcome, canonical, provenance_note, same_value
+from .decision import Decision, same_publication
 from .decisions import Decisions, DecisionsError, decisions_path, load_decisions, save_decisions
-from .find import Cluster, DedupeResult, Match, PairEvidence, auto_matcher, find_duplicates, match_incoming
+from .find import Cluster, DedupeResult, Match, PairEvidence, find_duplicates, match_incoming
 from .merge import (
     MergeError,
     MergeResult,
@@ -26,17 +34,19 @@ from .notices import Related
 
 __all__ = [
     "Cluster",
+    "Decision",
     "Decisions",
     "DecisionsError",
     "DedupeResult",
     "Match",
     "MergeError",
+    "MergeOutcome",
     "MergeResult",
     "PairEvidence",
     "Related",
     "absorb",
     "as_bibtex",
-    "auto_matcher",
+    "canonical",
     "choose_keeper",
     "decisions_path",
     "find_duplicates",
@@ -44,7 +54,10 @@ __all__ = [
     "match_incoming",
     "merge_cluster",
     "merge_records",
+    "provenance_note",
     "relation_referrers",
+    "same_publication",
+    "same_value",
     "save_decisions",
     "store_relations",
     "undo_merge",

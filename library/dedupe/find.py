@@ -10,7 +10,7 @@ clusters that never cross a veto (:mod:`~library.dedupe.clusters`). Editors' dec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,14 +20,13 @@ from ..model import Record
 from .blocking import candidate_pairs
 from .clusters import constrained_clusters
 from .decisions import Decisions
-from .keys import doi_key, title_key
 from .notices import KIND_RELATIONS, Related, relation
 from .rules import Verdict, decide
 from .scoring import compare, journal_relation, prefilter
 from .table import KeyTable, build_table, columns_from_frame, columns_from_records
 
-__all__ = ["Cluster", "DedupeResult", "Match", "PairEvidence", "Related", "auto_matcher", "find_duplicates",
-           "match_incoming", "pointer_pairs"]
+__all__ = ["Cluster", "DedupeResult", "Match", "PairEvidence", "Related", "find_duplicates", "match_incoming",
+           "pointer_pairs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,23 +312,3 @@ def match_incoming(incoming: Sequence[Record], existing: Sequence[Record] | pd.D
         if index not in best or rank > best[index][0]:
             best[index] = (rank, match)
     return [best[index][1] for index in sorted(best)]
-
-
-def auto_matcher(incoming: Sequence[Record], existing: Sequence[Record] | pd.DataFrame,
-                 decisions: Decisions | None = None) -> Callable[[Record, object], str | None]:
-    """A ``matcher(record, lib) -> key | None`` hook for the importer: the auto matches of the whole batch.
-
-    The batch is matched once (O(n), not once per record); the hook then answers by the record's title, year
-    and identifiers, so it also recognizes the importer's normalized copy of an incoming record. Review
-    matches are not answered: an editor decides those (the dashboard shows them, ``reflib dedupe`` later).
-    """
-    def fingerprint(record: Record) -> tuple[str, int | None, str, str]:
-        return (title_key(record.title), record.year, doi_key(record.doi), record.pmid.strip())
-
-    found = {fingerprint(incoming[m.index]): m.key for m in match_incoming(incoming, existing, decisions)
-             if m.decision == "auto"}
-
-    def match(record: Record, lib: object = None) -> str | None:
-        return found.get(fingerprint(record))
-
-    return match

@@ -58,6 +58,9 @@ class SavedMerge:
     merged: Record  # the keeper as it was saved
     repointed: tuple[tuple[Record, Record], ...] = ()  # (before, after) of records whose links were re-pointed
     after: tuple[tuple[str, str], ...] = ()  # (removed copy, the key of the entry it followed in the file)
+    # '' once the library holds the merge; "pending": written before the library is saved, "undoing": an undo is
+    # being saved (library.dedupe.commit settles both on the next start)
+    state: str = ""
 
     def describe(self) -> str:
         return f"{self.date}: {', '.join(self.removed)} merged into {self.keeper}"
@@ -81,10 +84,14 @@ def _decode(item: object, path: Path) -> Record:
 
 
 def _entry_json(entry: SavedMerge) -> dict[str, object]:
-    return {"date": entry.date, "keeper": entry.keeper, "removed": list(entry.removed),
-            "before": [_encode(r) for r in entry.before], "merged": _encode(entry.merged),
-            "repointed": [{"before": _encode(b), "after": _encode(a)} for b, a in entry.repointed],
-            "after": dict(entry.after)}
+    data: dict[str, object] = {
+        "date": entry.date, "keeper": entry.keeper, "removed": list(entry.removed),
+        "before": [_encode(r) for r in entry.before], "merged": _encode(entry.merged),
+        "repointed": [{"before": _encode(b), "after": _encode(a)} for b, a in entry.repointed],
+        "after": dict(entry.after)}
+    if entry.state:
+        data["state"] = entry.state
+    return data
 
 
 def _entry(item: object, path: Path) -> SavedMerge:
@@ -103,7 +110,8 @@ def _entry(item: object, path: Path) -> SavedMerge:
         before=tuple(_decode(r, path) for r in item["before"]), merged=_decode(item.get("merged"), path),
         repointed=tuple((_decode(p.get("before"), path), _decode(p.get("after"), path))
                         for p in repointed if isinstance(p, dict)),
-        after=tuple((str(k), str(v)) for k, v in after.items()))
+        after=tuple((str(k), str(v)) for k, v in after.items()),
+        state=str(item.get("state") or "") if item.get("state") in ("pending", "undoing") else "")
 
 
 def load_journal(path: str | Path) -> list[SavedMerge]:

@@ -16,8 +16,28 @@ from collections.abc import Sequence
 from functools import lru_cache
 from urllib.parse import unquote
 
-__all__ = ["doi_key", "first_page", "fold", "issue_key", "journal_main", "journal_tokens", "last_page", "notice_kind",
-           "page_set", "strip_notes", "surname", "title_key", "title_numbers", "volume_key", "volume_number"]
+__all__ = [
+    "doi_key",
+    "doi_version_base",
+    "first_page",
+    "fold",
+    "generic_title",
+    "isbn_keys",
+    "issue_key",
+    "journal_edition",
+    "journal_main",
+    "journal_tokens",
+    "last_page",
+    "notice_kind",
+    "page_set",
+    "strip_notes",
+    "surname",
+    "title_key",
+    "title_numbers",
+    "venue_kind",
+    "volume_key",
+    "volume_number",
+]
 
 # Letters that sources spell out or drop: "TNF-α" / "TNF-alpha", "Ødegård" / "Odegard", "&" / "and"
 FOLD_TABLE = str.maketrans({"α": " alpha ", "β": " beta ", "γ": " gamma ", "δ": " delta ", "ε": " epsilon ",
@@ -250,6 +270,86 @@ def doi_key(raw: str) -> str:
     text = unquote(raw) if "%" in raw else raw
     match = _DOI_IN_TEXT.search(text)
     return match.group(0).rstrip(".,;").lower() if match else ""
+
+
+_DOI_VERSION = re.compile(r"[./]v?\d{1,2}$")
+
+
+def doi_version_base(key: str) -> str:
+    """A :func:`doi_key` without a trailing version ('10.12688/wellcomeopenres.14677.2' -> '...14677').
+
+    Only meaningful between records that PubMed already calls one article (the same PMID): F1000-style journals
+    give each version of an article its own DOI, and PubMed lists every version under the article's PMID.
+    """
+    return _DOI_VERSION.sub("", key)
+
+
+# Titles that do not identify an item on their own: a journal prints one in every issue ("Editorial",
+# "In this issue", "Correction", "Reply", "Addresses of authors") or a society every year ("Meeting abstracts").
+# A title+year+author match of such titles needs the same journal, volume and first page.
+_GENERIC = re.compile(
+    r"^(?:(?:an? |the )?(?:editorial|editorial (?:comments?|notes?)|(?:message )?from the (?:president|editors?|chair)|"
+    r"president s (?:message|column|letter)|editor s (?:note|notes|comments?|introduction|column|corner|letter|page)|"
+    r"from the editors?|letters? to the editor|letters?|in this issue|this issue|contents?|table of contents|"
+    r"index|indexes|author index|subject index|preface|foreword|introduction|prologue|epilogue|news|notes?|"
+    r"announcements?|official announcements|calendar|obituary|in memoriam|book reviews?|reviews?|errat(?:um|a)|"
+    r"corrigend(?:um|a)|corrections?|correction notice|retraction(?: notice)?|notice of retraction|reply|"
+    r"authors? reply|response|comments?|commentary|discussion|abstracts?|meeting abstracts?|conference abstracts?|"
+    r"poster abstracts?|oral abstracts?|proceedings|acknowledg(?:e)?ments?|reviewers|thank you to our reviewers|"
+    r"addresses(?: of [a-z ]+)?|masthead|cover|front matter|back matter|information for authors|"
+    r"instructions (?:to|for) authors|highlights|summary|abstract|untitled|no title)"
+    r"(?: \d+)?)$")
+
+
+def generic_title(folded_title: str) -> bool:
+    """A title that names a kind of item, not an item ("editorial", "correction", "in this issue" ...)."""
+    return bool(_GENERIC.match(folded_title))
+
+
+# A language edition of a journal is another journal: the Spanish original and its "(English ed.)"
+_EDITION = re.compile(r"\b(?:engl(?:ish)? ed(?:ition)?|english language edition|ed(?:icion|icao)? (?:en )?"
+                      r"(?:ingles|inglesa|espanol|espanola|english)|international edition|german edition|"
+                      r"french edition|chinese edition)\b")
+
+
+def journal_edition(journal: str) -> str:
+    """The language edition a journal name states ('Med Intensiva (Engl Ed)' -> 'english'), else ''."""
+    match = _EDITION.search(fold(journal)) if journal else None
+    if not match:
+        return ""
+    text = match.group(0)
+    for language in ("espanol", "german", "french", "chinese", "international"):
+        if language in text:
+            return language
+    return "english"
+
+
+_VENUES = {"inproceedings": "conference", "conference": "conference", "article": "journal",
+           "techreport": "report", "report": "report", "book": "book", "mvbook": "book", "phdthesis": "thesis",
+           "mastersthesis": "thesis", "thesis": "thesis", "proceedings": "proceedings volume"}
+
+
+def venue_kind(entry_type: str) -> str:
+    """What kind of publication an entry type names: conference (paper), journal (article), report, book,
+    thesis, proceedings volume; '' for types that say nothing certain (misc, chapters, online ...)."""
+    return _VENUES.get(entry_type.lower(), "")
+
+
+_ISBN_CHARS = re.compile(r"[^0-9Xx]")
+
+
+def isbn_keys(text: str) -> frozenset[str]:
+    """The ISBNs in a field, each as ISBN-13 digits ('3-487-07827-9' -> '9783487078274')."""
+    found = set()
+    for part in re.split(r"[,;/]|\s(?=\d)", text):
+        digits = _ISBN_CHARS.sub("", part).upper()
+        if len(digits) == 10:
+            core = "978" + digits[:9]
+            check = (10 - sum(int(d) * (1 if n % 2 == 0 else 3) for n, d in enumerate(core)) % 10) % 10
+            found.add(core + str(check))
+        elif len(digits) == 13 and digits.isdigit():
+            found.add(digits)
+    return frozenset(found)
 
 
 _DIGITS = re.compile(r"\d+")

@@ -7,26 +7,20 @@
 3. oldest — earliest ``added`` date (a record without one predates dating, so it counts as oldest);
 4. first in the given order (:func:`~library.dedupe.find.find_duplicates` lists keys in library order).
 
-**Fields**: an empty field of the keeper is filled from the other copies (in cluster order); a value that
-differs from the keeper's (ignoring case, accents and punctuation; for DOI, PMID, PMCID, pages, volume and
-issue ignoring their format, so "2043-52" is "2043--2052") is kept in ``provenance`` as
-``field: value (from key)``; another copy's abbreviated journal name fills ``journal_abbrev`` instead.
-Lists (keywords, MeSH, publication types, topics, protect) are unioned; authors are the keeper's unless it has
-none; encyclopedia links are unioned (a cited number is the keeper's when both cite the same entry);
-related-record links (``relations``) are unioned, a link to a merged copy names the keeper and one to the merged
-record itself is dropped; links of *other* records of the library that named a removed copy are re-pointed to
-the keeper too (:func:`merge_cluster`; :func:`undo_merge` restores them); editors' notes are joined;
-``retracted`` is kept when any copy has it; ``added`` becomes the earliest date. The removed keys are listed
-in the keeper's ``ids`` field (BibLaTeX's key aliases), so ``\\cite{removedkey}`` still resolves with biber.
+**Fields**: the one merge rule of :func:`library.dedupe.combine.merge_records` (same-value rule, fill empty,
+protected fields, one provenance note format), with the copies *absorbed*: every value of a removed copy is kept
+(differing ones in ``provenance``), lists, encyclopedia links and related-record links (``relations``) are
+unioned; links of *other* records of the library that named a removed copy are re-pointed to the keeper too
+(:func:`merge_cluster`; :func:`undo_merge` restores them). The removed keys are listed in the keeper's ``ids``
+field (BibLaTeX's key aliases), so ``\\cite{removedkey}`` still resolves with biber.
 The key of the keeper never changes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,12 +28,9 @@ from ..bibfile import render_entry
 from ..errors import LibraryError
 from ..fields import record_to_fields
 from ..frame import list_mask
-from ..identifiers import InvalidIdentifier, normalize_pmcid, normalize_pmid
-from ..model import Author, EntryLink, Record, Relation
-from ..normalize import normalize_pages
+from ..model import Record, Relation
 from ..store import Library
-from .keys import doi_key, fold, journal_tokens, volume_key
-from .scoring import journal_relation
+from .combine import merge_records, repoint
 
 __all__ = ["MergeError", "MergeResult", "absorb", "as_bibtex", "choose_keeper", "merge_cluster", "merge_records",
            "relation_referrers", "store_relations", "undo_merge"]
@@ -49,12 +40,6 @@ class MergeError(LibraryError):
     """A merge or undo that cannot be done as asked (unknown key, one-record cluster, state changed)."""
 
 
-_LISTS = ("keywords", "mesh", "pubtypes", "topics", "topics_auto", "protect")
-_PEOPLE = ("authors", "editors")
-_SILENT = frozenset({"design_auto", "level_auto"})  # derived: filled when empty, never a conflict
-_SPECIAL = frozenset({"key", "provenance", "notes", "links", "relations", "synopsis", "extra", "retracted", "added",
-                      "modified", *_LISTS, *_PEOPLE})
-_SCALARS = tuple(f.name for f in fields(Record) if f.name not in _SPECIAL)
 _DOUBLE = frozenset({"doi", "pmid", "pmcid", "abstract"})
 
 
@@ -73,146 +58,6 @@ def choose_keeper(records: Sequence[Record]) -> Record:
         return (0 if record.links else 1, -_richness(record), record.added or "0000", position)
 
     return min(enumerate(records), key=rank)[1]
-
-
-_EQUIVALENT: dict[str, Callable[[str], str]] = {
-    "doi": doi_key, "pages": lambda p: fold(normalize_pages(p)), "volume": volume_key, "issue": volume_key,
-    "pmid": lambda p: _normalized(p, normalize_pmid), "pmcid": lambda p: _normalized(p, normalize_pmcid)}
-
-
-def _normalized(value: str, normalize: Callable[[str], str]) -> str:
-    try:
-        return normalize(value)
-    except InvalidIdentifier:
-        return value
-
-
-def _same(a: object, b: object, name: str = "") -> bool:
-    """Equal up to case, accents and punctuation, and for identifiers and pages up to their format."""
-    if isinstance(a, str) and isinstance(b, str):
-        key = _EQUIVALENT.get(name, fold)
-        return key(a) == key(b)
-    return a == b
-
-
-def _abbreviation(merged: Record, journal: str) -> bool:
-    """'N Engl J Med' against 'New England Journal of Medicine': the other form, not a conflict."""
-    return journal_relation(journal_tokens(merged.journal), journal_tokens(journal)) == "compatible"
-
-
-def _show(value: object) -> str:
-    if isinstance(value, list):
-        return " and ".join(v.display() if isinstance(v, Author) else str(v) for v in value)
-    return " ".join(str(value).split()).replace(";", ",")
-
-
-def _people_differ(a: list[Author], b: list[Author]) -> bool:
-    return [fold(x.literal or x.family) for x in a] != [fold(x.literal or x.family) for x in b]
-
-
-def _union(values: list[str], more: list[str]) -> list[str]:
-    seen = {v.casefold() for v in values}
-    out = list(values)
-    for value in more:
-        if value.casefold() not in seen:
-            seen.add(value.casefold())
-            out.append(value)
-    return out
-
-
-def _merge_links(keeper: list[EntryLink], other: list[EntryLink], source: str, notes: list[str]) -> list[EntryLink]:
-    out = list(keeper)
-    have = {(link.slug, link.kind): link for link in keeper}
-    for link in other:
-        mine = have.get((link.slug, link.kind))
-        if mine is None:
-            out.append(link)
-            have[(link.slug, link.kind)] = link
-        elif mine.number != link.number and link.number is not None:
-            notes.append(f"cited_in: {link.slug}#{link.number} (from {source})")
-    return out
-
-
-def _repoint(relations: list[Relation], moved: dict[str, str], own: str) -> list[Relation]:
-    """Relations with removed keys renamed to their keeper, duplicates and links to ``own`` (itself) dropped."""
-    out: dict[Relation, None] = {}
-    for rel in relations:
-        target = moved.get(rel.key, rel.key)
-        if rel.key and target == own:
-            continue
-        out.setdefault(Relation(rel.kind, target) if target != rel.key else rel, None)
-    return list(out)
-
-
-def merge_records(keeper: Record, others: Sequence[Record]) -> tuple[Record, list[str], list[str]]:
-    """The merged record (keeper's key), the conflict entries added to provenance, the fields filled in.
-
-    Pure: neither input is changed.
-    """
-    merged = keeper.copy()
-    conflicts: list[str] = []
-    filled: list[str] = []
-    extra_notes: list[str] = []
-    for other in others:
-        source = other.key or "import"
-        for name in _SCALARS:
-            mine, theirs = getattr(merged, name), getattr(other, name)
-            if theirs in ("", None):
-                continue
-            if mine in ("", None):
-                setattr(merged, name, theirs)
-                filled.append(f"{name} (from {source})")
-            elif name == "journal" and _abbreviation(merged, theirs) and not _same(mine, theirs):
-                if not merged.journal_abbrev and len(theirs) < len(mine):
-                    merged.journal_abbrev = theirs
-                    filled.append(f"journal_abbrev (from {source})")
-            elif name not in _SILENT and not _same(mine, theirs, name):
-                conflicts.append(f"{name}: {_show(theirs)} (from {source})")
-        for name in _PEOPLE:
-            mine_people, theirs_people = getattr(merged, name), getattr(other, name)
-            if not mine_people and theirs_people:
-                setattr(merged, name, list(theirs_people))
-                filled.append(f"{name} (from {source})")
-            elif theirs_people and _people_differ(mine_people, theirs_people):
-                conflicts.append(f"{name}: {_show(theirs_people)} (from {source})")
-        for name in _LISTS:
-            setattr(merged, name, _union(getattr(merged, name), getattr(other, name)))
-        for part in ("tldr", "findings", "implications"):
-            mine_text, theirs_text = getattr(merged.synopsis, part), getattr(other.synopsis, part)
-            if theirs_text and not mine_text:
-                setattr(merged.synopsis, part, theirs_text)
-                filled.append(f"{part} (from {source})")
-            elif theirs_text and not _same(mine_text, theirs_text):
-                conflicts.append(f"{part}: {_show(theirs_text)} (from {source})")
-        for name, value in other.extra.items():
-            if name == "ids" or not value:
-                continue
-            if not merged.extra.get(name):
-                merged.extra[name] = value
-                filled.append(f"{name} (from {source})")
-            elif not _same(merged.extra[name], value):
-                conflicts.append(f"{name}: {_show(value)} (from {source})")
-        merged.links = _merge_links(merged.links, other.links, source, conflicts)
-        if other.notes and fold(other.notes) not in fold(merged.notes):
-            merged.notes = f"{merged.notes}\n\n{other.notes}" if merged.notes else other.notes
-        merged.retracted = merged.retracted or other.retracted
-        if other.added and (not merged.added or other.added < merged.added):
-            merged.added = other.added
-        if other.provenance:
-            extra_notes.append(other.provenance)
-    relations = [*merged.relations, *(rel for other in others for rel in other.relations)]
-    merged.relations = _repoint(relations, {o.key: merged.key for o in others if o.key}, merged.key)
-    aliases = [a.strip() for a in merged.extra.get("ids", "").split(",") if a.strip()]
-    for other in others:
-        aliases += [other.key] + [a.strip() for a in other.extra.get("ids", "").split(",") if a.strip()]
-    aliases = [a for a in dict.fromkeys(aliases) if a and a != merged.key]
-    if aliases:
-        merged.extra["ids"] = ", ".join(aliases)
-    today = dt.date.today().isoformat()
-    entries = [merged.provenance] if merged.provenance else []
-    entries += extra_notes + conflicts + [f"merged: {', '.join(o.key or 'import' for o in others)} ({today})"]
-    merged.provenance = "; ".join(entries)
-    return merged, conflicts, filled
 
 
 @dataclass(frozen=True)
@@ -278,7 +123,8 @@ def merge_cluster(lib: Library, keys: Sequence[str], referrers: dict[str, set[st
     records = [lib.get(key) for key in unique]  # UnknownKeyError names a missing key
     keeper = choose_keeper(records)
     others = [r for r in records if r.key != keeper.key]
-    merged, conflicts, filled = merge_records(keeper, others)
+    outcome = merge_records(keeper, others)
+    merged, conflicts, filled = outcome.record, outcome.conflicts, outcome.filled_from
     state = _file_state(lib)
     referrers = relation_referrers(lib) if referrers is None else referrers
     members = {r.key for r in records}
@@ -292,7 +138,7 @@ def merge_cluster(lib: Library, keys: Sequence[str], referrers: dict[str, set[st
     _follow(referrers, moved, merged)
     for record in pointing:
         updated = record.copy()
-        updated.relations = _repoint(record.relations, moved, record.key)
+        updated.relations = repoint(record.relations, moved, record.key)
         lib.update(updated)
     return MergeResult(keeper.key, tuple(o.key for o in others), (keeper, *others), lib.get(keeper.key),
                        tuple(conflicts), tuple(filled), state, repointed=tuple(pointing), after=after)
@@ -344,10 +190,11 @@ def absorb(lib: Library, key: str, incoming: Record) -> MergeResult:
     Not saved; :func:`undo_merge` restores the existing record (the incoming one is in ``absorbed``).
     """
     existing = lib.get(key)
-    merged, conflicts, filled = merge_records(existing, [incoming])
+    outcome = merge_records(existing, [incoming], absorb=False)
     state = _file_state(lib)
-    lib.update(merged)
-    return MergeResult(key, (), (existing,), lib.get(key), tuple(conflicts), tuple(filled), state, (incoming,))
+    lib.update(outcome.record)
+    return MergeResult(key, (), (existing,), lib.get(key), tuple(outcome.conflicts), tuple(outcome.filled_from),
+                       state, (incoming,))
 
 
 def _revert(lib: Library, key: str) -> None:

@@ -7,8 +7,8 @@ merges anything (it is derived from vetoed or review pairs only, and dropped whe
 cluster anyway).
 
 Kinds (the link reads "source KIND target"): ``erratum-of``, ``retraction-of``, ``concern-about`` (expression
-of concern), ``comment-on``, ``reply-to``, ``protocol-of`` and ``abstract-of`` (a meeting abstract of the
-paper). Evidence, strongest first:
+of concern), ``comment-on``, ``reply-to``, ``protocol-of``, ``abstract-of`` (a meeting abstract of the paper) and
+``version-of`` (a conference paper and the journal version of the same work). Evidence, strongest first:
 
 1. a **pointer** in the paper's own title notes: MEDLINE/Ovid append "[Erratum appears in N Engl J Med. 2009
    Jun 4;360(23):2487]" — the record at that volume and first page is the erratum, whatever its title says
@@ -39,6 +39,9 @@ KIND_RELATIONS = {"erratum": "erratum-of", "retraction": "retraction-of", "conce
                   "reply": "reply-to", "comment": "comment-on", "protocol": "protocol-of"}
 # When both records are notices (an erratum of a letter, a reply to a comment), the stronger one is the source.
 _PRECEDENCE = {"retraction": 0, "concern": 1, "erratum": 2, "reply": 3, "comment": 4, "protocol": 5, "": 6}
+_VERSION_ORDER = ("report", "conference", "journal")  # the earlier version is the source: report -> paper -> article
+_VERSIONED = frozenset(_VERSION_ORDER)
+VERSION_YEARS = 4  # a journal version follows its conference paper within a few years
 NOTICE_YEARS = 2  # an erratum, comment or reply appears within this many years of the paper
 PROTOCOL_YEARS = 10  # a protocol may precede the results by many years
 SUBJECT_MIN = 12  # characters: a shorter subject ("Reply", "Erratum") is no subject
@@ -152,16 +155,30 @@ def relation(f: Features, decision: str, abstract: tuple[bool, bool], pages: tup
     an article number: it tells nothing about where in the volume the item is). ``decision`` is the rules'
     verdict on the pair: notices are related only when vetoed (otherwise the rules
     found them to be one item, e.g. an erratum listed at the paper's own volume and page), abstracts only when
-    sent to review (an auto pair is one item; a pair without a verdict is not similar enough to claim).
+    sent to review or vetoed (an auto pair is one item; a pair without a verdict is not similar enough to claim);
+    a conference paper and a journal article of the same work are ``version-of`` links.
     """
     if f.title_missing or not (f.title >= 0.9 or f.title_contained):
         return None
     kind_a, kind_b = f.kinds
     if kind_a != kind_b:
         return _notice_relation(f, decision, kind_a, kind_b)
-    if kind_a or decision != "review":
+    if kind_a or decision == "auto":
         return None
+    if len(set(f.venues) & _VERSIONED) == 2 and not any(abstract):
+        return _version_relation(f)
     return _abstract_relation(f, abstract, pages, years)
+
+
+def _version_relation(f: Features) -> tuple[str, int, tuple[str, ...]] | None:
+    """A conference paper and the journal article of the same work: the conference paper is a version of it."""
+    if f.first_author not in ("same", "similar") and f.author_overlap < 0.5:
+        return None
+    if not 0 <= f.year_gap <= VERSION_YEARS:
+        return None
+    side = 0 if _VERSION_ORDER.index(f.venues[0]) < _VERSION_ORDER.index(f.venues[1]) else 1
+    return "version-of", side, (f"a {f.venues[side]} publication and a {f.venues[1 - side]} publication with the "
+                                "same title and authors (versions of one work)",)
 
 
 def _notice_relation(f: Features, decision: str, kind_a: str, kind_b: str) -> tuple[str, int, tuple[str, ...]] | None:

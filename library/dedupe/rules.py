@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .scoring import Features
-from .vetoes import REVIEW_TITLE, cautions, vetoes
+from .vetoes import REVIEW_TITLE, cautions, messages, vetoes
 
-__all__ = ["AUTO_TITLE", "REVIEW_TITLE", "Verdict", "decide"]
+__all__ = ["AUTO_TITLE", "REVIEW_TITLE", "WRONG_ID", "Verdict", "decide", "identifier_doubts"]
 
 AUTO_TITLE = 0.90
 STRICT_TITLE = 0.97
@@ -53,6 +53,8 @@ def _score(f: Features) -> float:
 
 def _evidence(f: Features) -> list[str]:
     found = [f"same {name.upper()}" for name in f.same_identifier]
+    if f.doi_versions:
+        found.append("the DOIs differ only in a version suffix (versions of one article under one PMID)")
     if not f.title_missing:
         found.append(f"title {f.title:.2f}" + (" (one extends the other)" if f.title_contained else ""))
     if f.names_swapped:
@@ -82,18 +84,25 @@ def _strong_locator(f: Features) -> bool:
 
 
 def _full_citation(f: Features) -> bool:
-    """Everything but the title agrees, down to the last page of a page range."""
-    return (not f.title_missing and (f.title >= 0.6 or f.translated) and f.issue != "different"
+    """Everything but the title agrees, down to the last page of a page range (two short items can share one
+    page: "Data General site report" and "Prime site report" on page 26)."""
+    return (not f.title_missing and (f.title >= 0.6 or f.translated) and (f.ranged or f.title >= AUTO_TITLE)
+            and f.issue != "different"
             and f.year_gap == 0 and f.volume == "same" and f.page == "same" and f.last_page == "same"
             and f.journal in ("same", "compatible") and f.first_author == "same"
             and (f.author_overlap >= 0.8 or min(f.authors_a, f.authors_b) == 1))
 
 
 def _authors_conflict(f: Features) -> bool:
-    """Two real author lists that share too little (not: a list missing, or a group name against people)."""
+    """Two author lists that share too little (not: a list missing, or a group name against people)."""
     if f.first_author in ("same", "similar") or f.author_overlap < 0:
         return False
-    return min(f.authors_a, f.authors_b) >= 2 and f.author_overlap < 0.5
+    if min(f.authors_a, f.authors_b) >= 2:
+        return f.author_overlap < 0.5
+    # one name each, and another one: a group name for a person ("Group" / "Solomon") only under the very same
+    # title and page range; otherwise another paper ("MVS site report" / "VMS site report", one page apart)
+    same_citation = f.title >= STRICT_TITLE and f.ranged and f.last_page == "same"
+    return f.author_overlap < 0.5 and not same_citation
 
 
 def _fuzzy_auto(f: Features) -> bool:
@@ -116,10 +125,31 @@ def _fuzzy_auto(f: Features) -> bool:
         return f.volume == "same" and f.journal in ("same", "compatible") and f.title >= 0.95
     if f.year_gap != 0:
         return False
-    if agree:
-        return True
-    # nothing to corroborate (no journal, volume or pages on one side): near-identical title and authors only
-    return f.title >= STRICT_TITLE and f.author_overlap >= 0.8 and f.journal == "missing"
+    # a title+year+author match needs a locator that agrees (journal, volume or page): with nothing to tell them
+    # apart, two records with one title are not surely one item (editions of a book, a report and a paper)
+    return bool(agree)
+
+
+_CITATION_OUTWEIGHS = frozenset({"wording", "generic", "short"})  # a retitled or translated article, a generic title
+_LOCATOR_OUTWEIGHS = frozenset({"first-author", "authors"})  # a data-entry variant of the first author's name
+WRONG_ID = "likely a wrong identifier"
+
+
+def _same_place(f: Features) -> bool:
+    """The same first author, year, volume and page range: a title in another language, not another paper."""
+    return (f.first_author in ("same", "similar") and f.year_gap == 0 and f.volume == "same" and f.page == "same"
+            and f.last_page == "same" and f.ranged)
+
+
+def identifier_doubts(f: Features) -> list[str]:
+    """Why a shared identifier may be wrong: the titles or the author lists disagree (where both have them)."""
+    doubts = []
+    if not f.title_missing and f.title < REVIEW_TITLE and not f.title_contained and not _same_place(f):
+        doubts.append("the titles differ")
+    if f.first_author == "different" and f.author_overlap < 0.5 and min(f.authors_a, f.authors_b) >= 1:
+        doubts.append("the authors differ")
+    doubts.extend(f"the {name.upper()}s differ" for name in ("doi", "pmid", "pmcid") if getattr(f, name) == "different")
+    return doubts
 
 
 def decide(f: Features) -> Verdict | None:
@@ -132,24 +162,32 @@ def decide(f: Features) -> Verdict | None:
         if not similar:
             return None
         return Verdict("veto", tier, _score(f), tuple(vetoed + reasons))
-    warned = cautions(f)
-    if _full_citation(f):
+    found = cautions(f)
+    warned = messages(found)
+    codes = {code for code, _ in found}
+    if f.same_identifier:
+        # an identifier is sure only when the titles and the authors agree too (where both records have them)
+        doubts = identifier_doubts(f)
+        # conference abstracts share the DOI of their supplement: a DOI alone does not outweigh other pages
+        container = f.same_identifier == ["doi"] and f.page == "different"
+        if not doubts and not container:
+            return Verdict("auto", tier, _score(f), tuple(reasons))
+        names = "/".join(name.upper() for name in f.same_identifier)
+        doubt = [f"{WRONG_ID}: the same {names}, but {' and '.join(doubts)}"] if doubts else []
+        return Verdict("review", tier, _score(f), tuple(doubt + warned + reasons))
+    if _full_citation(f) and not codes - _CITATION_OUTWEIGHS:
         # same first author, year, journal, volume and page range: one article, its title translated or retitled
         return Verdict("auto", tier, _score(f), ("same citation (author, year, journal, volume, pages)", *reasons))
     if _strong_locator(f):
-        # same year, volume and first page: another journal spelling or first author is a data-entry variant
-        warned = [w for w in warned if not w.startswith(("different journals", "different first", "author lists"))
-                  or (w.startswith(("different first", "author lists")) and _authors_conflict(f))]
-        if not warned and not f.same_identifier and (
-                f.title >= AUTO_TITLE or f.title_contained) and not _authors_conflict(f):
+        # same year, volume and first page: another spelling of the first author is a data-entry variant, and
+        # so is another journal name when the whole page range agrees too (a transliterated or Ovid-style title:
+        # "Chung-Hua Chung Liu Tsa Chih" / "Zhonghua zhong liu za zhi")
+        outweighed = _LOCATOR_OUTWEIGHS if not _authors_conflict(f) else frozenset()
+        if f.ranged and f.last_page == "same":
+            outweighed |= {"journal", "short"}
+        rest = codes - outweighed
+        if not rest and (f.title >= AUTO_TITLE or f.title_contained):
             return Verdict("auto", "fuzzy", _score(f), tuple(reasons))
-    if f.same_identifier:
-        titles_agree = f.title_missing or f.title >= REVIEW_TITLE or f.title_contained
-        # conference abstracts share the DOI of their supplement: a DOI alone does not outweigh other pages
-        container = f.same_identifier == ["doi"] and f.page == "different"
-        if titles_agree and not container:
-            return Verdict("auto", tier, _score(f), tuple(reasons))
-        return Verdict("review", tier, _score(f), tuple(warned + reasons))
     if not warned and _fuzzy_auto(f):
         return Verdict("auto", tier, _score(f), tuple(reasons))
     if not similar:

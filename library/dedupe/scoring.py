@@ -17,7 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from .keys import fold
 from .table import KeyTable
 
-__all__ = ["Features", "compare", "journal_relation", "prefilter", "surname_overlap"]
+__all__ = ["Features", "compare", "flipped_words", "journal_relation", "prefilter", "surname_overlap"]
 
 TITLE_FLOOR = 0.72  # below this title similarity a pair survives only on identifiers or locators
 SHORT_TITLE = 30  # characters of the folded title without spaces
@@ -79,6 +79,16 @@ class Features:
     kinds: tuple[str, str]
     numbers: tuple[frozenset[str], frozenset[str]]
     entry_types: tuple[str, str]
+    flipped: tuple[str, ...] = ()  # word differences that flip the meaning ("tagged / untagged", "pre / post")
+    vernacular: tuple[bool, bool] = (False, False)  # a title in the original language given (a translation)
+    venues: tuple[str, str] = ("", "")  # conference | journal | ''
+    generic: bool = False  # either title names a kind of item, not an item ("Editorial", "Correction")
+    doi_versions: bool = False  # the DOIs differ only in a version suffix, under one PMID
+    ranged: bool = False  # both records give a page range (not a single page)
+    titled_kinds: tuple[str, str] = ("", "")  # the notice kinds the titles alone announce
+    isbn: str = "missing"  # same (an ISBN in common) | different (none in common) | missing
+    publisher: str = "missing"  # same | compatible | different | missing
+    editions: bool = False  # one journal name states a language edition the other does not ("(English ed.)")
 
     @property
     def same_identifier(self) -> list[str]:
@@ -276,6 +286,46 @@ def swapped_words(a: str, b: str) -> tuple[str, ...]:
     return (*sorted(unmatched_a), "/", *sorted(unmatched_b))
 
 
+# Prefixes that negate a word ("untagged", "noninvasive", "asymptomatic") and prefix pairs that make opposites
+# ("preoperative" / "postoperative", "hypoglycemia" / "hyperglycemia").
+_NEGATING = ("un", "non", "in", "im", "ir", "il", "dis", "anti", "a")
+_PAIRED = (("pre", "post"), ("hypo", "hyper"), ("intra", "extra"), ("inter", "intra"), ("sub", "supra"),
+           ("over", "under"), ("up", "down"), ("in", "out"), ("endo", "exo"), ("homo", "hetero"), ("mono", "poly"),
+           ("micro", "macro"), ("infra", "supra"), ("ante", "post"), ("under", "over"))
+STEM_MIN = 4
+
+
+def _flip(x: str, y: str) -> bool:
+    for long, short in ((x, y), (y, x)):
+        for prefix in _NEGATING:
+            if long == prefix + short and len(short) >= STEM_MIN:
+                return True
+    for one, other in _PAIRED:
+        for p, q in ((one, other), (other, one)):
+            if x.startswith(p) and y.startswith(q) and x[len(p):] == y[len(q):] and len(x) - len(p) >= STEM_MIN - 1:
+                return True
+    return frozenset((x, y)) in _OPPOSITES
+
+
+def flipped_words(a: str, b: str) -> tuple[str, ...]:
+    """Word differences that turn one title into another study: "Untagged" / "Tagged", "with" / "without",
+    "pre" / "post", "non-small cell" / "small cell", "in men" / "in women".
+
+    A title that only extends the other (a subtitle one source dropped) flips nothing: "X: a non-randomized
+    study" is still X.
+    """
+    if a == b or not a or not b:
+        return ()
+    compact_a, compact_b = a.replace(" ", ""), b.replace(" ", "")
+    if compact_a.startswith(compact_b) or compact_b.startswith(compact_a):
+        return ()
+    words_a, words_b = set(a.split()), set(b.split())
+    only_a, only_b = words_a - words_b, words_b - words_a
+    found = [f"{x} / {y}" for x in sorted(only_a) for y in sorted(only_b) if _flip(x, y)]
+    found += sorted((only_a | only_b) & _NEGATIONS)
+    return tuple(found)
+
+
 SWAPPED_SHARE = 0.8
 
 
@@ -314,6 +364,10 @@ def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
     swapped = first_author == "different" and _names_swapped(table, i, j, authors_a, authors_b)
     if swapped:
         first_author, overlap = "similar", 1.0
+    doi = _relation(table.doi[i], table.doi[j])
+    pmid = _relation(table.pmid[i], table.pmid[j])
+    versions = doi == "different" and pmid == "same" and table.doi_base[i] == table.doi_base[j]
+    journal = _journals(table, i, j)
     return Features(
         title=float(title_sim),
         title_missing=not ta or not tb,
@@ -327,15 +381,27 @@ def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
         authors_a=len(authors_a),
         authors_b=len(authors_b),
         year_gap=abs(ya - yb) if ya >= 0 and yb >= 0 else -1,
-        journal=_journals(table, i, j),
+        journal=journal,
         volume=_relation(table.volume[i], table.volume[j]),
         page=_page_relation(table, i, j),
         last_page=_relation(table.last_page[i], table.last_page[j]),
         issue=_relation(table.issue[i], table.issue[j]),
-        doi=_relation(table.doi[i], table.doi[j]),
-        pmid=_relation(table.pmid[i], table.pmid[j]),
+        doi="version" if versions else doi,
+        pmid=pmid,
         pmcid=_relation(table.pmcid[i], table.pmcid[j]),
         kinds=(table.kind[i], table.kind[j]),
         numbers=(table.numbers[i], table.numbers[j]),
         entry_types=(table.entry_type[i], table.entry_type[j]),
+        flipped=flipped_words(table.title[i], table.title[j]),
+        vernacular=(bool(table.vernacular[i]), bool(table.vernacular[j])),
+        venues=(table.venue[i], table.venue[j]),
+        generic=bool(table.generic[i] or table.generic[j]),
+        doi_versions=versions,
+        titled_kinds=(table.titled_kind[i], table.titled_kind[j]),
+        isbn="missing" if not (table.isbn[i] and table.isbn[j]) else "same" if table.isbn[i] & table.isbn[j]
+        else "different",
+        publisher=journal_relation(table.publisher[i], table.publisher[j]),
+        editions=bool(table.edition[i] != table.edition[j] and table.journal[i] and table.journal[j]),
+        ranged=bool(table.last_page[i] and table.last_page[i] != table.page[i]
+                    and table.last_page[j] and table.last_page[j] != table.page[j]),
     )

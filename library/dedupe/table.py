@@ -17,15 +17,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..identifiers import InvalidIdentifier, normalize_pmcid, normalize_pmid
+from ..identifiers import InvalidIdentifier, normalize_pmid, pmcid_key
 from ..model import Record
 from .keys import (
     FOLD_TABLE,
     NO_AUTHOR,
     RETRACTED,
     doi_key,
+    doi_version_base,
     first_page,
+    generic_title,
+    isbn_keys,
     issue_key,
+    journal_edition,
     journal_main,
     journal_tokens,
     last_page,
@@ -33,6 +37,7 @@ from .keys import (
     page_set,
     strip_notes,
     title_numbers,
+    venue_kind,
     volume_number,
 )
 from .notices import MEETING, Pointer, looks_like_abstract, notice_pointers, notice_subject
@@ -68,6 +73,7 @@ class KeyTable:
     pmcid: np.ndarray
     entry_type: np.ndarray
     kind: np.ndarray  # notice kind, see keys.notice_kind()
+    titled_kind: np.ndarray  # the notice kind the title alone announces (publication types left out)
     translated: np.ndarray  # bool: the title is a translation in MEDLINE's [brackets]
     numbers: list[frozenset[str]]
     abstract: np.ndarray  # bool: looks like a meeting abstract (notices.looks_like_abstract)
@@ -75,6 +81,13 @@ class KeyTable:
     pointers: dict[int, tuple[Pointer, ...]]  # record position -> notices its title notes point at
     page_sets: dict[int, frozenset[str]]  # record position -> first pages, for records listing several ranges
     given: list[list[str]]  # given names as the source wrote them (read only for pairs whose first authors differ)
+    doi_base: np.ndarray  # the DOI without a version suffix (keys.doi_version_base)
+    vernacular: np.ndarray  # bool: the record also gives the title in the original language (a translation)
+    venue: np.ndarray  # conference | journal | '' (keys.venue_kind)
+    edition: np.ndarray  # the language edition the journal name states ('english'), else ''
+    generic: np.ndarray  # bool: a title that names a kind of item ("Editorial", "Correction"; keys.generic_title)
+    isbn: list[frozenset[str]]  # ISBN-13 forms of the record's ISBNs
+    publisher: np.ndarray  # significant folded words of the publisher's name
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -132,6 +145,10 @@ class Columns:
     pmcids: list[str]
     entry_types: list[str]
     pubtypes: list[list[str]]
+    vernacular: list[bool]  # an original-language title is given (``origtitle``)
+    editions: list[str]  # journal and journal abbreviation, where a language edition shows
+    isbns: list[str]
+    publishers: list[str]
 
     def __add__(self, other: Columns) -> Columns:
         return Columns(*(getattr(self, f) + getattr(other, f) for f in self.__slots__))  # type: ignore[attr-defined]
@@ -146,7 +163,10 @@ def columns_from_records(records: Sequence[Record]) -> Columns:
         journals=[r.journal or r.journal_abbrev or r.booktitle for r in records],
         volumes=[r.volume for r in records], issues=[r.issue for r in records], pages=[r.pages for r in records],
         dois=[r.doi for r in records], pmids=[r.pmid for r in records], pmcids=[r.pmcid for r in records],
-        entry_types=[r.entry_type for r in records], pubtypes=[r.pubtypes for r in records])
+        entry_types=[r.entry_type for r in records], pubtypes=[r.pubtypes for r in records],
+        vernacular=[bool(r.extra.get("origtitle")) for r in records],
+        editions=[f"{r.journal} {r.journal_abbrev}".strip() for r in records],
+        isbns=[r.isbn for r in records], publishers=[r.publisher for r in records])
 
 
 def _family(display: str) -> str:
@@ -155,17 +175,19 @@ def _family(display: str) -> str:
 
 
 def columns_from_frame(frame: pd.DataFrame) -> Columns:
-    """The columns of a library's pandas view (:meth:`Library.frame`): no Record objects are built.
-
-    The frame has no ``booktitle``, so proceedings papers are compared without their venue.
-    """
+    """The columns of a library's pandas view (:meth:`Library.frame`): no Record objects are built."""
     def text(name: str) -> list[str]:  # through Arrow: ~20x faster than Series.tolist() on Arrow strings
         return pc.fill_null(pa.array(frame[name], pa.string()), "").to_pylist()  # type: ignore[no-any-return]
 
     def lists(name: str) -> list[list[str]]:
         return [v or [] for v in pa.array(frame[name]).to_pylist()]
 
-    journals = [j or a for j, a in zip(text("journal"), text("journal_abbrev"), strict=True)]
+    def optional(name: str) -> list[str]:  # a column frames written before it existed lack
+        return text(name) if name in frame.columns else [""] * len(frame)
+
+    full, abbreviated = text("journal"), text("journal_abbrev")
+    journals = [j or a or b for j, a, b in zip(full, abbreviated, optional("booktitle"), strict=True)]
+    origtitles = optional("origtitle")
     years = frame["year"].fillna(-1).astype("int64").tolist()
     people = [names[:MAX_AUTHORS] for names in lists("authors")]
     authors = [[_family(a) for a in names] for names in people]
@@ -174,7 +196,9 @@ def columns_from_frame(frame: pd.DataFrame) -> Columns:
                    journals=journals,
                    volumes=text("volume"), issues=text("issue"), pages=text("pages"), dois=text("doi"),
                    pmids=text("pmid"), pmcids=text("pmcid"), entry_types=text("entry_type"),
-                   pubtypes=lists("pubtypes"))
+                   pubtypes=lists("pubtypes"), vernacular=[bool(t) for t in origtitles],
+                   editions=[f"{j} {a}".strip() for j, a in zip(full, abbreviated, strict=True)],
+                   isbns=optional("isbn"), publishers=optional("publisher"))
 
 
 def _abstracts(c: Columns, pages: list[str], ends: list[str]) -> np.ndarray:
@@ -220,10 +244,14 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
     titles = fold_many([strip_notes(t) for t in c.titles])
     titles = [RETRACTED.sub("", t) if t.startswith("retracted") else t for t in titles]
     kinds = [notice_kind(raw, t, types) for raw, t, types in zip(c.titles, titles, c.pubtypes, strict=True)]
+    # the kind the title alone announces: PubMed's version records of one article may differ in publication types
+    titled = [kind if not kind or not types else notice_kind(raw, t)
+              for raw, t, types, kind in zip(c.titles, titles, c.pubtypes, kinds, strict=True)]
     titles = [notice_subject(raw, t, kind) if kind else t for raw, t, kind in zip(c.titles, titles, kinds, strict=True)]
     authors, first = _authors(c.authors)
     pages: list[str] = _per_distinct(c.pages, first_page)  # type: ignore[assignment]
     ends: list[str] = _per_distinct(c.pages, last_page)  # type: ignore[assignment]
+    dois = [doi_key(d) for d in c.dois]
     pointers = {n: found for n, raw in enumerate(c.titles) if "[" in raw and (found := notice_pointers(raw))}
     return KeyTable(
         keys=_text(c.keys),
@@ -238,11 +266,12 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
         issue=_text(_per_distinct(c.issues, issue_key)),
         page=_text(pages),
         last_page=_text(ends),
-        doi=_text([doi_key(d) for d in c.dois]),
+        doi=_text(dois),
         pmid=_text([_identifier(p, normalize_pmid) for p in c.pmids]),
-        pmcid=_text([_identifier(p, normalize_pmcid) for p in c.pmcids]),
+        pmcid=_text([pmcid_key(p) for p in c.pmcids]),
         entry_type=_text([e.lower() for e in c.entry_types]),
         kind=_text(kinds),
+        titled_kind=_text(titled),
         translated=np.array([t.lstrip(' "').startswith("[") for t in c.titles], dtype=bool),
         numbers=[title_numbers(t) for t in titles],
         abstract=_abstracts(c, pages, ends),
@@ -250,4 +279,11 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
         pointers=pointers,
         page_sets={n: starts for n, raw in enumerate(c.pages) if len(raw) > 8 and (starts := page_set(raw))},
         given=c.given,
+        doi_base=_text([doi_version_base(d) for d in dois]),
+        vernacular=np.array(c.vernacular, dtype=bool),
+        venue=_text([venue_kind(e) for e in c.entry_types]),
+        edition=_text(_per_distinct(c.editions, journal_edition)),
+        generic=np.array([generic_title(t) for t in titles], dtype=bool),
+        isbn=_per_distinct(c.isbns, isbn_keys),  # type: ignore[arg-type]
+        publisher=_text(_per_distinct(c.publishers, journal_tokens)),
     )

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Sequence
 
-from ..model import Record
+from ..model import Author, Record
 
 __all__ = ["CSV_COLUMNS", "csv_row", "neutralize", "to_csv"]
 
@@ -39,10 +39,18 @@ def _join(values: Sequence[str]) -> str:
     return "; ".join(values)
 
 
+def _name(author: Author) -> str:
+    """A collective name holding " and " is braced, as in BibTeX, so that reading the file back (reflib import)
+    keeps it one name ("American College of Obstetricians and Gynecologists")."""
+    if author.literal and " and " in author.literal:
+        return "{" + author.literal + "}"
+    return author.display()
+
+
 def csv_row(record: Record) -> list[str]:
     values = {
         "key": record.key, "entry_type": record.entry_type,
-        "authors": _join([a.display() for a in record.authors]),
+        "authors": _join([_name(a) for a in record.authors]),
         "title": record.title, "journal": record.journal, "journal_abbrev": record.journal_abbrev,
         "booktitle": record.booktitle, "publisher": record.publisher,
         "year": "" if record.year is None else str(record.year), "month": record.month,
