@@ -10,8 +10,8 @@ import streamlit as st
 
 from library import Library, LibraryError, Record
 from library.evidence import QUESTIONS, link_study, parse_level, unlink_study
-from library.evidence.editor import set_field
-from library.evidence.level import format_level
+from library.evidence.editor import level_from_form, set_field
+from library.evidence.level import derive_level
 from library.views import DESIGN_ORDER, STANCES, design_label, level_label, topic_options
 
 from . import catalog
@@ -50,8 +50,16 @@ def _evidence_form(lib: Library, record: Record) -> None:
                                     index=questions.index(current_q) if current_q in questions else 0,
                                     format_func=lambda q: q or "automatic", key=f"{prefix}-question",
                                     help=f"Automatic: {md(level_label(record.level_auto))}")
-        number = right.selectbox("Evidence level", [1, 2, 3, 4, 5], index=(current_n or 1) - 1,
-                                 key=f"{prefix}-level", help="OCEBM 2011: 1 strongest … 5 weakest")
+        numbers: list[int | None] = [None, 1, 2, 3, 4, 5]
+        derived = _level_parts(derive_level(record.effective_design, current_q))[1] if current_q else None
+        shown = current_n if current_n is not None and current_n != derived else None
+        number = right.selectbox("Evidence level", numbers, index=numbers.index(shown), key=f"{prefix}-level",
+                                 format_func=lambda n: "as the design gives" if n is None else str(n),
+                                 help="OCEBM 2011: 1 strongest … 5 weakest. 'As the design gives' follows the "
+                                      "study design and question type; a level above that needs a reason.")
+        level_reason = st.text_input("Reason for a level above what the design gives", value=record.level_reason,
+                                     key=f"{prefix}-level-reason",
+                                     help="OCEBM 2011 allows grading up, e.g. for a dramatic effect")
         left, right = st.columns(2)
         stances = ["", *STANCES]
         stance = left.selectbox("Stance", stances, index=stances.index(record.stance) if record.stance in stances
@@ -73,8 +81,10 @@ def _evidence_form(lib: Library, record: Record) -> None:
     if not submitted:
         return
     try:
-        edited = _apply(lib.get(record.key), {
-            "design": design, "level": format_level(question, number) if question else "", "stance": stance,
+        current = lib.get(record.key)
+        level = level_from_form(design or current.design_auto, question, number, current.level)
+        edited = _apply(current, {
+            "design": design, "level_reason": level_reason, "level": level, "stance": stance,
             "relevance": str(relevance or ""), "unverified": "none" if verified else still,
             "tldr": tldr, "findings": findings, "implications": implications, "notes": notes})
         edited.topics = _topics(topics, record.topics)

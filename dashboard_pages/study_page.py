@@ -23,7 +23,7 @@ from library.views import (
     study_relations,
 )
 
-from . import catalog, citations, editor_form
+from . import catalog, citations, editor_form, suggestions
 from .common import close_study, frame_token, md, open_study
 
 _ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
@@ -166,6 +166,7 @@ def render(lib: Library, key: str, editor: bool) -> None:
     with main:
         _abstract(record)
         _tags(record)
+        suggestions.render_reasons(record)
         if record.notes and editor:
             st.markdown("**Editor's notes:** " + md(record.notes))
         _relations(lib, record)
@@ -175,4 +176,5 @@ def render(lib: Library, key: str, editor: bool) -> None:
         _entries(record)
     if editor:
         st.divider()
+        suggestions.render_suggestions(lib, record)
         editor_form.render(lib, record)

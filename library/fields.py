@@ -12,10 +12,16 @@ pubtype        PubMed publication types, ``; ``-separated
 pmid, pmcid    PubMed and PubMed Central identifiers
 topics         editor-assigned topics, ``; ``-separated hierarchical strings (``Diagnostics > HSG > Contrast``)
 topics_auto    topics assigned by classification rules; recomputed, never edited by hand
+topics_suggested  low-confidence topics of the rules, for an editor to accept (-> ``topics``) or reject
+topics_rejected   topics an editor rejected: classification never assigns or suggests them (nor subtopics) again
 design         editor's study design (overrides ``design_auto``)
 design_auto    study design derived from publication types / MeSH / text
 level          editor's evidence level, ``SCHEME QUESTION LEVEL`` e.g. ``OCEBM2011 therapy 2`` (overrides auto)
 level_auto     derived evidence level
+level_reason   editor's reason for a ``level`` above what the study design allows (OCEBM 2011 upgrading)
+reasons_auto   why each automatic value is what it is, ``KIND TARGET: evidence``, ``; ``-separated:
+               ``topic PATH: MeSH 'Hysterosalpingography'``, ``suggested PATH: ...``, ``design rct: ...``,
+               ``level OCEBM2011 therapy 2: ...``, ``species animal: ...``. Written by ``reflib classify``
 grade          GRADE certainty per claim, free text (``claim: certainty; ...``)
 stance         supportive | neutral | critical | hostile
 relevance      1 (not relevant) .. 5 (core)
@@ -69,7 +75,8 @@ FIELD_ORDER = (
     "author", "editor", "title", "booktitle", "journal", "shortjournal", "publisher", "year", "month", "volume",
     "number", "pages", "doi", "pmid", "pmcid", "issn", "isbn", "url", "urldate", "language", "note", "abstract",
     "keywords", "mesh", "pubtype",
-    "topics", "topics_auto", "design", "design_auto", "level", "level_auto", "grade", "stance", "relevance",
+    "topics", "topics_auto", "topics_suggested", "topics_rejected", "design", "design_auto", "level", "level_auto",
+    "level_reason", "reasons_auto", "grade", "stance", "relevance",
     "tldr", "findings", "implications", "notes", "cited_in", "discussed_in", "unverified", "retracted", "protect",
     "provenance", "relations", "added", "modified",
 )
@@ -83,12 +90,14 @@ _SIMPLE = {  # bib field -> Record attribute holding a str
     "publisher": "publisher", "month": "month", "volume": "volume", "number": "issue", "pages": "pages",
     "doi": "doi", "pmid": "pmid", "pmcid": "pmcid", "issn": "issn", "isbn": "isbn", "url": "url",
     "urldate": "urldate", "language": "language", "note": "note", "abstract": "abstract", "design": "design",
-    "design_auto": "design_auto", "level": "level", "level_auto": "level_auto", "grade": "grade",
+    "design_auto": "design_auto", "level": "level", "level_auto": "level_auto", "level_reason": "level_reason",
+    "grade": "grade",
     "stance": "stance", "notes": "notes", "unverified": "unverified", "provenance": "provenance",
     "added": "added", "modified": "modified",
 }
 _LISTS = {"keywords": "keywords", "mesh": "mesh", "pubtype": "pubtypes", "topics": "topics",
-          "topics_auto": "topics_auto"}
+          "topics_auto": "topics_auto", "topics_suggested": "topics_suggested", "topics_rejected": "topics_rejected",
+          "reasons_auto": "reasons_auto"}
 _SYNOPSIS = {"tldr": "tldr", "findings": "findings", "implications": "implications"}
 _KNOWN = set(_SIMPLE) | set(_LISTS) | set(_SYNOPSIS) | {
     "author", "editor", "year", "relevance", "retracted", "protect", "cited_in", "discussed_in",
@@ -167,7 +176,8 @@ def record_from_fields(key: str, entry_type: str, fields: dict[str, str]) -> Rec
         elif name in _SIMPLE:
             setattr(record, _SIMPLE[name], decode_value(name, raw))
         elif name in _LISTS:
-            setattr(record, _LISTS[name], split_list(decode_value(name, raw)))
+            separator = ";" if name == "reasons_auto" else None  # a single reason may hold commas
+            setattr(record, _LISTS[name], split_list(decode_value(name, raw), separator))
         elif name in _SYNOPSIS:
             setattr(record.synopsis, _SYNOPSIS[name], decode_value(name, raw))
         elif name == "year":

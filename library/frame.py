@@ -8,7 +8,8 @@ verification, unverified, retracted (bool), cited_in (list of slugs), discussed_
 entries (list: every linked slug), tldr, added, modified, line (Int64: first line in the .bib file),
 relations (list of ``KIND KEY`` items: this record's related records), booktitle, origtitle (the title in the
 original language, from ``origtitle``: duplicate detection tells an article from its translation by it), isbn,
-publisher``.
+publisher, topics_suggested (list: the rules' low-confidence topics), reasons (list: ``reasons_auto`` items, why
+each automatic value is what it is)``.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ __all__ = [
 ]
 
 LIST_COLUMNS = ("authors", "keywords", "mesh", "pubtypes", "topics", "topics_manual", "cited_in",
-                "discussed_in", "entries", "relations")
+                "discussed_in", "entries", "relations", "topics_suggested", "reasons")
 INT_COLUMNS = ("year", "relevance", "line")
 BOOL_COLUMNS = ("retracted",)
 FRAME_COLUMNS = (
@@ -46,7 +47,7 @@ FRAME_COLUMNS = (
     "volume", "issue", "pages", "doi", "pmid", "pmcid", "url", "abstract", "keywords", "mesh", "pubtypes",
     "topics", "topics_manual", "design", "level", "stance", "relevance", "verification", "unverified",
     "retracted", "cited_in", "discussed_in", "entries", "tldr", "added", "modified", "line",
-    "relations", "booktitle", "origtitle", "isbn", "publisher",
+    "relations", "booktitle", "origtitle", "isbn", "publisher", "topics_suggested", "reasons",
 )
 
 
@@ -63,7 +64,7 @@ def record_row(record: Record, line: int | None = None) -> tuple[object, ...]:
         record.verification, record.unverified, record.retracted, cited, discussed,
         list(dict.fromkeys(cited + discussed)), record.synopsis.tldr, record.added, record.modified, line,
         [rel.text() for rel in record.relations], record.booktitle, record.extra.get("origtitle", ""), record.isbn,
-        record.publisher,
+        record.publisher, list(record.topics_suggested), list(record.reasons_auto),
     )
 
 

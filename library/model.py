@@ -117,10 +117,14 @@ class Record:
     # evidence
     topics: list[str] = field(default_factory=list)  # manual topics: always win
     topics_auto: list[str] = field(default_factory=list)  # from classification rules; recomputed freely
+    topics_suggested: list[str] = field(default_factory=list)  # low-confidence rule results: for an editor to judge
+    topics_rejected: list[str] = field(default_factory=list)  # editor said no: never tagged or suggested again
     design: str = ""  # editor's study design
     design_auto: str = ""
     level: str = ""  # editor's evidence level, e.g. "OCEBM2011 therapy 1"
     level_auto: str = ""
+    level_reason: str = ""  # editor's reason for a level above what the design allows (OCEBM upgrading)
+    reasons_auto: list[str] = field(default_factory=list)  # why each automatic value is what it is
     grade: str = ""  # GRADE certainty notes per claim
     stance: str = ""  # supportive / neutral / critical / hostile
     relevance: int | None = None  # 1..5

@@ -42,7 +42,7 @@ def test_every_kind_of_problem_with_its_line():
          "automatic topics no longer in the taxonomy: Endometriosis > Retired topic (run `reflib classify`)"),
         (33, "invalid-value", "badvalues2022", "design 'trial' is not one of: systematic-review, meta-analysis, rct, "
          "non-randomized-trial, cohort, case-control, cross-sectional, diagnostic-accuracy, case-series, "
-         "case-report, guideline, narrative-review, editorial, protocol, other"),
+         "case-report, guideline, narrative-review, editorial, protocol, preclinical, other"),
         (33, "invalid-value", "badvalues2022", "level: evidence level 'level 2' must look like 'OCEBM2011 <question> "
          "<1-5>' with question one of therapy, diagnosis, prognosis, harm, screening"),
         (33, "invalid-value", "badvalues2022", "stance 'angry' is not one of: supportive, neutral, critical, hostile"),

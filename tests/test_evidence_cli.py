@@ -105,6 +105,12 @@ def test_classify_with_a_broken_taxonomy_names_the_line(bib, tmp_path, capsys):
 def test_set_editor_fields_with_validation(bib, capsys):
     assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "stance", "Supportive")[0] == 0
     assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "relevance", "5")[0] == 0
+    code, _, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "level", "therapy 1")
+    assert code == 1 and ("Level 1 (therapy, OCEBM 2011) is above what a rct study allows for a therapy question "
+                          "(level 2); lower it or state why (level_reason)") in err
+    assert Library.load(bib).get("dreyer2017oil").level == ""  # refused: nothing written
+    assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "level_reason", "large multicentre RCT, "
+               "dramatic effect (OCEBM grading up)")[0] == 0
     assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "level", "therapy 1")[0] == 0
     assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "grade", "live birth: Moderate; pain: low")[0] == 0
     assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "tldr", "Oil-based contrast: more pregnancies.")[0] == 0

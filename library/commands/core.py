@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+from ..evidence.reasons import parse_reasons
 from ..frame import filter_frame
 from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
-                  "entries")
+                  "entries", "topics_suggested", "reasons")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -92,7 +93,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.limit is not None:
         found = found.head(args.limit)
     if args.json:
-        print_json(frame_records_json(found, SEARCH_COLUMNS))
+        records = frame_records_json(found, SEARCH_COLUMNS)
+        for item in records:  # the reasons of automatic values, read back by kind (see library.evidence.reasons)
+            item["reasons"] = parse_reasons(item["reasons"], [*item["topics"], *item["topics_suggested"]]).as_dict()
+        print_json(records)
         return 0
     rows = [(r.key, "" if r.year is None or r.year != r.year else r.year, r.first_author, r.title)
             for r in found.itertuples()]

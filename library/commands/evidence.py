@@ -10,17 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..evidence.classify import classify_record
-from ..evidence.design import detect_design
-from ..evidence.editor import EDITOR_FIELDS, set_field, tag, untag
+from ..evidence.classify import classify_record, explain
+from ..evidence.editor import EDITOR_FIELDS, accept_topic, reject_topic, set_field, tag, untag
 from ..evidence.entries import Encyclopedia, entries_for, load_entries
 from ..evidence.links import KINDS, entry_references, link_study, unlink_study
+from ..evidence.reasons import parse_reasons
 from ..evidence.render import FORMATS, render_references
 from ..evidence.taxonomy import Taxonomy, load_taxonomy, taxonomy_for
 from ..export.citeproc import STYLES
+from ..model import Record
 from .common import open_library, print_json, print_rows
 
 __all__ = ["register"]
@@ -59,12 +61,32 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     _file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_untag)
 
-    p = sub.add_parser("classify", help="recompute automatic topics, design and evidence level")
+    p = sub.add_parser("classify", help="recompute automatic topics, suggestions, design and level, with reasons")
     p.add_argument("keys", nargs="*", metavar="KEY", help="only these studies (default: all)")
     p.add_argument("--dry-run", action="store_true", help="show what would change, save nothing")
     p.add_argument("--json", action="store_true", help="print every study's result as JSON")
+    p.add_argument("--explain", action="store_true",
+                   help="print why each value is what it is (and why topics whose terms occur did not fire); "
+                        "saves nothing")
     _file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_classify)
+
+    p = sub.add_parser("suggestions", help="suggested topics (low-confidence rule results) with their reasons")
+    p.add_argument("keys", nargs="*", metavar="KEY", help="only these studies (default: every study with some)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_suggestions)
+
+    p = sub.add_parser("accept", help="accept suggested topics: they become manual topics")
+    p.add_argument("key")
+    p.add_argument("topics", nargs="+", metavar="TOPIC", help="full path, topic id, or a name only one topic has")
+    _file_options(p, taxonomy=True)
+    p.set_defaults(handler=cmd_accept)
+
+    p = sub.add_parser("reject", help="reject automatic or suggested topics: never assigned or suggested again")
+    p.add_argument("key")
+    p.add_argument("topics", nargs="+", metavar="TOPIC", help="full path, topic id, or a name only one topic has")
+    _file_options(p, taxonomy=True)
+    p.set_defaults(handler=cmd_reject)
 
     p = sub.add_parser("set", help="set an editor field of a study (empty value clears it)",
                        description="Fields: " + "; ".join(f"{k}: {v}" for k, v in EDITOR_FIELDS.items()))
@@ -107,33 +129,42 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_topics)
 
 
-def cmd_tag(args: argparse.Namespace) -> int:
+def _edit_topics(args: argparse.Namespace, edit: Callable[[Record, Taxonomy, str], Record], shown: str) -> int:
+    """Apply ``edit`` for each TOPIC argument to the study KEY, save once, and print the resulting list."""
     taxonomy = _taxonomy(args)
     lib = open_library(args)
     record = lib.get(args.key)
     for topic in args.topics:
-        record = tag(record, taxonomy, topic)
+        record = edit(record, taxonomy, topic)
     lib.update(record)
     lib.save()
-    print(f"{args.key}: manual topics: {'; '.join(record.topics)}")
+    label = "rejected topics" if shown == "topics_rejected" else "manual topics"
+    print(f"{args.key}: {label}: {'; '.join(getattr(record, shown)) or '(none)'}")
     return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    return _edit_topics(args, tag, "topics")
 
 
 def cmd_untag(args: argparse.Namespace) -> int:
-    taxonomy = _taxonomy(args)
-    lib = open_library(args)
-    record = lib.get(args.key)
-    for topic in args.topics:
-        record = untag(record, topic, taxonomy)
-    lib.update(record)
-    lib.save()
-    print(f"{args.key}: manual topics: {'; '.join(record.topics) or '(none)'}")
-    return 0
+    return _edit_topics(args, lambda record, taxonomy, topic: untag(record, topic, taxonomy), "topics")
+
+
+def cmd_accept(args: argparse.Namespace) -> int:
+    return _edit_topics(args, accept_topic, "topics")
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    return _edit_topics(args, reject_topic, "topics_rejected")
+
+
+_AUTO_FIELDS = ("topics_auto", "topics_suggested", "design_auto", "level_auto")
 
 
 def _changes(old: Any, new: Any) -> list[str]:
     out = []
-    for name in ("topics_auto", "design_auto", "level_auto"):
+    for name in _AUTO_FIELDS:
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
             show = "; ".join if isinstance(after, list) else str
@@ -141,32 +172,63 @@ def _changes(old: Any, new: Any) -> list[str]:
     return out
 
 
+def _result(record: Any) -> dict[str, Any]:
+    reasons = parse_reasons(record.reasons_auto, [*record.topics_auto, *record.topics_suggested])
+    return {"key": record.key, "topics_auto": record.topics_auto, "topics_suggested": record.topics_suggested,
+            "topics_rejected": record.topics_rejected, "design_auto": record.design_auto,
+            "design_reason": reasons.design.partition(": ")[2], "level_auto": record.level_auto,
+            "reasons": reasons.as_dict()}
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     taxonomy = _taxonomy(args)
     lib = open_library(args)
     keys = args.keys or lib.keys()
+    if args.explain:
+        for key in keys:
+            print(f"{key}:")
+            for line in explain(lib.get(key), taxonomy):
+                print(f"  {line}")
+        return 0
     results: list[dict[str, Any]] = []
-    changed = 0
+    changed = touched = 0
     for key in keys:
         record = lib.get(key)
         new = classify_record(record, taxonomy)
         diff = _changes(record, new)
-        if diff:
-            changed += 1
+        changed += bool(diff)
+        if diff or new.reasons_auto != record.reasons_auto:
+            touched += 1
             if not args.dry_run:
                 lib.update(new)
-        results.append({"key": key, "topics_auto": new.topics_auto, "design_auto": new.design_auto,
-                        "design_reason": detect_design(record).reason, "level_auto": new.level_auto,
-                        "changed": bool(diff)})
+        results.append({**_result(new), "changed": bool(diff)})
         if diff and not args.json:
             print(f"{key}: " + "; ".join(diff))
-    if not args.dry_run:
+    if not args.dry_run and touched:
         lib.save()
     if args.json:
         print_json(results)
     else:
         verb = "would change" if args.dry_run else "changed"
-        print(f"classified {len(keys)} record(s); {verb} {changed}", file=sys.stderr)
+        reasons = touched - changed
+        extra = f" (and the stored reasons of {reasons} more)" if reasons else ""
+        print(f"classified {len(keys)} record(s); {verb} {changed}{extra}", file=sys.stderr)
+    return 0
+
+
+def cmd_suggestions(args: argparse.Namespace) -> int:
+    lib = open_library(args)
+    records = [lib.get(key) for key in (args.keys or lib.keys())]
+    found = [_result(r) for r in records if r.topics_suggested or args.keys]
+    if args.json:
+        print_json([{"key": r["key"], "topics_suggested": r["topics_suggested"],
+                     "reasons": r["reasons"]["suggested"]} for r in found])
+        return 0
+    for result in found:
+        for path in result["topics_suggested"]:
+            print(f"{result['key']}: {path}  ({result['reasons']['suggested'].get(path, '')})")
+    print(f"{sum(len(r['topics_suggested']) for r in found)} suggestion(s); accept with `reflib accept KEY TOPIC`, "
+          "reject with `reflib reject KEY TOPIC`", file=sys.stderr)
     return 0
 
 

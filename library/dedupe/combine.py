@@ -42,7 +42,8 @@ __all__ = ["BIBLIOGRAPHIC", "MergeOutcome", "canonical", "merge_records", "prove
 BIBLIOGRAPHIC = ("authors", "editors", "title", "journal", "journal_abbrev", "booktitle", "publisher", "year",
                  "month", "volume", "issue", "pages", "doi", "pmid", "pmcid", "issn", "isbn", "url", "urldate",
                  "abstract", "language", "note")
-_LISTS = ("keywords", "mesh", "pubtypes", "topics", "topics_auto", "protect")
+_LISTS = ("keywords", "mesh", "pubtypes", "topics", "topics_auto", "topics_suggested", "topics_rejected",
+          "reasons_auto", "protect")
 _INCOMING_LISTS = ("keywords", "mesh", "pubtypes")
 _PEOPLE = frozenset({"authors", "editors"})
 _IDENTIFIERS = frozenset({"doi", "pmid", "pmcid"})

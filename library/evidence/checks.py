@@ -13,6 +13,8 @@ unverified          fields still to check against a source (the record's ``unver
 retracted-cited     a retracted study is still cited by an entry
 unknown-relation    a ``relations`` item names a key that is not in the library (or has no key)
 invalid-value       design, level, stance, relevance or a relation kind outside their vocabularies
+inconsistent-level  a level above what the study design allows for its question (OCEBM 2011) with no stated
+                    ``level_reason``, or any OCEBM level on a preclinical (animal / in-vitro) study
 taxonomy / entries  the taxonomy or entries file is missing or malformed
 
 Links always point at a record of the library (they are stored on it, and ``reflib link`` refuses unknown keys),
@@ -35,7 +37,7 @@ from ..store import Library
 from .design import DESIGNS
 from .editor import STANCES
 from .entries import Encyclopedia, EntriesError, find_entries, load_entries
-from .level import parse_level
+from .level import level_problem, parse_level
 from .taxonomy import Taxonomy, TaxonomyError, find_taxonomy, load_taxonomy
 
 __all__ = ["evidence_problems", "record_problems", "relation_problems"]
@@ -92,6 +94,10 @@ def record_problems(record: Record, taxonomy: Taxonomy | None, entries: Encyclop
         slugs = ", ".join(link.slug for link in record.cited_in())
         found.append(("retracted-cited", f"retracted but still cited in {slugs}"))
     found.extend(_value_problems(record))
+    inconsistent = level_problem(record.effective_design, record.effective_level, record.level_reason)
+    if inconsistent:
+        hint = "" if record.level else " (an automatic level: run `reflib classify`)"
+        found.append(("inconsistent-level", inconsistent + hint))
     return found
 
 
@@ -168,7 +174,8 @@ def _column(frame: pd.DataFrame, name: str) -> list[Any]:
 
 def _frame_records(lib: Library) -> tuple[list[Record], dict[str, int]]:
     """Records as far as the frame knows them (fast: no BibTeX parsing), the full record only where the frame
-    cannot answer: citation numbers, and ISBNs of records without any other identifier.
+    cannot answer: citation numbers, ISBNs of records without any other identifier, and the stated reason of a
+    level above what the design allows.
 
     Materializing every record of a 100k library parses every entry (minutes); the frame is cached.
     """
@@ -180,7 +187,8 @@ def _frame_records(lib: Library) -> tuple[list[Record], dict[str, int]]:
         if not pd.isna(columns["line"][i]):
             lines[key] = int(columns["line"][i])
         row = {name: values[i] for name, values in columns.items()}
-        if row["cited_in"] or not (row["doi"] or row["pmid"] or row["pmcid"] or row["url"]):
+        if row["cited_in"] or not (row["doi"] or row["pmid"] or row["pmcid"] or row["url"]) \
+                or level_problem(row["design"] or "", row["level"] or ""):  # the record says if it has a reason
             records.append(lib.get(key))
             continue
         manual = list(row["topics_manual"] or [])

@@ -19,7 +19,8 @@ guideline            practice guideline, committee opinion, technology assessmen
 narrative-review     review that is not systematic, including "perspectives" and overviews
 editorial            editorial, commentary, letter, reply
 protocol             protocol of a trial or review (no results yet)
-other                anything else: modelling, phantom or Monte Carlo studies, laboratory work
+preclinical          animal experiment or laboratory (in-vitro) study: not human clinical evidence, no OCEBM level
+other                anything else: modelling, phantom or Monte Carlo studies, laboratory work without cells
 ==================== =====================================================================================
 
 Rules, strongest first. Tier 1: PubMed publication types that name a design unambiguously, and Cochrane DOIs
@@ -28,7 +29,8 @@ MeSH headings (Cohort / Case-Control / Cross-Sectional Studies, Sensitivity and 
 statement of an abstract ("Design: retrospective cohort study", "we conducted a randomized ..."), and weak
 publication types (Review, Clinical Trial, Observational Study). Within a tier the design first in
 :data:`PRIORITY` wins, so that "a meta-analysis of randomized trials" is a meta-analysis. No rule firing gives
-'' (unknown), never a guess: editors see what is unclassified.
+'' (unknown), never a guess: editors see what is unclassified. Last, animal and in-vitro studies
+(:mod:`.species`) become ``preclinical`` unless they are reviews, editorials, guidelines or protocols.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ from dataclasses import dataclass
 
 from ..model import Record
 from .patterns import compile_pattern
+from .species import MAX_TEXT, Species, detect_species
 
-__all__ = ["DESIGNS", "DESIGN_LABELS", "PRIORITY", "DesignGuess", "detect_design", "mesh_heading"]
+__all__ = ["DESIGNS", "DESIGN_LABELS", "PRIORITY", "PUBLICATION_FORMS", "DesignGuess", "detect_design", "mesh_heading"]
 
 DESIGN_LABELS = {
     "systematic-review": "Systematic review",
@@ -56,13 +59,17 @@ DESIGN_LABELS = {
     "narrative-review": "Narrative review",
     "editorial": "Editorial / commentary",
     "protocol": "Protocol",
+    "preclinical": "Preclinical (animal / in vitro)",
     "other": "Other",
 }
 DESIGNS = tuple(DESIGN_LABELS)
 PRIORITY = ("protocol", "meta-analysis", "systematic-review", "guideline", "rct", "non-randomized-trial",
             "editorial", "case-report", "narrative-review", "diagnostic-accuracy", "case-control", "cohort",
-            "cross-sectional", "case-series", "other")
+            "cross-sectional", "case-series", "preclinical", "other")
 _RANK = {d: i for i, d in enumerate(PRIORITY)}
+# designs that say what kind of publication a record is, not how a study was done: kept for preclinical work
+PUBLICATION_FORMS = frozenset({"systematic-review", "meta-analysis", "guideline", "narrative-review", "editorial",
+                               "protocol"})
 
 STRONG_PUBTYPES = {
     "clinical trial protocol": "protocol",
@@ -189,7 +196,8 @@ def _weak(record: Record) -> list[tuple[str, str]]:
         match = pattern.search(title)
         if match:
             found.append((design, f"title says {match.group(0)!r}"))
-    statements = [m.group(0) for m in _STATEMENT.finditer(record.abstract.lower())] if record.abstract else []
+    abstract = record.abstract[:MAX_TEXT].lower()  # a pasted full text is read no further than topics are
+    statements = [m.group(0) for m in _STATEMENT.finditer(abstract)] if abstract else []
     for statement in statements:
         for design, pattern in _ABSTRACT.items():
             if pattern.search(statement):
@@ -197,10 +205,25 @@ def _weak(record: Record) -> list[tuple[str, str]]:
     return found
 
 
-def detect_design(record: Record) -> DesignGuess:
-    """The design the rules give for a record, with the reason; reads only bibliographic fields."""
+def _rules(record: Record) -> DesignGuess:
     for found in (_strong(record), _weak(record)):
         if found:
             design, reason = min(found, key=lambda item: _RANK[item[0]])
             return DesignGuess(design, reason)
     return DesignGuess("")
+
+
+def detect_design(record: Record, species: Species | None = None) -> DesignGuess:
+    """The design the rules give for a record, with the reason; reads only bibliographic fields.
+
+    An animal or in-vitro study (see :mod:`.species`) is ``preclinical`` whatever its methods say: "randomly
+    allocated rats" is not a randomized controlled trial in the OCEBM sense. Reviews, editorials, guidelines and
+    protocols keep their design (a review of animal studies is a review; it gets no topic and no level anyway).
+    """
+    guess = _rules(record)
+    species = species if species is not None else detect_species(record)
+    if species.non_human and guess.design not in PUBLICATION_FORMS:
+        said = f"; the design rules alone said {guess.design} ({guess.reason})" if guess.design else ""
+        what = "animal study" if species.kind == "animal" else "laboratory (in-vitro) study"
+        return DesignGuess("preclinical", f"{what}: {species.reason}{said}")
+    return guess

@@ -11,11 +11,11 @@ import contextlib
 from ..errors import LibraryError
 from ..model import Record
 from .design import DESIGNS
-from .level import QUESTIONS, SCHEME, format_level, parse_level
+from .level import QUESTIONS, SCHEME, derive_level, format_level, level_problem, parse_level
 from .taxonomy import Taxonomy
 
-__all__ = ["EDITOR_FIELDS", "GRADE_CERTAINTIES", "STANCES", "InvalidValueError", "level_for", "parse_grade",
-           "set_field", "tag", "untag"]
+__all__ = ["EDITOR_FIELDS", "GRADE_CERTAINTIES", "STANCES", "InvalidValueError", "accept_topic", "level_for",
+           "level_from_form", "parse_grade", "reject_topic", "set_field", "tag", "untag"]
 
 STANCES = ("supportive", "neutral", "critical", "hostile")
 GRADE_CERTAINTIES = ("high", "moderate", "low", "very low")
@@ -23,7 +23,9 @@ EDITOR_FIELDS = {
     "stance": f"one of {', '.join(STANCES)}",
     "relevance": "1 (not relevant) .. 5 (core)",
     "design": f"one of {', '.join(DESIGNS)}",
-    "level": f"'{SCHEME} <question> <1-5>' or '<question> <1-5>'; question: {', '.join(QUESTIONS)}",
+    "level": f"'{SCHEME} <question> <1-5>' or '<question> <1-5>'; question: {', '.join(QUESTIONS)}; not above "
+             "what the study design allows unless level_reason says why",
+    "level_reason": "why the level is above what the design allows (OCEBM 2011 grading up, e.g. dramatic effect)",
     "grade": f"GRADE certainty per claim: 'claim: certainty; ...', certainty {' | '.join(GRADE_CERTAINTIES)}",
     "tldr": "synopsis: one-sentence bottom line",
     "findings": "synopsis: key findings",
@@ -84,6 +86,9 @@ def set_field(record: Record, field: str, value: str) -> Record:
         out.design = value
     elif field == "level":
         out.level = _level(value) if value else ""
+        problem = level_problem(out.effective_design, out.level, out.level_reason)
+        if problem:
+            raise InvalidValueError(f"{record.key}: {problem}")
     elif field == "grade":
         out.grade = "; ".join(f"{claim}: {certainty}" for claim, certainty in parse_grade(value))
     elif field in ("tldr", "findings", "implications"):
@@ -92,9 +97,31 @@ def set_field(record: Record, field: str, value: str) -> Record:
         if value.lower() not in ("yes", "no", "true", "false", ""):
             raise InvalidValueError(f"retracted must be yes or no, not {value!r}")
         out.retracted = value.lower() in ("yes", "true")
-    else:  # notes, unverified: free text
+    else:  # notes, unverified, level_reason: free text
         setattr(out, field, value)
     return out
+
+
+def level_from_form(design: str, question: str, number: int | None, previous: str) -> str:
+    """The level an editor's form means: ``number`` None is "as the design gives" (OCEBM 2011 table).
+
+    Changing the question type recomputes the level, it never carries the old number over: a number left as it
+    was (the form's default) while the question changed is read as "as the design gives" too, so choosing
+    "diagnosis" for a case series stores level 4, not the 1 a form field happened to show. A number the editor
+    did change is kept, and :func:`set_field` then refuses it if it is above what the design allows without a
+    stated reason.
+    """
+    if not question:
+        return ""
+    old_question, old_number = "", None
+    with contextlib.suppress(ValueError):
+        parsed = parse_level(previous)
+        old_question, old_number = parsed.question, parsed.level
+    if number is not None and question != old_question and number == old_number:
+        number = None
+    if number is None:
+        return derive_level(design, question)
+    return format_level(question, number)
 
 
 def level_for(question: str, level: int) -> str:
@@ -125,6 +152,39 @@ def untag(record: Record, topic: str, taxonomy: Taxonomy | None = None) -> Recor
     if len(out.topics) == len(record.topics):
         if wanted in {t.casefold() for t in record.topics_auto}:
             raise InvalidValueError(f"{topic!r} is an automatic topic of {record.key!r}; untag removes manual "
-                                    "topics only - change the rules in taxonomy.toml and run `reflib classify`")
+                                    f"topics only - reject it for this study (`reflib reject {record.key} TOPIC`) "
+                                    "or change the rules in taxonomy.toml and run `reflib classify`")
         raise InvalidValueError(f"{record.key!r} has no manual topic {topic!r}")
+    return out
+
+
+def _is_under(path: str, root: str) -> bool:
+    folded, root = path.casefold(), root.casefold()
+    return folded == root or folded.startswith(root + " > ")
+
+
+def accept_topic(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
+    """A copy where the topic (usually a suggestion) is a manual topic: classification never removes it again."""
+    path = taxonomy.resolve(topic).path
+    out = tag(record, taxonomy, path)
+    out.topics_suggested = [t for t in out.topics_suggested if t.casefold() != path.casefold()]
+    out.topics_rejected = [t for t in out.topics_rejected if not _is_under(path, t)]
+    return out
+
+
+def reject_topic(record: Record, taxonomy: Taxonomy | None, topic: str) -> Record:
+    """A copy that remembers the editor's "no": the topic and its subtopics are dropped from the automatic topics
+    and suggestions, and classification never assigns or suggests them again. A manual topic is the editor's own
+    statement, so it is refused here (``untag`` removes it)."""
+    path = topic.strip()
+    if taxonomy is not None:
+        with contextlib.suppress(LibraryError):  # a topic no longer in the taxonomy can still be rejected by path
+            path = taxonomy.resolve(topic).path
+    if any(t.casefold() == path.casefold() for t in record.topics):
+        raise InvalidValueError(f"{path!r} is a manual topic of {record.key!r}; remove it with untag")
+    out = record.copy()
+    out.topics_auto = [t for t in out.topics_auto if not _is_under(t, path)]
+    out.topics_suggested = [t for t in out.topics_suggested if not _is_under(t, path)]
+    if not any(t.casefold() == path.casefold() for t in out.topics_rejected):
+        out.topics_rejected.append(path)
     return out

@@ -9,6 +9,11 @@ Topics are scored two ways, because a hierarchy makes "wrong" a matter of degree
 
 Designs are one label per study: precision counts correct guesses among studies the rules classified (no rule
 firing is an abstention, not an error), recall counts correct guesses among all labelled studies.
+
+Against PubMed publication types (:func:`pubtype_designs`): NLM's indexers name a design for many records, and a
+design that contradicts every one of them is a disagreement. A publication type names a family, so "Review"
+agrees with a narrative or systematic review, a meta-analysis or a guideline, and "Observational Study" with
+any observational design; a record with several such types agrees when the design fits one of them.
 """
 
 from __future__ import annotations
@@ -19,7 +24,47 @@ from dataclasses import dataclass, field
 from .classify import most_specific
 from .taxonomy import SEPARATOR
 
-__all__ = ["Score", "closure", "score_designs", "score_topics"]
+__all__ = ["PUBTYPE_DESIGNS", "Score", "closure", "pubtype_designs", "score_designs", "score_topics"]
+
+_OBSERVATIONAL = frozenset({"cohort", "case-control", "cross-sectional", "case-series", "diagnostic-accuracy"})
+_TRIALS = frozenset({"rct", "non-randomized-trial"})
+PUBTYPE_DESIGNS: dict[str, frozenset[str]] = {
+    "randomized controlled trial": frozenset({"rct"}),
+    "controlled clinical trial": _TRIALS,
+    "clinical trial": _TRIALS,
+    "clinical trial, phase i": _TRIALS,
+    "clinical trial, phase ii": _TRIALS,
+    "clinical trial, phase iii": _TRIALS,
+    "clinical trial, phase iv": _TRIALS,
+    "pragmatic clinical trial": _TRIALS,
+    "equivalence trial": _TRIALS,
+    "meta-analysis": frozenset({"meta-analysis"}),
+    "network meta-analysis": frozenset({"meta-analysis"}),
+    "systematic review": frozenset({"systematic-review", "meta-analysis"}),
+    "review": frozenset({"narrative-review", "systematic-review", "meta-analysis", "guideline"}),
+    "practice guideline": frozenset({"guideline"}),
+    "guideline": frozenset({"guideline"}),
+    "consensus development conference": frozenset({"guideline"}),
+    "consensus development conference, nih": frozenset({"guideline"}),
+    "case reports": frozenset({"case-report", "case-series"}),
+    "editorial": frozenset({"editorial"}),
+    "comment": frozenset({"editorial"}),
+    "letter": frozenset({"editorial"}),
+    "observational study": _OBSERVATIONAL,
+    "clinical trial protocol": frozenset({"protocol"}),
+    "randomized controlled trial, veterinary": frozenset({"preclinical"}),
+    "clinical trial, veterinary": frozenset({"preclinical"}),
+    "observational study, veterinary": frozenset({"preclinical"}),
+}
+"""PubMed publication type (casefolded) -> the designs that agree with it."""
+
+
+def pubtype_designs(pubtypes: Sequence[str]) -> frozenset[str]:
+    """Designs that agree with any of the record's design-naming publication types (empty: none names one)."""
+    out: frozenset[str] = frozenset()
+    for pubtype in pubtypes:
+        out |= PUBTYPE_DESIGNS.get(pubtype.strip().casefold(), frozenset())
+    return out
 
 
 @dataclass(frozen=True, slots=True)

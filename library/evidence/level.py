@@ -26,7 +26,7 @@ case-report             4        4         4         4    4
 narrative-review        5        5         -         5    5
 editorial               5        5         -         5    5
 guideline, protocol,    -        -         -         -    -
-other
+preclinical, other
 ======================= ======== ========= ========= ==== =========
 
 Assumptions an editor should know when reading an automatic level:
@@ -41,7 +41,11 @@ Assumptions an editor should know when reading an automatic level:
   control arm); level 5 (mechanism-based reasoning) does not exist for prognosis.
 * Narrative reviews and editorials are level 5: expert opinion and mechanism-based reasoning.
 * Guidelines, protocols and other designs are not graded: a guideline's strength comes from the evidence it
-  cites, and a protocol has no results.
+  cites, and a protocol has no results. Animal and in-vitro studies (``preclinical``) are not human clinical
+  evidence and get no level.
+* The table is also the ceiling for an editor's level: a level above it (a smaller number) needs a stated
+  reason, ``level_reason`` (OCEBM allows grading up, e.g. for a dramatic effect); ``reflib check`` reports
+  levels above the ceiling without one (:func:`level_problem`).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["LEVEL_TABLE", "QUESTIONS", "SCHEME", "Level", "derive_level", "format_level", "parse_level"]
+__all__ = ["LEVEL_TABLE", "QUESTIONS", "SCHEME", "Level", "derive_level", "format_level", "level_problem",
+           "level_reason", "parse_level"]
 
 SCHEME = "OCEBM2011"
 QUESTIONS = ("therapy", "diagnosis", "prognosis", "harm", "screening")
@@ -112,3 +117,39 @@ def derive_level(design: str, question: str) -> str:
     """The automatic level for a design answering a question ('' when OCEBM 2011 gives none)."""
     level = LEVEL_TABLE.get((design, question))
     return format_level(question, level) if level is not None else ""
+
+
+def level_reason(design: str, question: str, level: str, design_source: str = "", topic: str = "") -> str:
+    """Why a derived level is what it is, in words ('' when there is no question to answer)."""
+    if not question:
+        return ""
+    asked = f"a {question} question" + (f" (topic {topic})" if topic else "")
+    if not design:
+        return f"no study design known: no level for {asked}"
+    named = design + (f" ({design_source})" if design_source else "")
+    if not level:
+        return f"OCEBM 2011 gives {named} no level for {asked}"
+    return f"{named} answering {asked}: OCEBM 2011 level {parse_level(level).level}"
+
+
+def level_problem(design: str, level: str, reason: str = "") -> str:
+    """'' when ``level`` is one the design allows (or a stated ``reason`` explains it), else what is wrong.
+
+    OCEBM 2011 lets an assessor grade a study up (large effect) or down (bias, imprecision); the table gives the
+    starting point. Down needs no reason, up does: a case series is at most level 4 unless someone says why.
+    Animal and in-vitro (``preclinical``) studies have no OCEBM level at all.
+    """
+    try:
+        parsed = parse_level(level)
+    except ValueError:
+        return ""  # reported as an invalid value elsewhere
+    if parsed.scheme != SCHEME or reason.strip():
+        return ""
+    if design == "preclinical":
+        return (f"{parsed.label()} given to a preclinical (animal or in-vitro) study, which has no OCEBM level; "
+                "clear it or state why (level_reason)")
+    allowed = LEVEL_TABLE.get((design, parsed.question))
+    if allowed is not None and parsed.level < allowed:
+        return (f"{parsed.label()} is above what a {design} study allows for a {parsed.question} question "
+                f"(level {allowed}); lower it or state why (level_reason)")
+    return ""

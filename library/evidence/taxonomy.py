@@ -14,11 +14,17 @@ File format (one ``[[topic]]`` table per topic, parents before or after children
     parent = "tubal-patency"             # id of the parent; omit for one of the top-level categories
     description = "..."                  # optional
     question = "diagnosis"               # optional; therapy | diagnosis | prognosis | harm | screening
-    mesh = ["Fallopian Tube Patency Tests"]       # rules, all optional (see classify.py)
+    synonyms = ["sonohysterography"]     # abbreviations and other names, used by search, not by classification
+    # the concept (inherited: a topic fires only where every ancestor's concept holds)
+    anchors = ['\\bfallopian', 'tubal']  # the concept is present when one matches (or one of `mesh` is on the record)
+    exclude = ['sterili[sz]ation']      # never this concept, nor any of its subtopics
+    species = "human"                    # human (default): not for animal or in-vitro studies | any
+    # the topic's own rules (see classify.py)
+    mesh = ["Fallopian Tube Patency Tests"]
     keywords = ["sono-hsg"]
     patterns = ['\\bsono-?salpingogra']
     require = ['tub(al|e)|fallopian']
-    exclude = ['hysteroscop']
+    unless = ['hysteroscop']             # not this topic (a sibling says it better); children may still fire
 
 Errors (TOML syntax, duplicate ids or paths, unknown parents, cycles, bad regular expressions, unknown keys) are
 all reported together, each with its line.
@@ -28,7 +34,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,9 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LibraryError
-from .level import QUESTIONS
-from .patterns import Pattern, compile_pattern
-from .tomlfile import EvidenceFileError, FileProblem, TableLocator, find_beside, parse_toml, read_text
+from .patterns import Pattern
+from .taxonomy_parse import SEPARATOR, check_items
+from .tomlfile import EvidenceFileError, FileProblem, find_beside, parse_toml, read_text
 
 __all__ = [
     "SEPARATOR",
@@ -54,13 +59,7 @@ __all__ = [
     "taxonomy_for",
 ]
 
-SEPARATOR = " > "
 TAXONOMY_FILE = "taxonomy.toml"
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOPIC_KEYS = {"id", "name", "parent", "description", "question", "mesh", "keywords", "patterns", "require",
-               "exclude"}
-_LIST_KEYS = ("mesh", "keywords", "patterns", "require", "exclude")
-_REGEX_KEYS = ("patterns", "require", "exclude")
 
 
 class TaxonomyError(EvidenceFileError):
@@ -79,7 +78,9 @@ class TopicRules:
     keywords: tuple[str, ...] = ()  # shell-style globs over each keyword ("measure:*dose*")
     patterns: tuple[Pattern, ...] = ()  # searched in lower-cased title, abstract, keywords and MeSH
     require: tuple[Pattern, ...] = ()  # every one must also match
-    exclude: tuple[Pattern, ...] = ()  # none may match
+    anchors: tuple[Pattern, ...] = ()  # the concept: one must match (or a `mesh` heading be there); inherited
+    exclude: tuple[Pattern, ...] = ()  # never this concept: none may match; inherited by every subtopic
+    unless: tuple[Pattern, ...] = ()  # not this topic itself (a sibling says it better); not inherited
 
     def is_empty(self) -> bool:
         return not (self.mesh or self.keywords or self.patterns)
@@ -94,6 +95,8 @@ class Topic:
     description: str = ""
     question: str = ""  # as written in the file; see Taxonomy.question_of for the inherited value
     rules: TopicRules = field(default_factory=TopicRules)
+    species: str = ""  # as written: "human" | "any" | "" (inherited; see Taxonomy.species_of)
+    synonyms: tuple[str, ...] = ()  # other names, for search
     line: int = 0
 
     @property
@@ -119,6 +122,11 @@ class Taxonomy:
             stack.extend(reversed(self._children.get(topic.id, [])))
         self.with_rules = [t for t in self._order if not t.rules.is_empty()]
         """Topics that auto-tag, in tree order (computed once: classification walks it for every record)."""
+        self.lineage: dict[str, tuple[Topic, ...]] = {}
+        """Topic id -> the topic's ancestors, root first, then the topic: whose concepts must all hold."""
+        for topic in self._order:
+            parent = self._by_id.get(topic.parent)
+            self.lineage[topic.id] = (*(self.lineage[parent.id] if parent else ()), topic)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -159,6 +167,13 @@ class Taxonomy:
             topic = self._by_id.get(topic.parent)
         return ""
 
+    def species_of(self, topic: Topic) -> str:
+        """Whose studies a topic is for: its own ``species`` or the nearest ancestor's; ``human`` by default."""
+        for item in reversed(self.lineage.get(topic.id, (topic,))):
+            if item.species:
+                return item.species
+        return "human"
+
     def question_for(self, topics: Iterable[str]) -> str:
         """The question most of ``topics`` answer (ties: the earliest topic's), '' when none has one."""
         questions = [q for q in (self.question_of(t) for t in topics) if q]
@@ -192,102 +207,9 @@ class Taxonomy:
         def node(topic: Topic) -> dict[str, Any]:
             return {"id": topic.id, "name": topic.name, "path": topic.path,
                     "question": self.question_of(topic.path), "description": topic.description,
+                    "synonyms": list(topic.synonyms),
                     "children": [node(c) for c in self._children.get(topic.id, [])]}
         return [node(t) for t in self.roots()]
-
-
-# --- parsing ------------------------------------------------------------------------------------------------
-def _string_list(raw: Any) -> list[str] | None:
-    if isinstance(raw, str):
-        return [raw]
-    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-        return list(raw)
-    return None
-
-
-def _check_item(item: Any, i: int, where: TableLocator, path: str, problems: list[FileProblem]) -> dict[str, Any]:
-    """Field-level checks of one ``[[topic]]``; returns the cleaned fields (regexes compiled)."""
-    line = where.item_line(i)
-    if not isinstance(item, dict):
-        problems.append(FileProblem(path, line, "each topic must be a table"))
-        return {}
-    clean: dict[str, Any] = {}
-    for key in item:
-        if key not in _TOPIC_KEYS:
-            close = difflib.get_close_matches(key, sorted(_TOPIC_KEYS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(FileProblem(path, where.key_line(i, key), f"unknown key {key!r}{hint}"))
-    topic_id = item.get("id")
-    if not isinstance(topic_id, str) or not _ID.match(topic_id):
-        problems.append(FileProblem(path, where.key_line(i, "id"),
-                                    "topic needs an id of lowercase letters, digits and hyphens, e.g. 'sis-vs-hsg'"))
-        return {}
-    clean["id"] = topic_id
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip() or any(c in name for c in ">;,"):
-        problems.append(FileProblem(path, where.key_line(i, "name"),
-                                    f"topic {topic_id!r} needs a name without '>', ';' or ','"))
-        return {}
-    clean["name"] = " ".join(name.split())
-    for key in ("parent", "description", "question"):
-        value = item.get(key, "")
-        if not isinstance(value, str):
-            problems.append(FileProblem(path, where.key_line(i, key), f"{key} of {topic_id!r} must be a string"))
-            value = ""
-        clean[key] = value.strip()
-    if clean["question"] and clean["question"] not in QUESTIONS:
-        problems.append(FileProblem(path, where.key_line(i, "question"),
-                                    f"question of {topic_id!r} must be one of {', '.join(QUESTIONS)}"))
-        clean["question"] = ""
-    for key in _LIST_KEYS:
-        values = _string_list(item.get(key, []))
-        if values is None:
-            problems.append(FileProblem(path, where.key_line(i, key), f"{key} of {topic_id!r} must be strings"))
-            values = []
-        if key in _REGEX_KEYS:
-            compiled = []
-            for text in values:
-                try:
-                    compiled.append(compile_pattern(text))
-                except re.error as exc:
-                    problems.append(FileProblem(path, where.key_line(i, key),
-                                                f"bad regular expression {text!r} in {key} of {topic_id!r}: {exc}"))
-            clean[key] = tuple(compiled)
-        else:
-            clean[key] = tuple(v.strip() for v in values if v.strip())
-    return clean
-
-
-def _paths(items: list[dict[str, Any]], lines: dict[str, int], path: str,
-           problems: list[FileProblem]) -> dict[str, str]:
-    """id -> path, following parents; reports unknown parents and cycles (topics in a cycle get no path)."""
-    by_id = {it["id"]: it for it in items}
-    out: dict[str, str] = {}
-    reported: set[frozenset[str]] = set()
-    for item in items:
-        chain = [item["id"]]
-        current = item
-        while current["parent"]:
-            parent = current["parent"]
-            if parent not in by_id:
-                problems.append(FileProblem(path, lines[current["id"] + ".parent"],
-                                            f"topic {current['id']!r} has unknown parent {parent!r}"))
-                break
-            if parent in chain:
-                members = chain[chain.index(parent):]
-                if frozenset(members) not in reported:  # each cycle once, at its first line in the file
-                    reported.add(frozenset(members))
-                    first = min(members, key=lambda m: lines[m + ".parent"])
-                    start = members.index(first)
-                    loop = members[start:] + members[:start] + [first]
-                    problems.append(FileProblem(path, lines[first + ".parent"],
-                                                "parent cycle: " + " -> ".join(loop)))
-                break
-            chain.append(parent)
-            current = by_id[parent]
-        else:
-            out[item["id"]] = SEPARATOR.join(by_id[t]["name"] for t in reversed(chain))
-    return out
 
 
 def parse_taxonomy(text: str, path: str = TAXONOMY_FILE) -> Taxonomy:
@@ -296,48 +218,17 @@ def parse_taxonomy(text: str, path: str = TAXONOMY_FILE) -> Taxonomy:
         data = parse_toml(text, path)
     except EvidenceFileError as exc:
         raise TaxonomyError(exc.problems) from exc
-    where = TableLocator(text, "topic")
-    problems: list[FileProblem] = []
-    for key in data:
-        if key != "topic":
-            problems.append(FileProblem(path, 0, f"unknown top-level key {key!r} (topics go in [[topic]] tables)"))
-    raw = data.get("topic", [])
-    if not isinstance(raw, list):
-        raise TaxonomyError([FileProblem(path, 0, "'topic' must be an array of tables: [[topic]]")])
-    items: list[dict[str, Any]] = []
-    lines: dict[str, int] = {}
-    for i, item in enumerate(raw):
-        clean = _check_item(item, i, where, path, problems)
-        if not clean:
-            continue
-        if clean["id"] in lines:
-            problems.append(FileProblem(path, where.key_line(i, "id"),
-                                        f"duplicate topic id {clean['id']!r} (first at line {lines[clean['id']]})"))
-            continue
-        lines[clean["id"]] = where.key_line(i, "id")
-        lines[clean["id"] + ".parent"] = where.key_line(i, "parent")
-        clean["line"] = where.item_line(i)
-        items.append(clean)
-    paths = _paths(items, lines, path, problems)
-    seen: dict[str, str] = {}
-    topics = []
-    for item in items:
-        topic_path = paths.get(item["id"])
-        if topic_path is None:
-            continue
-        folded = topic_path.casefold()
-        if folded in seen:
-            problems.append(FileProblem(path, lines[item["id"]], f"duplicate topic path {topic_path!r} "
-                                        f"(topics {seen[folded]!r} and {item['id']!r})"))
-            continue
-        seen[folded] = item["id"]
-        rules = TopicRules(mesh=item["mesh"], keywords=item["keywords"], patterns=item["patterns"],
-                           require=item["require"], exclude=item["exclude"])
-        topics.append(Topic(id=item["id"], name=item["name"], path=topic_path, parent=item["parent"],
-                            description=item["description"], question=item["question"], rules=rules,
-                            line=item["line"]))
+    items, problems = check_items(data, text, path)
     if problems:
         raise TaxonomyError(sorted(problems, key=lambda p: p.line))
+    topics = []
+    for item in items:
+        rules = TopicRules(mesh=item["mesh"], keywords=item["keywords"], patterns=item["patterns"],
+                           require=item["require"], anchors=item["anchors"], exclude=item["exclude"],
+                           unless=item["unless"])
+        topics.append(Topic(id=item["id"], name=item["name"], path=item["path"], parent=item["parent"],
+                            description=item["description"], question=item["question"], rules=rules,
+                            species=item["species"], synonyms=item["synonyms"], line=item["line"]))
     return Taxonomy(topics, Path(path))
 
 
