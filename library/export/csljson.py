@@ -51,6 +51,10 @@ def csl_name(author: Author) -> dict[str, str]:
     return name
 
 
+def _is_others(author: Author) -> bool:
+    return author.literal.strip().lower() in ("others", "et al", "et al.") and not author.family
+
+
 def _date(parts: tuple[int, ...]) -> dict[str, Any]:
     return {"date-parts": [list(parts)]}
 
@@ -59,10 +63,13 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     """One record -> one CSL-JSON item (only non-empty variables)."""
     kind = kind_of(record)
     item: dict[str, Any] = {"id": record.key, "type": csl_type(record)}
-    if record.authors:
-        item["author"] = [csl_name(a) for a in record.authors]
-    if record.editors:
-        item["editor"] = [csl_name(a) for a in record.editors]
+    # BibTeX's "and others" means "the list goes on", never a person: CSL styles apply their own et-al rules
+    authors = [a for a in record.authors if not _is_others(a)]
+    editors = [a for a in record.editors if not _is_others(a)]
+    if authors:
+        item["author"] = [csl_name(a) for a in authors]
+    if editors:
+        item["editor"] = [csl_name(a) for a in editors]
     item["title"] = record.title
     if kind in ("chapter", "conference"):
         item["container-title"] = record.booktitle

@@ -1,0 +1,213 @@
+"""A thin layer over citeproc-py where it departs from the CSL specification as citeproc-js (Zotero, Mendeley)
+implements it. Installed once, by :func:`install`, when ``library.export.citeproc`` is imported; each fix replaces
+one citeproc-py method by a tested function here — never a rewrite of finished output.
+
+* Page ranges (``page-range-format`` minimal / minimal-two): citeproc-py compares the digits of the first and last
+  page without aligning them, so Vancouver printed 1–17 as "1-7" and MLA 9–20 as "9–0". Here a last page is only
+  shortened when both numbers have the same number of digits (Citing Medicine: 768–782 -> "768-82", 1–17 -> "1-17").
+* Title case (APA, MLA titles and journal names): citeproc-js's rules — every part of a hyphenated word
+  ("Meta-Analysis"), the word after "(" or "?"; its list of stop words ("during", "between", "versus", "et", "de");
+  single letters left alone; words holding a capital never changed; a stop word that ends the title capitalized.
+* Quotes: text quoted by the style has its own double quotes turned into inner quotes (“‘Living on the Edge’:
+  …”), as citeproc-js's flip-flop does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["install", "last_page", "title_case"]
+
+# citeproc-js's skip words (CSL.SKIP_WORDS, citeproc-js 1.4), matched as its regular expression does
+_SKIP_WORDS = (
+    "about|above|across|afore|after|against|al|along|alongside|amid|amidst|among|amongst|anenst|apropos|apud|"
+    "around|as|aside|astride|at|athwart|atop|barring|before|behind|below|beneath|beside|besides|between|beyond|"
+    "but|by|circa|despite|down|during|et|except|for|forenenst|from|given|in|inside|into|lest|like|modulo|near|"
+    "next|notwithstanding|of|off|on|onto|out|over|per|plus|pro|qua|sans|since|than|through| thru|throughout|"
+    "thruout|till|to|toward|towards|under|underneath|until|unto|up|upon|versus|vs.|v.|vs|v|via|vis-à-vis|with|"
+    "within|without|according to|ahead of|apart from|as for|as of|as per|as regards|aside from|back to|"
+    "because of|close to|due to|except for|far from|inside of|instead of|near to|next to|on to|out from|out of|"
+    "outside of|prior to|pursuant to|rather than|regardless of|such as|that of|up to|where as|or|yet|so|for|and|"
+    "nor|a|an|the|de|d'|von|van|c|ca")
+_SKIP = re.compile(r"(?:(?:[?!:]*\s+|-|^)(?:" + _SKIP_WORDS + r")(?=[!?:]*\s+|-|$))")
+_TAGS = re.compile("(\u2018|\u2019|\u201c|\u201d| \"| '|\"|'|[-\u2013\u2014/.,;?!:]|\\[|\\]|\\(|\\))")
+_SPACES = re.compile("([\u00a0 \u2000-\u200b\u205f\u3000]+)")
+_QUOTE_TAG = re.compile("(^(?:\u2018|\u2019|\u201c|\u201d|\"|')|(?: \"| ')$)")
+_OPENERS = {" \"": (" '", "\""), " '": (" \"", "'"), "\u2018": ("\u2018", "\u2019"), "\u201c": ("\u201c", "\u201d")}
+_GREEK = re.compile("^[\u0370-\u03ff]$")
+
+
+def _capitalise(word: str) -> str:
+    stripped = word.lstrip()
+    if not stripped:
+        return word
+    lead = word[: len(word) - len(stripped)]
+    if _GREEK.match(stripped[0]) and len(stripped) == 1:
+        return word
+    return lead + stripped[0].upper() + stripped[1:]
+
+
+def _split_tags(text: str) -> tuple[list[str], list[str]]:
+    """(strings, tags) with len(strings) == len(tags) + 1; an apostrophe inside a word stays with the word."""
+    pieces = _TAGS.split(text)
+    strings, tags = pieces[0::2], pieces[1::2]
+    for i in range(len(tags) - 1, -1, -1):
+        if tags[i] == "'" and strings[i + 1]:
+            strings[i + 1] = "'" + strings[i + 1]
+            tags[i] = ""
+    return strings, tags
+
+
+class _TitleCase:
+    def __init__(self) -> None:
+        self.first = True
+        self.after_punct = False
+        self.last: tuple[int, int] | None = None
+
+    def words(self, text: str, index: int, following_tag: object) -> str:
+        if not text.strip():
+            return text
+        parts = _SPACES.split(text)
+        words = parts[0::2]
+        for j, word in enumerate(words):
+            if not word:
+                continue
+            lower = word.lower()
+            capitalize = (len(word) > 1 and not _SKIP.search(lower)) \
+                or (j == len(words) - 1 and following_tag == "-") or self.first or self.after_punct
+            if capitalize and word == lower:
+                words[j] = _capitalise(word)
+            self.after_punct = False
+            self.first = False
+            self.last = (index, j)
+        parts[0::2] = words
+        return "".join(parts)
+
+
+def title_case(text: str) -> str:
+    """CSL title case as citeproc-js applies it (see the module docstring)."""
+    if not text:
+        return text
+    strings, tags = _split_tags(text)
+    original = list(strings)
+    state = _TitleCase()
+    quotes: list[dict[str, Any]] = []
+
+    def restore(position: int) -> None:
+        strings[position + 1] = original[position + 1][:1] + strings[position + 1][1:]
+
+    if strings[0].strip():
+        strings[0] = state.words(strings[0], 0, tags[0] if tags else None)
+    for i, tag in enumerate(tags):
+        if re.search(r"[!?:]$", tag):
+            state.after_punct = True
+        # citeproc-js passes its split object where the next tag is meant: the "-" rule only works for the first part
+        strings[i + 1] = state.words(strings[i + 1], i + 1, None)
+        match = _QUOTE_TAG.search(tag) if tag else None
+        if match:
+            mark = match.group(1)
+            position: int | None = None
+            if mark in ("\u201c", "\u2018", " \"", " '"):
+                opener, closer = _OPENERS[mark]
+                if not quotes or mark == quotes[-1]["opener"]:
+                    quotes.append({"opener": opener, "closer": closer, "pos": i})
+                else:
+                    position = quotes.pop()["pos"]
+                    quotes.append({"opener": opener, "closer": closer, "pos": None})
+            elif quotes and mark == quotes[-1]["closer"]:
+                quotes.pop()
+            else:
+                position = i
+            if position is not None:
+                restore(position)
+                state.last = None
+        if state.first and strings[i + 1].strip():
+            state.first = False
+        if state.after_punct and strings[i + 1].strip():
+            state.after_punct = False
+    for quote in quotes:
+        if quote["pos"] is not None:
+            restore(quote["pos"])
+    if state.last is not None:
+        index, j = state.last
+        parts = _SPACES.split(strings[index])
+        words = parts[0::2]
+        word = words[j]
+        if len(word) > 1 and _SKIP.search(word.lower()):
+            words[j] = _capitalise(word)
+            parts[0::2] = words
+            strings[index] = "".join(parts)
+    out = [strings[0]]
+    for tag, string in zip(tags, strings[1:], strict=True):
+        out += [tag, string]
+    return "".join(out)
+
+
+def last_page(first: str, last: str, range_format: str | None) -> str:
+    """The last page as printed: minimal ("768-82") and minimal-two ("1496-504" -> "1496-504", "321-28") drop the
+    leading digits the two numbers share, only when both have the same length; otherwise the full last page."""
+    if range_format not in ("minimal", "minimal-two") or len(first) != len(last) or first == last:
+        return last
+    common = 0
+    for a, b in zip(first, last, strict=True):
+        if a != b:
+            break
+        common += 1
+    if range_format == "minimal-two":
+        common = min(common, max(len(last) - 2, 0))
+    return last[common:]
+
+
+def _patched_case(original: Callable[..., Any]) -> Callable[..., Any]:
+    def case(self: Any, text: Any, language: Any = None) -> Any:
+        if self.get("text-case") != "title" or language != "en":
+            return original(self, text, language)
+        from citeproc.string import MixedString, NoCase, String
+
+        if isinstance(text, MixedString):
+            return MixedString([s if isinstance(s, NoCase) else String(title_case(str(s))) for s in text])
+        return type(text)(title_case(str(text))) if isinstance(text, str) else text
+    return case
+
+
+def _patched_last_page(original: Callable[..., Any]) -> Callable[..., Any]:
+    def format_last_page(self: Any, first: str, last: str) -> str:
+        range_format = self.get_root().get_option("page-range-format")
+        if range_format in ("minimal", "minimal-two"):
+            return last_page(first, last, range_format)
+        return str(original(self, first, last))
+    return format_last_page
+
+
+_FLIP = str.maketrans({"\u201c": "\u2018", "\u201d": "\u2019"})
+
+
+def _patched_quote(original: Callable[..., Any]) -> Callable[..., Any]:
+    def quote(self: Any, string: Any) -> Any:
+        if self.get("quotes", "false").lower() == "true" and string:
+            from citeproc.string import MixedString, String
+
+            if isinstance(string, MixedString):
+                string = MixedString([type(s)(str(s).translate(_FLIP)) if isinstance(s, str) else s
+                                      for s in string])
+            elif isinstance(string, str):
+                string = (type(string) if isinstance(string, String) else String)(string.translate(_FLIP))
+        return original(self, string)
+    return quote
+
+
+_INSTALLED: list[bool] = []
+
+
+def install() -> None:
+    """Replace the citeproc-py methods named in the module docstring (once per process)."""
+    if _INSTALLED:
+        return
+    from citeproc import model
+
+    model.TextCased.case = _patched_case(model.TextCased.case)
+    model.FormatNumber._format_last_page = _patched_last_page(model.FormatNumber._format_last_page)
+    model.Quoted.quote = _patched_quote(model.Quoted.quote)
+    _INSTALLED.append(True)

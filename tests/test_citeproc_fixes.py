@@ -1,0 +1,68 @@
+"""The thin layer over citeproc-py (library.export.citeproc_fixes) and the item preparation before rendering."""
+
+from __future__ import annotations
+
+import pytest
+
+from library.export import export_records, format_citation, to_csl_json
+from library.export.citeproc import citeproc_name, curly_quotes
+from library.export.citeproc_fixes import last_page, title_case
+from library.model import Author, Record
+
+
+@pytest.mark.parametrize(("first", "last", "fmt", "shown"), [
+    ("1", "17", "minimal", "17"),  # Citing Medicine keeps 1-17 (citeproc-py printed "1-7")
+    ("1", "14", "minimal", "14"),
+    ("768", "782", "minimal", "82"),
+    ("2043", "2052", "minimal", "52"),
+    ("9", "20", "minimal-two", "20"),  # MLA (citeproc-py printed "9-0")
+    ("321", "328", "minimal-two", "28"),
+    ("1496", "1504", "minimal-two", "504"),
+    ("1746", "1746", "minimal", "1746"),
+    ("768", "782", "expanded", "782"),
+    ("768", "782", None, "782"),
+])
+def test_last_page(first: str, last: str, fmt: str | None, shown: str) -> None:
+    assert last_page(first, last, fmt) == shown
+
+
+@pytest.mark.parametrize(("text", "cased"), [
+    ("Oil-based versus water-based contrast for hysterosalpingography: a meta-analysis",
+     "Oil-Based versus Water-Based Contrast for Hysterosalpingography: A Meta-Analysis"),
+    ("Cost-effective and endometriosis-related", "Cost-Effective and Endometriosis-Related"),
+    ("Tubal patency testing during workup compared with (serial) HSG",
+     "Tubal Patency Testing during Workup Compared with (Serial) HSG"),
+    ("Biochimica et biophysica acta", "Biochimica et Biophysica Acta"),
+    ("Arquivos de gastroenterologia", "Arquivos de Gastroenterologia"),
+    ("Zhurnal nevrologii i psikhiatrii", "Zhurnal Nevrologii i Psikhiatrii"),  # single letters stay
+    ("Follow-up after screen-and-treat", "Follow-up after Screen-and-Treat"),
+    ("What the results are based on", "What the Results Are Based On"),  # a stop word that ends the title
+    ("pH and HyFoSy in women's health", "pH and HyFoSy in Women's Health"),  # a word holding a capital is kept
+])
+def test_title_case_as_citeproc_js(text: str, cased: str) -> None:
+    assert title_case(text) == cased
+
+
+def test_quotes_pair_and_flip_inside_quoted_titles() -> None:
+    assert curly_quotes('"Living on the edge": the role') == "\u201cLiving on the edge\u201d: the role"
+    assert curly_quotes('An odd " mark') == 'An odd " mark'
+    record = Record(key="q", entry_type="article", title='"Living on the edge": the role of fire',
+                    authors=[Author("Roe", "Jane")], journal="Ecology", year=2020, volume="3", pages="1-17")
+    mla = format_citation(record, "mla")
+    assert "\u201c\u2018Living on the Edge\u2019: The Role of Fire.\u201d" in mla
+    assert "1-17" in format_citation(record, "vancouver")
+
+
+def test_names_as_engines_read_them() -> None:
+    assert citeproc_name({"family": "朱", "given": "德泉"}) == {"literal": "朱德泉"}
+    assert citeproc_name({"family": "Cohen", "given": "DJ"}) == {"family": "Cohen", "given": "D. J."}
+    assert citeproc_name({"family": "Mol", "given": "Ben"}) == {"family": "Mol", "given": "Ben"}
+
+
+def test_others_is_never_a_name() -> None:
+    record = Record(key="o", entry_type="article", title="Diagnosis of cornual obstruction", year=1988,
+                    authors=[Author("Novy", "M. J."), Author("Thurmond", "A. S."), Author(literal="others")],
+                    journal="Fertility and Sterility", volume="50", pages="434-440")
+    assert [a.get("family") for a in to_csl_json([record])[0]["author"]] == ["Novy", "Thurmond"]
+    for style in ("ama", "vancouver", "apa", "mla"):
+        assert "others" not in export_records([record], style).text
