@@ -6,7 +6,7 @@ import pytest
 
 from library.export import export_records, format_citation, to_csl_json
 from library.export.citeproc import citeproc_name, curly_quotes
-from library.export.citeproc_fixes import last_page, title_case
+from library.export.citeproc_fixes import is_plural, last_page, title_case
 from library.model import Author, Record
 
 
@@ -66,3 +66,22 @@ def test_others_is_never_a_name() -> None:
     assert [a.get("family") for a in to_csl_json([record])[0]["author"]] == ["Novy", "Thurmond"]
     for style in ("ama", "vancouver", "apa", "mla"):
         assert "others" not in export_records([record], style).text
+
+
+@pytest.mark.parametrize(("value", "plural"), [
+    ("52-54, 64", True), ("2-B", True), ("S109-12", True), ("14, Sp. Iss. SI", True), ("1 & 3", True),
+    ("5 Suppl 2", False), ("13/14", False), ("Suppl-12", False), ("2.0", False), ("561", False),
+])
+def test_plural_labels_as_citeproc_js(value: str, plural: bool) -> None:
+    assert is_plural(value) is plural
+
+
+def test_substituted_title_is_not_printed_twice_and_discussion_pages() -> None:
+    record = Record(key="s", entry_type="article", title="Joint Educational Conference", year=2010,
+                    journal="Archives of Physical Medicine and Rehabilitation", volume="91", issue="10")
+    for style in ("ama", "apa", "mla"):
+        assert format_citation(record, style).count("Joint Educational Conference") == 1, style
+    assert "91(10)" in format_citation(record, "apa")
+    discussed = Record(key="d", entry_type="article", title="Pleurodesis", authors=[Author("Haddad", "F. J.")],
+                       journal="World J Surg", year=2004, volume="28", pages="749-753; discussion 753-754")
+    assert "749-53; discussion 753-754" in format_citation(discussed, "vancouver")

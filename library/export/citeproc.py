@@ -186,7 +186,7 @@ def _clean_text(value: Any) -> Any:
 
 _OPEN_QUOTE = re.compile(r'(^|[\s(\[\u2018/-])"')
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_CAPITALS = re.compile(r"^[A-Z]{2,3}$")
+_CAPITALS = re.compile(r"^([A-Z]{2,3})\.?$")
 _COUNTRY = re.compile(r"\s*\[[A-Z][A-Za-z .]+\]\s*$")
 
 
@@ -204,8 +204,9 @@ def citeproc_name(name: dict[str, str]) -> dict[str, str]:
     family, given = name.get("family", ""), name.get("given", "")
     if family and given and (_CJK.search(family) or _CJK.search(given)):
         return {"literal": family + given}
-    if _CAPITALS.match(given):
-        return {**name, "given": " ".join(f"{letter}." for letter in given)}
+    capitals = _CAPITALS.match(given)
+    if capitals:
+        return {**name, "given": " ".join(f"{letter}." for letter in capitals.group(1))}
     return name
 
 
@@ -225,7 +226,7 @@ def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
     return _clean_text(item)  # type: ignore[no-any-return]
 
 
-_QUOTE_PUNCT = re.compile("([\u201d\u2019])((?:[\ue000-\ue01f])*)([.,])")
+_QUOTE_PUNCT = re.compile("([\u201d\u2019]+)((?:[\ue000-\ue01f])*)([.,])")
 _DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])((?:[\ue000-\ue01f])*)\.(?!\.)")  # not inside "..."
 _SPACES = re.compile(r"\s+")
 

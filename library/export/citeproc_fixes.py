@@ -4,10 +4,13 @@ one citeproc-py method by a tested function here — never a rewrite of finished
 
 * Page ranges (``page-range-format`` minimal / minimal-two): citeproc-py compares the digits of the first and last
   page without aligning them, so Vancouver printed 1–17 as "1-7" and MLA 9–20 as "9–0". Here a last page is only
-  shortened when both numbers have the same number of digits (Citing Medicine: 768–782 -> "768-82", 1–17 -> "1-17").
+  shortened when both numbers have the same number of digits (Citing Medicine: 768–782 -> "768-82", 1–17 -> "1-17");
+  in "749-753; discussion 754" the range is what comes before the semicolon.
 * Title case (APA, MLA titles and journal names): citeproc-js's rules — every part of a hyphenated word
   ("Meta-Analysis"), the word after "(" or "?"; its list of stop words ("during", "between", "versus", "et", "de");
   single letters left alone; words holding a capital never changed; a stop word that ends the title capitalized.
+* Labels: "pp."/"nos." when a value holds more than one number as citeproc-js counts them (:func:`is_plural`).
+* Substitution: a title macro that stands in for missing authors is not printed a second time.
 * Quotes: text quoted by the style has its own double quotes turned into inner quotes (“‘Living on the Edge’:
   …”), as citeproc-js's flip-flop does.
 """
@@ -181,6 +184,18 @@ def _patched_last_page(original: Callable[..., Any]) -> Callable[..., Any]:
     return format_last_page
 
 
+def _patched_process(original: Callable[..., Any]) -> Callable[..., Any]:
+    def _process(self: Any, value: Any, variable: str) -> Any:
+        text = str(value)
+        if variable == "page" and ";" in text:  # "749-753; discussion 753--754": the range before the ";"
+            from citeproc.string import String
+
+            head, rest = text.split(";", 1)
+            return String(str(original(self, head, variable)) + ";" + rest)
+        return original(self, value, variable)
+    return _process
+
+
 _FLIP = str.maketrans({"\u201c": "\u2018", "\u201d": "\u2019"})
 
 
@@ -198,6 +213,59 @@ def _patched_quote(original: Callable[..., Any]) -> Callable[..., Any]:
     return quote
 
 
+_SEPARATORS = re.compile(r"\s*(?:,|&|(?<!\\)[-\u2013]|\band\b)\s*")
+
+
+def is_plural(value: str) -> bool:
+    """A label's plural as citeproc-js reads a number variable: more than one part separated by a comma, "&",
+    "and" or a hyphen ("52-54, 64", "2-B", "S109-12", "14, Sp. Iss. SI") when the first part holds a digit;
+    "5 Suppl 2", "13/14", "Suppl-12" and "2.0" are one number.
+    """
+    parts = [part for part in _SEPARATORS.split(value.strip()) if part]
+    return len(parts) > 1 and any(c.isdigit() for c in parts[0])
+
+
+def _patched_is_plural(original: Callable[..., Any]) -> Callable[..., Any]:
+    def _is_plural(self: Any, item: Any) -> bool:
+        variable = self.get("variable") or ""
+        if variable == "locator" or variable.startswith("number-of"):
+            return bool(original(self, item))
+        try:
+            value = item.reference[variable.replace("-", "_")]
+        except Exception:  # citeproc-py's VariableError: the item lacks the variable
+            return False
+        return is_plural(str(value))
+    return _is_plural
+
+
+def _macro_variables(element: Any, seen: set[str]) -> list[tuple[str, str]]:
+    """(tag, variable) of every element a text/macro reference can render, through nested macros."""
+    found: list[tuple[str, str]] = []
+    name = element.get("macro")
+    if name is None or name in seen:
+        return found
+    seen.add(name)
+    for node in element.get_macro(name).iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.get("variable"):
+            found.extend((node.tag, variable) for variable in node.get("variable").split())
+        if node.get("macro"):
+            found.extend(_macro_variables(node, seen))
+    return found
+
+
+def _patched_repress(original: Callable[..., Any]) -> Callable[..., Any]:
+    def add_to_repressed_list(self: Any, child: Any, context: Any) -> None:
+        original(self, child, context)
+        if child.get("macro"):  # a substituted macro: what it rendered is not printed again (CSL 1.0.2)
+            layout = context.get_layout()
+            for tag, variable in _macro_variables(child, set()):
+                if variable in ("title", "title-short"):
+                    layout.repressed.setdefault(tag, []).append(variable)
+    return add_to_repressed_list
+
+
 _INSTALLED: list[bool] = []
 
 
@@ -210,4 +278,7 @@ def install() -> None:
     model.TextCased.case = _patched_case(model.TextCased.case)
     model.FormatNumber._format_last_page = _patched_last_page(model.FormatNumber._format_last_page)
     model.Quoted.quote = _patched_quote(model.Quoted.quote)
+    model.FormatNumber._process = _patched_process(model.FormatNumber._process)
+    model.Label._is_plural = _patched_is_plural(model.Label._is_plural)
+    model.Substitute.add_to_repressed_list = _patched_repress(model.Substitute.add_to_repressed_list)
     _INSTALLED.append(True)

@@ -119,8 +119,9 @@ _ARTICLE_NUMBER = re.compile(r"^(?:[A-Za-z]{1,4}\d{3,}[A-Za-z0-9.]*|\d{5,})$")
 
 
 def page_range(pages: str) -> tuple[str, str]:
-    """'2043--2052' -> ('2043', '2052'); '153--160.e3' -> ('153', '160.e3'); 'CD003718' -> ('CD003718', '')."""
-    parts = [p for p in _RANGE.split(pages.strip(), maxsplit=1) if p]
+    """'2043--2052' -> ('2043', '2052'); '153--160.e3' -> ('153', '160.e3'); 'CD003718' -> ('CD003718', '');
+    quotation marks a spreadsheet left around the value are dropped."""
+    parts = [p for p in _RANGE.split(pages.strip().strip('"\u201c\u201d').strip(), maxsplit=1) if p]
     if not parts:
         return ("", "")
     return (parts[0], parts[1] if len(parts) > 1 else "")
