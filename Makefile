@@ -9,7 +9,11 @@ PORT ?= 8501
 SYSTEM_PACKAGES := chromium texlive-latex-base texlive-latex-recommended texlive-bibtex-extra biber pandoc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-deps run test lint unit bench clean
+# citeproc-js (the CSL engine of Zotero/Mendeley), the yardstick of the citation conformance test
+CITEPROC_JS ?= $(or $(REFLIB_CITEPROC_JS),$(HOME)/.cache/reflib/citeproc-js)
+CITEPROC_JS_VERSION := 2.4.63
+
+.PHONY: help setup system-deps node-deps run test lint unit bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +33,18 @@ system-deps: ## install the Debian packages the tests need (chromium, TeX, biber
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+node-deps: ## install Node (Debian nodejs/npm) and the citeproc npm package into $(CITEPROC_JS) if missing
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "installing Debian packages: nodejs npm"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+	@if [ ! -f "$(CITEPROC_JS)/node_modules/citeproc/package.json" ]; then \
+	  echo "installing citeproc@$(CITEPROC_JS_VERSION) (npm) into $(CITEPROC_JS)"; \
+	  mkdir -p "$(CITEPROC_JS)" && cd "$(CITEPROC_JS)" && \
+	  echo '{"name": "reflib-citeproc-js", "private": true}' > package.json && \
+	  npm install --silent --no-audit --no-fund --no-save citeproc@$(CITEPROC_JS_VERSION); \
+	fi
+
 run: $(STAMP) ## start the dashboard on the bundled references.bib (http://localhost:$(PORT))
 	$(BIN)/streamlit run dashboard.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
@@ -39,10 +55,10 @@ lint: $(STAMP) ## ruff + mypy
 unit: $(STAMP) ## the test suite only
 	$(BIN)/pytest
 
-test: $(STAMP) system-deps lint ## set up everything, lint, run the whole test suite
+test: $(STAMP) system-deps node-deps lint ## set up everything, lint, run the whole test suite
 	$(BIN)/pytest
 
-bench: $(STAMP) ## measured figures beside their targets (synthetic 1k/10k/100k libraries and the real corpus)
+bench: $(STAMP) node-deps ## measured figures beside their targets (synthetic 1k/10k/100k libraries and the real corpus)
 	$(BIN)/python -m benchmarks.run
 
 clean: ## remove the virtualenv and caches

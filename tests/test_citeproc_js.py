@@ -1,0 +1,63 @@
+"""Conformance with citeproc-js (the CSL engine of Zotero and Mendeley), run under Node.
+
+``make test`` installs Node and the ``citeproc`` npm package into ~/.cache/reflib/citeproc-js first
+(``make node-deps``); a bare ``pytest`` without them skips these tests and says why. The records are real: the
+bundled library, the small PubMed / MEDLINE / RIS / WoS / Scopus files of ../shared/corpus and a hashed sample of
+the CoLRev medical review sets (benchmarks/citation_corpus.py), with journal abbreviations filled as import does.
+The one normalization before comparing is library.export.conformance.normalize_typography (quotes, dashes, spaces).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.citation_corpus import citation_records
+from library.export.conformance import (
+    citeproc_js_available,
+    compare_styles,
+    normalize_typography,
+    page_numbers_changed,
+    prints_others,
+)
+from library.model import Author, Record
+from tests.conftest import CORPUS, needs_shared
+from tests.fixtures.export_records import five_records
+
+needs_node = pytest.mark.skipif(not citeproc_js_available(),
+                                reason="Node or the citeproc npm package is missing: run `make node-deps`")
+
+
+def test_normalization_forgives_typography_only() -> None:
+    assert normalize_typography("“Oil‑based”\u00a0versus  ‘water’ 2043–52") == '"Oil-based" versus \'water\' 2043-52'
+    assert normalize_typography("1-17") != normalize_typography("1-7")
+
+
+def test_page_and_others_checks() -> None:
+    record = Record(key="p", pages="1--17", authors=[Author("Roe", "J")], title="T")
+    assert page_numbers_changed(record, "Roe J. T. 2001;3:1-7.")
+    assert not page_numbers_changed(record, "Roe J. T. 2001;3:1-17.")
+    assert not page_numbers_changed(Record(key="q", pages="768--782"), "5:768-82.")
+    assert prints_others(record, "Roe J, others. T.")
+    assert not prints_others(Record(key="r", title="Others and us"), "Roe J. Others and us.")
+
+
+@needs_node
+def test_bundled_style_fixtures_agree_with_citeproc_js() -> None:
+    result = compare_styles(five_records())
+    for style, agreement in result.items():
+        assert agreement.same == agreement.total, (style, agreement.differences)
+
+
+@needs_node
+@needs_shared
+def test_real_records_agree_with_citeproc_js() -> None:
+    records = citation_records(CORPUS)
+    assert len(records) >= 300
+    result = compare_styles(records)
+    for style, agreement in result.items():
+        shown = "\n".join(f"{key}\n  reflib:      {ours}\n  citeproc-js: {theirs}"
+                          for key, ours, theirs in agreement.differences[:5])
+        assert agreement.share >= 0.99, f"{style}: {agreement.same}/{agreement.total}\n{shown}"
+        assert agreement.part_share("report") >= 0.99, (style, agreement.by_part)
+        assert agreement.changed_pages == [], agreement.changed_pages[:5]
+        assert agreement.others == [], agreement.others[:5]
