@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from library.dedupe import same_publication
 from library.dedupe.combine import BIBLIOGRAPHIC, canonical, merge_records
+from library.journals import fill_journal_abbrev
 from library.model import Record
 
 from .crossref import Crossref
@@ -78,6 +79,8 @@ def enrich_record(existing: Record, fetched: Record, *, source: str, force: bool
     outcome = merge_records(record, [fetched], source=source, absorb=False, note_conflicts=False, replace=force,
                             today=today)
     change.filled, change.replaced, change.differing = outcome.filled, outcome.replaced, outcome.differing
+    if fill_journal_abbrev(outcome.record):  # the NLM list, when neither the record nor the source had one
+        change.filled.append("journal_abbrev")
     return outcome.record, change
 
 

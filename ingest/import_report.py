@@ -74,6 +74,7 @@ class ImportReport:
     skipped: list[Skipped] = field(default_factory=list)
     review: list[ReviewPair] = field(default_factory=list)
     problems: list[ReadProblem] = field(default_factory=list)
+    abbreviated: int = 0  # incoming articles whose journal abbreviation came from the NLM list
 
     @property
     def changed(self) -> bool:
@@ -96,6 +97,9 @@ class ImportReport:
         if self.dry_run:
             head += " - dry run, nothing written"
         lines = [head]
+        if self.abbreviated:
+            lines.append(f"  {self.abbreviated} journal abbreviation(s) filled from the NLM journal list "
+                         "(reflib check lists journals it does not know)")
         lines += _limited([f"  + {a.key}" + (f" (was {a.source_key})" if a.source_key and a.source_key != a.key
                                               else "") + f": {a.title[:90]}" for a in self.added], limit)
         lines += _limited([f"  = {m.key} <- {m.incoming[:60]} (matched on {m.matched_on}"
@@ -118,6 +122,7 @@ class ImportReport:
             "dry_run": self.dry_run,
             "counts": {"added": len(self.added), "merged": len(self.merged), "review": len(self.review),
                        "skipped": len(self.skipped), "errors": len(self.errors), "warnings": len(self.warnings)},
+            "journal_abbreviations_filled": self.abbreviated,
             "added": [{"key": a.key, "source_key": a.source_key, "title": a.title} for a in self.added],
             "merged": [{"key": m.key, "incoming": m.incoming, "matched_on": m.matched_on, "reasons": m.reasons,
                         "within_file": m.within_file, "filled": m.filled, "conflicts": m.conflicts,

@@ -34,6 +34,7 @@ from library.dedupe.batch import Link, identical_records, identifier_conflict, i
 from library.evidence import EvidenceFileError, Taxonomy, classify_record, next_number, taxonomy_for
 from library.keys import make_key
 from library.model import EntryLink, Record
+from library.journals import fill_journal_abbrev
 from library.normalize import normalize_record
 from library.store import Library
 
@@ -162,6 +163,7 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         raise ValueError(f"link kind must be 'cited' or 'discussed', not {link_kind!r}")
     report = ImportReport(source=source, dry_run=dry_run)
     normalized = [normalize_record(r) for r in records]
+    report.abbreviated = sum(1 for r in normalized if fill_journal_abbrev(r))  # what a source supplies is kept
     usable = [n for n, r in enumerate(normalized) if r.title or r.doi or r.pmid or r.pmcid]
     for n in sorted(set(range(len(normalized))) - set(usable)):
         report.skipped.append(Skipped(_describe(normalized[n]), "no title and no identifier"))

@@ -7,6 +7,7 @@ from collections import Counter
 
 from ..evidence.reasons import parse_reasons
 from ..frame import filter_frame
+from ..journals import fill_journal_abbrev, missing_abbreviations
 from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
@@ -16,6 +17,8 @@ SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmi
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check = sub.add_parser("check", help="report problems in the library (exit 1 when there are any)")
     check.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check.add_argument("--fix", action="store_true",
+                       help="fill missing journal abbreviations from the NLM journal list and save")
     check.set_defaults(handler=cmd_check)
 
     stats = sub.add_parser("stats", help="counts by year, type, design, topic and verification")
@@ -42,15 +45,43 @@ def collect_problems(args: argparse.Namespace) -> list[dict[str, object]]:
     return problems
 
 
+def fix_journal_abbreviations(args: argparse.Namespace) -> list[str]:
+    """Fill empty ``journal_abbrev`` fields from the NLM list and save; one line per filled record."""
+    lib = open_library(args)
+    filled = []
+    for record in list(lib.records()):
+        reason = fill_journal_abbrev(record)
+        if reason:
+            lib.update(record)
+            filled.append(f"{record.key}: journal_abbrev = {record.journal_abbrev} ({reason})")
+    if filled:
+        lib.save()
+    return filled
+
+
+def journal_notes(args: argparse.Namespace) -> list[str]:
+    """Journals of articles with no abbreviation that the NLM list does not know (AMA/Vancouver print them
+    in full): a note, never a problem."""
+    missing = missing_abbreviations(list(open_library(args).records()))
+    return [f"no known NLM abbreviation for {journal!r} [{', '.join(keys[:5])}"
+            + (f" and {len(keys) - 5} more" if len(keys) > 5 else "") + "]"
+            for journal, keys in sorted(missing.items())]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    filled = fix_journal_abbreviations(args) if args.fix else []
     problems = collect_problems(args)
     if args.json:
         print_json(problems)
     else:
+        for line in filled:
+            print(f"fixed: {line}")
         for p in problems:
             where = f"{args.bib}:{p['line']}" if p.get("line") else str(args.bib)
             key = f" [{p['key']}]" if p.get("key") else ""
             print(f"{where}{key}: {p['kind']}: {p['message']}")
+        for note in journal_notes(args):
+            print(f"note: {note}")
         print(f"{len(problems)} problem(s)" if problems else "no problems found")
     return 1 if problems else 0
 

@@ -95,7 +95,15 @@ def same_value(name: str, a: object, b: object) -> bool:
     are the same when their family names are ("Dreyer, K." = "Dreyer, Kim") or all their name words are."""
     if a == b or canonical(name, a) == canonical(name, b):
         return True
-    return name in _PEOPLE and _families(a) == _families(b)
+    return name in _PEOPLE and _families(_listed(a)) == _families(_listed(b))
+
+
+def _listed(value: object) -> object:
+    """A name list without a closing BibTeX "others" (CSL-JSON and RIS leave it out: the same people)."""
+    if isinstance(value, list) and value and isinstance(value[-1], Author) \
+            and value[-1].literal.strip().lower() == "others" and not value[-1].family:
+        return value[:-1]
+    return value
 
 
 def _shown(value: object) -> str:
