@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from library.dedupe import PairEvidence, merge_records
 from library.dedupe.batch import Link, identical_records, identifier_conflict, identifiers_of, match_batch
 from library.evidence import EvidenceFileError, Taxonomy, classify_record, next_number, taxonomy_for
+from library.journals import fill_journal_abbrev
 from library.keys import make_key
 from library.model import EntryLink, Record
-from library.journals import fill_journal_abbrev
 from library.normalize import normalize_record
 from library.store import Library
 
