@@ -9,7 +9,7 @@ PORT ?= 8501
 SYSTEM_PACKAGES := chromium texlive-latex-base texlive-latex-recommended texlive-bibtex-extra biber pandoc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help setup system-deps run test lint unit bench clean
+.PHONY: help setup system-deps run test lint unit suite bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,7 +36,10 @@ lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: $(STAMP) ## the test suite only
+unit: $(STAMP) ## the fast suite (no slow, browser or network tests; under a minute) - the everyday loop
+	$(BIN)/pytest -m "not slow and not browser and not network"
+
+suite: $(STAMP) ## the whole test suite without lint or system packages
 	$(BIN)/pytest
 
 test: $(STAMP) system-deps lint ## set up everything, lint, run the whole test suite
