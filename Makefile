@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CITEPROC_JS ?= $(or $(REFLIB_CITEPROC_JS),$(HOME)/.cache/reflib/citeproc-js)
 CITEPROC_JS_VERSION := 2.4.63
 
-.PHONY: help setup system-deps node-deps run test lint unit bench clean
+.PHONY: help setup system-deps node-deps run test lint unit suite bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,7 +52,10 @@ lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: $(STAMP) ## the test suite only
+unit: $(STAMP) ## the fast suite (no slow, browser or network tests; under a minute) - the everyday loop
+	$(BIN)/pytest -m "not slow and not browser and not network"
+
+suite: $(STAMP) ## the whole test suite without lint or system packages
 	$(BIN)/pytest
 
 test: $(STAMP) system-deps node-deps lint ## set up everything, lint, run the whole test suite

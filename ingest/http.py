@@ -198,15 +198,15 @@ class HttpClient:
     SERVICES = ("ncbi", "crossref")
 
     def __init__(self, settings: Settings | None = None, *, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings or Settings.from_env()
         self.session = session or requests.Session()
         self.sleep = sleep
         agent = f"reflib/{VERSION} (research library; python-requests/{requests.__version__}"
         agent += f"; mailto:{self.settings.email})" if self.settings.email else ")"
         self.session.headers["User-Agent"] = agent
-        self.limiters = {"ncbi": RateLimiter(self.settings.effective_ncbi_rate, sleep=sleep),
-                         "crossref": RateLimiter(self.settings.crossref_rate, sleep=sleep)}
+        self.limiters = {"ncbi": RateLimiter(self.settings.effective_ncbi_rate, clock=clock, sleep=sleep),
+                         "crossref": RateLimiter(self.settings.crossref_rate, clock=clock, sleep=sleep)}
         self.stats = Stats()
 
     def close(self) -> None:

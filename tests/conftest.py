@@ -1,12 +1,16 @@
-"""Shared fixtures: the ../shared folder (corpus, seeds) when present, a private cache dir, temp libraries."""
+"""Shared fixtures: the ../shared folder (corpus, seeds) when present, a private cache dir, temp libraries, and one
+real HTTP server on 127.0.0.1 that the network tests load with fake services."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from .httpserver import LocalServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -46,6 +50,30 @@ def tmp_bib(tmp_path: Path):
         return path
 
     return make
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A real HTTP server on 127.0.0.1 for one test; each test module adds its routes or fake services to it."""
+    with LocalServer() as srv:
+        yield srv
+
+
+SERVICE_ENV = {"REFLIB_HTTP_BACKOFF": "0.01", "REFLIB_HTTP_RETRIES": "1", "REFLIB_NCBI_RATE": "1000",
+               "REFLIB_CROSSREF_RATE": "1000"}
+
+
+@pytest.fixture
+def point_services(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> Callable[..., LocalServer]:
+    """Points the CLI's PubMed and Crossref clients (read from the environment) at the local server, retrying fast."""
+
+    def point(**overrides: str) -> LocalServer:
+        values = {"REFLIB_EUTILS_URL": server.url, "REFLIB_CROSSREF_URL": server.url, **SERVICE_ENV, **overrides}
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        return server
+
+    return point
 
 
 def pytest_configure(config: pytest.Config) -> None:

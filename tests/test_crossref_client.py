@@ -23,11 +23,9 @@ def items(count: int) -> list[dict[str, object]]:
     return [dict(base, DOI=f"10.9999/page.{i}", title=[f"Fixture work {i}"]) for i in range(count)]
 
 
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        FakeCrossref({NEJM: (CROSSREF / "nejm_work.json").read_bytes()}, items(250)).install(srv)
-        yield srv
+@pytest.fixture(autouse=True)
+def _crossref(server: LocalServer) -> None:
+    FakeCrossref({NEJM: (CROSSREF / "nejm_work.json").read_bytes()}, items(250)).install(server)
 
 
 def crossref_for(server: LocalServer, **overrides) -> Crossref:

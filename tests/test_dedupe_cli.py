@@ -132,6 +132,7 @@ def test_malformed_decisions_file_is_reported(bib, capsys):
     assert "fix or delete the file" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # ~5 s: a real reflib process
 def test_cli_subprocess_exit_code():
     """As a user runs it: the bundled fixture has duplicates, so exit 1 (and nothing written in dry-run mode)."""
     result = subprocess.run([sys.executable, "-m", "library.cli", "--bib", str(LIBRARY), "dedupe", "--json"],

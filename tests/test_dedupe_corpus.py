@@ -86,6 +86,7 @@ def test_loader_reads_every_labelled_record(small_sets):
 
 
 @pytest.mark.skipif(not ASYSD.exists(), reason="ASySD labelled set not present")
+@pytest.mark.slow  # ~7 s: the whole ASySD labelled set
 def test_asysd_never_merges_two_studies_labelled_unique():
     records, clusters, uniques = load_asysd()
     assert len(records) == 1845 and len(uniques) == 584

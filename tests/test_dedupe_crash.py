@@ -75,6 +75,7 @@ def bib(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.mark.slow  # ~40 s: one killed subprocess per write boundary
 def test_apply_killed_at_every_write_boundary(bib: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     original = bib.read_bytes()
     total = _writes(tmp_path / "probe", "--bib", str(_copy(bib, tmp_path / "probe")), "dedupe", "--apply")
@@ -92,6 +93,7 @@ def test_apply_killed_at_every_write_boundary(bib: Path, tmp_path: Path, capsys:
     assert (0, 0) in outcomes and (2, 2) in outcomes  # killed before the library was written, and after
 
 
+@pytest.mark.slow  # ~35 s: one killed subprocess per write boundary
 def test_undo_killed_at_every_write_boundary(bib: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--bib", str(bib), "dedupe", "--apply"]) == 1
     merged = bib.read_bytes()

@@ -12,7 +12,7 @@ from library.cli import main
 from library.model import Author, Record
 
 from .conftest import FIXTURES
-from .httpserver import FakeCrossref, FakeEutils, LocalServer, Reply, split_articles
+from .httpserver import FakeCrossref, FakeEutils, Reply, split_articles
 
 
 def fetched() -> Record:
@@ -120,18 +120,14 @@ LIBRARY = """@article{gibb2004,
 
 
 @pytest.fixture
-def services(monkeypatch):
+def services(point_services):
     pool = split_articles((FIXTURES / "pubmed" / "hsg.xml").read_bytes())
     retracted = json.dumps({"status": "ok", "message-type": "work", "message": json.loads(
         (FIXTURES / "crossref" / "fixture_works.json").read_text())["message"]["items"][0]}).encode()
-    with LocalServer() as server:
-        FakeEutils(pool).install(server)
-        FakeCrossref({"10.9999/fixture.retracted": retracted}).install(server)
-        for name, value in {"REFLIB_EUTILS_URL": server.url, "REFLIB_CROSSREF_URL": server.url,
-                            "REFLIB_HTTP_BACKOFF": "0.01", "REFLIB_HTTP_RETRIES": "1", "REFLIB_NCBI_RATE": "1000",
-                            "REFLIB_CROSSREF_RATE": "1000"}.items():
-            monkeypatch.setenv(name, value)
-        yield server
+    server = point_services()
+    FakeEutils(pool).install(server)
+    FakeCrossref({"10.9999/fixture.retracted": retracted}).install(server)
+    return server
 
 
 def test_enrich_command(services, tmp_bib, capsys):

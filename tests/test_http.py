@@ -28,11 +28,9 @@ class Sleeps(list):
         self.append(round(seconds, 3))
 
 
-@pytest.fixture
-def server():
-    with LocalServer() as srv:
-        srv.route("/ok", lambda r: Reply(200, b"fine"))
-        yield srv
+@pytest.fixture(autouse=True)
+def _ok_route(server: LocalServer) -> None:
+    server.route("/ok", lambda r: Reply(200, b"fine"))
 
 
 def client(server: LocalServer, sleep=None, **overrides) -> HttpClient:
@@ -136,15 +134,29 @@ def test_crossref_rate_limit_headers_slow_the_client(server):
 
 
 def test_client_stays_under_a_rate_limited_server():
+    """Eight requests at once against a server that allows 10/s (burst 3): none is refused and none retried."""
     with LocalServer(rate=10, burst=3) as srv:
         srv.route("/ok", lambda r: Reply(200, b"fine"))
         http = HttpClient(Settings(eutils_url=srv.url, ncbi_rate=10, backoff=0.01))
-        started = time.perf_counter()
         for _ in range(8):
             http.get(srv.url + "ok", service="ncbi")
-        elapsed = time.perf_counter() - started
-    assert srv.rejected == 0 and http.stats.retries == 0
-    assert elapsed >= 0.65  # 7 gaps of 0.1 s
+    assert srv.rejected == 0 and http.stats.retries == 0 and len(srv.requests) == 8
+
+
+def test_client_spaces_requests_by_its_rate_on_a_fake_clock(server):
+    """The client's own limiter (fake clock, no real waiting): 8 requests at 10/s wait 0.1 s before each but the first."""
+    now = [0.0]
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(round(seconds, 6))
+        now[0] += seconds
+
+    http = HttpClient(Settings(eutils_url=server.url, ncbi_rate=10, backoff=0.01), sleep=sleep, clock=lambda: now[0])
+    for _ in range(8):
+        http.get(server.url + "ok", service="ncbi")
+    assert waits == [0.1] * 7 and now[0] == pytest.approx(0.7)
+    assert http.limiters["ncbi"].waited == pytest.approx(0.7) and len(server.calls("/ok")) == 8
 
 
 def test_rate_limiter_token_bucket_with_fake_clock():
@@ -173,8 +185,9 @@ def test_rate_limiter_token_bucket_with_fake_clock():
 def test_retry_after_parsing():
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
-    later = email.utils.formatdate(time.time() + 30, usegmt=True)
-    assert 25 <= (parse_retry_after(later) or 0) <= 31
+    now = 1_700_000_000.0  # a fixed clock: an HTTP date 30 s later means wait 30 s
+    assert parse_retry_after(email.utils.formatdate(now + 30, usegmt=True), now=now) == 30.0
+    assert parse_retry_after(email.utils.formatdate(now - 30, usegmt=True), now=now) == 0.0
 
 
 def test_settings_from_environment():

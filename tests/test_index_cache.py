@@ -124,6 +124,7 @@ def test_reopen_after_a_save_equals_a_cold_open(tmp_path: Path) -> None:
     _assert_same_library(path)
 
 
+@pytest.mark.slow  # ~6 s: starts worker processes
 def test_parallel_workers_give_the_serial_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = _library_text(400).replace("@article{k60,\n  author = {", "@article{k60,\n  author = {{").encode()
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)

@@ -12,26 +12,21 @@ from library import Library
 from library.cli import main
 
 from .conftest import FIXTURES
-from .httpserver import FakeCrossref, FakeEutils, LocalServer, Reply, split_articles, vary_articles
+from .httpserver import FakeCrossref, FakeEutils, Reply, split_articles, vary_articles
 
 NEJM = "10.1056/NEJMoa1612337"
 
 
 @pytest.fixture
-def services(monkeypatch):
+def services(point_services):
     pool = split_articles((FIXTURES / "pubmed" / "hsg.xml").read_bytes())
     pool.update(vary_articles(pool, 450))
     searches = {"hysterosalpingography": [p for p in sorted(pool) if p.startswith("3000")]}
     works = json.loads((FIXTURES / "crossref" / "fixture_works.json").read_text())["message"]["items"][:4]
-    with LocalServer() as server:
-        FakeEutils(pool, searches).install(server)
-        FakeCrossref({NEJM: (FIXTURES / "crossref" / "nejm_work.json").read_bytes()}, works).install(server)
-        for name, value in {"REFLIB_EUTILS_URL": server.url, "REFLIB_CROSSREF_URL": server.url,
-                            "REFLIB_HTTP_BACKOFF": "0.01", "REFLIB_HTTP_RETRIES": "2", "REFLIB_HTTP_TIMEOUT": "2",
-                            "REFLIB_NCBI_RATE": "1000", "REFLIB_CROSSREF_RATE": "1000",
-                            "REFLIB_EMAIL": "editor@example.org"}.items():
-            monkeypatch.setenv(name, value)
-        yield server
+    server = point_services(REFLIB_HTTP_RETRIES="2", REFLIB_HTTP_TIMEOUT="2", REFLIB_EMAIL="editor@example.org")
+    FakeEutils(pool, searches).install(server)
+    FakeCrossref({NEJM: (FIXTURES / "crossref" / "nejm_work.json").read_bytes()}, works).install(server)
+    return server
 
 
 def run(bib, *args: str) -> int:

@@ -22,11 +22,9 @@ def fixture_pool() -> dict[str, bytes]:
 
 
 @pytest.fixture
-def eutils():
-    pool = vary_articles(fixture_pool(), 450)
-    with LocalServer() as server:
-        fake = FakeEutils(pool).install(server)
-        yield server, fake
+def eutils(server):
+    fake = FakeEutils(vary_articles(fixture_pool(), 450)).install(server)
+    return server, fake
 
 
 def pubmed_for(server: LocalServer, **overrides) -> PubMed:
@@ -162,10 +160,9 @@ def test_recorded_esearch_answers():
 
 
 @needs_shared
-def test_recorded_efetch_file_served_verbatim(tmp_path):
-    with LocalServer() as server:
-        server.route("/efetch.fcgi", lambda r: Reply(200, (ENTREZ / "pubmed1.xml").read_bytes()))
-        fetched = collect(pubmed_for(server), spool(tmp_path), ["12091962", "9997"])
+def test_recorded_efetch_file_served_verbatim(server, tmp_path):
+    server.route("/efetch.fcgi", lambda r: Reply(200, (ENTREZ / "pubmed1.xml").read_bytes()))
+    fetched = collect(pubmed_for(server), spool(tmp_path), ["12091962", "9997"])
     assert sorted(r.pmid for r in fetched.records) == ["12091962", "9997"] and fetched.missing == []
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -119,11 +118,10 @@ def test_truncated_file_keeps_records_before_the_break():
     assert "truncated.xml (line 6)" in str(fatal[0]) and "2 record(s) read" in fatal[0].message
 
 
+@pytest.mark.timeout(60)  # a guard, not a measurement: an expansion would run far past it
 @pytest.mark.parametrize("name", ["xxe.xml", "billion_laughs.xml", "attribute_bomb.xml"])
 def test_hostile_documents_are_refused_without_expansion(name):
-    started = time.perf_counter()
     result = read(PUBMED / name)
-    assert time.perf_counter() - started < 5
     assert result.records == []
     assert len(result.problems) == 1 and result.problems[0].fatal
     message = result.problems[0].message

@@ -11,7 +11,7 @@ from library import Library
 from library.cli import main
 
 from .conftest import FIXTURES
-from .httpserver import FakeCrossref, FakeEutils, LocalServer, Reply, split_articles, vary_articles
+from .httpserver import FakeCrossref, FakeEutils, Reply, split_articles, vary_articles
 
 
 def test_watch_file_round_trip_and_format(tmp_path):
@@ -61,19 +61,15 @@ def test_new_identifiers_keeps_source_order():
 
 
 @pytest.fixture
-def services(monkeypatch):
+def services(point_services):
     pool = vary_articles(split_articles((FIXTURES / "pubmed" / "hsg.xml").read_bytes()), 12)
     ids = sorted(pool)
     eutils = FakeEutils(pool, {"hysterosalpingography": ids[:5]})
     works = json.loads((FIXTURES / "crossref" / "fixture_works.json").read_text())["message"]["items"][:4]
-    with LocalServer() as server:
-        eutils.install(server)
-        crossref = FakeCrossref({}, works[:2]).install(server)
-        for name, value in {"REFLIB_EUTILS_URL": server.url, "REFLIB_CROSSREF_URL": server.url,
-                            "REFLIB_HTTP_BACKOFF": "0.01", "REFLIB_HTTP_RETRIES": "1", "REFLIB_NCBI_RATE": "1000",
-                            "REFLIB_CROSSREF_RATE": "1000"}.items():
-            monkeypatch.setenv(name, value)
-        yield server, eutils, crossref, ids, works
+    server = point_services()
+    eutils.install(server)
+    crossref = FakeCrossref({}, works[:2]).install(server)
+    return server, eutils, crossref, ids, works
 
 
 def run(bib, *args: str) -> int:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Record
-from .notices import relation
+from .pair_relation import relation
 from .rules import decide
 from .scoring import compare, prefilter
 from .table import build_table

@@ -20,7 +20,8 @@ from ..model import Record
 from .blocking import candidate_pairs
 from .clusters import constrained_clusters
 from .decisions import Decisions
-from .notices import KIND_RELATIONS, Related, relation
+from .notices import KIND_RELATIONS, Related
+from .pair_relation import relation
 from .rules import Verdict, decide
 from .scoring import compare, journal_relation, prefilter
 from .table import KeyTable, build_table, columns_from_frame, columns_from_records
