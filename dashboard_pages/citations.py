@@ -1,8 +1,10 @@
 """'Cite this study' in AMA, Vancouver, APA and MLA with copy buttons, and the per-study RIS download.
 
-The strings come from library.export.citeproc as plain text and are shown in code blocks: that gives each one a
-copy button and shows record text literally (a code block never renders markup). Only the open tab is formatted
-(citeproc takes tens of milliseconds per style), and the RIS file is made when its button is clicked.
+Each citation is shown as the style prints it (HTML from library.export.citeproc: every character of record text
+is escaped there first, then only the style's <i>/<b>/<sup>/<sub> markup is added, so no record text can become
+markup) and below it as plain text in a code block, whose copy button copies plain text that pastes anywhere.
+Only the open tab is formatted (citeproc takes tens of milliseconds per style), and the RIS file is made when its
+button is clicked.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ def _file_stem(key: str) -> str:
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _citation(_record: Record, fingerprint: str, style: str) -> str:
-    """Cached per record content (its repr) and style: reopening a study or switching back is free."""
-    return format_citation(_record, style)
+def _citation(_record: Record, fingerprint: str, style: str, output: str = "text") -> str:
+    """Cached per record content (its repr), style and output: reopening a study or switching back is free."""
+    return format_citation(_record, style, output)
 
 
 def _ris(record: Record) -> bytes:
@@ -41,11 +43,13 @@ def render(record: Record) -> None:
         with tab:
             try:
                 text = _citation(record, repr(record), style)
+                shown = _citation(record, repr(record), style, "html")
             except (LibraryError, ValueError) as exc:  # a style that cannot format it must not hide the page
                 st.caption(f"This citation could not be formatted: {exc}")
                 continue
+            st.markdown(f'<div class="reflib-citation">{shown}</div>', unsafe_allow_html=True)  # escaped HTML
             st.code(text, language=None, wrap_lines=True)
-    st.caption("Use the copy button at the top right of the citation.")
+    st.caption("The copy button at the top right of the plain-text block copies the citation without markup.")
     st.download_button("Download RIS (EndNote, Zotero, Mendeley)", functools.partial(_ris, record),
                        file_name=f"{_file_stem(record.key)}.ris", mime="application/x-research-info-systems",
                        icon=":material/download:", on_click="ignore", key=f"ris-{record.key}")

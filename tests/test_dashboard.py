@@ -565,3 +565,13 @@ def test_duplicates_page_links_related_records(editor: Path) -> None:
     assert "Stored: dreyer2017erratum erratum-of dreyer2017oil" in at.success[0].value.replace("\\", "")
     assert "relations    = {erratum-of dreyer2017oil}" in editor.read_text()
     assert "Related records" not in _texts(_ok(_app(view="duplicates")))  # stored: not proposed again
+
+
+def test_cite_this_shows_the_style_italics_and_copies_plain_text(bib: Path) -> None:
+    _with_record(bib, "dreyer2017oil", title=f"Oil {XSS} contrast")
+    at = _ok(_app(study="dreyer2017oil"))
+    shown = [m.value for m in at.markdown if 'class="reflib-citation"' in m.value]
+    assert len(shown) == 1 and "<i>N Engl J Med</i>" in shown[0]  # AMA italicizes the journal
+    assert "&lt;img src=x onerror=alert(1)&gt;" in shown[0] and "<img" not in shown[0]
+    plain = at.code[0].value
+    assert "<i>" not in plain and "N Engl J Med" in plain and XSS in plain  # the copy button copies this
