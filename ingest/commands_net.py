@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from library.commands.common import open_library, print_json
-from library.errors import UnknownKeyError
+from library.errors import InputError, UnknownKeyError
 from library.identifiers import InvalidIdentifier, normalize_doi, normalize_pmid
 from library.store import Library
 
@@ -39,10 +39,6 @@ from .watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 __all__ = ["register"]
 
 Fetcher = Callable[[Spool, HttpClient, Any], Fetched]
-
-
-class InputError(ValueError):
-    """Bad input found before anything is fetched."""
 
 
 def _bar(desc: str) -> Any:

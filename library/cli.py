@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import BibFileError, LibraryError
+from .errors import LibraryError, exit_code
 
 __all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -63,12 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except BibFileError as exc:
+    except LibraryError as exc:  # one line; the exit code by the table in library.errors
         print(f"reflib: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except LibraryError as exc:
-        print(f"reflib: {exc}", file=sys.stderr)
-        return EXIT_FINDINGS
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("reflib: interrupted; nothing was saved", file=sys.stderr)
         return 130
