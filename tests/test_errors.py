@@ -43,7 +43,7 @@ def test_broken_taxonomy_is_a_warning_with_file_and_line_and_the_import_goes_on(
     out = capsys.readouterr().out
     assert "warning: " in out and "taxonomy.toml" in out and "line 2" in out and "were not classified" in out
     lib = Library.load(bib)
-    assert len(lib) == 3 and all(not lib.get(k).topics_auto and not lib.get(k).design_auto for k in lib.keys())
+    assert len(lib) == 3 and all(not lib.get(k).topics_auto and not lib.get(k).design_auto for k in lib)
 
 
 def test_a_valid_taxonomy_classifies_without_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,4 +52,4 @@ def test_a_valid_taxonomy_classifies_without_warnings(tmp_path: Path, capsys: py
     shutil.copyfile(Path(__file__).resolve().parent.parent / "taxonomy.toml", tmp_path / "taxonomy.toml")
     assert main(["--bib", str(bib), "import", str(FIXTURES / "import" / "hsg.ris")]) == 0
     assert "0 warning(s)" in capsys.readouterr().out
-    assert any(Library.load(bib).get(k).topics_auto for k in Library.load(bib).keys())
+    assert any(Library.load(bib).get(k).topics_auto for k in Library.load(bib))
