@@ -103,6 +103,7 @@ def test_no_import_cycle() -> None:
     assert not cycle, " -> ".join(cycle)
 
 
+@pytest.mark.slow  # ~30 s in all: every module imported afresh
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_each_module_imports_on_its_own(name: str) -> None:
     saved = {m: sys.modules.pop(m) for m in list(sys.modules) if m.split(".")[0] in PACKAGES}
