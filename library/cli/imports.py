@@ -28,13 +28,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from library.commands.common import open_library, print_json
-from library.store import Library
+from ingest.base import ReadError, ReadProblem, ReadResult
+from ingest.importer import ImportReport
+from ingest.readers import FORMATS
+from ingest.services import ImportOptions, import_file, preview_import, read_import
 
-from .base import ReadError, ReadProblem, ReadResult
-from .importer import ImportReport
-from .readers import FORMATS
-from .services import ImportOptions, import_file, preview_import, read_import
+from ..store import Library
+from .common import open_library, print_json
 
 __all__ = ["cmd_import", "register"]
 

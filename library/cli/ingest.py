@@ -22,19 +22,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from library.commands.common import open_library, print_json
-from library.errors import InputError, UnknownKeyError
-from library.identifiers import InvalidIdentifier, normalize_doi, normalize_pmid
-from library.store import Library
+from ingest.base import ReadProblem
+from ingest.crossref import Crossref, collect_search, collect_works
+from ingest.enrich import enrich_record, fetch_enrichment
+from ingest.fetchstate import Fetched, Spool
+from ingest.http import HttpClient, Settings, SourceError
+from ingest.importer import ImportReport, import_records
+from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
+from ingest.watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 
-from .base import ReadProblem
-from .crossref import Crossref, collect_search, collect_works
-from .enrich import enrich_record, fetch_enrichment
-from .fetchstate import Fetched, Spool
-from .http import HttpClient, Settings, SourceError
-from .importer import ImportReport, import_records
-from .pubmed import PubMed, SearchResult, collect, parse_date_limit
-from .watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
+from ..errors import InputError, UnknownKeyError
+from ..identifiers import InvalidIdentifier, normalize_doi, normalize_pmid
+from ..store import Library
+from .common import open_library, print_json
 
 __all__ = ["register"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+from ..evidence.checks import evidence_problems
 from ..evidence.reasons import parse_reasons
 from ..frame import filter_frame
 from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
@@ -34,10 +35,6 @@ def collect_problems(args: argparse.Namespace) -> list[dict[str, object]]:
     lib = open_library(args)
     problems: list[dict[str, object]] = [
         {"line": p.line, "kind": p.kind, "key": p.key, "message": p.message} for p in lib.problems()]
-    try:
-        from ..evidence.checks import evidence_problems
-    except ImportError:
-        return problems
     problems.extend(evidence_problems(lib))
     return problems
 

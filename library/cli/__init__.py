@@ -1,33 +1,30 @@
 """The ``reflib`` command line: argument parsing, library resolution, error reporting, exit codes.
 
-Exit codes: 0 ok; 1 findings or errors the user must act on; 2 usage errors and unreadable library files.
-Subcommands live in small modules that each expose ``register(subparsers)``; a module that cannot be imported
-(an optional part missing) is skipped so the rest of the CLI still works.
+Exit codes: 0 ok; 1 findings or errors the user must act on; 2 usage errors and unreadable library files (the
+table is in :mod:`library.errors`). Each command group is one module of this package exposing
+``register(subparsers)``, listed in :data:`COMMAND_GROUPS` (imported directly: a broken install fails loudly
+instead of silently losing commands). The modules are thin shells: they parse options, call the services
+(:mod:`library.services`, :mod:`ingest.services`) or the core, and print. This package is the one part of
+``library`` that imports ``ingest`` (it is the top layer; see ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import LibraryError, exit_code
+from ..errors import LibraryError, exit_code
+from . import core, dedupe, evidence, export, imports, ingest
 
-__all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = ["COMMAND_GROUPS", "EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-COMMAND_MODULES = (
-    "library.commands.core",
-    "library.commands.evidence",
-    "library.commands.export",
-    "library.commands.dedupe",
-    "ingest.commands",
-    "ingest.commands_net",
-)
+# in the order of `reflib --help`
+COMMAND_GROUPS = (core, evidence, export, dedupe, imports, ingest)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -44,14 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true", help="ignore the on-disk index cache")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # that part is not installed in this build
-            raise
-        module.register(sub)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     return parser
 
 
@@ -71,7 +62,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
