@@ -25,7 +25,7 @@ from library.dedupe import (
     store_relations,
 )
 from library.dedupe.decisions import Decisions
-from library.dedupe.journal import SavedMerge, journal_path
+from library.dedupe.undo_log import SavedMerge, journal_path
 from library.model import Relation
 from library.normalize import normalize_record
 from library.services import apply_merges, decisions_of, recent_merges, record_decision, settle_undo_log, undo_merge

@@ -25,7 +25,7 @@ from .dedupe import (
     save_decisions,
 )
 from .dedupe.commit import recover, save_merges, save_undo
-from .dedupe.journal import SavedMerge, journal_path, load_journal
+from .dedupe.undo_log import SavedMerge, journal_path, load_journal
 from .store import Library
 
 __all__ = ["apply_merges", "decisions_of", "find_saved_merge", "merge_clusters", "recent_merges", "record_decision",

@@ -13,7 +13,7 @@ source record's ``relations`` field (``erratum-of B``, naming the kept key after
 is not repeated), so the study pages show them; the dry run says how many it would store (``--json``:
 ``"relations"``, the ``"A kind B"`` items stored or to store).
 
-Every merge ``--apply`` saves is also kept in ``<library>.merges.json`` (see :mod:`library.dedupe.journal`),
+Every merge ``--apply`` saves is also kept in ``<library>.merges.json`` (see :mod:`library.dedupe.undo_log`),
 written before the library so that a crash at any instant leaves the two consistent (:mod:`library.dedupe.commit`;
 every run settles what an interrupted one left); ``--undo KEY`` puts back the copies of the newest saved merge
 into (or of) KEY and saves, unless the merged record was edited since.
@@ -41,7 +41,7 @@ from ..dedupe import (
     store_relations,
 )
 from ..dedupe.decisions import Decisions
-from ..dedupe.journal import journal_path
+from ..dedupe.undo_log import journal_path
 from ..errors import LibraryError
 from ..model import Record
 from ..services import decisions_of, merge_clusters, save_merged, settle_undo_log, undo_merge
