@@ -16,7 +16,7 @@ from typing import Any
 
 from ..evidence.classify import classify_record, explain
 from ..evidence.editor import EDITOR_FIELDS, accept_topic, reject_topic, set_field, tag, untag
-from ..evidence.entries import Encyclopedia, entries_for, load_entries
+from ..evidence.encyclopedia import Encyclopedia, entries_for, load_entries
 from ..evidence.links import KINDS, link_study, unlink_study
 from ..evidence.reasons import parse_reasons
 from ..evidence.taxonomy import Taxonomy, load_taxonomy, taxonomy_for

@@ -37,7 +37,7 @@ from ..model import RELATION_KINDS, EntryLink, Record
 from ..store import Library
 from .design import DESIGNS
 from .editor import STANCES
-from .entries import Encyclopedia, EntriesError, find_entries, load_entries
+from .encyclopedia import Encyclopedia, EntriesError, find_entries, load_entries
 from .level import level_problem, parse_level
 from .taxonomy import Taxonomy, TaxonomyError, find_taxonomy, load_taxonomy
 
