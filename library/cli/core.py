@@ -8,7 +8,7 @@ from collections import Counter
 from ..evidence.checks import evidence_problems
 from ..evidence.reasons import parse_reasons
 from ..frame import filter_frame
-from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
+from .shell import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
                   "entries", "topics_suggested", "reasons")

@@ -46,7 +46,7 @@ from ..errors import LibraryError
 from ..model import Record
 from ..services import decisions_of, merge_clusters, save_merged, settle_undo_log, undo_merge
 from ..store import Library
-from .common import open_library, print_json
+from .shell import open_library, print_json
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

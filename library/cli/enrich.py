@@ -11,7 +11,7 @@ from ingest.http import HttpClient, Settings, SourceError
 from ingest.pubmed import PubMed
 
 from ..errors import UnknownKeyError
-from .common import fail, open_library, print_json, progress_bar
+from .shell import fail, open_library, print_json, progress_bar
 
 __all__ = ["register"]
 

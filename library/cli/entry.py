@@ -10,8 +10,8 @@ from collections import Counter
 from ..evidence.links import entry_references
 from ..evidence.render import FORMATS, render_references
 from ..export.citeproc import STYLES
-from .common import open_library, print_json, print_rows
 from .evidence import add_file_options, entries_from_args
+from .shell import open_library, print_json, print_rows
 
 __all__ = ["register"]
 

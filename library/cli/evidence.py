@@ -21,7 +21,7 @@ from ..evidence.links import KINDS, link_study, unlink_study
 from ..evidence.reasons import parse_reasons
 from ..evidence.taxonomy import Taxonomy, load_taxonomy, taxonomy_for
 from ..model import Record
-from .common import open_library, print_json
+from .shell import open_library, print_json
 
 __all__ = ["add_file_options", "entries_from_args", "register"]
 

@@ -34,7 +34,7 @@ from ingest.readers import FORMATS
 from ingest.services import ImportOptions, import_file, preview_import, read_import
 
 from ..store import Library
-from .common import open_library, print_json
+from .shell import open_library, print_json
 
 __all__ = ["cmd_import", "register"]
 

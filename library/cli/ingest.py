@@ -30,7 +30,7 @@ from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
 
 from ..errors import InputError
 from ..identifiers import InvalidIdentifier, normalize_doi, normalize_pmid
-from .common import fail, open_or_create, print_json, progress_bar
+from .shell import fail, open_or_create, print_json, progress_bar
 
 __all__ = ["register"]
 

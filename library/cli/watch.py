@@ -16,7 +16,7 @@ from ingest.importer import ImportReport, import_records
 from ingest.pubmed import PubMed, collect
 from ingest.watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 
-from .common import fail, open_or_create, print_json
+from .shell import fail, open_or_create, print_json
 
 __all__ = ["register"]
 
