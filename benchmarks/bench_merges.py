@@ -36,7 +36,7 @@ from benchmarks.run import Report
 from ingest.importer import import_records
 from ingest.readers import read_file
 from library.dedupe import find_duplicates
-from library.dedupe.keys import fold
+from library.dedupe.comparison_keys import fold
 from library.model import Author, Record
 from library.normalize import normalize_record
 from library.store import Library

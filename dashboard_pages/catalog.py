@@ -21,7 +21,7 @@ from library.evidence import (
     load_entries,
     load_taxonomy,
 )
-from library.evidence.entries import find_entries
+from library.evidence.encyclopedia import find_entries
 from library.evidence.taxonomy import find_taxonomy
 from library.views import facet_values
 

@@ -19,7 +19,7 @@ from library.frame import FrameQuery, filter_frame
 from library.views import escape_markdown
 
 __all__ = [
-    "Settings",
+    "DashboardConfig",
     "close_study",
     "flash",
     "frame_token",
@@ -39,13 +39,13 @@ _FLASH = "_flash"
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class DashboardConfig:
     bib: Path
     editor: bool  # only from the environment: a URL must never grant write access
 
 
-def settings() -> Settings:
-    return Settings(bib=Path(os.environ.get("REFLIB_BIB") or "references.bib"),
+def settings() -> DashboardConfig:
+    return DashboardConfig(bib=Path(os.environ.get("REFLIB_BIB") or "references.bib"),
                     editor=os.environ.get("REFLIB_EDITOR", "").strip().lower() in _TRUE)
 
 
@@ -96,7 +96,7 @@ def malformed(lib: Library) -> list[Problem]:
     return problems
 
 
-def open_library(config: Settings) -> Library | None:
+def open_library(config: DashboardConfig) -> Library | None:
     """The library this session looks at, or None after showing why it cannot be opened."""
     current = _disk_version(config.bib)
     pinned = st.session_state.get(_VERSION)

@@ -16,20 +16,19 @@ from ingest.importer import ImportReport
 from library import Library, LibraryError, Record
 from library.dedupe import (
     DedupeResult,
+    MergeError,
+    MergeResult,
     PairEvidence,
     Related,
     decisions_path,
     find_duplicates,
-    load_decisions,
-    merge_cluster,
-    save_decisions,
     store_relations,
 )
-from library.dedupe.commit import recover, save_merges, save_undo
 from library.dedupe.decisions import Decisions
-from library.dedupe.journal import SavedMerge, journal_path, load_journal
+from library.dedupe.undo_log import SavedMerge, journal_path
 from library.model import Relation
 from library.normalize import normalize_record
+from library.services import apply_merges, decisions_of, recent_merges, record_decision, settle_undo_log, undo_merge
 from library.views import studies
 
 from .common import frame_token, md, open_study, save_library
@@ -41,7 +40,7 @@ _COMPARED = (("Title", "title"), ("Authors", "authors"), ("Journal", "journal"),
 
 def _decisions(lib: Library) -> Decisions:
     try:
-        return load_decisions(decisions_path(lib.path))
+        return decisions_of(lib)
     except LibraryError as exc:
         st.warning(f"Earlier review decisions cannot be read: {md(exc)}")
         return Decisions()
@@ -49,7 +48,7 @@ def _decisions(lib: Library) -> Decisions:
 
 @st.cache_resource(max_entries=2, show_spinner="Looking for duplicates…")
 def _scan(_lib: Library, token: str, decided: int) -> DedupeResult:
-    return find_duplicates(list(_lib.records()), load_decisions(decisions_path(_lib.path)))
+    return find_duplicates(list(_lib.records()), decisions_of(_lib))
 
 
 # --- import ---------------------------------------------------------------------------------------------------
@@ -107,28 +106,26 @@ def _compare(a: Record, b: Record, label_a: str, label_b: str) -> None:
 
 
 def _merge(lib: Library, keys: list[str], decided: Decisions | None = None) -> None:
-    try:
-        result = merge_cluster(lib, keys)
-    except LibraryError as exc:
+    def save(merges: list[MergeResult]) -> bool:
+        (result,) = merges
+        return save_library(lib, f"Merged {', '.join(result.removed)} into {result.keeper}"
+                            + (f"; {len(result.conflicts)} differing value(s) kept in provenance."
+                               if result.conflicts else ".") + " Recent merges below can undo it.")
+
+    try:  # the undo journal first, then the library: a crash in between leaves both consistent
+        apply_merges(lib, [keys], save=save, decisions=decided)
+    except MergeError as exc:
         st.error(f"Not merged: {md(exc)}")
         return
-    message = (f"Merged {', '.join(result.removed)} into {result.keeper}"
-               + (f"; {len(result.conflicts)} differing value(s) kept in provenance." if result.conflicts else ".")
-               + " Recent merges below can undo it.")
-    try:  # the undo journal first, then the library: a crash in between leaves both consistent
-        saved = bool(save_merges(lib, [result], save=lambda: save_library(lib, message)))
     except (LibraryError, OSError) as exc:
         st.error(f"Not merged: the merge journal cannot be written ({md(exc)}).")
         return
-    if saved and decided is not None:
-        decided.accept(*keys[:2])
-        save_decisions(decided, decisions_path(lib.path))
     st.rerun()
 
 
 def _undo(lib: Library, entry: SavedMerge) -> None:
     try:
-        save_undo(lib, entry, save=lambda: save_library(lib, f"Undone: {entry.describe()}."))
+        undo_merge(lib, entry, save=lambda: save_library(lib, f"Undone: {entry.describe()}."))
     except LibraryError as exc:
         st.session_state["_journal_error"] = str(exc)
     st.rerun()
@@ -144,9 +141,9 @@ def _recent(lib: Library) -> None:
         st.error(md(error))
     try:
         if not lib.dirty:
-            for note in recover(lib):  # what an interrupted merge or undo left marked
+            for note in settle_undo_log(lib):  # what an interrupted merge or undo left marked
                 st.info(f"Merge journal: {md(note)}")
-        entries = load_journal(journal_path(lib.path))
+        entries = recent_merges(lib)
     except LibraryError as exc:
         st.warning(f"Saved merges cannot be read: {md(exc)}")
         return
@@ -164,9 +161,8 @@ def _recent(lib: Library) -> None:
 
 
 def _reject(lib: Library, pair: PairEvidence, decided: Decisions) -> None:
-    decided.reject(pair.a, pair.b)
     try:
-        save_decisions(decided, decisions_path(lib.path))
+        record_decision(lib, decided, pair.a, pair.b, same=False)
     except OSError as exc:
         st.error(f"The decision could not be saved: {md(exc)}")
         return

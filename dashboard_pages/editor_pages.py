@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from ingest.base import ReadError
-from ingest.importer import ImportReport, import_records
+from ingest.importer import ImportReport
 from ingest.readers import FORMATS as READ_FORMATS
-from ingest.readers import read_data
+from ingest.services import ImportOptions, import_file, preview_import, read_import
 from library import Library
 from library.views import topic_options
 
@@ -81,7 +81,7 @@ def render_import(lib: Library) -> None:
     if uploaded is None:
         return
     try:
-        result = read_data(uploaded.getvalue(), uploaded.name)
+        result = read_import(uploaded.getvalue(), uploaded.name)
     except ReadError as exc:
         st.error(f"This file cannot be imported: {md(exc)}", icon=":material/error:")
         return
@@ -93,22 +93,24 @@ def render_import(lib: Library) -> None:
             st.markdown(f"- {md(problem)}")
         return
     st.markdown(f"**{len(result.records)}** record(s) read from {md(uploaded.name)} ({md(result.format)}).")
-    first = import_records(lib, result.records, source=uploaded.name, dry_run=True)
+    first = preview_import(lib, result, uploaded.name)
     chosen = duplicates.review_import(lib, result.records, first)
-    preview = first if not (chosen or topics or entry) else import_records(
-        lib, result.records, source=uploaded.name, topics=topics, entry=entry, link_kind=kind, dry_run=True,
-        accept=chosen)
+    options = ImportOptions(topics=topics, entry=entry, link_kind=kind)
+    preview = first if not (chosen or topics or entry) else preview_import(lib, result, uploaded.name, options, chosen)
     _report(preview, problems)
     if not preview.changed:
         st.info("Everything in this file is already in the library; importing would change nothing.")
         return
     if st.button(f"Import: add {len(preview.added)}, update {sum(1 for m in preview.merged if m.changed)}",
                  type="primary", icon=":material/download_done:", key="import_confirm"):
-        report = import_records(lib, result.records, source=uploaded.name, topics=topics, entry=entry,
-                                link_kind=kind, accept=chosen)
-        if save_library(lib, f"Imported {uploaded.name}: {len(report.added)} added, "
-                             f"{sum(1 for m in report.merged if m.changed)} updated."):
-            st.session_state["_import_nonce"] = nonce + 1
+        def save(report: ImportReport) -> bool:
+            saved = save_library(lib, f"Imported {uploaded.name}: {len(report.added)} added, "
+                                      f"{sum(1 for m in report.merged if m.changed)} updated.")
+            if saved:
+                st.session_state["_import_nonce"] = nonce + 1
+            return saved
+
+        import_file(lib, result, uploaded.name, options, chosen, save=save)
         st.rerun()
 
 

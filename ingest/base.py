@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
+from library.errors import LibraryError
 from library.model import Record
 
 __all__ = ["ReadError", "ReadProblem", "ReadResult", "gc_paused", "identifier_problems"]
@@ -51,7 +52,7 @@ class ReadResult:
     format: str = ""
 
 
-class ReadError(Exception):
+class ReadError(LibraryError):
     """A file that cannot be read at all (unknown format, not text, empty); the message names the file."""
 
 

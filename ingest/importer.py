@@ -38,6 +38,7 @@ from library.model import EntryLink, Record
 from library.normalize import normalize_record
 from library.store import Library
 
+from .base import ReadProblem
 from .import_report import Added, ImportReport, Merged, ReviewPair, Skipped
 
 __all__ = ["Added", "ImportReport", "Merged", "ReviewPair", "Skipped", "import_records"]
@@ -202,8 +203,8 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         key_of[n] = record.key
         report.added.append(Added(record.key, record.title, source_key))
     _review(report, links, key_of, new)
+    rules = _taxonomy(lib, report)
     if not dry_run:
-        rules = _taxonomy(lib)
         for record in touched.values():
             lib.update(classify_record(record, rules) if rules else record)
         for record in new.values():
@@ -241,9 +242,13 @@ def _review(report: ImportReport, links: list[Link], key_of: dict[int, str], new
                                         link.other if isinstance(link.other, int) else -1))
 
 
-def _taxonomy(lib: Library) -> Taxonomy | None:
-    """The library's topic rules; None when the file is broken (`reflib check` reports it) or missing."""
+def _taxonomy(lib: Library, report: ImportReport) -> Taxonomy | None:
+    """The library's topic rules; None when the file is missing, or broken: then each of its problems is a
+    warning on the report (file and line), since the records are imported unclassified - never blocked."""
     try:
         return taxonomy_for(lib.path)
-    except EvidenceFileError:
+    except EvidenceFileError as exc:
+        report.problems.extend(
+            ReadProblem(p.path, f"{p.message}; the imported records were not classified (fix the taxonomy, then "
+                        "run `reflib classify`)", p.line or None, severity="warning") for p in exc.problems)
         return None

@@ -1,21 +1,32 @@
-"""Arrow arrays behind the frame's columns."""
+"""Arrow arrays behind the frame's columns.
+
+The store's frame is Arrow-backed; its columns hand over their Arrow data through the ``__arrow_array__``
+protocol (public in pandas and pyarrow, zero-copy: the same ChunkedArray object each time, which
+:mod:`library.frame` relies on to notice a replaced column). Columns of other frames are converted.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["arrow_column", "list_column"]
+__all__ = ["arrow_column", "arrow_data", "list_column"]
+
+
+def arrow_data(series: pd.Series, type: pa.DataType | None = None) -> pa.Array | pa.ChunkedArray:
+    """The Arrow data of a column: the column's own (chunked) array when it is Arrow-backed, else a conversion."""
+    values = series.array
+    if hasattr(values, "__arrow_array__"):
+        return pa.array(values)
+    return pa.array(series.tolist(), type)
 
 
 def arrow_column(series: pd.Series) -> pa.Array:
-    """The Arrow array behind a frame column (the store's frame is Arrow-backed; others are converted)."""
-    values = series.array
-    column = values._pa_array if hasattr(values, "_pa_array") else pa.array(series.tolist())
+    """The Arrow array behind a frame column, in one chunk."""
+    column = arrow_data(series)
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 def list_column(series: pd.Series) -> pa.ListArray:
-    values = series.array
-    column = values._pa_array if hasattr(values, "_pa_array") else pa.array(series.tolist(), pa.list_(pa.string()))
+    column = arrow_data(series, pa.list_(pa.string()))
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column

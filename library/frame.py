@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .columns import arrow_data
 from .model import Record
 
 __all__ = [
@@ -145,10 +146,7 @@ def _level_matches(level: str, wanted: set[str]) -> bool:
 
 
 def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
-    values = series.array
-    if hasattr(values, "_pa_array"):
-        return values._pa_array
-    return pa.array(series.tolist())
+    return arrow_data(series)
 
 
 class _Derived:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from .errors import InputError
+
 __all__ = [
     "InvalidIdentifier",
     "doi_key",
@@ -21,8 +23,8 @@ __all__ = [
 ]
 
 
-class InvalidIdentifier(ValueError):
-    """An identifier value that cannot be a DOI / PMID / PMCID; the message says which and why."""
+class InvalidIdentifier(InputError):
+    """An identifier value that cannot be a DOI / PMID / PMCID; the message says which and why (a ValueError too)."""
 
     def __init__(self, kind: str, value: str, reason: str) -> None:
         super().__init__(f"invalid {kind} {value!r}: {reason}")

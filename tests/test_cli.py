@@ -13,6 +13,7 @@ import pytest
 from .conftest import FIXTURES, REFERENCES
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # real reflib processes, 1-7 s each (the fast suite runs the CLI in-process elsewhere)
 
 
 def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

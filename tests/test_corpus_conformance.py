@@ -36,7 +36,7 @@ from library.store import Library
 
 from .conftest import CORPUS, corpus_files, needs_shared
 
-pytestmark = needs_shared
+pytestmark = [needs_shared, pytest.mark.slow]  # ~1 min: hundreds of real files from ../shared/corpus
 
 JABREF = CORPUS / "github/JabRef-jabref/jablib/src/test/resources/org/jabref/logic/importer/fileformat"
 

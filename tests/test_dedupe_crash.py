@@ -14,7 +14,7 @@ import pytest
 
 from library import Library
 from library.cli import main
-from library.dedupe.journal import journal_path, load_journal
+from library.dedupe.undo_log import journal_path, load_journal
 
 from .conftest import FIXTURES
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from library.dedupe import Decisions, Related, find_duplicates, match_incoming
-from library.dedupe.keys import first_page, issue_key, page_set, strip_notes, volume_number
+from library.dedupe.comparison_keys import first_page, issue_key, page_set, strip_notes, volume_number
 from library.dedupe.notices import looks_like_abstract, notice_pointers, notice_subject
 from library.model import Author, Record
 
@@ -68,7 +68,7 @@ def test_several_page_ranges_and_quoted_pages():
     ("Reply", "reply", "reply"),  # nothing left: the title itself
 ])
 def test_notice_subject_is_what_the_notice_is_about(raw, kind, subject):
-    from library.dedupe.keys import fold
+    from library.dedupe.comparison_keys import fold
     assert notice_subject(raw, fold(strip_notes(raw)), kind) == subject
 
 

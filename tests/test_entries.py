@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from library import Library
-from library.evidence.entries import (
+from library.evidence.encyclopedia import (
     EntriesError,
     UnknownEntryError,
     default_entries_path,

@@ -205,6 +205,7 @@ def test_search_by_entry_design_and_level(capsys):
     assert record["key"] == "acog2020co800" and record["entries"] == [HSG] and record["level"] == ""
 
 
+@pytest.mark.slow  # ~3-4 s: real reflib processes
 def test_errors_are_one_line_with_exit_1_from_a_real_process(bib):
     result = subprocess.run([sys.executable, "-m", "library.cli", "--bib", str(bib), "link", "dreyer2017oil",
                              "nope", "--as", "cited"], capture_output=True, text=True, cwd=ROOT, timeout=120)

@@ -71,6 +71,7 @@ def test_unknown_key_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "nosuchkey" in err
 
 
+@pytest.mark.slow  # ~3-5 s: real reflib processes
 def test_as_a_user_runs_it() -> None:
     result = subprocess.run([sys.executable, "-m", "library.cli", "--bib", str(REFERENCES), "export", "-f",
                              "csl-json", "--design", "guideline"], capture_output=True, text=True, cwd=ROOT,

@@ -83,6 +83,7 @@ def _queries(seed: int) -> list[FrameQuery]:
     return out
 
 
+@pytest.mark.slow  # ~3-7 s each: large random libraries against the reference filter
 @pytest.mark.parametrize("seed", [1, 2])
 def test_filter_matches_the_reference(seed: int) -> None:
     frame = _frame(400, seed)

@@ -23,6 +23,8 @@ def module_files() -> dict[str, Path]:
     found: dict[str, Path] = {}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "__main__.py":  # runs the program when imported (python -m): not a library module
+                continue
             parts = path.relative_to(ROOT).with_suffix("").parts
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             found[name] = path
@@ -103,6 +105,7 @@ def test_no_import_cycle() -> None:
     assert not cycle, " -> ".join(cycle)
 
 
+@pytest.mark.slow  # ~30 s in all: every module imported afresh
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_each_module_imports_on_its_own(name: str) -> None:
     saved = {m: sys.modules.pop(m) for m in list(sys.modules) if m.split(".")[0] in PACKAGES}
@@ -112,3 +115,23 @@ def test_each_module_imports_on_its_own(name: str) -> None:
         for m in [m for m in sys.modules if m.split(".")[0] in PACKAGES]:
             del sys.modules[m]
         sys.modules.update(saved)
+
+
+def test_layers() -> None:
+    """ingest -> library, never back: only the CLI package (the top layer) imports ingest; the core imports neither
+    requests nor streamlit; the dashboard never goes through the CLI."""
+    graph = import_graph()
+    for name, targets in graph.items():
+        if name.startswith("library") and not name.startswith("library.cli"):
+            assert not {t for t in targets if t.startswith("ingest")}, name
+        if name.startswith("ingest"):
+            assert not {t for t in targets if t.startswith(("library.cli", "dashboard_pages"))}, name
+        if name.startswith("dashboard_pages"):
+            assert not {t for t in targets if t.startswith("library.cli")}, name
+    for name, path in MODULES.items():
+        if name.startswith("library") and not name.startswith("library.cli"):
+            top = {alias.name.split(".")[0] for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                   if isinstance(node, ast.Import) for alias in node.names}
+            top |= {(node.module or "").split(".")[0] for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                    if isinstance(node, ast.ImportFrom) and node.level == 0}
+            assert not top & {"requests", "streamlit", "ingest"}, name

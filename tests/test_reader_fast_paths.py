@@ -22,11 +22,12 @@ from ingest.readers import pubmed_authors as pa
 from ingest.readers import pubmed_record as pr
 from ingest.readers import pubmed_xml as px
 from ingest.readers import xml_text as xt
-from ingest.readers.ris import _ris_records, _ris_records_by_line
+from ingest.readers.ris import ris_tags
 from library import identifiers, latex, normalize
 from library.model import Author
 
 from .conftest import FIXTURES, corpus_files
+from .ris_reference import records_by_line
 
 # every character str.split() / str.isspace() / the regex \s treat as whitespace
 WHITESPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
@@ -258,7 +259,7 @@ def _ris_texts() -> list[Path]:
 @pytest.mark.parametrize("path", _ris_texts(), ids=lambda p: p.name)
 def test_ris_record_finder_agrees_with_the_line_by_line_reading(path: Path) -> None:
     text = decode_text(path.read_bytes(), path.name)
-    assert list(_ris_records(text, "x")) == list(_ris_records_by_line(text, "x"))
+    assert list(ris_tags(text, "x")) == list(records_by_line(text, "x"))
 
 
 RIS_PIECES = ["TY  - JOUR", "TY  - ", "TY  -", "\nTY  -", " TY  - BOOK", "\ufeffTY  - X", "ER  - ", "ER", "ER -",
@@ -271,7 +272,7 @@ def test_ris_record_finder_agrees_on_broken_files() -> None:
     for _ in range(20000):
         text = "\n".join(rng.choice(RIS_PIECES) for _ in range(rng.randint(0, 14)))
         for variant in (text, text + "\n"):
-            assert list(_ris_records(variant, "x")) == list(_ris_records_by_line(variant, "x")), variant
+            assert list(ris_tags(variant, "x")) == list(records_by_line(variant, "x")), variant
 
 
 # --- PubMed XML -------------------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.readers.ris import _parse, _ris_records, _split, read_ris, read_wos
+from ingest.readers.ris import read_ris, read_wos, ris_tags
 from library.model import Author
 
 from .conftest import CORPUS, corpus_files, needs_shared
+from .ris_reference import tokens_by_rispy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 
@@ -89,18 +90,14 @@ def test_web_of_science_tagged() -> None:
     assert record.extra == {"accession": "WOS:000514379300001"}
 
 
-def _tokens_by_rispy(text: str) -> list[dict[str, list[str]]]:
-    return [_parse(item[2], wos=False) for item in _split(text, "x", wos=False) if isinstance(item, tuple)]
-
-
 def _tokens_fast(text: str) -> list[dict[str, list[str]]]:
-    return [item[2] for item in _ris_records(text, "x") if isinstance(item, tuple)]
+    return [item[2] for item in ris_tags(text, "x") if isinstance(item, tuple)]
 
 
 def test_fast_tokenizer_agrees_with_rispy_on_fixtures() -> None:
     for name in ("hsg.ris", "no_er.ris"):
         text = (FIXTURES / name).read_text()
-        assert _tokens_fast(text) == _tokens_by_rispy(text)
+        assert _tokens_fast(text) == tokens_by_rispy(text)
 
 
 @needs_shared
@@ -108,4 +105,4 @@ def test_fast_tokenizer_agrees_with_rispy_on_fixtures() -> None:
 def test_fast_tokenizer_agrees_with_rispy_on_corpus(path: Path) -> None:
     """The RIS fast path must give exactly what rispy gives, tag by tag, line by line."""
     text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
-    assert _tokens_fast(text) == _tokens_by_rispy(text), path.relative_to(CORPUS)
+    assert _tokens_fast(text) == tokens_by_rispy(text), path.relative_to(CORPUS)

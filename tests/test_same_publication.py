@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from library.dedupe import find_duplicates, same_publication
-from library.dedupe.keys import generic_title, journal_edition
+from library.dedupe.comparison_keys import generic_title, journal_edition
 from library.identifiers import normalize_pmcid, pmcid_key
 from library.model import Author, Record
 

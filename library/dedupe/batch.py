@@ -23,8 +23,8 @@ import pandas as pd
 from ..model import Record
 from .blocking import candidate_pairs
 from .combine import canonical, merge_records
+from .comparison_keys import doi_version_base
 from .find import PairEvidence, _assess
-from .keys import doi_version_base
 from .table import build_table, columns_from_frame, columns_from_records, fold_many
 
 __all__ = ["IDENTITY_FIELDS", "Link", "identical_records", "identifier_conflict", "match_batch"]

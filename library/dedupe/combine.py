@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, fields
 from ..identifiers import InvalidIdentifier, normalize_pmid, pmcid_key
 from ..model import Author, EntryLink, Record, Relation
 from ..normalize import normalize_pages
-from .keys import doi_key, fold, journal_tokens, volume_key
+from .comparison_keys import doi_key, fold, journal_tokens, volume_key
 from .scoring import journal_relation
 
 __all__ = ["BIBLIOGRAPHIC", "MergeOutcome", "canonical", "merge_records", "provenance_note", "same_value"]

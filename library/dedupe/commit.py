@@ -1,6 +1,6 @@
 """Saving merges and their undo journal so that a crash at any instant leaves both files consistent.
 
-A merge writes two files: the library and ``<library>.merges.json`` (:mod:`library.dedupe.journal`). Each write
+A merge writes two files: the library and ``<library>.merges.json`` (:mod:`library.dedupe.undo_log`). Each write
 is atomic, but a kill between the two used to leave merges that ``--undo`` did not know. The order now:
 
 1. the journal, with the new merges marked ``"pending"`` (what undo needs is on disk before anything changes);
@@ -23,8 +23,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..store import Library
-from .journal import SavedMerge, journal_path, load_journal, save_journal, undo_saved_merge
 from .merge import MergeResult
+from .undo_log import SavedMerge, journal_path, load_journal, save_journal, undo_saved_merge
 
 __all__ = ["recover", "save_merges", "save_undo"]
 

@@ -1,7 +1,7 @@
 """Finding duplicates: in a whole library (:func:`find_duplicates`) or for incoming records (:func:`match_incoming`).
 
 Pipeline (all pure, on plain :class:`~library.model.Record` objects): normalize every record once into a
-:class:`~library.dedupe.keys.KeyTable`; generate candidate pairs from capped blocks (O(n), see
+:class:`~library.dedupe.comparison_keys.KeyTable`; generate candidate pairs from capped blocks (O(n), see
 :mod:`~library.dedupe.blocking`); drop unlike pairs in one vectorized rapidfuzz pass; compare the survivors
 field by field and decide (:mod:`~library.dedupe.rules`, :mod:`~library.dedupe.vetoes`); join auto pairs into
 clusters that never cross a veto (:mod:`~library.dedupe.clusters`). Editors' decisions

@@ -197,20 +197,6 @@ def absorb(lib: Library, key: str, incoming: Record) -> MergeResult:
                        state, (incoming,))
 
 
-def _revert(lib: Library, key: str) -> None:
-    """Drop the unsaved changes of one key (an edit, a removal, or the key itself when added unsaved)."""
-    revert = getattr(lib, "revert", None)
-    if callable(revert):
-        revert(key)
-        return
-    # Until the store offers Library.revert(key): the same effect on its pending-change maps.
-    lib._added.pop(key, None)
-    row = lib._keys.get(key)
-    if row is not None:
-        lib._changes.pop(row, None)
-    lib._frame_cache = None
-
-
 def undo_merge(lib: Library, result: MergeResult) -> None:
     """Restore the keeper and the removed copies exactly as they were before :func:`merge_cluster`.
 
@@ -228,7 +214,7 @@ def undo_merge(lib: Library, result: MergeResult) -> None:
     if back:
         raise MergeError(f"cannot undo the merge into {result.keeper!r}: {', '.join(back)} exist(s) again")
     for record in (*result.before, *result.repointed):
-        _revert(lib, record.key)
+        lib.revert(record.key)  # drop its unsaved changes: an edit, a removal, or the key when added unsaved
         if record.key not in lib:
             lib.add(record)
         elif lib.get(record.key) != record:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .keys import fold, journal_tokens, strip_notes
+from .comparison_keys import fold, journal_tokens, strip_notes
 
 __all__ = ["KIND_RELATIONS", "MEETING", "Related", "looks_like_abstract", "notice_pointers", "notice_subject",
            "page_span"]

@@ -14,7 +14,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from .keys import fold
+from .comparison_keys import fold
 from .table import KeyTable
 
 __all__ = ["Features", "compare", "flipped_words", "journal_relation", "prefilter", "surname_overlap"]

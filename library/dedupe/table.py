@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ..identifiers import InvalidIdentifier, normalize_pmid, pmcid_key
 from ..model import Record
-from .keys import (
+from .comparison_keys import (
     FOLD_TABLE,
     NO_AUTHOR,
     RETRACTED,
@@ -94,7 +94,7 @@ class KeyTable:
 
 
 def fold_many(values: Sequence[str]) -> list[str]:
-    """:func:`~library.dedupe.keys.fold` for many strings at once (Arrow kernels; same result)."""
+    """:func:`~library.dedupe.comparison_keys.fold` for many strings at once (Arrow kernels; same result)."""
     if not values:
         return []
     prepared = [v if v.isascii() else v.translate(FOLD_TABLE) for v in values]

@@ -18,7 +18,7 @@ from .checks import evidence_problems, record_problems
 from .classify import Classification, classify, classify_record, match_topics, most_specific
 from .design import DESIGN_LABELS, DESIGNS, DesignGuess, detect_design
 from .editor import EDITOR_FIELDS, STANCES, InvalidValueError, level_for, parse_grade, set_field, tag, untag
-from .entries import Encyclopedia, EntriesError, Entry, UnknownEntryError, entries_for, load_entries, parse_entries
+from .encyclopedia import Encyclopedia, EntriesError, Entry, UnknownEntryError, entries_for, load_entries, parse_entries
 from .level import QUESTIONS, SCHEME, Level, derive_level, parse_level
 from .links import (
     EntryReferences,

@@ -31,12 +31,13 @@ from typing import Any
 
 import pandas as pd
 
+from ..columns import arrow_data
 from ..fields import parse_relations
 from ..model import RELATION_KINDS, EntryLink, Record
 from ..store import Library
 from .design import DESIGNS
 from .editor import STANCES
-from .entries import Encyclopedia, EntriesError, find_entries, load_entries
+from .encyclopedia import Encyclopedia, EntriesError, find_entries, load_entries
 from .level import level_problem, parse_level
 from .taxonomy import Taxonomy, TaxonomyError, find_taxonomy, load_taxonomy
 
@@ -167,9 +168,8 @@ _FRAME_COLUMNS = ("key", "line", "topics", "topics_manual", "design", "level", "
 
 def _column(frame: pd.DataFrame, name: str) -> list[Any]:
     """A column as Python values; Arrow-backed columns convert in bulk (pandas' per-item iteration is 10x slower)."""
-    values = frame[name].array
-    arrow = getattr(values, "_pa_array", None)
-    return arrow.to_pylist() if arrow is not None else frame[name].tolist()
+    column = frame[name]
+    return arrow_data(column).to_pylist() if hasattr(column.array, "__arrow_array__") else column.tolist()
 
 
 def _frame_records(lib: Library) -> tuple[list[Record], dict[str, int]]:

@@ -17,7 +17,7 @@ from ..errors import LibraryError
 from ..frame import FrameQuery, filter_positions
 from ..model import EntryLink, Record
 from ..store import Library
-from .entries import Encyclopedia, Entry
+from .encyclopedia import Encyclopedia, Entry
 
 __all__ = [
     "KINDS",

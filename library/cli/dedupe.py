@@ -13,7 +13,7 @@ source record's ``relations`` field (``erratum-of B``, naming the kept key after
 is not repeated), so the study pages show them; the dry run says how many it would store (``--json``:
 ``"relations"``, the ``"A kind B"`` items stored or to store).
 
-Every merge ``--apply`` saves is also kept in ``<library>.merges.json`` (see :mod:`library.dedupe.journal`),
+Every merge ``--apply`` saves is also kept in ``<library>.merges.json`` (see :mod:`library.dedupe.undo_log`),
 written before the library so that a crash at any instant leaves the two consistent (:mod:`library.dedupe.commit`;
 every run settles what an interrupted one left); ``--undo KEY`` puts back the copies of the newest saved merge
 into (or of) KEY and saves, unless the merged record was edited since.
@@ -37,19 +37,16 @@ from ..dedupe import (
     choose_keeper,
     decisions_path,
     find_duplicates,
-    load_decisions,
-    merge_cluster,
-    relation_referrers,
     save_decisions,
     store_relations,
 )
-from ..dedupe.commit import recover, save_merges, save_undo
 from ..dedupe.decisions import Decisions
-from ..dedupe.journal import journal_path, load_journal
+from ..dedupe.undo_log import journal_path
 from ..errors import LibraryError
 from ..model import Record
+from ..services import decisions_of, merge_clusters, save_merged, settle_undo_log, undo_merge
 from ..store import Library
-from .common import open_library, print_json
+from .shell import open_library, print_json
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -172,7 +169,7 @@ def _involved(lib: Library, result: DedupeResult) -> dict[str, Record]:
 def _recover(lib: Library) -> bool:
     """Settle what an interrupted merge or undo left in the journal; False when the journal cannot be read."""
     try:
-        for note in recover(lib):
+        for note in settle_undo_log(lib):
             print(f"reflib: merge journal: {note}", file=sys.stderr)
     except LibraryError as exc:
         print(f"reflib: {exc}", file=sys.stderr)
@@ -184,15 +181,8 @@ def _undo(args: argparse.Namespace) -> int:
     lib = open_library(args)
     if not _recover(lib):
         return EXIT_FINDINGS
-    path = journal_path(lib.path)
-    entries = load_journal(path)
-    found = [n for n, e in enumerate(entries) if args.undo == e.keeper or args.undo in e.removed]
-    if not found:
-        print(f"reflib: no saved merge into or of {args.undo!r} in {path}", file=sys.stderr)
-        return EXIT_FINDINGS
-    entry = entries[found[-1]]
     try:
-        save_undo(lib, entry)
+        entry, _saved = undo_merge(lib, args.undo)
     except LibraryError as exc:
         print(f"reflib: {exc}", file=sys.stderr)
         return EXIT_FINDINGS
@@ -220,7 +210,7 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_FINDINGS
     path = decisions_path(args.bib)
-    decisions = load_decisions(path)
+    decisions = decisions_of(lib)
     error = _record_decisions(args, lib, decisions)
     if error:
         print(f"reflib: {error}", file=sys.stderr)
@@ -237,12 +227,11 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
         save_decisions(decisions, path)
     merges: list[MergeResult] = []
     if args.apply and result.clusters:
-        referrers = relation_referrers(lib)
-        merges = [merge_cluster(lib, cluster.keys, referrers) for cluster in result.clusters]
+        merges = merge_clusters(lib, [cluster.keys for cluster in result.clusters])
         _follow_merges(result, merges)
     relations = store_relations(lib, ((link.a, link.kind, link.b) for link in result.related), write=args.apply)
     if args.apply and (merges or relations):
-        save_merges(lib, merges)  # the journal first, then the library (crash-consistent: see dedupe.commit)
+        save_merged(lib, merges)  # the undo log first, then the library (crash-consistent: see dedupe.commit)
     if args.json:
         data = result.to_json()
         data["clusters"] = [{**c.to_json(), "keeper": choose_keeper([records[k] for k in c.keys]).key}

@@ -28,12 +28,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from library.commands.common import open_library, print_json
-from library.store import Library
+from ingest.base import ReadError, ReadProblem, ReadResult
+from ingest.importer import ImportReport
+from ingest.readers import FORMATS
+from ingest.services import ImportOptions, import_file, preview_import, read_import
 
-from .base import ReadError, ReadProblem, ReadResult
-from .importer import ImportReport, import_records
-from .readers import FORMATS, read_data, read_file
+from ..store import Library
+from .shell import open_library, print_json
 
 __all__ = ["cmd_import", "register"]
 
@@ -97,10 +98,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             if name == "-":
                 name = STDIN
-                result = read_data(sys.stdin.buffer.read(), name, args.format, encoding=args.encoding,
-                                   columns=columns or None)
+                result = read_import(sys.stdin.buffer.read(), name, args.format, args.encoding, columns)
             else:
-                result = read_file(name, args.format, encoding=args.encoding, columns=columns or None)
+                result = read_import(name, name, args.format, args.encoding, columns)
             results.append((name, result))
         except ReadError as exc:
             print(f"reflib import: {exc}; nothing imported", file=sys.stderr)
@@ -113,8 +113,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     for number, (name, result) in enumerate(results, 1):
         # in a preview, every file but the last still goes into the library in memory (never saved), so that
         # the report of each file is what the real import would say: later files matched against earlier ones
-        report = import_records(lib, result.records, source=name, topics=args.topic, entry=args.entry,
-                                link_kind=args.link_kind, dry_run=preview and number == len(results))
+        # (a preview of the last file; the earlier ones imported in memory, never saved)
+        options = ImportOptions(topics=args.topic, entry=args.entry, link_kind=args.link_kind)
+        report = (preview_import(lib, result, name, options) if preview and number == len(results)
+                  else import_file(lib, result, name, options))
         report.dry_run = preview
         report.problems.extend(result.problems)
         reports.append(report)

@@ -1,4 +1,4 @@
-"""``reflib tag|untag|classify|set|link|unlink|entry list|entry show|topics``: evidence and encyclopedia links.
+"""``reflib tag|untag|classify|suggestions|accept|reject|set|link|unlink|topics``: evidence and encyclopedia links.
 
 Every command that changes the library saves it once at the end (atomic, refused if the file changed on disk).
 The taxonomy and entries files are found beside the library (or given with ``--taxonomy`` / ``--entries``, or
@@ -16,16 +16,14 @@ from typing import Any
 
 from ..evidence.classify import classify_record, explain
 from ..evidence.editor import EDITOR_FIELDS, accept_topic, reject_topic, set_field, tag, untag
-from ..evidence.entries import Encyclopedia, entries_for, load_entries
-from ..evidence.links import KINDS, entry_references, link_study, unlink_study
+from ..evidence.encyclopedia import Encyclopedia, entries_for, load_entries
+from ..evidence.links import KINDS, link_study, unlink_study
 from ..evidence.reasons import parse_reasons
-from ..evidence.render import FORMATS, render_references
 from ..evidence.taxonomy import Taxonomy, load_taxonomy, taxonomy_for
-from ..export.citeproc import STYLES
 from ..model import Record
-from .common import open_library, print_json, print_rows
+from .shell import open_library, print_json
 
-__all__ = ["register"]
+__all__ = ["add_file_options", "entries_from_args", "register"]
 
 
 def _taxonomy(args: argparse.Namespace) -> Taxonomy:
@@ -33,12 +31,12 @@ def _taxonomy(args: argparse.Namespace) -> Taxonomy:
     return load_taxonomy(path) if path else taxonomy_for(args.bib)
 
 
-def _entries(args: argparse.Namespace) -> Encyclopedia:
+def entries_from_args(args: argparse.Namespace) -> Encyclopedia:
     path = getattr(args, "entries", None)
     return load_entries(path) if path else entries_for(args.bib)
 
 
-def _file_options(parser: argparse.ArgumentParser, taxonomy: bool = False, entries: bool = False) -> None:
+def add_file_options(parser: argparse.ArgumentParser, taxonomy: bool = False, entries: bool = False) -> None:
     if taxonomy:
         parser.add_argument("--taxonomy", type=Path, default=None,
                             help="taxonomy file (default: taxonomy.toml beside the library, or $REFLIB_TAXONOMY)")
@@ -52,13 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("tag", help="add manual topics to a study (never touched by classify)")
     p.add_argument("key")
     p.add_argument("topics", nargs="+", metavar="TOPIC", help="full path, topic id, or a name only one topic has")
-    _file_options(p, taxonomy=True)
+    add_file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_tag)
 
     p = sub.add_parser("untag", help="remove manual topics from a study")
     p.add_argument("key")
     p.add_argument("topics", nargs="+", metavar="TOPIC")
-    _file_options(p, taxonomy=True)
+    add_file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_untag)
 
     p = sub.add_parser("classify", help="recompute automatic topics, suggestions, design and level, with reasons")
@@ -68,7 +66,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--explain", action="store_true",
                    help="print why each value is what it is (and why topics whose terms occur did not fire); "
                         "saves nothing")
-    _file_options(p, taxonomy=True)
+    add_file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_classify)
 
     p = sub.add_parser("suggestions", help="suggested topics (low-confidence rule results) with their reasons")
@@ -79,13 +77,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("accept", help="accept suggested topics: they become manual topics")
     p.add_argument("key")
     p.add_argument("topics", nargs="+", metavar="TOPIC", help="full path, topic id, or a name only one topic has")
-    _file_options(p, taxonomy=True)
+    add_file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_accept)
 
     p = sub.add_parser("reject", help="reject automatic or suggested topics: never assigned or suggested again")
     p.add_argument("key")
     p.add_argument("topics", nargs="+", metavar="TOPIC", help="full path, topic id, or a name only one topic has")
-    _file_options(p, taxonomy=True)
+    add_file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_reject)
 
     p = sub.add_parser("set", help="set an editor field of a study (empty value clears it)",
@@ -100,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("slug")
     p.add_argument("--as", dest="kind", choices=KINDS, required=True)
     p.add_argument("--number", type=int, default=None, help="citation number (default: the next free one)")
-    _file_options(p, entries=True)
+    add_file_options(p, entries=True)
     p.set_defaults(handler=cmd_link)
 
     p = sub.add_parser("unlink", help="remove a study's links to an entry (other citations keep their numbers)")
@@ -109,23 +107,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--as", dest="kind", choices=KINDS, default=None, help="only this kind of link")
     p.set_defaults(handler=cmd_unlink)
 
-    entry = sub.add_parser("entry", help="encyclopedia entries: list, show the reference block")
-    entry_sub = entry.add_subparsers(dest="entry_command", metavar="ACTION")
-    entry_sub.required = True
-    p = entry_sub.add_parser("list", help="every entry with its numbers of cited and discussed studies")
-    p.add_argument("--json", action="store_true")
-    _file_options(p, entries=True)
-    p.set_defaults(handler=cmd_entry_list)
-    p = entry_sub.add_parser("show", help="an entry's reference block: cited (numbered) and discussed studies")
-    p.add_argument("slug")
-    p.add_argument("--format", choices=FORMATS, default="md")
-    p.add_argument("--style", choices=list(STYLES), default="vancouver", help="citation style (default vancouver)")
-    _file_options(p, entries=True)
-    p.set_defaults(handler=cmd_entry_show)
-
     p = sub.add_parser("topics", help="the topic taxonomy as a tree, with the number of studies under each topic")
     p.add_argument("--json", action="store_true")
-    _file_options(p, taxonomy=True)
+    add_file_options(p, taxonomy=True)
     p.set_defaults(handler=cmd_topics)
 
 
@@ -242,7 +226,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    entries = _entries(args)
+    entries = entries_from_args(args)
     lib = open_library(args)
     link = link_study(lib, args.key, args.slug, args.kind, args.number, entries)
     lib.save()
@@ -257,32 +241,6 @@ def cmd_unlink(args: argparse.Namespace) -> int:
     lib.save()
     for link in removed:
         print(f"{args.key}: no longer {link.kind} in {link.slug}" + (f" (was #{link.number})" if link.number else ""))
-    return 0
-
-
-def cmd_entry_list(args: argparse.Namespace) -> int:
-    entries = _entries(args)
-    lib = open_library(args)
-    frame = lib.frame()
-    cited: Counter[str] = Counter(s for slugs in frame["cited_in"] for s in slugs)
-    discussed: Counter[str] = Counter(s for slugs in frame["discussed_in"] for s in slugs)
-    rows = [{"slug": e.slug, "title": e.title, "status": e.status, "url": e.url, "cited": cited[e.slug],
-             "discussed": discussed[e.slug], "pending": len(e.pending)} for e in entries]
-    if args.json:
-        print_json(rows)
-        return 0
-    table = [("slug", "status", "cited", "discussed", "title")]
-    table += [(str(r["slug"]), str(r["status"]), str(r["cited"]), str(r["discussed"]), str(r["title"])) for r in rows]
-    print_rows(table, (28, 9, 5, 9, 0))
-    print(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}")
-    return 0
-
-
-def cmd_entry_show(args: argparse.Namespace) -> int:
-    entries = _entries(args)
-    lib = open_library(args)
-    refs = entry_references(lib, args.slug, entries)
-    sys.stdout.write(render_references(refs, args.format, args.style))
     return 0
 
 

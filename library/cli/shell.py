@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -87,3 +88,21 @@ def print_rows(rows: Iterable[Sequence[str]], widths: Sequence[int]) -> None:
     for row in rows:
         cells = [str(c)[:w].ljust(w) if w else str(c) for c, w in zip(row, widths, strict=True)]
         print("  ".join(cells).rstrip())
+
+
+def fail(command: str, message: str, code: int = 1) -> int:
+    """Print ``reflib COMMAND: message`` on stderr; returns the exit code."""
+    print(f"reflib {command}: {message}", file=sys.stderr)
+    return code
+
+
+def open_or_create(bib: Path, args: argparse.Namespace) -> Library:
+    """The library, or a new empty one when the file does not exist yet (imports may start a library)."""
+    return open_library(args) if bib.exists() else Library.create(bib)
+
+
+def progress_bar(desc: str) -> Any:
+    """A progress bar on stderr (silent when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=0, unit="rec", desc=desc, file=sys.stderr, disable=None, dynamic_ncols=True)

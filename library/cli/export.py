@@ -14,7 +14,7 @@ from pathlib import Path
 from ..atomic import atomic_write
 from ..export import FORMATS, OUTPUTS, UnknownFormatError, export_records, format_name
 from ..frame import filter_frame
-from .common import add_filter_arguments, open_library, query_from_args
+from .shell import add_filter_arguments, open_library, query_from_args
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

@@ -11,7 +11,7 @@ import pytest
 from library import Library
 from library.cli import main
 from library.dedupe import MergeError, merge_cluster
-from library.dedupe.journal import (
+from library.dedupe.undo_log import (
     KEEP,
     JournalError,
     journal_path,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+from ..evidence.checks import evidence_problems
 from ..evidence.reasons import parse_reasons
 from ..frame import filter_frame
 from ..journals import fill_journal_abbrev, missing_abbreviations
-from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
+from .shell import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
                   "entries", "topics_suggested", "reasons")
@@ -37,10 +38,6 @@ def collect_problems(args: argparse.Namespace) -> list[dict[str, object]]:
     lib = open_library(args)
     problems: list[dict[str, object]] = [
         {"line": p.line, "kind": p.kind, "key": p.key, "message": p.message} for p in lib.problems()]
-    try:
-        from ..evidence.checks import evidence_problems
-    except ImportError:
-        return problems
     problems.extend(evidence_problems(lib))
     return problems
 

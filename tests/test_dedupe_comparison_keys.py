@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from library.dedupe.keys import (
+from library.dedupe.comparison_keys import (
     doi_key,
     first_page,
     fold,

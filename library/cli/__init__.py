@@ -1,33 +1,30 @@
 """The ``reflib`` command line: argument parsing, library resolution, error reporting, exit codes.
 
-Exit codes: 0 ok; 1 findings or errors the user must act on; 2 usage errors and unreadable library files.
-Subcommands live in small modules that each expose ``register(subparsers)``; a module that cannot be imported
-(an optional part missing) is skipped so the rest of the CLI still works.
+Exit codes: 0 ok; 1 findings or errors the user must act on; 2 usage errors and unreadable library files (the
+table is in :mod:`library.errors`). Each command group is one module of this package exposing
+``register(subparsers)``, listed in :data:`COMMAND_GROUPS` (imported directly: a broken install fails loudly
+instead of silently losing commands). The modules are thin shells: they parse options, call the services
+(:mod:`library.services`, :mod:`ingest.services`) or the core, and print. This package is the one part of
+``library`` that imports ``ingest`` (it is the top layer; see ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import BibFileError, LibraryError
+from ..errors import LibraryError, exit_code
+from . import core, dedupe, enrich, entry, evidence, export, imports, ingest, watch
 
-__all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = ["COMMAND_GROUPS", "EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-COMMAND_MODULES = (
-    "library.commands.core",
-    "library.commands.evidence",
-    "library.commands.export",
-    "library.commands.dedupe",
-    "ingest.commands",
-    "ingest.commands_net",
-)
+# in the order of `reflib --help`
+COMMAND_GROUPS = (core, evidence, entry, export, dedupe, imports, ingest, watch, enrich)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -44,14 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true", help="ignore the on-disk index cache")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # that part is not installed in this build
-            raise
-        module.register(sub)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     return parser
 
 
@@ -63,18 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except BibFileError as exc:
+    except LibraryError as exc:  # one line; the exit code by the table in library.errors
         print(f"reflib: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except LibraryError as exc:
-        print(f"reflib: {exc}", file=sys.stderr)
-        return EXIT_FINDINGS
+        return exit_code(exc)
     except KeyboardInterrupt:
         print("reflib: interrupted; nothing was saved", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

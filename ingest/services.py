@@ -1,0 +1,61 @@
+"""Reading files into the library, in one place for ``reflib import`` and the dashboard's Import page.
+
+Both are shells over these functions: they collect the options and show the report. The importer's rules (one
+decision per pair, one merge rule, what is reviewed) are in :mod:`ingest.importer`; this module only names the
+steps a user takes: read a file, preview what importing it would do, import it (and save). Duplicates, undo and
+decisions are the core's services (:mod:`library.services`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from library.store import Library
+
+from .base import ReadResult
+from .importer import ImportReport, import_records
+from .readers import read_data, read_file
+
+__all__ = ["ImportOptions", "import_file", "preview_import", "read_import"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """What every imported record gets: manual topics, and a link to an encyclopedia entry (cited/discussed)."""
+
+    topics: Sequence[str] = ()
+    entry: str | None = None
+    link_kind: str | None = None
+    columns: Mapping[str, str] = field(default_factory=dict)  # CSV: field -> column
+
+
+def read_import(source: str | Path | bytes, name: str = "", fmt: str = "auto", encoding: str | None = None,
+                columns: Mapping[str, str] | None = None) -> ReadResult:
+    """Read a file (a path, or its bytes named ``name``) into records and problems; ReadError when it cannot be
+    read at all."""
+    if isinstance(source, bytes):
+        return read_data(source, name, fmt, encoding=encoding, columns=columns or None)
+    return read_file(source, fmt, encoding=encoding, columns=columns or None)
+
+
+def preview_import(lib: Library, result: ReadResult, source: str, options: ImportOptions = ImportOptions(),
+                   accept: Mapping[int, str] | None = None) -> ImportReport:
+    """What importing would do, with the reasons; the library is not changed."""
+    return import_records(lib, result.records, source=source, topics=options.topics, entry=options.entry,
+                          link_kind=options.link_kind, dry_run=True, accept=accept)
+
+
+def import_file(lib: Library, result: ReadResult, source: str, options: ImportOptions = ImportOptions(),
+                accept: Mapping[int, str] | None = None, save: Callable[[ImportReport], bool] | None = None
+                ) -> ImportReport:
+    """Import the read records into ``lib``; with ``save``, save it (given the report, to say what it saves).
+
+    ``accept`` maps positions in the file to library keys an editor confirmed as the same study.
+    """
+    report = import_records(lib, result.records, source=source, topics=options.topics, entry=options.entry,
+                            link_kind=options.link_kind, accept=accept)
+    if save is not None:
+        save(report)
+    return report

@@ -1,1 +1,0 @@
-"""Subcommands of the ``reflib`` CLI, one small module per area."""
