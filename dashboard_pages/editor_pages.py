@@ -93,10 +93,11 @@ def render_import(lib: Library) -> None:
             st.markdown(f"- {md(problem)}")
         return
     st.markdown(f"**{len(result.records)}** record(s) read from {md(uploaded.name)} ({md(result.format)}).")
-    first = preview_import(lib, result, uploaded.name)
+    first = preview_import(lib, result.records, uploaded.name)
     chosen = duplicates.review_import(lib, result.records, first)
     options = ImportOptions(topics=topics, entry=entry, link_kind=kind)
-    preview = first if not (chosen or topics or entry) else preview_import(lib, result, uploaded.name, options, chosen)
+    preview = first if not (chosen or topics or entry) else preview_import(lib, result.records, uploaded.name,
+                                                                           options, chosen)
     _report(preview, problems)
     if not preview.changed:
         st.info("Everything in this file is already in the library; importing would change nothing.")
@@ -110,7 +111,7 @@ def render_import(lib: Library) -> None:
                 st.session_state["_import_nonce"] = nonce + 1
             return saved
 
-        import_file(lib, result, uploaded.name, options, chosen, save=save)
+        import_file(lib, result.records, uploaded.name, options, chosen, save=save)
         st.rerun()
 
 

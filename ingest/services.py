@@ -1,9 +1,9 @@
-"""Reading files into the library, in one place for ``reflib import`` and the dashboard's Import page.
+"""Putting records into the library, in one place for ``reflib import``/``ingest``/``watch`` and the dashboard.
 
-Both are shells over these functions: they collect the options and show the report. The importer's rules (one
-decision per pair, one merge rule, what is reviewed) are in :mod:`ingest.importer`; this module only names the
-steps a user takes: read a file, preview what importing it would do, import it (and save). Duplicates, undo and
-decisions are the core's services (:mod:`library.services`).
+They are shells over these functions: they collect the options and show the report. The importer's rules (one
+decision per pair, one merge rule, what is reviewed) are in :mod:`ingest.importer`; this module names the steps a
+user takes: read a file, preview what importing its records (or fetched ones) would do, import them (and save).
+Duplicates, undo and decisions are the core's services (:mod:`library.services`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from library.model import Record
 from library.store import Library
 
 from .base import ReadResult
@@ -40,21 +41,23 @@ def read_import(source: str | Path | bytes, name: str = "", fmt: str = "auto", e
     return read_file(source, fmt, encoding=encoding, columns=columns or None)
 
 
-def preview_import(lib: Library, result: ReadResult, source: str, options: ImportOptions = ImportOptions(),
+def preview_import(lib: Library, records: list[Record], source: str, options: ImportOptions = ImportOptions(),
                    accept: Mapping[int, str] | None = None) -> ImportReport:
-    """What importing would do, with the reasons; the library is not changed."""
-    return import_records(lib, result.records, source=source, topics=options.topics, entry=options.entry,
+    """What importing the records (read from a file, or fetched) would do, with the reasons; the library is not
+    changed."""
+    return import_records(lib, records, source=source, topics=options.topics, entry=options.entry,
                           link_kind=options.link_kind, dry_run=True, accept=accept)
 
 
-def import_file(lib: Library, result: ReadResult, source: str, options: ImportOptions = ImportOptions(),
+def import_file(lib: Library, records: list[Record], source: str, options: ImportOptions = ImportOptions(),
                 accept: Mapping[int, str] | None = None, save: Callable[[ImportReport], bool] | None = None
                 ) -> ImportReport:
-    """Import the read records into ``lib``; with ``save``, save it (given the report, to say what it saves).
+    """Import the records (read from a file, or fetched) into ``lib``; with ``save``, save it (given the report,
+    to say what it saves).
 
     ``accept`` maps positions in the file to library keys an editor confirmed as the same study.
     """
-    report = import_records(lib, result.records, source=source, topics=options.topics, entry=options.entry,
+    report = import_records(lib, records, source=source, topics=options.topics, entry=options.entry,
                             link_kind=options.link_kind, accept=accept)
     if save is not None:
         save(report)

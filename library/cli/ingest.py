@@ -25,8 +25,9 @@ from ingest.base import ReadProblem
 from ingest.crossref import Crossref, collect_search, collect_works
 from ingest.fetchstate import Fetched, Spool
 from ingest.http import HttpClient, Settings, SourceError
-from ingest.importer import ImportReport, import_records
+from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
+from ingest.services import ImportOptions, import_file, preview_import
 
 from ..errors import InputError
 from ..identifiers import InvalidIdentifier, normalize_doi, normalize_pmid
@@ -123,8 +124,8 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if require_all and fetched.missing:
         return fail(command, f"{label} has no record for {', '.join(fetched.missing)}; nothing imported "
                      "(check the identifiers)")
-    report = import_records(lib, fetched.records, source=label, topics=args.topic, entry=args.entry,
-                            link_kind=args.link_kind, dry_run=args.dry_run)
+    options = ImportOptions(topics=args.topic, entry=args.entry, link_kind=args.link_kind)
+    report = (preview_import if args.dry_run else import_file)(lib, fetched.records, label, options)
     report.problems.extend(fetched.problems)
     report.problems.extend(ReadProblem(label, f"PMID {m}: no record returned (deleted or not yet available)")
                            for m in fetched.missing)

@@ -12,8 +12,9 @@ from typing import Any
 from ingest.crossref import Crossref, collect_search
 from ingest.fetchstate import Fetched, Spool
 from ingest.http import HttpClient, Settings, SourceError
-from ingest.importer import ImportReport, import_records
+from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, collect
+from ingest.services import ImportOptions, import_file, preview_import
 from ingest.watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 
 from .shell import fail, open_or_create, print_json
@@ -112,8 +113,9 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
                 fetched, count = _watch_fetch(search, spool, http, args.max)
             except (SourceError, ValueError) as exc:
                 return fail("watch run", f"{search.name}: {exc}; the library and the saved searches are unchanged")
-            report = import_records(lib, fetched.records, source=f"watch {search.name}", topics=search.topics,
-                                    entry=search.entry, link_kind=search.link_kind, dry_run=args.dry_run)
+            options = ImportOptions(topics=search.topics, entry=search.entry, link_kind=search.link_kind)
+            report = (preview_import if args.dry_run else import_file)(lib, fetched.records, f"watch {search.name}",
+                                                                       options)
             results.append({"name": search.name, "matched": count, "new": len(fetched.records),
                             "previous_run": search.last_run, "report": report})
             if not args.dry_run:

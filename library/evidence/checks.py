@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..columns import arrow_data
+from ..columns import arrow_data, is_arrow_backed
 from ..fields import parse_relations
 from ..model import RELATION_KINDS, EntryLink, Record
 from ..store import Library
@@ -169,7 +169,7 @@ _FRAME_COLUMNS = ("key", "line", "topics", "topics_manual", "design", "level", "
 def _column(frame: pd.DataFrame, name: str) -> list[Any]:
     """A column as Python values; Arrow-backed columns convert in bulk (pandas' per-item iteration is 10x slower)."""
     column = frame[name]
-    return arrow_data(column).to_pylist() if hasattr(column.array, "__arrow_array__") else column.tolist()
+    return arrow_data(column).to_pylist() if is_arrow_backed(column) else column.tolist()
 
 
 def _frame_records(lib: Library) -> tuple[list[Record], dict[str, int]]:
