@@ -21,10 +21,12 @@ from library.views import escape_markdown
 __all__ = [
     "Settings",
     "close_study",
+    "filter_library",
     "flash",
     "frame_token",
     "malformed",
     "md",
+    "open_entry",
     "open_library",
     "open_study",
     "reload_library",
@@ -173,5 +175,34 @@ def open_study(key: str) -> None:
 
 
 def close_study() -> None:
-    if "study" in st.query_params:
-        del st.query_params["study"]
+    """Back where the study was opened from: its encyclopedia entry, or the list with its filters."""
+    came_from = st.query_params.get("from", "")
+    if came_from.startswith("entry:"):
+        open_entry(came_from[6:])
+        return
+    for name in ("study", "from"):
+        if name in st.query_params:
+            del st.query_params[name]
+
+
+LIBRARY_WIDGETS = ("f_topic", "f_entry", "f_design", "f_level", "f_stance", "f_verification", "f_q", "f_years",
+                   "f_sort")
+
+
+def filter_library(**filters: str) -> None:
+    """The library list filtered to ``filters`` (``topic=PATH``): what a topic link on a study page does."""
+    st.session_state["nav_view"] = "library"
+    for name in LIBRARY_WIDGETS:  # the list starts again from the address
+        st.session_state.pop(name, None)
+    st.query_params.clear()
+    for name, value in filters.items():
+        st.query_params[name] = value
+
+
+def open_entry(slug: str) -> None:
+    """The encyclopedia view of one entry (its cited and discussed studies)."""
+    st.session_state["nav_view"] = "encyclopedia"
+    st.session_state["enc_entry"] = slug
+    st.query_params.clear()
+    st.query_params["view"] = "encyclopedia"
+    st.query_params["entry"] = slug

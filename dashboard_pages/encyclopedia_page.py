@@ -13,11 +13,13 @@ from . import catalog
 from .common import frame_token, md
 
 
-def _open_from_entry(key: str) -> None:
-    """Leave the encyclopedia view for the study; the address then reads ?study=KEY."""
+def _open_from_entry(key: str, slug: str) -> None:
+    """Leave the encyclopedia view for the study; the address then reads ?study=KEY&from=entry:SLUG, so the
+    study's back button and breadcrumb return to this entry."""
     st.session_state["nav_view"] = "library"
     st.query_params.clear()
     st.query_params["study"] = key
+    st.query_params["from"] = f"entry:{slug}"
 
 
 def _reference(record: Record, number: str, slug: str) -> None:
@@ -26,7 +28,7 @@ def _reference(record: Record, number: str, slug: str) -> None:
     text.markdown(f"{number}{md(record.title or '(untitled)')}  \n"
                   f":gray[{md(author)} {record.year or 'n.d.'} · {md(design_label(record.effective_design))} · "
                   f"{md(level_label(record.effective_level))}]")
-    button.button("Read", key=f"ref-{slug}-{record.key}", on_click=_open_from_entry, args=(record.key,),
+    button.button("Read", key=f"ref-{slug}-{record.key}", on_click=_open_from_entry, args=(record.key, slug),
                   help="Open this study")
 
 

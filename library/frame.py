@@ -18,7 +18,7 @@ import functools
 import re
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .model import Record
+from .search import Vocabulary, parse_search, term_masks
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -120,6 +121,8 @@ class FrameQuery:
     verification: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
+    # the taxonomy's names and synonyms: "HSG" also finds "hysterosalpingography" and the HSG topic (library.search)
+    vocabulary: Vocabulary | None = field(default=None, compare=False)
 
 
 def _topic_matches(topic: str, wanted: Iterable[str]) -> bool:
@@ -276,10 +279,12 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
     if query.entries:
         wanted_entries = set(query.entries)
         mask &= list_mask(frame, "entries", lambda slug: slug in wanted_entries)
-    words = [w for w in query.query.casefold().split() if w]
-    if words and mask.any():
+    terms = parse_search(query.query, query.vocabulary)
+    if terms and mask.any():
         text = _search_text(frame)
         idx = np.flatnonzero(mask)
         subset = text.take(pa.array(idx)) if len(idx) < len(frame) else text
-        return idx[_contains_all(subset, words)]
+        if any(term.topics for term in terms):
+            return idx[term_masks(frame, subset, idx, terms)]
+        return idx[_contains_all(subset, [term.text.casefold() for term in terms])]
     return np.flatnonzero(mask)

@@ -84,7 +84,7 @@ def test_bad_link_values_are_reported_not_fatal() -> None:
     parsed = parse_params({"from": "twenty", "to": ["1990", "1980"], "stance": "angry", "sort": "random",
                            "verification": "maybe"})
     assert parsed.query.year_from is None and parsed.query.year_to == 1980
-    assert parsed.query.stances == () and parsed.sort == "newest"
+    assert parsed.query.stances == () and parsed.sort == "relevance"
     assert len(parsed.problems) == 4
 
 

@@ -6,7 +6,8 @@ import argparse
 from collections import Counter
 
 from ..evidence.reasons import parse_reasons
-from ..frame import filter_frame
+from ..frame import filter_positions
+from ..search import parse_search, rank_positions
 from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
@@ -89,7 +90,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     lib = open_library(args)
-    found = filter_frame(lib.frame(), query_from_args(args))
+    frame = lib.frame()
+    query = query_from_args(args, lib)
+    positions = filter_positions(frame, query)
+    terms = parse_search(query.query, query.vocabulary)
+    if terms:  # best match first (title, abstract, elsewhere; newest breaks ties), as the dashboard lists them
+        positions = rank_positions(frame, positions, terms)
+    found = frame.take(positions)
     if args.limit is not None:
         found = found.head(args.limit)
     if args.json:
