@@ -33,7 +33,7 @@ def _ris(record: Record) -> bytes:
 
 
 def render(record: Record) -> None:
-    st.markdown("#### Cite this study")
+    st.markdown("## Cite this study")
     tabs = st.tabs(list(STYLES.values()), key="cite_style", on_change="rerun")
     for tab, style in zip(tabs, STYLES, strict=True):
         if not tab.open:
@@ -45,7 +45,7 @@ def render(record: Record) -> None:
                 st.caption(f"This citation could not be formatted: {exc}")
                 continue
             st.code(text, language=None, wrap_lines=True)
-    st.caption("Use the copy button at the top right of the citation.")
+    st.caption("Copy a citation with the :material/content_copy: button at its right.")
     st.download_button("Download RIS (EndNote, Zotero, Mendeley)", functools.partial(_ris, record),
                        file_name=f"{_file_stem(record.key)}.ris", mime="application/x-research-info-systems",
                        icon=":material/download:", on_click="ignore", key=f"ris-{record.key}")

@@ -116,7 +116,7 @@ def _year_bounds(frame: pd.DataFrame) -> tuple[int, int] | None:
 def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], years: tuple[int, int] | None) -> FrameQuery:
     titles = catalog.entry_titles()
     with st.sidebar:
-        st.header("Filters", divider="gray")
+        st.markdown("**Filters**")
         q = st.text_input("Search", key=_KEYS["q"], placeholder="e.g. HSG, oil contrast, Dreyer",
                           help="Words in the title, abstract or authors. Topic names and their abbreviations "
                                "or synonyms find the topic too: HSG also finds 'hysterosalpingography' and "

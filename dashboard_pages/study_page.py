@@ -128,7 +128,7 @@ def _synopsis(record: Record) -> None:
     if synopsis.is_empty():
         return
     with st.container(border=True):
-        st.markdown("#### Synopsis")
+        st.markdown("## Synopsis")
         for label, text in (("TL;DR", synopsis.tldr), ("Key findings", synopsis.findings),
                             ("Clinical implications", synopsis.implications)):
             if text:
@@ -136,7 +136,7 @@ def _synopsis(record: Record) -> None:
 
 
 def _abstract(record: Record) -> None:
-    st.markdown("#### Abstract")
+    st.markdown("## Abstract")
     if not record.abstract.strip():
         st.caption("No abstract in the library for this study.")
         return
@@ -147,7 +147,7 @@ def _abstract(record: Record) -> None:
 
 def _tags(record: Record, editor: bool) -> None:
     if record.all_topics:
-        st.markdown("#### Topics")
+        st.markdown("## Topics")
         st.caption("Each topic lists the library's studies on it.")
         with st.container(horizontal=True, gap="small"):
             for i, topic in enumerate(record.all_topics):
@@ -165,7 +165,7 @@ def _entries(record: Record) -> None:
         return
     titles = catalog.entry_titles()
     urls = catalog.entry_urls()
-    st.markdown("#### In the encyclopedia")
+    st.markdown("## In the encyclopedia")
     for i, link in enumerate(record.links):
         title = titles.get(link.slug, link.slug)
         where = f"cited as source {link.number}" if link.kind == "cited" and link.number else link.kind
@@ -185,7 +185,7 @@ def _related(lib: Library, key: str) -> None:
     related = _related_rows(lib.frame(), frame_token(lib), key)
     if related.empty:
         return
-    st.markdown("#### Related studies")
+    st.markdown("## Related studies")
     for row in related.to_dict("records"):
         st.button(md(study_label(row)), key=f"related-{row['key']}", on_click=open_study, args=(row["key"],),
                   type="tertiary", help="Open this study")
@@ -197,7 +197,7 @@ def _relations(lib: Library, record: Record) -> None:
     rows = study_relations(lib.frame(), record)
     if not rows:
         return
-    st.markdown("#### Related records")
+    st.markdown("## Related records")
     for row in rows:
         if row.in_library:
             st.button(md(row.text()), key=f"relation-{row.outgoing}-{row.label}-{row.key}", on_click=open_study,
@@ -235,7 +235,7 @@ def _study_link(key: str) -> str:
     base = ""
     with contextlib.suppress(Exception):
         base = str(st.context.url or "")
-    return f"{base.split('?')[0]}?study={quote(key, safe='')}"
+    return f"{base.split('?')[0].rstrip('/')}/?study={quote(key, safe='')}"
 
 
 def _links_row(record: Record, editor: bool) -> None:

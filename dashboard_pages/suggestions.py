@@ -73,7 +73,7 @@ def render_suggestions(lib: Library, record: Record) -> None:
     if not record.topics_suggested and not record.topics_rejected:
         return
     reasons = parse_reasons(record.reasons_auto, [*record.topics_auto, *record.topics_suggested])
-    st.markdown("#### Suggested topics")
+    st.markdown("## Suggested topics")
     if not record.topics_suggested:
         st.caption("No suggestions left.")
     for i, path in enumerate(record.topics_suggested):

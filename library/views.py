@@ -39,6 +39,7 @@ __all__ = [
     "DESIGN_ORDER",
     "SORTS",
     "STANCES",
+    "UNCLASSIFIED",
     "VERIFICATION_OPTIONS",
     "ParsedParams",
     "RelationRow",
@@ -53,6 +54,7 @@ __all__ = [
     "journal_line",
     "level_label",
     "level_short",
+    "map_cell_positions",
     "params_from_query",
     "parse_params",
     "related_studies",
@@ -363,6 +365,16 @@ def evidence_map(frame: pd.DataFrame, depth: int = 3) -> pd.DataFrame:
     table = table.reindex(columns=columns)
     table.index.name, table.columns.name = "topic", "design"
     return table
+
+
+def map_cell_positions(frame: pd.DataFrame, topic: str, design: str, depth: int = 3) -> np.ndarray:
+    """Rows behind one evidence-map cell: a topic (truncated to ``depth``, as the map shows it) and a design
+    (``unclassified`` for none), newest first."""
+    exploded = _exploded_topics(frame, depth)
+    rows = exploded.loc[exploded["topic"] == topic, "row"].to_numpy(dtype=np.int64)
+    designs = frame["design"].astype(str).replace("", UNCLASSIFIED).to_numpy()
+    rows = np.unique(rows[designs[rows] == design]) if len(rows) else rows
+    return sort_positions(frame, rows, "newest")
 
 
 def studies_per_year(frame: pd.DataFrame, depth: int = 1) -> pd.DataFrame:
