@@ -129,41 +129,45 @@ def reload_library() -> None:
     st.session_state.pop(_FLASH, None)
 
 
-def save_library(lib: Library, done: str) -> bool:
-    """Write through the store (atomic, locked, conflict-checked); the outcome shows on the next run."""
+def save_library(lib: Library, done: str, where: str = "top") -> bool:
+    """Write through the store (atomic, locked, conflict-checked); the outcome shows on the next run, next to
+    the control that caused it (``where`` names the place: see :func:`show_flash`)."""
     try:
         lib.save()
     except ConflictError as exc:
         lib.discard_changes()  # the shared object must not keep edits that are not on disk
-        flash("conflict", str(exc))
+        flash("conflict", str(exc), where)
         return False
     except (LibraryError, OSError) as exc:
         lib.discard_changes()
-        flash("error", f"Not saved: {exc}")
+        flash("error", f"Not saved: {exc}", where)
         return False
     previous, st.session_state[_VERSION] = st.session_state.get(_VERSION), _disk_version(lib.path)
     if previous in _CLEAN.get(str(lib.path), set()):
         _CLEAN[str(lib.path)].add(st.session_state[_VERSION])
-    flash("success", done)
+    flash("success", done, where)
     return True
 
 
-def flash(kind: str, message: str) -> None:
-    st.session_state[_FLASH] = (kind, message)
+def flash(kind: str, message: str, where: str = "top") -> None:
+    st.session_state[_FLASH] = (kind, message, where)
 
 
-def show_flash() -> None:
-    """The outcome of the last write, kept until the next one (a refused save offers to reload)."""
+def show_flash(where: str = "top") -> None:
+    """The outcome of the last write made at ``where`` (a form, the suggestions, the import button), shown in
+    that place, kept until the next write (a refused save offers to reload)."""
     item = st.session_state.get(_FLASH)
     if not item:
         return
-    kind, message = item
+    kind, message, place = item if len(item) == 3 else (*item, "top")
+    if place != where:
+        return
     if kind == "success":
         st.success(md(message), icon=":material/check_circle:")
         st.session_state.pop(_FLASH, None)
     elif kind == "conflict":
         st.error(f"**Not saved.** {md(message)}", icon=":material/sync_problem:")
-        st.button("Reload library", key="reload_conflict", type="primary", on_click=reload_library)
+        st.button("Reload library", key=f"reload_conflict-{where}", type="primary", on_click=reload_library)
     else:
         st.error(md(message))
         st.session_state.pop(_FLASH, None)

@@ -167,13 +167,14 @@ def _table(frame: pd.DataFrame, positions: np.ndarray, nonce: int) -> str | None
         hide_index=True, row_height=_ROW_PX,
         column_order=["Title", "First author", "Year", "Journal", "Design", "Level", "Topics"],
         column_config={
-            "Title": st.column_config.TextColumn(width=360, help="Click a study to read it"),
-            "First author": st.column_config.TextColumn(width=110),
-            "Year": st.column_config.NumberColumn(format="%d", width=56),
-            "Journal": st.column_config.TextColumn(width=150),
-            "Design": st.column_config.TextColumn(width=100),
-            "Level": st.column_config.TextColumn(width=100, help="OCEBM 2011 level and clinical question"),
-            "Topics": st.column_config.TextColumn(width=150),
+            "Title": st.column_config.TextColumn(width=300, help="Click a study to read it"),
+            "First author": st.column_config.TextColumn(width=100),
+            "Year": st.column_config.NumberColumn(format="%d", width=52),
+            "Journal": st.column_config.TextColumn(width=140),
+            "Design": st.column_config.TextColumn(width=96),
+            "Level": st.column_config.TextColumn(width=90, help="OCEBM 2011 level and clinical question"),
+            "Topics": st.column_config.TextColumn(width=160, help="Last part of each topic; the study page and "
+                                                                  "the Topic filter show the whole path"),
         },
         placeholder="", alt="Studies matching the filters",
         height=min(_HEADER_PX + _ROW_PX * len(view), _HEADER_PX + _ROW_PX * _ROWS_SHOWN) + 2)

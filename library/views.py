@@ -59,6 +59,7 @@ __all__ = [
     "parse_params",
     "related_studies",
     "safe_url",
+    "short_topic",
     "sort_frame",
     "sort_positions",
     "studies",
@@ -224,6 +225,12 @@ def facet_values(frame: pd.DataFrame, column: str, known: Iterable[str] = ()) ->
     return ordered + sorted(present - set(ordered))
 
 
+def short_topic(topic: str) -> str:
+    """The last two segments of a topic path ('HSG > Contrast media'), for a table cell; the study page and the
+    filter show the whole path."""
+    return " > ".join(p.strip() for p in topic.split(">")[-2:])
+
+
 def truncate_topic(topic: str, depth: int) -> str:
     return " > ".join(p.strip() for p in topic.split(">")[:depth])
 
@@ -320,7 +327,7 @@ def table_view(frame: pd.DataFrame, positions: np.ndarray | None = None) -> pd.D
         "Journal": head["journal"].astype(str).to_numpy(),
         "Design": [design_short(d) for d in head["design"].astype(str)],
         "Level": [level_short(v) for v in head["level"].astype(str)],
-        "Topics": ["; ".join(t) for t in head["topics"].tolist()],
+        "Topics": ["; ".join(short_topic(x) for x in t) for t in head["topics"].tolist()],
         "Bottom line": head["tldr"].astype(str).to_numpy(),
     })
 

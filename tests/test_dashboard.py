@@ -332,7 +332,7 @@ def test_refused_save_shows_its_message_and_offers_reload(editor: Path) -> None:
     _ok(at)
     assert "changed on disk" in at.error[0].value
     assert editor.read_text() == external  # nothing overwritten
-    at.button(key="reload_conflict").click().run()
+    at.button(key="reload_conflict-study-form").click().run()  # next to the form that caused it
     _ok(at)
     assert not at.error
     at.button(key="FormSubmitter:edit-fang2018oil-form-Save changes").click().run()

@@ -152,7 +152,7 @@ def test_table_view_spells_out_codes(frame: pd.DataFrame) -> None:
     assert len(table) == 3
     assert table.loc[0, "Design"] == "RCT"
     assert table.loc[0, "Level"] == "Level 2 · therapy"
-    assert table.loc[0, "Topics"] == "Diagnostics > Tubal patency > HSG > Contrast media"
+    assert table.loc[0, "Topics"] == "HSG > Contrast media"  # the last two segments; the study page has the path
 
 
 def test_labels() -> None:

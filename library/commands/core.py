@@ -8,6 +8,7 @@ from collections import Counter
 from ..evidence.reasons import parse_reasons
 from ..frame import filter_positions
 from ..search import parse_search, rank_positions
+from ..store import Library
 from .common import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
@@ -31,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         search.set_defaults(handler=cmd_search)
 
 
-def collect_problems(args: argparse.Namespace) -> list[dict[str, object]]:
-    lib = open_library(args)
+def collect_problems(args: argparse.Namespace, lib: Library | None = None) -> list[dict[str, object]]:
+    """Every problem ``check`` reports (the store's and the evidence checks'); ``stats`` counts the same list."""
+    lib = lib if lib is not None else open_library(args)
     problems: list[dict[str, object]] = [
         {"line": p.line, "kind": p.kind, "key": p.key, "message": p.message} for p in lib.problems()]
     try:
@@ -70,7 +72,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "with_doi": int((frame["doi"] != "").sum()),
         "with_pmid": int((frame["pmid"] != "").sum()),
         "topics": dict(topics.most_common()),
-        "problems": len(lib.problems()),
+        "problems": len(collect_problems(args, lib)),  # the same list `reflib check` prints
     }
     if args.json:
         print_json(data)
