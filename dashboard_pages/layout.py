@@ -16,12 +16,14 @@ CSS = f"""
 /* room for the table at 1400 px: less padding around the main block */
 [data-testid="stMainBlockContainer"] {{ padding-left: 2.5rem; padding-right: 2.5rem; padding-top: 3rem; }}
 /* captions and gray text at WCAG AA contrast (Streamlit's default gray is lighter than 4.5:1) */
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {{ color: #4a4f5c !important; }}
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p {{ color: #4a4f5c !important;
+                                                                          opacity: 1 !important; }}
 [data-testid="stMarkdownContainer"] span[class*="gray"] {{ color: #4a4f5c !important; }}
 /* filter chips show the whole topic, wrapping instead of cutting it */
-[data-baseweb="tag"] {{ max-width: none !important; height: auto !important; }}
-[data-baseweb="tag"] span {{ max-width: none !important; white-space: normal !important;
-                               overflow: visible !important; text-overflow: clip !important; }}
+[data-testid="stMultiSelectTagsContainer"] [data-tag] {{ max-width: 100% !important; height: auto !important;
+                                                        white-space: normal !important; }}
+[data-testid="stMultiSelectTagsContainer"] [data-tag] > span {{ white-space: normal !important;
+    overflow: visible !important; text-overflow: clip !important; overflow-wrap: anywhere; }}
 /* code blocks (citations, the study link): the copy button always shown, beside the text, never over it */
 [data-testid="stCode"] pre {{ padding-right: 3rem !important; }}
 [data-testid="stCode"] div:has(> div > [data-testid="stElementToolbarButton"]) {{ opacity: 1 !important;

@@ -36,7 +36,7 @@ from . import catalog, exports
 from .common import frame_token, md, open_study
 
 PAGE_SIZE = 50
-_HEADER_PX, _ROW_PX, _ROWS_SHOWN = 38, 68, 12  # 68 px rows wrap long titles; 12 rows show before it scrolls
+_HEADER_PX, _ROW_PX, _ROWS_SHOWN = 38, 78, 12  # 78 px rows wrap long titles (4 lines); 12 rows before it scrolls
 _LIST_FILTERS = ("topic", "entry", "design", "level", "stance", "verification")
 _KEYS = {name: f"f_{name}" for name in (*_LIST_FILTERS, "q", "years", "sort")}
 _VERIFICATION_LABELS = {"verified": "Verified against the source", "unverified": "Needs checking",
@@ -157,19 +157,23 @@ def _sync_url(query: FrameQuery, sort: str) -> dict[str, str | list[str]]:
     return params
 
 
+_COLUMNS = ["Year", "Title", "First author", "Journal", "Design", "Level", "Topics"]
+_OPENS = _COLUMNS.index("Title")
+
+
 def _table(frame: pd.DataFrame, positions: np.ndarray, nonce: int) -> str | None:
-    """The page of studies; a click on any cell (or the row's box) opens that study. Widths add up to the
-    ~1,000 px the main area has at a 1400 px window with the sidebar open; rows are tall enough that titles
-    wrap onto three lines instead of being cut."""
+    """The page of studies; a click on a title (or the row's box) opens that study. By keyboard: Tab into the
+    table, arrow keys move through the rows (in any column but the title), arrow into the title opens the study.
+    Widths add up to the ~1,000 px the main area has at a 1400 px window with the sidebar open; rows are tall
+    enough that titles wrap onto four lines instead of being cut."""
     view = table_view(frame, positions)
     event = st.dataframe(
         view, key=f"table-{nonce}", on_select="rerun", selection_mode=["single-row", "single-cell"],
-        hide_index=True, row_height=_ROW_PX,
-        column_order=["Title", "First author", "Year", "Journal", "Design", "Level", "Topics"],
+        hide_index=True, row_height=_ROW_PX, column_order=_COLUMNS,
         column_config={
-            "Title": st.column_config.TextColumn(width=300, help="Click a study to read it"),
-            "First author": st.column_config.TextColumn(width=100),
             "Year": st.column_config.NumberColumn(format="%d", width=52),
+            "Title": st.column_config.TextColumn(width=300, help="Click a title to read the study"),
+            "First author": st.column_config.TextColumn(width=100),
             "Journal": st.column_config.TextColumn(width=140),
             "Design": st.column_config.TextColumn(width=96),
             "Level": st.column_config.TextColumn(width=90, help="OCEBM 2011 level and clinical question"),
@@ -178,12 +182,19 @@ def _table(frame: pd.DataFrame, positions: np.ndarray, nonce: int) -> str | None
         },
         placeholder="", alt="Studies matching the filters",
         height=min(_HEADER_PX + _ROW_PX * len(view), _HEADER_PX + _ROW_PX * _ROWS_SHOWN) + 2)
-    selection = event.selection if event is not None and hasattr(event, "selection") else None
-    chosen = list(selection.rows) if selection is not None else []
-    cells = list(getattr(selection, "cells", []) or []) if selection is not None else []
-    if not chosen and cells:
-        chosen = [cells[0][0]]
-    return str(view.iloc[chosen[0]]["key"]) if chosen else None
+    return _picked_key(view, event)
+
+
+def _picked_key(view: pd.DataFrame, event: object) -> str | None:
+    """The study a selection asks for: a ticked row, or a selected cell in the Title column."""
+    selection = getattr(event, "selection", None)
+    if selection is None:
+        return None
+    rows = list(getattr(selection, "rows", []) or [])
+    if not rows:
+        rows = [row for row, column in (getattr(selection, "cells", []) or [])
+                if column in (_OPENS, "Title")][:1]
+    return str(view.iloc[rows[0]]["key"]) if rows and 0 <= rows[0] < len(view) else None
 
 
 def _explain_search(text: str, vocabulary: Vocabulary | None) -> None:
@@ -231,8 +242,9 @@ def render(lib: Library, editor: bool) -> None:
     page = st.session_state.get("f_page", 1) if pages > 1 else 1
     page = min(max(1, page), pages)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    st.caption("Click a study to read it (or choose it below, by keyboard). Click a column header to sort "
-               "this page; the address bar keeps the filters, so the link can be shared.")
+    st.caption("Click a title to read the study. Keyboard: Tab into the table, move with the arrow keys, an "
+               "arrow into the title opens it (or choose the study below). Column headers sort this page; the "
+               "address bar keeps the filters, so the link can be shared.")
     nonce = st.session_state.setdefault("_table_nonce", 0)
     picked = _table(frame, shown, nonce)
     if pages > 1:
