@@ -68,7 +68,21 @@ def _disk_version(path: Path) -> int:
 def _load(path: str, version: int) -> Library:
     lib = Library.load(path)
     filter_frame(lib.frame(), FrameQuery(query="warm"))  # builds the text-search column once, not on first search
+    _warm_abbreviations(lib)
     return lib
+
+
+def _warm_abbreviations(lib: Library) -> None:
+    """Find the taxonomy's abbreviations (HSG, SIS ...) as whole words in every record once, with the opening of
+    the file: that scan is the slow part of a search (library.search.abbreviation_rows), the rest is fast."""
+    from library.evidence import EvidenceFileError
+    from library.evidence.taxonomy import taxonomy_for
+    from library.frame import search_text
+    from library.search import Vocabulary, abbreviation_rows
+
+    with contextlib.suppress(EvidenceFileError, OSError, ValueError):
+        vocabulary = Vocabulary.from_taxonomy(taxonomy_for(lib.path))
+        abbreviation_rows(lib.frame(), search_text(lib.frame()), vocabulary.abbreviations)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

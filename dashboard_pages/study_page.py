@@ -59,11 +59,19 @@ def _authors(record: Record) -> None:
         st.markdown(", ".join(names[:AUTHORS_SHOWN]) + ", *et al.*")
         with st.expander(f"Show all {len(names)} authors"):
             st.markdown(", ".join(names))
-    affiliations = [a for a in dict.fromkeys(getattr(record, "affiliations", ()) or ()) if a]
+    affiliations = affiliation_lines(record)
     if affiliations:
         with st.expander(f"Affiliations ({len(affiliations)})"):
             for i, text in enumerate(affiliations, 1):
                 st.markdown(f"{i}\\. {md(text)}")
+
+
+def affiliation_lines(record: Record) -> list[str]:
+    """The authors' affiliations as the source gave them: the ``affiliations`` field ('; '-separated, as
+    PubMed's ``AffiliationInfo`` is stored and Scopus exports it) or a single ``affiliation``."""
+    text = str(record.extra.get("affiliations", "") or record.extra.get("affiliation", "") or "")
+    parts = re.split(r"\s*;\s*|\n", text)
+    return [p for p in dict.fromkeys(" ".join(p.split()) for p in parts) if p]
 
 
 def reader_keywords(keywords: list[str]) -> list[str]:

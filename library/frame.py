@@ -218,6 +218,16 @@ def list_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) 
     return mask
 
 
+def derived(frame: pd.DataFrame, name: str, sources: tuple[object, ...], build: Callable[[], object]) -> object:
+    """A value computed from ``frame`` once, kept while the frame and ``sources`` are the same objects."""
+    return _DERIVED.get(frame, name, sources, build)
+
+
+def search_text(frame: pd.DataFrame) -> pa.Array:
+    """Lower-cased "title, abstract, authors" per row (see :func:`_search_text`)."""
+    return _search_text(frame)
+
+
 def _search_text(frame: pd.DataFrame) -> pa.Array:
     """Lower-cased "title, abstract, authors" per row, computed once per frame (Arrow kernels)."""
     sources = (_arrow(frame["title"]), _arrow(frame["abstract"]), _arrow(frame["authors"]))

@@ -118,3 +118,38 @@ def test_unknown_topic_and_entry_from_a_link_are_reported_not_silent(bib: Path) 
     assert len(lib) == 36
     at = _ok(_app(topic="Nowhere > Topic"))
     assert any("Ignored topic" in t.proto.body for t in at.toast)
+
+
+def test_pubmed_affiliations_are_kept_and_shown(bib: Path) -> None:
+    from ingest.readers import read_data
+
+    from .conftest import FIXTURES
+
+    result = read_data((FIXTURES / "pubmed" / "mathml.xml").read_bytes(), "mathml.xml")
+    with_affiliations = [r for r in result.records if r.extra.get("affiliations")]
+    assert with_affiliations
+    lines = with_affiliations[0].extra["affiliations"].split("; ")
+    assert "University of Oxford, Oxford, UK." in lines and len(lines) == len(set(lines))
+    lib = Library.load(bib)
+    record = lib.get("dreyer2017oil")
+    record.extra["affiliations"] = "Amsterdam UMC, Amsterdam, The Netherlands.; UMC Utrecht, Utrecht, The Netherlands."
+    lib.update(record)
+    lib.save()
+    assert Library.load(bib).get("dreyer2017oil").extra["affiliations"].split("; ")[1].startswith("UMC Utrecht")
+    at = _ok(_app(study="dreyer2017oil"))
+    assert any(e.label == "Affiliations (2)" for e in at.expander)
+    assert any(m.value.startswith("2\\. UMC Utrecht") for m in at.markdown)
+
+
+def test_warm_prepares_every_vocabulary_term() -> None:
+    from library.evidence.taxonomy import taxonomy_for
+    from library.frame import FrameQuery, filter_positions
+    from library.search import Vocabulary, warm
+
+    from .conftest import REFERENCES
+
+    frame = Library.load(REFERENCES).frame()
+    vocabulary = Vocabulary.from_taxonomy(taxonomy_for(REFERENCES))
+    before = len(filter_positions(frame, FrameQuery(query="SIS", vocabulary=vocabulary)))
+    assert warm(frame, vocabulary) >= 30  # one per topic
+    assert len(filter_positions(frame, FrameQuery(query="saline infusion sonography", vocabulary=vocabulary))) == before
