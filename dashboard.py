@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from dashboard_pages import editor_pages, encyclopedia_page, library_page, study_page
+from dashboard_pages import editor_pages, encyclopedia_page, layout, library_page, study_page
 from dashboard_pages.common import malformed, md, open_library, settings, show_flash
 from library import Library
 
@@ -32,7 +32,7 @@ def _navigation(editor: bool) -> str:
     if "nav_view" not in st.session_state:
         st.session_state["nav_view"] = wanted if wanted in views else "library"
     with st.sidebar:
-        st.markdown("### :material/local_library: reflib")
+        st.markdown("**:material/local_library: reflib**")
         st.radio("View", list(views), key="nav_view", format_func=views.__getitem__, on_change=_change_view,
                  label_visibility="collapsed")
     return st.session_state.get("nav_view") or "library"
@@ -41,6 +41,7 @@ def _navigation(editor: bool) -> str:
 def main() -> None:
     st.set_page_config(page_title="Research library — reflib", page_icon=":material/local_library:", layout="wide")
     config = settings()
+    layout.apply()
     view = _navigation(config.editor)
     lib = open_library(config)
     if lib is None:

@@ -89,6 +89,11 @@ def _interactions(report, section: str, label: str) -> None:  # type: ignore[no-
         ("clear all filters", lambda: at.sidebar.button[0].click()),
         ("filter: text 'recanalization' on all", lambda: at.sidebar.text_input(key="f_q").set_value(
             "recanalization")),
+        ("search 'HSG' (taxonomy synonyms + topic, ranked)", lambda: at.sidebar.text_input(key="f_q").set_value(
+            "HSG")),
+        ("search 'saline infusion sonography' (phrase -> SIS topic)",
+         lambda: at.sidebar.text_input(key="f_q").set_value("saline infusion sonography")),
+        ("sort: newest first (search kept)", lambda: at.selectbox(key="f_sort").set_value("newest")),
     ]
     times = []
     for name, change in steps:
@@ -102,10 +107,19 @@ def _interactions(report, section: str, label: str) -> None:  # type: ignore[no-
     opened = _timed(at.run)
     _check(at)
     report.add(section, f"{label}: open a study (related studies over all)", _ms(opened), _verdict(opened))
-    back = _timed(at.button[0].click().run)
+    back = _timed(at.button(key="crumb-lib").click().run)
     _check(at)
     report.add(section, f"{label}: back to the filtered list", _ms(back), _verdict(back))
-    report.add(section, f"{label}: filter reruns (median / worst)",
+    times += [opened, back]
+    at.selectbox(key="open_pick").set_value(study_key)
+    at.run()
+    topic_button = next((b for b in at.button if (b.key or "").startswith("topic-")), None)
+    if topic_button is not None:
+        seconds = _timed(topic_button.click().run)
+        _check(at)
+        times.append(seconds)
+        report.add(section, f"{label}: topic link on a study -> filtered list", _ms(seconds), _verdict(seconds))
+    report.add(section, f"{label}: every rerun (median / worst)",
                f"{statistics.median(times) * 1000:.0f} / {max(times) * 1000:.0f} ms", _verdict(max(times)))
     encyclopedia = _app()
     encyclopedia.query_params["view"] = "encyclopedia"

@@ -23,6 +23,7 @@ from library.evidence import (
 )
 from library.evidence.encyclopedia import find_entries
 from library.evidence.taxonomy import find_taxonomy
+from library.search import Vocabulary
 from library.views import facet_values
 
 from .common import md, settings
@@ -86,6 +87,21 @@ def entry_titles() -> dict[str, str]:
 def taxonomy_topics() -> list[str]:
     tree = taxonomy()
     return tree.paths() if tree is not None else []
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _vocabulary(path: str, mtime: int) -> Vocabulary | None:
+    loaded = _taxonomy(path, mtime)
+    return None if isinstance(loaded, EvidenceFileError) else Vocabulary.from_taxonomy(loaded)
+
+
+def vocabulary() -> tuple[Vocabulary | None, str]:
+    """The taxonomy's names and synonyms for search (library.search) and a token that changes with the file."""
+    path = find_taxonomy(settings().bib)
+    if path is None:
+        return None, ""
+    mtime = _mtime(path)
+    return _vocabulary(str(path), mtime), f"{path}:{mtime}"
 
 
 def entry_urls() -> dict[str, str]:

@@ -35,7 +35,7 @@ def _ris(record: Record) -> bytes:
 
 
 def render(record: Record) -> None:
-    st.markdown("#### Cite this study")
+    st.markdown("## Cite this study")
     tabs = st.tabs(list(STYLES.values()), key="cite_style", on_change="rerun")
     for tab, style in zip(tabs, STYLES, strict=True):
         if not tab.open:

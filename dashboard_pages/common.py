@@ -21,10 +21,12 @@ from library.views import escape_markdown
 __all__ = [
     "DashboardConfig",
     "close_study",
+    "filter_library",
     "flash",
     "frame_token",
     "malformed",
     "md",
+    "open_entry",
     "open_library",
     "open_study",
     "reload_library",
@@ -66,7 +68,21 @@ def _disk_version(path: Path) -> int:
 def _load(path: str, version: int) -> Library:
     lib = Library.load(path)
     filter_frame(lib.frame(), FrameQuery(query="warm"))  # builds the text-search column once, not on first search
+    _warm_abbreviations(lib)
     return lib
+
+
+def _warm_abbreviations(lib: Library) -> None:
+    """Find the taxonomy's abbreviations (HSG, SIS ...) as whole words in every record once, with the opening of
+    the file: that scan is the slow part of a search (library.search.abbreviation_rows), the rest is fast."""
+    from library.evidence import EvidenceFileError
+    from library.evidence.taxonomy import taxonomy_for
+    from library.frame import search_text
+    from library.search import Vocabulary, abbreviation_rows
+
+    with contextlib.suppress(EvidenceFileError, OSError, ValueError):
+        vocabulary = Vocabulary.from_taxonomy(taxonomy_for(lib.path))
+        abbreviation_rows(lib.frame(), search_text(lib.frame()), vocabulary.abbreviations)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -127,41 +143,45 @@ def reload_library() -> None:
     st.session_state.pop(_FLASH, None)
 
 
-def save_library(lib: Library, done: str) -> bool:
-    """Write through the store (atomic, locked, conflict-checked); the outcome shows on the next run."""
+def save_library(lib: Library, done: str, where: str = "top") -> bool:
+    """Write through the store (atomic, locked, conflict-checked); the outcome shows on the next run, next to
+    the control that caused it (``where`` names the place: see :func:`show_flash`)."""
     try:
         lib.save()
     except ConflictError as exc:
         lib.discard_changes()  # the shared object must not keep edits that are not on disk
-        flash("conflict", str(exc))
+        flash("conflict", str(exc), where)
         return False
     except (LibraryError, OSError) as exc:
         lib.discard_changes()
-        flash("error", f"Not saved: {exc}")
+        flash("error", f"Not saved: {exc}", where)
         return False
     previous, st.session_state[_VERSION] = st.session_state.get(_VERSION), _disk_version(lib.path)
     if previous in _CLEAN.get(str(lib.path), set()):
         _CLEAN[str(lib.path)].add(st.session_state[_VERSION])
-    flash("success", done)
+    flash("success", done, where)
     return True
 
 
-def flash(kind: str, message: str) -> None:
-    st.session_state[_FLASH] = (kind, message)
+def flash(kind: str, message: str, where: str = "top") -> None:
+    st.session_state[_FLASH] = (kind, message, where)
 
 
-def show_flash() -> None:
-    """The outcome of the last write, kept until the next one (a refused save offers to reload)."""
+def show_flash(where: str = "top") -> None:
+    """The outcome of the last write made at ``where`` (a form, the suggestions, the import button), shown in
+    that place, kept until the next write (a refused save offers to reload)."""
     item = st.session_state.get(_FLASH)
     if not item:
         return
-    kind, message = item
+    kind, message, place = item if len(item) == 3 else (*item, "top")
+    if place != where:
+        return
     if kind == "success":
         st.success(md(message), icon=":material/check_circle:")
         st.session_state.pop(_FLASH, None)
     elif kind == "conflict":
         st.error(f"**Not saved.** {md(message)}", icon=":material/sync_problem:")
-        st.button("Reload library", key="reload_conflict", type="primary", on_click=reload_library)
+        st.button("Reload library", key=f"reload_conflict-{where}", type="primary", on_click=reload_library)
     else:
         st.error(md(message))
         st.session_state.pop(_FLASH, None)
@@ -173,5 +193,34 @@ def open_study(key: str) -> None:
 
 
 def close_study() -> None:
-    if "study" in st.query_params:
-        del st.query_params["study"]
+    """Back where the study was opened from: its encyclopedia entry, or the list with its filters."""
+    came_from = st.query_params.get("from", "")
+    if came_from.startswith("entry:"):
+        open_entry(came_from[6:])
+        return
+    for name in ("study", "from"):
+        if name in st.query_params:
+            del st.query_params[name]
+
+
+LIBRARY_WIDGETS = ("f_topic", "f_entry", "f_design", "f_level", "f_stance", "f_verification", "f_q", "f_years",
+                   "f_sort")
+
+
+def filter_library(**filters: str) -> None:
+    """The library list filtered to ``filters`` (``topic=PATH``): what a topic link on a study page does."""
+    st.session_state["nav_view"] = "library"
+    for name in LIBRARY_WIDGETS:  # the list starts again from the address
+        st.session_state.pop(name, None)
+    st.query_params.clear()
+    for name, value in filters.items():
+        st.query_params[name] = value
+
+
+def open_entry(slug: str) -> None:
+    """The encyclopedia view of one entry (its cited and discussed studies)."""
+    st.session_state["nav_view"] = "encyclopedia"
+    st.session_state["enc_entry"] = slug
+    st.query_params.clear()
+    st.query_params["view"] = "encyclopedia"
+    st.query_params["entry"] = slug

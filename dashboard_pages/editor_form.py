@@ -15,7 +15,7 @@ from library.evidence.level import derive_level
 from library.views import DESIGN_ORDER, STANCES, design_label, level_label, topic_options
 
 from . import catalog
-from .common import md, save_library
+from .common import md, save_library, show_flash
 
 _RELEVANCE = {0: "not rated", 1: "1 · not relevant", 2: "2 · marginal", 3: "3 · useful", 4: "4 · important",
               5: "5 · core"}
@@ -92,7 +92,7 @@ def _evidence_form(lib: Library, record: Record) -> None:
         st.error(f"Not saved: {md(exc)}")
         return
     lib.update(edited)
-    save_library(lib, f"Saved {record.key}.")
+    save_library(lib, f"Saved {record.key}.", where="study-form")
     st.rerun()
 
 
@@ -127,7 +127,7 @@ def _links(lib: Library, record: Record) -> None:
         text.markdown(f"{md(titles.get(link.slug, link.slug))} — {md(where)}")
         if button.button("Unlink", key=f"{prefix}-unlink-{link.slug}-{link.kind}", icon=":material/link_off:"):
             unlink_study(lib, record.key, link.slug, link.kind)
-            save_library(lib, f"Unlinked {record.key} from {link.slug}.")
+            save_library(lib, f"Unlinked {record.key} from {link.slug}.", where="study-links")
             st.rerun()
     slugs = list(titles) + sorted({link.slug for link in record.links} - set(titles))
     with st.form(f"{prefix}-form", border=True):
@@ -149,14 +149,16 @@ def _links(lib: Library, record: Record) -> None:
             st.error(f"Not linked: {md(exc)}")
             return
         where = f"cited as source {made.number}" if made.kind == "cited" else "discussed"
-        save_library(lib, f"Linked {record.key} to {slug} ({where}).")
+        save_library(lib, f"Linked {record.key} to {slug} ({where}).", where="study-links")
         st.rerun()
 
 
 def render(lib: Library, record: Record) -> None:
-    st.subheader(":material/edit: Edit this study")
+    st.header(":material/edit: Edit this study", anchor="edit-this-study")
     left, right = st.columns([3, 2], gap="large")
     with left:
         _evidence_form(lib, record)
+        show_flash("study-form")  # the outcome right below the Save button that caused it
     with right:
         _links(lib, record)
+        show_flash("study-links")

@@ -14,10 +14,11 @@ from ingest.importer import ImportReport
 from ingest.readers import FORMATS as READ_FORMATS
 from ingest.services import ImportOptions, import_file, preview_import, read_import
 from library import Library
-from library.views import topic_options
+from library.evidence import classify_record
+from library.views import design_short, level_short, topic_options
 
 from . import catalog, duplicates
-from .common import md, save_library
+from .common import md, save_library, show_flash
 
 
 def _options(lib: Library) -> tuple[list[str], str | None, str | None]:
@@ -46,8 +47,10 @@ def _report(report: ImportReport, problems: list[str]) -> None:
     cols[5].metric("Problems", len(problems))
     tabs = st.tabs(["New", "Matches (merge)", "To review", "Skipped", "Problems", "Full report"])
     with tabs[0]:
-        st.dataframe(pd.DataFrame([{"key": a.key, "title": a.title, "key in file": a.source_key}
-                                   for a in report.added]), hide_index=True, placeholder="")
+        st.caption("Each new study as it will be stored: the topics, design and level are the ones the "
+                   "classification rules will give it (editors can change them afterwards).")
+        st.dataframe(new_studies_table(report), hide_index=True, placeholder="",
+                     column_config={"title": st.column_config.TextColumn(width="large")})
     with tabs[1]:
         st.caption("Sure matches only. Matched records keep their key; only empty fields are filled, differing "
                    "values are kept in provenance.")
@@ -70,6 +73,39 @@ def _report(report: ImportReport, problems: list[str]) -> None:
         st.code(report.summary(limit=500), language=None)
 
 
+PREVIEW_CLASSIFY_MAX = 2_000  # classifying takes ~1 ms a record: beyond this the preview lists without it
+
+
+def new_studies_table(report: ImportReport) -> pd.DataFrame:
+    """Key, title, year, authors, journal, identifiers, topics, design, level and possible duplicates of every
+    record the import would add."""
+    tree = catalog.taxonomy() if len(report.added) <= PREVIEW_CLASSIFY_MAX else None
+    review: dict[str, list[str]] = {}
+    for pair in report.review:
+        review.setdefault(pair.key, []).append(pair.other)
+    rows = []
+    for added in report.added:
+        record = added.record
+        if record is not None and tree is not None:
+            record = classify_record(record, tree)
+        rows.append({
+            "key": added.key, "title": added.title,
+            "year": (record.year if record is not None else None),
+            "authors": ", ".join(a.display() for a in record.authors[:3]) + (" et al." if len(record.authors) > 3
+                                                                             else "") if record else "",
+            "journal": record.journal if record else "",
+            "identifiers": " ".join(x for x in ((f"doi:{record.doi}" if record.doi else ""),
+                                                (f"PMID {record.pmid}" if record.pmid else "")) if x)
+                           if record else "",
+            "topics": "; ".join(record.all_topics) if record else "",
+            "design": design_short(record.effective_design) if record else "",
+            "level": level_short(record.effective_level) if record else "",
+            "possible duplicate of": ", ".join(review.get(added.key, [])),
+            "key in file": added.source_key,
+        })
+    return pd.DataFrame(rows)
+
+
 def render_import(lib: Library) -> None:
     st.title("Import studies")
     formats = ", ".join(spec.description for spec in READ_FORMATS.values())
@@ -77,6 +113,7 @@ def render_import(lib: Library) -> None:
                "written until you confirm.")
     nonce = st.session_state.setdefault("_import_nonce", 0)
     uploaded = st.file_uploader("File to import", key=f"import_file-{nonce}")
+    show_flash("import")  # the outcome of the last import, where the next file is chosen
     topics, entry, kind = _options(lib)
     if uploaded is None:
         return
@@ -106,7 +143,7 @@ def render_import(lib: Library) -> None:
                  type="primary", icon=":material/download_done:", key="import_confirm"):
         def save(report: ImportReport) -> bool:
             saved = save_library(lib, f"Imported {uploaded.name}: {len(report.added)} added, "
-                                      f"{sum(1 for m in report.merged if m.changed)} updated.")
+                                      f"{sum(1 for m in report.merged if m.changed)} updated.", where="import")
             if saved:
                 st.session_state["_import_nonce"] = nonce + 1
             return saved

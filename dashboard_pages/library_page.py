@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import cast
 
 import numpy as np
@@ -11,7 +12,9 @@ import streamlit as st
 
 from library import Library
 from library.frame import FrameQuery
+from library.search import Vocabulary, parse_search
 from library.views import (
+    DEFAULT_SORT,
     DESIGN_ORDER,
     SORTS,
     STANCES,
@@ -33,7 +36,7 @@ from . import catalog, exports
 from .common import frame_token, md, open_study
 
 PAGE_SIZE = 50
-_HEADER_PX, _ROW_PX, _ROWS_SHOWN = 38, 35, 20  # the table shows up to 20 rows before it scrolls
+_HEADER_PX, _ROW_PX, _ROWS_SHOWN = 38, 78, 12  # 78 px rows wrap long titles (4 lines); 12 rows before it scrolls
 _LIST_FILTERS = ("topic", "entry", "design", "level", "stance", "verification")
 _KEYS = {name: f"f_{name}" for name in (*_LIST_FILTERS, "q", "years", "sort")}
 _VERIFICATION_LABELS = {"verified": "Verified against the source", "unverified": "Needs checking",
@@ -46,11 +49,15 @@ def _url() -> dict[str, list[str]]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _filtered(_frame: pd.DataFrame, token: str, params_json: str) -> np.ndarray:
-    """Positions of the matching rows in display order, cached per frame version and query: a rerun that does
-    not change the filter (paging, opening a study, coming back) costs nothing here."""
+def _filtered(_frame: pd.DataFrame, token: str, params_json: str, _vocabulary: Vocabulary | None,
+              vocabulary_token: str) -> np.ndarray:
+    """Positions of the matching rows in display order, cached per frame version, taxonomy and query: a rerun
+    that does not change the filter (paging, opening a study, coming back) costs nothing here. The search knows
+    the taxonomy's names and synonyms and ranks its hits (library.search, shared with ``reflib search``)."""
     parsed = parse_params(json.loads(params_json))
-    return sort_positions(_frame, filter_positions(_frame, parsed.query), parsed.sort)
+    query = replace(parsed.query, vocabulary=_vocabulary)
+    terms = parse_search(query.query, _vocabulary)
+    return sort_positions(_frame, filter_positions(_frame, query), parsed.sort, terms)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -109,8 +116,11 @@ def _year_bounds(frame: pd.DataFrame) -> tuple[int, int] | None:
 def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], years: tuple[int, int] | None) -> FrameQuery:
     titles = catalog.entry_titles()
     with st.sidebar:
-        st.header("Filters", divider="gray")
-        q = st.text_input("Search", key=_KEYS["q"], placeholder="words in title, abstract or authors")
+        st.markdown("**Filters**")
+        q = st.text_input("Search", key=_KEYS["q"], placeholder="e.g. HSG, oil contrast, Dreyer",
+                          help="Words in the title, abstract or authors. Topic names and their abbreviations "
+                               "or synonyms find the topic too: HSG also finds 'hysterosalpingography' and "
+                               "the studies tagged HSG. Best matches (title) come first.")
         topics = st.multiselect("Topic", options["topic"], key=_KEYS["topic"],
                                 help="A topic includes its subtopics: 'Diagnostics' also finds "
                                      "'Diagnostics > Tubal patency > HSG'.")
@@ -147,22 +157,53 @@ def _sync_url(query: FrameQuery, sort: str) -> dict[str, str | list[str]]:
     return params
 
 
+_COLUMNS = ["Year", "Title", "First author", "Journal", "Design", "Level", "Topics"]
+_OPENS = _COLUMNS.index("Title")
+
+
 def _table(frame: pd.DataFrame, positions: np.ndarray, nonce: int) -> str | None:
+    """The page of studies; a click on a title (or the row's box) opens that study. By keyboard: Tab into the
+    table, arrow keys move through the rows (in any column but the title), arrow into the title opens the study.
+    Widths add up to the ~1,000 px the main area has at a 1400 px window with the sidebar open; rows are tall
+    enough that titles wrap onto four lines instead of being cut."""
     view = table_view(frame, positions)
     event = st.dataframe(
-        view, key=f"table-{nonce}", on_select="rerun", selection_mode="single-row", hide_index=True,
-        column_order=["Year", "First author", "Title", "Design", "Level", "Bottom line", "Journal", "Topics"],
+        view, key=f"table-{nonce}", on_select="rerun", selection_mode=["single-row", "single-cell"],
+        hide_index=True, row_height=_ROW_PX, column_order=_COLUMNS,
         column_config={
-            "Year": st.column_config.NumberColumn(format="%d", width="small"),
-            "First author": st.column_config.TextColumn(width="small"),
-            "Title": st.column_config.TextColumn(width="large"),
-            "Topics": st.column_config.TextColumn(width="medium"),
-            "Bottom line": st.column_config.TextColumn(width="medium", help="The editors' one-sentence TL;DR"),
+            "Year": st.column_config.NumberColumn(format="%d", width=52),
+            "Title": st.column_config.TextColumn(width=300, help="Click a title to read the study"),
+            "First author": st.column_config.TextColumn(width=100),
+            "Journal": st.column_config.TextColumn(width=140),
+            "Design": st.column_config.TextColumn(width=96),
+            "Level": st.column_config.TextColumn(width=90, help="OCEBM 2011 level and clinical question"),
+            "Topics": st.column_config.TextColumn(width=160, help="Last part of each topic; the study page and "
+                                                                  "the Topic filter show the whole path"),
         },
         placeholder="", alt="Studies matching the filters",
-        height=min(_HEADER_PX + _ROW_PX * len(view), _HEADER_PX + _ROW_PX * _ROWS_SHOWN))
-    chosen = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    return str(view.iloc[chosen[0]]["key"]) if chosen else None
+        height=min(_HEADER_PX + _ROW_PX * len(view), _HEADER_PX + _ROW_PX * _ROWS_SHOWN) + 2)
+    return _picked_key(view, event)
+
+
+def _picked_key(view: pd.DataFrame, event: object) -> str | None:
+    """The study a selection asks for: a ticked row, or a selected cell in the Title column."""
+    selection = getattr(event, "selection", None)
+    if selection is None:
+        return None
+    rows = list(getattr(selection, "rows", []) or [])
+    if not rows:
+        rows = [row for row, column in (getattr(selection, "cells", []) or [])
+                if column in (_OPENS, "Title")][:1]
+    return str(view.iloc[rows[0]]["key"]) if rows and 0 <= rows[0] < len(view) else None
+
+
+def _explain_search(text: str, vocabulary: Vocabulary | None) -> None:
+    """Say what a search was widened to, so a clinician sees why a study without the word is listed."""
+    widened = [term for term in parse_search(text, vocabulary) if term.topics]
+    if widened:
+        st.caption("Searching also for " + "; ".join(
+            md(f"{term.text}: {', '.join(term.alternatives()[:6])} and the topic {' / '.join(term.topics)}")
+            for term in widened))
 
 
 def render(lib: Library, editor: bool) -> None:
@@ -178,9 +219,11 @@ def render(lib: Library, editor: bool) -> None:
     years = _year_bounds(frame)
     _seed_widgets(_url(), options, years)
     query = _sidebar(frame, options, years)
-    sort = st.session_state.get(_KEYS["sort"], "newest")
+    sort = st.session_state.get(_KEYS["sort"], DEFAULT_SORT)
     params = _sync_url(query, sort)
-    rows = _filtered(frame, token, json.dumps(params, sort_keys=True))
+    vocabulary, vocabulary_token = catalog.vocabulary()
+    rows = _filtered(frame, token, json.dumps(params, sort_keys=True), vocabulary, vocabulary_token)
+    _explain_search(query.query, vocabulary)
 
     head, sorter = st.columns([3, 1], vertical_alignment="bottom")
     head.markdown(f"**{len(rows):,}** of {studies(len(frame))}" + (" match the filters" if params else ""))
@@ -199,8 +242,9 @@ def render(lib: Library, editor: bool) -> None:
     page = st.session_state.get("f_page", 1) if pages > 1 else 1
     page = min(max(1, page), pages)
     shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    st.caption("Select a row to read the study. Click a column header to sort this page; "
-               "the address bar keeps the filters, so the link can be shared.")
+    st.caption("Click a title to read the study. Keyboard: Tab into the table, move with the arrow keys, an "
+               "arrow into the title opens it (or choose the study below). Column headers sort this page; the "
+               "address bar keeps the filters, so the link can be shared.")
     nonce = st.session_state.setdefault("_table_nonce", 0)
     picked = _table(frame, shown, nonce)
     if pages > 1:

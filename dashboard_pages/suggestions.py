@@ -17,7 +17,7 @@ from library.evidence.reasons import parse_reasons
 from library.views import design_label
 
 from . import catalog
-from .common import md, save_library
+from .common import md, save_library, show_flash
 
 __all__ = ["render_reasons", "render_suggestions"]
 
@@ -64,16 +64,17 @@ def _apply(lib: Library, key: str, topic: str, accept: bool) -> None:
         st.error(f"Not saved: {md(exc)}")
         return
     lib.update(record)
-    save_library(lib, f"{'Accepted' if accept else 'Rejected'} {topic} for {key}.")
+    save_library(lib, f"{'Accepted' if accept else 'Rejected'} {topic} for {key}.", where="suggestions")
     st.rerun()  # the outcome (saved, or why not) shows on the next run
 
 
 def render_suggestions(lib: Library, record: Record) -> None:
     """Editor mode: suggested topics with their evidence and Accept / Reject buttons."""
+    show_flash("suggestions")  # the outcome of the last Accept / Reject, where the buttons are
     if not record.topics_suggested and not record.topics_rejected:
         return
     reasons = parse_reasons(record.reasons_auto, [*record.topics_auto, *record.topics_suggested])
-    st.markdown("#### Suggested topics")
+    st.markdown("## Suggested topics")
     if not record.topics_suggested:
         st.caption("No suggestions left.")
     for i, path in enumerate(record.topics_suggested):

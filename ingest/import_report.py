@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from library.model import Record
+
 from .base import ReadProblem
 
 __all__ = ["Added", "ImportReport", "Merged", "ReviewPair", "Skipped"]
@@ -19,6 +21,7 @@ class Added:
     key: str
     title: str
     source_key: str = ""
+    record: Record | None = field(default=None, repr=False, compare=False)  # as it will be stored (previews)
 
 
 @dataclass(slots=True)

@@ -201,7 +201,7 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
         linker.apply(record)
         new[record.key] = record
         key_of[n] = record.key
-        report.added.append(Added(record.key, record.title, source_key))
+        report.added.append(Added(record.key, record.title, source_key, record))
     _review(report, links, key_of, new)
     rules = _taxonomy(lib, report)
     if not dry_run:

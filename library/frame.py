@@ -18,7 +18,7 @@ import functools
 import re
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from .columns import arrow_data
 from .model import Record
+from .search import Vocabulary, parse_search, term_masks
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -121,6 +122,8 @@ class FrameQuery:
     verification: tuple[str, ...] = ()
     year_from: int | None = None
     year_to: int | None = None
+    # the taxonomy's names and synonyms: "HSG" also finds "hysterosalpingography" and the HSG topic (library.search)
+    vocabulary: Vocabulary | None = field(default=None, compare=False)
 
 
 def _topic_matches(topic: str, wanted: Iterable[str]) -> bool:
@@ -213,6 +216,16 @@ def list_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) 
     return mask
 
 
+def derived(frame: pd.DataFrame, name: str, sources: tuple[object, ...], build: Callable[[], object]) -> object:
+    """A value computed from ``frame`` once, kept while the frame and ``sources`` are the same objects."""
+    return _DERIVED.get(frame, name, sources, build)
+
+
+def search_text(frame: pd.DataFrame) -> pa.Array:
+    """Lower-cased "title, abstract, authors" per row (see :func:`_search_text`)."""
+    return _search_text(frame)
+
+
 def _search_text(frame: pd.DataFrame) -> pa.Array:
     """Lower-cased "title, abstract, authors" per row, computed once per frame (Arrow kernels)."""
     sources = (_arrow(frame["title"]), _arrow(frame["abstract"]), _arrow(frame["authors"]))
@@ -274,10 +287,12 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
     if query.entries:
         wanted_entries = set(query.entries)
         mask &= list_mask(frame, "entries", lambda slug: slug in wanted_entries)
-    words = [w for w in query.query.casefold().split() if w]
-    if words and mask.any():
+    terms = parse_search(query.query, query.vocabulary)
+    if terms and mask.any():
         text = _search_text(frame)
         idx = np.flatnonzero(mask)
         subset = text.take(pa.array(idx)) if len(idx) < len(frame) else text
-        return idx[_contains_all(subset, words)]
+        if any(term.topics for term in terms):
+            return idx[term_masks(frame, subset, idx, terms)]
+        return idx[_contains_all(subset, [term.text.casefold() for term in terms])]
     return np.flatnonzero(mask)

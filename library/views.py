@@ -21,6 +21,7 @@ from .evidence.design import DESIGN_LABELS, DESIGNS
 from .evidence.level import parse_level
 from .frame import FrameQuery
 from .frame import filter_positions as core_filter_positions
+from .search import SearchTerm, rank_positions
 from .study_view import (
     RelationRow,
     abstract_sections,
@@ -33,10 +34,12 @@ from .study_view import (
 )
 
 __all__ = [
+    "DEFAULT_SORT",
     "DESIGN_LABELS",
     "DESIGN_ORDER",
     "SORTS",
     "STANCES",
+    "UNCLASSIFIED",
     "VERIFICATION_OPTIONS",
     "ParsedParams",
     "RelationRow",
@@ -51,10 +54,12 @@ __all__ = [
     "journal_line",
     "level_label",
     "level_short",
+    "map_cell_positions",
     "params_from_query",
     "parse_params",
     "related_studies",
     "safe_url",
+    "short_topic",
     "sort_frame",
     "sort_positions",
     "studies",
@@ -80,12 +85,14 @@ STANCES = ("supportive", "neutral", "critical", "hostile")
 # URL value -> frame value of the ``verification`` column ("" = nobody recorded a check)
 VERIFICATION_OPTIONS = {"verified": "verified", "unverified": "unverified", "unknown": ""}
 SORTS = {
+    "relevance": "Best match first",  # the default: search hits ranked (library.search); newest without a search
     "newest": "Newest first",
     "strongest": "Strongest evidence first",
     "oldest": "Oldest first",
     "title": "Title A–Z",
     "author": "First author A–Z",
 }
+DEFAULT_SORT = "relevance"
 UNCLASSIFIED = "unclassified"
 
 
@@ -120,7 +127,7 @@ def level_short(level: str) -> str:
 @dataclass(frozen=True, slots=True)
 class ParsedParams:
     query: FrameQuery
-    sort: str = "newest"
+    sort: str = DEFAULT_SORT
     problems: tuple[str, ...] = field(default=())
 
 
@@ -159,10 +166,10 @@ def parse_params(params: Mapping[str, str | Sequence[str]]) -> ParsedParams:
     stances = [s for s in _all(params, "stance") if s in STANCES]
     if len(stances) != len(_all(params, "stance")):
         problems.append("ignored an unknown stance in the link")
-    sort = (_all(params, "sort") or ["newest"])[-1]
+    sort = (_all(params, "sort") or [DEFAULT_SORT])[-1]
     if sort not in SORTS:
         problems.append(f"ignored sort={sort!r} in the link")
-        sort = "newest"
+        sort = DEFAULT_SORT
     query = FrameQuery(
         query=" ".join(_all(params, "q")), topics=tuple(_all(params, "topic")), entries=tuple(_all(params, "entry")),
         designs=tuple(_all(params, "design")), levels=tuple(_all(params, "level")), stances=tuple(stances),
@@ -170,7 +177,7 @@ def parse_params(params: Mapping[str, str | Sequence[str]]) -> ParsedParams:
     return ParsedParams(query, sort, tuple(problems))
 
 
-def params_from_query(query: FrameQuery, sort: str = "newest") -> dict[str, str | list[str]]:
+def params_from_query(query: FrameQuery, sort: str = DEFAULT_SORT) -> dict[str, str | list[str]]:
     """The inverse of :func:`parse_params`: only non-default parts, so shared links stay short."""
     out: dict[str, str | list[str]] = {}
     if query.query.strip():
@@ -186,7 +193,7 @@ def params_from_query(query: FrameQuery, sort: str = "newest") -> dict[str, str 
         out["from"] = str(query.year_from)
     if query.year_to is not None:
         out["to"] = str(query.year_to)
-    if sort != "newest":
+    if sort != DEFAULT_SORT:
         out["sort"] = sort
     return out
 
@@ -216,6 +223,12 @@ def facet_values(frame: pd.DataFrame, column: str, known: Iterable[str] = ()) ->
         present = {v for v in pd.unique(frame[column].dropna()) if v}
     ordered = list(dict.fromkeys(known))
     return ordered + sorted(present - set(ordered))
+
+
+def short_topic(topic: str) -> str:
+    """The last two segments of a topic path ('HSG > Contrast media'), for a table cell; the study page and the
+    filter show the whole path."""
+    return " > ".join(p.strip() for p in topic.split(">")[-2:])
 
 
 def truncate_topic(topic: str, depth: int) -> str:
@@ -267,13 +280,19 @@ def _level_rank(level: str) -> int:
         return 9
 
 
-def sort_positions(frame: pd.DataFrame, positions: np.ndarray, sort: str) -> np.ndarray:
+def sort_positions(frame: pd.DataFrame, positions: np.ndarray, sort: str,
+                   terms: Sequence[SearchTerm] = ()) -> np.ndarray:
     """``positions`` in the order ``sort`` asks for, computed over the whole filtered set (the table shows a page).
 
-    Undated studies and empty values come last; ties keep the file order.
+    "relevance" ranks search hits (``terms``, see library.search); without a search it is "newest". Undated
+    studies and empty values come last; ties keep the file order.
     """
     if len(positions) == 0 or sort not in SORTS:
         return positions
+    if sort == "relevance":
+        if terms:
+            return rank_positions(frame, positions, terms)
+        sort = "newest"
     if sort in ("newest", "oldest"):
         years = frame["year"].to_numpy(dtype="float64", na_value=np.nan)[positions]
         keys = np.where(np.isnan(years), np.inf, -years if sort == "newest" else years)
@@ -308,7 +327,7 @@ def table_view(frame: pd.DataFrame, positions: np.ndarray | None = None) -> pd.D
         "Journal": head["journal"].astype(str).to_numpy(),
         "Design": [design_short(d) for d in head["design"].astype(str)],
         "Level": [level_short(v) for v in head["level"].astype(str)],
-        "Topics": ["; ".join(t) for t in head["topics"].tolist()],
+        "Topics": ["; ".join(short_topic(x) for x in t) for t in head["topics"].tolist()],
         "Bottom line": head["tldr"].astype(str).to_numpy(),
     })
 
@@ -353,6 +372,16 @@ def evidence_map(frame: pd.DataFrame, depth: int = 3) -> pd.DataFrame:
     table = table.reindex(columns=columns)
     table.index.name, table.columns.name = "topic", "design"
     return table
+
+
+def map_cell_positions(frame: pd.DataFrame, topic: str, design: str, depth: int = 3) -> np.ndarray:
+    """Rows behind one evidence-map cell: a topic (truncated to ``depth``, as the map shows it) and a design
+    (``unclassified`` for none), newest first."""
+    exploded = _exploded_topics(frame, depth)
+    rows = exploded.loc[exploded["topic"] == topic, "row"].to_numpy(dtype=np.int64)
+    designs = frame["design"].astype(str).replace("", UNCLASSIFIED).to_numpy()
+    rows = np.unique(rows[designs[rows] == design]) if len(rows) else rows
+    return sort_positions(frame, rows, "newest")
 
 
 def studies_per_year(frame: pd.DataFrame, depth: int = 1) -> pd.DataFrame:

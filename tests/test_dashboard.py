@@ -48,7 +48,8 @@ def _count(at: AppTest) -> int:
 
 def _texts(at: AppTest, code: bool = True) -> str:
     """Everything rendered as markdown (and, with ``code``, the code blocks, which show text literally)."""
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [c.value for c in at.code if code]
+    parts = [t.value for t in at.title] + [m.value for m in at.markdown] + [c.value for c in at.caption] + [
+        c.value for c in at.code if code] + [b.label for b in at.button]
     return "\n".join(parts)
 
 
@@ -145,7 +146,7 @@ def test_study_view_shows_the_study(bib: Path) -> None:
     assert "(https://pubmed.ncbi.nlm.nih.gov/28520519/)" in text
     assert "Randomized controlled trial" in text
     assert "Related studies" in text and "same trial \\(H2Oil\\)" in text
-    at.button[0].click().run()  # back to the list
+    at.button(key="crumb-lib").click().run()  # back to the list
     assert "study" not in at.query_params
     assert at.query_params["design"] == "rct" and _count(at) < 36
 
@@ -153,12 +154,13 @@ def test_study_view_shows_the_study(bib: Path) -> None:
 def test_study_view_cite_this_and_ris(bib: Path) -> None:
     at = _ok(_app(study="fang2018oil"))
     assert [t.label for t in at.tabs] == ["AMA", "Vancouver", "APA 7", "MLA 9"]
-    ama = at.code[0].value  # one code block per open tab: it has the copy button
+    assert at.code[0].value.endswith("?study=fang2018oil")  # "Link to this study", with its copy button
+    ama = at.code[1].value  # one code block per open tab: it has the copy button
     assert ama.startswith("Fang F, Bai Y, Zhang Y, Faramand A. Oil-based versus water-based contrast")
     assert "doi:10.1016/j.fertnstert.2018.03.021" in ama
     at.session_state["cite_style"] = "APA 7"
     at.run()
-    assert at.code[0].value.startswith("Fang, F., Bai, Y., Zhang, Y., & Faramand, A. (2018).")
+    assert at.code[1].value.startswith("Fang, F., Bai, Y., Zhang, Y., & Faramand, A. (2018).")
     ris = at.get("download_button")
     assert ris and "RIS" in ris[0].proto.label
 
@@ -209,7 +211,10 @@ def test_untrusted_title_is_escaped_everywhere(bib: Path) -> None:
     assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in text
     assert "<img" not in text.replace("\\<img", "")
     assert "](javascript" not in text
-    assert not at.get("html")
+    from dashboard_pages import layout
+
+    # the only HTML is the page's constant CSS and script (no record text ever goes into HTML)
+    assert {h.proto.body for h in at.get("html")} <= {layout.CSS.strip(), layout.SCRIPT.strip()}
     assert any(XSS in c.value for c in at.code)  # citations show it literally in code blocks
 
 
@@ -254,20 +259,22 @@ def test_encyclopedia_view_lists_cited_and_discussed(bib: Path) -> None:
                 "dreyer2017oil": EntryLink(slug, "discussed")})
     at = _ok(_app(view="encyclopedia", entry=slug))
     text = _texts(at)
-    assert "#### Cited in this entry" in text and "#### Discussed in — Research library" in text
+    assert "## Cited in this entry" in text and "## Discussed in — Research library" in text
     assert text.index("1\\. Tubal flushing for subfertility") < text.index("2\\. Oil\\-based versus water\\-based")
     assert "Oil\\-Based or Water\\-Based Contrast" in text
     assert "Meta\\-analysis" in text
     assert len(at.get("vega_lite_chart")) == 2  # evidence map and studies per year
     at.button(key=f"ref-{slug}-dreyer2017oil").click().run()
-    assert at.query_params == {"study": "dreyer2017oil"}
-    assert "## Oil\\-Based or Water\\-Based Contrast" in _texts(at)
+    assert at.query_params == {"study": "dreyer2017oil", "from": f"entry:{slug}"}
+    assert at.title[0].value.startswith("Oil\\-Based or Water\\-Based Contrast")
+    at.button(key="crumb-enc").click().run()  # back returns to the entry the study was opened from
+    assert at.query_params == {"view": "encyclopedia", "entry": slug}
 
 
 def test_encyclopedia_view_matches_the_published_entry(bib: Path) -> None:
     at = _ok(_app(view="encyclopedia", entry="hysterosalpingogram"))
     text = _texts(at)
-    assert "## Hysterosalpingogram \\(HSG\\)" in text  # the entry's title from encyclopedia.toml
+    assert at.title[0].value == "Hysterosalpingogram \\(HSG\\)"  # the entry's title (H1) from encyclopedia.toml
     assert "Not yet in the research library" in text  # studies the published entry lists that are missing
     assert "The limited value of hysterosalpingography" in text
 
@@ -325,7 +332,7 @@ def test_refused_save_shows_its_message_and_offers_reload(editor: Path) -> None:
     _ok(at)
     assert "changed on disk" in at.error[0].value
     assert editor.read_text() == external  # nothing overwritten
-    at.button(key="reload_conflict").click().run()
+    at.button(key="reload_conflict-study-form").click().run()  # next to the form that caused it
     _ok(at)
     assert not at.error
     at.button(key="FormSubmitter:edit-fang2018oil-form-Save changes").click().run()
@@ -573,5 +580,7 @@ def test_cite_this_shows_the_style_italics_and_copies_plain_text(bib: Path) -> N
     shown = [m.value for m in at.markdown if 'class="reflib-citation"' in m.value]
     assert len(shown) == 1 and "<i>N Engl J Med</i>" in shown[0]  # AMA italicizes the journal
     assert "&lt;img src=x onerror=alert(1)&gt;" in shown[0] and "<img" not in shown[0]
-    plain = at.code[0].value
+    blocks = [c.value for c in at.code if "Oil" in c.value]  # the page's other code block is its copy link
+    assert len(blocks) == 1
+    plain = blocks[0]
     assert "<i>" not in plain and "N Engl J Med" in plain and XSS in plain  # the copy button copies this

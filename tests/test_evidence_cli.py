@@ -186,7 +186,9 @@ def test_search_by_topic_matches_children(capsys):
     assert keys(capsys, "--topic", "diagnostics > tubal patency > hsg > radiation exposure") == {
         "perisinakis2003radiogenic", "fife1994entrance", "plecas2010radiation", "kramer2006equivalent",
         "karande1997radiation"}
-    assert keys(capsys, "--topic", "Diagnostics > Tubal") == set()  # a prefix of a name is not a parent
+    with pytest.raises(SystemExit) as stop:  # a prefix of a name is not a parent: an unknown topic, exit 2
+        keys(capsys, "--topic", "Diagnostics > Tubal")
+    assert stop.value.code == 2 and "did you mean 'Diagnostics > Tubal patency'" in capsys.readouterr().err
 
 
 def test_search_by_entry_design_and_level(capsys):

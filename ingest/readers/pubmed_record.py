@@ -38,6 +38,8 @@ from library.normalize import normalize_record, normalize_year, parse_date
 from .pubmed_authors import list_authors, read_authors
 from .xml_text import clean_text, element_text, leaf_text, text_or_empty
 
+_AFFILIATIONS = "Author/AffiliationInfo/Affiliation"
+
 __all__ = ["BOOKSHELF_URL", "journal_article", "mesh_headings", "pubmed_record"]
 
 BOOKSHELF_URL = "https://www.ncbi.nlm.nih.gov/books/"
@@ -328,10 +330,12 @@ def journal_article(article: etree._Element, citation: etree._Element) -> Record
             pages = f"{start}-{end}" if start and end else start
         record.pages = pages
     authors: list[Author] = []
+    affiliations: list[str] = []
     for author_list in author_lists:
         if (author_list.get("Type") or "authors") != "authors":
             continue
         list_authors(author_list, authors)
+        affiliations += [" ".join(leaf_text(e).split()) for e in author_list.iterfind(_AFFILIATIONS)]
     record.authors = authors
     if abstract is not None:
         record.abstract = _paragraphs(abstract)
@@ -368,8 +372,11 @@ def journal_article(article: etree._Element, citation: etree._Element) -> Record
     abstract_other = "\n\n".join(o for o in (_paragraphs(e) for e in others) if o) if others else ""
     annote = "; ".join(t for t in (text_or_empty(e) for e in notes) if t) if notes else ""
     origtitle = vernacular if vernacular and vernacular != record.title else ""
-    if abstract_other or origtitle or annote:
-        extra = {"abstract_other": abstract_other, "origtitle": origtitle, "annote": annote}
+    # the authors' affiliations (AffiliationInfo), each once, '; '-separated as Scopus exports them
+    affiliation = "; ".join(dict.fromkeys(a.rstrip(";") for a in affiliations if a))
+    if abstract_other or origtitle or annote or affiliation:
+        extra = {"abstract_other": abstract_other, "origtitle": origtitle, "annote": annote,
+                 "affiliations": affiliation}
         record.extra = {k: v for k, v in extra.items() if v}
     return record
 

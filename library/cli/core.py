@@ -7,8 +7,10 @@ from collections import Counter
 
 from ..evidence.checks import evidence_problems
 from ..evidence.reasons import parse_reasons
-from ..frame import filter_frame
+from ..frame import filter_positions
 from ..journals import fill_journal_abbrev, missing_abbreviations
+from ..search import parse_search, rank_positions
+from ..store import Library
 from .shell import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
@@ -34,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         search.set_defaults(handler=cmd_search)
 
 
-def collect_problems(args: argparse.Namespace) -> list[dict[str, object]]:
-    lib = open_library(args)
+def collect_problems(args: argparse.Namespace, lib: Library | None = None) -> list[dict[str, object]]:
+    """Every problem ``check`` reports (the store's and the evidence checks'); ``stats`` counts the same list."""
+    lib = lib if lib is not None else open_library(args)
     problems: list[dict[str, object]] = [
         {"line": p.line, "kind": p.kind, "key": p.key, "message": p.message} for p in lib.problems()]
     problems.extend(evidence_problems(lib))
@@ -97,7 +100,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         "with_doi": int((frame["doi"] != "").sum()),
         "with_pmid": int((frame["pmid"] != "").sum()),
         "topics": dict(topics.most_common()),
-        "problems": len(lib.problems()),
+        "problems": len(collect_problems(args, lib)),  # the same list `reflib check` prints
     }
     if args.json:
         print_json(data)
@@ -117,7 +120,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     lib = open_library(args)
-    found = filter_frame(lib.frame(), query_from_args(args))
+    frame = lib.frame()
+    query = query_from_args(args, lib)
+    positions = filter_positions(frame, query)
+    terms = parse_search(query.query, query.vocabulary)
+    if terms:  # best match first (title, abstract, elsewhere; newest breaks ties), as the dashboard lists them
+        positions = rank_positions(frame, positions, terms)
+    found = frame.take(positions)
     if args.limit is not None:
         found = found.head(args.limit)
     if args.json:

@@ -4,6 +4,7 @@ then the discussed ones), in Markdown, HTML, JSON or text."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 
@@ -28,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("slug")
     p.add_argument("--format", choices=FORMATS, default="md")
     p.add_argument("--style", choices=list(STYLES), default="vancouver", help="citation style (default vancouver)")
+    p.add_argument("--library-url", default=os.environ.get("REFLIB_LIBRARY_URL", ""),
+                   help="the dashboard's address (default $REFLIB_LIBRARY_URL): html links each study to its page")
     add_file_options(p, entries=True)
     p.set_defaults(handler=cmd_entry_show)
 
@@ -54,5 +57,5 @@ def cmd_entry_show(args: argparse.Namespace) -> int:
     entries = entries_from_args(args)
     lib = open_library(args)
     refs = entry_references(lib, args.slug, entries)
-    sys.stdout.write(render_references(refs, args.format, args.style))
+    sys.stdout.write(render_references(refs, args.format, args.style, args.library_url))
     return 0

@@ -53,7 +53,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"reflib: {args.path} is a directory", file=sys.stderr)
         return EXIT_FINDINGS
     lib = open_library(args)
-    keys = filter_frame(lib.frame(), query_from_args(args))["key"].tolist()
+    keys = filter_frame(lib.frame(), query_from_args(args, lib))["key"].tolist()
     if args.key:
         wanted = set(args.key)
         missing = [k for k in args.key if k not in lib]

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..frame import FrameQuery
+from ..search import UnknownFilterError, Vocabulary, resolve_entry, resolve_topic
 from ..store import Library
 
 __all__ = ["add_filter_arguments", "frame_records_json", "open_library", "print_json", "query_from_args"]
@@ -42,22 +44,64 @@ def open_library(args: argparse.Namespace) -> Library:
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--query", "-q", default="", help="words that must all occur in title, abstract or authors")
+    parser.add_argument("--query", "-q", default="",
+                        help="words that must all occur in title, abstract or authors; topic names and "
+                             "their synonyms from the taxonomy also find the topic (HSG finds "
+                             "hysterosalpingography); best matches first")
     parser.add_argument("--year-from", type=int, default=None, help="first publication year (inclusive)")
     parser.add_argument("--year-to", type=int, default=None, help="last publication year (inclusive)")
     parser.add_argument("--topic", action="append", default=[],
-                        help="topic (a parent topic matches its children); repeat for OR")
-    parser.add_argument("--entry", action="append", default=[], help="encyclopedia entry slug; repeat for OR")
+                        help="topic: full path, id or last segment (a parent topic matches its children); "
+                             "repeat for OR")
+    parser.add_argument("--entry", action="append", default=[], help="encyclopedia entry slug or title; repeat for OR")
     parser.add_argument("--design", action="append", default=[], help="study design; repeat for OR")
     parser.add_argument("--level", action="append", default=[], help="evidence level; repeat for OR")
 
 
-def query_from_args(args: argparse.Namespace) -> FrameQuery:
+def _taxonomy_and_entries(bib: Path) -> tuple[Any, dict[str, str]]:
+    """The taxonomy and entry titles that apply to the library, or (None, {}) when a file is missing or broken
+    (``reflib check`` reports those; a search still works on what the records hold)."""
+    from ..evidence.encyclopedia import entries_for
+    from ..evidence.taxonomy import taxonomy_for
+    from ..evidence.tomlfile import EvidenceFileError
+
+    try:
+        taxonomy: Any = taxonomy_for(bib)
+    except EvidenceFileError:
+        taxonomy = None
+    try:
+        titles = {e.slug: e.title for e in entries_for(bib)}
+    except EvidenceFileError:
+        titles = {}
+    return taxonomy, titles
+
+
+def query_from_args(args: argparse.Namespace, lib: Library | None = None) -> FrameQuery:
+    """The filters of ``search``/``export``: topics by path, id, last segment or synonym, entries by slug or
+    title, the query widened by the taxonomy (library.search). A name nothing knows is a usage error (exit 2)
+    listing the close matches, never a silent empty result."""
     if args.year_from is not None and args.year_to is not None and args.year_from > args.year_to:
         raise SystemExit(f"reflib: --year-from {args.year_from} is after --year-to {args.year_to}")
+    taxonomy, titles = _taxonomy_and_entries(args.bib)
+    vocabulary = Vocabulary.from_taxonomy(taxonomy) if taxonomy is not None else None
+    topics, entries = list(args.topic), list(args.entry)
+    if lib is not None and (topics or entries):
+        frame = lib.frame()
+        try:
+            topics = [resolve_topic(t, taxonomy, _flat(frame["topics"]), vocabulary) for t in topics]
+            entries = [resolve_entry(e, titles, _flat(frame["entries"])) for e in entries]
+        except UnknownFilterError as exc:
+            print(f"reflib: {exc}", file=sys.stderr)
+            raise SystemExit(2) from exc
     return FrameQuery(
-        query=args.query, topics=tuple(args.topic), entries=tuple(args.entry), designs=tuple(args.design),
-        levels=tuple(args.level), year_from=args.year_from, year_to=args.year_to)
+        query=args.query, topics=tuple(topics), entries=tuple(entries), designs=tuple(args.design),
+        levels=tuple(args.level), year_from=args.year_from, year_to=args.year_to, vocabulary=vocabulary)
+
+
+def _flat(series: pd.Series) -> list[str]:
+    from ..columns import list_column
+
+    return [str(v) for v in pc.unique(pc.list_flatten(list_column(series))).to_pylist() if v]
 
 
 def _plain(value: Any) -> Any:

@@ -146,32 +146,82 @@ def _as_text(refs: EntryReferences, style: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html_links(record: Record) -> str:
+def _html_links(record: Record, text: str = "") -> str:
+    """Identifier links not already linked inside ``text`` (the citation shows 'doi:...' and 'PMID: ...')."""
     return " ".join(f'<a href="{html.escape(url, quote=True)}">{html.escape(label)}</a>'
-                    for label, url in identifier_links(record))
+                    for label, url in identifier_links(record) if f'href="{html.escape(url, quote=True)}"' not in text)
 
 
-def _as_html(refs: EntryReferences, style: str) -> str:
-    """A fragment for the entry's page; no editor-only parts (pending studies)."""
+def _link_identifiers(citation: str, record: Record) -> str:
+    """The citation's own DOI and PMID (already escaped text) as links, once each, instead of repeating them
+    as separate 'DOI' and 'PubMed' links beside it."""
+    for label, url in identifier_links(record):
+        if label not in ("DOI", "PubMed"):
+            continue
+        value = html.escape(url.rstrip("/").rsplit("/", 1)[-1] if label == "PubMed"
+                            else url.removeprefix("https://doi.org/"))
+        at = citation.find(value)
+        if value and at >= 0 and "<a " not in citation[max(0, at - 60):at]:
+            anchor = f'<a href="{html.escape(url, quote=True)}">{value}</a>'
+            citation = citation[:at] + anchor + citation[at + len(value):]
+    return citation
+
+
+def _as_html(refs: EntryReferences, style: str, library_url: str = "") -> str:
+    """A complete section for the entry's page: the entry's title (linked to the entry), the numbered cited
+    list, the discussed list with design and level, and the studies not yet in the library. With
+    ``library_url`` (the dashboard's address) every study links to its page in the research library."""
     esc = html.escape
+    title = refs.entry.title if refs.entry else refs.slug
+    entry_url = refs.entry.url if refs.entry and refs.entry.url.startswith(("https://", "http://")) else ""
+    base = library_url.rstrip("/") if library_url.startswith(("https://", "http://")) else ""
+
+    def study_link(record: Record) -> str:
+        if not base:
+            return ""
+        href = f"{base}/?study={quote(record.key, safe='')}"
+        return f'<a class="library" href="{esc(href, quote=True)}">Research library</a>'
+
+    heading = f'<a href="{esc(entry_url, quote=True)}">{esc(title)}</a>' if entry_url else esc(title)
     out = [f'<section class="reflib-references" data-entry="{esc(refs.slug, quote=True)}">',
-           f"<h2>{esc(CITED_HEADING)}</h2>", "<ol>"]
-    for number, record in refs.cited:
-        value = f' value="{number}"' if number is not None else ""
-        body = " ".join(p for p in (format_citation(record, style, "html"), _html_links(record)) if p)
-        out.append(f'<li{value} id="{esc(refs.slug, quote=True)}-ref-{number or 0}">{body}</li>')
-    out += ["</ol>", f"<h2>{esc(DISCUSSED_HEADING)}</h2>", "<ul>"]
-    for record in refs.discussed:
-        evidence = f'<span class="evidence">{esc(_evidence(record))}</span>'
-        body = " ".join(p for p in (esc(_discussed_line(record)), evidence, _html_links(record)) if p)
-        out.append(f'<li data-key="{esc(record.key, quote=True)}">{body}</li>')
-    out += ["</ul>", "</section>"]
+           f"<h2>{heading}</h2>", f"<h3>{esc(CITED_HEADING)}</h3>"]
+    if refs.cited:
+        out.append("<ol>")
+        for number, record in refs.cited:
+            value = f' value="{number}"' if number is not None else ""
+            citation = _link_identifiers(format_citation(record, style, "html"), record)
+            body = " ".join(p for p in (citation, _html_links(record, citation), study_link(record)) if p)
+            out.append(f'<li{value} id="{esc(refs.slug, quote=True)}-ref-{number or 0}" '
+                       f'data-key="{esc(record.key, quote=True)}">{body}</li>')
+        out.append("</ol>")
+    else:
+        out.append("<p>None.</p>")
+    out.append(f"<h3>{esc(DISCUSSED_HEADING)}</h3>")
+    if refs.discussed:
+        out.append("<ul>")
+        for record in refs.discussed:
+            line = _discussed_line(record)
+            line = esc(line + ("" if line.endswith((".", "?", "!")) else "."))
+            evidence = f'<span class="evidence">{esc(_evidence(record))}.</span>'
+            body = " ".join(p for p in (line, evidence, _html_links(record), study_link(record)) if p)
+            out.append(f'<li data-key="{esc(record.key, quote=True)}">{body}</li>')
+        out.append("</ul>")
+    else:
+        out.append("<p>None.</p>")
+    if refs.entry and refs.entry.pending:
+        out += [f"<h3>{esc(PENDING_HEADING)}</h3>", '<ul class="pending">']
+        out += [f"<li>{esc(title)}</li>" for title in refs.entry.pending]
+        out.append("</ul>")
+    out.append("</section>")
     return "\n".join(out) + "\n"
 
 
-def render_references(refs: EntryReferences, fmt: str = "md", style: str = "vancouver") -> str:
-    """The reference block in ``fmt`` (md | html | json | text), citations in ``style`` (ama, vancouver, apa, mla)."""
-    renderers = {"md": _as_md, "html": _as_html, "json": _as_json, "text": _as_text}
+def render_references(refs: EntryReferences, fmt: str = "md", style: str = "vancouver", library_url: str = "") -> str:
+    """The reference block in ``fmt`` (md | html | json | text), citations in ``style`` (ama, vancouver, apa, mla);
+    ``library_url`` (html): the dashboard's address, to link each study to its page there."""
+    renderers = {"md": _as_md, "json": _as_json, "text": _as_text}
+    if fmt == "html":
+        return _as_html(refs, style, library_url)
     if fmt not in renderers:
         raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     return renderers[fmt](refs, style)
