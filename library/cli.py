@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "library.commands.evidence",
     "library.commands.export",
     "library.commands.dedupe",
+    "library.commands.publish",
     "ingest.commands",
     "ingest.commands_net",
 )
