@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 from pathlib import Path
-from typing import ClassVar
 
 __all__ = ["make_server"]
 
 
+_TYPES = {".xml": "application/xml", ".jsonl": "application/jsonl", ".ris": "application/x-research-info-systems",
+          ".json": "application/json", ".js": "text/javascript"}
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".xml": "application/xml", ".jsonl": "application/jsonl", ".ris":
-                      "application/x-research-info-systems", ".json": "application/json", ".js": "text/javascript"}
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        return _TYPES.get(Path(str(path)).suffix) or super().guess_type(path)
 
     def log_message(self, format: str, *args: object) -> None:
         pass

@@ -149,7 +149,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     started = time.perf_counter()
     report = PublishReport()
     outdir.mkdir(parents=True, exist_ok=True)
-    state = {} if force else load_state(outdir)
+    state = load_state(outdir)
     marks = {"start": time.perf_counter()}
 
     def mark(name: str) -> None:
@@ -158,7 +158,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
         marks["last"] = now
 
     global_hash = _global_hash(config, entries, lib)
-    same_site = state.get("global") == global_hash
+    same_site = not force and state.get("global") == global_hash
     old_studies: dict[str, list[Any]] = state.get("studies", {}) if same_site else {}
     digests = lib.entry_digests()
     changed = [k for k, d in digests.items() if k not in old_studies or old_studies[k][0] != d.hex()]
@@ -183,7 +183,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     related = _related(published)
     mark("summaries")
 
-    writer = SiteWriter(outdir, state.get("files", {}) if same_site else {}, force=force)
+    writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
     new_studies: dict[str, list[Any]] = {}
     for s in published:
         rel_key = "|".join(f"{r.slug}:{r.title}:{r.authors}:{r.year}" for r in related[s.key])
