@@ -65,11 +65,15 @@ class CiteCache:
             cached["ris"] = to_ris([record])  # fast, and it holds fields the CSL key leaves out (key, keywords)
             return cached
         self.misses += 1
-        out = cite_this(record, "html")
+        out = self.format(record)
         self._pending.append((key, json.dumps({k: out[k] for k in STYLES}, ensure_ascii=False)))
         if len(self._pending) >= 500:
             self.flush()
         return out
+
+    def format(self, record: Record) -> dict[str, str]:
+        """The four styles (HTML) and RIS through the public citation API."""
+        return cite_this(record, "html")
 
     def flush(self) -> None:
         if self._pending:

@@ -145,7 +145,8 @@ def _summary_to(s: Summary) -> list[Any]:
 
 
 def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishConfig, *,
-                 force: bool = False, cache_path: Path | None = None) -> PublishReport:
+                 force: bool = False, cites: CiteCache | None = None) -> PublishReport:
+    """Write the site for ``lib`` into ``outdir``; ``cites`` defaults to the cache in the state folder."""
     started = time.perf_counter()
     report = PublishReport()
     outdir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +172,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     report.parsed = len(records)
     mark("read")
 
-    cache = CiteCache(cache_path or outdir / STATE_DIR / "cite.sqlite")
+    cache = cites or CiteCache(outdir / STATE_DIR / "cite.sqlite")
     summaries: dict[str, Summary] = {}
     for key in digests:
         if key in records:
@@ -194,9 +195,9 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
             new_studies[s.key] = [digests[s.key].hex(), page_key, _summary_to(s)]
             continue
         record = records.get(s.key) or lib.get(s.key, keep=False)
-        cites = cache.get(record)
-        writer.write(html_path, _study_page(record, s, cites, related[s.key], entries, config))
-        writer.write(ris_path, cites["ris"] + "\n")
+        formatted = cache.get(record)
+        writer.write(html_path, _study_page(record, s, formatted, related[s.key], entries, config))
+        writer.write(ris_path, formatted["ris"] + "\n")
         report.rendered += 1
         new_studies[s.key] = [digests[s.key].hex(), page_key, _summary_to(s)]
     for s in summaries.values():  # unpublished studies keep their summary (no page)
