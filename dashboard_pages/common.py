@@ -75,9 +75,9 @@ def _load(path: str, version: int) -> Library:
 def _warm_abbreviations(lib: Library) -> None:
     """Find the taxonomy's abbreviations (HSG, SIS ...) as whole words in every record once, with the opening of
     the file: that scan is the slow part of a search (library.search.abbreviation_rows), the rest is fast."""
+    from library.derived import search_text
     from library.evidence import EvidenceFileError
     from library.evidence.taxonomy import taxonomy_for
-    from library.frame import search_text
     from library.search import Vocabulary, abbreviation_rows
 
     with contextlib.suppress(EvidenceFileError, OSError, ValueError):

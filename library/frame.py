@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import re
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .columns import arrow_data
+from .derived import encoded_values, list_mask, search_text
 from .model import Record
 from .search import Vocabulary, parse_search, term_masks
 
@@ -152,92 +152,13 @@ def _arrow(series: pd.Series) -> pa.ChunkedArray | pa.Array:
     return arrow_data(series)
 
 
-class _Derived:
-    """Values derived from a frame's columns (dictionary encodings, the search text), computed once per frame.
-
-    Keyed by the frame object and checked against the identity of the Arrow columns they came from, so a column
-    replaced in place (``frame["title"] = ...``) is derived again; entries go away with their frame.
-    """
-
-    def __init__(self) -> None:
-        self._by_frame: dict[int, dict[str, tuple[tuple[object, ...], object]]] = {}
-
-    def get(self, frame: pd.DataFrame, name: str, sources: tuple[object, ...], build: Callable[[], object]) -> object:
-        derived = self._by_frame.get(id(frame))
-        if derived is None:
-            derived = self._by_frame[id(frame)] = {}
-            weakref.finalize(frame, self._by_frame.pop, id(frame), None)
-        found = derived.get(name)
-        if found is not None and len(found[0]) == len(sources) and all(
-                a is b for a, b in zip(found[0], sources, strict=True)):
-            return found[1]
-        value = build()
-        derived[name] = (sources, value)
-        return value
-
-
-_DERIVED = _Derived()
-
-
-def _encoded(frame: pd.DataFrame, column: str, flatten: bool) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-    """(distinct values, code of each value, row of each value or None when one value per row) of a column."""
-    values = _arrow(frame[column])
-
-    def build() -> tuple[list[str], np.ndarray, np.ndarray | None]:
-        column_values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-        parents = None
-        if flatten:
-            parents = pc.list_parent_indices(column_values).to_numpy()
-            column_values = pc.list_flatten(column_values)
-        else:
-            column_values = pc.fill_null(column_values, "")
-        encoded = pc.dictionary_encode(column_values)
-        return ([str(v) for v in encoded.dictionary.to_pylist()], encoded.indices.to_numpy(zero_copy_only=False),
-                parents)
-
-    return _DERIVED.get(frame, f"encoded:{column}:{flatten}", (values,), build)  # type: ignore[return-value]
 
 
 def _value_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) -> np.ndarray:
     """Rows whose string value satisfies ``matches``: evaluated once per distinct value (dictionary encoding)."""
-    distinct, codes, _ = _encoded(frame, column, flatten=False)
+    distinct, codes, _ = encoded_values(frame, column, flatten=False)
     accepted = np.fromiter((matches(v) for v in distinct), dtype=bool, count=len(distinct))
     return accepted[codes] if len(distinct) else np.zeros(len(frame), dtype=bool)
-
-
-def list_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]) -> np.ndarray:
-    """Rows whose list contains an item for which ``matches`` holds: evaluated once per distinct item."""
-    distinct, codes, parents = _encoded(frame, column, flatten=True)
-    mask = np.zeros(len(frame), dtype=bool)
-    if not distinct or parents is None:
-        return mask
-    hits = np.fromiter((matches(v) for v in distinct), dtype=bool, count=len(distinct))
-    mask[parents[hits[codes]]] = True
-    return mask
-
-
-def derived(frame: pd.DataFrame, name: str, sources: tuple[object, ...], build: Callable[[], object]) -> object:
-    """A value computed from ``frame`` once, kept while the frame and ``sources`` are the same objects."""
-    return _DERIVED.get(frame, name, sources, build)
-
-
-def search_text(frame: pd.DataFrame) -> pa.Array:
-    """Lower-cased "title, abstract, authors" per row (see :func:`_search_text`)."""
-    return _search_text(frame)
-
-
-def _search_text(frame: pd.DataFrame) -> pa.Array:
-    """Lower-cased "title, abstract, authors" per row, computed once per frame (Arrow kernels)."""
-    sources = (_arrow(frame["title"]), _arrow(frame["abstract"]), _arrow(frame["authors"]))
-
-    def build() -> pa.Array:
-        title, abstract, authors = sources
-        joined = pc.binary_join_element_wise(title, abstract, pc.binary_join(authors, " ; "), "\n",
-                                             null_handling="replace", null_replacement="")
-        text = pc.utf8_lower(joined)
-        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
-
-    return _DERIVED.get(frame, "search-text", sources, build)  # type: ignore[return-value]
 
 
 def _contains_all(text: pa.Array, words: list[str]) -> np.ndarray:
@@ -289,7 +210,7 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
         mask &= list_mask(frame, "entries", lambda slug: slug in wanted_entries)
     terms = parse_search(query.query, query.vocabulary)
     if terms and mask.any():
-        text = _search_text(frame)
+        text = search_text(frame)
         idx = np.flatnonzero(mask)
         subset = text.take(pa.array(idx)) if len(idx) < len(frame) else text
         if any(term.topics for term in terms):

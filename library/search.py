@@ -148,7 +148,7 @@ def abbreviation_rows(frame: pd.DataFrame, text: pa.Array, abbreviations: tuple[
     A regular expression that starts with a word boundary cannot use RE2's fast literal scan (about 300 ms over
     100k records instead of 35 ms), so all abbreviations are found in one pass, kept with the frame, and each
     search then checks its own on these few rows only."""
-    from .frame import derived
+    from .derived import derived
 
     def build() -> np.ndarray:
         if not abbreviations:
@@ -164,7 +164,7 @@ def text_hits(frame: pd.DataFrame, text: pa.Array, rows: np.ndarray, term: Searc
     found = (pc.match_substring_regex(text, term.literal_regex).to_numpy(zero_copy_only=False)
              if term.literal_regex else np.zeros(len(rows), dtype=bool))
     if term.word_regex:
-        from .frame import search_text
+        from .derived import search_text
 
         full = search_text(frame)
         candidates = abbreviation_rows(frame, full, term.abbreviations) if term.abbreviations else np.arange(
@@ -180,7 +180,7 @@ def text_hits(frame: pd.DataFrame, text: pa.Array, rows: np.ndarray, term: Searc
 def _frame_hits(frame: pd.DataFrame, term: SearchTerm) -> np.ndarray:
     """``text_hits`` over every row, kept with the frame per vocabulary term (a finite set): searching the
     same name again, re-sorting or ranking costs nothing."""
-    from .frame import derived, search_text
+    from .derived import derived, search_text
 
     full = search_text(frame)
     key = "hits:" + "|".join(sorted(term.patterns))  # 'SIS' and 'saline infusion sonography' are one term
@@ -202,7 +202,7 @@ def warm(frame: pd.DataFrame, vocabulary: Vocabulary) -> int:
 
 
 def _tagged(frame: pd.DataFrame, term: SearchTerm) -> np.ndarray:
-    from .frame import list_mask
+    from .derived import list_mask
 
     wanted = term.topics
     return list_mask(frame, "topics", lambda t: _topic_hit(t, wanted))

@@ -222,6 +222,22 @@ class Library:
         for key in self.keys():
             yield self.get(key)
 
+    def entry_digests(self) -> dict[str, bytes]:
+        """key -> a digest of the stored text of the record (its chunk's SHA-1 and its place in the chunk) plus the
+        file's ``@string`` macros, for callers that redo work only for changed records (``reflib publish``).
+        Records edited or added since the load have no stored text and are left out: save first."""
+        index = self._index
+        digests = index.chunks.digests
+        macros = hashlib.sha1(repr(sorted(index.macros.items())).encode()).digest()
+        refs = index.entry_refs.tolist()
+        out: dict[str, bytes] = {}
+        for key, row in self._keys.items():
+            if row in self._changes:
+                continue
+            c, b = refs[row]
+            out[key] = hashlib.sha1(digests[c * 20:(c + 1) * 20] + b.to_bytes(4, "little") + macros).digest()
+        return out
+
     def frame(self) -> pd.DataFrame:
         """The pandas view (see :mod:`library.frame` for the columns); cached until the next edit."""
         if self._frame_cache is not None:

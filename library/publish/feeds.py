@@ -1,0 +1,65 @@
+"""RSS 2.0 and Atom 1.0 feeds of the newest studies (by the date they entered the library).
+
+Feeds need absolute links; without a ``base_url`` in ``publish.toml`` they use ``http://localhost/`` and say so
+in the channel description, so they still validate (the preview server serves them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from email.utils import format_datetime
+
+from .markup import esc
+from .study import Summary, added_date
+
+__all__ = ["atom_feed", "rss_feed"]
+
+LOCAL = "http://localhost/"
+
+
+def _when(summary: Summary) -> dt.datetime:
+    year, month, day = added_date(summary)
+    try:
+        return dt.datetime(year, month, day, tzinfo=dt.UTC)
+    except ValueError:
+        return dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+
+
+def newest(items: Sequence[Summary], limit: int) -> list[Summary]:
+    return sorted(items, key=lambda s: (_when(s), s.key), reverse=True)[:limit]
+
+
+def rss_feed(title: str, page_url: str, self_url: str, description: str, items: Sequence[Summary],
+             base: str) -> str:
+    """``items`` newest first; links are ``base`` + 'library/<slug>.html' (slugs are sanitized)."""
+    latest = format_datetime(_when(items[0])) if items else format_datetime(dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    out = ['<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">',
+           f"<channel>\n<title>{esc(title)}</title>\n<link>{esc(page_url)}</link>\n"
+           f"<description>{esc(description)}</description>\n<language>en</language>\n"
+           f"<lastBuildDate>{latest}</lastBuildDate>\n"
+           f'<atom:link href="{esc(self_url)}" rel="self" type="application/rss+xml"/>']
+    for s in items:
+        link = f"{base}library/{s.slug}.html"
+        text = s.tldr or " · ".join(p for p in (s.authors, f"{s.journal} {s.year or ''}".strip(), s.design) if p)
+        out.append(f"<item>\n<title>{esc(s.title or '(untitled)')}</title>\n<link>{esc(link)}</link>\n"
+                   f'<guid isPermaLink="true">{esc(link)}</guid>\n<pubDate>{format_datetime(_when(s))}</pubDate>\n'
+                   f"<description>{esc(text)}</description>\n</item>")
+    out.append("</channel>\n</rss>\n")
+    return "\n".join(out)
+
+
+def atom_feed(title: str, page_url: str, self_url: str, items: Sequence[Summary], base: str) -> str:
+    updated = (_when(items[0]) if items else dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).isoformat()
+    out = ['<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
+           f"<title>{esc(title)}</title>\n<id>{esc(self_url)}</id>\n<updated>{updated}</updated>\n"
+           f'<link rel="self" href="{esc(self_url)}"/>\n<link rel="alternate" type="text/html" href="{esc(page_url)}"/>'
+           f"\n<author><name>{esc(title)}</name></author>"]
+    for s in items:
+        link = f"{base}library/{s.slug}.html"
+        text = s.tldr or " · ".join(p for p in (s.authors, f"{s.journal} {s.year or ''}".strip(), s.design) if p)
+        authors = f"<author><name>{esc(s.authors)}</name></author>\n" if s.authors else ""
+        out.append(f"<entry>\n<title>{esc(s.title or '(untitled)')}</title>\n<id>{esc(link)}</id>\n"
+                   f'<link rel="alternate" type="text/html" href="{esc(link)}"/>\n'
+                   f"<updated>{_when(s).isoformat()}</updated>\n{authors}<summary>{esc(text)}</summary>\n</entry>")
+    out.append("</feed>\n")
+    return "\n".join(out)

@@ -1,0 +1,135 @@
+"""The site's list pages (library index, topics, designs), encyclopedia reference blocks and the sitemap,
+built from study :class:`~library.publish.study.Summary` rows (no record is parsed for them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..evidence.encyclopedia import Entry
+from .config import PublishConfig
+from .markup import esc, page
+from .study import Summary
+
+__all__ = ["entry_block", "list_pages", "sitemap_files", "topic_closure"]
+
+Write = Callable[[str, str], None]
+
+
+def topic_closure(topics: Sequence[str]) -> list[str]:
+    """A study's topics and every ancestor: a parent's page includes its subtopics' studies."""
+    out: dict[str, None] = {}
+    for topic in topics:
+        parts = [p.strip() for p in topic.split(">") if p.strip()]
+        for depth in range(1, len(parts) + 1):
+            out.setdefault(" > ".join(parts[:depth]), None)
+    return list(out)
+
+
+def _pager(name: str, number: int, total: int) -> str:
+    if total <= 1:
+        return ""
+    links = []
+    for n in range(1, total + 1):
+        href = f"{name}.html" if n == 1 else f"{name}-page-{n}.html"
+        links.append(f"<span>{n}</span>" if n == number else f'<a href="{href}">{n}</a>')
+    return f'<nav class="pages">Pages: {" ".join(links)}</nav>'
+
+
+def list_pages(write: Write, folder: str, name: str, title: str, intro: str, items: Sequence[Summary],
+               config: PublishConfig, *, head_extra: str = "", before_list: str = "", after: str = "",
+               scripts: str = "", feeds: tuple[tuple[str, str, str], ...] = ()) -> list[str]:
+    """Paginated list pages ``folder/name.html``, ``folder/name-page-2.html`` ...; returns their paths."""
+    size = config.page_size
+    total = max(1, -(-len(items) // size))
+    paths = []
+    for number in range(1, total + 1):
+        chunk = items[(number - 1) * size: number * size]
+        rows = "\n".join(s.row for s in chunk)
+        heading = f"<h1>{esc(title)}</h1>\n<p>{intro}</p>\n{before_list if number == 1 else ''}"
+        listing = (f'<div id="plain-list"><ul class="studies">\n{rows}\n</ul>\n{_pager(name, number, total)}</div>'
+                   if chunk else '<p id="plain-list">No studies yet.</p>')
+        path = f"{folder}/{name}.html" if number == 1 else f"{folder}/{name}-page-{number}.html"
+        label = title if number == 1 else f"{title} (page {number})"
+        write(path, page(label, heading + listing + (after if number == 1 else ""), "../", config.site_title,
+                         head=head_extra, scripts=scripts, feeds=feeds))
+        paths.append(path)
+    return paths
+
+
+def _strength(s: Summary) -> tuple[int, int]:
+    level = s.level.strip()
+    return (int(level[-1]) if level[-1:].isdigit() else 9, -(s.year or 0))
+
+
+def entry_block(entry: Entry, linked: Sequence[Summary], citations: dict[str, str], titles: set[str],
+                config: PublishConfig) -> tuple[str, dict[str, Any]]:
+    """The reference block of an entry as an HTML fragment and as JSON: the numbered cited list, the discussed
+    list (strongest evidence first) and the not-yet list (studies the entry names that are not in the library).
+    Links are absolute when ``base_url`` is set (the fragment is meant for the encyclopedia's own pages)."""
+    prefix = config.base_url or "../"
+    cited: list[tuple[int | None, Summary]] = []
+    discussed: list[Summary] = []
+    for s in linked:
+        for slug, kind, number in s.links:
+            if slug != entry.slug:
+                continue
+            if kind == "cited":
+                cited.append((number, s))
+            elif kind == "discussed" and s not in discussed:
+                discussed.append(s)
+    cited.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1].key))
+    discussed.sort(key=_strength)
+    pending = [t for t in entry.pending if t.casefold() not in titles]
+
+    def url(s: Summary) -> str:
+        return f"{prefix}library/{s.slug}.html"
+
+    html_parts = [f'<section class="reflib-references" data-entry="{esc(entry.slug)}">']
+    data: dict[str, Any] = {"entry": {"slug": entry.slug, "title": entry.title, "url": entry.url},
+                            "cited": [], "discussed": [], "not_yet": pending}
+    if cited:
+        items = []
+        for number, s in cited:
+            text = citations.get(s.key) or esc(s.title)
+            value = f' value="{number}"' if number else ""
+            items.append(f'<li{value}>{text} <a href="{esc(url(s))}">Study page</a></li>')
+            data["cited"].append({"number": number, "key": s.key, "slug": s.slug, "title": s.title, "url": url(s),
+                                  "citation_html": citations.get(s.key, "")})
+        html_parts.append(f"<h2>Cited in this entry</h2>\n<ol>\n{chr(10).join(items)}\n</ol>")
+    if discussed:
+        items = []
+        for s in discussed:
+            meta = " · ".join(p for p in (s.authors, f"{s.journal} {s.year or ''}".strip(), s.design, s.level) if p)
+            items.append(f'<li><a href="{esc(url(s))}">{esc(s.title)}</a> <span class="meta">{esc(meta)}</span></li>')
+            data["discussed"].append({"key": s.key, "slug": s.slug, "title": s.title, "url": url(s),
+                                      "design": s.design, "level": s.level, "year": s.year})
+        html_parts.append(f"<h2>Discussed in — Research library</h2>\n<ul>\n{chr(10).join(items)}\n</ul>")
+    if pending:
+        items = [f"<li>{esc(t)}</li>" for t in pending]
+        html_parts.append(f"<h2>Not yet in the library</h2>\n<ul>\n{chr(10).join(items)}\n</ul>")
+    if len(html_parts) == 1:
+        html_parts.append("<p>No studies are linked to this entry yet.</p>")
+    html_parts.append("</section>\n")
+    return "\n".join(html_parts), data
+
+
+def sitemap_files(urls: Sequence[tuple[str, str]], base: str, limit: int = 50_000) -> dict[str, str]:
+    """{path: xml}: ``sitemap.xml`` alone, or a sitemap index with ``sitemap-N.xml`` files of at most 50,000
+    URLs each (the protocol's limit). ``urls`` are (site path, lastmod 'YYYY-MM-DD' or '')."""
+    def urlset(chunk: Sequence[tuple[str, str]]) -> str:
+        rows = "".join(f"<url><loc>{esc(base + path)}</loc>{f'<lastmod>{esc(mod)}</lastmod>' if mod else ''}</url>\n"
+                       for path, mod in chunk)
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{rows}</urlset>\n')
+
+    if len(urls) <= limit:
+        return {"sitemap.xml": urlset(urls)}
+    files = {}
+    for i in range(0, len(urls), limit):
+        files[f"sitemap-{i // limit + 1}.xml"] = urlset(urls[i:i + limit])
+    index = "".join(f"<sitemap><loc>{esc(base + name)}</loc></sitemap>\n" for name in files)
+    files["sitemap.xml"] = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{index}'
+                            "</sitemapindex>\n")
+    return files

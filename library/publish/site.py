@@ -1,0 +1,428 @@
+"""``reflib publish``: the whole static site, incrementally.
+
+Per run: every record's stored-text digest is compared with the last run's; only new or edited records are
+parsed, summarized and formatted (citations come from :mod:`.cites`' persistent cache). A study page is
+re-rendered only when its own digest, its related studies or the site settings changed; every other file is
+regenerated from summaries and rewritten only when its bytes differ (:class:`.output.SiteWriter`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..evidence.encyclopedia import Encyclopedia
+from ..export import to_csl_json
+from ..model import Record
+from ..store import Library
+from .cites import CiteCache, citation_fingerprint
+from .config import PublishConfig
+from .feeds import LOCAL, atom_feed, newest, rss_feed
+from .markup import COPY_JS, CSS, SEARCH_JS, esc, page
+from .output import STATE_DIR, SiteWriter, load_state, save_state
+from .pages import entry_block, list_pages, sitemap_files, topic_closure
+from .slugs import is_slug, make_unique, slugify, topic_slug
+from .study import Summary, head_metadata, study_body, summarize
+
+__all__ = ["PublishReport", "publish_site"]
+
+TEMPLATE_VERSION = "1"
+SHARD_SIZE = 1000
+
+
+@dataclass
+class PublishReport:
+    studies: int = 0
+    parsed: int = 0
+    rendered: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    slugs_assigned: int = 0
+    cite_hits: int = 0
+    cite_misses: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str]) -> int:
+    """Give every parsed record without a valid, unique slug one (from its title) and save the library."""
+    assigned = 0
+    for key, record in records.items():
+        slug = record.extra.get("slug", "").strip()
+        if is_slug(slug) and taken.get(slug, key) == key:
+            taken[slug] = key
+            continue
+        names = set(taken)
+        new = make_unique(slugify(record.title or key), names)
+        taken[new] = key
+        updated = record.copy()
+        updated.extra["slug"] = new
+        lib.update(updated)
+        assigned += 1
+    if assigned:
+        lib.save()
+    return assigned
+
+
+def _related(published: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
+    """Studies to read next: neighbours by year in the study's most specific topic (then broader topics, then
+    the same journal). A study's list depends only on its neighbours, so one edit changes few pages."""
+    by_topic: dict[str, list[Summary]] = defaultdict(list)
+    by_journal: dict[str, list[Summary]] = defaultdict(list)
+    for s in published:
+        for t in topic_closure(s.topics):
+            by_topic[t].append(s)
+        if s.journal:
+            by_journal[s.journal].append(s)
+    position: dict[tuple[str, str], int] = {}
+    for groups in (by_topic, by_journal):
+        for name, items in groups.items():
+            items.sort(key=lambda s: (-(s.year or 0), s.title, s.key))
+            for i, s in enumerate(items):
+                position[(name, s.key)] = i
+    out: dict[str, list[Summary]] = {}
+    for s in published:
+        chosen: list[Summary] = []
+        seen = {s.key}
+        names = sorted(topic_closure(s.topics), key=lambda t: -t.count(">"))
+        pools = [by_topic[n] for n in names] + ([by_journal[s.journal]] if s.journal else [])
+        keys = [*names, s.journal]
+        for name, pool in zip(keys, pools, strict=False):
+            i = position[(name, s.key)]
+            for j in (i - 1, i + 1, i - 2, i + 2, i - 3, i + 3):
+                if 0 <= j < len(pool) and pool[j].key not in seen and len(chosen) < limit:
+                    chosen.append(pool[j])
+                    seen.add(pool[j].key)
+            if len(chosen) >= limit:
+                break
+        out[s.key] = chosen
+    return out
+
+
+def _study_page(record: Record, summary: Summary, cites: dict[str, str], related: list[Summary],
+                entries: Encyclopedia, config: PublishConfig) -> str:
+    path = f"library/{summary.slug}.html"
+    body = study_body(record, summary.slug, cites, entries, config)
+    if related:
+        rows = "".join(f'<li><a href="{r.slug}.html">{esc(r.title or "(untitled)")}</a> '
+                       f'<span class="meta">{esc(r.authors)} {r.year or ""}</span></li>' for r in related)
+        body += f"\n<section><h2>Related studies</h2><ul>{rows}</ul></section>"
+    return page(record.title or "(untitled)", body, "../", config.site_title,
+                head=head_metadata(record, config.absolute(path)), canonical=config.absolute(path),
+                scripts='<script src="../assets/copy.js"></script>\n')
+
+
+def _redirect(target: str, config: PublishConfig) -> str:
+    return page("Moved", f'<p>This study has moved to <a href="{target}">{target}</a>.</p>', "../",
+                config.site_title, head=f'<meta http-equiv="refresh" content="0; url={target}">\n')
+
+
+def _global_hash(config: PublishConfig, entries: Encyclopedia, lib: Library) -> str:
+    entries_text = json.dumps([e.as_dict() for e in entries], sort_keys=True)
+    return hashlib.sha1("|".join((TEMPLATE_VERSION, config.fingerprint(), entries_text, citation_fingerprint()))
+                        .encode()).hexdigest()
+
+
+def _summary_from(data: list[Any]) -> Summary:
+    values = list(data)
+    values[8] = tuple(values[8])
+    values[13] = tuple(tuple(x) for x in values[13])
+    values[15] = ()
+    return Summary(*values)
+
+
+def _summary_to(s: Summary) -> list[Any]:
+    return list(s._replace(search=()))
+
+
+def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishConfig, *,
+                 force: bool = False, cites: CiteCache | None = None) -> PublishReport:
+    """Write the site for ``lib`` into ``outdir``; ``cites`` defaults to the cache in the state folder."""
+    started = time.perf_counter()
+    report = PublishReport()
+    outdir.mkdir(parents=True, exist_ok=True)
+    state = load_state(outdir)
+    marks = {"start": time.perf_counter()}
+
+    def mark(name: str) -> None:
+        now = time.perf_counter()
+        report.timings[name] = now - marks["last"] if "last" in marks else now - marks["start"]
+        marks["last"] = now
+
+    global_hash = _global_hash(config, entries, lib)
+    same_site = not force and state.get("global") == global_hash
+    old_studies: dict[str, list[Any]] = state.get("studies", {}) if same_site else {}
+    digests = lib.entry_digests()
+    changed = [k for k, d in digests.items() if k not in old_studies or old_studies[k][0] != d.hex()]
+    records = {k: lib.get(k, keep=False) for k in changed}
+    taken = {old_studies[k][2][1]: k for k in digests if k in old_studies and k not in records}
+    report.slugs_assigned = _assign_slugs(lib, records, taken)
+    if report.slugs_assigned:
+        digests = lib.entry_digests()
+        records = {k: lib.get(k, keep=False) for k in changed}
+    report.parsed = len(records)
+    mark("read")
+
+    cache = cites or CiteCache(outdir / STATE_DIR / "cite.sqlite")
+    summaries: dict[str, Summary] = {}
+    for key in digests:
+        if key in records:
+            summaries[key] = summarize(records[key], records[key].extra["slug"])
+        else:
+            summaries[key] = _summary_from(old_studies[key][2])
+    published = [s for s in summaries.values() if s.status in config.statuses]
+    report.studies = len(published)
+    related = _related(published)
+    mark("summaries")
+
+    writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
+    new_studies: dict[str, list[Any]] = {}
+    for s in published:
+        rel_key = "|".join(f"{r.slug}:{r.title}:{r.authors}:{r.year}" for r in related[s.key])
+        page_key = hashlib.sha1(f"{digests[s.key].hex()}|{rel_key}".encode()).hexdigest()
+        old = old_studies.get(s.key)
+        html_path, ris_path = f"library/{s.slug}.html", f"library/{s.slug}.ris"
+        if old is not None and old[1] == page_key and writer.keep(html_path) and writer.keep(ris_path):
+            new_studies[s.key] = [digests[s.key].hex(), page_key, _summary_to(s)]
+            continue
+        record = records.get(s.key) or lib.get(s.key, keep=False)
+        formatted = cache.get(record)
+        writer.write(html_path, _study_page(record, s, formatted, related[s.key], entries, config))
+        writer.write(ris_path, formatted["ris"] + "\n")
+        report.rendered += 1
+        new_studies[s.key] = [digests[s.key].hex(), page_key, _summary_to(s)]
+    for s in summaries.values():  # unpublished studies keep their summary (no page)
+        new_studies.setdefault(s.key, [digests[s.key].hex(), "", _summary_to(s)])
+    report.cite_hits, report.cite_misses = cache.hits, cache.misses
+    mark("study pages")
+
+    # redirects: an earlier run published the study at another slug
+    redirects: dict[str, str] = dict(state.get("redirects", {}))
+    current = {s.slug for s in published}
+    for key, old in state.get("studies", {}).items():
+        if key in summaries and old[2][1] != summaries[key].slug:
+            redirects[old[2][1]] = key
+    for old_slug, key in sorted(redirects.items()):
+        if old_slug in current or key not in summaries or not is_slug(old_slug):
+            continue
+        writer.write(f"library/{old_slug}.html", _redirect(f"{summaries[key].slug}.html", config))
+    redirects = {k: v for k, v in redirects.items() if k not in current and v in summaries}
+
+    _write_lists(writer, published, entries, config, cache, records, lib)
+    mark("lists, feeds, entries")
+    now_published = {s.key for s in published}
+    gone = {k for k, old in old_studies.items() if old[1] and k not in now_published}
+    shards = _write_search(writer, outdir, published, set(records), gone, state.get("shards", 0) if same_site else 0)
+    dump_keys = _write_dump(writer, outdir, published, records, lib, config,
+                            state.get("dump_keys", []) if same_site else [])
+    mark("search, dump")
+    cache.close()
+    report.removed = writer.remove_stale()
+    save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new, "redirects": redirects,
+                        "shards": shards, "dump_keys": dump_keys})
+    report.written, report.unchanged = writer.written, writer.unchanged
+    mark("state")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _feeds(writer: SiteWriter, stem: str, title: str, page_path: str, items: Sequence[Summary],
+           config: PublishConfig) -> tuple[tuple[str, str, str], ...]:
+    base = config.base_url or LOCAL
+    chosen = newest(items, config.feed_size)
+    note = "" if config.base_url else " (no base_url set: links point at http://localhost/)"
+    writer.write(f"{stem}.rss.xml", rss_feed(title, base + page_path, base + f"{stem}.rss.xml",
+                                             f"Newest studies: {title}{note}", chosen, base))
+    writer.write(f"{stem}.atom.xml", atom_feed(title, base + page_path, base + f"{stem}.atom.xml", chosen, base))
+    name = stem.rpartition("/")[2]
+    return (("application/rss+xml", f"{name}.rss.xml", f"{title} (RSS)"),
+            ("application/atom+xml", f"{name}.atom.xml", f"{title} (Atom)"))
+
+
+def _order(items: Sequence[Summary]) -> list[Summary]:
+    return sorted(items, key=lambda s: (-(s.year or 0), s.title.casefold(), s.key))
+
+
+def _write_lists(writer: SiteWriter, published: list[Summary], entries: Encyclopedia, config: PublishConfig,
+                 cache: CiteCache, records: dict[str, Record], lib: Library) -> None:
+    site = config.site_title
+    writer.write("assets/site.css", CSS)
+    writer.write("assets/search.js", SEARCH_JS)
+    writer.write("assets/copy.js", COPY_JS)
+    ordered = _order(published)
+    _feeds(writer, "feed", site, "library/index.html", published, config)
+    search_form = ('<form id="search" role="search" data-index="search/" hidden><label for="q">Search title, '
+                   'authors, abstract, topics and design</label> <input id="q" type="search" name="q"> '
+                   '<button type="submit">Search</button></form>\n<div id="search-results"></div>\n')
+    list_pages(writer.write, "library", "index", "Research library", f"{len(published)} studies, newest first.",
+               ordered, config, before_list=search_form, scripts='<script src="../assets/search.js"></script>\n',
+               feeds=(("application/rss+xml", "../feed.rss.xml", f"{site} (RSS)"),
+                      ("application/atom+xml", "../feed.atom.xml", f"{site} (Atom)")))
+    browse = [s for s in ordered if s.stance not in config.browse_exclude_stances]
+    # topics
+    members: dict[str, list[Summary]] = defaultdict(list)
+    for s in browse:
+        for t in topic_closure(s.topics):
+            members[t].append(s)
+    all_topics = sorted({t for s in published for t in topic_closure(s.topics)})
+    tree_rows = []
+    for topic in all_topics:
+        slug = topic_slug(topic)
+        items = members.get(topic, [])
+        depth = topic.count(">")
+        name = topic.rpartition(">")[2].strip()
+        tree_rows.append(f'<li style="margin-left:{depth * 1.5}em"><a href="{slug}.html">{esc(name)}</a> '
+                         f"({len(items)})</li>")
+        children = [t for t in all_topics if t.startswith(topic + " >") and t.count(">") == depth + 1]
+        sub = "".join(f'<li><a href="{topic_slug(c)}.html">{esc(c.rpartition(">")[2].strip())}</a> '
+                      f"({len(members.get(c, []))})</li>" for c in children)
+        sub_html = f"<h2>Subtopics</h2><ul>{sub}</ul>\n" if sub else ""
+        links = _feeds(writer, f"topics/{slug}", topic, f"topics/{slug}.html", items, config)
+        list_pages(writer.write, "topics", slug, topic,
+                   f"{len(items)} studies (including subtopics). "
+                   f'Feeds: <a href="{slug}.rss.xml">RSS</a>, <a href="{slug}.atom.xml">Atom</a>.',
+                   items, config, before_list=sub_html, feeds=links)
+    writer.write("topics/index.html", page("Topics", f"<h1>Topics</h1>\n<ul>\n{''.join(tree_rows)}\n</ul>", "../",
+                                           site))
+    # designs
+    designs: dict[str, list[Summary]] = defaultdict(list)
+    for s in browse:
+        designs[s.design or "unclassified"].append(s)
+    rows = []
+    for design in sorted(designs):
+        slug = topic_slug(design)
+        rows.append(f'<li><a href="{slug}.html">{esc(design)}</a> ({len(designs[design])})</li>')
+        list_pages(writer.write, "designs", slug, f"Study design: {design}", f"{len(designs[design])} studies.",
+                   designs[design], config)
+    writer.write("designs/index.html", page("Study designs", f"<h1>Study designs</h1>\n<ul>{''.join(rows)}</ul>",
+                                            "../", site))
+    # encyclopedia entries
+    by_entry: dict[str, list[Summary]] = defaultdict(list)
+    for s in published:
+        for slug, _, _ in s.links:
+            if s not in by_entry[slug]:
+                by_entry[slug].append(s)
+    titles = {s.title.casefold() for s in published}
+    entry_rows = []
+    for entry in entries:
+        linked = by_entry.get(entry.slug, [])
+        citations = {}
+        for s in linked:
+            if any(slug == entry.slug and kind == "cited" for slug, kind, _ in s.links):
+                record = records.get(s.key) or lib.get(s.key, keep=False)
+                citations[s.key] = cache.get(record).get("vancouver", "")
+        fragment, data = entry_block(entry, linked, citations, titles, config)
+        writer.write(f"entries/{entry.slug}.fragment.html", fragment)
+        writer.write(f"entries/{entry.slug}.json", json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        links = _feeds(writer, f"entries/{entry.slug}", entry.title, f"entries/{entry.slug}.html", linked, config)
+        own = (f'<p><a href="{esc(entry.url)}">Read the entry</a></p>' if entry.url.startswith(("http://", "https://"))
+               else "")
+        body = (f"<h1>{esc(entry.title)}</h1>\n<p>{esc(entry.summary)}</p>\n{own}\n{fragment}"
+                f'<p>For the site: <a href="{entry.slug}.fragment.html">HTML fragment</a>, '
+                f'<a href="{entry.slug}.json">JSON</a>, <a href="{entry.slug}.rss.xml">RSS</a>, '
+                f'<a href="{entry.slug}.atom.xml">Atom</a>.</p>')
+        writer.write(f"entries/{entry.slug}.html", page(entry.title, body, "../", site, feeds=links))
+        entry_rows.append(f'<li><a href="{entry.slug}.html">{esc(entry.title)}</a> ({len(linked)} studies)</li>')
+    writer.write("entries/index.html", page("Encyclopedia entries",
+                                            f"<h1>Encyclopedia entries</h1>\n<ul>{''.join(entry_rows)}</ul>", "../",
+                                            site))
+    home = (f"<h1>{esc(site)}</h1>\n<p>{esc(config.description)}</p>\n<ul>"
+            f'<li><a href="library/index.html">Research library</a> ({len(published)} studies)</li>'
+            '<li><a href="topics/index.html">Topics</a></li><li><a href="designs/index.html">Study designs</a></li>'
+            '<li><a href="entries/index.html">Encyclopedia entries</a></li>'
+            '<li><a href="library.jsonl">JSON Lines dump</a></li></ul>')
+    writer.write("index.html", page(site, home, "", site,
+                                    feeds=(("application/rss+xml", "feed.rss.xml", f"{site} (RSS)"),)))
+    lastmod = {s.slug: s.modified[:10] for s in published}
+    urls = [("index.html", ""), ("library/index.html", "")]
+    urls += [(f"topics/{topic_slug(t)}.html", "") for t in all_topics]
+    urls += [(f"entries/{e.slug}.html", "") for e in entries]
+    urls += [(f"library/{slug}.html", mod if len(mod) == 10 else "") for slug, mod in lastmod.items()]
+    for name, text in sitemap_files(urls, config.base_url or LOCAL).items():
+        writer.write(name, text)
+
+
+def _shard_count(n: int) -> int:
+    count = 1
+    while count * SHARD_SIZE < n:
+        count *= 2
+    return count
+
+
+def _write_search(writer: SiteWriter, outdir: Path, published: list[Summary], changed: set[str],
+                  gone: set[str], old_count: int) -> int:
+    """Search documents in JSON shards (``library/search/N.json``, by a hash of the key): an edit rewrites one
+    shard. Documents of unchanged studies are taken from the shard files of the last run."""
+    count = _shard_count(len(published))
+    shard_of = {s.key: zlib.crc32(s.key.encode()) % count for s in published}
+    dirty = {shard_of[k] for k in changed if k in shard_of}
+    dirty |= {zlib.crc32(k.encode()) % count for k in gone}
+    old_docs: dict[str, list[str]] = {}
+    reread: Sequence[int] = sorted(dirty)
+    if count != old_count:
+        dirty = set(range(count))
+        reread = range(old_count)
+    for i in reread:
+        try:
+            for doc in json.loads((outdir / f"library/search/{i}.json").read_text(encoding="utf-8")):
+                old_docs[doc[-1]] = doc
+        except (OSError, ValueError):
+            continue
+    buckets: dict[int, list[list[str]]] = defaultdict(list)
+    for s in published:
+        shard = shard_of[s.key]
+        if shard not in dirty:
+            continue
+        doc = [*s.search, s.key] if s.search else old_docs.get(s.key)
+        if doc is None:  # no document from the last run: should not happen; fall back to the summary
+            doc = [s.slug, s.title, s.authors, str(s.year or ""), s.journal, s.design, "; ".join(s.topics), "", s.key]
+        buckets[shard].append(doc)
+    for i in range(count):
+        rel = f"library/search/{i}.json"
+        if i in dirty:
+            writer.write(rel, json.dumps(buckets.get(i, []), ensure_ascii=False, separators=(",", ":")))
+        elif not writer.keep(rel):
+            writer.write(rel, json.dumps([], separators=(",", ":")))
+    writer.write("library/search/meta.json", json.dumps({"shards": count, "documents": len(published),
+                                                          "fields": ["slug", "title", "authors", "year", "journal",
+                                                                     "design", "topics", "abstract", "key"]}))
+    return count
+
+
+def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], records: dict[str, Record],
+                lib: Library, config: PublishConfig, old_keys: list[str]) -> list[str]:
+    """``library.jsonl``: one CSL-JSON item per published study (with reflib's fields under ``custom`` and the
+    study's slug and URL), in file order; lines of unchanged studies are copied from the last run's file."""
+    keys = [s.key for s in published]
+    if keys == old_keys and not any(k in records for k in keys) and writer.keep("library.jsonl"):
+        return keys
+    old_lines: dict[str, bytes] = {}
+    if old_keys:
+        try:
+            lines = (outdir / "library.jsonl").read_bytes().split(b"\n")
+            old_lines = dict(zip(old_keys, lines, strict=False))
+        except OSError:
+            old_lines = {}
+    out: list[bytes] = []
+    slugs = {s.key: s.slug for s in published}
+    for key in keys:
+        line = old_lines.get(key) if key not in records else None
+        if line is None:
+            record = records.get(key) or lib.get(key, keep=False)
+            item = to_csl_json([record], keep_custom=True)[0]
+            path = f"library/{slugs[key]}.html"
+            item["reflib:slug"] = slugs[key]
+            item["reflib:page"] = config.absolute(path) or path
+            line = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        out.append(line)
+    writer.write("library.jsonl", b"\n".join(out) + (b"\n" if out else b""))
+    return keys

@@ -1,0 +1,317 @@
+"""``reflib publish``: the static site read by real consumers (html5lib strict, feedparser, PyLD, Highwire tags
+as Zotero reads them), escaping of hostile records, editorial rules, stable slugs and incremental writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import feedparser
+import html5lib
+import pytest
+from pyld import jsonld
+
+from library import Library
+from library.evidence.encyclopedia import load_entries
+from library.export.common import page_range
+from library.publish import PublishConfig, parse_config, publish_site
+from library.publish.config import PublishConfigError
+from library.publish.slugs import is_slug, make_unique, slugify
+
+from .conftest import REFERENCES, ROOT
+
+HOSTILE = """
+@article{xss2024,
+  author       = {Mallory, Eve and {<b>Injected</b> Group}},
+  title        = {<img src=x onerror=alert(1)> and <script>alert(2)</script>},
+  journal      = {Journal of <script>alert(3)</script> Studies},
+  year         = {2024},
+  url          = {javascript:alert(4)},
+  doi          = {10.1000/"onmouseover=alert(5)},
+  abstract     = {BACKGROUND: [click me](javascript:alert(6)). RESULTS: <iframe src=x></iframe>},
+  design       = {rct},
+  stance       = {hostile},
+  topics       = {Diagnostics > Tubal patency > HSG},
+  discussed_in = {hysterosalpingogram},
+  unverified   = {none}
+}
+"""
+
+
+def _site(tmp_path: Path, config: PublishConfig | None = None, extra: str = HOSTILE) -> tuple[Path, Path]:
+    bib = tmp_path / "references.bib"
+    bib.write_text(REFERENCES.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    out = tmp_path / "site"
+    publish_site(Library.load(bib), out, load_entries(ROOT / "encyclopedia.toml"),
+                 config or PublishConfig(base_url="https://example.org/rl/", browse_exclude_stances=("hostile",)))
+    return bib, out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return _site(tmp_path_factory.mktemp("publish"))
+
+
+def _pages(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*.html") if ".reflib-publish" not in p.parts)
+
+
+def test_every_page_is_valid_html5(site: tuple[Path, Path]) -> None:
+    _, out = site
+    pages = _pages(out)
+    assert len(pages) > 40
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        if path.name.endswith(".fragment.html"):
+            parser.parseFragment(text)
+        else:
+            parser.parse(text)
+
+
+def test_feeds_parse_as_rss2_and_atom(site: tuple[Path, Path]) -> None:
+    _, out = site
+    feeds = sorted(out.rglob("*.rss.xml")) + sorted(out.rglob("*.atom.xml"))
+    assert len(feeds) > 6
+    for path in feeds:
+        parsed = feedparser.parse(path.read_bytes())
+        assert not parsed.bozo, (path, parsed.get("bozo_exception"))
+        assert parsed.version == ("rss20" if path.name.endswith(".rss.xml") else "atom10"), path
+    main = feedparser.parse((out / "feed.rss.xml").read_bytes())
+    assert len(main.entries) == 37
+    assert all(e.link.startswith("https://example.org/rl/library/") for e in main.entries)
+    titles = [e.title for e in main.entries]
+    assert "<img src=x onerror=alert(1)> and <script>alert(2)</script>" in titles  # text, not markup
+    entry = feedparser.parse((out / "entries/hysterosalpingogram.atom.xml").read_bytes())
+    assert entry.version == "atom10" and len(entry.entries) >= 5
+
+
+def _meta(path: Path) -> tuple[list[tuple[str, str]], list[dict[str, object]]]:
+    doc = html5lib.parse(path.read_text(encoding="utf-8"), namespaceHTMLElements=False)
+    metas = [(m.get("name"), m.get("content")) for m in doc.iter("meta") if (m.get("name") or "").startswith("citation_")]
+    scripts = [json.loads(s.text) for s in doc.iter("script") if s.get("type") == "application/ld+json"]
+    return metas, scripts
+
+
+def _slug_of(bib: Path, key: str) -> str:
+    return Library.load(bib).get(key).extra["slug"]
+
+
+def test_highwire_tags_give_the_record(site: tuple[Path, Path]) -> None:
+    bib, out = site
+    lib = Library.load(bib)
+    checked = 0
+    for record in lib.records():
+        metas, _ = _meta(out / "library" / f"{record.extra['slug']}.html")
+        tags: dict[str, list[str]] = {}
+        for name, value in metas:
+            tags.setdefault(name, []).append(value)
+        assert tags["citation_title"] == [" ".join(record.title.split())]
+        assert tags.get("citation_author", []) == [a.literal or (f"{a.family}, {a.given}" if a.given else a.family)
+                                                   for a in record.authors]
+        if record.year:
+            assert tags["citation_publication_date"][0].startswith(str(record.year))
+        first, last = page_range(record.pages)
+        for name, value in (("citation_volume", record.volume), ("citation_issue", record.issue),
+                            ("citation_firstpage", first), ("citation_lastpage", last), ("citation_doi", record.doi),
+                            ("citation_pmid", record.pmid), ("citation_journal_abbrev", record.journal_abbrev)):
+            assert tags.get(name, [""]) == [value], (record.key, name)
+        if record.entry_type == "article":
+            assert tags["citation_journal_title"] == [record.journal]
+        if record.abstract:
+            assert tags["citation_abstract"] == [" ".join(record.abstract.split())]
+        checked += 1
+    assert checked == 37
+
+
+def _loader(url: str, options: object = None) -> dict[str, object]:
+    """schema.org's JSON-LD context, as served at https://schema.org (its @vocab is what these terms need)."""
+    assert url.rstrip("/") in ("https://schema.org", "http://schema.org")
+    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
+            "document": {"@context": {"@vocab": "https://schema.org/"}}}
+
+
+def test_json_ld_expands_to_a_medical_scholarly_article(site: tuple[Path, Path]) -> None:
+    bib, out = site
+    lib = Library.load(bib)
+    record = next(r for r in lib.records() if r.doi and r.pmid and r.volume)
+    _, scripts = _meta(out / "library" / f"{record.extra['slug']}.html")
+    assert len(scripts) == 1
+    expanded = jsonld.expand(scripts[0], {"documentLoader": _loader})
+    item = expanded[0]
+    s = "https://schema.org/"
+    assert item["@type"] == [s + "MedicalScholarlyArticle"]
+    assert item[s + "headline"][0]["@value"] == record.title
+    assert [a[s + "familyName"][0]["@value"] for a in item[s + "author"] if s + "familyName" in a] == \
+        [a.family for a in record.authors if not a.literal]
+    ids = {i[s + "propertyID"][0]["@value"]: i[s + "value"][0]["@value"] for i in item[s + "identifier"]}
+    assert ids["DOI"] == record.doi and ids["PMID"] == record.pmid
+    assert item[s + "url"][0]["@value"] == f"https://example.org/rl/library/{record.extra['slug']}.html"
+    assert str(record.year) in item[s + "datePublished"][0]["@value"]
+
+
+def test_hostile_record_is_text_and_links_are_safe(site: tuple[Path, Path]) -> None:
+    bib, out = site
+    slug = _slug_of(bib, "xss2024")
+    assert is_slug(slug)
+    page = (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page and "<img src=x" not in page and "<iframe" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    doc = html5lib.parse(page, namespaceHTMLElements=False)
+    assert "alert" not in "".join(s.text or "" for s in doc.iter("script") if s.get("type") != "application/ld+json")
+    for path in _pages(out):
+        doc = html5lib.parse(path.read_text(encoding="utf-8"), namespaceHTMLElements=False)
+        for element in doc.iter():
+            for attr in ("href", "src"):
+                value = (element.get(attr) or "").strip()
+                if not value:
+                    continue
+                scheme = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):", value)
+                assert scheme is None or scheme.group(1).lower() in ("http", "https"), (path, value)
+        for element in doc.iter():
+            assert not any(name.lower().startswith("on") for name in element.attrib), path
+
+
+def test_stance_exclusion_keeps_hostile_out_of_browse_but_in_search(site: tuple[Path, Path]) -> None:
+    bib, out = site
+    slug = _slug_of(bib, "xss2024")
+    topic = (out / "topics" / "diagnostics--tubal-patency--hsg.html").read_text(encoding="utf-8")
+    assert f"{slug}.html" not in topic
+    assert f"{slug}.html" not in (out / "designs" / "rct.html").read_text(encoding="utf-8")
+    assert f"{slug}.html" in (out / "library" / "index.html").read_text(encoding="utf-8")
+    meta = json.loads((out / "library/search/meta.json").read_text())
+    docs = [d for i in range(meta["shards"]) for d in json.loads((out / f"library/search/{i}.json").read_text())]
+    assert len(docs) == meta["documents"] == 37
+    assert any(d[0] == slug for d in docs)
+    block = json.loads((out / "entries/hysterosalpingogram.json").read_text())
+    assert any(d["slug"] == slug for d in block["discussed"])  # entry blocks keep every linked study
+
+
+def test_topic_parents_include_subtopics_and_counts(site: tuple[Path, Path]) -> None:
+    _, out = site
+    parent = (out / "topics" / "diagnostics.html").read_text(encoding="utf-8")
+    child = (out / "topics" / "diagnostics--tubal-patency.html").read_text(encoding="utf-8")
+    n_parent = int(re.search(r"<p>(\d+) studies", parent).group(1))
+    n_child = int(re.search(r"<p>(\d+) studies", child).group(1))
+    assert n_parent >= n_child > 0
+    assert parent.count("<li><a href=\"../library/") == n_parent
+    assert 'href="diagnostics--tubal-patency.html"' in parent
+
+
+def test_entry_block_fragment_json_and_dump(site: tuple[Path, Path]) -> None:
+    bib, out = site
+    entries = load_entries(ROOT / "encyclopedia.toml")
+    entry = entries.get("hysterosalpingogram")
+    block = json.loads((out / "entries/hysterosalpingogram.json").read_text())
+    lib = Library.load(bib)
+    discussed = {r.key for r in lib.records() if any(lk.slug == entry.slug and lk.kind == "discussed"
+                                                     for lk in r.links)}
+    assert {d["key"] for d in block["discussed"]} == discussed
+    titles = {r.title.casefold() for r in lib.records()}
+    assert block["not_yet"] == [t for t in entry.pending if t.casefold() not in titles]
+    fragment = (out / "entries/hysterosalpingogram.fragment.html").read_text()
+    assert fragment.startswith('<section class="reflib-references"')
+    lines = (out / "library.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 37
+    assert {json.loads(line)["id"] for line in lines} == set(lib.keys())
+
+
+def test_cite_this_four_styles_and_ris(site: tuple[Path, Path]) -> None:
+    bib, out = site
+    record = next(r for r in Library.load(bib).records() if r.doi and r.volume)
+    page = (out / "library" / f"{record.extra['slug']}.html").read_text(encoding="utf-8")
+    for style in ("apa", "vancouver", "mla", "ama"):
+        assert f'id="cite-{style}"' in page
+    ris = (out / "library" / f"{record.extra['slug']}.ris").read_text(encoding="utf-8")
+    assert ris.startswith("TY  - ") and f"DO  - {record.doi}" in ris
+
+
+def test_incremental_rewrites_only_what_changed_and_slugs_stay(tmp_path: Path) -> None:
+    bib, out = _site(tmp_path)
+    entries = load_entries(ROOT / "encyclopedia.toml")
+    config = PublishConfig(base_url="https://example.org/rl/", browse_exclude_stances=("hostile",))
+    again = publish_site(Library.load(bib), out, entries, config)
+    assert again.written == 0 and again.rendered == 0 and again.unchanged > 100
+    lib = Library.load(bib)
+    record = next(r for r in lib.records() if r.key != "xss2024" and r.year)
+    slug = record.extra["slug"]
+    other = next(r for r in lib.records() if r.key not in (record.key, "xss2024"))
+    other_page = out / "library" / f"{other.extra['slug']}.html"
+    before = other_page.read_bytes()
+    edited = record.copy()
+    edited.title = "A corrected title"
+    lib.update(edited)
+    lib.save()
+    report = publish_site(Library.load(bib), out, entries, config)
+    assert report.parsed == 1 and report.cite_misses == 1
+    assert report.written < 30
+    assert Library.load(bib).get(record.key).extra["slug"] == slug  # the URL did not move
+    assert "A corrected title" in (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
+    assert other_page.read_bytes() == before
+    # an editor renames the slug: the old address redirects
+    lib = Library.load(bib)
+    renamed = lib.get(record.key)
+    renamed.extra["slug"] = "a-corrected-title"
+    lib.update(renamed)
+    lib.save()
+    publish_site(Library.load(bib), out, entries, config)
+    old = (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
+    assert 'content="0; url=a-corrected-title.html"' in old
+    assert (out / "library" / "a-corrected-title.html").exists()
+    # a removed study's page goes away
+    lib = Library.load(bib)
+    lib.remove(other.key)
+    lib.save()
+    report = publish_site(Library.load(bib), out, entries, config)
+    assert not other_page.exists() and report.removed >= 2
+
+
+def test_statuses_rule_and_unverified_note(tmp_path: Path) -> None:
+    extra = HOSTILE.replace("unverified   = {none}", "unverified   = {pages, doi}").replace("xss2024", "unv2024")
+    config = PublishConfig(statuses=("verified",), unverified_note=True)
+    bib, out = _site(tmp_path, config, extra)
+    lib = Library.load(bib)
+    pages = sorted(p.name for p in (out / "library").glob("*.html") if not p.name.startswith(("index", "page")))
+    verified = sorted(f"{r.extra['slug']}.html" for r in lib.records() if r.verification == "verified")
+    assert pages == verified and f"{_slug_of(bib, 'unv2024')}.html" not in pages
+    assert 0 < len(pages) < 37
+    config = PublishConfig(statuses=("unverified",), unverified_note=True)
+    publish_site(lib, out, load_entries(ROOT / "encyclopedia.toml"), config)
+    page = out / "library" / f"{_slug_of(bib, 'unv2024')}.html"
+    assert "Details not yet verified: pages, doi" in page.read_text(encoding="utf-8")
+    assert not (out / "library" / verified[0]).exists()
+
+
+def test_slugs_are_sanitized_and_unique() -> None:
+    assert slugify("../../etc/passwd") == "etc-passwd"
+    assert slugify("Ærø <script>") == "aero-script"
+    assert slugify("!!!") == "study"
+    assert len(slugify("word " * 40)) <= 70
+    taken: set[str] = set()
+    assert [make_unique("index", taken), make_unique("a", taken), make_unique("a", taken)] == \
+        ["index-2", "a", "a-2"]
+
+
+def test_config_errors_name_the_line() -> None:
+    with pytest.raises(PublishConfigError) as err:
+        parse_config('site_title = "x"\nstatuses = ["published"]\nbase_url = "javascript:x"\n', "publish.toml")
+    text = str(err.value)
+    assert "publish.toml:2" in text and "publish.toml:3" in text
+    config = parse_config('base_url = "https://example.org/x"\nbrowse_exclude_stances = ["hostile", "critical"]\n')
+    assert config.base_url == "https://example.org/x/" and config.browse_exclude_stances == ("hostile", "critical")
+
+
+def test_cli_publish(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from library.cli import main
+
+    bib = tmp_path / "references.bib"
+    shutil.copyfile(REFERENCES, bib)
+    (tmp_path / "publish.toml").write_text('site_title = "RRM Research"\nbase_url = "https://example.org/"\n')
+    assert main(["--bib", str(bib), "publish", str(tmp_path / "out")]) == 0
+    assert "36 studies published" in capsys.readouterr().err
+    assert "RRM Research" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    (tmp_path / "publish.toml").write_text("page_size = 0\n")
+    assert main(["--bib", str(bib), "publish", str(tmp_path / "out")]) == 2
+    assert "publish.toml:1" in capsys.readouterr().err
