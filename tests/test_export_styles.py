@@ -22,9 +22,9 @@ MLA 9: alphabetical; 3+ authors -> first author + "et al." with full given names
   two authors "Lindqvist, Åsa, and Ciarán O'Neill."; article titles in quotes and title case with the period
   inside the closing quote; "vol. 376, no. 21, May 2017, pp. 2043–52"; chapter "edited by Hélène Moreau and
   Piotr J. Kowalski, 2nd ed., Springer, 2019, pp. 45–62."; DOI as https://doi.org/ URL ending with a period.
-Known deviations (the CSL styles' or the data's, not fixed here): titles are printed as stored (AMA, APA and
-Vancouver want sentence case for article titles: the NEJM title is in title case); MLA shows the Cochrane
-article number as "no. CD003718" after the issue "no. 10".
+  The Cochrane article number follows the issue without a second label: "no. 10, CD003718" (reflib's MLA choice).
+Known deviation (the data's, not fixed here): titles are printed as stored (AMA, APA and Vancouver want sentence
+case for article titles: the NEJM title is in title case).
 """
 
 from __future__ import annotations
@@ -87,6 +87,11 @@ def test_et_al_rules() -> None:
     assert mla.startswith("Dreyer, Kim, et al. “Oil-Based")
     wang_apa = format_citation(wang2020cochrane(), "apa")
     assert "Mol, B. W. J., & Mohiyiddeen, L. (2020)." in wang_apa  # 7 authors: all, "&" before the last
+
+
+def test_mla_prints_an_article_number_once_without_a_second_no() -> None:
+    mla = format_citation(wang2020cochrane(), "mla")
+    assert "no. 10, CD003718" in mla and "no. CD003718" not in mla
 
 
 def test_identifiers_as_medical_styles_require() -> None:

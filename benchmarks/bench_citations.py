@@ -1,0 +1,90 @@
+"""Formatted references: agreement with citeproc-js per style, "cite this" latency, and formatted-export speed.
+
+Agreement: the real records of :mod:`benchmarks.citation_corpus` (bundled library, small real PubMed/MEDLINE/RIS
+files, a hashed 15% sample of the CoLRev medical review sets), rendered one by one by reflib (citeproc-py + the
+layer in library/export/citeproc_fixes.py) and by citeproc-js on the same CSL-JSON and style file, compared after
+the one typographic normalization (library.export.conformance). The tune part is what the fixes were written
+against, the report part was not looked at: both are printed. Needs Node + citeproc (``make node-deps``).
+
+Speed: the synthetic library of :mod:`benchmarks.synth`; CPU time of this process (other jobs on the machine do not
+count); formatted exports of 1k and 10k records per style (one citeproc processor per bibliography), and 100k in
+AMA, measured (not extrapolated).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from benchmarks.run import WORK, Report
+from benchmarks.synth import write_library
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SIZES = (1_000, 10_000)
+BIG = 100_000
+
+
+def _agreement(report: Report) -> None:
+    from benchmarks.citation_corpus import citation_records
+    from library.export.conformance import citeproc_js_available, compare_styles
+
+    if not CORPUS.is_dir() or not citeproc_js_available():
+        report.add("citations", "agreement with citeproc-js", "skipped", "needs ../shared/corpus and node-deps")
+        return
+    records = citation_records(CORPUS, per_mille=150)
+    for style, a in compare_styles(records).items():
+        tune, rep = a.by_part.get("tune", [0, 0]), a.by_part.get("report", [0, 0])
+        report.add("citations", f"{style}: identical to citeproc-js, {a.total} real records",
+                   f"{a.share:.1%}", ">= 99%")
+        report.add("citations", f"{style}:   tune part {tune[0]}/{tune[1]}, report part {rep[0]}/{rep[1]}",
+                   f"report {a.part_share('report'):.1%}", ">= 99%")
+        report.add("citations", f"{style}:   page ranges with a changed number / 'others'",
+                   f"{len(a.changed_pages)} / {len(a.others)}", "0 / 0")
+
+
+def _cite_this(report: Report) -> None:
+    from library import Library
+    from library.export import cite_this
+
+    records = list(Library.load(Path(__file__).resolve().parents[1] / "references.bib", use_cache=False).records())
+    timings = []
+    for record in records:
+        started = time.perf_counter()
+        cite_this(record, "html")
+        timings.append(time.perf_counter() - started)
+    report.add("citations", f"cite this (4 styles + RIS), {len(records)} bundled studies",
+               f"median {statistics.median(timings) * 1000:.0f} ms, max {max(timings) * 1000:.0f} ms", "<= 300 ms")
+
+
+def _export(report: Report) -> None:
+    from library import Library
+    from library.export import STYLE_FORMATS, export_records
+
+    path = write_library(WORK / f"citations-{BIG // 1000}k.bib", BIG, seed=16)
+    everything = list(Library.load(path, use_cache=False).records())
+    for style in STYLE_FORMATS:
+        export_records(everything[:10], style)  # parse the style once
+        per_record = []
+        for size in SIZES:
+            started = time.process_time()
+            export_records(everything[:size], style)
+            seconds = time.process_time() - started
+            per_record.append(seconds / size)
+            report.add("citations", f"{style}: export {size:,} records", f"{seconds:.1f} s",
+                       f"{seconds / size * 1000:.2f} ms/record")
+        growth = per_record[-1] / per_record[0]
+        if style == "ama":
+            started = time.process_time()
+            export_records(everything, style)
+            seconds = time.process_time() - started
+            report.add("citations", f"ama: export {BIG:,} records (measured)", f"{seconds:.0f} s", "<= 180 s")
+        else:
+            report.add("citations", f"{style}: {BIG:,} records, extrapolated from 10k (linear)",
+                       f"~{per_record[-1] * BIG:.0f} s", f"per-record time 10k/1k = {growth:.2f}")
+
+
+def run(report: Report) -> None:
+    _cite_this(report)
+    _agreement(report)
+    _export(report)
