@@ -74,7 +74,8 @@ def _load(path: str, version: int) -> Library:
 
 def _warm_abbreviations(lib: Library) -> None:
     """Find the taxonomy's abbreviations (HSG, SIS ...) as whole words in every record once, with the opening of
-    the file: that scan is the slow part of a search (library.search.abbreviation_rows), the rest is fast."""
+    the file: a whole-word scan is the slow part of a search (library.search.abbreviation_rows); the names and
+    synonyms are then found by fast literal scans, each kept with the frame after its first search."""
     from library.derived import search_text
     from library.evidence import EvidenceFileError
     from library.evidence.taxonomy import taxonomy_for

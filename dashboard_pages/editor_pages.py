@@ -49,8 +49,16 @@ def _report(report: ImportReport, problems: list[str]) -> None:
     with tabs[0]:
         st.caption("Each new study as it will be stored: the topics, design and level are the ones the "
                    "classification rules will give it (editors can change them afterwards).")
-        st.dataframe(new_studies_table(report), hide_index=True, placeholder="",
-                     column_config={"title": st.column_config.TextColumn(width="large")})
+        st.dataframe(new_studies_table(report), hide_index=True, placeholder="", row_height=70,
+                     column_order=["title", "year", "authors", "journal", "design", "level", "topics",
+                                   "possible duplicate of", "identifiers", "key", "key in file"],
+                     column_config={"title": st.column_config.TextColumn(width=260),
+                                    "year": st.column_config.NumberColumn(format="%d", width=52),
+                                    "authors": st.column_config.TextColumn(width=120),
+                                    "journal": st.column_config.TextColumn(width=120),
+                                    "design": st.column_config.TextColumn(width=90),
+                                    "level": st.column_config.TextColumn(width=90),
+                                    "topics": st.column_config.TextColumn(width=170)})
     with tabs[1]:
         st.caption("Sure matches only. Matched records keep their key; only empty fields are filled, differing "
                    "values are kept in provenance.")

@@ -259,3 +259,23 @@ def test_editor_feedback_sits_next_to_the_form(editor: str, browser: Any) -> Non
     assert 0 <= alert["y"] - (box["y"] + box["height"]) < 120  # right below the Save button, not at the top
     _axe(page, "editor-study")
     page.close()
+
+
+def test_editor_import_preview_shows_what_will_be_stored(editor: str, browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    from .test_dashboard import RIS
+
+    upload = tmp_path / "pubmed.ris"
+    upload.write_bytes(RIS)
+    page = _page(browser, 1400, 1200)
+    _go(page, f"{editor}/?view=import")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(upload))
+    expect(page.get_by_text("record(s) read from pubmed.ris", exact=False)).to_be_visible(timeout=30_000)
+    _settled(page)
+    headers = page.locator("[data-testid='stDataFrame']").first.evaluate(
+        "g => [...g.querySelectorAll('th')].map(th => th.textContent)")
+    for column in ("title", "year", "authors", "journal", "design", "level", "topics"):
+        assert column in headers, headers  # what will be stored, visible without scrolling (values: test_reading)
+    _axe(page, "editor-import")
+    page.close()
