@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BibFileError", "ConflictError", "KeyExistsError", "LibraryError", "UnknownKeyError"]
+__all__ = ["BibFileError", "ConflictError", "InvalidRecordError", "KeyExistsError", "LibraryError", "UnknownKeyError"]
 
 
 class LibraryError(Exception):
@@ -24,3 +24,7 @@ class KeyExistsError(LibraryError):
 class UnknownKeyError(LibraryError, KeyError):
     def __str__(self) -> str:  # KeyError would add quotes around the message
         return str(self.args[0]) if self.args else ""
+
+
+class InvalidRecordError(LibraryError, ValueError):
+    """A record the store cannot write so that it reads back: a bad key, entry type or field name."""
