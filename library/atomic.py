@@ -9,9 +9,8 @@ memory. The bytes and the identity (device, inode, size, mtime, ctime) come from
 identity taken before and after reading: a save landing in between is seen, never paired with older bytes.
 
 Temp files carry the writer's process id (``.NAME.PID.RANDOM.tmp``): the next save removes those whose process is
-gone (never one whose owner still runs). The lock file is removed by its holder before it lets go (filelock
-notices an unlinked lock file and takes the lock again on the new one), so neither a finished nor a killed save
-leaves a ``.lock`` behind for longer than the next save.
+gone (never one whose owner still runs). A lock file nobody holds (left by a finished or killed save) is removed by
+the next load that can take it without waiting (filelock notices an unlinked lock file and locks the new one).
 """
 
 from __future__ import annotations

@@ -513,18 +513,18 @@ class Library:
         lock_path = str(target) + ".lock"
         lock = FileLock(lock_path, timeout=self.lock_timeout)
         try:
-            with lock:
-                try:
-                    self._check_unchanged_on_disk(target)
-                    clean_leftovers(target)
-                    data = b"".join(self.render())
-                    atomic_write(target, [data])
-                    snapshot = snapshot_of(target)
-                finally:
-                    remove_lock_file(lock_path)
-        except Timeout as exc:
+            lock.acquire()
+        except Timeout as exc:  # only the wait for the lock: a save that went through is never reported refused
             raise ConflictError(f"{self.path}: another reflib process holds the lock {lock.lock_file}; "
                                 "try again when it has finished") from exc
+        try:
+            self._check_unchanged_on_disk(target)
+            clean_leftovers(target)
+            data = b"".join(self.render())
+            atomic_write(target, [data])
+            snapshot = snapshot_of(target)
+        finally:
+            lock.release()
         if self._snapshot is not None:
             self._snapshot.close()
         self._saved_data = data  # indexed lazily; the next load refreshes the on-disk cache
