@@ -9,8 +9,8 @@ memory. The bytes and the identity (device, inode, size, mtime, ctime) come from
 identity taken before and after reading: a save landing in between is seen, never paired with older bytes.
 
 Temp files carry the writer's process id (``.NAME.PID.RANDOM.tmp``): the next save removes those whose process is
-gone (never one whose owner still runs). A lock file nobody holds (left by a finished or killed save) is removed by
-the next load that can take it without waiting (filelock notices an unlinked lock file and locks the new one).
+gone (never one whose owner still runs). The ``.lock`` file (an flock: a killed holder releases it) is left in place:
+removing a lock file that another process may be waiting on is not safe.
 """
 
 from __future__ import annotations
@@ -88,17 +88,14 @@ def open_regular(path: Path) -> tuple[int, os.stat_result]:
 
 def _read_all(fd: int, size: int) -> bytes:
     os.lseek(fd, 0, os.SEEK_SET)
-    buffer = bytearray(size + 1)  # one byte more: a file that grew while read is noticed
-    view = memoryview(buffer)
-    done = 0
-    while done < len(buffer):
-        got = os.readv(fd, [view[done:]])
-        if got == 0:
-            break
-        done += got
-    view.release()
-    del buffer[done:]
-    return bytes(buffer)
+    data = os.read(fd, size + 1)  # one byte more: a file that grew while read is noticed
+    if len(data) <= size:
+        pieces = [data]
+        while len(data) < size + 1 and (more := os.read(fd, size + 1 - len(data))):
+            pieces.append(more)
+            data = b"".join(pieces)
+            pieces = [data]
+    return data
 
 
 def read_snapshot(path: Path) -> tuple[bytes, Snapshot]:

@@ -19,7 +19,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from . import cache as cache_mod
-from .atomic import NotRegular, Snapshot, atomic_write, clean_leftovers, read_snapshot, remove_lock_file, snapshot_of
+from .atomic import NotRegular, Snapshot, atomic_write, clean_leftovers, read_snapshot, snapshot_of
 from .bibfile import Block, expand_value, render_entry
 from .errors import BibFileError, ConflictError, InvalidRecordError, KeyExistsError, UnknownKeyError
 from .fields import FIELD_ORDER, decode_value, key_problem, record_problems, record_to_fields
@@ -69,18 +69,6 @@ def _target(path: Path) -> Path:
 
 def _file_digest(data: bytes) -> bytes:
     return hashlib.sha1(data, usedforsecurity=False).digest()
-
-
-def _clean_stale_lock(path: Path) -> None:
-    """A lock file nobody holds (a killed save's) is removed; a held one is left alone (no waiting)."""
-    lock_path = str(_target(path)) + ".lock"
-    if not os.path.exists(lock_path):
-        return
-    try:
-        with FileLock(lock_path, timeout=0):
-            remove_lock_file(lock_path)
-    except (Timeout, OSError):
-        pass
 
 
 _ORDER = {name: i for i, name in enumerate(FIELD_ORDER)}
@@ -139,7 +127,6 @@ class Library:
     def load(cls, path: str | os.PathLike[str], use_cache: bool = True,
              progress: Callable[[int, int], None] | None = None) -> Library:
         path = Path(path)
-        _clean_stale_lock(path)
         data, snapshot = _read(path)
         digest = _file_digest(data)
         cached = cache_mod.load_cache(path) if use_cache else None
