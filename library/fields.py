@@ -322,3 +322,19 @@ def record_problems(record: Record, *, check_key: bool = True) -> list[str]:
         elif name in _EXTRA_SHADOWED:
             found.append(f"field name {name!r} is a field of the record model; set the record's attribute instead")
     return found
+
+
+def storable_extra(extra: dict[str, str]) -> dict[str, str]:
+    """Extra fields under names the store accepts: what a source file names oddly (``funding_text\\xa01``) is
+    renamed (lower-case, other characters as ``_``), never dropped."""
+    out: dict[str, str] = {}
+    for name, value in extra.items():
+        fixed = re.sub(r"[^a-z0-9_:.+-]", "_", name.lower())
+        if not fixed or not fixed[0].isalpha() or not fixed.isascii():
+            fixed = "x_" + fixed
+        if fixed in _EXTRA_SHADOWED:
+            fixed = "x_" + fixed
+        while fixed in out:
+            fixed += "_"
+        out[fixed] = value
+    return out
