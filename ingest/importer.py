@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from library.dedupe import PairEvidence, merge_records
 from library.dedupe.batch import Link, identical_records, identifier_conflict, identifiers_of, match_batch
 from library.evidence import EvidenceFileError, Taxonomy, classify_record, next_number, taxonomy_for
+from library.fields import storable_extra
 from library.journals import fill_journal_abbrev
 from library.keys import make_key
 from library.model import EntryLink, Record
@@ -205,6 +206,8 @@ def import_records(lib: Library, records: list[Record], *, source: str = "", top
     _review(report, links, key_of, new)
     rules = _taxonomy(lib, report)
     if not dry_run:
+        for record in (*touched.values(), *new.values()):
+            record.extra = storable_extra(record.extra)
         for record in touched.values():
             lib.update(classify_record(record, rules) if rules else record)
         for record in new.values():

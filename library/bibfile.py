@@ -253,7 +253,7 @@ def parse_chunk(text: str) -> list[Block]:
         return parse_blocks(text)
 
 
-_CONCAT_MARKS = re.compile(r'[{}"#]')
+_CONCAT_MARKS = re.compile(r'(?<!\\)[{}"#]')  # escaped braces and signs are text
 
 
 def _split_concat(raw: str) -> list[str]:

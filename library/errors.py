@@ -16,8 +16,8 @@ scripts; :func:`exit_code`):
 
 from __future__ import annotations
 
-__all__ = ["EXIT_CODES", "BibFileError", "ConflictError", "InputError", "KeyExistsError", "LibraryError",
-           "UnknownKeyError", "exit_code"]
+__all__ = ["EXIT_CODES", "BibFileError", "ConflictError", "InputError", "InvalidRecordError", "KeyExistsError",
+           "LibraryError", "UnknownKeyError", "exit_code"]
 
 
 class LibraryError(Exception):
@@ -45,6 +45,10 @@ class InputError(LibraryError, ValueError):
     """Bad input a user gave (an argument, an identifier, a value), found before anything is fetched or written.
 
     Also a ValueError, so code that validates values with ``except ValueError`` keeps working."""
+
+
+class InvalidRecordError(LibraryError, ValueError):
+    """A record the store cannot write so that it reads back: a bad key, entry type or field name."""
 
 
 # the most specific class listed first wins; every other LibraryError is 1

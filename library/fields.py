@@ -59,6 +59,7 @@ from .model import Author, EntryLink, Record, Relation, Synopsis
 from .names import format_bibtex_names, parse_bibtex_names
 
 __all__ = [
+    "CONTROL",
     "CUSTOM_FIELDS",
     "FIELD_ORDER",
     "VERBATIM_FIELDS",
@@ -68,6 +69,7 @@ __all__ = [
     "record_from_fields",
     "record_to_fields",
     "split_list",
+    "strip_controls",
 ]
 
 # order of fields in newly written entries
@@ -106,26 +108,50 @@ _KNOWN = set(_SIMPLE) | set(_LISTS) | set(_SYNOPSIS) | {
 _WS = re.compile(r"\s+")
 
 
+# control characters other than tab and newline (C0, DEL, C1): never stored, never printed
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# verbatim values spell the three characters that would unbalance or escape a brace as commands
+_VERBATIM_SPECIALS = re.compile(r"\\(?:(textbackslash|textbraceleft|textbraceright)|([_%&#]))")
+_VERBATIM_NAMES = {"textbackslash": "\\", "textbraceleft": "{", "textbraceright": "}"}
+_VERBATIM_ENCODE = str.maketrans({"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}"})
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters other than tab and newline (ESC sequences, NUL, bell ...)."""
+    return CONTROL.sub("", text) if not text.isprintable() else text
+
+
+def _verbatim_special(match: re.Match[str]) -> str:
+    return _VERBATIM_NAMES[match.group(1)] if match.group(1) else match.group(2)
+
+
 def decode_value(name: str, value: str) -> str:
     """A field's text (outer delimiters removed, macros expanded) -> Unicode."""
     if name in VERBATIM_FIELDS:
         text = value.replace("{", "").replace("}", "")
         if "\\" in text:
-            text = text.replace("\\_", "_").replace("\\%", "%").replace("\\&", "&").replace("\\#", "#")
-        return _WS.sub(" ", text).strip()
-    return decode_latex(value)
+            text = _VERBATIM_SPECIALS.sub(_verbatim_special, text)
+        return strip_controls(_WS.sub(" ", text).strip())
+    return strip_controls(decode_latex(value))
 
 
 _STORE_ESCAPES = str.maketrans({"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
                                 "#": r"\#", "$": r"\$", "_": r"\_", "~": r"\textasciitilde{}",
                                 "^": r"\textasciicircum{}"})
-_VERBATIM_ESCAPES = str.maketrans({"{": "", "}": ""})
 
 
 def encode_value(name: str, text: str) -> str:
-    """Unicode -> the text between the braces of a stored field (UTF-8 kept, LaTeX specials escaped)."""
+    """Unicode -> the text between the braces of a stored field (UTF-8 kept, LaTeX specials escaped).
+
+    Every value reads back as :func:`decode_value` gives it (white space runs become one space, control
+    characters go): line breaks are written as spaces, so no line of a value can start with ``@`` (which BibTeX
+    readers take for a new entry); a backslash or brace in a verbatim field (a URL) is spelled as a command, so a
+    trailing backslash can never escape the closing brace."""
+    text = strip_controls(text)
+    if "\n" in text or "\r" in text or "\t" in text:
+        text = _WS.sub(" ", text)
     if name in VERBATIM_FIELDS:
-        return text.translate(_VERBATIM_ESCAPES)
+        return text.translate(_VERBATIM_ENCODE)
     text = text.translate(_STORE_ESCAPES)
     while "--" in text:  # a literal double hyphen would read back as an en dash; -{}- keeps it literal
         text = text.replace("--", "-{}-")
@@ -250,12 +276,65 @@ def record_to_fields(record: Record) -> dict[str, str]:
         elif name == "relations":
             text = "; ".join(rel.text() for rel in record.relations)
         if text:
-            values[name] = text if name in ("author", "editor") else encode_value(name, text)
+            stored = text if name in ("author", "editor") else encode_value(name, text)
+            if stored.strip():  # a value of white space or control characters only is no value
+                values[name] = stored
     for name, text in record.extra.items():
-        if name not in values and name not in _KNOWN and text:
-            values[name] = encode_value(name, text)
+        if name not in values and name not in _KNOWN and text and (stored := encode_value(name, text)).strip():
+            values[name] = stored
     return values
 
 
 def synopsis_fields(synopsis: Synopsis) -> dict[str, str]:
     return {name: getattr(synopsis, attr) for name, attr in _SYNOPSIS.items() if getattr(synopsis, attr)}
+
+
+# --- what the API accepts: keys, entry types and field names that BibTeX readers read back as written ----------
+_KEY_RE = re.compile(r"[^\s,{}()\"=#%\\]+")
+_TYPE_RE = re.compile(r"[a-z][a-z0-9_]*")
+_FIELD_RE = re.compile(r"[a-z][a-z0-9_:.+-]*")
+_NOT_ENTRY_TYPES = frozenset({"string", "comment", "preamble"})
+_EXTRA_SHADOWED = (_KNOWN | set(FIELD_ORDER)) - {"year", "relevance"}  # extra under these names would be lost
+
+
+def key_problem(key: str) -> str:
+    """Why ``key`` cannot be a citation key (empty when it can)."""
+    if not key:
+        return "the citation key is empty"
+    if not _KEY_RE.fullmatch(key) or CONTROL.search(key) or not key.isprintable():
+        return (f"citation key {key!r} holds a character BibTeX cannot read in a key (white space, control "
+                "characters or one of , { } ( ) \" = # % \\)")
+    return ""
+
+
+def record_problems(record: Record, *, check_key: bool = True) -> list[str]:
+    """What keeps ``record`` from being written so that it reads back (key, entry type, extra field names)."""
+    found = []
+    if check_key and (problem := key_problem(record.key)):
+        found.append(problem)
+    entry_type = record.entry_type
+    if not _TYPE_RE.fullmatch(entry_type or "") or entry_type.lower() in _NOT_ENTRY_TYPES:
+        found.append(f"entry type {entry_type!r} is not a BibTeX entry type (lower-case letters, digits and '_', "
+                     "starting with a letter; not string, comment or preamble)")
+    for name in record.extra:
+        if not _FIELD_RE.fullmatch(name):
+            found.append(f"field name {name!r} is not a lower-case BibTeX field name (a-z, 0-9, _ : . + -)")
+        elif name in _EXTRA_SHADOWED:
+            found.append(f"field name {name!r} is a field of the record model; set the record's attribute instead")
+    return found
+
+
+def storable_extra(extra: dict[str, str]) -> dict[str, str]:
+    """Extra fields under names the store accepts: what a source file names oddly (``funding_text\\xa01``) is
+    renamed (lower-case, other characters as ``_``), never dropped."""
+    out: dict[str, str] = {}
+    for name, value in extra.items():
+        fixed = re.sub(r"[^a-z0-9_:.+-]", "_", name.lower())
+        if not fixed or not fixed[0].isalpha() or not fixed.isascii():
+            fixed = "x_" + fixed
+        if fixed in _EXTRA_SHADOWED:
+            fixed = "x_" + fixed
+        while fixed in out:
+            fixed += "_"
+        out[fixed] = value
+    return out

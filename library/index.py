@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -177,13 +178,22 @@ class Known:
         return self._positions
 
 
+_BLOCK_START = re.compile(rb"@[\w\x80-\xff]*[ \t]*[{(]")  # as bibtexparser's, non-ASCII letters included
+
+
 def chunk_starts(data: bytes) -> np.ndarray:
-    """Offsets of chunk starts: 0 and every '@' that begins a line; ends with len(data)."""
+    """Offsets of chunk starts: 0 and every line that starts with a block start (``@type{``); ends with len(data).
+
+    A line of a value that merely begins with ``@`` (an e-mail, a handle) starts no chunk, so such lines never
+    split an entry, however many there are."""
     a = np.frombuffer(data, dtype=np.uint8)
     found = [np.zeros(1, dtype=np.int64)]
+    match = _BLOCK_START.match
     for low in range(1, len(a), _SCAN_BLOCK):  # in blocks: a file-sized temporary array costs more than the scan
         at = np.flatnonzero(a[low : low + _SCAN_BLOCK] == ord("@")) + low
-        found.append(at[a[at - 1] == ord("\n")].astype(np.int64))
+        at = at[a[at - 1] == ord("\n")]
+        starts = [int(i) for i in at.tolist() if match(data, i)]
+        found.append(np.array(starts, dtype=np.int64))
     found.append(np.array([len(data)], dtype=np.int64))
     return np.concatenate(found)
 

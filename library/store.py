@@ -19,10 +19,10 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from . import cache as cache_mod
-from .atomic import atomic_write
+from .atomic import NotRegular, Snapshot, atomic_write, clean_leftovers, read_snapshot, snapshot_of
 from .bibfile import Block, expand_value, render_entry
-from .errors import BibFileError, ConflictError, KeyExistsError, UnknownKeyError
-from .fields import FIELD_ORDER, decode_value, record_to_fields
+from .errors import BibFileError, ConflictError, InvalidRecordError, KeyExistsError, UnknownKeyError
+from .fields import FIELD_ORDER, decode_value, key_problem, record_problems, record_to_fields
 from .frame import build_frame, record_row
 from .identifiers import validate_identifier
 from .index import FileIndex, Known, build_index, decode_chunk, entry_record
@@ -39,7 +39,7 @@ class Problem:
     """Something in the file a user must look at; ``line`` is 1-based."""
 
     line: int
-    kind: str  # malformed | duplicate-key | invalid-identifier
+    kind: str  # malformed | duplicate-key | bad-key | invalid-identifier
     message: str
     key: str = ""
 
@@ -48,15 +48,23 @@ class Problem:
         return f"{where}: {self.kind}: {self.message}"
 
 
-def _read(path: Path) -> bytes:
+def _read(path: Path) -> tuple[bytes, Snapshot]:
+    """The bytes and the identity they were read with, from one open descriptor (see :mod:`library.atomic`)."""
     if not path.exists():
         raise BibFileError(f"{path}: no such file")
     if path.is_dir():
         raise BibFileError(f"{path}: is a directory, not a .bib file")
     try:
-        return path.read_bytes()
+        return read_snapshot(path)
+    except NotRegular as exc:
+        raise BibFileError(f"{path}: is {exc.kind}, not a .bib file") from exc
     except OSError as exc:
-        raise BibFileError(f"{path}: cannot read ({exc.strerror})") from exc
+        raise BibFileError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _target(path: Path) -> Path:
+    """Where a save writes: the file a symlink points to (the link itself stays a link)."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _file_digest(data: bytes) -> bytes:
@@ -75,6 +83,12 @@ def _today() -> str:
     return dt.date.today().isoformat()
 
 
+def _check(record: Record, key: bool = True) -> None:
+    found = record_problems(record, check_key=key)
+    if found:
+        raise InvalidRecordError(f"record {record.key!r}: " + "; ".join(found))
+
+
 def _new_entry(record: Record) -> str:
     """The BibTeX text of a record that has no entry in the file yet."""
     fields = [(name, "{" + value + "}") for name, value in record_to_fields(record).items()]
@@ -87,11 +101,11 @@ class Library:
     Records are materialized lazily: opening a 100k-record file from the cache creates no Record objects.
     """
 
-    def __init__(self, path: Path, index: FileIndex, stat: os.stat_result | None, digest: bytes) -> None:
+    def __init__(self, path: Path, index: FileIndex, snapshot: Snapshot | None, digest: bytes) -> None:
         self.path = path
         self._index_value = index
         self._saved_data: bytes | None = None  # written by save(), indexed on first use (CLI commands exit first)
-        self._stat = stat
+        self._snapshot = snapshot
         self._digest_value: bytes | None = digest
         self._digest_of = b""
         self._changes: dict[int, Record | None] = {}  # row -> new record, or None when removed
@@ -113,8 +127,7 @@ class Library:
     def load(cls, path: str | os.PathLike[str], use_cache: bool = True,
              progress: Callable[[int, int], None] | None = None) -> Library:
         path = Path(path)
-        data = _read(path)
-        stat = path.stat()
+        data, snapshot = _read(path)
         digest = _file_digest(data)
         cached = cache_mod.load_cache(path) if use_cache else None
         if cached is not None and cached[0] == digest:
@@ -125,7 +138,7 @@ class Library:
             index = build_index(data, str(path), known, progress=progress)
             if use_cache:
                 cache_mod.save_cache(path, digest, index)
-        return cls(path, index, stat, digest)
+        return cls(path, index, snapshot, digest)
 
     @classmethod
     def create(cls, path: str | os.PathLike[str]) -> Library:
@@ -271,9 +284,21 @@ class Library:
             found.append(Problem(self._index.line(c) + block.line + 1, "duplicate-key",
                                  f"key {block.key!r} already used at line {first}; this copy is kept but ignored",
                                  block.key))
+        found.extend(self._key_problems())
         if identifiers:
             found.extend(self._identifier_problems())
         return sorted(found, key=lambda p: p.line)
+
+    def _key_problems(self) -> list[Problem]:
+        """Empty keys (``@article{,``) and keys no BibTeX tool reads as written."""
+        rows = self._index.rows
+        found = []
+        for key, line in zip(rows["key"].tolist(), rows["line"].tolist(), strict=True):
+            message = key_problem(key)
+            if message:
+                found.append(Problem(int(line) if line is not None and line is not pd.NA else 0, "bad-key",
+                                     message, key))
+        return found
 
     def _identifier_problems(self) -> list[Problem]:
         """Checked on the frame's columns: no Record is built, so this stays fast on 100k records."""
@@ -303,8 +328,7 @@ class Library:
         a record put back as it was, by dedupe's undo). It is written at the end of the file, or right after the
         entry ``after`` when that entry is in the file as loaded and not removed (dedupe's undo puts a copy
         back where it was)."""
-        if not record.key:
-            raise ValueError("a record needs a key")
+        _check(record)
         if record.key in self:
             raise KeyExistsError(f"key {record.key!r} is already in {self.path}")
         stored = record.copy()
@@ -341,6 +365,7 @@ class Library:
         current = self.get(record.key)  # raises UnknownKeyError
         if record == current:
             return
+        _check(record, key=False)  # a key already in the file reads back: it stays usable
         stored = record.copy()
         if stored.modified == current.modified:
             stored.modified = _today()
@@ -453,40 +478,60 @@ class Library:
                               + b"\n")
         return [p for p in pieces if p]
 
-    def _check_unchanged_on_disk(self) -> None:
-        exists = self.path.exists()
-        if self._stat is None:
-            if exists:
+    def _check_unchanged_on_disk(self, target: Path) -> None:
+        """Under the lock. The same identity (inode, size, times) as read means the same bytes: every reflib
+        save makes a new inode and the snapshot keeps the old one taken. A different identity is compared by
+        content (a ``touch`` or a copy of the same bytes is no conflict)."""
+        try:
+            stat = target.stat()
+        except FileNotFoundError:
+            stat = None
+        if self._snapshot is None:
+            if stat is not None:
                 raise ConflictError(f"{self.path}: a file was created there since this library was opened; "
                                     "reload it (your changes are not saved) or save elsewhere")
             return
-        if not exists:
+        if stat is None:
             raise ConflictError(f"{self.path}: the file was deleted since it was loaded; not saving over nothing "
                                 "- restore it or reload")
-        stat = self.path.stat()
-        if (stat.st_size, stat.st_mtime_ns) == (self._stat.st_size, self._stat.st_mtime_ns):
+        if self._snapshot.same(stat):
             return
-        if _file_digest(self.path.read_bytes()) != self._digest:
+        try:
+            data, _ = read_snapshot(target)
+        except OSError as exc:
+            raise ConflictError(f"{self.path}: cannot read it back before saving ({exc})") from exc
+        if _file_digest(data) != self._digest:
             raise ConflictError(
                 f"{self.path} changed on disk since it was loaded (someone else saved it); your changes were "
                 "not saved. Reload the library and apply your edit again.")
 
     def save(self) -> bool:
-        """Write pending changes atomically; returns False when there was nothing to write."""
+        """Write pending changes atomically; returns False when there was nothing to write.
+
+        A symlinked library file is written through to its target (the lock is taken beside the target too);
+        temp files of killed saves are removed (see :mod:`library.atomic`)."""
         if not self.dirty:
             return False
-        lock = FileLock(str(self.path) + ".lock", timeout=self.lock_timeout)
+        target = _target(self.path)
+        lock_path = str(target) + ".lock"
+        lock = FileLock(lock_path, timeout=self.lock_timeout)
         try:
-            with lock:
-                self._check_unchanged_on_disk()
-                data = b"".join(self.render())
-                atomic_write(self.path, [data])
-                stat = self.path.stat()
-        except Timeout as exc:
+            lock.acquire()
+        except Timeout as exc:  # only the wait for the lock: a save that went through is never reported refused
             raise ConflictError(f"{self.path}: another reflib process holds the lock {lock.lock_file}; "
                                 "try again when it has finished") from exc
+        try:
+            self._check_unchanged_on_disk(target)
+            clean_leftovers(target)
+            data = b"".join(self.render())
+            atomic_write(target, [data])
+            snapshot = snapshot_of(target)
+        finally:
+            lock.release()
+        if self._snapshot is not None:
+            self._snapshot.close()
         self._saved_data = data  # indexed lazily; the next load refreshes the on-disk cache
-        self._stat = stat
+        self._snapshot = snapshot
         self._digest_value, self._digest_of = None, data  # hashed only if a later save must compare
         self._changes.clear()
         self._added.clear()

@@ -18,11 +18,14 @@ import codecs
 import importlib
 import json
 import re
+import stat as stat_mod
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from library.atomic import file_kind
 
 from ..base import ReadError, ReadProblem, ReadResult
 from . import compressed
@@ -145,6 +148,8 @@ _PUBMED_XML = re.compile(rb"<(?:PubmedArticleSet|PubmedArticle|PubmedBookArticle
 def _detect_json(data: bytes, filename: str) -> str:
     try:
         document = json.loads(data.decode("utf-8-sig"))
+    except RecursionError as exc:
+        raise ReadError(f"{filename}: JSON nested too deeply to be a bibliography; refused") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ReadError(f"{filename}: looks like JSON but is not valid JSON ({exc})") from exc
     if isinstance(document, dict) and ("message-type" in document or "message" in document):
@@ -245,6 +250,9 @@ def read_file(path: str | Path, fmt: str = "auto", *, encoding: str | None = Non
     """
     path = Path(path)
     try:
+        kind = path.stat().st_mode
+        if not stat_mod.S_ISREG(kind) and not stat_mod.S_ISDIR(kind):
+            raise ReadError(f"{path}: is {file_kind(kind)}, not a file; refused (it could block or never end)")
         with path.open("rb") as handle:
             if handle.read(len(compressed.MAGIC)) != compressed.MAGIC:
                 handle.seek(0)

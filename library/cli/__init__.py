@@ -62,3 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except (RecursionError, MemoryError) as exc:
+        print(f"reflib: input too large or too deeply nested ({type(exc).__name__}); nothing was saved",
+              file=sys.stderr)
+        return EXIT_FINDINGS
+    except Exception as exc:  # never a traceback for a user: one line, and how to see more
+        if os.environ.get("REFLIB_DEBUG"):
+            raise
+        print(f"reflib: unexpected error: {type(exc).__name__}: {exc} (set REFLIB_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_FINDINGS
