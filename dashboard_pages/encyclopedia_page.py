@@ -100,7 +100,7 @@ def _evidence_map(table: pd.DataFrame, key: str) -> tuple[str, str] | None:
     labels = base.mark_text(fontSize=13).encode(
         text="studies:Q",
         color=alt.condition(alt.datum.studies > table.to_numpy().max() / 2, alt.value("white"), alt.value("black")))
-    event = st.altair_chart((heat + labels).properties(height=max(140, 34 * len(table))), width="stretch",
+    event = st.altair_chart((heat + labels).properties(height=max(160, 40 * len(table) + 60)), width="stretch",
                             on_select="rerun", selection_mode="cell", key=key)
     st.caption("Click a cell to list its studies.")
     with st.expander("Evidence map as a table"):

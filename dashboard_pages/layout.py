@@ -31,14 +31,16 @@ CSS = f"""
 /* headings below the page's one H1 are h2/h3 for the outline, at a reading size */
 [data-testid="stMain"] h2 {{ font-size: 1.45rem; padding-top: 0.6rem; }}
 [data-testid="stMain"] h3 {{ font-size: 1.2rem; }}
-/* buttons keep their labels on narrow windows */
-[data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-tertiary"] {{ min-width: max-content; }}
+/* buttons keep their labels on narrow windows; long link-like labels (related studies) wrap, never overflow */
+[data-testid="stBaseButton-secondary"], [data-testid="stBaseButton-tertiary"] {{ min-width: fit-content;
+                                                                                max-width: 100%; }}
+[data-testid="stBaseButton-tertiary"] p {{ white-space: normal; text-align: left; }}
 @media (max-width: {NARROW_PX}px) {{
   [data-testid="stMainBlockContainer"] {{ padding-left: 1rem; padding-right: 1rem; }}
   /* side-by-side columns stack, so the citation and the abstract each get the full width */
   [data-testid="stMain"] [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
   [data-testid="stMain"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] {{
-      min-width: min(100%, 22rem); flex: 1 1 22rem; }}
+      min-width: min(100%, 26rem); flex: 1 1 26rem; }}
   [data-testid="stMain"] h1 {{ font-size: 2rem; }}
 }}
 </style>

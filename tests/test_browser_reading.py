@@ -231,9 +231,12 @@ def test_800_px_sidebar_folds_buttons_keep_labels_citations_readable(reader: str
     expect(sidebar).to_have_attribute("data-collapsed", "true")
     assert sidebar.bounding_box()["width"] < 10  # folded away; "Expand sidebar" opens it again
     main = page.locator("[data-testid='stMain']")
-    for button in main.locator("button[kind='secondary'], button[kind='tertiary']").all()[:12]:
-        if button.is_visible():
-            assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1 && b.clientWidth > 24")
+    width = page.evaluate("document.documentElement.clientWidth")
+    for button in main.locator("button[kind='secondary'], button[kind='tertiary']").all():
+        box = button.bounding_box()
+        if button.is_visible() and box is not None:
+            assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1 && b.clientWidth > 24"), button.inner_text()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, button.inner_text()  # label not cut
     citation = main.locator("[data-testid='stCode']").filter(has_text="Dreyer K").bounding_box()
     assert citation["width"] >= 300  # the citation gets the page's width, not a 15-character column
     _axe(page, "study-800")
@@ -273,6 +276,8 @@ def test_editor_import_preview_shows_what_will_be_stored(editor: str, browser: A
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(upload))
     expect(page.get_by_text("record(s) read from pubmed.ris", exact=False)).to_be_visible(timeout=30_000)
     _settled(page)
+    page.locator("[data-testid='stDataFrame'] th").filter(has_text="journal").first.wait_for(state="attached",
+                                                                                          timeout=20_000)
     headers = page.locator("[data-testid='stDataFrame']").first.evaluate(
         "g => [...g.querySelectorAll('th')].map(th => th.textContent)")
     for column in ("title", "year", "authors", "journal", "design", "level", "topics"):
