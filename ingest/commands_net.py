@@ -34,6 +34,7 @@ from .fetchstate import Fetched, Spool
 from .http import HttpClient, Settings, SourceError
 from .importer import ImportReport, import_records
 from .pubmed import PubMed, SearchResult, collect, parse_date_limit
+from .screening import IntakeReport, open_inbox, screen_records
 from .watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 
 __all__ = ["register"]
@@ -88,6 +89,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     crossref = sources.add_parser("crossref", help="search Crossref and import the results")
     crossref.add_argument("query")
     _common(crossref, max_default=100)
+    for parser in (pubmed, crossref):
+        parser.add_argument("--screen", action="store_true",
+                            help="put the new records into the screening inbox instead of the library")
     crossref.set_defaults(handler=cmd_ingest_crossref)
     _register_watch(sub)
     enrich = sub.add_parser("enrich", help="fill missing fields from PubMed/Crossref; flag retractions")
@@ -117,6 +121,10 @@ def _register_watch(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run.add_argument("names", nargs="*", metavar="NAME", help="searches to run (default: all)")
     run.add_argument("--max", type=int, default=200, metavar="N", help="import at most N new records per search")
     run.add_argument("--dry-run", action="store_true", help="report what is new; import and remember nothing")
+    run.add_argument("--screen", dest="screen", action="store_true", default=True,
+                     help="put new records into the screening inbox (the default)")
+    run.add_argument("--no-screen", dest="screen", action="store_false",
+                     help="import new records straight into the library (with the search's topics)")
     run.add_argument("--json", action="store_true")
     run.set_defaults(handler=cmd_watch_run)
     listing = actions.add_parser("list", help="show the saved searches")
@@ -183,6 +191,14 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if require_all and fetched.missing:
         return _fail(command, f"{label} has no record for {', '.join(fetched.missing)}; nothing imported "
                      "(check the identifiers)")
+    if getattr(args, "screen", False):
+        with open_inbox(args.bib) as inbox:
+            intake = screen_records(lib, inbox, fetched.records, source=f"{label}: {args.query}",
+                                    query=args.query, topics=args.topic, entry=args.entry,
+                                    link_kind=args.link_kind, dry_run=args.dry_run)
+        print_json(intake.to_json()) if args.json else print(intake.summary())
+        spool.discard()
+        return 0
     report = import_records(lib, fetched.records, source=label, topics=args.topic, entry=args.entry,
                             link_kind=args.link_kind, dry_run=args.dry_run)
     report.problems.extend(fetched.problems)
@@ -345,19 +361,34 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
                 fetched, count = _watch_fetch(search, spool, http, args.max)
             except (SourceError, ValueError) as exc:
                 return _fail("watch run", f"{search.name}: {exc}; the library and the saved searches are unchanged")
-            report = import_records(lib, fetched.records, source=f"watch {search.name}", topics=search.topics,
-                                    entry=search.entry, link_kind=search.link_kind, dry_run=args.dry_run)
+            report: ImportReport | IntakeReport
+            if args.screen:
+                with open_inbox(args.bib) as inbox:
+                    report = screen_records(lib, inbox, fetched.records, source=search.name, query=search.query,
+                                            topics=search.topics, entry=search.entry, link_kind=search.link_kind,
+                                            dry_run=args.dry_run)
+            else:
+                report = import_records(lib, fetched.records, source=f"watch {search.name}",
+                                        topics=search.topics, entry=search.entry, link_kind=search.link_kind,
+                                        dry_run=args.dry_run)
             results.append({"name": search.name, "matched": count, "new": len(fetched.records),
                             "previous_run": search.last_run, "report": report})
             if not args.dry_run:
                 search.seen = list(dict.fromkeys([*search.seen, *(r.pmid if search.source == "pubmed" else r.doi_key
                                                                  for r in fetched.records)]))
                 search.last_run, search.last_count = now_iso(), count  # beyond --max stays new for next time
+                if args.screen:  # the inbox has them: remember at once, so an interrupted run resumes after it
+                    watch.save()
+                    spool.discard()
     if args.json:
-        print_json([{k: (v.to_json() if isinstance(v, ImportReport) else v) for k, v in r.items()} for r in results])
+        print_json([{k: (v.to_json() if isinstance(v, ImportReport | IntakeReport) else v) for k, v in r.items()}
+                    for r in results])
     for r in results if not args.json else []:
         since = f" since {r['previous_run']}" if r["previous_run"] else " (first run: everything is new)"
         print(f"{r['name']}: {r['new']} new{since}; {r['matched']} match now")
+        if isinstance(r["report"], IntakeReport):
+            print("  " + r["report"].summary().replace("\n", "\n  "))
+            continue
         done: ImportReport = r["report"]
         for added in done.added:
             print(f"  + {added.key}: {added.title[:100]}")

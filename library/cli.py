@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "library.commands.dedupe",
     "ingest.commands",
     "ingest.commands_net",
+    "ingest.commands_screen",
 )
 
 Handler = Callable[[argparse.Namespace], int]
