@@ -16,7 +16,7 @@ from ingest.readers import read_data
 from library import Library
 from library.views import topic_options
 
-from . import catalog, duplicates
+from . import catalog, duplicates, screening
 from .common import md, save_library
 
 
@@ -115,5 +115,7 @@ def render_import(lib: Library) -> None:
 def render(lib: Library, view: str) -> None:
     if view == "import":
         render_import(lib)
+    elif view == "screening":
+        screening.render(lib)
     else:
         duplicates.render(lib)

@@ -22,11 +22,11 @@ __all__ = ["Features", "Model", "fit_features", "record_text", "train"]
 
 # tuned on the tuning half of the labelled sets (see benchmarks/bench_screen.py); reported on the other half
 NGRAMS = (1, 2)
-MIN_DF = 1
+MIN_DF = 2
 C = 1.0
 MAX_FEATURES = 200_000
 CLASSIFIER = "nb"  # nb | lr
-NB_ALPHA = 3.822
+NB_ALPHA = 1.0
 INCLUDE_BOOST = 1.0  # extra weight of includes on top of balancing the two classes
 
 
