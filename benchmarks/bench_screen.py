@@ -54,7 +54,12 @@ def _ranking(report: object) -> None:
                ">= 0.5")
 
 
-WORDS = ["tubal", "patency", "hysterosalpingography", "contrast", "oil", "water", "pregnancy", "infertility", "randomized", "trial", "cohort", "ultrasound", "foam", "saline", "radiation", "dose", "catheter", "recanalization", "endometriosis", "ovulation", "women", "outcome", "cardiac", "renal", "stent", "surgery", "mortality", "children", "diabetes", "insulin", "asthma", "vaccine"]
+WORDS = (
+    "tubal", "patency", "hysterosalpingography", "contrast", "oil", "water", "pregnancy", "infertility",
+    "randomized", "trial", "cohort", "ultrasound", "foam", "saline", "radiation", "dose", "catheter",
+    "recanalization", "endometriosis", "ovulation", "women", "outcome", "cardiac", "renal", "stent", "surgery",
+    "mortality", "children", "diabetes", "insulin", "asthma", "vaccine"
+)
 
 
 def _records(n: int, rng: np.random.Generator) -> list[Record]:
