@@ -73,8 +73,9 @@ class Ranker:
         model = train(self.features.matrix, inc, exc, seed=self.seed)
         unread = np.array([offset + self.position[i] for i, s in states.items()
                            if s in ("open", "maybe", "conflict") and i in self.position], dtype=np.int64)
+        later = np.array([states[self.ids[int(k) - offset]] != "open" for k in unread], dtype=bool)
         scores = model.scores(self.features.matrix[unread]) if len(unread) else np.zeros(0, dtype=np.float32)
-        order = np.lexsort((unread, -scores))  # ties: oldest first
+        order = np.lexsort((unread, -scores, later))  # open records first (maybe / conflict after); ties: oldest
         if limit is not None:
             order = order[:limit]
         ids = [self.ids[int(unread[k]) - offset] for k in order]
