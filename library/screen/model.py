@@ -27,7 +27,8 @@ C = 1.0
 MAX_FEATURES = 200_000
 CLASSIFIER = "nb"  # nb | lr
 NB_ALPHA = 1.0
-INCLUDE_BOOST = 1.0  # extra weight of includes on top of balancing the two classes
+INCLUDE_BOOST = 1.0
+MAX_DF = 1.0  # drop terms in more than this share of the records
 
 
 def record_text(title: str, abstract: str = "", keywords: Sequence[str] = ()) -> str:
@@ -43,8 +44,9 @@ class Features:
 
 def fit_features(texts: Sequence[str]) -> Features:
     """TF-IDF over ``texts`` (English stop words removed, word unigrams and bigrams, sublinear term frequency)."""
-    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=NGRAMS, min_df=MIN_DF, sublinear_tf=True,
-                                 max_features=MAX_FEATURES, strip_accents="unicode", dtype=np.float32,
+    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=NGRAMS, min_df=MIN_DF, max_df=MAX_DF,
+                                 sublinear_tf=True, max_features=MAX_FEATURES, strip_accents="unicode",
+                                 dtype=np.float32,
                                  token_pattern=r"(?u)\b[^\W\d_][\w-]+\b")  # noqa: S106
     texts = list(texts)
     if not any(t.strip() for t in texts):
