@@ -271,3 +271,33 @@ def test_watch_run_screens_by_default_and_an_interrupted_run_resumes(eutils, tmp
     with Inbox.open(inbox_path(bib)) as inbox:
         assert inbox.count() > first
     assert not bib.exists()  # nothing went into the library without screening
+
+
+def test_ingest_pubmed_screen_fills_the_inbox_not_the_library(eutils, tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    assert run(bib, "ingest", "pubmed", "hysterosalpingography", "--screen", "--topic", "Diagnostics > HSG") == 0
+    assert "6 record(s): 6 added to the screening inbox" in capsys.readouterr().out
+    assert not bib.exists() or len(Library.load(bib)) == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert {it.query for it in inbox.items()} == {"hysterosalpingography"}
+
+
+def test_two_reviewer_mode_from_the_cli(tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    with Inbox.open(inbox_path(bib)) as inbox:
+        ids = inbox.add([record(n) for n in range(4)], source="s")
+    assert run(bib, "screen", "config", "--reviewers", "2") == 0
+    for n, i in enumerate(ids):
+        assert run(bib, "screen", "exclude" if n else "include", str(i), "--reviewer", "ann",
+                   *(["--reason", "wrong design"] if n else [])) == 0
+    assert run(bib, "screen", "exclude", str(ids[0]), str(ids[1]), "--reason", "wrong design", "--reviewer", "bob") == 0
+    assert run(bib, "screen", "include", str(ids[2]), str(ids[3]), "--reviewer", "bob") == 0
+    assert not bib.exists()  # nothing settled as included: no library write
+    capsys.readouterr()
+    assert run(bib, "screen", "stats", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["conflict"] == 3 and data["excluded"] == 1
+    assert data["agreement"][0]["reviewers"] == ["ann", "bob"] and data["agreement"][0]["records"] == 4
+    assert data["agreement"][0]["kappa"] == pytest.approx(-0.5)
+    assert run(bib, "screen", "include", str(ids[0]), "--reviewer", "cy") == 0  # a third reviewer settles it
+    assert "is in the library as" in capsys.readouterr().out and len(Library.load(bib)) == 1
