@@ -62,6 +62,14 @@ def render(lib: Library) -> None:
     except LibraryError as exc:
         st.error(f"The screening inbox cannot be used: {md(exc)}")
         return
+    try:
+        _page(inbox, lib)
+    finally:
+        inbox.close()
+
+
+def _page(inbox: Inbox, lib: Library) -> None:
+    path = inbox.path
     config = load_config(lib.path)
     reviewer = st.text_input("Reviewer", value=os.environ.get("REFLIB_REVIEWER", "editor"), key="screen_reviewer")
     states = states_of(inbox)
