@@ -43,15 +43,24 @@ def highlight(text: str, terms: list[str]) -> str:
     return "".join(out)
 
 
+def _settle(inbox: Inbox, lib: Library) -> None:
+    """Bring included records that are not in the library yet into it (also those of an include whose run was cut
+    short: Streamlit stops a run when the next key arrives)."""
+    pending = inbox.pending_includes()
+    if not pending:
+        return
+    keys = include_into_library(lib, inbox, pending)
+    saved = not lib.dirty or save_library(lib, f"{', '.join(f'#{i}' for i in keys)} included and added to the library")
+    if saved:
+        for done, key in keys.items():
+            inbox.set_library_key(done, key)
+
+
 def _decide(inbox: Inbox, lib: Library, record_id: int, decision: str, reviewer: str, reason: str = "") -> None:
     state = inbox.decide(record_id, decision, reviewer, reason)
-    st.session_state["screen_last"] = record_id
     st.session_state.pop("screen_skip", None)
     if state == "included":
-        keys = include_into_library(lib, inbox, [record_id])
-        if lib.dirty and save_library(lib, f"#{record_id} included and added to the library"):
-            for done, key in keys.items():
-                inbox.set_library_key(done, key)
+        _settle(inbox, lib)
 
 
 def render(lib: Library) -> None:
@@ -71,6 +80,7 @@ def render(lib: Library) -> None:
 def _page(inbox: Inbox, lib: Library) -> None:
     path = inbox.path
     config = load_config(lib.path)
+    _settle(inbox, lib)
     reviewer = st.text_input("Reviewer", value=os.environ.get("REFLIB_REVIEWER", "editor"), key="screen_reviewer")
     states = states_of(inbox)
     ranker = _ranker(str(path), len(states), f"{lib.path}:{len(lib)}", inbox, lib)
