@@ -29,11 +29,13 @@ CLASSIFIER = "nb"  # nb | lr
 NB_ALPHA = 1.0
 INCLUDE_BOOST = 1.0
 MAX_DF = 1.0  # drop terms in more than this share of the records
+TITLE_WEIGHT = 2  # how many times the title is read
+SUBLINEAR_TF = True
 
 
 def record_text(title: str, abstract: str = "", keywords: Sequence[str] = ()) -> str:
     """What the model reads: the title twice (it carries more than a sentence of the abstract), abstract, keywords."""
-    return " ".join(p for p in (title, title, abstract, " ".join(keywords)) if p)
+    return " ".join(p for p in (*[title] * TITLE_WEIGHT, abstract, " ".join(keywords)) if p)
 
 
 @dataclass(slots=True)
@@ -45,7 +47,7 @@ class Features:
 def fit_features(texts: Sequence[str]) -> Features:
     """TF-IDF over ``texts`` (English stop words removed, word unigrams and bigrams, sublinear term frequency)."""
     vectorizer = TfidfVectorizer(stop_words="english", ngram_range=NGRAMS, min_df=MIN_DF, max_df=MAX_DF,
-                                 sublinear_tf=True, max_features=MAX_FEATURES, strip_accents="unicode",
+                                 sublinear_tf=SUBLINEAR_TF, max_features=MAX_FEATURES, strip_accents="unicode",
                                  dtype=np.float32,
                                  token_pattern=r"(?u)\b[^\W\d_][\w-]+\b")  # noqa: S106
     texts = list(texts)
