@@ -15,7 +15,8 @@ from dashboard_pages.common import malformed, md, open_library, settings, show_f
 from library import Library
 
 VIEWS = {"library": ":material/library_books: Research library", "encyclopedia": ":material/menu_book: Encyclopedia"}
-EDITOR_VIEWS = {"import": ":material/upload_file: Import studies", "duplicates": ":material/join: Duplicates"}
+EDITOR_VIEWS = {"import": ":material/upload_file: Import studies", "duplicates": ":material/join: Duplicates",
+                "screening": ":material/checklist: Screening"}
 
 
 def _change_view() -> None:

@@ -17,7 +17,7 @@ from library import Library
 from library.evidence import classify_record
 from library.views import design_short, level_short, topic_options
 
-from . import catalog, duplicates
+from . import catalog, duplicates, screening
 from .common import md, save_library, show_flash
 
 
@@ -163,5 +163,7 @@ def render_import(lib: Library) -> None:
 def render(lib: Library, view: str) -> None:
     if view == "import":
         render_import(lib)
+    elif view == "screening":
+        screening.render(lib)
     else:
         duplicates.render(lib)

@@ -62,12 +62,33 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, point_services) -> 
     shutil.copyfile(FIXTURES / "import" / "hsg.ris", tmp_path / "export.ris")
     shutil.copyfile(FIXTURES / "pubmed" / "hsg.xml", tmp_path / "pubmed.xml")
     (tmp_path / "pubmed26n0001.xml.gz").write_bytes(gzip.compress((FIXTURES / "pubmed" / "mathml.xml").read_bytes()))
+    (tmp_path / "new-studies.ris").write_text(NEW_STUDIES, encoding="utf-8")
+    (tmp_path / "labelled.csv").write_text(LABELLED, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     server = point_services(REFLIB_EMAIL="editor@example.org")
     pool = split_articles((FIXTURES / "pubmed" / "hsg.xml").read_bytes())
     FakeEutils(pool).install(server)
     FakeCrossref({"10.1056/NEJMoa1612337": (FIXTURES / "crossref" / "nejm_work.json").read_bytes()}).install(server)
     return tmp_path
+
+
+# three studies that are not in the bundled library, for the screening examples (include 1, exclude 2, maybe 3)
+NEW_STUDIES = "".join(
+    f"TY  - JOUR\nTI  - {title}\nAU  - {author}\nPY  - {year}\nJO  - {journal}\nVL  - {volume}\nSP  - {page}\n"
+    "ER  - \n\n"
+    for title, author, year, journal, volume, page in (
+        ("Tubal flushing with oil-based contrast in women with unexplained infertility: a pilot trial",
+         "Example, Anna", 2024, "Fertility and Sterility", 121, 101),
+        ("Pain during hysterosalpingo-foam sonography compared with hysterosalpingography",
+         "Sample, Bert", 2023, "Human Reproduction", 38, 202),
+        ("Radiation dose of digital hysterosalpingography in a regional hospital",
+         "Testing, Cora", 2022, "European Radiology", 32, 303)))
+
+
+# a labelled screening set for `screen simulate`: 6 relevant records among 60
+LABELLED = "title,abstract,label_included\n" + "".join(
+    f"Hysterosalpingography study {n},tubal patency and oil contrast in infertile women,1\n" if n % 10 == 0 else
+    f"Unrelated study {n},knee surgery outcomes in athletes number {n},0\n" for n in range(60))
 
 
 def argv(command: str) -> list[str]:

@@ -80,7 +80,7 @@ def test_watch_reports_only_what_is_new(services, tmp_path, capsys):
     server, eutils, _crossref, ids, _works = services
     bib = tmp_path / "references.bib"
     assert run(bib, "watch", "add", "hsg", "hysterosalpingography", "--topic", "Diagnostics > HSG") == 0
-    assert run(bib, "watch", "run") == 0
+    assert run(bib, "watch", "run", "--no-screen") == 0
     out = capsys.readouterr().out
     assert "hsg: 5 new (first run: everything is new); 5 match now" in out
     assert len(Library.load(bib)) == 5
@@ -88,14 +88,14 @@ def test_watch_reports_only_what_is_new(services, tmp_path, capsys):
     assert sorted(saved["seen"]) == ids[:5] and saved["last_count"] == 5 and saved["last_run"]
     eutils.searches["hysterosalpingography"] = ids[:7]  # two studies appear
     server.requests.clear()
-    assert run(bib, "watch", "run", "hsg") == 0
+    assert run(bib, "watch", "run", "--no-screen", "hsg") == 0
     out = capsys.readouterr().out
     assert f"hsg: 2 new since {saved['last_run']}; 7 match now" in out
     (fetch,) = server.calls("/efetch.fcgi")
     assert sorted(fetch.params["id"].split(",")) == ids[5:7]
     lib = Library.load(bib)
     assert len(lib) == 7 and all("Diagnostics > HSG" in r.topics for r in lib.records())
-    assert run(bib, "watch", "run") == 0
+    assert run(bib, "watch", "run", "--no-screen") == 0
     assert "hsg: 0 new since" in capsys.readouterr().out
 
 
@@ -104,11 +104,11 @@ def test_dry_run_and_failures_change_nothing(services, tmp_path, capsys):
     bib = tmp_path / "references.bib"
     run(bib, "watch", "add", "hsg", "hysterosalpingography")
     before = watch_path(bib).read_bytes()
-    assert run(bib, "watch", "run", "--dry-run") == 0
+    assert run(bib, "watch", "run", "--no-screen", "--dry-run") == 0
     assert "hsg: 5 new" in capsys.readouterr().out
     assert watch_path(bib).read_bytes() == before and not bib.exists()
     server.script("/esearch.fcgi", *[Reply(500, b"down")] * 2)
-    assert run(bib, "watch", "run") == 1
+    assert run(bib, "watch", "run", "--no-screen") == 1
     err = capsys.readouterr().err
     assert "hsg:" in err and "HTTP 500" in err and "saved searches are unchanged" in err
     assert watch_path(bib).read_bytes() == before and not bib.exists()
@@ -118,15 +118,15 @@ def test_crossref_watch_list_and_remove(services, tmp_path, capsys):
     _server, _eutils, crossref, _ids, works = services
     bib = tmp_path / "references.bib"
     assert run(bib, "watch", "add", "fixtures", "fixture study", "--source", "crossref") == 0
-    assert run(bib, "watch", "run", "fixtures") == 0
+    assert run(bib, "watch", "run", "--no-screen", "fixtures") == 0
     assert "fixtures: 2 new" in capsys.readouterr().out
     crossref.items = works  # two more appear at Crossref
-    assert run(bib, "watch", "run", "fixtures") == 0
+    assert run(bib, "watch", "run", "--no-screen", "fixtures") == 0
     assert "fixtures: 2 new since" in capsys.readouterr().out
     assert len(Library.load(bib)) == 4
     assert run(bib, "watch", "list", "--json") == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed["fixtures"]["seen"] == 4 and listed["fixtures"]["source"] == "crossref"
     assert run(bib, "watch", "remove", "fixtures") == 0
-    assert run(bib, "watch", "run", "fixtures") == 1
+    assert run(bib, "watch", "run", "--no-screen", "fixtures") == 1
     assert "no saved search named 'fixtures'" in capsys.readouterr().err

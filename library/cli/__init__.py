@@ -17,14 +17,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import LibraryError, exit_code
-from . import core, dedupe, enrich, entry, evidence, export, imports, ingest, publish, watch
+from . import core, dedupe, enrich, entry, evidence, export, imports, ingest, publish, screen, watch
 
 __all__ = ["COMMAND_GROUPS", "EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 # in the order of `reflib --help`
-COMMAND_GROUPS = (core, evidence, entry, export, dedupe, imports, ingest, watch, enrich, publish)
+COMMAND_GROUPS = (core, evidence, entry, export, dedupe, imports, ingest, watch, enrich, publish, screen)
 
 Handler = Callable[[argparse.Namespace], int]
 

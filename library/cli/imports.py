@@ -31,6 +31,7 @@ import sys
 from ingest.base import ReadError, ReadProblem, ReadResult
 from ingest.importer import ImportReport
 from ingest.readers import FORMATS
+from ingest.screening import IntakeReport, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import, read_import
 
 from ..store import Library
@@ -71,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--keep-going", action="store_true",
                         help="import the good records even when some cannot be read (those are skipped; warnings "
                              "never block)")
+    parser.add_argument("--screen", action="store_true",
+                        help="put the new records into the screening inbox instead of the library")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=cmd_import)
 
@@ -108,6 +111,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     errors: list[ReadProblem] = [p for _, result in results for p in result.problems if p.severity == "error"]
     lib = _open(args)
     blocked = bool(errors) and not args.keep_going
+    if args.screen:
+        return _screen(args, lib, results, blocked, len(errors))
     reports: list[ImportReport] = []
     preview = args.dry_run or blocked
     for number, (name, result) in enumerate(results, 1):
@@ -134,4 +139,29 @@ def cmd_import(args: argparse.Namespace) -> int:
         lib.save()
         if not args.json:
             print(f"saved {args.bib}")
+    return 1 if errors else 0
+
+
+def _screen(args: argparse.Namespace, lib: Library, results: list[tuple[str, ReadResult]], blocked: bool,
+            errors: int) -> int:
+    """``import --screen``: the records go to the screening inbox (after the duplicate checks), not the library."""
+    reports: list[IntakeReport] = []
+    if not blocked:
+        with open_inbox(args.bib) as inbox:
+            for name, result in results:
+                reports.append(screen_records(lib, inbox, result.records, source=name, topics=args.topic,
+                                              entry=args.entry, link_kind=args.link_kind, dry_run=args.dry_run))
+    for _, result in results:
+        for problem in result.problems:
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
+    if args.json:
+        print_json({"library": str(args.bib), "screening": True, "blocked_by_problems": blocked,
+                    "files": [r.to_json() for r in reports]})
+    else:
+        for report in reports:
+            print(report.summary())
+    if blocked:
+        print(f"reflib import: {errors} record(s) could not be read; nothing added to the inbox. Fix them, or "
+              "re-run with --keep-going.", file=sys.stderr)
+        return 1
     return 1 if errors else 0

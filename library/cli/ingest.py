@@ -27,6 +27,7 @@ from ingest.fetchstate import Fetched, Spool
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
+from ingest.screening import open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import
 
 from ..errors import InputError
@@ -75,6 +76,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     crossref = sources.add_parser("crossref", help="search Crossref and import the results")
     crossref.add_argument("query")
     _common(crossref, max_default=100)
+    for parser in (pubmed, crossref):
+        parser.add_argument("--screen", action="store_true",
+                            help="put the new records into the screening inbox instead of the library")
     crossref.set_defaults(handler=cmd_ingest_crossref)
 
 
@@ -124,6 +128,14 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if require_all and fetched.missing:
         return fail(command, f"{label} has no record for {', '.join(fetched.missing)}; nothing imported "
                      "(check the identifiers)")
+    if getattr(args, "screen", False):
+        with open_inbox(args.bib) as inbox:
+            intake = screen_records(lib, inbox, fetched.records, source=f"{label}: {args.query}",
+                                    query=args.query, topics=args.topic, entry=args.entry,
+                                    link_kind=args.link_kind, dry_run=args.dry_run)
+        print_json(intake.to_json()) if args.json else print(intake.summary())
+        spool.discard()
+        return 0
     options = ImportOptions(topics=args.topic, entry=args.entry, link_kind=args.link_kind)
     report = (preview_import if args.dry_run else import_file)(lib, fetched.records, label, options)
     report.problems.extend(fetched.problems)

@@ -14,6 +14,7 @@ from ingest.fetchstate import Fetched, Spool
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, collect
+from ingest.screening import IntakeReport, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import
 from ingest.watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 
@@ -39,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("names", nargs="*", metavar="NAME", help="searches to run (default: all)")
     run.add_argument("--max", type=int, default=200, metavar="N", help="import at most N new records per search")
     run.add_argument("--dry-run", action="store_true", help="report what is new; import and remember nothing")
+    run.add_argument("--screen", dest="screen", action="store_true", default=True,
+                     help="put new records into the screening inbox (the default)")
+    run.add_argument("--no-screen", dest="screen", action="store_false",
+                     help="import new records straight into the library (with the search's topics)")
     run.add_argument("--json", action="store_true")
     run.set_defaults(handler=cmd_watch_run)
     listing = actions.add_parser("list", help="show the saved searches")
@@ -113,20 +118,34 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
                 fetched, count = _watch_fetch(search, spool, http, args.max)
             except (SourceError, ValueError) as exc:
                 return fail("watch run", f"{search.name}: {exc}; the library and the saved searches are unchanged")
-            options = ImportOptions(topics=search.topics, entry=search.entry, link_kind=search.link_kind)
-            report = (preview_import if args.dry_run else import_file)(lib, fetched.records, f"watch {search.name}",
-                                                                       options)
+            report: ImportReport | IntakeReport
+            if args.screen:
+                with open_inbox(args.bib) as inbox:
+                    report = screen_records(lib, inbox, fetched.records, source=search.name, query=search.query,
+                                            topics=search.topics, entry=search.entry, link_kind=search.link_kind,
+                                            dry_run=args.dry_run)
+            else:
+                options = ImportOptions(topics=search.topics, entry=search.entry, link_kind=search.link_kind)
+                report = (preview_import if args.dry_run else import_file)(
+                    lib, fetched.records, f"watch {search.name}", options)
             results.append({"name": search.name, "matched": count, "new": len(fetched.records),
                             "previous_run": search.last_run, "report": report})
             if not args.dry_run:
                 search.seen = list(dict.fromkeys([*search.seen, *(r.pmid if search.source == "pubmed" else r.doi_key
                                                                  for r in fetched.records)]))
                 search.last_run, search.last_count = now_iso(), count  # beyond --max stays new for next time
+                if args.screen:  # the inbox has them: remember at once, so an interrupted run resumes after it
+                    watch.save()
+                    spool.discard()
     if args.json:
-        print_json([{k: (v.to_json() if isinstance(v, ImportReport) else v) for k, v in r.items()} for r in results])
+        print_json([{k: (v.to_json() if isinstance(v, ImportReport | IntakeReport) else v) for k, v in r.items()}
+                    for r in results])
     for r in results if not args.json else []:
         since = f" since {r['previous_run']}" if r["previous_run"] else " (first run: everything is new)"
         print(f"{r['name']}: {r['new']} new{since}; {r['matched']} match now")
+        if isinstance(r["report"], IntakeReport):
+            print("  " + r["report"].summary().replace("\n", "\n  "))
+            continue
         done: ImportReport = r["report"]
         for added in done.added:
             print(f"  + {added.key}: {added.title[:100]}")

@@ -1,0 +1,173 @@
+"""Records on their way into the inbox, and included records on their way into the library.
+
+Duplicate detection uses the one same-publication decision of :mod:`library.dedupe` (``match_batch``: the rules
+of :func:`library.dedupe.same_publication`), against the library, against every inbox record whatever its state
+(so an excluded record is never offered again, by this search or another) and within the batch. Sure duplicates
+are not added (counted for PRISMA); possible duplicates are added with a note naming the record they may be.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from library.atomic import atomic_write
+from library.dedupe.batch import match_batch
+from library.errors import LibraryError
+from library.model import Record
+from library.normalize import normalize_record
+from library.screen.inbox import DEFAULT_REASONS, Inbox, inbox_path
+from library.store import Library
+
+from .importer import import_records
+
+__all__ = ["IntakeReport", "ScreeningConfig", "include_into_library", "load_config", "open_inbox", "save_config",
+           "screen_records", "settle_includes"]
+
+
+def open_inbox(bib: Path) -> Inbox:
+    """The inbox beside the library ``bib`` (created on first use)."""
+    return Inbox.open(inbox_path(bib))
+
+
+@dataclass(slots=True)
+class IntakeReport:
+    source: str
+    found: int = 0
+    added: list[int] = field(default_factory=list)  # inbox ids
+    in_library: list[tuple[str, str]] = field(default_factory=list)  # (title, library key)
+    in_inbox: list[tuple[str, str]] = field(default_factory=list)  # (title, inbox record / state)
+    possible: list[tuple[int, str, str]] = field(default_factory=list)  # (inbox id, other, reasons)
+    skipped: int = 0
+
+    def summary(self) -> str:
+        lines = [f"{self.source}: {self.found} record(s): {len(self.added)} added to the screening inbox, "
+                 f"{len(self.in_library)} already in the library, {len(self.in_inbox)} already in the inbox"
+                 + (f", {self.skipped} without title or identifier skipped" if self.skipped else "")]
+        lines += [f"  possible duplicate: inbox #{i} may be {other} ({why})" for i, other, why in self.possible]
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        return {"source": self.source, "found": self.found, "added": self.added,
+                "in_library": [{"title": t, "key": k} for t, k in self.in_library],
+                "in_inbox": [{"title": t, "inbox": k} for t, k in self.in_inbox],
+                "possible_duplicates": [{"inbox": i, "other": o, "reasons": r} for i, o, r in self.possible],
+                "skipped": self.skipped}
+
+
+def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, source: str, query: str = "",
+                   topics: Sequence[str] = (), entry: str | None = None, link_kind: str | None = None,
+                   reviewers: int = 1, dry_run: bool = False) -> IntakeReport:
+    report = IntakeReport(source, found=len(records))
+    normalized = [normalize_record(r) for r in records]
+    usable = [r for r in normalized if r.title or r.doi or r.pmid or r.pmcid]
+    report.skipped = len(normalized) - len(usable)
+    drop: set[int] = set()
+    notes: dict[int, list[str]] = {}
+    frame = lib.frame() if len(lib) else None
+    for link in match_batch(usable, frame if frame is not None else []):
+        if isinstance(link.other, int):
+            if link.decision == "auto" and link.other not in drop:
+                drop.add(link.index)
+                report.in_inbox.append((usable[link.index].title, f"same as record {link.other + 1} of this batch"))
+            elif link.decision == "review":
+                notes.setdefault(link.index, []).append(
+                    f"may be record {link.other + 1} of this batch: {'; '.join(link.evidence.reasons)}")
+            continue
+        if link.decision == "auto" and link.index not in drop:
+            drop.add(link.index)
+            report.in_library.append((usable[link.index].title, link.other))
+        elif link.decision == "review":
+            notes.setdefault(link.index, []).append(f"may be {link.other}: {'; '.join(link.evidence.reasons)}")
+    rest = [n for n in range(len(usable)) if n not in drop]
+    stored = inbox.stored_records()
+    if stored and rest:
+        states = {f"inbox{r.id}": r.state for r in inbox.items()} if len(stored) < 50_000 else {}
+        for link in match_batch([usable[n] for n in rest], stored):
+            if isinstance(link.other, int):
+                continue
+            n = rest[link.index]
+            label = f"#{link.other.removeprefix('inbox')}" + (f" ({states[link.other]})" if link.other in states
+                                                              else "")
+            if link.decision == "auto" and n not in drop:
+                drop.add(n)
+                report.in_inbox.append((usable[n].title, label))
+            elif link.decision == "review":
+                notes.setdefault(n, []).append(f"may be inbox {label}: {'; '.join(link.evidence.reasons)}")
+    keep = [n for n in range(len(usable)) if n not in drop]
+    if dry_run:
+        return report
+    report.added = inbox.add([usable[n] for n in keep], source=source, query=query, topics=topics, entry=entry,
+                             link_kind=link_kind, notes=["; ".join(notes.get(n, [])) for n in keep],
+                             found=len(records), in_library=len(report.in_library),
+                             in_inbox=len(report.in_inbox), reviewers=reviewers)
+    for inbox_id, n in zip(report.added, keep, strict=True):
+        for note in notes.get(n, []):
+            report.possible.append((inbox_id, note.split(":", 1)[0].removeprefix("may be "), note.split(":", 1)[-1]))
+    return report
+
+
+def include_into_library(lib: Library, inbox: Inbox, record_ids: Sequence[int]) -> dict[int, str]:
+    """Move included inbox records into ``lib`` (in memory; the caller saves, then calls ``mark``): with the
+    topics / entry link of the search that found them, through the importer (so a record that reached the
+    library meanwhile is merged, not duplicated). Returns inbox id -> library key."""
+    keys: dict[int, str] = {}
+    for record_id in record_ids:
+        item = inbox.get(record_id)
+        record = inbox.record(record_id)
+        report = import_records(lib, [record], source=f"screening inbox ({item.source})", topics=item.topics,
+                                entry=item.entry, link_kind=item.link_kind)
+        done = report.added[0].key if report.added else report.merged[0].key if report.merged else ""
+        if done:
+            keys[record_id] = done
+    return keys
+
+
+def settle_includes(lib: Library, inbox: Inbox) -> dict[int, str]:
+    """Bring every included record that is not in the library yet into it and save (an interrupted include
+    finishes here); returns inbox id -> library key."""
+    pending = inbox.pending_includes()
+    if not pending:
+        return {}
+    keys = include_into_library(lib, inbox, pending)
+    if lib.dirty:
+        lib.save()
+    for record_id, key in keys.items():
+        inbox.set_library_key(record_id, key)
+    return keys
+
+
+# --- settings ---------------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class ScreeningConfig:
+    """``<library stem>.screening.json`` beside the library (optional): exclusion reasons and reviewers needed."""
+
+    reasons: list[str]
+    reviewers: int = 1
+
+
+def config_path(bib: Path) -> Path:
+    return bib.with_name(f"{bib.stem}.screening.json")
+
+
+def load_config(bib: Path) -> ScreeningConfig:
+    path = config_path(bib)
+    if not path.exists():
+        return ScreeningConfig(list(DEFAULT_REASONS))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        reasons = [str(r).strip() for r in data.get("reasons", DEFAULT_REASONS) if str(r).strip()]
+        reviewers = int(data.get("reviewers", 1))
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise LibraryError(f"{path}: not a readable screening settings file ({exc}); expected "
+                           '{"reasons": [...], "reviewers": 1 or 2}') from exc
+    if reviewers not in (1, 2):
+        raise LibraryError(f"{path}: reviewers must be 1 or 2, not {reviewers}")
+    return ScreeningConfig(reasons or list(DEFAULT_REASONS), reviewers)
+
+
+def save_config(bib: Path, config: ScreeningConfig) -> None:
+    text = json.dumps({"reasons": config.reasons, "reviewers": config.reviewers}, indent=2, ensure_ascii=False)
+    atomic_write(config_path(bib), [(text + "\n").encode("utf-8")])

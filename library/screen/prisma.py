@@ -1,0 +1,104 @@
+"""PRISMA 2020 flow of the screening inbox: identification -> duplicates removed -> screened -> excluded (by
+reason) -> included, per saved search / source or per encyclopedia entry; drawn as SVG (text escaped) or PNG."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from .inbox import Inbox
+
+__all__ = ["Flow", "flow", "to_png", "to_svg"]
+
+
+@dataclass(slots=True)
+class Flow:
+    label: str
+    identified: dict[str, int] = field(default_factory=dict)  # source -> records found
+    duplicates: int = 0
+    screened: int = 0
+    excluded: dict[str, int] = field(default_factory=dict)  # reason -> records
+    included: int = 0
+    awaiting: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"label": self.label, "identified": self.identified, "identified_total": sum(self.identified.values()),
+                "duplicates_removed": self.duplicates, "screened": self.screened, "excluded": self.excluded,
+                "excluded_total": sum(self.excluded.values()), "included": self.included, "awaiting": self.awaiting}
+
+
+def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> Flow:
+    """The flow of one source (saved search name or file), one entry, or the whole inbox."""
+    label = f"search {source}" if source else f"entry {entry}" if entry else "all searches"
+    where, params = [], []
+    if source:
+        where.append("source = ?")
+        params.append(source)
+    if entry:
+        where.append("entry = ?")
+        params.append(entry)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    rows = inbox.conn.execute(f"SELECT id, source, state FROM records{clause}", params).fetchall()  # noqa: S608
+    sources = {str(r[1]) for r in rows} if entry else {source} if source else None
+    out = Flow(label)
+    for item in inbox.identified():
+        if sources is None or item["source"] in sources:
+            name = str(item["source"])
+            out.identified[name] = out.identified.get(name, 0) + int(item["found"])  # type: ignore[call-overload]
+            out.duplicates += int(item["in_library"]) + int(item["in_inbox"])  # type: ignore[call-overload]
+    states = Counter(str(r[2]) for r in rows)
+    ids = {int(r[0]) for r in rows}
+    out.included = states["included"]
+    out.awaiting = states["open"] + states["maybe"] + states["conflict"]
+    out.excluded = dict(Counter((why or "no reason") for i, _, why in inbox.exclusions() if i in ids).most_common())
+    out.screened = out.included + sum(out.excluded.values()) + states["maybe"] + states["conflict"]
+    return out
+
+
+def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
+    """(x, y, width, height, lines) of each box in a 760 x 560 canvas."""
+    ident = [f"Records identified (n = {sum(f.identified.values())})"]
+    ident += [f"  {name}: {n}" for name, n in sorted(f.identified.items())[:6]]
+    excl = [f"Records excluded (n = {sum(f.excluded.values())})"]
+    excl += [f"  {why}: {n}" for why, n in list(f.excluded.items())[:8]]
+    return [
+        (20, 20, 420, 40 + 18 * len(ident), ident),
+        (480, 20, 260, 60, ["Duplicates removed before", f"screening (n = {f.duplicates})"]),
+        (20, 220, 420, 60, [f"Records screened (n = {f.screened})", f"Awaiting screening (n = {f.awaiting})"]),
+        (480, 200, 260, 40 + 18 * len(excl), excl),
+        (20, 420, 420, 60, [f"Studies included (n = {f.included})", f"({f.label})"]),
+    ]
+
+
+def to_svg(f: Flow) -> str:
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="760" height="520" font-family="sans-serif" '
+             'font-size="13">', '<rect width="760" height="520" fill="white"/>',
+             '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
+             '<path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>',
+             f'<title>PRISMA 2020 flow: {escape(f.label)}</title>']
+    for x, y, w, h, lines in _boxes(f):
+        parts.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="#f4f6fa" stroke="#333"/>')
+        for n, line in enumerate(lines):
+            parts.append(f'<text x="{x + 10}" y="{y + 22 + 18 * n}" xml:space="preserve">{escape(line)}</text>')
+    for x1, y1, x2, y2 in ((230, 180, 230, 218), (230, 282, 230, 418), (440, 50, 478, 50), (440, 250, 478, 250)):
+        parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#333" marker-end="url(#a)"/>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def to_png(f: Flow) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (760, 520), "white")
+    draw = ImageDraw.Draw(image)
+    for x, y, w, h, lines in _boxes(f):
+        draw.rectangle((x, y, x + w, y + h), fill="#f4f6fa", outline="#333333")
+        for n, line in enumerate(lines):
+            draw.text((x + 10, y + 10 + 18 * n), line, fill="black")
+    for x1, y1, x2, y2 in ((230, 180, 230, 218), (230, 282, 230, 418), (440, 50, 478, 50), (440, 250, 478, 250)):
+        draw.line((x1, y1, x2, y2), fill="#333333", width=2)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

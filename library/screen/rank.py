@@ -1,0 +1,97 @@
+"""Rank the inbox: what this library's editors included before goes first (see :mod:`library.screen.model`).
+
+Training data: includes are the inbox records an editor included **and** the library records on the topics /
+entries of the searches that fed the inbox (a library record on the search's topic is something the editors
+wanted); excludes are the inbox records an editor excluded. The features are fitted once over all those texts
+and the inbox (:class:`Ranker` keeps them), so re-ranking after a decision is one fit on the labelled rows and
+one sparse product over the unread ones. Deterministic (``seed``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .inbox import Inbox
+from .model import Features, Model, fit_features, record_text, train
+
+__all__ = ["Ranked", "Ranker", "library_positives"]
+
+
+def library_positives(frame: pd.DataFrame | None, topics: Sequence[str], entries: Sequence[str]) -> list[str]:
+    """Texts of the library records on any of ``topics`` (a topic also matches its sub-topics) or linked to any of
+    ``entries``."""
+    if frame is None or not len(frame) or (not topics and not entries):
+        return []
+    wanted = tuple(topics)
+
+    def on_topic(values: object) -> bool:
+        return any(str(v) == t or str(v).startswith(f"{t} >") for v in (values if isinstance(values, list | np.ndarray)
+                                                                        else []) for t in wanted)
+
+    def on_entry(values: object) -> bool:
+        return any(str(v) in entries for v in (values if isinstance(values, list | np.ndarray) else []))
+
+    mask = frame["topics"].map(on_topic) | frame["entries"].map(on_entry)
+    chosen = frame.loc[mask, ["title", "abstract", "keywords"]]
+    return [record_text(str(t or ""), str(a or ""), [str(k) for k in (kw if isinstance(kw, list | np.ndarray)
+                                                                       else [])])
+            for t, a, kw in chosen.itertuples(index=False, name=None)]
+
+
+@dataclass(slots=True)
+class Ranked:
+    ids: list[int]  # unread inbox ids, best first
+    scores: list[float]
+    model: Model
+    included: int  # what the model learnt from
+    excluded: int
+    from_library: int
+    terms: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
+
+
+class Ranker:
+    """Features of one inbox (plus library positives), reused across re-rankings while nothing new arrives."""
+
+    def __init__(self, inbox: Inbox, positives: Sequence[str] = (), seed: int = 0) -> None:
+        self.seed = seed
+        self.ids, titles, abstracts = inbox.texts()
+        self.position = {i: n for n, i in enumerate(self.ids)}
+        self.n_library = len(positives)
+        texts = list(positives) + [record_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
+        self.features: Features = fit_features(texts)
+
+    def rank(self, states: dict[int, str], limit: int | None = None, explain: int = 0) -> Ranked:
+        """``states``: inbox id -> state (open / maybe / included / excluded / conflict) now."""
+        offset = self.n_library
+        inc = list(range(offset)) + [offset + self.position[i] for i, s in states.items()
+                                     if s == "included" and i in self.position]
+        exc = [offset + self.position[i] for i, s in states.items() if s == "excluded" and i in self.position]
+        model = train(self.features.matrix, inc, exc, seed=self.seed)
+        unread = np.array([offset + self.position[i] for i, s in states.items()
+                           if s in ("open", "maybe", "conflict") and i in self.position], dtype=np.int64)
+        later = np.array([states[self.ids[int(k) - offset]] != "open" for k in unread], dtype=bool)
+        scores = model.scores(self.features.matrix[unread]) if len(unread) else np.zeros(0, dtype=np.float32)
+        order = np.lexsort((unread, -scores, later))  # open records first (maybe / conflict after); ties: oldest
+        if limit is not None:
+            order = order[:limit]
+        ids = [self.ids[int(unread[k]) - offset] for k in order]
+        ranked = Ranked(ids, [float(scores[k]) for k in order], model, len(inc) - offset, len(exc), offset)
+        for k in order[:explain]:
+            row = self.features.matrix[int(unread[k])]
+            ranked.terms[self.ids[int(unread[k]) - offset]] = model.top_terms(row, self.features.terms)
+        return ranked
+
+    def inclusion_terms(self, model: Model, n: int = 40) -> list[str]:
+        """The terms the model weighs most towards inclusion (highlighted on the screening page)."""
+        if not len(model.coef):
+            return []
+        top = np.argsort(-model.coef)[:n]
+        return [str(self.features.terms[i]) for i in top if model.coef[i] > 0]
+
+
+def states_of(inbox: Inbox) -> dict[int, str]:
+    return {int(i): str(s) for i, s in inbox.conn.execute("SELECT id, state FROM records")}

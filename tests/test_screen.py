@@ -1,0 +1,303 @@
+"""The screening inbox: schema and migrations, bad inbox files, decisions (one and two reviewers, kappa),
+duplicate checks on the way in, include into the library, PRISMA, concurrent screeners and resumed watch runs."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ingest.watch import watch_path
+from library import Library
+from library.cli import main
+from library.model import Author, Record
+from library.screen import inbox as inbox_module
+from library.screen.inbox import SCHEMA_VERSION, Inbox, InboxError, cohen_kappa, inbox_path, state_of
+from library.screen.prisma import flow, to_png, to_svg
+
+from .conftest import FIXTURES
+from .httpserver import FakeEutils, LocalServer, split_articles, vary_articles
+
+HSG_XML = FIXTURES / "pubmed" / "hsg.xml"
+HSG_RIS = FIXTURES / "import" / "hsg.ris"
+
+
+def run(bib: Path, *args: str) -> int:
+    return main(["--bib", str(bib), *args])
+
+
+def record(n: int, title: str = "", abstract: str = "") -> Record:
+    return Record(key="", title=title or f"Study number {n} of tubal flushing outcome {n * 7919}",
+                  authors=[Author(family=f"Author{n}", given="A")], year=2000 + n % 20, journal=f"Journal {n}",
+                  volume=str(n), pages=f"{n}--{n + 5}", pmid=str(100000 + n), abstract=abstract)
+
+
+# --- schema -----------------------------------------------------------------------------------------------------
+def test_migration_from_version_1_keeps_records(tmp_path):
+    path = tmp_path / "references.inbox.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(inbox_module._V1)
+    conn.execute("INSERT INTO records (entry_type, fields, title, added, source) VALUES "
+                 "('article', '{\"title\": \"Old study\"}', 'Old study', '2026-01-01', 'hsg')")
+    conn.execute("INSERT INTO decisions (record_id, reviewer, decision, reason, at) VALUES (1, 'ann', 'maybe', '', 'x')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Inbox.open(path) as inbox:
+        assert inbox.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert inbox.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert [r.title for r in inbox.items()] == ["Old study"] and inbox.history(1)[0]["decision"] == "maybe"
+        assert inbox.record(1).title == "Old study"
+        assert inbox.identified() == []  # the version-2 table exists
+        assert inbox.decide(1, "include", "bob") == "included"  # reviewers column added with its default
+
+
+def test_newer_and_corrupt_inbox_files_are_reported_and_the_library_untouched(tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    bib.write_bytes((FIXTURES / "import" / "hsg.bib").read_bytes())
+    before = bib.read_bytes()
+    path = inbox_path(bib)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    raw = path.read_bytes()
+    with pytest.raises(InboxError, match="version 99 is newer"):
+        Inbox.open(path)
+    assert path.read_bytes() == raw
+    assert run(bib, "import", "--screen", str(HSG_RIS)) == 1
+    assert "version 99 is newer" in capsys.readouterr().err
+    path.write_bytes(b"SQLite format 3\x00" + b"\x13" * 4000)  # a damaged database
+    assert run(bib, "screen", "list") == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "not a usable screening inbox" in err and "library was not touched" in err
+    assert bib.read_bytes() == before
+
+
+# --- decisions ----------------------------------------------------------------------------------------------------
+def test_states_and_kappa():
+    assert state_of([], 1) == "open" and state_of(["include", "exclude"], 1) == "excluded"
+    assert state_of(["include"], 2) == "open" and state_of(["include", "exclude"], 2) == "conflict"
+    assert state_of(["include", "exclude", "include"], 2) == "included"
+    assert state_of(["maybe", "maybe"], 2) == "maybe"
+    a = {1: "include", 2: "exclude", 3: "exclude", 4: "include", 5: "exclude", 6: "exclude"}
+    b = {1: "include", 2: "exclude", 3: "include", 4: "include", 5: "exclude", 6: "exclude", 7: "include"}
+    kappa, shared = cohen_kappa(a, b)
+    from sklearn.metrics import cohen_kappa_score
+
+    keys = sorted(set(a) & set(b))
+    assert shared == 6 and kappa == pytest.approx(cohen_kappa_score([a[k] for k in keys], [b[k] for k in keys]))
+
+
+def test_decide_change_undo_and_two_reviewers(tmp_path):
+    with Inbox.open(tmp_path / "x.inbox.sqlite") as inbox:
+        ids = inbox.add([record(1), record(2)], source="hsg", query="q", reviewers=2)
+        with pytest.raises(InboxError, match="needs a reason"):
+            inbox.decide(ids[0], "exclude", "ann")
+        assert inbox.decide(ids[0], "include", "ann") == "open"  # waits for the second reviewer
+        assert inbox.decide(ids[0], "exclude", "bob", "wrong design") == "conflict"
+        assert inbox.decide(ids[0], "exclude", "cy", "wrong design") == "excluded"  # the third settles it
+        assert inbox.undo(ids[0], "cy") == "conflict"
+        assert inbox.decide(ids[0], "exclude", "ann", "animal study") == "excluded"  # ann changed her mind
+        assert [h["decision"] for h in inbox.history(ids[0])] == ["include", "exclude", "exclude"]
+        assert inbox.current(ids[0])["ann"][:2] == ("exclude", "animal study")
+        assert inbox.exclusions() == [(ids[0], "hsg", "animal study")]
+
+
+# --- CLI end to end -----------------------------------------------------------------------------------------------
+def test_import_screen_include_exclude_prisma(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("REFLIB_REVIEWER", "ann")
+    bib = tmp_path / "references.bib"
+    bib.write_bytes((FIXTURES / "import" / "hsg.bib").read_bytes())
+    keys_before = set(Library.load(bib).keys())
+    assert run(bib, "import", "--screen", "--topic", "Diagnostics > HSG", str(HSG_XML)) == 0
+    out = capsys.readouterr().out
+    assert "added to the screening inbox" in out
+    assert set(Library.load(bib).keys()) == keys_before  # nothing went into the library
+    with Inbox.open(inbox_path(bib)) as inbox:
+        first = inbox.items()
+        assert first and all(it.source == str(HSG_XML) and it.topics == ["Diagnostics > HSG"] for it in first)
+        found = inbox.identified()[0]
+        assert found["found"] == 3 and found["added"] == len(first)
+        assert found["in_library"] + found["in_inbox"] == 3 - len(first)
+    assert run(bib, "import", "--screen", str(HSG_XML)) == 0  # a second time: every record is a duplicate
+    assert "0 added to the screening inbox" in capsys.readouterr().out
+    assert run(bib, "screen", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sorted(i["id"] for i in listed) == sorted(it.id for it in first)
+    keep, drop = listed[0]["id"], listed[-1]["id"]
+    assert run(bib, "screen", "exclude", str(drop), "--reason", "no such reason") == 2
+    capsys.readouterr()
+    assert run(bib, "screen", "exclude", str(drop), "--reason", "wrong design") == 0
+    assert run(bib, "screen", "include", f"#{keep}") == 0
+    out = capsys.readouterr().out
+    assert "is in the library as" in out
+    lib = Library.load(bib)
+    new = [k for k in lib if k not in keys_before]
+    assert len(new) == 1 and "Diagnostics > HSG" in lib.get(new[0]).topics
+    assert run(bib, "screen", "prisma", "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["identified_total"] == 6 and data["included"] == 1 and data["excluded"] == {"wrong design": 1}
+    assert data["duplicates_removed"] == 6 - len(first)
+    # an excluded record is not offered again, by this search or another
+    assert run(bib, "import", "--screen", str(HSG_XML)) == 0
+    assert "0 added to the screening inbox" in capsys.readouterr().out
+    svg = tmp_path / "flow.svg"
+    assert run(bib, "screen", "prisma", "--format", "svg", "-o", str(svg)) == 0
+    assert "Studies included (n = 1)" in svg.read_text() and svg.read_text().startswith("<svg")
+
+
+def test_prisma_escapes_and_png(tmp_path):
+    with Inbox.open(tmp_path / "x.inbox.sqlite") as inbox:
+        (one,) = inbox.add([record(1)], source="<script>alert(1)</script>", found=4, in_library=3)
+        inbox.decide(one, "exclude", "ann", "a & b")
+        f = flow(inbox)
+        assert f.identified == {"<script>alert(1)</script>": 4} and f.duplicates == 3 and f.excluded == {"a & b": 1}
+        svg = to_svg(f)
+        assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b: 1" in svg
+        assert to_png(f).startswith(b"\x89PNG")
+        assert flow(inbox, source="other").identified == {}
+
+
+# --- ranking --------------------------------------------------------------------------------------------------
+def test_ranking_learns_from_includes_with_a_fixed_seed(tmp_path):
+    from library.screen.rank import Ranker, states_of
+
+    relevant = "hysterosalpingography oil contrast tubal patency pregnancy"
+    other = "cardiac surgery mortality stent coronary"
+    with Inbox.open(tmp_path / "x.inbox.sqlite") as inbox:
+        recs = [record(n, abstract=(relevant if n % 5 == 0 else other) + f" sample {n}") for n in range(40)]
+        ids = inbox.add(recs, source="s")
+        inbox.decide(ids[0], "include", "ann")
+        inbox.decide(ids[1], "exclude", "ann", "not about the topic")
+        first = Ranker(inbox, seed=3).rank(states_of(inbox), explain=3)
+        again = Ranker(inbox, seed=3).rank(states_of(inbox), explain=3)
+        assert first.ids == again.ids and first.scores == again.scores
+        top = first.ids[:7]
+        assert all((i - ids[0]) % 5 == 0 for i in top)  # the 7 other relevant ones first
+        assert any(t in {"hysterosalpingography", "oil", "contrast", "tubal"} for t, _ in first.terms[top[0]])
+        # library records on the search's topic count as includes even before any inbox include
+        with_lib = Ranker(inbox, positives=[relevant]).rank(dict.fromkeys(ids, "open"))
+        assert all((i - ids[0]) % 5 == 0 for i in with_lib.ids[:8])
+
+
+def test_simulate_cli_on_a_small_labelled_file(tmp_path, capsys):
+    rows = ["title,abstract,label_included"]
+    for n in range(120):
+        hit = n % 10 == 0
+        rows.append(f"Study {n},{'oil contrast hysterosalpingography fertility' if hit else 'coronary stent trial'} "
+                    f"word{n},{int(hit)}")
+    path = tmp_path / "set.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["screen", "simulate", str(path), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["records"] == 120 and result["included"] == 12
+    assert result["wss95"] > 0.7 > result["random_wss95"] and result["recall10"] > result["random_recall10"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,label_included\nA,maybe\n")
+    assert main(["screen", "simulate", str(bad)]) == 1
+    assert "row 2" in capsys.readouterr().err
+
+
+# --- concurrency --------------------------------------------------------------------------------------------------
+def _decide_all(path: str, reviewer: str, ids: list[int]) -> None:
+    with Inbox.open(path) as inbox:
+        for i in ids:
+            inbox.decide(i, "exclude" if i % 2 else "include", reviewer, "wrong design" if i % 2 else "")
+
+
+def test_two_processes_deciding_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "x.inbox.sqlite"
+    with Inbox.open(path) as inbox:
+        ids = inbox.add([record(n) for n in range(60)], source="s", reviewers=2)
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_decide_all, args=(str(path), who, ids)) for who in ("ann", "bob")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+        assert w.exitcode == 0
+    with Inbox.open(path) as inbox:
+        by = inbox.decisions_by_reviewer()
+        assert len(by["ann"]) == len(by["bob"]) == 60
+        assert inbox.count(("included",)) == 30 and inbox.count(("excluded",)) == 30
+
+
+# --- watch run ----------------------------------------------------------------------------------------------------
+@pytest.fixture
+def eutils(monkeypatch):
+    pool = vary_articles(split_articles(HSG_XML.read_bytes()), 12)
+    ids = sorted(pool)
+    fake = FakeEutils(pool, {"hysterosalpingography": ids[:6]})
+    with LocalServer() as server:
+        fake.install(server)
+        for name, value in {"REFLIB_EUTILS_URL": server.url, "REFLIB_HTTP_BACKOFF": "0.01",
+                            "REFLIB_HTTP_RETRIES": "1", "REFLIB_NCBI_RATE": "1000"}.items():
+            monkeypatch.setenv(name, value)
+        yield server, fake, ids
+
+
+def test_watch_run_screens_by_default_and_an_interrupted_run_resumes(eutils, tmp_path, capsys, monkeypatch):
+    _server, fake, ids = eutils
+    bib = tmp_path / "references.bib"
+    assert run(bib, "watch", "add", "hsg", "hysterosalpingography", "--topic", "Diagnostics > HSG") == 0
+    import library.cli.watch as net
+
+    real = net.screen_records
+    calls = []
+
+    def crash_after_inbox(*args, **kwargs):  # the inbox got the records, then the process died
+        calls.append(1)
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(net, "screen_records", crash_after_inbox)
+    assert run(bib, "watch", "run") == 130
+    monkeypatch.setattr(net, "screen_records", real)
+    with Inbox.open(inbox_path(bib)) as inbox:
+        first = inbox.count()
+    assert first > 0 and not bib.exists()
+    assert json.loads(watch_path(bib).read_text())["searches"]["hsg"]["seen"] == []
+    capsys.readouterr()
+    assert run(bib, "watch", "run") == 0  # resumes: the same records are recognized, none added twice
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.count() == first and {it.source for it in inbox.items()} == {"hsg"}
+    assert sorted(json.loads(watch_path(bib).read_text())["searches"]["hsg"]["seen"]) == ids[:6]
+    fake.searches["hysterosalpingography"] = ids[:8]
+    assert run(bib, "watch", "run") == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.count() > first
+    assert not bib.exists()  # nothing went into the library without screening
+
+
+def test_ingest_pubmed_screen_fills_the_inbox_not_the_library(eutils, tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    assert run(bib, "ingest", "pubmed", "hysterosalpingography", "--screen", "--topic", "Diagnostics > HSG") == 0
+    assert "6 record(s): 6 added to the screening inbox" in capsys.readouterr().out
+    assert not bib.exists() or len(Library.load(bib)) == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert {it.query for it in inbox.items()} == {"hysterosalpingography"}
+
+
+def test_two_reviewer_mode_from_the_cli(tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    with Inbox.open(inbox_path(bib)) as inbox:
+        ids = inbox.add([record(n) for n in range(4)], source="s")
+    assert run(bib, "screen", "config", "--reviewers", "2") == 0
+    for n, i in enumerate(ids):
+        assert run(bib, "screen", "exclude" if n else "include", str(i), "--reviewer", "ann",
+                   *(["--reason", "wrong design"] if n else [])) == 0
+    assert run(bib, "screen", "exclude", str(ids[0]), str(ids[1]), "--reason", "wrong design", "--reviewer", "bob") == 0
+    assert run(bib, "screen", "include", str(ids[2]), str(ids[3]), "--reviewer", "bob") == 0
+    assert not bib.exists()  # nothing settled as included: no library write
+    capsys.readouterr()
+    assert run(bib, "screen", "stats", "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["conflict"] == 3 and data["excluded"] == 1
+    assert data["agreement"][0]["reviewers"] == ["ann", "bob"] and data["agreement"][0]["records"] == 4
+    assert data["agreement"][0]["kappa"] == pytest.approx(-0.5)
+    assert run(bib, "screen", "include", str(ids[0]), "--reviewer", "cy") == 0  # a third reviewer settles it
+    assert "is in the library as" in capsys.readouterr().out and len(Library.load(bib)) == 1
