@@ -208,6 +208,7 @@ def _clean_text(value: Any) -> Any:
 _OPEN_QUOTE = re.compile(r'(^|[\s(\[\u2018/-])"')
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _CAPITALS = re.compile(r"^([A-Z]{2,3})\.?$")
+_SUFFIX = re.compile(r"^(.*?)[,\s]+(Jr|Sr|II|III|IV)\.?$")
 _COUNTRY = re.compile(r"\s*\[[A-Z][A-Za-z .]+\]\s*$")
 
 
@@ -221,8 +222,16 @@ def curly_quotes(text: str) -> str:
 
 def citeproc_name(name: dict[str, str]) -> dict[str, str]:
     """A CSL name as both engines should read it: a Chinese/Japanese/Korean name is written family+given without
-    a space and never initialized; given names written as capitals ("DJ") are initials ("D. J.")."""
+    a space and never initialized; given names written as capitals ("DJ") are initials ("D. J."); a "Jr" at the
+    end of the given name is the name's suffix ("Joseph M., Jr." -> given "Joseph M.", suffix "Jr.")."""
     family, given = name.get("family", ""), name.get("given", "")
+    if _SUFFIX.match(f"x {given}") and given.rstrip(".") in ("Jr", "Sr", "II", "III", "IV"):  # a source's misread
+        return {k: v for k, v in name.items() if k != "given"} | {"suffix": given}  # "Blumenschein, George R.; Jr"
+    suffix = _SUFFIX.match(given) if given and "suffix" not in name else None
+    if suffix and suffix.group(1).strip():
+        dot = "." if given.endswith(".") else ""
+        name = {**name, "given": suffix.group(1).strip(), "suffix": suffix.group(2) + dot}
+        given = name["given"]
     if family and given and (_CJK.search(family) or _CJK.search(given)):
         return {"literal": family + given}
     capitals = _CAPITALS.match(given)

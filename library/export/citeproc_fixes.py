@@ -11,6 +11,7 @@ one citeproc-py method by a tested function here — never a rewrite of finished
   single letters left alone; words holding a capital never changed; a stop word that ends the title capitalized.
 * Labels: "pp."/"nos." when a value holds more than one number as citeproc-js counts them (:func:`is_plural`).
 * Substitution: a title macro that stands in for missing authors is not printed a second time.
+* A period after a colon, question or exclamation mark is left out ("Publication: 2010", as citeproc-js).
 * Quotes: text quoted by the style has its own double quotes turned into inner quotes (“‘Living on the Edge’:
   …”), as citeproc-js's flip-flop does.
 """
@@ -148,10 +149,19 @@ def title_case(text: str) -> str:
     return "".join(out)
 
 
+_PREFIXED = re.compile(r"^([A-Za-z]+)(\d+)$")
+
+
 def last_page(first: str, last: str, range_format: str | None) -> str:
     """The last page as printed: minimal ("768-82") and minimal-two ("1496-504" -> "1496-504", "321-28") drop the
-    leading digits the two numbers share, only when both have the same length; otherwise the full last page."""
-    if range_format not in ("minimal", "minimal-two") or len(first) != len(last) or first == last:
+    leading digits the two numbers share, only when both have the same length; otherwise the full last page.
+    A letter prefix both pages share is written once ("e8-e10" -> "e8-10", "S109-S112" -> "S109-12")."""
+    if range_format not in ("minimal", "minimal-two") or first == last:
+        return last
+    prefix_first, prefix_last = _PREFIXED.match(first), _PREFIXED.match(last)
+    if prefix_first and prefix_last and prefix_first.group(1) and prefix_first.group(1) == prefix_last.group(1):
+        return last_page(prefix_first.group(2), prefix_last.group(2), range_format)  # "e8-e10" -> "e8-10"
+    if len(first) != len(last):
         return last
     common = 0
     for a, b in zip(first, last, strict=True):
@@ -213,16 +223,17 @@ def _patched_quote(original: Callable[..., Any]) -> Callable[..., Any]:
     return quote
 
 
+_ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s*(?:,|&|(?<!\\)[-\u2013]|\band\b)\s*")
 
 
 def is_plural(value: str) -> bool:
     """A label's plural as citeproc-js reads a number variable: more than one part separated by a comma, "&",
     "and" or a hyphen ("52-54, 64", "2-B", "S109-12", "14, Sp. Iss. SI") when the first part holds a digit;
-    "5 Suppl 2", "13/14", "Suppl-12" and "2.0" are one number.
+    "5 Suppl 2", "13/14", "Suppl-12" and "2.0" are one number; roman numerals count ("xv, 1055").
     """
     parts = [part for part in _SEPARATORS.split(value.strip()) if part]
-    return len(parts) > 1 and any(c.isdigit() for c in parts[0])
+    return len(parts) > 1 and (any(c.isdigit() for c in parts[0]) or bool(_ROMAN.match(parts[0])))
 
 
 def _patched_is_plural(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -323,6 +334,21 @@ class memoized_xpath:
             _ROOTS.clear()
 
 
+_ENDS_SENTENCE = frozenset("?!:.")
+
+
+def _patched_seam(original: Callable[..., Any]) -> Callable[..., Any]:
+    def normalize_seam(left: Any, other: Any) -> Any:
+        text, following = str(left), str(other)
+        # "Publication:." -> "Publication:"; not across the end of italics ("<i>Publication:</i>."), as citeproc-js
+        if text and following[:1] == "." and text[-1] in _ENDS_SENTENCE:
+            from citeproc.string import _strip_first_char
+
+            return _strip_first_char(other)
+        return original(left, other)
+    return normalize_seam
+
+
 _INSTALLED: list[bool] = []
 
 
@@ -330,7 +356,9 @@ def install() -> None:
     """Replace the citeproc-py methods named in the module docstring (once per process)."""
     if _INSTALLED:
         return
-    from citeproc import model, source
+    from citeproc import model, source, string
+
+    string.normalize_seam = _patched_seam(string.normalize_seam)
 
     model.TextCased.case = _patched_case(model.TextCased.case)
     model.FormatNumber._format_last_page = _patched_last_page(model.FormatNumber._format_last_page)
