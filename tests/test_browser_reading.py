@@ -93,6 +93,15 @@ def _settled(page: Any) -> None:
     page.wait_for_timeout(400)
 
 
+def _expect_h1(page: Any, text: str) -> None:
+    """The page's one H1 reads ``text``; while Streamlit reruns, the previous page's H1 can linger for a moment."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("h1").filter(has_text=text).first).to_be_visible(timeout=30_000)
+    expect(page.locator("h1")).to_have_count(1, timeout=30_000)
+    expect(page.locator("h1")).to_have_text(text)
+
+
 def _go(page: Any, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     _settled(page)
@@ -127,8 +136,8 @@ def test_library_table_fits_1400_and_a_title_click_or_the_keyboard_opens_a_study
     grid = page.locator("[data-testid='stDataFrame']").bounding_box()
     page.mouse.click(grid["x"] + 33 + 52 + 120, grid["y"] + 38 + 78 * 0.5)  # the first row's title
     expect(page).to_have_url(__import__("re").compile(r"study=tsui2023metaanalysis"))
-    expect(page.locator("h1")).to_have_text("A meta-analysis of fertility and adverse outcomes in oil- and "
-                                            "water-based contrast for hysterosalpingography")
+    _expect_h1(page, "A meta-analysis of fertility and adverse outcomes in oil- and "
+                "water-based contrast for hysterosalpingography")
     page.go_back()
     _settled(page)
     page.locator("[data-testid='data-grid-canvas']").focus()
@@ -163,7 +172,7 @@ def test_study_page_is_structured_like_an_article_page(reader: str, browser: Any
     page = _page(browser, 1400)
     _go(page, f"{reader}/?study=dreyer2017oil")
     title = "Oil-Based or Water-Based Contrast for Hysterosalpingography in Infertile Women"
-    expect(page.locator("h1")).to_have_text(title)
+    _expect_h1(page, title)
     assert page.title().startswith(title)  # the browser tab names the study
     main = page.locator("[data-testid='stMain']")
     for crumb in ("Research library", "Diagnostics", "Tubal patency", "HSG"):
@@ -186,7 +195,7 @@ def test_study_page_is_structured_like_an_article_page(reader: str, browser: Any
     expect(main.locator("[data-testid='stCode']").filter(has_text="?study=dreyer2017oil")).to_be_visible()
     _axe(page, "study-1400")
     main.get_by_role("button", name="Diagnostics > Tubal patency > HSG > Contrast media").click()
-    expect(page.locator("h1")).to_have_text("Research library")
+    _expect_h1(page, "Research library")
     assert "topic=Diagnostics" in page.url and "study=" not in page.url
     page.close()
 
@@ -196,7 +205,7 @@ def test_encyclopedia_map_cells_related_terms_and_back_navigation(reader: str, b
 
     page = _page(browser, 1400, 1400)
     _go(page, f"{reader}/?view=encyclopedia&entry=hysterosalpingogram")
-    expect(page.locator("h1")).to_have_text("Hysterosalpingogram (HSG)")
+    _expect_h1(page, "Hysterosalpingogram (HSG)")
     expect(page.get_by_role("button", name="Saline Infusion Sonography (SIS)")).to_be_visible()
     page.get_by_text("This entry's studies").click()
     _settled(page)
@@ -218,7 +227,7 @@ def test_encyclopedia_map_cells_related_terms_and_back_navigation(reader: str, b
     _settled(page)
     assert "from=entry" in page.url
     page.get_by_role("button", name="Encyclopedia").click()
-    expect(page.locator("h1")).to_have_text("Hysterosalpingogram (HSG)")  # back where the reader came from
+    _expect_h1(page, "Hysterosalpingogram (HSG)")  # back where the reader came from
     page.close()
 
 
