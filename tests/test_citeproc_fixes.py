@@ -6,7 +6,7 @@ import pytest
 
 from library.export import export_records, format_citation, to_csl_json
 from library.export.citeproc import citeproc_name, curly_quotes
-from library.export.citeproc_fixes import is_plural, last_page, title_case
+from library.export.citeproc_fixes import is_plural, last_page, normalize_initials, title_case
 from library.model import Author, Record
 
 
@@ -20,6 +20,9 @@ from library.model import Author, Record
     ("1496", "1504", "minimal-two", "504"),
     ("1746", "1746", "minimal", "1746"),
     ("768", "782", "expanded", "782"),
+    ("1305", "11", "expanded", "1311"),  # AMA/APA expand a shortened range, as citeproc-js
+    ("1305", "311", "minimal", "11"),
+    ("95", "3", "expanded", "3"),  # 93 < 95: not a shortened range, printed as given
     ("768", "782", None, "782"),
 ])
 def test_last_page(first: str, last: str, fmt: str | None, shown: str) -> None:
@@ -57,6 +60,27 @@ def test_names_as_engines_read_them() -> None:
     assert citeproc_name({"family": "朱", "given": "德泉"}) == {"literal": "朱德泉"}
     assert citeproc_name({"family": "Cohen", "given": "DJ"}) == {"family": "Cohen", "given": "D. J."}
     assert citeproc_name({"family": "Mol", "given": "Ben"}) == {"family": "Mol", "given": "Ben"}
+
+
+@pytest.mark.parametrize(("given", "mark", "shown"), [
+    ("W.-K.", ". ", "W. K."), ("K", ". ", "K."), ("J-P", ". ", "J. P."), ("W.K.", ". ", "W. K."),
+    ("Ben W. J.", ". ", "Ben W. J."), ("Jean-Pierre", ". ", "Jean-Pierre"), ("Min-jun", ". ", "Min-jun"),
+    ("Jr.", "", "Jr"), ("Jr.", ". ", "Jr."), ("III", "", "III"),
+])
+def test_initials_normalized_as_citeproc_js(given: str, mark: str, shown: str) -> None:
+    assert normalize_initials(given, mark) == shown
+
+
+def test_full_given_names_keep_initials_written_by_the_style() -> None:
+    record = Record(key="n", entry_type="article", title="Atypical repair", year=2003, journal="Cancer",
+                    authors=[Author("Ng", "W.-K."), Author("Li", "A S M"), Author("Cheung", "Linda")],
+                    volume="99", pages="141-148")
+    assert format_citation(record, "mla").startswith("Ng, W. K., et al.")
+    assert format_citation(record, "apa").startswith("Ng, W.-K., Li, A. S. M., & Cheung, L.")
+    junior = Record(key="j", entry_type="article", title="Sclerotherapy", year=1998, journal="Chest",
+                    authors=[Author("Patz", "E. F., Jr."), Author("Moss", "J.")], volume="113", pages="1305-11")
+    assert format_citation(junior, "ama").startswith("Patz EF Jr, Moss J. Sclerotherapy. Chest. 1998;113:1305-1311.")
+    assert format_citation(junior, "apa").startswith("Patz, E. F., Jr., & Moss, J.")
 
 
 def test_others_is_never_a_name() -> None:

@@ -37,6 +37,8 @@ def test_page_and_others_checks() -> None:
     assert page_numbers_changed(record, "Roe J. T. 2001;3:1-7.")
     assert not page_numbers_changed(record, "Roe J. T. 2001;3:1-17.")
     assert not page_numbers_changed(Record(key="q", pages="768--782"), "5:768-82.")
+    assert not page_numbers_changed(Record(key="q", pages="1305-11"), "113:1305-1311.")
+    assert page_numbers_changed(Record(key="q", pages="1305-11"), "113:1305-1312.")
     assert prints_others(record, "Roe J, others. T.")
     assert not prints_others(Record(key="r", title="Others and us"), "Roe J. Others and us.")
 

@@ -104,7 +104,6 @@ class _Style:
             number.getparent().remove(number)
         _copy_date_delimiters(root)
         _give_names_a_name(root)
-        _honour_initialize_false(root)
         for label in root.xpath("//cs:label[@text-case='title']", namespaces=_CSL_NS):
             label.set("text-case", "capitalize-first")  # citeproc-py skips title case on labels ("eds.")
         apply_style_choices(root, name)
@@ -127,29 +126,6 @@ def _give_names_a_name(root: Any) -> None:
     every record (100k AMA references took minutes more). An empty ``cs:name`` is the same defaults, added once."""
     for names in root.xpath("//cs:names[not(cs:name) and not(ancestor::cs:substitute)]", namespaces=_CSL_NS):
         names.insert(0, names.makeelement("{http://purl.org/net/xbiblio/csl}name", {}))
-
-
-def _honour_initialize_false(root: Any) -> None:
-    """CSL 1.0.1 ``initialize="false"`` (MLA: full given names) is unknown to citeproc-py, which initializes
-    whenever ``initialize-with`` is inherited. Move ``initialize-with`` down to the names that should use it."""
-    keep_full = root.xpath("//cs:name[@initialize='false']", namespaces=_CSL_NS)
-    if not keep_full:
-        return
-    holders = [root, *root.xpath("./cs:citation|./cs:bibliography", namespaces=_CSL_NS)]
-    inherited = {id(h): h.get("initialize-with") for h in holders}
-    if not any(value is not None for value in inherited.values()):
-        return
-    for name in root.xpath("//cs:name[not(@initialize-with)]", namespaces=_CSL_NS):
-        if name.get("initialize") == "false":
-            continue
-        section = name.xpath("./ancestor::cs:citation|./ancestor::cs:bibliography", namespaces=_CSL_NS)
-        value = section[0].get("initialize-with") if section else None
-        value = value if value is not None else root.get("initialize-with")
-        if value is not None:
-            name.set("initialize-with", value)
-    for holder in holders:
-        if "initialize-with" in holder.attrib:
-            del holder.attrib["initialize-with"]
 
 
 def apply_style_choices(root: Any, name: str) -> None:

@@ -14,6 +14,10 @@ one citeproc-py method by a tested function here — never a rewrite of finished
 * A period after a colon, question or exclamation mark is left out ("Publication: 2010", as citeproc-js).
 * Quotes: text quoted by the style has its own double quotes turned into inner quotes (“‘Living on the Edge’:
   …”), as citeproc-js's flip-flop does.
+* Names: with ``initialize="false"`` (MLA) given names are not initialized, but initials already there are
+  written with the inherited ``initialize-with`` as citeproc-js does ("W.-K." -> "W. K.", "K" -> "K."); a name
+  suffix is normalized the same way in every style with ``initialize-with`` (AMA "Jr." -> "Jr", APA "Jr.")
+  (:func:`normalize_initials`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["install", "last_page", "title_case"]
+__all__ = ["install", "last_page", "normalize_initials", "title_case"]
 
 # citeproc-js's skip words (CSL.SKIP_WORDS, citeproc-js 1.4), matched as its regular expression does
 _SKIP_WORDS = (
@@ -155,8 +159,14 @@ _PREFIXED = re.compile(r"^([A-Za-z]+)(\d+)$")
 def last_page(first: str, last: str, range_format: str | None) -> str:
     """The last page as printed: minimal ("768-82") and minimal-two ("1496-504" -> "1496-504", "321-28") drop the
     leading digits the two numbers share, only when both have the same length; otherwise the full last page.
-    A letter prefix both pages share is written once ("e8-e10" -> "e8-10", "S109-S112" -> "S109-12")."""
-    if range_format not in ("minimal", "minimal-two") or first == last:
+    A letter prefix both pages share is written once ("e8-e10" -> "e8-10", "S109-S112" -> "S109-12").
+    A shortened last page is expanded first ("1305-11" -> 1311), so "expanded" (AMA, APA) prints "1305-1311"."""
+    if range_format not in ("minimal", "minimal-two", "expanded") or first == last:
+        return last
+    if first.isdigit() and last.isdigit() and len(last) < len(first):  # "1305-11": expanded first, as citeproc-js
+        expanded = first[: len(first) - len(last)] + last
+        last = expanded if int(first) < int(expanded) else last
+    if range_format == "expanded":
         return last
     prefix_first, prefix_last = _PREFIXED.match(first), _PREFIXED.match(last)
     if prefix_first and prefix_last and prefix_first.group(1) and prefix_first.group(1) == prefix_last.group(1):
@@ -188,7 +198,7 @@ def _patched_case(original: Callable[..., Any]) -> Callable[..., Any]:
 def _patched_last_page(original: Callable[..., Any]) -> Callable[..., Any]:
     def format_last_page(self: Any, first: str, last: str) -> str:
         range_format = self.get_root().get_option("page-range-format")
-        if range_format in ("minimal", "minimal-two"):
+        if range_format in ("minimal", "minimal-two", "expanded"):
             return last_page(first, last, range_format)
         return str(original(self, first, last))
     return format_last_page
@@ -349,6 +359,80 @@ def _patched_seam(original: Callable[..., Any]) -> Callable[..., Any]:
     return normalize_seam
 
 
+_ROMANESQUE = re.compile("^[&a-zA-Z\u0e01-\u0e5b\u00c0-\u017f\u0370-\u03ff\u0400-\u052f\u0590-\u05d4"
+                         "\u05d6-\u05ff\u1f00-\u1fff\u0600-\u06ff\u200c\u200d\u200e\u0218-\u021b\u202a-\u202e]")
+_NAME_SEPARATORS = re.compile(r"([-\s]+)")
+_TRAILING_SPACE = re.compile("[\t\n\v\f\r \ufeff\u00a0]+$")
+
+
+def normalize_initials(name: str, terminator: str) -> str:
+    """Initials in a name part written with ``terminator`` (the style's ``initialize-with``) and everything else
+    left alone, as citeproc-js does for ``initialize="false"`` names and for name suffixes: "W.-K." -> "W. K.",
+    "K" -> "K.", "Ben W.J." -> "Ben W. J.", "Jr." -> "Jr" (terminator ""), "Jean-Pierre" unchanged."""
+    if not name or name in ("Lord", "Lady") or not _ROMANESQUE.match(name):
+        return name
+    name = re.sub(r"\s+", " ", re.sub(r"\s*-\s*", "-", name))
+    name = re.sub("-([a-z])", "\u2013\\1", name)  # a hyphen before a lower-case letter is not a separator
+    name = re.sub(r"\.(?=[^ ])", ". ", name)  # "W.K." -> "W. K."
+    pieces = _NAME_SEPARATORS.split(name)
+    if len(pieces) == 1:
+        last = re.search(r"[^.]+$", pieces[0])
+        if last and len(last.group()) == 1 and last.group() != last.group().lower():
+            pieces[0] += "."
+    abbreviation = []
+    for i, piece in enumerate(pieces):
+        if len(piece) > 1 and piece.endswith("."):
+            pieces[i] = piece[:-1]
+            abbreviation.append(True)
+        else:
+            abbreviation.append(len(piece) == 1 and piece.upper() == piece)
+    for i in range(0, len(pieces), 2):
+        if not abbreviation[i]:
+            continue
+        if i < len(pieces) - 2:
+            separator = pieces[i + 1] if abbreviation[i + 2] else pieces[i + 1] + " "
+            pieces[i + 1] = terminator.rstrip("\ufeff") + separator if len(pieces[i + 2]) > 1 else terminator
+        if i == len(pieces) - 1:
+            pieces[i] += terminator
+    out = re.sub(r"\s*-\s*", "-", _TRAILING_SPACE.sub("", "".join(pieces)))
+    return re.sub("\u2013([a-z])", "-\\1", re.sub(r"[\t\n\v\f\r ]+", " ", out))
+
+
+# the name element being rendered and its initialize-with: a suffix is normalized with it (see _patched_parts)
+_NAME_MARK: list[str] = []
+
+
+def _patched_name_process(original: Callable[..., Any]) -> Callable[..., Any]:
+    def process(self: Any, item: Any, variable: Any, context: Any = None, sort_options: Any = None,
+                **kwargs: Any) -> Any:
+        mark = self.get_option("initialize-with", context, sort_options)
+        if mark is None:
+            return original(self, item, variable, context, sort_options, **kwargs)
+        _NAME_MARK.append(mark)
+        try:
+            return original(self, item, variable, context, sort_options, **kwargs)
+        finally:
+            _NAME_MARK.pop()
+    return process
+
+
+def _patched_parts(original: Callable[..., Any]) -> Callable[..., Any]:
+    def parts(self: Any) -> Any:
+        given, family, dropping, non_dropping, suffix = original(self)
+        if suffix and _NAME_MARK:
+            suffix = normalize_initials(str(suffix), _NAME_MARK[-1])
+        return given, family, dropping, non_dropping, suffix
+    return parts
+
+
+def _patched_initialize(original: Callable[..., Any]) -> Callable[..., Any]:
+    def initialize(self: Any, given: str, mark: str, context: Any) -> Any:
+        if str(self.get("initialize", "true")).lower() == "false":  # CSL 1.0.1, unknown to citeproc-py
+            return normalize_initials(given, mark)
+        return original(self, given, mark, context)
+    return initialize
+
+
 _INSTALLED: list[bool] = []
 
 
@@ -369,4 +453,7 @@ def install() -> None:
     model.FormatNumber._process = _patched_process(model.FormatNumber._process)
     model.Label._is_plural = _patched_is_plural(model.Label._is_plural)
     model.Substitute.add_to_repressed_list = _patched_repress(model.Substitute.add_to_repressed_list)
+    model.Name.process = _patched_name_process(model.Name.process)
+    model.Name.initialize = _patched_initialize(model.Name.initialize)
+    source.Name.parts = _patched_parts(source.Name.parts)
     _INSTALLED.append(True)

@@ -87,8 +87,8 @@ _RANGE_AFTER = r"(?<![\dA-Za-z]){first}\s*[-\u2013]\s*([0-9A-Za-z.]+)"
 
 
 def page_numbers_changed(record: Record, text: str) -> bool:
-    """True when the text prints the record's page range with another last page than the record's, once an
-    elided range ("768-82") is expanded: Vancouver's "1-7" for 1-17."""
+    """True when the text prints the record's page range with another last page than the record's, once both
+    elided ranges ("768-82") are expanded: Vancouver's "1-7" for 1-17."""
     first, last = page_range(record.pages)
     if not (first and last) or not first.isdigit() or not last.isdigit():
         return False
@@ -98,8 +98,15 @@ def page_numbers_changed(record: Record, text: str) -> bool:
     shown = match.group(1).rstrip(".")
     if not shown.isdigit():
         return True
-    expanded = first[: max(len(first) - len(shown), 0)] + shown if len(shown) < len(first) else shown
-    return expanded != last
+    return _expanded(first, shown) != _expanded(first, last)
+
+
+def _expanded(first: str, last: str) -> str:
+    """The last page in full: "768-82" -> "782" (as a record may store it too: "1305-11" -> "1311")."""
+    if len(last) >= len(first):
+        return last
+    full = first[: len(first) - len(last)] + last
+    return full if int(full) > int(first) else last
 
 
 _OTHERS = re.compile(r"\bothers\b", re.IGNORECASE)
