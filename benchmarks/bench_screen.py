@@ -1,8 +1,11 @@
 """Screening: ranking quality on the labelled ASReview sets (WSS@95, recall at 10% / 25%, vs random and vs
 published figures), re-ranking time for 10,000 inbox records, and paging / adding with 100,000 inbox records.
 
-Split: the ranking settings (library/screen/model.py) were tuned on TUNE (seeds 0-2) and are reported on REPORT
-(seeds 10-12), which were not looked at while tuning; the table shows both, and the average over all sets.
+Split (fixed before any tuning, written here so it cannot drift): the ranking settings in
+library/screen/model.py are tuned on TUNE only (seeds 0-4); REPORT is measured with the chosen settings (seeds
+10-14) and never used to choose among methods. The corpus holds six Cohen 2006 sets and Bannach-Brown 2019; no
+further Cohen 2006 sets are present to add to the tuning part. Each figure is the mean +- sd over the seeds
+(each seed draws other prior includes / excludes).
 """
 
 from __future__ import annotations
@@ -29,30 +32,47 @@ COHEN_2006 = {"Cohen_2006_ADHD": 0.680, "Cohen_2006_Antihistamines": 0.149, "Coh
               "Cohen_2006_NSAIDS": 0.497, "Cohen_2006_Triptans": 0.034, "Cohen_2006_UrinaryIncontinence": 0.261}
 
 
+SEEDS = {"tune": tuple(range(5)), "report": tuple(range(10, 15))}
+TARGET = 0.5
+
+
+def _ms(values: list[float], digits: int = 3) -> str:
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"
+
+
 def _ranking(report: object) -> None:
     if not DATA.is_dir():
         report.add("screen", "labelled sets", "absent", f"needs {DATA}")  # type: ignore[attr-defined]
         return
-    averages = {}
-    for part, names, seeds in (("tune", TUNE, (0, 1, 2)), ("report", REPORT, (10, 11, 12))):
+    averages: dict[str, list[float]] = {}
+    randoms: list[float] = []
+    for part, names in (("tune", TUNE), ("report", REPORT)):
         values = []
         for name in names:
             data = read_dataset(DATA / f"{name}.csv")
-            results = [simulate(data, seed) for seed in seeds]
-            wss = float(np.mean([r.wss95 for r in results]))
+            results = [simulate(data, seed) for seed in SEEDS[part]]
+            wss = [r.wss95 for r in results]
             rnd = float(np.mean([r.random_wss95 for r in results]))
-            r10 = float(np.mean([r.recall10 for r in results]))
-            r25 = float(np.mean([r.recall25 for r in results]))
-            values.append(wss)
+            randoms.append(rnd)
+            values.append(float(np.mean(wss)))
             published = f"; Cohen 2006 {COHEN_2006[name]:.3f} (unverified)" if name in COHEN_2006 else ""
-            report.add("screen", f"{part}: {name} WSS@95 (random)", f"{wss:.3f} ({rnd:.3f})",  # type: ignore[attr-defined]
-                       f"> random{published}")
-            report.add("screen", f"{part}: {name} recall@10% / @25%", f"{r10:.2f} / {r25:.2f}",  # type: ignore[attr-defined]
-                       "random 0.10 / 0.25")
+            label = f"{part}: {name.replace('Cohen_2006_', 'Cohen ')} ({len(data.labels)}/{int(data.labels.sum())})"
+            report.add("screen", f"{label} WSS@95", _ms(wss),  # type: ignore[attr-defined]
+                       f"> random {rnd:.3f}{published}")
+            report.add("screen", f"{label} recall@10% / @25%",  # type: ignore[attr-defined]
+                       f"{_ms([r.recall10 for r in results], 2)} / {_ms([r.recall25 for r in results], 2)}",
+                       f"random {np.mean([r.random_recall10 for r in results]):.2f} / "
+                       f"{np.mean([r.random_recall25 for r in results]):.2f}")
         averages[part] = values
-    report.add("screen", "WSS@95 average, report sets", f"{np.mean(averages['report']):.3f}", ">= 0.5")  # type: ignore[attr-defined]
+    report.add("screen", "WSS@95 average, tune sets (3)", f"{np.mean(averages['tune']):.3f}",  # type: ignore[attr-defined]
+               f">= {TARGET}")
+    report.add("screen", "WSS@95 average, report sets (4)", f"{np.mean(averages['report']):.3f}",  # type: ignore[attr-defined]
+               f">= {TARGET}")
     report.add("screen", "WSS@95 average, all 7 sets", f"{np.mean(averages['tune'] + averages['report']):.3f}",  # type: ignore[attr-defined]
-               ">= 0.5")
+               f">= {TARGET}; random {np.mean(randoms):.3f}")
+    worst = min(averages["tune"] + averages["report"])
+    report.add("screen", "WSS@95 worst set (never worse than random)", f"{worst:.3f}",  # type: ignore[attr-defined]
+               f"> random (max {max(randoms):.3f})")
 
 
 WORDS = (

@@ -16,7 +16,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import MultinomialNB
+from sklearn.naive_bayes import ComplementNB, MultinomialNB
+from sklearn.svm import LinearSVC
 
 __all__ = ["Features", "Model", "fit_features", "record_text", "train"]
 
@@ -31,6 +32,8 @@ INCLUDE_BOOST = 1.0
 MAX_DF = 1.0  # drop terms in more than this share of the records
 TITLE_WEIGHT = 2  # how many times the title is read
 SUBLINEAR_TF = True
+BALANCE = "weights"  # weights (each class half the weight) | double (ASReview's include share)
+PSEUDO_EXCLUDES = 0  # random unread records added as excludes (Cormack & Grossman's CAL)
 
 
 def record_text(title: str, abstract: str = "", keywords: Sequence[str] = ()) -> str:
@@ -97,14 +100,59 @@ def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence
         return Model(coef.astype(np.float32), 0.0, (len(inc), len(exc)))
     rows = np.concatenate([inc, exc])
     y = np.concatenate([np.ones(len(inc)), np.zeros(len(exc))])
-    weight = np.concatenate([np.full(len(inc), INCLUDE_BOOST * len(rows) / (2 * len(inc))),
-                             np.full(len(exc), len(rows) / (2 * len(exc)))])
-    if CLASSIFIER == "nb":
-        nb = MultinomialNB(alpha=NB_ALPHA)
-        nb.fit(matrix[rows], y, sample_weight=weight)
-        coef = nb.feature_log_prob_[1] - nb.feature_log_prob_[0]
-        return Model(coef.astype(np.float32), float(nb.class_log_prior_[1] - nb.class_log_prior_[0]),
-                     (len(inc), len(exc)))
+    if PSEUDO_EXCLUDES:
+        rows, y = _with_pseudo_excludes(matrix.shape[0], rows, y, seed)
+    n_inc, n_exc = int(y.sum()), int(len(y) - y.sum())
+    share = _include_share(n_inc, n_exc) if BALANCE == "double" else 0.5
+    weight = np.where(y == 1, share * len(rows) / n_inc, (1 - share) * len(rows) / n_exc)
+    weight = np.where(y == 1, INCLUDE_BOOST * weight, weight)
+    x = matrix[rows]
+    trained_on = (len(inc), len(exc))
+    if CLASSIFIER == "ens":
+        a, b = _fit_nb(x, y, weight), _fit_lr(x, y, weight, seed)
+        coef = a[0] / _spread(matrix, a[0]) + b[0] / _spread(matrix, b[0])
+        return Model(coef.astype(np.float32), 0.0, trained_on)
+    fitted = {"nb": _fit_nb, "cnb": _fit_cnb, "lr": _fit_lr, "svm": _fit_svm}[CLASSIFIER](x, y, weight, seed)
+    return Model(fitted[0].astype(np.float32), fitted[1], trained_on)
+
+
+def _spread(matrix: sparse.csr_matrix, coef: np.ndarray) -> float:
+    return float(np.std(matrix @ coef)) or 1.0
+
+
+def _include_share(n_inc: int, n_exc: int) -> float:
+    """ASReview's "double" balance: the share of the training weight that goes to the includes."""
+    one = 2.155 * (n_inc / n_exc) ** -0.94
+    zero = 1 - (1 - 0.789) * (1 + n_inc + n_exc) ** -1.0
+    return one * n_inc / (one * n_inc + zero * n_exc)
+
+
+def _with_pseudo_excludes(n: int, rows: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed + len(rows))
+    free = np.setdiff1d(np.arange(n), rows)
+    extra = rng.choice(free, min(PSEUDO_EXCLUDES, len(free)), replace=False)
+    return np.concatenate([rows, extra]), np.concatenate([y, np.zeros(len(extra))])
+
+
+def _fit_nb(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
+    nb = MultinomialNB(alpha=NB_ALPHA)
+    nb.fit(x, y, sample_weight=weight)
+    return nb.feature_log_prob_[1] - nb.feature_log_prob_[0], float(nb.class_log_prior_[1] - nb.class_log_prior_[0])
+
+
+def _fit_cnb(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
+    nb = ComplementNB(alpha=NB_ALPHA, norm=False)
+    nb.fit(x, y, sample_weight=weight)
+    return nb.feature_log_prob_[1] - nb.feature_log_prob_[0], 0.0
+
+
+def _fit_lr(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
     clf = LogisticRegression(C=C, solver="liblinear", random_state=seed, max_iter=200)
-    clf.fit(matrix[rows], y, sample_weight=weight)
-    return Model(clf.coef_.ravel().astype(np.float32), float(clf.intercept_[0]), (len(inc), len(exc)))
+    clf.fit(x, y, sample_weight=weight)
+    return clf.coef_.ravel(), float(clf.intercept_[0])
+
+
+def _fit_svm(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
+    clf = LinearSVC(C=C, random_state=seed, max_iter=2000)
+    clf.fit(x, y, sample_weight=weight)
+    return clf.coef_.ravel(), float(clf.intercept_[0])

@@ -103,7 +103,7 @@ Trainer = Callable[..., object]
 
 
 def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: int = 300,
-           batch: int = 5) -> np.ndarray:
+           batch: int = 5, uncertain_every: int = 0, uncertain_until: int = 0) -> np.ndarray:
     """The screening order the model produces (see the module docstring)."""
     rng = np.random.default_rng(seed)
     labels = data.labels
@@ -118,7 +118,10 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
         scores = model.scores(matrix)
         scores[~unread] = -np.inf
         take = 1 if len(order) < every_decision_until else batch
-        picked = np.argsort(-scores, kind="stable")[:min(take, int(unread.sum()))]
+        if uncertain_every and len(order) < uncertain_until and len(order) % uncertain_every == 0:
+            picked = np.argsort(np.abs(scores), kind="stable")[:1]
+        else:
+            picked = np.argsort(-scores, kind="stable")[:min(take, int(unread.sum()))]
         for n in picked:
             order.append(int(n))
             unread[n] = False
