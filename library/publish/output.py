@@ -45,10 +45,15 @@ class SiteWriter:
         if folder not in self._dirs:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
             self._dirs.add(folder)
-        target = self.root / rel
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        target = os.path.join(self.root, rel)
+        if rel in self.old:  # replacing a served file: atomically (a reader never sees half a page)
+            tmp = target + ".tmp"
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        else:  # a new file (one open instead of open + rename: the first run writes ~2 files per study)
+            with open(target, "wb") as handle:
+                handle.write(data)
         self.written += 1
 
     def keep(self, rel: str) -> bool:

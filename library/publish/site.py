@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..evidence.encyclopedia import Encyclopedia
-from ..export import to_csl_json
+from ..export.csljson import csl_item
 from ..model import Record
 from ..store import Library
 from .cites import CiteCache, citation_fingerprint
@@ -54,23 +54,26 @@ class PublishReport:
 
 
 def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str]) -> int:
-    """Give every parsed record without a valid, unique slug one (from its title) and save the library."""
-    assigned = 0
+    """Give every parsed record without a valid, unique slug one (from its title), in place, and store them all
+    with one bulk update and one save. Valid stored slugs are kept first, so a new study never takes the slug of
+    an edited one. Storing a slug does not stamp ``modified``: it is site bookkeeping, not an edit of the study."""
+    names = set(taken)
+    missing: list[Record] = []
     for key, record in records.items():
         slug = record.extra.get("slug", "").strip()
         if is_slug(slug) and taken.get(slug, key) == key:
             taken[slug] = key
-            continue
-        names = set(taken)
-        new = make_unique(slugify(record.title or key), names)
-        taken[new] = key
-        updated = record.copy()
-        updated.extra["slug"] = new
-        lib.update(updated)
-        assigned += 1
-    if assigned:
+            names.add(slug)
+        else:
+            missing.append(record)
+    for record in missing:
+        new = make_unique(slugify(record.title or record.key), names)
+        taken[new] = record.key
+        record.extra["slug"] = new
+    if missing:
+        lib.update_many(missing, stamp=False)
         lib.save()
-    return assigned
+    return len(missing)
 
 
 def _related(published: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
@@ -167,8 +170,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     taken = {old_studies[k][2][1]: k for k in digests if k in old_studies and k not in records}
     report.slugs_assigned = _assign_slugs(lib, records, taken)
     if report.slugs_assigned:
-        digests = lib.entry_digests()
-        records = {k: lib.get(k, keep=False) for k in changed}
+        digests = lib.entry_digests()  # the saved text: next run compares with these
     report.parsed = len(records)
     mark("read")
 
@@ -185,6 +187,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
+    dump_lines: dict[str, bytes] = {}  # JSON Lines of parsed studies, made from the CSL item built for the cache
     new_studies: dict[str, list[Any]] = {}
     for s in published:
         rel_key = "|".join(f"{r.slug}:{r.title}:{r.authors}:{r.year}" for r in related[s.key])
@@ -195,7 +198,10 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
             new_studies[s.key] = [digests[s.key].hex(), page_key, _summary_to(s)]
             continue
         record = records.get(s.key) or lib.get(s.key, keep=False)
-        formatted = cache.get(record)
+        item = csl_item(record, keep_custom=True)
+        formatted = cache.get(record, item)
+        if s.key in records:
+            dump_lines[s.key] = _dump_line(item, s.slug, config)
         writer.write(html_path, _study_page(record, s, formatted, related[s.key], entries, config))
         writer.write(ris_path, formatted["ris"] + "\n")
         report.rendered += 1
@@ -222,7 +228,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     now_published = {s.key for s in published}
     gone = {k for k, old in old_studies.items() if old[1] and k not in now_published}
     shards = _write_search(writer, outdir, published, set(records), gone, state.get("shards", 0) if same_site else 0)
-    dump_keys = _write_dump(writer, outdir, published, records, lib, config,
+    dump_keys = _write_dump(writer, outdir, published, records, dump_lines, lib, config,
                             state.get("dump_keys", []) if same_site else [])
     mark("search, dump")
     cache.close()
@@ -398,8 +404,16 @@ def _write_search(writer: SiteWriter, outdir: Path, published: list[Summary], ch
     return count
 
 
+def _dump_line(item: dict[str, Any], slug: str, config: PublishConfig) -> bytes:
+    path = f"library/{slug}.html"
+    line = dict(item)
+    line["reflib:slug"] = slug
+    line["reflib:page"] = config.absolute(path) or path
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], records: dict[str, Record],
-                lib: Library, config: PublishConfig, old_keys: list[str]) -> list[str]:
+                made: dict[str, bytes], lib: Library, config: PublishConfig, old_keys: list[str]) -> list[str]:
     """``library.jsonl``: one CSL-JSON item per published study (with reflib's fields under ``custom`` and the
     study's slug and URL), in file order; lines of unchanged studies are copied from the last run's file."""
     keys = [s.key for s in published]
@@ -415,14 +429,10 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
     out: list[bytes] = []
     slugs = {s.key: s.slug for s in published}
     for key in keys:
-        line = old_lines.get(key) if key not in records else None
+        line = made.get(key) or (old_lines.get(key) if key not in records else None)
         if line is None:
             record = records.get(key) or lib.get(key, keep=False)
-            item = to_csl_json([record], keep_custom=True)[0]
-            path = f"library/{slugs[key]}.html"
-            item["reflib:slug"] = slugs[key]
-            item["reflib:page"] = config.absolute(path) or path
-            line = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            line = _dump_line(csl_item(record, keep_custom=True), slugs[key], config)
         out.append(line)
     writer.write("library.jsonl", b"\n".join(out) + (b"\n" if out else b""))
     return keys
