@@ -15,6 +15,7 @@ import sqlite3
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from ..export import cite_this, to_csl_json, to_ris
 from ..model import Record
@@ -49,15 +50,18 @@ class CiteCache:
         self.hits = self.misses = 0
         self._pending: list[tuple[str, str]] = []
 
-    def key(self, record: Record) -> str:
-        item = to_csl_json([record])[0]
-        item.pop("id", None)
-        text = json.dumps(item, sort_keys=True, ensure_ascii=False) + citation_fingerprint()
+    def key(self, record: Record, item: dict[str, Any] | None = None) -> str:
+        """The cache key: a hash of the record's CSL-JSON (its citation-relevant fields; ``item`` when the
+        caller already has it, with or without reflib's ``custom`` fields) and the citation layer's fingerprint."""
+        data = dict(item) if item is not None else to_csl_json([record])[0]
+        data.pop("id", None)
+        data.pop("custom", None)
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False) + citation_fingerprint()
         return hashlib.sha1(text.encode()).hexdigest()
 
-    def get(self, record: Record) -> dict[str, str]:
+    def get(self, record: Record, item: dict[str, Any] | None = None) -> dict[str, str]:
         """{style: html, ..., 'ris': text} for the record, formatted now only when not cached."""
-        key = self.key(record)
+        key = self.key(record, item)
         row = self.db.execute("SELECT v FROM cite WHERE k = ?", (key,)).fetchone()
         if row is not None:
             self.hits += 1

@@ -6,6 +6,7 @@ in the channel description, so they still validate (the preview server serves th
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Sequence
 from email.utils import format_datetime
 
@@ -25,8 +26,13 @@ def _when(summary: Summary) -> dt.datetime:
         return dt.datetime(year, 1, 1, tzinfo=dt.UTC)
 
 
+def _order_key(summary: Summary) -> tuple[tuple[int, ...], str]:
+    return (added_date(summary), summary.key)
+
+
 def newest(items: Sequence[Summary], limit: int) -> list[Summary]:
-    return sorted(items, key=lambda s: (_when(s), s.key), reverse=True)[:limit]
+    """The ``limit`` newest (by date added, then key), newest first; one pass over a long list."""
+    return heapq.nlargest(limit, items, key=_order_key)
 
 
 def rss_feed(title: str, page_url: str, self_url: str, description: str, items: Sequence[Summary],

@@ -1,5 +1,5 @@
 """Writing the site: only files whose content changed are rewritten; the state of the last run (page hashes,
-study digests and summaries) lives in ``OUTDIR/.reflib-publish/``."""
+study digests and summaries) lives in ``OUTDIR/.reflib-publish/state.sqlite``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
+
+from .study import Summary
 
 __all__ = ["STATE_DIR", "SiteWriter", "load_state", "save_state"]
 
 STATE_DIR = ".reflib-publish"
-STATE_VERSION = 1
+STATE_VERSION = 2
 _SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*)*$")
 
 
@@ -45,10 +48,15 @@ class SiteWriter:
         if folder not in self._dirs:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
             self._dirs.add(folder)
-        target = self.root / rel
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        target = os.path.join(self.root, rel)
+        if rel in self.old:  # replacing a served file: atomically (a reader never sees half a page)
+            tmp = target + ".tmp"
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        else:  # a new file (one open instead of open + rename: the first run writes ~2 files per study)
+            with open(target, "wb") as handle:
+                handle.write(data)
         self.written += 1
 
     def keep(self, rel: str) -> bool:
@@ -73,19 +81,82 @@ class SiteWriter:
         return removed
 
 
-def load_state(root: Path) -> dict[str, Any]:
-    path = root / STATE_DIR / "state.json"
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) and state.get("version") == STATE_VERSION else {}
+_STUDY_COLUMNS = ("key", "digest", "page", "slug", "title", "authors", "year", "journal", "design", "level",
+                  "topics", "stance", "status", "added", "modified", "links", "row", "tldr", "retracted")
+_SELECT_STUDIES = ("SELECT key, digest, page, slug, title, authors, year, journal, design, level, topics, stance, "
+                   "status, added, modified, links, row, tldr, retracted FROM studies")
+_INSERT_STUDY = "INSERT OR REPLACE INTO studies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SEP = "\x1f"
+_META = ("global", "redirects", "shards", "dump_keys")
 
 
-def save_state(root: Path, state: dict[str, Any]) -> None:
+def _connect(root: Path) -> sqlite3.Connection:
     folder = root / STATE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    state["version"] = STATE_VERSION
-    tmp = folder / "state.json.tmp"
-    tmp.write_text(json.dumps(state, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    os.replace(tmp, folder / "state.json")
+    db = sqlite3.connect(str(folder / "state.sqlite"))
+    db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
+    db.execute(f"CREATE TABLE IF NOT EXISTS studies ({', '.join(_STUDY_COLUMNS)}, PRIMARY KEY (key))")
+    db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha TEXT NOT NULL)")
+    row = db.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
+    if row is None or row[0] != str(STATE_VERSION):  # another layout (or a new file): start over
+        with db:
+            db.execute("DELETE FROM meta")
+            db.execute("DELETE FROM studies")
+            db.execute("DELETE FROM files")
+            db.execute("INSERT INTO meta VALUES ('version', ?)", (str(STATE_VERSION),))
+    return db
+
+
+def _summary(row: tuple[Any, ...]) -> Summary:
+    (key, _, _, slug, title, authors, year, journal, design, level, topics, stance, status, added, modified, links,
+     html, tldr, retracted) = row
+    return Summary(key, slug, title, authors, year, journal, design, level,
+                   tuple(topics.split(_SEP)) if topics else (), stance, status, added, modified,
+                   tuple(tuple(x) for x in json.loads(links)) if links != "[]" else (), html, (), tldr, bool(retracted))
+
+
+def _study_row(key: str, digest: str, page: str, s: Summary) -> tuple[Any, ...]:
+    return (key, digest, page, s.slug, s.title, s.authors, s.year, s.journal, s.design, s.level, _SEP.join(s.topics),
+            s.stance, s.status, s.added, s.modified, json.dumps(s.links), s.row, s.tldr, int(s.retracted))
+
+
+def load_state(root: Path) -> dict[str, Any]:
+    """The last run's state: ``studies`` {key: (record digest, page key, Summary)}, ``files`` {path: sha1} and the
+    ``global``, ``redirects``, ``shards`` and ``dump_keys`` values. Kept in SQLite so that a run after one edit
+    writes a few rows, not the state of 100k studies."""
+    if not (root / STATE_DIR / "state.sqlite").exists():
+        return {}
+    try:
+        db = _connect(root)
+        try:
+            state: dict[str, Any] = {k: json.loads(v) for k, v in db.execute("SELECT k, v FROM meta")
+                                     if k in _META}
+            state["studies"] = {row[0]: (row[1], row[2], _summary(row))
+                                for row in db.execute(_SELECT_STUDIES)}
+            state["files"] = dict(db.execute("SELECT path, sha FROM files"))
+        finally:
+            db.close()
+    except (sqlite3.Error, ValueError, TypeError):  # a damaged state file: the next run rebuilds everything
+        return {}
+    return state
+
+
+def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Write ``state`` (same shape as :func:`load_state`'s), as changes against ``previous`` in one transaction."""
+    db = _connect(root)
+    try:
+        with db:
+            for k in _META:
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, json.dumps(state.get(k))))
+            old_studies: dict[str, tuple[str, str, Summary]] = previous.get("studies", {})
+            studies: dict[str, tuple[str, str, Summary]] = state["studies"]
+            db.executemany("DELETE FROM studies WHERE key = ?", [(k,) for k in old_studies if k not in studies])
+            db.executemany(_INSERT_STUDY,
+                           [_study_row(k, *v) for k, v in studies.items() if old_studies.get(k) != v])
+            old_files: dict[str, str] = previous.get("files", {})
+            files: dict[str, str] = state["files"]
+            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in old_files if p not in files])
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)",
+                           [(p, h) for p, h in files.items() if old_files.get(p) != h])
+    finally:
+        db.close()

@@ -15,11 +15,12 @@ import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..evidence.encyclopedia import Encyclopedia
-from ..export import to_csl_json
+from ..export.csljson import csl_item
 from ..model import Record
 from ..store import Library
 from .cites import CiteCache, citation_fingerprint
@@ -54,54 +55,63 @@ class PublishReport:
 
 
 def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str]) -> int:
-    """Give every parsed record without a valid, unique slug one (from its title) and save the library."""
-    assigned = 0
+    """Give every parsed record without a valid, unique slug one (from its title), in place, and store them all
+    with one bulk update and one save. Valid stored slugs are kept first, so a new study never takes the slug of
+    an edited one. Storing a slug does not stamp ``modified``: it is site bookkeeping, not an edit of the study."""
+    names = set(taken)
+    missing: list[Record] = []
     for key, record in records.items():
         slug = record.extra.get("slug", "").strip()
         if is_slug(slug) and taken.get(slug, key) == key:
             taken[slug] = key
-            continue
-        names = set(taken)
-        new = make_unique(slugify(record.title or key), names)
-        taken[new] = key
-        updated = record.copy()
-        updated.extra["slug"] = new
-        lib.update(updated)
-        assigned += 1
-    if assigned:
+            names.add(slug)
+        else:
+            missing.append(record)
+    for record in missing:
+        new = make_unique(slugify(record.title or record.key), names)
+        taken[new] = record.key
+        record.extra["slug"] = new
+    if missing:
+        lib.update_many(missing, stamp=False)
         lib.save()
-    return assigned
+    return len(missing)
+
+
+@lru_cache(maxsize=4096)
+def _specific_first(topics: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(topic_closure(topics), key=lambda t: -t.count(">")))
 
 
 def _related(published: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
     """Studies to read next: neighbours by year in the study's most specific topic (then broader topics, then
     the same journal). A study's list depends only on its neighbours, so one edit changes few pages."""
-    by_topic: dict[str, list[Summary]] = defaultdict(list)
-    by_journal: dict[str, list[Summary]] = defaultdict(list)
+    pools: dict[str, list[Summary]] = defaultdict(list)
     for s in published:
         for t in topic_closure(s.topics):
-            by_topic[t].append(s)
+            pools[t].append(s)
         if s.journal:
-            by_journal[s.journal].append(s)
-    position: dict[tuple[str, str], int] = {}
-    for groups in (by_topic, by_journal):
-        for name, items in groups.items():
-            items.sort(key=lambda s: (-(s.year or 0), s.title, s.key))
-            for i, s in enumerate(items):
-                position[(name, s.key)] = i
+            pools["journal:" + s.journal].append(s)
+    position: dict[str, dict[str, int]] = {}
+    for name, items in pools.items():
+        items.sort(key=lambda s: (-(s.year or 0), s.title, s.key))
+        position[name] = {s.key: i for i, s in enumerate(items)}
     out: dict[str, list[Summary]] = {}
+    steps = (-1, 1, -2, 2, -3, 3)
     for s in published:
         chosen: list[Summary] = []
-        seen = {s.key}
-        names = sorted(topic_closure(s.topics), key=lambda t: -t.count(">"))
-        pools = [by_topic[n] for n in names] + ([by_journal[s.journal]] if s.journal else [])
-        keys = [*names, s.journal]
-        for name, pool in zip(keys, pools, strict=False):
-            i = position[(name, s.key)]
-            for j in (i - 1, i + 1, i - 2, i + 2, i - 3, i + 3):
-                if 0 <= j < len(pool) and pool[j].key not in seen and len(chosen) < limit:
-                    chosen.append(pool[j])
-                    seen.add(pool[j].key)
+        names = _specific_first(s.topics) + (("journal:" + s.journal,) if s.journal else ())
+        for name in names:
+            pool = pools[name]
+            i = position[name][s.key]
+            size = len(pool)
+            for step in steps:
+                j = i + step
+                if 0 <= j < size:
+                    other = pool[j]
+                    if other.key != s.key and other not in chosen:
+                        chosen.append(other)
+                        if len(chosen) >= limit:
+                            break
             if len(chosen) >= limit:
                 break
         out[s.key] = chosen
@@ -132,18 +142,6 @@ def _global_hash(config: PublishConfig, entries: Encyclopedia, lib: Library) -> 
                         .encode()).hexdigest()
 
 
-def _summary_from(data: list[Any]) -> Summary:
-    values = list(data)
-    values[8] = tuple(values[8])
-    values[13] = tuple(tuple(x) for x in values[13])
-    values[15] = ()
-    return Summary(*values)
-
-
-def _summary_to(s: Summary) -> list[Any]:
-    return list(s._replace(search=()))
-
-
 def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishConfig, *,
                  force: bool = False, cites: CiteCache | None = None) -> PublishReport:
     """Write the site for ``lib`` into ``outdir``; ``cites`` defaults to the cache in the state folder."""
@@ -160,15 +158,14 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
 
     global_hash = _global_hash(config, entries, lib)
     same_site = not force and state.get("global") == global_hash
-    old_studies: dict[str, list[Any]] = state.get("studies", {}) if same_site else {}
+    old_studies: dict[str, tuple[str, str, Summary]] = state.get("studies", {}) if same_site else {}
     digests = lib.entry_digests()
     changed = [k for k, d in digests.items() if k not in old_studies or old_studies[k][0] != d.hex()]
     records = {k: lib.get(k, keep=False) for k in changed}
-    taken = {old_studies[k][2][1]: k for k in digests if k in old_studies and k not in records}
+    taken = {old_studies[k][2].slug: k for k in digests if k in old_studies and k not in records}
     report.slugs_assigned = _assign_slugs(lib, records, taken)
     if report.slugs_assigned:
-        digests = lib.entry_digests()
-        records = {k: lib.get(k, keep=False) for k in changed}
+        digests = lib.entry_digests()  # the saved text: next run compares with these
     report.parsed = len(records)
     mark("read")
 
@@ -178,30 +175,40 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
         if key in records:
             summaries[key] = summarize(records[key], records[key].extra["slug"])
         else:
-            summaries[key] = _summary_from(old_studies[key][2])
+            summaries[key] = old_studies[key][2]
     published = [s for s in summaries.values() if s.status in config.statuses]
     report.studies = len(published)
     related = _related(published)
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
-    new_studies: dict[str, list[Any]] = {}
+    dump_lines: dict[str, bytes] = {}  # JSON Lines of parsed studies, made from the CSL item built for the cache
+    new_studies: dict[str, tuple[str, str, Summary]] = {}
+    hexes = {k: d.hex() for k, d in digests.items()}
+
+    def stored(s: Summary) -> Summary:  # an unchanged study keeps the object it was loaded as
+        return s._replace(search=()) if s.key in records else s
+
     for s in published:
         rel_key = "|".join(f"{r.slug}:{r.title}:{r.authors}:{r.year}" for r in related[s.key])
-        page_key = hashlib.sha1(f"{digests[s.key].hex()}|{rel_key}".encode()).hexdigest()
+        page_key = hashlib.sha1(f"{hexes[s.key]}|{rel_key}".encode()).hexdigest()
         old = old_studies.get(s.key)
         html_path, ris_path = f"library/{s.slug}.html", f"library/{s.slug}.ris"
         if old is not None and old[1] == page_key and writer.keep(html_path) and writer.keep(ris_path):
-            new_studies[s.key] = [digests[s.key].hex(), page_key, _summary_to(s)]
+            new_studies[s.key] = (hexes[s.key], page_key, old[2])
             continue
         record = records.get(s.key) or lib.get(s.key, keep=False)
-        formatted = cache.get(record)
+        item = csl_item(record, keep_custom=True)
+        formatted = cache.get(record, item)
+        if s.key in records:
+            dump_lines[s.key] = _dump_line(item, s.slug, config)
         writer.write(html_path, _study_page(record, s, formatted, related[s.key], entries, config))
         writer.write(ris_path, formatted["ris"] + "\n")
         report.rendered += 1
-        new_studies[s.key] = [digests[s.key].hex(), page_key, _summary_to(s)]
+        new_studies[s.key] = (hexes[s.key], page_key, stored(s))
     for s in summaries.values():  # unpublished studies keep their summary (no page)
-        new_studies.setdefault(s.key, [digests[s.key].hex(), "", _summary_to(s)])
+        if s.key not in new_studies:
+            new_studies[s.key] = (hexes[s.key], "", stored(s))
     report.cite_hits, report.cite_misses = cache.hits, cache.misses
     mark("study pages")
 
@@ -209,8 +216,8 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     redirects: dict[str, str] = dict(state.get("redirects", {}))
     current = {s.slug for s in published}
     for key, old in state.get("studies", {}).items():
-        if key in summaries and old[2][1] != summaries[key].slug:
-            redirects[old[2][1]] = key
+        if key in summaries and old[2].slug != summaries[key].slug:
+            redirects[old[2].slug] = key
     for old_slug, key in sorted(redirects.items()):
         if old_slug in current or key not in summaries or not is_slug(old_slug):
             continue
@@ -222,13 +229,13 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     now_published = {s.key for s in published}
     gone = {k for k, old in old_studies.items() if old[1] and k not in now_published}
     shards = _write_search(writer, outdir, published, set(records), gone, state.get("shards", 0) if same_site else 0)
-    dump_keys = _write_dump(writer, outdir, published, records, lib, config,
+    dump_keys = _write_dump(writer, outdir, published, records, dump_lines, lib, config,
                             state.get("dump_keys", []) if same_site else [])
     mark("search, dump")
     cache.close()
     report.removed = writer.remove_stale()
     save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new, "redirects": redirects,
-                        "shards": shards, "dump_keys": dump_keys})
+                        "shards": shards, "dump_keys": dump_keys}, state)
     report.written, report.unchanged = writer.written, writer.unchanged
     mark("state")
     report.seconds = time.perf_counter() - started
@@ -398,8 +405,16 @@ def _write_search(writer: SiteWriter, outdir: Path, published: list[Summary], ch
     return count
 
 
+def _dump_line(item: dict[str, Any], slug: str, config: PublishConfig) -> bytes:
+    path = f"library/{slug}.html"
+    line = dict(item)
+    line["reflib:slug"] = slug
+    line["reflib:page"] = config.absolute(path) or path
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], records: dict[str, Record],
-                lib: Library, config: PublishConfig, old_keys: list[str]) -> list[str]:
+                made: dict[str, bytes], lib: Library, config: PublishConfig, old_keys: list[str]) -> list[str]:
     """``library.jsonl``: one CSL-JSON item per published study (with reflib's fields under ``custom`` and the
     study's slug and URL), in file order; lines of unchanged studies are copied from the last run's file."""
     keys = [s.key for s in published]
@@ -415,14 +430,10 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
     out: list[bytes] = []
     slugs = {s.key: s.slug for s in published}
     for key in keys:
-        line = old_lines.get(key) if key not in records else None
+        line = made.get(key) or (old_lines.get(key) if key not in records else None)
         if line is None:
             record = records.get(key) or lib.get(key, keep=False)
-            item = to_csl_json([record], keep_custom=True)[0]
-            path = f"library/{slugs[key]}.html"
-            item["reflib:slug"] = slugs[key]
-            item["reflib:page"] = config.absolute(path) or path
-            line = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            line = _dump_line(csl_item(record, keep_custom=True), slugs[key], config)
         out.append(line)
     writer.write("library.jsonl", b"\n".join(out) + (b"\n" if out else b""))
     return keys
