@@ -85,9 +85,16 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 def _looks_binary(data: bytes) -> int | None:
-    """Offset of a NUL or other control byte that text files do not contain, or None."""
-    match = _CONTROL.search(data, 0, 65536)
+    """Offset of a NUL or other control byte that text files do not contain, or None (the whole input is
+    searched: a NUL after the first block is as much a sign of a broken file)."""
+    match = _CONTROL.search(data)
     return match.start() if match else None
+
+
+def binary_error(data: bytes, offset: int, source: str) -> ReadError:
+    line = data.count(b"\n", 0, offset) + 1
+    return ReadError(f"{source}: binary data, not a bibliography file (byte 0x{data[offset]:02x} at offset "
+                     f"{offset}, line {line})")
 
 
 _CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
@@ -121,8 +128,7 @@ def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
         else:
             offset = _looks_binary(data)
             if offset is not None:
-                raise ReadError(f"{source}: binary data, not a bibliography file (byte 0x{data[offset]:02x} at "
-                                f"offset {offset})")
+                raise binary_error(data, offset, source)
             try:
                 text = data.decode(bom or "utf-8")
             except UnicodeDecodeError as exc:
@@ -132,6 +138,10 @@ def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
                 line = data.count(b"\n", 0, exc.start) + 1
                 raise ReadError(f"{source}: not UTF-8 text (line {line}, byte 0x{data[exc.start]:02x}); "
                                 "give its encoding with --encoding (e.g. latin-1, cp1252, gbk)") from exc
+    nul = text.find("\x00")
+    if nul >= 0:  # UTF-16 or a named encoding: the NUL shows after decoding
+        raise ReadError(f"{source}: binary data, not a bibliography file (a NUL character on line "
+                        f"{text.count(chr(10), 0, nul) + 1})")
     text = text.lstrip("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -191,8 +201,7 @@ def detect_format(data: bytes, filename: str) -> str:
         return _detect_json(data, filename)
     offset = _looks_binary(head) if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     if offset is not None:
-        raise ReadError(f"{filename}: binary data, not a bibliography file (byte 0x{head[offset]:02x} at offset "
-                        f"{offset})")
+        raise binary_error(head, offset, filename)
     text = head.decode("utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8",
                        errors="replace")
     found = [(m.start(), name) for name, pattern in _MARKERS if (m := pattern.search(text)) is not None]
@@ -314,8 +323,7 @@ def _read_plain(handle: BinaryIO, head: bytes, source: str, fmt: str, encoding: 
 def _refuse_binary(head: bytes, source: str) -> None:
     offset = _looks_binary(head)
     if offset is not None:
-        raise ReadError(f"{source}: binary data, not a bibliography file (byte 0x{head[offset]:02x} at offset "
-                        f"{offset})")
+        raise binary_error(head, offset, source)
 
 
 def _size_of(handle: BinaryIO) -> int | None:
