@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from library.model import Record
 from library.store import Library
 
 from .base import ReadResult
 from .importer import ImportReport, import_records
-from .readers import read_data, read_file
+from .readers import read_data, read_file, read_stream
 
 __all__ = ["ImportOptions", "import_file", "preview_import", "read_import"]
 
@@ -32,12 +33,14 @@ class ImportOptions:
     columns: Mapping[str, str] = field(default_factory=dict)  # CSV: field -> column
 
 
-def read_import(source: str | Path | bytes, name: str = "", fmt: str = "auto", encoding: str | None = None,
-                columns: Mapping[str, str] | None = None) -> ReadResult:
-    """Read a file (a path, or its bytes named ``name``) into records and problems; ReadError when it cannot be
-    read at all."""
+def read_import(source: str | Path | bytes | BinaryIO, name: str = "", fmt: str = "auto",
+                encoding: str | None = None, columns: Mapping[str, str] | None = None) -> ReadResult:
+    """Read a file (a path, its bytes or an open binary stream such as standard input, named ``name``) into
+    records and problems; ReadError when it cannot be read at all."""
     if isinstance(source, bytes):
         return read_data(source, name, fmt, encoding=encoding, columns=columns or None)
+    if not isinstance(source, str | Path):
+        return read_stream(source, name, fmt, encoding=encoding, columns=columns or None)
     return read_file(source, fmt, encoding=encoding, columns=columns or None)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from ingest.base import ReadError
-from ingest.readers import FORMATS, decode_text, detect_format, read_data, read_file, reader_for
+from ingest.readers import FORMATS, decode_text, detect_format, read_data, read_file, read_stream, reader_for
 
 from .conftest import CORPUS, needs_shared
 
@@ -167,14 +168,56 @@ def test_gzip_files_are_read_like_the_files_they_hold(tmp_path: Path, monkeypatc
     broken.write_bytes(b"\x1f\x8b" + b"not deflate data" * 10)
     with pytest.raises(ReadError, match="broken.gz: not a valid gzip file"):
         read_file(broken)
-    monkeypatch.setattr(compressed, "LIMIT", 1 << 20)  # a "zip bomb": refused at the limit, nothing kept
-    bomb = tmp_path / "bomb.bib.gz"
-    bomb.write_bytes(gzip.compress(b"%" * (50 << 20)))
+    monkeypatch.setattr(compressed, "LIMIT", 1 << 20)  # a "zip bomb" of PubMed XML: refused at the limit
+    bomb = tmp_path / "bomb.xml.gz"
+    bomb.write_bytes(gzip.compress(PUBMED_HEAD + b"<PubmedArticle>" + b" " * (50 << 20)))
     assert bomb.stat().st_size < 100_000
-    with pytest.raises(ReadError, match="bomb.bib.gz: gzip data that decompresses to more than 1 MB; refused"):
+    with pytest.raises(ReadError, match="bomb.xml.gz: gzip data that decompresses to more than 1 MB; refused"):
         read_file(bomb)
     with pytest.raises(ReadError, match="decompresses to more than 1 MB"):
-        read_data(bomb.read_bytes(), "bomb.bib.gz")
+        read_data(bomb.read_bytes(), "bomb.xml.gz")
+
+
+def test_a_gzip_bomb_stops_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decompressed data is checked as it comes: unknown or binary content at its first block, a format read
+    into memory at the in-memory limit (REFLIB_MAX_INPUT_MB), never the whole bomb."""
+    import gzip
+    import zlib
+
+    def bomb(name: str, unit: bytes, megabytes: int) -> Path:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        block = unit * ((1 << 20) // len(unit))
+        path = tmp_path / name
+        path.write_bytes(b"".join(packer.compress(block) for _ in range(megabytes)) + packer.flush())
+        return path
+
+    text = bomb("text.gz", b"a", 200)
+    with pytest.raises(ReadError, match="text.gz: unknown format"):
+        read_file(text)
+    zeros = bomb("zeros.gz", b"\0", 200)
+    with pytest.raises(ReadError, match="zeros.gz: binary data"):
+        read_file(zeros)
+    monkeypatch.setenv("REFLIB_MAX_INPUT_MB", "2")
+    bib = bomb("refs.bib.gz", b"@misc{k, title={t}}\n", 200)
+    with pytest.raises(ReadError, match="refs.bib.gz: gzip data that decompresses to more than 2 MB; refused"):
+        read_file(bib)
+    plain = tmp_path / "big.bib"
+    plain.write_bytes(b"@misc{k, title={t}}\n" * 200_000)
+    with pytest.raises(ReadError, match="big.bib: more than 2 MB of input; refused"):
+        read_file(plain)
+    with pytest.raises(ReadError, match="<stdin>: more than 2 MB of input; refused"):
+        read_stream(_Unseekable(plain.read_bytes()), "<stdin>")
+    small = tmp_path / "small.bib.gz"
+    small.write_bytes(gzip.compress(b"@misc{k, title={t}}\n" * 1000))
+    assert len(read_file(small).records) == 1000
+
+
+class _Unseekable(io.BytesIO):
+    def seekable(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("no file")
 
 
 def test_an_unreadable_short_gzip_upload_names_the_truncation() -> None:

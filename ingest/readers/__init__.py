@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import codecs
 import importlib
+import io
 import json
+import os
 import re
+import shutil
 import stat as stat_mod
 import tempfile
 from collections.abc import Callable, Mapping
@@ -27,10 +30,10 @@ from typing import BinaryIO
 
 from library.atomic import file_kind
 
-from ..base import ReadError, ReadProblem, ReadResult
-from . import compressed
+from ..base import ReadError, ReadResult
+from . import compressed, limits
 
-__all__ = ["FORMATS", "Format", "decode_text", "detect_format", "read_data", "read_file"]
+__all__ = ["FORMATS", "Format", "decode_text", "detect_format", "read_data", "read_file", "read_stream"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +85,16 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 def _looks_binary(data: bytes) -> int | None:
-    """Offset of a NUL or other control byte that text files do not contain, or None."""
-    match = _CONTROL.search(data, 0, 65536)
+    """Offset of a NUL or other control byte that text files do not contain, or None (the whole input is
+    searched: a NUL after the first block is as much a sign of a broken file)."""
+    match = _CONTROL.search(data)
     return match.start() if match else None
+
+
+def binary_error(data: bytes, offset: int, source: str) -> ReadError:
+    line = data.count(b"\n", 0, offset) + 1
+    return ReadError(f"{source}: binary data, not a bibliography file (byte 0x{data[offset]:02x} at offset "
+                     f"{offset}, line {line})")
 
 
 _CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
@@ -118,8 +128,7 @@ def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
         else:
             offset = _looks_binary(data)
             if offset is not None:
-                raise ReadError(f"{source}: binary data, not a bibliography file (byte 0x{data[offset]:02x} at "
-                                f"offset {offset})")
+                raise binary_error(data, offset, source)
             try:
                 text = data.decode(bom or "utf-8")
             except UnicodeDecodeError as exc:
@@ -129,6 +138,10 @@ def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
                 line = data.count(b"\n", 0, exc.start) + 1
                 raise ReadError(f"{source}: not UTF-8 text (line {line}, byte 0x{data[exc.start]:02x}); "
                                 "give its encoding with --encoding (e.g. latin-1, cp1252, gbk)") from exc
+    nul = text.find("\x00")
+    if nul >= 0:  # UTF-16 or a named encoding: the NUL shows after decoding
+        raise ReadError(f"{source}: binary data, not a bibliography file (a NUL character on line "
+                        f"{text.count(chr(10), 0, nul) + 1})")
     text = text.lstrip("\ufeff")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -188,8 +201,7 @@ def detect_format(data: bytes, filename: str) -> str:
         return _detect_json(data, filename)
     offset = _looks_binary(head) if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else None
     if offset is not None:
-        raise ReadError(f"{filename}: binary data, not a bibliography file (byte 0x{head[offset]:02x} at offset "
-                        f"{offset})")
+        raise binary_error(head, offset, filename)
     text = head.decode("utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8",
                        errors="replace")
     found = [(m.start(), name) for name, pattern in _MARKERS if (m := pattern.search(text)) is not None]
@@ -221,14 +233,130 @@ def read_data(data: bytes, source: str, fmt: str = "auto", *, encoding: str | No
               columns: Mapping[str, str] | None = None) -> ReadResult:
     """Read bytes in a named or detected format (gzip-compressed bytes are decompressed first); ReadError when
     nothing can be read."""
-    if data.startswith(compressed.MAGIC):
-        data, problem = compressed.gunzip_bytes(data, source)
-        return _with(lambda: read_data(data, source, fmt, encoding=encoding, columns=columns), problem)
+    return read_stream(io.BytesIO(data), source, fmt, encoding=encoding, columns=columns)
+
+
+def read_file(path: str | Path, fmt: str = "auto", *, encoding: str | None = None,
+              columns: Mapping[str, str] | None = None) -> ReadResult:
+    """Read one file; ReadError (naming the file) when it cannot be read at all (see :func:`read_stream`)."""
+    path = Path(path)
+    try:
+        kind = path.stat().st_mode
+        if not stat_mod.S_ISREG(kind) and not stat_mod.S_ISDIR(kind):
+            raise ReadError(f"{path}: is {file_kind(kind)}, not a file; refused (it could block or never end)")
+        with path.open("rb") as handle:
+            return read_stream(handle, str(path), fmt, encoding=encoding, columns=columns)
+    except IsADirectoryError as exc:
+        raise ReadError(f"{path}: is a directory") from exc
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def read_stream(handle: BinaryIO, source: str, fmt: str = "auto", *, encoding: str | None = None,
+                columns: Mapping[str, str] | None = None) -> ReadResult:
+    """Read an open binary file (a file, standard input, uploaded bytes); ReadError when nothing can be read.
+
+    The format is known from the first 256 kB (JSON aside), before the rest is read: an unknown or binary
+    input is refused at once. A format with a stream reader (PubMed XML) is read from the open file, so a
+    baseline-sized file is never held in memory; any other input is read into memory, within the limits of
+    :mod:`ingest.readers.limits`, checked while it is read. Gzip-compressed input is decompressed as it is read
+    (PubMed XML into a temporary file, at most :data:`compressed.LIMIT`; the others into memory, at most
+    :func:`limits.max_input`), so a small file that expands without end is refused early.
+    """
+    head = handle.read(_HEAD)
+    if not head.startswith(compressed.MAGIC):
+        return _read_plain(handle, head, source, fmt, encoding, columns)
+    gz = compressed.GunzipStream(_Joined(head, handle), source)
+    plain = io.BufferedReader(gz, 1 << 20)
+    try:
+        result = _read_plain(plain, plain.read(_HEAD), source, fmt, encoding, columns, gz)
+    except ReadError as exc:
+        if gz.truncated:
+            raise ReadError(f"{exc} ({compressed.truncated(source).message})") from exc
+        raise
+    if gz.truncated:
+        result.problems.append(compressed.truncated(source))
+    return result
+
+
+class _Joined:
+    """``first``, then the rest of ``rest``: the head already read, put back in front of its file."""
+
+    def __init__(self, first: bytes, rest: BinaryIO) -> None:
+        self.first, self.rest = first, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.first:
+            return self.rest.read(size)
+        if size < 0:
+            out, self.first = self.first + self.rest.read(), b""
+        else:
+            out, self.first = self.first[:size], self.first[size:]
+        return out
+
+
+def _read_plain(handle: BinaryIO, head: bytes, source: str, fmt: str, encoding: str | None,
+                columns: Mapping[str, str] | None, gz: compressed.GunzipStream | None = None) -> ReadResult:
+    name = _streamed_format(head, fmt, source)
+    if name:
+        return _read_streamed(handle, head, source, name)
+    if fmt == "auto" and head.lstrip()[:1] not in (b"{", b"["):  # JSON is detected from the whole document
+        fmt = detect_format(head, source)
+    limit = limits.max_input()
+    if gz is not None:
+        gz.limit = limit  # read into memory: the smaller limit, from now on
+        if not (head.startswith(codecs.BOM_UTF8) or head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            _refuse_binary(head, source)
+    else:
+        size = _size_of(handle)
+        if size is not None and size > limit:
+            raise limits.too_large(source, limit)
+    try:
+        data = limits.read_rest(handle, head, source, limit)
+    except ReadError as exc:
+        if gz is not None and "of input" in str(exc):
+            raise compressed.too_big(source, limit) from exc
+        raise
+    return _read_bytes(data, source, fmt, encoding, columns)
+
+
+def _refuse_binary(head: bytes, source: str) -> None:
+    offset = _looks_binary(head)
+    if offset is not None:
+        raise binary_error(head, offset, source)
+
+
+def _size_of(handle: BinaryIO) -> int | None:
+    try:
+        return os.fstat(handle.fileno()).st_size if stat_mod.S_ISREG(os.fstat(handle.fileno()).st_mode) else None
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return len(handle.getbuffer()) if isinstance(handle, io.BytesIO) else None
+
+
+def _read_streamed(handle: BinaryIO, head: bytes, source: str, name: str) -> ReadResult:
+    """Read with the format's stream reader from the first byte: from the file itself when it can seek back,
+    else from a temporary copy (the decompressed data of a gzip file, standard input) it can seek in."""
+    reader = reader_for(name, stream=True)
+    if getattr(handle, "seekable", lambda: False)():
+        handle.seek(0)
+        return _usable(reader(handle, source), name)
+    with tempfile.TemporaryFile(prefix="reflib-input-") as copy:
+        copy.write(head)
+        shutil.copyfileobj(handle, copy, 1 << 20)
+        copy.seek(0)
+        return _usable(reader(copy, source), name)
+
+
+def _read_bytes(data: bytes, source: str, fmt: str, encoding: str | None,
+                columns: Mapping[str, str] | None) -> ReadResult:
     if encoding and data.lstrip()[:1] != b"<":
         data = decode_text(data, source, encoding).encode("utf-8")
     name = fmt if fmt != "auto" else detect_format(data, source)
+    limits.count_check(data, name, source)
     reader = reader_for(name)
     result = reader(data, source, columns=columns) if name == "csv" else reader(data, source)
+    result.records, too_big = limits.check_records(result.records, source, len(data))
+    result.problems.extend(too_big)
     return _usable(result, name)
 
 
@@ -237,58 +365,6 @@ def _usable(result: ReadResult, name: str) -> ReadResult:
     result.format = result.format or name
     if not result.records and any(p.fatal for p in result.problems):
         raise ReadError(next(str(p) for p in result.problems if p.fatal))
-    return result
-
-
-def read_file(path: str | Path, fmt: str = "auto", *, encoding: str | None = None,
-              columns: Mapping[str, str] | None = None) -> ReadResult:
-    """Read one file; ReadError (naming the file) when it cannot be read at all.
-
-    A format with a stream reader (PubMed XML) is read from the open file, so a baseline-sized file is never
-    held in memory whole; any other file is read into memory first. A gzip-compressed file (``.xml.gz``) is
-    decompressed into a temporary file first, then read the same way.
-    """
-    path = Path(path)
-    try:
-        kind = path.stat().st_mode
-        if not stat_mod.S_ISREG(kind) and not stat_mod.S_ISDIR(kind):
-            raise ReadError(f"{path}: is {file_kind(kind)}, not a file; refused (it could block or never end)")
-        with path.open("rb") as handle:
-            if handle.read(len(compressed.MAGIC)) != compressed.MAGIC:
-                handle.seek(0)
-                return _read_open(handle, str(path), fmt, encoding, columns)
-            handle.seek(0)
-            with tempfile.TemporaryFile(prefix="reflib-gunzip-") as plain:
-                problem = compressed.gunzip_into(handle, plain, str(path))
-                plain.seek(0)
-                return _with(lambda: _read_open(plain, str(path), fmt, encoding, columns), problem)
-    except IsADirectoryError as exc:
-        raise ReadError(f"{path}: is a directory") from exc
-    except OSError as exc:
-        raise ReadError(f"{path}: cannot read ({exc.strerror})") from exc
-
-
-def _read_open(handle: BinaryIO, source: str, fmt: str, encoding: str | None,
-               columns: Mapping[str, str] | None) -> ReadResult:
-    head = handle.read(_HEAD)
-    name = _streamed_format(head, fmt, source)
-    if name:
-        handle.seek(0)
-        return _usable(reader_for(name, stream=True)(handle, source), name)
-    return read_data(head + handle.read(), source, fmt, encoding=encoding, columns=columns)
-
-
-def _with(read: Callable[[], ReadResult], problem: ReadProblem | None) -> ReadResult:
-    """``read()`` of decompressed data, with the gzip stream's own problem: added to the result, or named in
-    the error when nothing could be read."""
-    try:
-        result = read()
-    except ReadError as exc:
-        if problem is None:
-            raise
-        raise ReadError(f"{exc} ({problem.message})") from exc
-    if problem is not None:
-        result.problems.append(problem)
     return result
 
 

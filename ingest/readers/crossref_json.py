@@ -34,6 +34,7 @@ from library.normalize import normalize_record, parse_date
 
 from ..base import ReadProblem, ReadResult, identifier_problems
 from .csljson import _text
+from .limits import max_records, too_many
 from .xml_text import element_text
 
 __all__ = ["CROSSREF_TYPES", "crossref_items", "crossref_record", "jats_to_text", "read_crossref_json"]
@@ -242,6 +243,8 @@ def read_crossref_json(data: bytes, source: str) -> ReadResult:
     if why:
         result.problems.append(ReadProblem(source, why, fatal=True))
         return result
+    if len(items) > max_records():
+        raise too_many(source, max_records())
     for index, item in enumerate(items, 1):
         if not isinstance(item, dict):
             result.problems.append(ReadProblem(source, f"item is a {type(item).__name__}, not a work; skipped",

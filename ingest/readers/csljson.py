@@ -19,6 +19,7 @@ from library.normalize import normalize_record, parse_date, parse_person_name
 
 from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
+from .limits import max_records, too_many
 
 __all__ = ["CSL_TYPES", "csl_record", "read_csl_json"]
 
@@ -168,6 +169,8 @@ def read_csl_json(data: bytes, source: str) -> ReadResult:
         result.problems.append(ReadProblem(source, f"not valid JSON: {exc}", line, fatal=True))
         return result
     items = document if isinstance(document, list) else [document]
+    if len(items) > max_records():
+        raise too_many(source, max_records())
     for index, item in enumerate(items, 1):
         if not isinstance(item, dict):
             result.problems.append(ReadProblem(source, f"item is a {type(item).__name__}, not a CSL object; "

@@ -45,6 +45,7 @@ from library.normalize import normalize_record, parse_date, parse_person_name
 
 from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
+from .limits import max_records, too_many
 from .ris import RIS_TYPES
 
 __all__ = ["HEADER_ALIASES", "map_header", "read_csv"]
@@ -175,12 +176,15 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
         return result
     line = reader.line_num + 1
     index = 0
+    record_limit = max_records()
     try:
         for row in reader:
             start, line = line, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             index += 1
+            if index > record_limit:
+                raise too_many(source, record_limit)
             if len(row) > len(header):
                 result.problems.append(ReadProblem(source, f"{len(row)} fields but the header has {len(header)}; "
                                                    "row skipped (unquoted delimiter?)", start, index))

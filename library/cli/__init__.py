@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import LibraryError, exit_code
 from . import core, dedupe, enrich, entry, evidence, export, imports, ingest, publish, screen, watch
+from .terminal import EscapingStream
 
 __all__ = ["COMMAND_GROUPS", "EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -47,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; what it prints goes through :mod:`library.cli.terminal` (no raw control characters)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingStream(out), EscapingStream(err)  # type: ignore[assignment]
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.bib is None:

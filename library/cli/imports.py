@@ -17,8 +17,11 @@ Behaviour (all-or-nothing unless asked otherwise):
   the end; Ctrl-C or any failure before that leaves the file on disk as it was.
 * A library file that does not exist yet is created.
 * Gzip-compressed files (PubMed's ``pubmed26n0001.xml.gz`` baseline files) are recognized by content and
-  decompressed first; a gzip file that ends early is a problem of that file (the records before the break are
-  offered), one that would decompress beyond 4 GB is refused.
+  decompressed as they are read; a gzip file that ends early is a problem of that file (the records before the
+  break are offered). Bounded input: a file read into memory (every format but PubMed XML) may hold 256 MB
+  (decompressed), 100,000 records and 1 MB of text per record (PubMed XML: 4 GB decompressed); beyond, the file
+  (or the record) is refused as soon as it is seen, in one line. ``REFLIB_MAX_INPUT_MB``, ``REFLIB_MAX_RECORDS``
+  and ``REFLIB_MAX_RECORD_KB`` raise the limits.
 * ``-`` as a FILE reads standard input (``efetch ... | reflib import -``), its format detected by content like a
   file's; it is named ``<stdin>`` in the report.
 """
@@ -101,7 +104,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             if name == "-":
                 name = STDIN
-                result = read_import(sys.stdin.buffer.read(), name, args.format, args.encoding, columns)
+                result = read_import(sys.stdin.buffer, name, args.format, args.encoding, columns)
             else:
                 result = read_import(name, name, args.format, args.encoding, columns)
             results.append((name, result))

@@ -1,0 +1,88 @@
+"""Hostile inputs for ``reflib import`` (a gzip bomb, one huge record, a million tiny entries) and a runner that
+measures the peak memory (RSS) of the import in its own process.
+
+Used by ``tests/test_input_limits.py`` (small sizes, low limits) and ``benchmarks/bench_limits.py`` (full sizes,
+default limits). ``python -m benchmarks.hostile_inputs FOLDER`` writes the full-size files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Run", "gzip_bomb", "one_line_medline", "run_import", "tiny_bibtex"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# the CLI in a child process that reports its own peak RSS (kB on Linux) on its last stderr line
+_CHILD = """
+import resource, sys
+from library.cli import main
+try:
+    code = main(sys.argv[1:])
+finally:
+    sys.stderr.write("\\nMAXRSS %d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+sys.exit(code)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str  # without the MAXRSS line
+    rss_mb: float
+    seconds: float
+
+
+def run_import(library: Path, *args: str, stdin: Path | None = None, env: dict[str, str] | None = None,
+               timeout: float = 900) -> Run:
+    """``reflib --bib LIBRARY import ARGS`` in a child process; its exit code, output, peak RSS and time."""
+    started = time.perf_counter()
+    with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed:
+        done = subprocess.run([sys.executable, "-c", _CHILD, "--bib", str(library), "import", *args], stdin=feed,
+                              capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, check=False)
+    seconds = time.perf_counter() - started
+    lines = done.stderr.rstrip("\n").split("\n")
+    rss = int(lines[-1].split()[1]) / 1024 if lines and lines[-1].startswith("MAXRSS ") else float("nan")
+    return Run(done.returncode, done.stdout, "\n".join(lines[:-1]).strip(), rss, seconds)
+
+
+def gzip_bomb(path: Path, megabytes: int, unit: bytes = b"@misc{k, title={t}}\n") -> Path:
+    """A gzip file of ``megabytes`` MB of ``unit`` repeated (about 1,000 times smaller than that)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = unit * ((1 << 20) // len(unit))
+    with path.open("wb") as out:
+        for _ in range(megabytes):
+            out.write(packer.compress(block))
+        out.write(packer.flush())
+    return path
+
+
+def one_line_medline(path: Path, megabytes: int) -> Path:
+    """A MEDLINE record whose title is one line of ``megabytes`` MB."""
+    words = b"word " * ((megabytes << 20) // 5)
+    path.write_bytes(b"PMID- 12345678\nTI  - " + words + b"\n")
+    return path
+
+
+def tiny_bibtex(path: Path, entries: int) -> Path:
+    """``entries`` one-line BibTeX entries of about 30 bytes."""
+    with path.open("w") as out:
+        for n in range(entries):
+            out.write(f"@misc{{k{n}, title={{T{n}}}}}\n")
+    return path
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1])
+    folder.mkdir(parents=True, exist_ok=True)
+    gzip_bomb(folder / "bomb.bib.gz", 3900)
+    one_line_medline(folder / "one-line.nbib", 25)
+    tiny_bibtex(folder / "million.bib", 1_000_000)

@@ -1,0 +1,146 @@
+"""What one input may take: bytes read into memory, records per file, text per record.
+
+Formats other than PubMed XML are parsed from memory, so their input is read whole - but never more than
+:func:`max_input` bytes: a regular file is refused by its size before it is read, a stream (standard input, a
+gzip file's decompressed data) as soon as it goes past the limit, while it is read. A file's records are
+counted before they are built (by their markers: ``@type{``, ``TY  -``, ``PMID-``, ``PT``; CSV rows and JSON
+items by their readers as they go), and one record may hold at most :func:`max_record_chars` characters of text:
+a bigger one is an error of that record (the others are read), so no one record can make the later steps
+(normalizing, matching, keys) use gigabytes. The limits are far above any real bibliography file (PubMed's
+baseline files hold 30,000 records, the longest PubMed record is under 200 kB) and can be raised through the
+environment: ``REFLIB_MAX_INPUT_MB``, ``REFLIB_MAX_RECORDS``, ``REFLIB_MAX_RECORD_KB``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import BinaryIO
+
+from library.model import Author, Record
+
+from ..base import ReadError, ReadProblem
+
+__all__ = ["check_records", "count_check", "max_input", "max_record_chars", "max_records", "read_rest",
+           "record_chars", "too_large"]
+
+_BLOCK = 1 << 20
+
+
+def _setting(name: str, default: int, unit: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return max(1, int(float(value) * unit)) if value else default * unit
+    except ValueError:
+        return default * unit
+
+
+def max_input() -> int:
+    """Bytes of (decompressed) input a format parsed in memory may have: 256 MB."""
+    return _setting("REFLIB_MAX_INPUT_MB", 256, 1 << 20)
+
+
+def max_records() -> int:
+    """Records one file may hold: 100,000 (a library of that size is reflib's design target)."""
+    return _setting("REFLIB_MAX_RECORDS", 100_000, 1)
+
+
+def max_record_chars() -> int:
+    """Characters of text one record may hold: 1 MB."""
+    return _setting("REFLIB_MAX_RECORD_KB", 1024, 1024)
+
+
+def _size(limit: int) -> str:
+    return f"{limit / (1 << 30):g} GB" if limit >= 1 << 30 else f"{limit / (1 << 20):g} MB"
+
+
+def too_large(source: str, limit: int) -> ReadError:
+    return ReadError(f"{source}: more than {_size(limit)} of input; refused (split the file, or raise "
+                     "REFLIB_MAX_INPUT_MB)")
+
+
+def read_rest(handle: BinaryIO, head: bytes, source: str, limit: int) -> bytes:
+    """``head`` and the rest of ``handle``; ReadError as soon as the total goes past ``limit`` bytes."""
+    chunks = [head]
+    total = len(head)
+    while True:
+        block = handle.read(_BLOCK)
+        if not block:
+            break
+        total += len(block)
+        if total > limit:
+            raise too_large(source, limit)
+        chunks.append(block)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_MARKERS = {
+    "bibtex": re.compile(rb"^[ \t]*@[ \t]*(?!(?i:string|comment|preamble)\b)[A-Za-z]+[ \t]*[{(]", re.MULTILINE),
+    "ris": re.compile(rb"^[ \t]*TY  -", re.MULTILINE),
+    "wos": re.compile(rb"^PT [A-Z]", re.MULTILINE),
+    "medline": re.compile(rb"^PMID-", re.MULTILINE),
+}
+
+
+def count_check(data: bytes, fmt: str, source: str) -> None:
+    """ReadError when ``data`` (in format ``fmt``) holds more records than :func:`max_records`; counted by the
+    records' markers, before any record is built."""
+    pattern = _MARKERS.get(fmt)
+    if pattern is None:
+        return
+    limit = max_records()
+    for count, _ in enumerate(pattern.finditer(data), 1):
+        if count > limit:
+            raise too_many(source, limit)
+
+
+def too_many(source: str, limit: int) -> ReadError:
+    return ReadError(f"{source}: more than {limit:,} records; refused (split the file, or raise "
+                     "REFLIB_MAX_RECORDS)")
+
+
+_TEXT_FIELDS = [f.name for f in fields(Record)]
+
+
+def record_chars(record: Record) -> int:
+    """Characters of text in a record (names, values, list items)."""
+    total = 0
+    for name in _TEXT_FIELDS:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                total += len(item) if isinstance(item, str) else _item_chars(item)
+        elif isinstance(value, dict):
+            total += sum(len(str(k)) + len(str(v)) for k, v in value.items())
+    return total
+
+
+def _item_chars(item: object) -> int:
+    if isinstance(item, Author):
+        return len(item.family) + len(item.given) + len(item.literal) + len(item.orcid)
+    return len(str(item))
+
+
+def check_records(records: Sequence[Record], source: str, input_size: int) -> tuple[list[Record],
+                                                                                      list[ReadProblem]]:
+    """The records within :func:`max_record_chars`, and an error for each bigger one (its position named)."""
+    limit = max_record_chars()
+    if input_size <= limit:  # no record can be bigger than its file
+        return list(records), []
+    kept: list[Record] = []
+    problems: list[ReadProblem] = []
+    for index, record in enumerate(records, 1):
+        size = record_chars(record)
+        if size > limit:
+            label = (record.key or record.pmid or record.doi or "").strip()[:40]
+            named = f" ({label})" if label else ""
+            problems.append(ReadProblem(source, f"{size / (1 << 20):.1f} MB of text in one record{named}, more "
+                                        f"than {_size(limit)}; not read (raise REFLIB_MAX_RECORD_KB to read it)",
+                                        record=index))
+        else:
+            kept.append(record)
+    return kept, problems
