@@ -58,6 +58,8 @@ def _cite_this(report: Report) -> None:
 
 
 def _export(report: Report) -> None:
+    """Per style: 1k and 10k records timed (ms per record at each size shows linearity); AMA also 100k, measured,
+    against the target; the other styles' 100k extrapolated from 10k (only meaningful when 10k/1k stays ~1)."""
     from library import Library
     from library.export import STYLE_FORMATS, export_records
 
@@ -71,17 +73,18 @@ def _export(report: Report) -> None:
             export_records(everything[:size], style)
             seconds = time.process_time() - started
             per_record.append(seconds / size)
-            report.add("citations", f"{style}: export {size:,} records", f"{seconds:.1f} s",
-                       f"{seconds / size * 1000:.2f} ms/record")
+            report.add("citations", f"{style}: export {size:,} records ({seconds / size * 1000:.2f} ms/record)",
+                       f"{seconds:.1f} s", "")
         growth = per_record[-1] / per_record[0]
         if style == "ama":
             started = time.process_time()
             export_records(everything, style)
             seconds = time.process_time() - started
-            report.add("citations", f"ama: export {BIG:,} records (measured)", f"{seconds:.0f} s", "<= 180 s")
+            report.add("citations", f"ama: export {BIG:,} records, measured ({seconds / BIG * 1000:.2f} ms/record)",
+                       f"{seconds:.0f} s", "<= 180 s")
         else:
-            report.add("citations", f"{style}: {BIG:,} records, extrapolated from 10k (linear)",
-                       f"~{per_record[-1] * BIG:.0f} s", f"per-record time 10k/1k = {growth:.2f}")
+            report.add("citations", f"{style}: {BIG:,} records, extrapolated from 10k (10k/1k = {growth:.2f})",
+                       f"~{per_record[-1] * BIG:.0f} s", "<= 180 s is AMA's target")
 
 
 def run(report: Report) -> None:

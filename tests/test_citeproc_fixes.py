@@ -6,7 +6,14 @@ import pytest
 
 from library.export import export_records, format_citation, to_csl_json
 from library.export.citeproc import citeproc_name, curly_quotes
-from library.export.citeproc_fixes import is_plural, last_page, normalize_initials, title_case
+from library.export.citeproc_fixes import (
+    initialize_given,
+    is_plural,
+    last_page,
+    move_into_quote,
+    normalize_initials,
+    title_case,
+)
 from library.model import Author, Record
 
 
@@ -69,6 +76,29 @@ def test_names_as_engines_read_them() -> None:
 ])
 def test_initials_normalized_as_citeproc_js(given: str, mark: str, shown: str) -> None:
     assert normalize_initials(given, mark) == shown
+
+
+def test_initials_without_a_stray_mark_after_an_uninitialized_last_word() -> None:
+    assert initialize_given("ASCUS-LSIL Triage Study (ALTS)", ". ") == "A.-L. T. S. (ALTS)"
+    assert initialize_given("Ben W. J.", ". ") == "B. W. J."
+    assert initialize_given("Jean-Pierre", "") == "J-P"
+    record = Record(key="g", entry_type="article", title="Follow-up", year=2003, journal="Am J Obstet Gynecol",
+                    authors=[Author("Cox", "J. T."), Author("Group", "ASCUS-LSIL Triage Study (ALTS)")])
+    assert format_citation(record, "apa").startswith("Cox, J. T., & Group, A.-L. T. S. (ALTS). (2003).")
+
+
+def test_punctuation_goes_inside_closing_quotes_where_pieces_join() -> None:
+    assert move_into_quote("\u201cTitle\u201d", ". J") == (6, ".")
+    assert move_into_quote("\u201cWhy?\u201d", ". J") == (5, "")
+    assert move_into_quote("\u201cTitle\u201d", "... J") is None
+    assert move_into_quote("Title", ". J") is None
+    quoted = Record(key="q", entry_type="article", title="\u201cWhy?\u201d A trial", year=2003, journal="Cancer",
+                    authors=[Author("Cox", "J. T.")])
+    assert "\u201cWhy?\u201d A Trial.\u201d Cancer" in format_citation(quoted, "mla").replace("\u2018", "\u201c") \
+        .replace("\u2019", "\u201d")
+    asked = Record(key="a", entry_type="article", title="Why?", year=2003, journal="Cancer",
+                   authors=[Author("Cox", "J. T.")])
+    assert format_citation(asked, "mla") == "Cox, J. T. \u201cWhy?\u201d Cancer, 2003."
 
 
 def test_full_given_names_keep_initials_written_by_the_style() -> None:

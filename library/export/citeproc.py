@@ -9,7 +9,8 @@ citeproc-py does the style logic; this module works around what it gets wrong or
   and written here ("1. Dreyer K"), numbering records in the order given (citation order).
 * A localized date's ``delimiter`` is ignored by citeproc-py (NLM printed "[cited 2007Nov30]"); it is copied
   onto the style's date elements.
-* American punctuation inside closing quotes (MLA: “Title.” not “Title”.), no "?." after a title.
+* American punctuation inside closing quotes (MLA: “Title.” not “Title”.), no "?." after a title: done where
+  citeproc-py joins the pieces (citeproc_fixes), not on the finished entry.
 * Output markup uses private-use sentinels, so that *all* record text is escaped for HTML/Markdown at the end
   (no raw markup from a record can reach a page), whatever citeproc-py escapes or not.
 """
@@ -29,7 +30,7 @@ from citeproc.source.json import CiteProcJSON
 from lxml import etree
 
 from ..model import Record
-from .citeproc_fixes import install, memoized_xpath
+from .citeproc_fixes import install, memoized_xpath, punctuation_in_quote
 from .common import UnknownFormatError
 from .csljson import csl_item
 from .requirements import style_warnings
@@ -232,18 +233,6 @@ def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
     return _clean_text(item)  # type: ignore[no-any-return]
 
 
-_QUOTE_PUNCT = re.compile("([\u201d\u2019]+)((?:[\ue000-\ue01f])*)([.,])")
-_DOUBLE_STOP = re.compile(r"(?<!\.)([.?!])((?:[\ue000-\ue01f])*)\.(?!\.)")  # not inside "..."
-_SPACES = re.compile(r"\s+")
-
-
-def _tidy(text: str, style: _Style) -> str:
-    text = _SPACES.sub(" ", text).strip()
-    if style.punctuation_in_quote:
-        text = _QUOTE_PUNCT.sub(r"\3\1\2", text)
-    return _DOUBLE_STOP.sub(r"\1\2", text)
-
-
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&$~^|#])")
 _MD_LINE_START = re.compile(r"^((?:[\ue000-\ue01f])*(?:\d+)?)([-+=.)])")
 
@@ -299,7 +288,7 @@ def _render(records: Sequence[Record], style: _Style) -> list[tuple[int, str]]:
     source = CiteProcJSON([_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)])
     bibliography = _Bibliography(style.csl, source, _SentinelFormatter)
     bibliography.register_all(ids)
-    with memoized_xpath():
+    with memoized_xpath(), punctuation_in_quote(style.punctuation_in_quote):
         if style.sorted and len(ids) > 1:
             bibliography.sort()
         entries = bibliography.bibliography()
@@ -342,7 +331,7 @@ def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text"
             problems.append(f"{keyed[index].key}: citeproc-py could not format it in {name.upper()}; "
                             "a plain fallback was used")
             text = _fallback(keyed[index])
-        body = _convert(_tidy(text, parsed), fmt)
+        body = _convert(text.strip(), fmt)
         entries.append(f"{position}. {body}" if parsed.numbered else body)
     return entries, problems
 

@@ -12,6 +12,9 @@ one citeproc-py method by a tested function here — never a rewrite of finished
 * Labels: "pp."/"nos." when a value holds more than one number as citeproc-js counts them (:func:`is_plural`).
 * Substitution: a title macro that stands in for missing authors is not printed a second time.
 * A period after a colon, question or exclamation mark is left out ("Publication: 2010", as citeproc-js).
+* Punctuation in quotes (locales with ``punctuation-in-quote``, en-US): a period or comma that follows a closing
+  quote goes inside it where the pieces are joined (MLA “Title.” not “Title”.), unknown to citeproc-py
+  (:func:`punctuation_in_quote`, :func:`move_into_quote`).
 * Quotes: text quoted by the style has its own double quotes turned into inner quotes (“‘Living on the Edge’:
   …”), as citeproc-js's flip-flop does.
 * Names: with ``initialize="false"`` (MLA) given names are not initialized, but initials already there are
@@ -26,7 +29,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["install", "last_page", "normalize_initials", "title_case"]
+__all__ = ["initialize_given", "install", "last_page", "move_into_quote", "normalize_initials", "punctuation_in_quote",
+           "title_case"]
 
 # citeproc-js's skip words (CSL.SKIP_WORDS, citeproc-js 1.4), matched as its regular expression does
 _SKIP_WORDS = (
@@ -319,6 +323,22 @@ def _patched_root(original: Callable[..., Any]) -> Callable[..., Any]:
     return get_root
 
 
+_CALLS: dict[Any, bool] = {}
+
+
+def _patched_calls_variable(original: Callable[..., Any]) -> Callable[..., Any]:
+    def calls_variable(self: Any) -> bool:
+        """Whether a group's child can print a variable: a property of the style tree, walked recursively by
+        citeproc-py for every group of every reference (a fifth of APA's time); memoized while rendering."""
+        if not _XPATH_ON:
+            return bool(original(self))
+        found = _CALLS.get(self)
+        if found is None:
+            found = _CALLS[self] = bool(original(self))
+        return found
+    return calls_variable
+
+
 _REFERENCE = "\0reference"
 
 
@@ -342,6 +362,7 @@ class memoized_xpath:
         if not _XPATH_ON:
             _XPATH.clear()
             _ROOTS.clear()
+            _CALLS.clear()
 
 
 _ENDS_SENTENCE = frozenset("?!:.")
@@ -350,8 +371,10 @@ _ENDS_SENTENCE = frozenset("?!:.")
 def _patched_seam(original: Callable[..., Any]) -> Callable[..., Any]:
     def normalize_seam(left: Any, other: Any) -> Any:
         text, following = str(left), str(other)
-        # "Publication:." -> "Publication:"; not across the end of italics ("<i>Publication:</i>."), as citeproc-js
-        if text and following[:1] == "." and text[-1] in _ENDS_SENTENCE:
+        # "Publication:." -> "Publication:"; across the end of italics only after ".?!" ("<i>Why?</i>" but
+        # "<i>Publication:</i>."), as citeproc-js
+        if text and following[:1] == "." and (text[-1] in _ENDS_SENTENCE
+                                              or (following[1:2] != "." and _STOP.search(text))):
             from citeproc.string import _strip_first_char
 
             return _strip_first_char(other)
@@ -425,12 +448,128 @@ def _patched_parts(original: Callable[..., Any]) -> Callable[..., Any]:
     return parts
 
 
+def initialize_given(given: str, mark: str, hyphen: bool = True) -> str:
+    """citeproc-py's initials ("Ben W. J." -> "B. W. J.", "Jean-Pierre" -> "J.-P."; lower-case words such as
+    particles kept), without the stray mark it wrote after a last word it did not initialize: "ASCUS-LSIL Triage
+    Study (ALTS)" -> "A.-L. T. S. (ALTS)", not "… (ALTS) ." (citeproc-js)."""
+    out = []
+    for part in given.split("-") if hyphen else [given.replace("-", " ")]:
+        text, group = "", []
+        for word in part.replace(".", " ").split():
+            if word[0].isupper():
+                group.append(word[0])
+            else:
+                text += mark.join(group) + mark + " " + word + " "
+                group = []
+        if group or not text:
+            text += mark.join(group) + mark
+        out.append(" ".join(text.split()))
+    return "-".join(out)
+
+
 def _patched_initialize(original: Callable[..., Any]) -> Callable[..., Any]:
     def initialize(self: Any, given: str, mark: str, context: Any) -> Any:
         if str(self.get("initialize", "true")).lower() == "false":  # CSL 1.0.1, unknown to citeproc-py
             return normalize_initials(given, mark)
-        return original(self, given, mark, context)
+        return initialize_given(given, mark, bool(self.get_option("initialize-with-hyphen", context)))
     return initialize
+
+
+_PIQ: list[bool] = []  # while rendering: does the style's locale put punctuation inside quotes?
+_STOP = re.compile("(?<!\\.)[.?!][\ue000-\ue01f]*$")  # a sentence's end, maybe inside formatting
+_INTO_QUOTE = re.compile("([\u201d\u2019]+)([\ue000-\ue01f]*)$")  # closing quotes, then formatting marks
+
+
+class punctuation_in_quote:
+    """Within the block, a period or comma joined after a closing quote moves inside it when ``on``."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __enter__(self) -> None:
+        _PIQ.append(self.on)
+
+    def __exit__(self, *exc: object) -> None:
+        _PIQ.pop()
+
+
+def move_into_quote(left: str, right: str) -> tuple[int, str] | None:
+    """Where a period or comma starting ``right`` goes inside the closing quotes ending ``left``: (position in
+    ``left``, mark to insert there); "?", "!" or "." before the quotes takes the place of a period ("“Why?”" +
+    "." -> "“Why?”", mark ""). None when nothing moves."""
+    if right[:1] not in (".", ",") or right[1:2] == ".":
+        return None
+    match = _INTO_QUOTE.search(left)
+    if match is None:
+        return None
+    head = left[: match.start()]
+    mark = right[0]
+    if mark == "." and head[-1:] in ("?", "!", ".") and head[-2:-1] != ".":
+        mark = ""
+    return match.start(), mark
+
+
+def _shift(left: Any, right: Any) -> tuple[Any, Any]:
+    """:func:`move_into_quote` on citeproc-py strings, keeping their types and the segments of a MixedString; a
+    period after a sentence's end (".", "?", "!", also before the end of italics) left out."""
+    if not _PIQ or not left or not right:
+        return left, right
+    from citeproc.string import MixedString, _strip_first_char
+
+    segments = list(left) if isinstance(left, MixedString) else [left]
+    if not all(isinstance(segment, str) for segment in segments):
+        return left, right
+    text, following = "".join(segments), str(right)[:2]
+    moved = move_into_quote(text, following) if _PIQ[-1] else None
+    if moved is None:
+        if following[:1] == "." and following[1:2] != "." and _STOP.search(text):
+            return left, _strip_first_char(right)  # "Why?" + ". " -> "Why? "
+        return left, right
+    position, mark = moved
+    start = 0
+    for i, segment in enumerate(segments):
+        if start <= position < start + len(segment):
+            offset = position - start
+            segments[i] = type(segment)(segment[:offset] + mark + segment[offset:])
+            break
+        start += len(segment)
+    left = MixedString(segments) if isinstance(left, MixedString) else segments[0]
+    return left, _strip_first_char(right)
+
+
+def _patched_wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(self: Any, string: Any) -> Any:
+        if string is None or not _PIQ:
+            return original(self, string)
+        suffix = self.get("suffix", "")
+        if suffix[:1] not in (".", ","):
+            return original(self, string)
+        from citeproc.model import normalize_seam  # the name citeproc-py's own wrap uses
+
+        prefix = self.get("prefix", "")
+        text = prefix + normalize_seam(prefix, string)
+        text, suffix = _shift(text, normalize_seam(text, suffix))
+        return text + normalize_seam(text, suffix) if suffix else text
+    return wrap
+
+
+def _patched_join(original: Callable[..., Any]) -> Callable[..., Any]:
+    def join(items: Any, delimiter: Any = "") -> Any:
+        if not _PIQ or str(delimiter)[:1] not in (".", ","):
+            return original(items, delimiter)
+        from citeproc.string import String, normalize_seam
+
+        iterator = iter(items)
+        try:
+            output = next(iterator)
+        except StopIteration:
+            return String("")
+        for item in iterator:
+            output, part = _shift(output, normalize_seam(output, delimiter))
+            output = output + part
+            output = output + normalize_seam(output, item)
+        return output
+    return join
 
 
 _INSTALLED: list[bool] = []
@@ -443,12 +582,16 @@ def install() -> None:
     from citeproc import model, source, string
 
     string.normalize_seam = _patched_seam(string.normalize_seam)
+    model.join = string.join = _patched_join(string.join)
+    model.Affixed.wrap = _patched_wrap(model.Affixed.wrap)
 
     model.TextCased.case = _patched_case(model.TextCased.case)
     model.FormatNumber._format_last_page = _patched_last_page(model.FormatNumber._format_last_page)
     model.Quoted.quote = _patched_quote(model.Quoted.quote)
     model.CitationStylesElement.xpath_search = _patched_xpath(model.CitationStylesElement.xpath_search)
     model.CitationStylesElement.get_root = _patched_root(model.CitationStylesElement.get_root)
+    model.Parent.calls_variable = _patched_calls_variable(model.Parent.calls_variable)
+    model.Text.calls_variable = _patched_calls_variable(model.Text.calls_variable)
     source.CitationItem.reference = property(_reference)
     model.FormatNumber._process = _patched_process(model.FormatNumber._process)
     model.Label._is_plural = _patched_is_plural(model.Label._is_plural)
