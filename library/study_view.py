@@ -160,7 +160,9 @@ def _title_candidates(frame: pd.DataFrame, title: str) -> np.ndarray:
     if not words:
         return np.arange(0)
     lowered = _lowered_titles(frame)
-    counts = sum(pc.match_substring(lowered, w).to_numpy(zero_copy_only=False).astype(np.int8) for w in words)
+    # RE2's literal scan (memchr) is several times faster than the plain substring kernel; same rows
+    counts = sum(pc.match_substring_regex(lowered, re.escape(w)).to_numpy(zero_copy_only=False).astype(np.int8)
+                 for w in words)
     needed = min(2, len(words))
     candidates = np.flatnonzero(counts >= needed)
     if len(candidates) > FULL_TITLE_SCAN:
