@@ -76,11 +76,12 @@ def _warm_abbreviations(lib: Library) -> None:
     """Find the taxonomy's abbreviations (HSG, SIS ...) as whole words in every record once, with the opening of
     the file: a whole-word scan is the slow part of a search (library.search.abbreviation_rows); the names and
     synonyms are then found by fast literal scans, each kept with the frame after its first search."""
-    from library.derived import search_text
+    from library.derived import lowered_titles, search_text
     from library.evidence import EvidenceFileError
     from library.evidence.taxonomy import taxonomy_for
     from library.search import Vocabulary, abbreviation_rows
 
+    lowered_titles(lib.frame())  # ranking and related studies test words against these (library.derived)
     with contextlib.suppress(EvidenceFileError, OSError, ValueError):
         vocabulary = Vocabulary.from_taxonomy(taxonomy_for(lib.path))
         abbreviation_rows(lib.frame(), search_text(lib.frame()), vocabulary.abbreviations)

@@ -49,15 +49,26 @@ def _url() -> dict[str, list[str]]:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
+def _matching(_frame: pd.DataFrame, token: str, params_json: str, _vocabulary: Vocabulary | None,
+              vocabulary_token: str) -> np.ndarray:
+    """Positions of the matching rows (file order), cached per frame version, taxonomy and filter, whatever the
+    sort: changing the sort re-orders these instead of searching again."""
+    params = json.loads(params_json)
+    params.pop("sort", None)
+    query = replace(parse_params(params).query, vocabulary=_vocabulary)
+    return filter_positions(_frame, query)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _filtered(_frame: pd.DataFrame, token: str, params_json: str, _vocabulary: Vocabulary | None,
               vocabulary_token: str) -> np.ndarray:
     """Positions of the matching rows in display order, cached per frame version, taxonomy and query: a rerun
     that does not change the filter (paging, opening a study, coming back) costs nothing here. The search knows
     the taxonomy's names and synonyms and ranks its hits (library.search, shared with ``reflib search``)."""
     parsed = parse_params(json.loads(params_json))
-    query = replace(parsed.query, vocabulary=_vocabulary)
-    terms = parse_search(query.query, _vocabulary)
-    return sort_positions(_frame, filter_positions(_frame, query), parsed.sort, terms)
+    filter_only = json.dumps({k: v for k, v in json.loads(params_json).items() if k != "sort"}, sort_keys=True)
+    found = _matching(_frame, token, filter_only, _vocabulary, vocabulary_token)
+    return sort_positions(_frame, found, parsed.sort, parse_search(parsed.query.query, _vocabulary))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)

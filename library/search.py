@@ -24,8 +24,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import arrow_column
-
 __all__ = ["SearchTerm", "UnknownFilterError", "Vocabulary", "close_matches", "parse_search", "rank_positions",
            "resolve_entry", "resolve_topic", "term_masks", "warm"]
 
@@ -220,16 +218,32 @@ def term_masks(frame: pd.DataFrame, text: pa.Array, rows: np.ndarray, terms: Seq
     return hit
 
 
+def _title_hits(frame: pd.DataFrame, positions: np.ndarray, term: SearchTerm) -> np.ndarray:
+    """Which of ``positions`` have the term in the title. A vocabulary term's hits over every title are kept with
+    the frame (a finite set); a typed word is tested on all titles when most rows are asked for (one scan of the
+    lower-cased titles), else on the asked rows' titles only."""
+    from .derived import derived, lowered_titles
+
+    titles = lowered_titles(frame)
+    if term.topics:
+        key = "title-hits:" + "|".join(sorted(term.patterns))
+        every = derived(frame, key, (titles,),
+                        lambda: pc.match_substring_regex(titles, term.regex).to_numpy(zero_copy_only=False))
+        return every[positions]  # type: ignore[index,no-any-return]
+    if len(positions) * 4 >= len(frame):
+        return pc.match_substring_regex(titles, term.regex).to_numpy(zero_copy_only=False)[positions]
+    taken = titles.take(pa.array(positions, pa.int64()))
+    return pc.match_substring_regex(taken, term.regex).to_numpy(zero_copy_only=False)
+
+
 def rank_positions(frame: pd.DataFrame, positions: np.ndarray, terms: Sequence[SearchTerm]) -> np.ndarray:
     """``positions`` (all matching) best first: a term in the title counts most, then in the abstract (or the
     authors), then only as a topic tag; newest first among equals."""
     if len(positions) == 0 or not terms:
         return positions
-    taken = pa.array(positions, pa.int64())
-    title = pc.utf8_lower(pc.fill_null(arrow_column(frame["title"]).take(taken), ""))
     score = np.zeros(len(positions), dtype=np.int64)
     for term in terms:
-        in_title = pc.match_substring_regex(title, term.regex).to_numpy(zero_copy_only=False)
+        in_title = _title_hits(frame, positions, term)
         # a widened term may match by its tag alone; a plain word matched in the text, or the row would not be here
         in_text = _frame_hits(frame, term)[positions] if term.topics else np.ones(len(positions), dtype=bool)
         score += np.where(in_title, TITLE, np.where(in_text, ABSTRACT, ELSEWHERE))
