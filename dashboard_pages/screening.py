@@ -110,7 +110,7 @@ def _page(inbox: Inbox, lib: Library) -> None:
     if not queue:
         st.success("Nothing left to screen.")
     else:
-        _one(inbox, lib, queue[0], ranked.terms.get(queue[0], []), ranker.inclusion_terms(ranked.model),
+        _one(inbox, lib, queue[0], ranked.why(queue[0]), ranker.inclusion_terms(ranked.model),
              reviewer, config.reasons)
     with st.expander("PRISMA 2020 flow"):
         sources = ["all searches", *sorted({str(it["source"]) for it in inbox.identified()})]
@@ -120,7 +120,7 @@ def _page(inbox: Inbox, lib: Library) -> None:
         st.download_button("Download SVG", to_svg(current), file_name="prisma.svg", mime="image/svg+xml")
 
 
-def _one(inbox: Inbox, lib: Library, record_id: int, why: list[tuple[str, float]], terms: list[str],
+def _one(inbox: Inbox, lib: Library, record_id: int, why: str, terms: list[str],
          reviewer: str, reasons: list[str]) -> None:
     item = inbox.get(record_id)
     record = inbox.record(record_id)
@@ -131,7 +131,7 @@ def _one(inbox: Inbox, lib: Library, record_id: int, why: list[tuple[str, float]
         if record.keywords:
             st.caption("Keywords: " + md("; ".join(record.keywords)))
         if why:
-            st.caption("Ranks high for: " + md(", ".join(t for t, _ in why)))
+            st.caption(md(why[:1].upper() + why[1:]))
         if item.note:
             st.warning(md(item.note), icon=":material/content_copy:")
     reason = st.selectbox("Exclusion reason", reasons, key="screen_reason")

@@ -176,9 +176,18 @@ def test_ranking_learns_from_includes_with_a_fixed_seed(tmp_path):
         first = Ranker(inbox, seed=3).rank(states_of(inbox), explain=3)
         again = Ranker(inbox, seed=3).rank(states_of(inbox), explain=3)
         assert first.ids == again.ids and first.scores == again.scores
-        top = first.ids[:7]
-        assert all((i - ids[0]) % 5 == 0 for i in top)  # the 7 other relevant ones first
-        assert any(t in {"hysterosalpingography", "oil", "contrast", "tubal"} for t, _ in first.terms[top[0]])
+        relevant_ids = set(ids[5::5])
+        # two decisions made: this turn the first record offered is the one the model is least sure about (an
+        # uncertainty pick, said so), then the 7 other relevant ones
+        assert first.unsure == first.ids[0] and "least sure" in first.why(first.ids[0])
+        assert relevant_ids <= set(first.ids[:8])
+        inbox.decide(first.ids[0], "exclude", "ann", "not about the topic")
+        ranked = Ranker(inbox, seed=3).rank(states_of(inbox), explain=3)
+        assert ranked.unsure is None  # three decisions: a ranked turn
+        top = ranked.ids[:7]
+        assert all((i - ids[0]) % 5 == 0 for i in top)  # the relevant ones first
+        assert any(t in {"hysterosalpingography", "oil", "contrast", "tubal"} for t, _ in ranked.terms[top[0]])
+        assert ranked.why(top[0]).startswith("ranks high for: ")
         # library records on the search's topic count as includes even before any inbox include
         with_lib = Ranker(inbox, positives=[relevant]).rank(dict.fromkeys(ids, "open"))
         assert all((i - ids[0]) % 5 == 0 for i in with_lib.ids[:8])

@@ -145,13 +145,15 @@ def cmd_next(args: argparse.Namespace) -> int:
         item = inbox.get(ranked.ids[0])  # type: ignore[attr-defined]
         terms = ranked.terms.get(item.id, [])  # type: ignore[attr-defined]
         if args.json:
-            print_json(item.to_json() | {"top_terms": [t for t, _ in terms]})
+            print_json(item.to_json() | {"top_terms": [t for t, _ in terms],
+                                         "why": ranked.why(item.id)})  # type: ignore[attr-defined]
             return 0
         print(f"#{item.id}  {item.title}\n  from {item.source} ({item.added[:10]})")
         if item.note:
             print(f"  note: {item.note}")
-        if terms:
-            print(f"  ranks high for: {', '.join(t for t, _ in terms)}")
+        why = ranked.why(item.id)  # type: ignore[attr-defined]
+        if why:
+            print(f"  {why}")
         print(f"\n{item.abstract or '(no abstract)'}\n")
         print(f"reflib screen include {item.id} | exclude {item.id} --reason R | maybe {item.id}")
     return 0

@@ -19,26 +19,38 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.svm import LinearSVC
 
-__all__ = ["Features", "Model", "fit_features", "record_text", "train"]
+__all__ = ["Features", "Model", "fit_features", "record_text", "train", "unsure_turn"]
 
 # tuned on the tuning half of the labelled sets (see benchmarks/bench_screen.py); reported on the other half
 NGRAMS = (1, 2)
 MIN_DF = 2
 C = 1.0
 MAX_FEATURES = 200_000
-CLASSIFIER = "nb"  # nb | lr
+CLASSIFIER = "nb"  # nb | cnb | lr | svm | ens (see train); measured on the tuning sets in changes/18-b.md
 NB_ALPHA = 1.0
 INCLUDE_BOOST = 1.0
 MAX_DF = 1.0  # drop terms in more than this share of the records
 TITLE_WEIGHT = 2  # how many times the title is read
 SUBLINEAR_TF = True
 BALANCE = "weights"  # weights (each class half the weight) | double (ASReview's include share)
+PARTNER = "svm"  # the discriminative half of CLASSIFIER = "ens" (naive Bayes + this, scores standardized)
 PSEUDO_EXCLUDES = 0  # random unread records added as excludes (Cormack & Grossman's CAL)
+# uncertainty picks: while fewer than UNSURE_UNTIL decisions are made, every UNSURE_EVERY-th record offered is the
+# one the model is least sure about (score nearest the decision boundary) instead of the top-ranked one
+UNSURE_EVERY = 2
+UNSURE_UNTIL = 40
 
 
 def record_text(title: str, abstract: str = "", keywords: Sequence[str] = ()) -> str:
     """What the model reads: the title twice (it carries more than a sentence of the abstract), abstract, keywords."""
     return " ".join(p for p in (*[title] * TITLE_WEIGHT, abstract, " ".join(keywords)) if p)
+
+
+def unsure_turn(decided: int, every: int | None = None, until: int | None = None) -> bool:
+    """Whether the next record offered after ``decided`` decisions is an uncertainty pick (see ``UNSURE_EVERY``)."""
+    every = UNSURE_EVERY if every is None else every
+    until = UNSURE_UNTIL if until is None else until
+    return bool(every) and decided < until and decided % every == 0
 
 
 @dataclass(slots=True)
@@ -109,10 +121,10 @@ def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence
     x = matrix[rows]
     trained_on = (len(inc), len(exc))
     if CLASSIFIER == "ens":
-        a, b = _fit_nb(x, y, weight), _fit_lr(x, y, weight, seed)
+        a, b = _fit_nb(x, y, weight), _FITS[PARTNER](x, y, weight, seed)
         coef = a[0] / _spread(matrix, a[0]) + b[0] / _spread(matrix, b[0])
         return Model(coef.astype(np.float32), 0.0, trained_on)
-    fitted = {"nb": _fit_nb, "cnb": _fit_cnb, "lr": _fit_lr, "svm": _fit_svm}[CLASSIFIER](x, y, weight, seed)
+    fitted = _FITS[CLASSIFIER](x, y, weight, seed)
     return Model(fitted[0].astype(np.float32), fitted[1], trained_on)
 
 
@@ -156,3 +168,6 @@ def _fit_svm(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int 
     clf = LinearSVC(C=C, random_state=seed, max_iter=2000)
     clf.fit(x, y, sample_weight=weight)
     return clf.coef_.ravel(), float(clf.intercept_[0])
+
+
+_FITS = {"nb": _fit_nb, "cnb": _fit_cnb, "lr": _fit_lr, "svm": _fit_svm}

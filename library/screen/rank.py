@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .inbox import Inbox
-from .model import Features, Model, fit_features, record_text, train
+from .model import Features, Model, fit_features, record_text, train, unsure_turn
 
 __all__ = ["Ranked", "Ranker", "library_positives"]
 
@@ -51,6 +51,14 @@ class Ranked:
     excluded: int
     from_library: int
     terms: dict[int, list[tuple[str, float]]] = field(default_factory=dict)
+    unsure: int | None = None  # put first because the model is least sure about it (an uncertainty pick)
+
+    def why(self, record_id: int) -> str:
+        """Why the record is where it is, for the screening page and ``screen next``."""
+        if record_id == self.unsure:
+            return "offered to learn from: the model is least sure about this record"
+        terms = self.terms.get(record_id, [])
+        return f"ranks high for: {', '.join(t for t, _ in terms)}" if terms else ""
 
 
 class Ranker:
@@ -76,10 +84,18 @@ class Ranker:
         later = np.array([states[self.ids[int(k) - offset]] != "open" for k in unread], dtype=bool)
         scores = model.scores(self.features.matrix[unread]) if len(unread) else np.zeros(0, dtype=np.float32)
         order = np.lexsort((unread, -scores, later))  # open records first (maybe / conflict after); ties: oldest
+        unsure = None
+        # only a classifier (includes and excludes known) has a boundary to be unsure about
+        if unsure_turn(len(inc) - offset + len(exc)) and inc and exc and (~later).any():
+            open_rows = np.flatnonzero(~later)
+            pick = int(open_rows[np.argmin(np.abs(scores[open_rows]))])
+            order = np.concatenate([[pick], order[order != pick]])
+            unsure = self.ids[int(unread[pick]) - offset]
         if limit is not None:
             order = order[:limit]
         ids = [self.ids[int(unread[k]) - offset] for k in order]
-        ranked = Ranked(ids, [float(scores[k]) for k in order], model, len(inc) - offset, len(exc), offset)
+        ranked = Ranked(ids, [float(scores[k]) for k in order], model, len(inc) - offset, len(exc), offset,
+                        unsure=unsure)
         for k in order[:explain]:
             row = self.features.matrix[int(unread[k])]
             ranked.terms[self.ids[int(unread[k]) - offset]] = model.top_terms(row, self.features.terms)

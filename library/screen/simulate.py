@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LibraryError
-from .model import fit_features, record_text, train
+from .model import fit_features, record_text, train, unsure_turn
 
 __all__ = ["Dataset", "SimulationError", "SimulationResult", "read_dataset", "recall_at", "simulate", "wss"]
 
@@ -103,7 +103,7 @@ Trainer = Callable[..., object]
 
 
 def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: int = 300,
-           batch: int = 5, uncertain_every: int = 0, uncertain_until: int = 0) -> np.ndarray:
+           batch: int = 5, unsure_every: int | None = None, unsure_until: int | None = None) -> np.ndarray:
     """The screening order the model produces (see the module docstring)."""
     rng = np.random.default_rng(seed)
     labels = data.labels
@@ -118,7 +118,7 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
         scores = model.scores(matrix)
         scores[~unread] = -np.inf
         take = 1 if len(order) < every_decision_until else batch
-        if uncertain_every and len(order) < uncertain_until and len(order) % uncertain_every == 0:
+        if unsure_turn(len(order), unsure_every, unsure_until):
             picked = np.argsort(np.abs(scores), kind="stable")[:1]
         else:
             picked = np.argsort(-scores, kind="stable")[:min(take, int(unread.sum()))]
