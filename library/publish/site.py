@@ -30,7 +30,7 @@ from .markup import COPY_JS, CSS, SEARCH_JS, esc, page
 from .output import STATE_DIR, SiteWriter, load_state, save_state
 from .pages import entry_block, list_pages, sitemap_files, topic_closure
 from .slugs import is_slug, make_unique, slugify, topic_slug
-from .study import Summary, head_metadata, study_body, summarize
+from .study import Summary, head_metadata, old_slugs_of, study_body, summarize
 
 __all__ = ["PublishReport", "publish_site"]
 
@@ -54,11 +54,15 @@ class PublishReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str]) -> int:
-    """Give every parsed record without a valid, unique slug one (from its title), in place, and store them all
-    with one bulk update and one save. Valid stored slugs are kept first, so a new study never takes the slug of
-    an edited one. Storing a slug does not stamp ``modified``: it is site bookkeeping, not an edit of the study."""
-    names = set(taken)
+def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str], reserved: set[str],
+                  previous: dict[str, str]) -> tuple[int, bool]:
+    """Give every parsed record without a valid, unique slug one (from its title), in place; keep the address a
+    study was last published at in ``slug_old`` when an editor changed its slug (``previous``: key -> last run's
+    slug), so that the old address redirects even from a fresh output folder. All of it is stored with one bulk
+    update and one save. Valid stored slugs are kept first, so a new study never takes the slug of an edited
+    one, nor anyone's earlier slug (``reserved``). Storing a slug does not stamp ``modified``: it is site
+    bookkeeping, not an edit of the study. Returns how many records got a new slug and whether it saved."""
+    names = set(taken) | reserved
     missing: list[Record] = []
     for key, record in records.items():
         slug = record.extra.get("slug", "").strip()
@@ -67,14 +71,23 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
             names.add(slug)
         else:
             missing.append(record)
+    for record in records.values():
+        names.update(old_slugs_of(record))
     for record in missing:
         new = make_unique(slugify(record.title or record.key), names)
         taken[new] = record.key
         record.extra["slug"] = new
-    if missing:
-        lib.update_many(missing, stamp=False)
+    changed = {r.key: r for r in missing}
+    for key, record in records.items():
+        before = previous.get(key, "")
+        olds = old_slugs_of(record)
+        if is_slug(before) and before != record.extra["slug"] and before not in olds:
+            record.extra["slug_old"] = " ".join((*olds, before))
+            changed[key] = record
+    if changed:
+        lib.update_many(changed.values(), stamp=False)
         lib.save()
-    return len(missing)
+    return len(missing), bool(changed)
 
 
 @lru_cache(maxsize=4096)
@@ -163,8 +176,10 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     changed = [k for k, d in digests.items() if k not in old_studies or old_studies[k][0] != d.hex()]
     records = {k: lib.get(k, keep=False) for k in changed}
     taken = {old_studies[k][2].slug: k for k in digests if k in old_studies and k not in records}
-    report.slugs_assigned = _assign_slugs(lib, records, taken)
-    if report.slugs_assigned:
+    reserved = {o for k in digests if k in old_studies and k not in records for o in old_studies[k][2].old_slugs}
+    previous = {k: v[2].slug for k, v in state.get("studies", {}).items() if k in records}
+    report.slugs_assigned, saved = _assign_slugs(lib, records, taken, reserved, previous)
+    if saved:
         digests = lib.entry_digests()  # the saved text: next run compares with these
     report.parsed = len(records)
     mark("read")
@@ -212,17 +227,15 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     report.cite_hits, report.cite_misses = cache.hits, cache.misses
     mark("study pages")
 
-    # redirects: an earlier run published the study at another slug
-    redirects: dict[str, str] = dict(state.get("redirects", {}))
+    # redirects: the study's earlier slugs (kept on the record in slug_old) lead to its page
     current = {s.slug for s in published}
-    for key, old in state.get("studies", {}).items():
-        if key in summaries and old[2].slug != summaries[key].slug:
-            redirects[old[2].slug] = key
-    for old_slug, key in sorted(redirects.items()):
-        if old_slug in current or key not in summaries or not is_slug(old_slug):
-            continue
-        writer.write(f"library/{old_slug}.html", _redirect(f"{summaries[key].slug}.html", config))
-    redirects = {k: v for k, v in redirects.items() if k not in current and v in summaries}
+    redirects: dict[str, str] = {}
+    for s in published:
+        for old_slug in s.old_slugs:
+            if old_slug not in current and old_slug not in redirects:
+                redirects[old_slug] = s.slug
+    for old_slug, slug in sorted(redirects.items()):
+        writer.write(f"library/{old_slug}.html", _redirect(f"{slug}.html", config))
 
     _write_lists(writer, published, entries, config, cache, records, lib)
     mark("lists, feeds, entries")
@@ -234,7 +247,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     mark("search, dump")
     cache.close()
     report.removed = writer.remove_stale()
-    save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new, "redirects": redirects,
+    save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new,
                         "shards": shards, "dump_keys": dump_keys}, state)
     report.written, report.unchanged = writer.written, writer.unchanged
     mark("state")

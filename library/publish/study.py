@@ -41,6 +41,7 @@ class Summary(NamedTuple):
     search: tuple[str, ...]  # search document: slug, title, authors, year, journal, design, topics, abstract
     tldr: str
     retracted: bool
+    old_slugs: tuple[str, ...] = ()  # earlier addresses of the study (``slug_old``): redirect pages
 
 
 def _short_authors(authors: list[Author], limit: int = 3) -> str:
@@ -53,6 +54,11 @@ def _short_authors(authors: list[Author], limit: int = 3) -> str:
 
 def status_of(record: Record) -> str:
     return record.verification or "unknown"
+
+
+def old_slugs_of(record: Record) -> tuple[str, ...]:
+    """The record's earlier slugs (``slug_old``, space-separated), valid ones only."""
+    return tuple(s for s in record.extra.get("slug_old", "").split() if is_slug(s))
 
 
 def summarize(record: Record, slug: str) -> Summary:
@@ -70,7 +76,7 @@ def summarize(record: Record, slug: str) -> Summary:
     links = tuple((lk.slug, lk.kind, lk.number) for lk in record.links)
     return Summary(record.key, slug, record.title, authors, year, journal, design, record.effective_level, topics,
                    record.stance, status_of(record), record.added, record.modified, links, row, search,
-                   record.synopsis.tldr, record.retracted)
+                   record.synopsis.tldr, record.retracted, old_slugs_of(record))
 
 
 # --- metadata ----------------------------------------------------------------------------------------------
