@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import zlib
 from collections import defaultdict
@@ -35,6 +36,7 @@ from .study import Summary, head_metadata, old_slugs_of, study_body, summarize
 __all__ = ["PublishReport", "publish_site"]
 
 TEMPLATE_VERSION = "1"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARD_SIZE = 1000
 
 
@@ -95,19 +97,18 @@ def _specific_first(topics: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(topic_closure(topics), key=lambda t: -t.count(">")))
 
 
-def _related(published: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
-    """Studies to read next: neighbours by year in the study's most specific topic (then broader topics, then
-    the same journal). A study's list depends only on its neighbours, so one edit changes few pages."""
+def _related(ordered: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
+    """Studies to read next: neighbours in the library's order (newest first, then title) in the study's most
+    specific topic (then broader topics, then the same journal). ``ordered`` is in that order, so every pool
+    is too. A study's list depends only on its neighbours, so one edit changes few pages."""
     pools: dict[str, list[Summary]] = defaultdict(list)
-    for s in published:
-        for t in topic_closure(s.topics):
-            pools[t].append(s)
-        if s.journal:
-            pools["journal:" + s.journal].append(s)
-    position: dict[str, dict[str, int]] = {}
-    for name, items in pools.items():
-        items.sort(key=lambda s: (-(s.year or 0), s.title, s.key))
-        position[name] = {s.key: i for i, s in enumerate(items)}
+    position: dict[str, dict[str, int]] = defaultdict(dict)
+    for s in ordered:
+        for name in topic_closure(s.topics) + (("journal:" + s.journal,) if s.journal else ()):
+            pool = pools[name]
+            position[name][s.key] = len(pool)
+            pool.append(s)
+    published = ordered
     out: dict[str, list[Summary]] = {}
     steps = (-1, 1, -2, 2, -3, 3)
     for s in published:
@@ -193,7 +194,8 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
             summaries[key] = old_studies[key][2]
     published = [s for s in summaries.values() if s.status in config.statuses]
     report.studies = len(published)
-    related = _related(published)
+    ordered = _order(published)
+    related = _related(ordered)
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
@@ -205,8 +207,8 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
         return s._replace(search=()) if s.key in records else s
 
     for s in published:
-        rel_key = "|".join(f"{r.slug}:{r.title}:{r.authors}:{r.year}" for r in related[s.key])
-        page_key = hashlib.sha1(f"{hexes[s.key]}|{rel_key}".encode()).hexdigest()
+        # what a study page shows of its related studies (slug, title, authors, year) comes from their records
+        page_key = hashlib.sha1("|".join([hexes[s.key], *[hexes[r.key] for r in related[s.key]]]).encode()).hexdigest()
         old = old_studies.get(s.key)
         html_path, ris_path = f"library/{s.slug}.html", f"library/{s.slug}.ris"
         if old is not None and old[1] == page_key and writer.keep(html_path) and writer.keep(ris_path):
@@ -237,7 +239,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     for old_slug, slug in sorted(redirects.items()):
         writer.write(f"library/{old_slug}.html", _redirect(f"{slug}.html", config))
 
-    _write_lists(writer, published, entries, config, cache, records, lib)
+    _write_lists(writer, published, ordered, entries, config, cache, records, lib)
     mark("lists, feeds, entries")
     now_published = {s.key for s in published}
     gone = {k for k, old in old_studies.items() if old[1] and k not in now_published}
@@ -269,16 +271,16 @@ def _feeds(writer: SiteWriter, stem: str, title: str, page_path: str, items: Seq
 
 
 def _order(items: Sequence[Summary]) -> list[Summary]:
+    """The library's order: newest first, then by title and key."""
     return sorted(items, key=lambda s: (-(s.year or 0), s.title.casefold(), s.key))
 
 
-def _write_lists(writer: SiteWriter, published: list[Summary], entries: Encyclopedia, config: PublishConfig,
-                 cache: CiteCache, records: dict[str, Record], lib: Library) -> None:
+def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Summary], entries: Encyclopedia,
+                 config: PublishConfig, cache: CiteCache, records: dict[str, Record], lib: Library) -> None:
     site = config.site_title
     writer.write("assets/site.css", CSS)
     writer.write("assets/search.js", SEARCH_JS)
     writer.write("assets/copy.js", COPY_JS)
-    ordered = _order(published)
     _feeds(writer, "feed", site, "library/index.html", published, config)
     search_form = ('<form id="search" role="search" data-index="search/" hidden><label for="q">Search title, '
                    'authors, abstract, topics and design</label> <input id="q" type="search" name="q"> '
@@ -366,7 +368,7 @@ def _write_lists(writer: SiteWriter, published: list[Summary], entries: Encyclop
     urls = [("index.html", ""), ("library/index.html", "")]
     urls += [(f"topics/{topic_slug(t)}.html", "") for t in all_topics]
     urls += [(f"entries/{e.slug}.html", "") for e in entries]
-    urls += [(f"library/{slug}.html", mod if len(mod) == 10 else "") for slug, mod in lastmod.items()]
+    urls += [(f"library/{slug}.html", mod if _DAY.match(mod) else "") for slug, mod in lastmod.items()]
     for name, text in sitemap_files(urls, config.base_url or LOCAL).items():
         writer.write(name, text)
 

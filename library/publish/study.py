@@ -271,7 +271,11 @@ def study_body(record: Record, slug: str, cites: dict[str, str], entries: Encycl
 
 def added_date(summary: Summary) -> tuple[int, ...]:
     """When the study entered the library (for feeds), else its publication year."""
-    parts = iso_date(summary.added) if summary.added else ()
+    return added_date_of(summary.added, summary.year)
+
+
+def added_date_of(added: str, year: int | None) -> tuple[int, ...]:
+    parts = iso_date(added) if added else ()
     if len(parts) == 3:
         return parts
-    return (summary.year or 1970, 1, 1)
+    return (year or 1970, 1, 1)
