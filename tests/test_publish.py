@@ -315,3 +315,46 @@ def test_cli_publish(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     (tmp_path / "publish.toml").write_text("page_size = 0\n")
     assert main(["--bib", str(bib), "publish", str(tmp_path / "out")]) == 2
     assert "publish.toml:1" in capsys.readouterr().err
+
+
+def test_old_slug_is_kept_on_the_record_and_redirects_from_a_fresh_folder(tmp_path: Path) -> None:
+    bib, out = _site(tmp_path)
+    entries = load_entries(ROOT / "encyclopedia.toml")
+    config = PublishConfig(base_url="https://example.org/rl/")
+    lib = Library.load(bib)
+    record = lib.get("xss2024")
+    old_slug = record.extra["slug"]
+    record.extra["slug"] = "renamed-study"
+    lib.update(record)
+    lib.save()
+    publish_site(Library.load(bib), out, entries, config)
+    stored = Library.load(bib).get("xss2024")
+    assert stored.extra["slug_old"] == old_slug and stored.extra["slug"] == "renamed-study"
+    # a new study whose title would give the old slug gets another one: the redirect stays
+    lib = Library.load(bib)
+    twin = lib.get("xss2024")
+    twin.key = "twin2024"
+    twin.extra.pop("slug")
+    twin.extra.pop("slug_old")
+    lib.add(twin)
+    lib.save()
+    fresh = tmp_path / "fresh"  # e.g. a CI build from the library alone: no state of earlier runs
+    report = publish_site(Library.load(bib), fresh, entries, config)
+    assert report.slugs_assigned == 1
+    twin_slug = _slug_of(bib, "twin2024")
+    assert twin_slug not in (old_slug, "renamed-study") and twin_slug.startswith(old_slug)
+    redirect = (fresh / "library" / f"{old_slug}.html").read_text(encoding="utf-8")
+    assert 'content="0; url=renamed-study.html"' in redirect
+    html5lib.HTMLParser(strict=True).parse(redirect)
+    sitemap = (fresh / "sitemap.xml").read_text(encoding="utf-8")
+    assert f"library/{old_slug}.html" not in sitemap and "library/renamed-study.html" in sitemap
+
+
+def test_first_publish_stores_slugs_in_one_save_without_stamping_modified(tmp_path: Path) -> None:
+    bib, _ = _site(tmp_path)
+    lib = Library.load(bib)
+    originals = {r.key: r.modified for r in Library.load(REFERENCES).records()}
+    records = list(lib.records())
+    assert all(is_slug(r.extra["slug"]) for r in records)
+    assert len({r.extra["slug"] for r in records}) == len(records)
+    assert {r.key: r.modified for r in records if r.key in originals} == originals

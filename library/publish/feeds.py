@@ -9,9 +9,10 @@ import datetime as dt
 import heapq
 from collections.abc import Sequence
 from email.utils import format_datetime
+from functools import lru_cache
 
 from .markup import esc
-from .study import Summary, added_date
+from .study import Summary, added_date, added_date_of
 
 __all__ = ["atom_feed", "rss_feed"]
 
@@ -26,8 +27,13 @@ def _when(summary: Summary) -> dt.datetime:
         return dt.datetime(year, 1, 1, tzinfo=dt.UTC)
 
 
+@lru_cache(maxsize=65536)
+def _added(added: str, year: int | None) -> tuple[int, ...]:  # few distinct dates: parsed once each
+    return added_date_of(added, year)
+
+
 def _order_key(summary: Summary) -> tuple[tuple[int, ...], str]:
-    return (added_date(summary), summary.key)
+    return (_added(summary.added, summary.year), summary.key)
 
 
 def newest(items: Sequence[Summary], limit: int) -> list[Summary]:

@@ -16,7 +16,7 @@ from .study import Summary
 __all__ = ["STATE_DIR", "SiteWriter", "load_state", "save_state"]
 
 STATE_DIR = ".reflib-publish"
-STATE_VERSION = 2
+STATE_VERSION = 3
 _SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*)*$")
 
 
@@ -82,12 +82,12 @@ class SiteWriter:
 
 
 _STUDY_COLUMNS = ("key", "digest", "page", "slug", "title", "authors", "year", "journal", "design", "level",
-                  "topics", "stance", "status", "added", "modified", "links", "row", "tldr", "retracted")
+                  "topics", "stance", "status", "added", "modified", "links", "row", "tldr", "retracted", "old_slugs")
 _SELECT_STUDIES = ("SELECT key, digest, page, slug, title, authors, year, journal, design, level, topics, stance, "
-                   "status, added, modified, links, row, tldr, retracted FROM studies")
-_INSERT_STUDY = "INSERT OR REPLACE INTO studies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                   "status, added, modified, links, row, tldr, retracted, old_slugs FROM studies")
+_INSERT_STUDY = "INSERT OR REPLACE INTO studies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SEP = "\x1f"
-_META = ("global", "redirects", "shards", "dump_keys")
+_META = ("global", "shards", "dump_keys")
 
 
 def _connect(root: Path) -> sqlite3.Connection:
@@ -95,34 +95,39 @@ def _connect(root: Path) -> sqlite3.Connection:
     folder.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(str(folder / "state.sqlite"))
     db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
-    db.execute(f"CREATE TABLE IF NOT EXISTS studies ({', '.join(_STUDY_COLUMNS)}, PRIMARY KEY (key))")
-    db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha TEXT NOT NULL)")
     row = db.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
-    if row is None or row[0] != str(STATE_VERSION):  # another layout (or a new file): start over
-        with db:
+    version = row[0] if row else ""
+    with db:
+        if version == "2":  # version 2 had no old_slugs column
+            db.execute("ALTER TABLE studies ADD COLUMN old_slugs TEXT NOT NULL DEFAULT ''")
+        elif version != str(STATE_VERSION):  # another layout (or a new file): start over
+            db.execute("DROP TABLE IF EXISTS studies")
+            db.execute("DROP TABLE IF EXISTS files")
             db.execute("DELETE FROM meta")
-            db.execute("DELETE FROM studies")
-            db.execute("DELETE FROM files")
-            db.execute("INSERT INTO meta VALUES ('version', ?)", (str(STATE_VERSION),))
+        db.execute(f"CREATE TABLE IF NOT EXISTS studies ({', '.join(_STUDY_COLUMNS)}, PRIMARY KEY (key))")
+        db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, sha TEXT NOT NULL)")
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(STATE_VERSION),))
     return db
 
 
 def _summary(row: tuple[Any, ...]) -> Summary:
     (key, _, _, slug, title, authors, year, journal, design, level, topics, stance, status, added, modified, links,
-     html, tldr, retracted) = row
+     html, tldr, retracted, old_slugs) = row
     return Summary(key, slug, title, authors, year, journal, design, level,
                    tuple(topics.split(_SEP)) if topics else (), stance, status, added, modified,
-                   tuple(tuple(x) for x in json.loads(links)) if links != "[]" else (), html, (), tldr, bool(retracted))
+                   tuple(tuple(x) for x in json.loads(links)) if links != "[]" else (), html, (), tldr, bool(retracted),
+                   tuple(old_slugs.split()))
 
 
 def _study_row(key: str, digest: str, page: str, s: Summary) -> tuple[Any, ...]:
     return (key, digest, page, s.slug, s.title, s.authors, s.year, s.journal, s.design, s.level, _SEP.join(s.topics),
-            s.stance, s.status, s.added, s.modified, json.dumps(s.links), s.row, s.tldr, int(s.retracted))
+            s.stance, s.status, s.added, s.modified, json.dumps(s.links), s.row, s.tldr, int(s.retracted),
+            " ".join(s.old_slugs))
 
 
 def load_state(root: Path) -> dict[str, Any]:
     """The last run's state: ``studies`` {key: (record digest, page key, Summary)}, ``files`` {path: sha1} and the
-    ``global``, ``redirects``, ``shards`` and ``dump_keys`` values. Kept in SQLite so that a run after one edit
+    ``global``, ``shards`` and ``dump_keys`` values. Kept in SQLite so that a run after one edit
     writes a few rows, not the state of 100k studies."""
     if not (root / STATE_DIR / "state.sqlite").exists():
         return {}

@@ -33,12 +33,18 @@ def _closure(topics: tuple[str, ...]) -> tuple[str, ...]:  # few distinct topic 
 
 
 def _pager(name: str, number: int, total: int) -> str:
+    """Links to the first and last pages and to the pages near this one (not all of them: a 100k-study list has
+    500 pages, and listing every page on every page would make the pager quadratic)."""
     if total <= 1:
         return ""
-    links = []
-    for n in range(1, total + 1):
+    shown = sorted({1, total, *range(max(1, number - 5), min(total, number + 5) + 1)})
+    links, last = [], 0
+    for n in shown:
+        if n > last + 1:
+            links.append("…")
         href = f"{name}.html" if n == 1 else f"{name}-page-{n}.html"
         links.append(f"<span>{n}</span>" if n == number else f'<a href="{href}">{n}</a>')
+        last = n
     return f'<nav class="pages">Pages: {" ".join(links)}</nav>'
 
 
@@ -124,8 +130,9 @@ def sitemap_files(urls: Sequence[tuple[str, str]], base: str, limit: int = 50_00
     """{path: xml}: ``sitemap.xml`` alone, or a sitemap index with ``sitemap-N.xml`` files of at most 50,000
     URLs each (the protocol's limit). ``urls`` are (site path, lastmod 'YYYY-MM-DD' or '')."""
     def urlset(chunk: Sequence[tuple[str, str]]) -> str:
-        rows = "".join(f"<url><loc>{esc(base + path)}</loc>{f'<lastmod>{esc(mod)}</lastmod>' if mod else ''}</url>\n"
-                       for path, mod in chunk)
+        prefix = esc(base)  # site paths are built from sanitized slugs: nothing to escape in them
+        rows = "".join([f"<url><loc>{prefix}{path}</loc><lastmod>{mod}</lastmod></url>\n" if mod else
+                        f"<url><loc>{prefix}{path}</loc></url>\n" for path, mod in chunk])
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{rows}</urlset>\n')
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 import zlib
 from collections import defaultdict
@@ -30,11 +31,12 @@ from .markup import COPY_JS, CSS, SEARCH_JS, esc, page
 from .output import STATE_DIR, SiteWriter, load_state, save_state
 from .pages import entry_block, list_pages, sitemap_files, topic_closure
 from .slugs import is_slug, make_unique, slugify, topic_slug
-from .study import Summary, head_metadata, study_body, summarize
+from .study import Summary, head_metadata, old_slugs_of, study_body, summarize
 
 __all__ = ["PublishReport", "publish_site"]
 
 TEMPLATE_VERSION = "1"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARD_SIZE = 1000
 
 
@@ -54,11 +56,15 @@ class PublishReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str]) -> int:
-    """Give every parsed record without a valid, unique slug one (from its title), in place, and store them all
-    with one bulk update and one save. Valid stored slugs are kept first, so a new study never takes the slug of
-    an edited one. Storing a slug does not stamp ``modified``: it is site bookkeeping, not an edit of the study."""
-    names = set(taken)
+def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str], reserved: set[str],
+                  previous: dict[str, str]) -> tuple[int, bool]:
+    """Give every parsed record without a valid, unique slug one (from its title), in place; keep the address a
+    study was last published at in ``slug_old`` when an editor changed its slug (``previous``: key -> last run's
+    slug), so that the old address redirects even from a fresh output folder. All of it is stored with one bulk
+    update and one save. Valid stored slugs are kept first, so a new study never takes the slug of an edited
+    one, nor anyone's earlier slug (``reserved``). Storing a slug does not stamp ``modified``: it is site
+    bookkeeping, not an edit of the study. Returns how many records got a new slug and whether it saved."""
+    names = set(taken) | reserved
     missing: list[Record] = []
     for key, record in records.items():
         slug = record.extra.get("slug", "").strip()
@@ -67,14 +73,23 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
             names.add(slug)
         else:
             missing.append(record)
+    for record in records.values():
+        names.update(old_slugs_of(record))
     for record in missing:
         new = make_unique(slugify(record.title or record.key), names)
         taken[new] = record.key
         record.extra["slug"] = new
-    if missing:
-        lib.update_many(missing, stamp=False)
+    changed = {r.key: r for r in missing}
+    for key, record in records.items():
+        before = previous.get(key, "")
+        olds = old_slugs_of(record)
+        if is_slug(before) and before != record.extra["slug"] and before not in olds:
+            record.extra["slug_old"] = " ".join((*olds, before))
+            changed[key] = record
+    if changed:
+        lib.update_many(changed.values(), stamp=False)
         lib.save()
-    return len(missing)
+    return len(missing), bool(changed)
 
 
 @lru_cache(maxsize=4096)
@@ -82,19 +97,18 @@ def _specific_first(topics: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(topic_closure(topics), key=lambda t: -t.count(">")))
 
 
-def _related(published: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
-    """Studies to read next: neighbours by year in the study's most specific topic (then broader topics, then
-    the same journal). A study's list depends only on its neighbours, so one edit changes few pages."""
+def _related(ordered: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
+    """Studies to read next: neighbours in the library's order (newest first, then title) in the study's most
+    specific topic (then broader topics, then the same journal). ``ordered`` is in that order, so every pool
+    is too. A study's list depends only on its neighbours, so one edit changes few pages."""
     pools: dict[str, list[Summary]] = defaultdict(list)
-    for s in published:
-        for t in topic_closure(s.topics):
-            pools[t].append(s)
-        if s.journal:
-            pools["journal:" + s.journal].append(s)
-    position: dict[str, dict[str, int]] = {}
-    for name, items in pools.items():
-        items.sort(key=lambda s: (-(s.year or 0), s.title, s.key))
-        position[name] = {s.key: i for i, s in enumerate(items)}
+    position: dict[str, dict[str, int]] = defaultdict(dict)
+    for s in ordered:
+        for name in topic_closure(s.topics) + (("journal:" + s.journal,) if s.journal else ()):
+            pool = pools[name]
+            position[name][s.key] = len(pool)
+            pool.append(s)
+    published = ordered
     out: dict[str, list[Summary]] = {}
     steps = (-1, 1, -2, 2, -3, 3)
     for s in published:
@@ -163,8 +177,10 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     changed = [k for k, d in digests.items() if k not in old_studies or old_studies[k][0] != d.hex()]
     records = {k: lib.get(k, keep=False) for k in changed}
     taken = {old_studies[k][2].slug: k for k in digests if k in old_studies and k not in records}
-    report.slugs_assigned = _assign_slugs(lib, records, taken)
-    if report.slugs_assigned:
+    reserved = {o for k in digests if k in old_studies and k not in records for o in old_studies[k][2].old_slugs}
+    previous = {k: v[2].slug for k, v in state.get("studies", {}).items() if k in records}
+    report.slugs_assigned, saved = _assign_slugs(lib, records, taken, reserved, previous)
+    if saved:
         digests = lib.entry_digests()  # the saved text: next run compares with these
     report.parsed = len(records)
     mark("read")
@@ -178,7 +194,8 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
             summaries[key] = old_studies[key][2]
     published = [s for s in summaries.values() if s.status in config.statuses]
     report.studies = len(published)
-    related = _related(published)
+    ordered = _order(published)
+    related = _related(ordered)
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
@@ -190,8 +207,8 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
         return s._replace(search=()) if s.key in records else s
 
     for s in published:
-        rel_key = "|".join(f"{r.slug}:{r.title}:{r.authors}:{r.year}" for r in related[s.key])
-        page_key = hashlib.sha1(f"{hexes[s.key]}|{rel_key}".encode()).hexdigest()
+        # what a study page shows of its related studies (slug, title, authors, year) comes from their records
+        page_key = hashlib.sha1("|".join([hexes[s.key], *[hexes[r.key] for r in related[s.key]]]).encode()).hexdigest()
         old = old_studies.get(s.key)
         html_path, ris_path = f"library/{s.slug}.html", f"library/{s.slug}.ris"
         if old is not None and old[1] == page_key and writer.keep(html_path) and writer.keep(ris_path):
@@ -212,19 +229,17 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     report.cite_hits, report.cite_misses = cache.hits, cache.misses
     mark("study pages")
 
-    # redirects: an earlier run published the study at another slug
-    redirects: dict[str, str] = dict(state.get("redirects", {}))
+    # redirects: the study's earlier slugs (kept on the record in slug_old) lead to its page
     current = {s.slug for s in published}
-    for key, old in state.get("studies", {}).items():
-        if key in summaries and old[2].slug != summaries[key].slug:
-            redirects[old[2].slug] = key
-    for old_slug, key in sorted(redirects.items()):
-        if old_slug in current or key not in summaries or not is_slug(old_slug):
-            continue
-        writer.write(f"library/{old_slug}.html", _redirect(f"{summaries[key].slug}.html", config))
-    redirects = {k: v for k, v in redirects.items() if k not in current and v in summaries}
+    redirects: dict[str, str] = {}
+    for s in published:
+        for old_slug in s.old_slugs:
+            if old_slug not in current and old_slug not in redirects:
+                redirects[old_slug] = s.slug
+    for old_slug, slug in sorted(redirects.items()):
+        writer.write(f"library/{old_slug}.html", _redirect(f"{slug}.html", config))
 
-    _write_lists(writer, published, entries, config, cache, records, lib)
+    _write_lists(writer, published, ordered, entries, config, cache, records, lib)
     mark("lists, feeds, entries")
     now_published = {s.key for s in published}
     gone = {k for k, old in old_studies.items() if old[1] and k not in now_published}
@@ -234,7 +249,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     mark("search, dump")
     cache.close()
     report.removed = writer.remove_stale()
-    save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new, "redirects": redirects,
+    save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new,
                         "shards": shards, "dump_keys": dump_keys}, state)
     report.written, report.unchanged = writer.written, writer.unchanged
     mark("state")
@@ -256,16 +271,16 @@ def _feeds(writer: SiteWriter, stem: str, title: str, page_path: str, items: Seq
 
 
 def _order(items: Sequence[Summary]) -> list[Summary]:
+    """The library's order: newest first, then by title and key."""
     return sorted(items, key=lambda s: (-(s.year or 0), s.title.casefold(), s.key))
 
 
-def _write_lists(writer: SiteWriter, published: list[Summary], entries: Encyclopedia, config: PublishConfig,
-                 cache: CiteCache, records: dict[str, Record], lib: Library) -> None:
+def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Summary], entries: Encyclopedia,
+                 config: PublishConfig, cache: CiteCache, records: dict[str, Record], lib: Library) -> None:
     site = config.site_title
     writer.write("assets/site.css", CSS)
     writer.write("assets/search.js", SEARCH_JS)
     writer.write("assets/copy.js", COPY_JS)
-    ordered = _order(published)
     _feeds(writer, "feed", site, "library/index.html", published, config)
     search_form = ('<form id="search" role="search" data-index="search/" hidden><label for="q">Search title, '
                    'authors, abstract, topics and design</label> <input id="q" type="search" name="q"> '
@@ -353,7 +368,7 @@ def _write_lists(writer: SiteWriter, published: list[Summary], entries: Encyclop
     urls = [("index.html", ""), ("library/index.html", "")]
     urls += [(f"topics/{topic_slug(t)}.html", "") for t in all_topics]
     urls += [(f"entries/{e.slug}.html", "") for e in entries]
-    urls += [(f"library/{slug}.html", mod if len(mod) == 10 else "") for slug, mod in lastmod.items()]
+    urls += [(f"library/{slug}.html", mod if _DAY.match(mod) else "") for slug, mod in lastmod.items()]
     for name, text in sitemap_files(urls, config.base_url or LOCAL).items():
         writer.write(name, text)
 

@@ -2,9 +2,10 @@
 
 A study's slug is made once from its title (ASCII letters, digits and hyphens only, at most 70 characters),
 stored on the record in the ``slug`` field and never changed by reflib afterwards, so that its URL is stable
-when the title is corrected. ``reflib publish --reslug KEY`` makes a new slug from the current title and keeps
-the old one in ``slug_old``; the site then serves a redirect page at every old slug. File names are built only
-from slugs that pass :func:`is_slug`, never from raw record content.
+when the title is corrected. There is no automatic re-slugging (no ``--reslug``): an editor who wants a new
+address edits the ``slug`` field; the next ``reflib publish`` keeps the address it last published in
+``slug_old`` and serves a redirect page there. File names are built only from slugs that pass :func:`is_slug`,
+never from raw record content.
 """
 
 from __future__ import annotations

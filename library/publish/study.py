@@ -41,6 +41,7 @@ class Summary(NamedTuple):
     search: tuple[str, ...]  # search document: slug, title, authors, year, journal, design, topics, abstract
     tldr: str
     retracted: bool
+    old_slugs: tuple[str, ...] = ()  # earlier addresses of the study (``slug_old``): redirect pages
 
 
 def _short_authors(authors: list[Author], limit: int = 3) -> str:
@@ -53,6 +54,11 @@ def _short_authors(authors: list[Author], limit: int = 3) -> str:
 
 def status_of(record: Record) -> str:
     return record.verification or "unknown"
+
+
+def old_slugs_of(record: Record) -> tuple[str, ...]:
+    """The record's earlier slugs (``slug_old``, space-separated), valid ones only."""
+    return tuple(s for s in record.extra.get("slug_old", "").split() if is_slug(s))
 
 
 def summarize(record: Record, slug: str) -> Summary:
@@ -70,7 +76,7 @@ def summarize(record: Record, slug: str) -> Summary:
     links = tuple((lk.slug, lk.kind, lk.number) for lk in record.links)
     return Summary(record.key, slug, record.title, authors, year, journal, design, record.effective_level, topics,
                    record.stance, status_of(record), record.added, record.modified, links, row, search,
-                   record.synopsis.tldr, record.retracted)
+                   record.synopsis.tldr, record.retracted, old_slugs_of(record))
 
 
 # --- metadata ----------------------------------------------------------------------------------------------
@@ -265,7 +271,11 @@ def study_body(record: Record, slug: str, cites: dict[str, str], entries: Encycl
 
 def added_date(summary: Summary) -> tuple[int, ...]:
     """When the study entered the library (for feeds), else its publication year."""
-    parts = iso_date(summary.added) if summary.added else ()
+    return added_date_of(summary.added, summary.year)
+
+
+def added_date_of(added: str, year: int | None) -> tuple[int, ...]:
+    parts = iso_date(added) if added else ()
     if len(parts) == 3:
         return parts
-    return (summary.year or 1970, 1, 1)
+    return (year or 1970, 1, 1)
