@@ -24,6 +24,7 @@ __all__ = [
     "expand_value",
     "parse_blocks",
     "parse_chunk",
+    "parse_chunk_fast",
     "render_entry",
 ]
 
@@ -251,6 +252,15 @@ def parse_chunk(text: str) -> list[Block]:
         return _split(text)
     except _Unsure:
         return parse_blocks(text)
+
+
+def parse_chunk_fast(text: str) -> list[Block] | None:
+    """The fast splitter alone: exactly :func:`parse_blocks`' blocks, or None where :func:`parse_chunk` would ask
+    bibtexparser (syntax errors, ``(``-delimited blocks, duplicate keys or fields)."""
+    try:
+        return _split(text)
+    except _Unsure:
+        return None
 
 
 _CONCAT_MARKS = re.compile(r'(?<!\\)[{}"#]')  # escaped braces and signs are text

@@ -7,17 +7,10 @@ import random
 
 import pytest
 
-from library.bibfile import Block, _split, _Unsure, parse_blocks, parse_chunk
+from library.bibfile import parse_blocks, parse_chunk, parse_chunk_fast
 from library.index import chunk_starts
 
 from .conftest import FIXTURES, REFERENCES, corpus_files
-
-
-def _fast(text: str) -> list[Block] | None:
-    try:
-        return _split(text)
-    except _Unsure:
-        return None
 
 
 def _chunks(data: bytes) -> list[str]:
@@ -56,7 +49,7 @@ def _utf8_bib_files() -> list[bytes]:
 ])
 def test_small_cases_match_bibtexparser(text: str) -> None:
     assert parse_chunk(text) == parse_blocks(text)
-    fast = _fast(text)
+    fast = parse_chunk_fast(text)
     assert fast is None or fast == parse_blocks(text)
 
 
@@ -64,7 +57,7 @@ def test_every_chunk_of_the_fixtures_and_corpus_matches_bibtexparser() -> None:
     covered = 0
     for data in _utf8_bib_files():
         for text in _chunks(data):
-            fast = _fast(text)
+            fast = parse_chunk_fast(text)
             if fast is not None:
                 covered += 1
                 assert fast == parse_blocks(text), text[:200]
@@ -86,7 +79,7 @@ def test_mutated_chunks_match_bibtexparser() -> None:
             else:
                 del chars[min(pos, len(chars) - 1)]
         mutated = "".join(chars)
-        fast = _fast(mutated)
+        fast = parse_chunk_fast(mutated)
         if fast is not None:
             checked += 1
             assert fast == parse_blocks(mutated), mutated[:300]
@@ -130,7 +123,7 @@ def test_generated_entries_match_bibtexparser() -> None:
     checked = 0
     for _ in range(4000):
         text = rng.choice(["", "% c\n", "junk "]) + "\n\n".join(entry() for _ in range(rng.randint(1, 3)))
-        fast = _fast(text)
+        fast = parse_chunk_fast(text)
         if fast is not None:
             checked += 1
             assert fast == parse_blocks(text), text

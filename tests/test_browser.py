@@ -42,13 +42,13 @@ HOSTILE = f"""
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 45) -> None:
+def wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 45) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -67,7 +67,7 @@ def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 45
 def served(tmp_path: Path) -> Iterator[str]:
     library = tmp_path / "references.bib"
     library.write_text(REFERENCES.read_text(encoding="utf-8") + HOSTILE, encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "REFLIB_BIB": str(library), "REFLIB_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("REFLIB_EDITOR", None)
     server = subprocess.Popen(
@@ -77,7 +77,7 @@ def served(tmp_path: Path) -> Iterator[str]:
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         yield url
     finally:
         server.terminate()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from .conftest import REFERENCES, ROOT
-from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, _free_port, _wait_healthy
+from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, free_port, wait_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -32,7 +32,7 @@ def _axe_source() -> str:
 def _serve(tmp: Path, editor: bool) -> Iterator[str]:
     library = tmp / "references.bib"
     shutil.copyfile(REFERENCES, library)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "REFLIB_BIB": str(library), "REFLIB_CACHE_DIR": str(tmp / "cache")}
     env.pop("REFLIB_EDITOR", None)
     if editor:
@@ -44,7 +44,7 @@ def _serve(tmp: Path, editor: bool) -> Iterator[str]:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         yield url
     finally:
         server.terminate()

@@ -16,7 +16,7 @@ from library.model import Author, Record
 from library.screen.inbox import Inbox, inbox_path
 
 from .conftest import REFERENCES, ROOT
-from .test_browser import CHROMIUM, FLAGS, _free_port, _wait_healthy
+from .test_browser import CHROMIUM, FLAGS, free_port, wait_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -30,7 +30,7 @@ def served_inbox(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                           authors=[Author(family=f"Roe{n}", given="K")], year=2021, journal="J Keys",
                           volume=str(n), pages=f"{n}--{n + 2}", pmid=str(800000 + n),
                           abstract=f"Contrast media and pregnancy, record {n}.") for n in range(5)], source="keys")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "REFLIB_BIB": str(library), "REFLIB_CACHE_DIR": str(tmp_path / "cache"),
            "REFLIB_EDITOR": "1", "REFLIB_REVIEWER": "kim"}
     server = subprocess.Popen(
@@ -40,7 +40,7 @@ def served_inbox(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         yield url, library
     finally:
         server.terminate()

@@ -28,15 +28,20 @@ def editor(bib: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return bib
 
 
-def _app(**query: str | list[str]) -> AppTest:
+def run_dashboard(**query: str | list[str]) -> AppTest:
+    """The dashboard run once in Streamlit's test harness, with these query parameters."""
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30)
     at.query_params.update(query)
     return at.run()
 
 
-def _ok(at: AppTest) -> AppTest:
+def no_exception(at: AppTest) -> AppTest:
+    """``at`` after checking that its run raised nothing."""
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+_app, _ok = run_dashboard, no_exception  # short names for this module's many calls
 
 
 def _count(at: AppTest) -> int:

@@ -11,8 +11,9 @@ from library import Library
 from library.evidence.classify import classify_record
 from library.evidence.taxonomy import default_taxonomy_path, load_taxonomy
 
-from .test_dashboard import _app as dashboard_app
-from .test_dashboard import _ok, bib, editor
+from .test_dashboard import bib, editor
+from .test_dashboard import no_exception as _ok
+from .test_dashboard import run_dashboard as dashboard_app
 
 FORM = "FormSubmitter:edit-beverley2019salineair-form-Save changes"
 __all__ = ["bib", "editor"]  # the dashboard tests' fixtures: a temp copy of the library, editor mode on or off

@@ -94,3 +94,68 @@ def test_missing_crossref_parent_reported() -> None:
 def test_parenthesized_entry_and_comments() -> None:
     result = _read("@comment{ignored}\n@preamble{\"x\"}\n@article(a, title = {Round}, year = 1999)\n")
     assert [(r.key, r.title, r.year) for r in result.records] == [("a", "Round", 1999)]
+
+
+def test_damage_of_each_kind_stays_in_its_entry() -> None:
+    text = ("@article{ok1, title = {One}}\n"
+            "@article{noeq, title {Two}}\n"  # a field without '='
+            "@article{open, title = {Three},\n"  # the entry's own brace is never closed
+            "  year = 2001\n"
+            "@article{ok2, title = {Four}}\n"
+            "@article{inner, title = {Five {never closed,\n"
+            "  year = {2002}\n"
+            "}\n"
+            "@article{ok3, title = {Six}}\n")
+    result = _read(text)
+    assert [(r.key, r.title) for r in result.records] == [("ok1", "One"), ("ok2", "Four"), ("ok3", "Six")]
+    assert [(p.line, p.record) for p in result.problems] == [(2, 2), (3, 3), (6, 5)]
+    noeq, unclosed, inner = (p.message for p in result.problems)
+    assert noeq.startswith("@article{noeq}: not a well-formed entry") and noeq.endswith("entry skipped")
+    assert unclosed.startswith("@article{open}: entry not closed: '}' missing") and "(near line 4)" in unclosed
+    assert inner.startswith("@article{inner}: unbalanced braces: '{' never closed (near line 6)")
+
+
+def test_comment_lines_between_fields_and_repeated_fields() -> None:
+    text = ("@article{a,\n"
+            "  % a JabRef-style note on its own line\n"
+            "  title = {First},\n"
+            "  title = {Second},\n"  # BibTeX keeps the first of repeated fields
+            "  year = 2001\n"
+            "}\n")
+    result = _read(text)
+    assert result.problems == []
+    record = result.records[0]
+    assert (record.title, record.year) == ("First", 2001)
+    assert not any("%" in name for name in record.extra)
+
+
+def test_string_macros_in_parentheses_and_file_order() -> None:
+    text = ('@string(first = "Fertility")\n'
+            '@STRING{second = first # " and Sterility"}\n'
+            "@ article {a, journal = second, note = later, month = jun}\n"
+            "@string{later = {defined after its use}}\n")
+    record = _read(text).records[0]
+    assert (record.key, record.journal, record.month) == ("a", "Fertility and Sterility", "June")
+    assert record.note == "defined after its use"  # entries see every macro of the file
+
+
+def test_importer_reads_each_entry_as_the_store_does() -> None:
+    """One tokenizer: every entry the store's splitter reads has the same key and fields in the importer."""
+    from ingest.readers.bibtex import parse_entries
+    from library.bibfile import parse_chunk
+
+    from .conftest import FIXTURES as ALL_FIXTURES
+    from .conftest import corpus_files
+
+    compared = 0
+    for path in [ALL_FIXTURES / "mixed.bib", FIXTURES / "hsg.bib", *corpus_files(".bib")]:
+        text = path.read_bytes().decode("utf-8", "replace")
+        entries, _, _ = parse_entries(text, path.name)
+        store = [b for b in parse_chunk(text) if b.kind == "entry"]
+        if any(b.kind == "malformed" for b in parse_chunk(text)) or len(store) != len(entries):
+            continue  # the store merges a broken block with what follows; the importer skips it alone
+        for raw, block in zip(entries, store, strict=True):
+            names = [n.lower().splitlines()[-1].strip() if "%" in n else n.lower() for n, _ in block.fields]  # comments dropped
+            assert (raw.key, raw.fields) == (block.key, list(zip(names, [v for _, v in block.fields]))), path
+            compared += 1
+    assert compared > 20

@@ -15,7 +15,9 @@ from streamlit.testing.v1 import AppTest
 from library import Library
 
 from .conftest import ROOT
-from .test_dashboard import RIS, _app, _ok
+from .test_dashboard import RIS
+from .test_dashboard import no_exception as _ok
+from .test_dashboard import run_dashboard as _app
 
 HSG_ENTRY = "hysterosalpingogram"
 

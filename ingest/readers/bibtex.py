@@ -1,15 +1,17 @@
 """BibTeX and BibLaTeX files -> Records: ``@string`` macros, ``crossref``/``xdata`` inheritance, LaTeX decoded.
 
-Speed: bibtexparser's splitter manages ~3,000 entries/s on its own and its LatexDecodingMiddleware costs
-milliseconds per entry, so entries are split here by a small scanner (regular expressions for field names and
-brace matching) and decoded with :func:`library.latex.decode_latex`, which takes a fast path for plain text.
-Anything the scanner does not accept is handed to bibtexparser (through :func:`library.bibfile.parse_blocks`,
-the store's parser), so both agree on what is valid; what neither accepts is reported with its line.
+One tokenizer: every block - from a line beginning with ``@type{`` or ``@type(`` to the next such line - is
+tokenized on its own by the store's splitter, :func:`library.bibfile.parse_chunk` (an exact, fast port of
+bibtexparser's splitter that falls back to bibtexparser itself), so the importer and the store agree on what an
+entry is. Values are decoded with :func:`library.latex.decode_latex`, which takes a fast path for plain text.
+What the importer adds on top: a field refused by bibtexparser only because its name repeats is read anyway
+(the first value wins, as in BibTeX); ``%`` comment lines before a field name are dropped from the name;
+``@ article{`` (spaces after the ``@``) is read as ``@article{``; ``@string`` macros are expanded in file order.
 
-Damage stays local: a block starts at every line beginning with ``@type{`` or ``@type(``, so an entry with an
-unbalanced brace is reported (file, line, key) and skipped while the entries after it are still read. An
-entry followed by stray ``field = value`` text (an extra ``}`` closed it early) is reported too, rather than
-silently losing its last fields.
+Damage stays local: an entry the splitter refuses (an unbalanced brace, a missing ``=``) is reported with file,
+line and key - with the line of the brace never closed when that is the cause - and skipped, while the entries
+after it are still read. An entry followed by stray ``field = value`` text (an extra ``}`` closed it early) is
+reported too, rather than silently losing its last fields.
 
 BibLaTeX names are mapped to the record model: ``journaltitle`` -> journal, ``date`` -> year and month,
 ``langid`` -> language, ``eprint`` with ``eprinttype = pubmed|pmc|doi`` -> pmid/pmcid/doi, ``issue`` -> issue
@@ -24,12 +26,10 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from library.bibfile import expand_value, parse_blocks
-from library.bibscan import KEY as _KEY
-from library.bibscan import NAME as _NAME
-from library.bibscan import SKIP as _SKIP
-from library.bibscan import Malformed as _Malformed
-from library.bibscan import scan_entry, scan_value
+import bibtexparser
+from bibtexparser import model as bpmodel
+
+from library.bibfile import expand_value, parse_chunk
 from library.fields import record_from_fields
 from library.model import Author, Record
 from library.names import parse_bibtex_names, split_top_level
@@ -42,6 +42,15 @@ __all__ = ["parse_entries", "read_bibtex"]
 
 _BLOCK_START = re.compile(r"^[ \t]*@[ \t]*([A-Za-z][\w-]*)[ \t]*([{(])", re.MULTILINE)
 _FIELD_ASSIGNMENT = re.compile(r"^[\s,]*[A-Za-z][\w-]*\s*=")
+_COMMENT_LINES = re.compile(r"^[ \t]*%[^\n]*\n?", re.MULTILINE)
+_BRACE = re.compile(r"(?<!\\)[{}]")
+_KEY = re.compile(r"\s*([^\s,{}()]*)")
+
+
+def _label(text: str, pos: int, end: int) -> str:
+    """The key as written after the opening delimiter, for messages about an entry that could not be read."""
+    return _KEY.match(text, pos, end).group(1)  # type: ignore[union-attr]
+
 
 DROPPED_FIELDS = frozenset({"file", "owner", "timestamp", "__markedentry", "date-added", "date-modified",
                             "bdsk-file-1", "bdsk-file-2", "creationdate", "modificationdate"})
@@ -64,16 +73,61 @@ class RawEntry:
     values: dict[str, str] = field(default_factory=dict)  # macros expanded, filled by read_bibtex
 
 
-def _fallback(chunk: str) -> tuple[str, list[tuple[str, str]]] | None:
-    """bibtexparser's reading of a chunk our scanner refused, when it finds exactly one clean entry."""
-    blocks = [b for b in parse_blocks(chunk) if b.kind != "comment"]
-    if len(blocks) == 1 and blocks[0].kind == "entry" and not chunk[blocks[0].end:].strip():
-        return blocks[0].key, [(n.lower(), v) for n, v in blocks[0].fields]
+def _field_name(name: str) -> str:
+    """A field name as the splitter read it, lower-cased; ``%`` comment lines before it are dropped."""
+    if "%" in name:
+        name = _COMMENT_LINES.sub("", name).strip()
+    return name.lower()
+
+
+def _duplicate_fields(chunk: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """Key and fields of an entry bibtexparser refused only for a repeated field name (BibTeX: the first wins)."""
+    for failed in bibtexparser.parse_string(chunk, parse_stack=[]).failed_blocks:
+        entry = getattr(failed, "ignore_error_block", None)
+        if isinstance(entry, bpmodel.Entry):
+            return entry.key, [(f.key, f.value) for f in entry.fields]
     return None
 
 
+def _diagnosis(chunk: str, closer: str) -> tuple[str, int]:
+    """Why the splitter refused an entry, and the offset in ``chunk`` to point at."""
+    opened: list[int] = []
+    for brace in _BRACE.finditer(chunk):
+        if brace.group() == "{":
+            opened.append(brace.start())
+        elif opened:
+            opened.pop()
+    if closer == "}" and len(opened) == 1:
+        return "entry not closed: '}' missing (unbalanced braces?)", len(chunk.rstrip())
+    if closer == "}":
+        opened = opened[1:]  # the entry's own brace is closed (or reported above)
+    if opened:
+        return "unbalanced braces: '{' never closed", opened[0]
+    return "not a well-formed entry: expected 'name = value' fields separated by commas", 0
+
+
+def _read_entry(chunk: str, closer: str) -> tuple[str, list[tuple[str, str]]] | tuple[None, str, int]:
+    """(key, fields) of the entry ``chunk`` starts with, or (None, message, offset in chunk) when it is broken."""
+    blocks = parse_chunk(chunk)
+    block = blocks[0] if blocks else None
+    if block is not None and block.kind == "entry":
+        trailing = chunk[block.end:]
+        if _FIELD_ASSIGNMENT.match(trailing) or trailing.lstrip(" \t\n,").startswith("}"):
+            return None, "unbalanced braces: the entry was closed early, fields follow its end", block.end
+        return block.key, [(_field_name(n), v) for n, v in block.fields]
+    if block is not None and block.error.startswith("Duplicate field keys"):
+        duplicated = _duplicate_fields(chunk)
+        if duplicated is not None:
+            return duplicated[0], [(_field_name(n), v) for n, v in duplicated[1]]
+    return (None, *_diagnosis(chunk, closer))
+
+
 def parse_entries(text: str, source: str) -> tuple[list[RawEntry], dict[str, str], list[ReadProblem]]:
-    """Split BibTeX text into raw entries, @string macros (expanded in file order) and problems."""
+    """Split BibTeX text into raw entries, @string macros (expanded in file order) and problems.
+
+    Each block (from a line-start ``@type{`` or ``@type(`` to the next) is tokenized on its own by the store's
+    splitter, :func:`library.bibfile.parse_chunk`, so that a broken block is reported and skipped alone.
+    """
     entries: list[RawEntry] = []
     macros: dict[str, str] = {}
     problems: list[ReadProblem] = []
@@ -84,36 +138,30 @@ def parse_entries(text: str, source: str) -> tuple[list[RawEntry], dict[str, str
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         line += text.count("\n", last, begin)
         last = begin
-        kind = match.group(1).lower()
+        name = match.group(1)
+        kind = name.lower()
         if kind in ("comment", "preamble"):
             continue
-        closer = "}" if match.group(2) == "{" else ")"
+        head = match.end() - 1  # the opening delimiter: the chunk starts '@type{' exactly, as the splitter wants
+        chunk = text[begin:end] if head - begin == len(name) + 1 else "@" + name + text[head:end]
+        if kind == "string":
+            blocks = parse_chunk(chunk)
+            if blocks and blocks[0].kind == "string":
+                macros[blocks[0].key.lower()] = expand_value(blocks[0].fields[0][1], macros)
+            else:
+                problems.append(ReadProblem(source, f"@{kind}{{{_label(text, match.end(), end)}}}: @string without "
+                                            f"'name = value' (near line {line}); entry skipped", line, None))
+            continue
         index = len(entries) + 1
-        try:
-            if kind == "string":
-                name = _NAME.match(text, _SKIP.match(text, match.end(), end).end(), end)  # type: ignore[union-attr]
-                if name is None:
-                    raise _Malformed("@string without 'name = value'", match.end())
-                stop = scan_value(text, name.end(), end)
-                macros[name.group(1).lower()] = expand_value(text[name.end():stop], macros)
-                continue
-            key, scanned, stop = scan_entry(text, match.end(), end, closer)
-            fields = [(name.lower(), value) for name, value in scanned]
-            trailing = text[stop:end]
-            if _FIELD_ASSIGNMENT.match(trailing) or trailing.lstrip(" \t\n,").startswith("}"):
-                raise _Malformed("unbalanced braces: the entry was closed early, fields follow its end", stop)
-        except _Malformed as exc:
-            fallback = _fallback(text[begin:end]) if kind != "string" else None
-            if fallback is None:
-                near = line + text.count("\n", begin, min(exc.offset, end))
-                label = f"@{kind}{{{_KEY.match(text, match.end(), end).group(1)}}}"  # type: ignore[union-attr]
-                problems.append(ReadProblem(source, f"{label}: {exc} (near line {near}); entry skipped", line,
-                                            None if kind == "string" else index))
-                if kind != "string":
-                    entries.append(RawEntry(kind, "", [], line, index))  # keeps positions; dropped below
-                continue
-            key, fields = fallback
-        entries.append(RawEntry(kind, key, fields, line, index))
+        read = _read_entry(chunk, "}" if match.group(2) == "{" else ")")
+        if read[0] is None:
+            offset = begin + max(0, read[2] + head - len(name) - 1 - begin)  # chunk offset -> text offset
+            near = line + text.count("\n", begin, offset)
+            problems.append(ReadProblem(source, f"@{kind}{{{_label(text, match.end(), end)}}}: {read[1]} "
+                                        f"(near line {near}); entry skipped", line, index))
+            entries.append(RawEntry(kind, "", [], line, index))  # keeps positions; dropped below
+            continue
+        entries.append(RawEntry(kind, read[0], read[1], line, index))
     return [e for e in entries if e.key or e.fields], macros, problems
 
 
