@@ -25,7 +25,7 @@ import pytest
 from library import Library
 
 from .conftest import REFERENCES, ROOT
-from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, _free_port
+from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -68,7 +68,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     bib.write_text(REFERENCES.read_text(encoding="utf-8") + HOSTILE, encoding="utf-8")
     shutil.copyfile(ROOT / "encyclopedia.toml", tmp / "encyclopedia.toml")
     out = tmp / "site"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "library.cli", "--bib", str(bib), "publish", str(out),
                                "--serve", "--port", str(port)],
                               cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
