@@ -15,15 +15,17 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.screening import ScreeningConfig, load_config, save_config, settle_includes
 from library.cli.shell import open_library, print_json
 from library.errors import LibraryError
 from library.screen.inbox import Inbox, InboxError, cohen_kappa, inbox_path
 from library.screen.prisma import flow, to_png, to_svg
-from library.screen.rank import Ranker, library_positives, states_of
-from library.screen.simulate import read_dataset, simulate
 from library.store import Library
+
+if TYPE_CHECKING:
+    from library.screen.rank import Ranker
 
 __all__ = ["register"]
 
@@ -108,6 +110,8 @@ def _lib(args: argparse.Namespace) -> Library | None:
 
 
 def _rank(args: argparse.Namespace, inbox: Inbox, limit: int | None, explain: int) -> tuple[Ranker, object]:
+    from library.screen.rank import Ranker, library_positives, states_of  # scikit-learn: loaded when ranking
+
     lib = _lib(args)
     topics = sorted({t for (t,) in inbox.conn.execute("SELECT DISTINCT value FROM records, json_each(topics)")})
     entries = sorted({e for (e,) in inbox.conn.execute("SELECT DISTINCT entry FROM records WHERE entry IS NOT NULL")})
@@ -293,6 +297,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     try:
+        from library.screen.simulate import read_dataset, simulate  # scikit-learn: loaded when simulating
+
         result = simulate(read_dataset(args.file), seed=args.seed)
     except LibraryError as exc:
         print(f"reflib screen simulate: {exc}", file=sys.stderr)
