@@ -19,14 +19,21 @@ __all__ = ["Run", "gzip_bomb", "one_line_medline", "run_import", "tiny_bibtex"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# the CLI in a child process that reports its own peak RSS (kB on Linux) on its last stderr line
+# the CLI in a child process that reports its own peak RSS (kB) on its last stderr line. VmHWM, not ru_maxrss:
+# Linux carries ru_maxrss over fork and exec, so a child of a big process (pytest after a thousand tests) would
+# report its parent's size; VmHWM belongs to the memory map the exec created.
 _CHILD = """
-import resource, sys
+import sys
 from library.cli import main
+
+def peak():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
 try:
     code = main(sys.argv[1:])
 finally:
-    sys.stderr.write("\\nMAXRSS %d\\n" % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    sys.stderr.write("\\nMAXRSS %d\\n" % peak())
 sys.exit(code)
 """
 
