@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from benchmarks.run import Report
-from ingest.fetchstate import Spool
+from ingest.fetchstate import FetchedParts
 from ingest.http import HttpClient, Settings
 from ingest.pubmed import PubMed, collect
 
@@ -38,7 +38,8 @@ def run(report: Report) -> None:
             pubmed = PubMed(http)
             started = time.perf_counter()
             found = pubmed.search("hysterosalpingography", max_results=RECORDS)
-            fetched = collect(pubmed, Spool.open(folder / "references.bib", {"bench": 1}), found.ids, search=found)
+            parts = FetchedParts.open(folder / "references.bib", {"bench": 1})
+            fetched = collect(pubmed, parts, found.ids, search=found)
             elapsed = time.perf_counter() - started
             requests, rejected = len(server.requests), server.rejected
     finally:

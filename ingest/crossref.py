@@ -4,7 +4,7 @@ Every call goes through the shared :class:`~ingest.http.HttpClient` (polite pool
 carrying it; the rate Crossref announces in ``X-Rate-Limit-*`` is honored). Bodies are checked with the Crossref
 JSON reader before they are kept: invalid or truncated JSON is retried, then reported as
 :class:`~ingest.http.BadResponse`. A DOI Crossref does not know is a :class:`~ingest.http.NotFound` naming it.
-Search pages are spooled (:class:`~ingest.fetchstate.Spool`) with the cursor of the next page, so an interrupted
+Search pages are spooled (:class:`~ingest.fetchstate.FetchedParts`) with the cursor of the next page, so an interrupted
 search continues; Crossref cursors expire after a few minutes, so a stale one restarts the search.
 """
 
@@ -19,7 +19,7 @@ from urllib.parse import quote
 from library.identifiers import normalize_doi
 
 from .base import ReadResult
-from .fetchstate import Fetched, Spool
+from .fetchstate import Fetched, FetchedParts
 from .http import BadResponse, HttpClient, NotFound, RequestRejected
 from .pubmed import parse_date_limit
 from .readers.crossref_json import read_crossref_json
@@ -84,7 +84,7 @@ class Crossref:
         return Page(body, result, int(message.get("total-results") or 0), str(message.get("next-cursor") or ""))
 
 
-def collect_works(crossref: Crossref, spool: Spool, dois: Sequence[str], *,
+def collect_works(crossref: Crossref, spool: FetchedParts, dois: Sequence[str], *,
                   progress: Progress | None = None) -> Fetched:
     """Each DOI's work, through the spool; NotFound stops the run (the parts fetched so far are kept)."""
     fetched = Fetched(total=len(dois))
@@ -104,7 +104,7 @@ def collect_works(crossref: Crossref, spool: Spool, dois: Sequence[str], *,
     return fetched
 
 
-def collect_search(crossref: Crossref, spool: Spool, query: str, *, max_results: int, since: str | None = None,
+def collect_search(crossref: Crossref, spool: FetchedParts, query: str, *, max_results: int, since: str | None = None,
                    sort: str | None = None, progress: Progress | None = None) -> Fetched:
     """Up to ``max_results`` works for a query, page by page through the spool (cursor kept in the plan)."""
     plan = spool.plan or {}

@@ -29,7 +29,7 @@ from library.model import Record
 
 from .base import ReadProblem
 
-__all__ = ["SPOOL_DIR", "Fetched", "Spool"]
+__all__ = ["SPOOL_DIR", "Fetched", "FetchedParts"]
 
 SPOOL_DIR = ".reflib-ingest"
 STATE_VERSION = 1
@@ -51,7 +51,7 @@ def spool_id(bib: Path, identity: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-class Spool:
+class FetchedParts:
     """The fetched parts of one ingest command (see the module docstring)."""
 
     def __init__(self, directory: Path, identity: dict[str, Any]) -> None:
@@ -71,7 +71,7 @@ class Spool:
                 self.resumed = bool(loaded.get("plan") is not None)
 
     @classmethod
-    def open(cls, bib: Path, identity: dict[str, Any], *, restart: bool = False) -> Spool:
+    def open(cls, bib: Path, identity: dict[str, Any], *, restart: bool = False) -> FetchedParts:
         directory = bib.parent / SPOOL_DIR / spool_id(bib, identity)
         if restart and directory.exists():
             shutil.rmtree(directory)

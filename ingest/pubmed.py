@@ -6,7 +6,7 @@ what is new. ``PubMed.fetch_xml`` fetches one batch - from the history server (`
 the search is fresh, by ``id=`` list otherwise (a resumed plan, an expired WebEnv, ``ingest pmid``) - and checks
 it with the PubMed XML reader: an NCBI ``<ERROR>`` document, invalid or truncated XML is retried, then reported
 as :class:`BadResponse`; nothing of a broken batch is kept. :func:`collect` runs a plan through a
-:class:`~ingest.fetchstate.Spool` so an interrupted fetch continues where it stopped.
+:class:`~ingest.fetchstate.FetchedParts` so an interrupted fetch continues where it stopped.
 
 ``--since`` limits by publication date (``pdat``) or by the date the record entered PubMed (``edat``).
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .base import ReadResult
-from .fetchstate import Fetched, Spool
+from .fetchstate import Fetched, FetchedParts
 from .http import BadResponse, HttpClient
 from .readers.pubmed_xml import check_pubmed_xml, read_pubmed_xml
 
@@ -151,7 +151,7 @@ def _add(fetched: Fetched, result: ReadResult, got: set[str]) -> None:
     got.update(r.pmid for r in result.records if r.pmid)
 
 
-def collect(pubmed: PubMed, spool: Spool, ids: Sequence[str], *, search: SearchResult | None = None,
+def collect(pubmed: PubMed, spool: FetchedParts, ids: Sequence[str], *, search: SearchResult | None = None,
             progress: Progress | None = None) -> Fetched:
     """Fetch every PMID of the plan in batches, through the spool (parts already there are not fetched again).
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ingest.crossref import Crossref, collect_search, collect_works
-from ingest.fetchstate import Spool
+from ingest.fetchstate import FetchedParts
 from ingest.http import BadResponse, HttpClient, NotFound, ServerError, Settings
 from library.identifiers import InvalidIdentifier
 
@@ -34,8 +34,8 @@ def crossref_for(server: LocalServer, **overrides) -> Crossref:
     return Crossref(HttpClient(Settings(**values)))
 
 
-def spool(tmp_path, name="q") -> Spool:
-    return Spool.open(tmp_path / "references.bib", {"q": name})
+def spool(tmp_path, name="q") -> FetchedParts:
+    return FetchedParts.open(tmp_path / "references.bib", {"q": name})
 
 
 def test_work_by_doi(server):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.fetchstate import Spool
+from ingest.fetchstate import FetchedParts
 from ingest.http import BadResponse, HttpClient, ServerError, Settings
 from ingest.pubmed import PubMed, collect, parse_date_limit, parse_esearch
 
@@ -33,8 +33,8 @@ def pubmed_for(server: LocalServer, **overrides) -> PubMed:
     return PubMed(HttpClient(Settings(**values)))
 
 
-def spool(tmp_path, **identity) -> Spool:
-    return Spool.open(tmp_path / "references.bib", identity or {"q": "test"})
+def spool(tmp_path, **identity) -> FetchedParts:
+    return FetchedParts.open(tmp_path / "references.bib", identity or {"q": "test"})
 
 
 def test_search_uses_the_history_server_and_fetches_in_batches_of_200(eutils, tmp_path):
@@ -90,7 +90,7 @@ def test_broken_batch_is_an_error_and_nothing_of_it_is_kept(eutils, tmp_path):
     # the server recovers; the same command continues with the missing batches only, without duplicates
     server.route("/efetch.fcgi", good)
     before = len(server.calls("/efetch.fcgi"))
-    again = Spool.open(tmp_path / "references.bib", {"q": "test"})
+    again = FetchedParts.open(tmp_path / "references.bib", {"q": "test"})
     assert again.resumed is False  # no plan was stored by this low-level test; parts are still there
     resumed = collect(pubmed, again, found.ids, search=found)
     assert resumed.resumed_parts == 1

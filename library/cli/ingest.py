@@ -23,7 +23,7 @@ from typing import Any
 
 from ingest.base import ReadProblem
 from ingest.crossref import Crossref, collect_search, collect_works
-from ingest.fetchstate import Fetched, Spool
+from ingest.fetchstate import Fetched, FetchedParts
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
@@ -36,7 +36,7 @@ from .shell import fail, open_or_create, print_json, progress_bar
 
 __all__ = ["register"]
 
-Fetcher = Callable[[Spool, HttpClient, Any], Fetched]
+Fetcher = Callable[[FetchedParts, HttpClient, Any], Fetched]
 
 
 def _common(parser: argparse.ArgumentParser, *, max_default: int | None = None) -> None:
@@ -102,7 +102,7 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if (args.entry is None) != (args.link_kind is None):
         return fail(command, "--entry SLUG and --as cited|discussed go together", 2)
     lib = open_or_create(args.bib, args)
-    spool = Spool.open(args.bib, identity, restart=args.restart)
+    spool = FetchedParts.open(args.bib, identity, restart=args.restart)
     if spool.resumed and not args.json:
         print(f"resuming the fetch started {spool.created} ({len(spool.part_names())} part(s) kept)",
               file=sys.stderr)
@@ -171,7 +171,7 @@ def cmd_ingest_pubmed(args: argparse.Namespace) -> int:
         return fail("ingest pubmed", str(exc))
     identity = {"source": "pubmed", "query": args.query, "max": args.max, "since": since, "date": args.date}
 
-    def fetch(spool: Spool, http: HttpClient, bar: Any) -> Fetched:
+    def fetch(spool: FetchedParts, http: HttpClient, bar: Any) -> Fetched:
         pubmed = PubMed(http)
         plan = spool.plan
         if plan is None:
@@ -195,7 +195,7 @@ def cmd_ingest_pmid(args: argparse.Namespace) -> int:
     except InputError as exc:
         return fail("ingest pmid", f"{exc}; nothing imported")
 
-    def fetch(spool: Spool, http: HttpClient, bar: Any) -> Fetched:
+    def fetch(spool: FetchedParts, http: HttpClient, bar: Any) -> Fetched:
         bar.total = len(ids)
         return collect(PubMed(http), spool, ids, progress=bar.update)
 
@@ -208,7 +208,7 @@ def cmd_ingest_doi(args: argparse.Namespace) -> int:
     except InputError as exc:
         return fail("ingest doi", f"{exc}; nothing imported")
 
-    def fetch(spool: Spool, http: HttpClient, bar: Any) -> Fetched:
+    def fetch(spool: FetchedParts, http: HttpClient, bar: Any) -> Fetched:
         bar.total = len(dois)
         return collect_works(Crossref(http), spool, dois, progress=bar.update)
 
@@ -223,7 +223,7 @@ def cmd_ingest_crossref(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail("ingest crossref", str(exc))
 
-    def fetch(spool: Spool, http: HttpClient, bar: Any) -> Fetched:
+    def fetch(spool: FetchedParts, http: HttpClient, bar: Any) -> Fetched:
         bar.total = args.max
         return collect_search(Crossref(http), spool, args.query, max_results=args.max, since=since,
                               progress=bar.update)

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from ingest.crossref import Crossref, collect_search
-from ingest.fetchstate import Fetched, Spool
+from ingest.fetchstate import Fetched, FetchedParts
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, collect
@@ -86,7 +86,7 @@ def cmd_watch_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _watch_fetch(search: SavedSearch, spool: Spool, http: HttpClient, limit: int) -> tuple[Fetched, int]:
+def _watch_fetch(search: SavedSearch, spool: FetchedParts, http: HttpClient, limit: int) -> tuple[Fetched, int]:
     """(records of the identifiers not seen before, how many records the source matches now)."""
     if search.source == "pubmed":
         pubmed = PubMed(http)
@@ -108,10 +108,10 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
         return fail("watch run", f"no saved searches in {watch.path}; add one with: reflib watch add NAME QUERY")
     lib = open_or_create(args.bib, args)
     results: list[dict[str, Any]] = []
-    spools: list[Spool] = []
+    spools: list[FetchedParts] = []
     with HttpClient(Settings.from_env()) as http:
         for search in searches:
-            spool = Spool.open(args.bib, {"source": "watch", "name": search.name, "query": search.query,
+            spool = FetchedParts.open(args.bib, {"source": "watch", "name": search.name, "query": search.query,
                                           "seen": len(search.seen)})
             spools.append(spool)
             try:
