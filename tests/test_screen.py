@@ -150,6 +150,20 @@ def test_import_screen_include_exclude_prisma(tmp_path, capsys, monkeypatch):
     assert "Studies included (n = 1)" in svg.read_text() and svg.read_text().startswith("<svg")
 
 
+def test_include_into_an_empty_library_file(tmp_path, capsys, monkeypatch):
+    """A library file that exists but is empty (``touch references.bib``) takes the first include."""
+    monkeypatch.setenv("REFLIB_REVIEWER", "ann")
+    bib = tmp_path / "references.bib"
+    bib.touch()
+    assert run(bib, "import", "--screen", str(HSG_XML)) == 0
+    capsys.readouterr()
+    assert run(bib, "screen", "list", "--json") == 0
+    first = json.loads(capsys.readouterr().out)[0]["id"]
+    assert run(bib, "screen", "include", str(first)) == 0
+    assert "is in the library as" in capsys.readouterr().out
+    assert len(Library.load(bib)) == 1
+
+
 def test_prisma_escapes_and_png(tmp_path):
     with Inbox.open(tmp_path / "x.inbox.sqlite") as inbox:
         (one,) = inbox.add([record(1)], source="<script>alert(1)</script>", found=4, in_library=3)

@@ -183,7 +183,9 @@ def cmd_decide(args: argparse.Namespace) -> int:
 def _settle(args: argparse.Namespace, inbox: Inbox) -> None:
     if not inbox.pending_includes():
         return
-    lib = _lib(args) or Library.create(args.bib)
+    lib = _lib(args)  # (an empty library is falsy: `or` would open a new one over the existing empty file)
+    if lib is None:
+        lib = Library.create(args.bib)
     for record_id, key in settle_includes(lib, inbox).items():
         print(f"#{record_id} is in the library as {key}")
 
