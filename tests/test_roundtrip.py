@@ -22,7 +22,7 @@ SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[Heal
 
 TEXT_FIELDS = ("title", "journal", "publisher", "volume", "issue", "pages", "doi", "pmid", "url", "urldate",
                "language", "note", "abstract", "notes", "booktitle", "isbn", "issn", "level_reason", "grade")
-# (the private-use code points U+E000..U+E008, which the LaTeX decoder uses internally, are left out: see changes/21.md)
+# (the private-use code points U+E000..U+E008, which the LaTeX decoder uses internally, are left out: see CHANGELOG, issue 21)
 text = st.text(st.characters(exclude_categories=("Cs", "Zs", "Zl", "Zp"),
                              exclude_characters="".join(chr(0xE000 + i) for i in range(9))), max_size=40)
 tricky = st.sampled_from(["\\", "{", "}", "\\}", "{\\", "@misc{x,", "\n@article{evil,\n", "%", "#", "--", "~",
