@@ -52,7 +52,7 @@ lint: $(STAMP) ## ruff + mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-unit: $(STAMP) ## the fast suite (no slow, browser or network tests; under a minute) - the everyday loop
+unit: $(STAMP) ## the fast suite (no slow, browser or network tests; about a minute) - the everyday loop
 	$(BIN)/pytest -m "not slow and not browser and not network"
 
 suite: $(STAMP) ## the whole test suite without lint or system packages

@@ -53,6 +53,7 @@ def test_small_cases_match_bibtexparser(text: str) -> None:
     assert fast is None or fast == parse_blocks(text)
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_every_chunk_of_the_fixtures_and_corpus_matches_bibtexparser() -> None:
     covered = 0
     for data in _utf8_bib_files():

@@ -43,6 +43,7 @@ def test_page_and_others_checks() -> None:
     assert not prints_others(Record(key="r", title="Others and us"), "Roe J. Others and us.")
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 @needs_node
 def test_bundled_style_fixtures_agree_with_citeproc_js() -> None:
     result = compare_styles(five_records())
@@ -50,6 +51,7 @@ def test_bundled_style_fixtures_agree_with_citeproc_js() -> None:
         assert agreement.same == agreement.total, (style, agreement.differences)
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 @needs_node
 @needs_shared
 def test_real_records_agree_with_citeproc_js() -> None:

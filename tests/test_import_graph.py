@@ -117,6 +117,7 @@ def test_each_module_imports_on_its_own(name: str) -> None:
         sys.modules.update(saved)
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_layers() -> None:
     """ingest -> library, never back: only the CLI package (the top layer) imports ingest; the core imports neither
     requests nor streamlit; the dashboard never goes through the CLI."""

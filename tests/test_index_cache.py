@@ -92,6 +92,7 @@ EDITS = [
 ]
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_reopen_after_edits_on_disk_equals_a_cold_open(tmp_path: Path) -> None:
     path = tmp_path / "lib.bib"
     path.write_text(_library_text(300), encoding="utf-8")

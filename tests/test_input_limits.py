@@ -21,6 +21,7 @@ def _one_line(text: str) -> bool:
     return len(text.strip().splitlines()) == 1 and "Traceback" not in text
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_gzip_bomb_is_refused_while_decompressing(tmp_path: Path) -> None:
     bomb = gzip_bomb(tmp_path / "bomb.gz", 300)  # 300 MB of BibTeX entries in ~0.3 MB
     assert bomb.stat().st_size < 2 << 20
@@ -37,12 +38,14 @@ def test_gzip_bomb_is_refused_while_decompressing(tmp_path: Path) -> None:
     assert run.rss_mb < BASE_MB
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_standard_input_from_a_device_is_refused_at_once(tmp_path: Path) -> None:
     run = run_import(tmp_path / "lib.bib", "-", stdin=Path("/dev/zero"), timeout=60)
     assert run.code == 1 and _one_line(run.stderr) and "<stdin>: binary data" in run.stderr
     assert run.rss_mb < BASE_MB
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_one_huge_record_is_an_error_of_that_record(tmp_path: Path) -> None:
     big = one_line_medline(tmp_path / "big.nbib", 6)
     joined = tmp_path / "both.nbib"
@@ -63,6 +66,7 @@ def test_one_huge_record_is_an_error_of_that_record(tmp_path: Path) -> None:
     assert run.rss_mb < 1024, run.rss_mb
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_too_many_records_are_refused_before_they_are_built(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     many = tiny_bibtex(tmp_path / "many.bib", 60_000)

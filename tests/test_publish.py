@@ -228,6 +228,7 @@ def test_cite_this_four_styles_and_ris(site: tuple[Path, Path]) -> None:
     assert ris.startswith("TY  - ") and f"DO  - {record.doi}" in ris
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_incremental_rewrites_only_what_changed_and_slugs_stay(tmp_path: Path) -> None:
     bib, out = _site(tmp_path)
     entries = load_entries(ROOT / "encyclopedia.toml")
@@ -268,6 +269,7 @@ def test_incremental_rewrites_only_what_changed_and_slugs_stay(tmp_path: Path) -
     assert not other_page.exists() and report.removed >= 2
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_statuses_rule_and_unverified_note(tmp_path: Path) -> None:
     extra = HOSTILE.replace("unverified   = {none}", "unverified   = {pages, doi}").replace("xss2024", "unv2024")
     config = PublishConfig(statuses=("verified",), unverified_note=True)
@@ -303,6 +305,7 @@ def test_config_errors_name_the_line() -> None:
     assert config.base_url == "https://example.org/x/" and config.browse_exclude_stances == ("hostile", "critical")
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_cli_publish(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from library.cli import main
 
@@ -317,6 +320,7 @@ def test_cli_publish(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert "publish.toml:1" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_old_slug_is_kept_on_the_record_and_redirects_from_a_fresh_folder(tmp_path: Path) -> None:
     bib, out = _site(tmp_path)
     entries = load_entries(ROOT / "encyclopedia.toml")
@@ -350,6 +354,7 @@ def test_old_slug_is_kept_on_the_record_and_redirects_from_a_fresh_folder(tmp_pa
     assert f"library/{old_slug}.html" not in sitemap and "library/renamed-study.html" in sitemap
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_first_publish_stores_slugs_in_one_save_without_stamping_modified(tmp_path: Path) -> None:
     bib, _ = _site(tmp_path)
     lib = Library.load(bib)

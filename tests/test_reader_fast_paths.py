@@ -356,6 +356,7 @@ def test_chunked_pubmed_reading_hands_over_whatever_it_does_not_cover(data: byte
     assert fast == tree
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_chunked_pubmed_reading_reads_plain_files_itself(tmp_path: Path) -> None:
     data = HEAD + b"".join(ARTICLE % (i, i, i) for i in range(1, 6001)) + b"</PubmedArticleSet>\n"  # 2 MB
     assert list(px._chunk_records(io.BytesIO(data), "x")) == list(px._tree_records(io.BytesIO(data), "x"))

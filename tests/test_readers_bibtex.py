@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ingest.readers.bibtex import read_bibtex
 from library.model import Author
 
@@ -139,6 +141,7 @@ def test_string_macros_in_parentheses_and_file_order() -> None:
     assert record.note == "defined after its use"  # entries see every macro of the file
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_importer_reads_each_entry_as_the_store_does() -> None:
     """One tokenizer: every entry the store's splitter reads has the same key and fields in the importer."""
     from ingest.readers.bibtex import parse_entries

@@ -178,6 +178,7 @@ def test_gzip_files_are_read_like_the_files_they_hold(tmp_path: Path, monkeypatc
         read_data(bomb.read_bytes(), "bomb.xml.gz")
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_a_gzip_bomb_stops_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Decompressed data is checked as it comes: unknown or binary content at its first block, a format read
     into memory at the in-memory limit (REFLIB_MAX_INPUT_MB), never the whole bomb."""

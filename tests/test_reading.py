@@ -44,6 +44,7 @@ def _table_keys(at: AppTest) -> list[str]:
     return [str(k) for k in at.dataframe[0].value["key"]]
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_dashboard_and_cli_find_and_order_the_same_studies(bib: Path) -> None:
     at = _ok(_app(q="HSG"))
     cli = [r["key"] for r in json.loads(_cli(bib, "search", "-q", "HSG", "--json").stdout)]
@@ -91,6 +92,7 @@ def test_import_preview_shows_what_will_be_stored(editor: Path) -> None:
     assert row["design"] == "RCT"
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_entry_show_html_is_a_complete_valid_section(bib: Path) -> None:
     result = _cli(bib, "entry", "show", HSG_ENTRY, "--format", "html", "--library-url", "https://lib.example.org")
     assert result.returncode == 0, result.stderr
@@ -108,6 +110,7 @@ def test_entry_show_html_is_a_complete_valid_section(bib: Path) -> None:
     assert len(pending) >= 1
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_stats_counts_the_problems_check_reports(bib: Path) -> None:
     check = _cli(bib, "check", "--json")
     stats = _cli(bib, "stats", "--json")

@@ -97,6 +97,7 @@ def argv(command: str) -> list[str]:
     return [a.replace("KEY", key) for a in args]
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_every_readme_command_runs_as_shown(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert len(COMMANDS) >= 30
     for command in COMMANDS:

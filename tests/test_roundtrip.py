@@ -53,6 +53,7 @@ def expected(record: Record, name: str) -> str:
     return canonical(getattr(record, name))
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 @SETTINGS
 @given(record=records(), edit=values)
 def test_add_update_save_load_round_trip(tmp_path: Path, record: Record, edit: str) -> None:

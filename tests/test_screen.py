@@ -232,6 +232,7 @@ def _decide_all(path: str, reviewer: str, ids: list[int]) -> None:
             inbox.decide(i, "exclude" if i % 2 else "include", reviewer, "wrong design" if i % 2 else "")
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_two_processes_deciding_at_once_lose_nothing(tmp_path):
     path = tmp_path / "x.inbox.sqlite"
     with Inbox.open(path) as inbox:

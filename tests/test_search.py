@@ -111,6 +111,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_cli_topic_by_last_segment_and_unknown_names_exit_2() -> None:
     short = _cli("search", "--topic", "SIS vs HSG", "--json")
     full = _cli("search", "--topic", SIS, "--json")
@@ -124,6 +125,7 @@ def test_cli_topic_by_last_segment_and_unknown_names_exit_2() -> None:
     assert export.returncode == 2 and "unknown topic" in export.stderr
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_cli_query_is_ranked_and_widened() -> None:
     records = json.loads(_cli("search", "-q", "HSG", "--json").stdout)
     plain = json.loads(_cli("search", "-q", "hysterosalpingography", "--json").stdout)

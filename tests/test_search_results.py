@@ -67,6 +67,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_related_studies_of_a_large_library_are_the_same_in_every_process(tmp_path: Path) -> None:
     """The title words that pick similar-title candidates were taken in a set's order (equal lengths), which
     changes with every process's hash seed: the same study showed other related studies after a restart."""

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.synth import write_library
 from benchmarks.torture import run_torture
 from library import Library
@@ -15,6 +17,7 @@ from library.model import Record
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_concurrent_api_and_cli_writers_lose_nothing(tmp_path: Path) -> None:
     path = write_library(tmp_path / "lib.bib", 60)
     result = run_torture(path, api_writers=2, cli_writers=1, edits=4)
@@ -55,6 +58,7 @@ def test_leftovers_of_killed_saves_are_removed_but_not_a_live_writers(tmp_path: 
     assert live.exists()
 
 
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_fifo_library_is_refused_with_one_line(tmp_path: Path) -> None:
     fifo = tmp_path / "lib.bib"
     os.mkfifo(fifo)
@@ -69,6 +73,7 @@ def _reflib(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, check=False)
 
 
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
 def test_import_refuses_devices_fifos_and_deep_json_in_one_line(tmp_path: Path) -> None:
     lib = tmp_path / "lib.bib"
     lib.write_text("@article{a,\n  title = {A}\n}\n")
