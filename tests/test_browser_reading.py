@@ -240,7 +240,10 @@ def test_800_px_sidebar_folds_buttons_keep_labels_citations_readable(reader: str
     _go(page, f"{reader}/?study=dreyer2017oil")
     sidebar = page.locator("section[data-testid='stSidebar']")
     expect(sidebar).to_have_attribute("data-collapsed", "true")
-    assert sidebar.bounding_box()["width"] < 10  # folded away; "Expand sidebar" opens it again
+    # folded away once its slide-out transition ends; "Expand sidebar" opens it again
+    page.wait_for_function("() => document.querySelector(\"section[data-testid='stSidebar']\")"
+                           ".getBoundingClientRect().width < 10", timeout=15_000)
+    assert sidebar.bounding_box()["width"] < 10
     main = page.locator("[data-testid='stMain']")
     width = page.evaluate("document.documentElement.clientWidth")
     for button in main.locator("button[kind='secondary'], button[kind='tertiary']").all():
