@@ -7,6 +7,7 @@ dashboard-study.png (a real study opened from a shared link).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -65,18 +66,16 @@ def wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 45)
     raise AssertionError(f"streamlit did not answer on {url} within {timeout} s")
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    library = tmp_path / "references.bib"
-    library.write_text(REFERENCES.read_text(encoding="utf-8") + HOSTILE, encoding="utf-8")
-    port = free_port()
-    env = {**os.environ, "REFLIB_BIB": str(library), "REFLIB_CACHE_DIR": str(tmp_path / "cache")}
-    env.pop("REFLIB_EDITOR", None)
+@contextlib.contextmanager
+def dashboard_server(port: int, env: dict[str, str], keep_output: bool = False) -> Iterator[str]:
+    """``streamlit run dashboard.py`` on 127.0.0.1:``port`` with ``env``; its URL once healthy; stopped after.
+    ``keep_output`` pipes its log for the failure message (only for short-lived servers: an unread pipe fills up)."""
+    output = subprocess.PIPE if keep_output else subprocess.DEVNULL
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, server)
@@ -88,6 +87,17 @@ def served(tmp_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    library = tmp_path / "references.bib"
+    library.write_text(REFERENCES.read_text(encoding="utf-8") + HOSTILE, encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "REFLIB_BIB": str(library), "REFLIB_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("REFLIB_EDITOR", None)
+    with dashboard_server(port, env, keep_output=True) as url:
+        yield url
 
 
 def _choose(page: Any, box: str, option: str) -> None:

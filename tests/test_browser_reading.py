@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import REFERENCES, ROOT
-from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, free_port, wait_healthy
+from .conftest import REFERENCES
+from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, dashboard_server, free_port
 
 # a real browser against a real server: one retry absorbs a timing miss on a loaded 2-core machine; a real
 # fault fails both runs
@@ -39,22 +37,8 @@ def _serve(tmp: Path, editor: bool) -> Iterator[str]:
     env.pop("REFLIB_EDITOR", None)
     if editor:
         env["REFLIB_EDITOR"] = "1"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, server)
+    with dashboard_server(port, env) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="module")

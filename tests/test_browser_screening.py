@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +13,8 @@ import pytest
 from library.model import Author, Record
 from library.screen.inbox import Inbox, inbox_path
 
-from .conftest import REFERENCES, ROOT
-from .test_browser import CHROMIUM, FLAGS, free_port, wait_healthy
+from .conftest import REFERENCES
+from .test_browser import CHROMIUM, FLAGS, dashboard_server, free_port
 
 # a real browser against a real server: one retry absorbs a timing miss on a loaded 2-core machine; a real
 # fault fails both runs
@@ -35,22 +33,8 @@ def served_inbox(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     env = {**os.environ, "REFLIB_BIB": str(library), "REFLIB_CACHE_DIR": str(tmp_path / "cache"),
            "REFLIB_EDITOR": "1", "REFLIB_REVIEWER": "kim"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, server)
+    with dashboard_server(port, env, keep_output=True) as url:
         yield url, library
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _decisions(library: Path) -> int:
