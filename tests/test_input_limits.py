@@ -94,3 +94,68 @@ def test_too_many_records_are_refused_before_they_are_built(tmp_path: Path,
         read_file(json)
     monkeypatch.setenv("REFLIB_MAX_RECORDS", "201")
     assert len(read_file(json).records) == len(read_file(csv).records) == len(read_file(ris).records) == 201
+
+
+# --- PubMed XML (streamed): records counted as they are read, one article's XML bounded ------------------------
+def _article(pmid: int, title: str = "A title", keywords: int = 0) -> bytes:
+    words = b"".join(b"<Keyword>keyword number %d</Keyword>" % n for n in range(keywords))
+    return (b"<PubmedArticle><MedlineCitation><PMID>%d</PMID><Article><ArticleTitle>%s</ArticleTitle></Article>"
+            b"<KeywordList>%s</KeywordList></MedlineCitation></PubmedArticle>\n" % (pmid, title.encode(), words))
+
+
+def _pubmed(articles: bytes, root: bytes = b"<PubmedArticleSet>") -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + root + b"\n" + articles + b"</PubmedArticleSet>\n"
+
+
+# the fast (article by article) reader needs the plain NCBI shape; an attribute on the root sends the whole file to
+# the pull-parser reader, so each case is checked through both
+SHAPES = (b"<PubmedArticleSet>", b'<PubmedArticleSet id="x">')
+
+
+@pytest.mark.parametrize("root", SHAPES)
+def test_pubmed_xml_records_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: bytes) -> None:
+    path = tmp_path / "many.xml"
+    path.write_bytes(_pubmed(b"".join(_article(n) for n in range(1, 202)), root))
+    monkeypatch.setenv("REFLIB_MAX_RECORDS", "200")
+    with pytest.raises(ReadError, match=r"many.xml: more than 200 records; refused \(split the file"):
+        read_file(path)
+    monkeypatch.setenv("REFLIB_MAX_RECORDS", "201")
+    assert [r.pmid for r in read_file(path).records] == [str(n) for n in range(1, 202)]
+
+
+@pytest.mark.parametrize("root", SHAPES)
+def test_pubmed_xml_article_size_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root: bytes) -> None:
+    monkeypatch.setenv("REFLIB_MAX_RECORD_KB", "64")  # 256 kB of XML per article
+    path = tmp_path / "big.xml"
+    path.write_bytes(_pubmed(_article(1) + _article(2, keywords=12_000) + _article(3), root))
+    with pytest.raises(ReadError) as raised:
+        read_file(path)
+    assert str(raised.value) == (f"{path} (record 2, line 4): more than 0.25 MB of XML in one record; refused "
+                                 "(raise REFLIB_MAX_RECORD_KB to read it)")
+    # markup that never closes a record is bounded the same way
+    junk = tmp_path / "junk.xml"
+    junk.write_bytes(_pubmed(_article(1) + b"<Other>x</Other>" * 30_000, root))
+    with pytest.raises(ReadError, match=r"junk.xml \(record 2\): more than 0.25 MB of XML in one record"):
+        read_file(junk)
+    # text over the per-record limit in an article within the XML limit: an error of that record, others read
+    text = tmp_path / "text.xml"
+    text.write_bytes(_pubmed(_article(1) + _article(2, title="word " * 16_000) + _article(3), root))
+    result = read_file(text)
+    assert [r.pmid for r in result.records] == ["1", "3"]
+    assert [str(p) for p in result.problems] == [
+        f"{text} (record 2): 0.1 MB of text in one record (2), more than 0.0625 MB; not read (raise "
+        "REFLIB_MAX_RECORD_KB to read it)"]
+    monkeypatch.setenv("REFLIB_MAX_RECORD_KB", "1024")
+    assert [r.pmid for r in read_file(path).records] == ["1", "2", "3"]
+
+
+@pytest.mark.slow  # a few seconds: subprocesses or a large input; run by make test, not make unit
+def test_pubmed_xml_endless_article_stops_within_bounded_memory(tmp_path: Path) -> None:
+    path = tmp_path / "endless.xml"
+    path.write_bytes(_pubmed(_article(1) + _article(2, keywords=2_000_000)))  # ~70 MB, one article
+    lib = tmp_path / "lib.bib"
+    for run in (run_import(lib, str(path)), run_import(lib, "-", stdin=path)):
+        assert run.code == 1 and _one_line(run.stderr), run.stderr
+        assert "(record 2, line 4): more than 4 MB of XML in one record; refused" in run.stderr
+        assert run.rss_mb < BASE_MB, run.rss_mb
+    assert not lib.exists()

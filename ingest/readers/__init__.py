@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import shutil
 import stat as stat_mod
 import tempfile
 from collections.abc import Callable, Mapping
@@ -342,7 +341,12 @@ def _read_streamed(handle: BinaryIO, head: bytes, source: str, name: str) -> Rea
         return _usable(reader(handle, source), name)
     with tempfile.TemporaryFile(prefix="reflib-input-") as copy:
         copy.write(head)
-        shutil.copyfileobj(handle, copy, 1 << 20)
+        copied = len(head)
+        while block := handle.read(1 << 20):  # a pipe that never ends must not fill the disk
+            copied += len(block)
+            if copied > compressed.LIMIT:
+                raise limits.too_large(source, compressed.LIMIT)
+            copy.write(block)
         copy.seek(0)
         return _usable(reader(copy, source), name)
 

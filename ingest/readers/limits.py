@@ -6,9 +6,11 @@ gzip file's decompressed data) as soon as it goes past the limit, while it is re
 counted before they are built (by their markers: ``@type{``, ``TY  -``, ``PMID-``, ``PT``; CSV rows and JSON
 items by their readers as they go), and one record may hold at most :func:`max_record_chars` characters of text:
 a bigger one is an error of that record (the others are read), so no one record can make the later steps
-(normalizing, matching, keys) use gigabytes. The limits are far above any real bibliography file (PubMed's
-baseline files hold 30,000 records, the longest PubMed record is under 200 kB) and can be raised through the
-environment: ``REFLIB_MAX_INPUT_MB``, ``REFLIB_MAX_RECORDS``, ``REFLIB_MAX_RECORD_KB``.
+(normalizing, matching, keys) use gigabytes. PubMed XML is streamed: it counts its records as it reads them
+and bounds the XML of one article (see :func:`ingest.readers.pubmed_xml.read_pubmed_stream`). The limits are
+far above any real bibliography file (PubMed's baseline files hold 30,000 records, the longest PubMed record is
+under 200 kB) and can be raised through the environment: ``REFLIB_MAX_INPUT_MB``, ``REFLIB_MAX_RECORDS``,
+``REFLIB_MAX_RECORD_KB``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from library.model import Author, Record
 from ..base import ReadError, ReadProblem
 
 __all__ = ["check_records", "count_check", "max_input", "max_record_chars", "max_records", "read_rest",
-           "record_chars", "too_large"]
+           "record_chars", "record_too_big", "too_large", "too_many"]
 
 _BLOCK = 1 << 20
 
@@ -125,6 +127,14 @@ def _item_chars(item: object) -> int:
     return len(str(item))
 
 
+def record_too_big(source: str, record: Record, size: int, index: int) -> ReadProblem:
+    """The error of a record with ``size`` characters of text, more than :func:`max_record_chars`."""
+    label = (record.key or record.pmid or record.doi or "").strip()[:40]
+    named = f" ({label})" if label else ""
+    return ReadProblem(source, f"{size / (1 << 20):.1f} MB of text in one record{named}, more than "
+                       f"{_size(max_record_chars())}; not read (raise REFLIB_MAX_RECORD_KB to read it)", record=index)
+
+
 def check_records(records: Sequence[Record], source: str, input_size: int) -> tuple[list[Record],
                                                                                       list[ReadProblem]]:
     """The records within :func:`max_record_chars`, and an error for each bigger one (its position named)."""
@@ -136,11 +146,7 @@ def check_records(records: Sequence[Record], source: str, input_size: int) -> tu
     for index, record in enumerate(records, 1):
         size = record_chars(record)
         if size > limit:
-            label = (record.key or record.pmid or record.doi or "").strip()[:40]
-            named = f" ({label})" if label else ""
-            problems.append(ReadProblem(source, f"{size / (1 << 20):.1f} MB of text in one record{named}, more "
-                                        f"than {_size(limit)}; not read (raise REFLIB_MAX_RECORD_KB to read it)",
-                                        record=index))
+            problems.append(record_too_big(source, record, size, index))
         else:
             kept.append(record)
     return kept, problems

@@ -4,7 +4,8 @@ Parsing is safe by construction: lxml parsers with ``resolve_entities=False, no_
 huge_tree=False``. NCBI's files never declare entities of their own, so a DOCTYPE with an internal subset that
 declares ``<!ENTITY ...>`` (an entity-expansion "billion laughs" or an external-entity "XXE" payload) is
 refused with a fatal :class:`ReadProblem` before any record is read: nothing is expanded and no file or URL is
-opened. Elements are cleared as soon as their record is built, so memory stays flat however large the file is.
+opened. Elements are cleared as soon as their record is built, so memory stays flat however large the file is,
+and one article may take at most :func:`max_article_bytes` of XML (see :func:`read_pubmed_stream` for the limits).
 
 Speed (>= 4,000 records/s is the target): a file with the plain shape of NCBI's files is read article by
 article - each ``<PubmedArticle>`` cut out of the byte stream and parsed on its own with the same safe parser
@@ -29,7 +30,8 @@ from lxml import etree
 from library.model import Record
 from library.normalize import normalize_record
 
-from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
+from ..base import ReadError, ReadProblem, ReadResult, gc_paused, identifier_problems
+from . import limits
 from .pubmed_record import journal_article, pubmed_record
 from .xml_text import clean_text, element_text, leaf_text
 
@@ -56,7 +58,37 @@ def _unsafe_dtd(element: etree._Element) -> str:
 _PULL_BLOCK = 1 << 16
 
 
-def _pull_elements(stream: BinaryIO, parser: etree.XMLPullParser) -> Generator[etree._Element, None, etree._Element]:
+def max_article_bytes() -> int:
+    """Bytes of XML one article (or the markup between two articles) may take: four times
+    :func:`limits.max_record_chars` (4 MB; the longest PubMed article is about 600 kB of XML). The streaming
+    reader keeps one article's tree in memory, so this bounds its memory however the file is made."""
+    return 4 * limits.max_record_chars()
+
+
+def too_big_article(source: str, index: int, line: int | None, limit: int) -> ReadError:
+    where = f"record {index}" + (f", line {line}" if line else "")
+    return ReadError(f"{source} ({where}): more than {limit / (1 << 20):g} MB of XML in one record; refused (raise "
+                     "REFLIB_MAX_RECORD_KB to read it)")
+
+
+class _Fed:
+    """How far the pull parser has been fed, and where the record being read started (``mark``: the bytes fed
+    when the last record ended or the current one started, ``index``/``line``: the current record)."""
+
+    __slots__ = ("fed", "index", "limit", "line", "mark", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source, self.limit = source, max_article_bytes()
+        self.fed = self.mark = 0
+        self.index, self.line = 1, 0
+
+    def check(self) -> None:
+        if self.fed - self.mark > self.limit:
+            raise too_big_article(self.source, self.index, self.line or None, self.limit)
+
+
+def _pull_elements(stream: BinaryIO, parser: etree.XMLPullParser,
+                   fed: _Fed | None = None) -> Generator[tuple[str, etree._Element], None, etree._Element]:
     """The elements of the parser's end events as the stream is fed to it; returns the root.
 
     On a syntax error inside the document every element completed before it is delivered first, then the
@@ -67,6 +99,8 @@ def _pull_elements(stream: BinaryIO, parser: etree.XMLPullParser) -> Generator[e
     """
     while True:
         block = stream.read(_PULL_BLOCK)
+        if fed is not None:
+            fed.fed += len(block)
         try:
             if block:
                 parser.feed(block)
@@ -74,11 +108,11 @@ def _pull_elements(stream: BinaryIO, parser: etree.XMLPullParser) -> Generator[e
                 root = parser.close()
         except etree.XMLSyntaxError:
             if block:
-                for _event, element in parser.read_events():
-                    yield element
+                yield from parser.read_events()
             raise
-        for _event, element in parser.read_events():
-            yield element
+        yield from parser.read_events()
+        if fed is not None:
+            fed.check()
         if not block:
             return root
 
@@ -87,18 +121,24 @@ def _tree_records(stream: BinaryIO, source: str, skip: int = 0) -> Iterator[Reco
     """Records and problems of the document read by a streaming (pull) parser; the first ``skip`` records are
     parsed (and their elements cleared) but neither built nor reported: :func:`_chunk_records` already gave
     them."""
-    parser = etree.XMLPullParser(events=("end",), tag=_ARTICLE_TAGS, resolve_entities=False, no_network=True,
-                                 load_dtd=False, huge_tree=False, remove_comments=True)
+    parser = etree.XMLPullParser(events=("start", "end"), tag=_ARTICLE_TAGS, resolve_entities=False,
+                                 no_network=True, load_dtd=False, huge_tree=False, remove_comments=True)
     index = 0
     checked = False
-    elements = _pull_elements(stream, parser)
+    fed = _Fed(source)
+    elements = _pull_elements(stream, parser, fed)
     try:
         while True:
             try:
-                element = next(elements)
+                event, element = next(elements)
             except StopIteration as done:
                 root = done.value
                 break
+            if event == "start":  # bound what the record may take from here (see _Fed)
+                outer = element.getparent()
+                if element.tag != "MedlineCitation" or outer is None or outer.tag != "PubmedArticle":
+                    fed.mark, fed.index, fed.line = fed.fed, index + 1, element.sourceline or 0
+                continue
             if not checked:
                 checked = True
                 unsafe = _unsafe_dtd(element)
@@ -113,6 +153,7 @@ def _tree_records(stream: BinaryIO, source: str, skip: int = 0) -> Iterator[Reco
             if element.tag == "MedlineCitation" and parent is not None and parent.tag == "PubmedArticle":
                 continue  # read with its PubmedArticle
             index += 1
+            fed.mark, fed.index, fed.line = fed.fed, index + 1, 0
             if index <= skip:
                 element.clear(keep_tail=True)
                 if parent is not None:
@@ -257,10 +298,13 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
                            remove_comments=True, remove_blank_text=True) if _NCBI_DTD in header else parser
     pos = first
     index = 0
+    most = max_article_bytes()  # an article bigger than this is left to the tree reader, which refuses it
     while True:
         end = buffer.find(_ARTICLE_END, pos)
         while end == -1 and not eof:
             searched = len(buffer) - pos
+            if searched > most:
+                return index
             pos = trim(pos)
             fill(len(buffer) + _BLOCK)
             end = buffer.find(_ARTICLE_END, max(0, searched - len(_ARTICLE_END)))
@@ -300,8 +344,9 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
             continue
         # the rest of the document: well-formed with the header, and nothing in it the tree reader would report
         pos = trim(pos)
-        fill(_MAX_TAIL + 1)
-        if len(buffer) > _MAX_TAIL:
+        tail = min(_MAX_TAIL, most)
+        fill(tail + 1)
+        if len(buffer) > tail:
             return index
         try:
             root = etree.fromstring(header + buffer, parser)
@@ -339,11 +384,27 @@ def read_pubmed_xml(data: bytes, source: str) -> ReadResult:
 
 @gc_paused
 def read_pubmed_stream(stream: BinaryIO, source: str) -> ReadResult:
-    """Read a PubMed XML document from an open binary file, without holding the file in memory."""
+    """Read a PubMed XML document from an open binary file, without holding the file in memory.
+
+    Within the limits of :mod:`ingest.readers.limits`: more than :func:`limits.max_records` records refuse the
+    file (ReadError, as soon as one record too many is read), a record with more than
+    :func:`limits.max_record_chars` of text is an error of that record (the others are read), and an article of
+    more than :func:`max_article_bytes` of XML refuses the file while it is read (its tree is never built)."""
     result = ReadResult(format="pubmed-xml")
+    most, chars = limits.max_records(), limits.max_record_chars()
+    position = 0  # records read or skipped so far
     for item in iter_pubmed_xml(stream, source):
         if isinstance(item, Record):
-            result.records.append(item)
+            position += 1
+            if position > most:
+                raise limits.too_many(source, most)
+            size = limits.record_chars(item)
+            if size > chars:
+                result.problems.append(limits.record_too_big(source, item, size, position))
+            else:
+                result.records.append(item)
         else:
+            if item.record is not None and item.severity == "error" and not item.fatal:
+                position += 1
             result.problems.append(item)
     return result
