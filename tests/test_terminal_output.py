@@ -98,3 +98,66 @@ def test_a_nul_anywhere_in_the_input_is_refused(tmp_path: Path, capsys: pytest.C
                      .encode("utf-16"))
     code, text = _run(capsys, "--bib", bib, "import", wide)
     assert code == 1 and "wide.ris: binary data, not a bibliography file (a NUL character on line 90002)" in text
+
+
+# bidirectional overrides and isolates, direction marks, zero-width and tag characters: what can make a terminal
+# draw a line in another order than it was written, or hide text in it
+RLO, PDF, RLI, PDI, RLM, ZWSP, TAG = "\u202e", "\u202c", "\u2067", "\u2069", "\u200f", "\u200b", "\U000e0041"
+DISGUISED = f"Tubal {RLO}gnihsulf{PDF} with {RLI}oil{PDI}{ZWSP} contrast{TAG}"
+INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+                       "\ufff9-\ufffb\U000e0000-\U000e007f]")
+
+
+def test_show_makes_invisible_format_characters_visible() -> None:
+    assert show(DISGUISED) == ("Tubal <U+202E>gnihsulf<U+202C> with <U+2067>oil<U+2069><U+200B> contrast"
+                               "<U+E0041>")
+    assert show(f"a{RLM}b{ESC}", invisible=False) == f"a{RLM}b\u241b"
+    # joiners (emoji, Indic and Persian scripts) and the soft hyphen are kept
+    kept = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f469\u200d\U0001f52c co\u00adop"
+    assert show(kept) == kept
+    for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]:
+        assert show(chr(code)) == f"<U+{code:04X}>"
+
+
+class _Terminal:
+    """A stand-in for a terminal's text stream (isatty) that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_bidi_overrides_are_shown_on_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    bib = tmp_path / "references.bib"
+    shutil.copyfile(REFERENCES, bib)
+    source = tmp_path / f"refs{RLO}sir.txt"
+    source.write_text(_ris(DISGUISED, "10.1234/bidi.1"))
+    outputs: dict[str, str] = {}
+    code, outputs["import"] = _run(capsys, "--bib", bib, "import", source)
+    assert code == 0 and "1 added" in outputs["import"] and "refs<U+202E>sir.txt" in outputs["import"]
+    for args in (["search", "--query", "gnihsulf"], ["search", "--query", "gnihsulf", "--json"], ["list"],
+                 ["check"], ["stats"], ["entry", "list"]):
+        _, outputs[" ".join(args)] = _run(capsys, "--bib", bib, *args)
+    assert "<U+202E>gnihsulf<U+202C>" in outputs["search --query gnihsulf"]
+    for name, text in outputs.items():
+        assert not INVISIBLE.search(text), (name, INVISIBLE.search(text))
+    # an export piped into a file keeps the characters (a Hebrew title keeps its marks); on a terminal they show
+    code, piped = _run(capsys, "--bib", bib, "export", "--query", "gnihsulf", "--format", "ris")
+    assert code == 0 and f"{RLO}gnihsulf{PDF}" in piped
+    for fmt in ("ris", "bibtex", "csv", "csl-json", "ama", "apa"):
+        terminal = _Terminal()
+        with monkeypatch.context() as patch:
+            patch.setattr("sys.stdout", terminal)
+            assert main(["--bib", str(bib), "export", "--query", "gnihsulf", "--format", fmt]) == 0
+        shown = "".join(terminal.parts)
+        assert "gnihsulf" in shown and not INVISIBLE.search(shown) and "<U+202E>" in shown, (fmt, shown)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections import Counter
 
 from ..evidence.links import entry_references
@@ -13,6 +12,7 @@ from ..evidence.render import FORMATS, render_references
 from ..export.citeproc import STYLES
 from .evidence import add_file_options, entries_from_args
 from .shell import open_library, print_json, print_rows
+from .terminal import write_data
 
 __all__ = ["register"]
 
@@ -57,5 +57,5 @@ def cmd_entry_show(args: argparse.Namespace) -> int:
     entries = entries_from_args(args)
     lib = open_library(args)
     refs = entry_references(lib, args.slug, entries)
-    sys.stdout.write(render_references(refs, args.format, args.style, args.library_url))
+    write_data(render_references(refs, args.format, args.style, args.library_url))
     return 0

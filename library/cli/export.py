@@ -15,6 +15,7 @@ from ..atomic import atomic_write
 from ..export import FORMATS, OUTPUTS, UnknownFormatError, export_records, format_name
 from ..frame import filter_frame
 from .shell import add_filter_arguments, open_library, query_from_args
+from .terminal import write_data
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -68,7 +69,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.path is None:
-        sys.stdout.write(result.text)
+        write_data(result.text)
         sys.stdout.flush()
     else:
         atomic_write(args.path, [result.text.encode("utf-8")])

@@ -8,16 +8,32 @@ prints (import report, search, export to standard output, check, dedupe, entry s
 become their visible Unicode "control pictures" (ESC -> U+241B), a C1 control character (such as the one-byte
 CSI, U+009B) becomes ``<U+009B>``. JSON output stays valid (json already escapes C0; pictures are ordinary
 characters).
+
+Invisible format characters that change how a line reads without being seen are shown as ``<U+202E>`` too: the
+bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069, the "Trojan Source" characters
+that make a terminal draw text in another order than it was written), the direction marks (U+200E, U+200F,
+U+061C), zero-width space, word joiner and invisible operators (U+200B, U+2060-U+2064), the deprecated format
+characters (U+206A-U+206F), U+FEFF, the line and paragraph separators (U+2028, U+2029), interlinear annotation
+marks (U+FFF9-U+FFFB) and the invisible tag characters (U+E0000-U+E007F). Zero-width (non-)joiners (U+200C,
+U+200D) and the soft hyphen are kept: scripts and emoji need them and they cannot reorder or hide text. Data
+written to standard output (``export``, ``entry render``, a screening export) shows these format characters only
+when standard output is a terminal (:func:`write_data`): piped into a file, a Hebrew or Arabic title keeps its
+direction marks.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, TextIO
 
-__all__ = ["EscapingStream", "show"]
+__all__ = ["INVISIBLE", "EscapingStream", "show", "write_data"]
 
-_SHOWN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+_CONTROLS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)"
+INVISIBLE = ("\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+             "\ufff9-\ufffb\U000e0000-\U000e007f")
+_SHOWN = re.compile(f"{_CONTROLS}|[{INVISIBLE}]")
+_SHOWN_CONTROLS = re.compile(_CONTROLS)
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -29,9 +45,19 @@ def _picture(match: re.Match[str]) -> str:
     return f"<U+{code:04X}>"
 
 
-def show(text: str) -> str:
-    """``text`` with its control characters made visible (see the module docstring)."""
-    return text if text.isprintable() else _SHOWN.sub(_picture, text)
+def show(text: str, invisible: bool = True) -> str:
+    """``text`` with its control characters (and with ``invisible`` its invisible format characters) made
+    visible (see the module docstring)."""
+    if text.isprintable():  # every character shown is unprintable to Python (categories Cc, Cf, Zl, Zp)
+        return text
+    return (_SHOWN if invisible else _SHOWN_CONTROLS).sub(_picture, text)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 class EscapingStream:
@@ -39,9 +65,15 @@ class EscapingStream:
 
     def __init__(self, stream: TextIO) -> None:
         self.wrapped = stream
+        self.terminal = _is_terminal(stream)
 
     def write(self, text: str) -> int:
         self.wrapped.write(show(text))
+        return len(text)
+
+    def write_data(self, text: str) -> int:
+        """Write data (an export): control characters shown, invisible format characters only on a terminal."""
+        self.wrapped.write(show(text, self.terminal))
         return len(text)
 
     def writelines(self, lines: Any) -> None:
@@ -50,3 +82,12 @@ class EscapingStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.wrapped, name)
+
+
+def write_data(text: str) -> None:
+    """Write an export's text to standard output (see :meth:`EscapingStream.write_data`)."""
+    out = sys.stdout
+    if isinstance(out, EscapingStream):
+        out.write_data(text)
+    else:
+        out.write(show(text, _is_terminal(out)))
