@@ -48,6 +48,9 @@ _LETTERS = {
     "Psi": "Ψ", "Omega": "Ω", "pm": "±", "times": "×", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥",
     "neq": "≠", "approx": "≈", "infty": "∞", "cdot": "·", "to": "→", "rightarrow": "→", "leftarrow": "←",
     "sim": "∼", "deg": "°", "circ": "°", "prime": "′", "ell": "ℓ", "partial": "∂", "sum": "∑",
+    "Xi": "Ξ", "Upsilon": "Υ", "iota": "ι", "upsilon": "υ", "div": "÷", "in": "∈", "mp": "∓", "surd": "√",
+    "propto": "∝", "equiv": "≡", "ll": "≪", "gg": "≫", "textminus": "−", "textcelsius": "℃",
+    "nobreak": "\u2060",
 }
 _ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": "\u2009",
             "-": "", "/": "", "@": "@", "\\": "\n"}
@@ -57,19 +60,31 @@ _STYLE_COMMANDS = (
     "NoCaseChange|ensuremath|url|nolinkurl|bibinfo|protect"
 )
 
+# a braced letter may be any letter, so that nested accents decode from the inside out: {\={\"O}} -> {\={Ö}} -> Ȫ
 _ACCENT_RE = re.compile(
-    r"\\([`'^\"~=.])\s*(?:\{\s*(\\?[A-Za-z]|\\[ij])\s*\}|(\\?[A-Za-z]))"
-    r"|\\([uvHckrdbt])(?:\s*\{\s*(\\?[A-Za-z])\s*\}|\s+([A-Za-z]))"
+    r"\\([`'^\"~=.])\s*(?:\{\s*(\\?[A-Za-z]|\\[ij]|[^\W\d_])\s*\}|(\\?[A-Za-z]))"
+    r"|\\([uvHckrdbt])(?:\s*\{\s*(\\?[A-Za-z]|[^\W\d_])\s*\}|\s+([A-Za-z]))"
 )
+# \textsuperscript{2}, \textsubscript{\textminus}: the Unicode superscript or subscript character
+_SCRIPT_RE = re.compile(r"\\text(super|sub)script\s*\{\s*([0-9+=()]|-|\$-\$|\\textminus(?:\{\})?)\s*\}")
+_SCRIPTS = {"super": dict(zip("0123456789+=()-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁼⁽⁾⁻", strict=True)),
+            "sub": dict(zip("0123456789+=()-", "₀₁₂₃₄₅₆₇₈₉₊₌₍₎₋", strict=True))}
+# primes and the minus sign in math mode ($'$, $''$, $'''$ longest first, $-$) and the zero-width space as
+# LaTeX spells it
+_MATH_PRIMES = (("$'''$", "‴"), ("$''$", "″"), ("$'$", "′"), ("$-$", "−"))
+_ZERO_WIDTH_SPACE = r"\hspace{0pt}"
 _STYLE_RE = re.compile(r"\\(?:" + _STYLE_COMMANDS + r")\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}")
 _COMMAND_RE = re.compile(r"\\([A-Za-z]+)(?:\{\}|(?![A-Za-z]))|\\(.)")
 _BRACED_LETTER_RE = re.compile(r"\{(\\[A-Za-z]+|.)\}")
 _SPACE_RE = re.compile(r"\s+")
-# escaped specials are swapped for private-use placeholders so later steps (math, braces, ~) leave them alone
-_PLACEHOLDERS = {c: chr(0xE000 + i) for i, c in enumerate("&%$#_{}~^")}
+# escaped specials are swapped for placeholders so later steps (math, braces, ~) leave them alone
+# (lone surrogates: text decoded from UTF-8 never holds one, so no value can be mistaken for a placeholder; a
+# text backslash is one too, so that the $ or ~ after \textbackslash{} is not taken for an escaped one)
+_PLACEHOLDERS = {c: chr(0xD800 + i) for i, c in enumerate("&%$#_{}~^\\")}
 _LETTERS["textasciitilde"] = _PLACEHOLDERS["~"]
 _LETTERS["textasciicircum"] = _PLACEHOLDERS["^"]
-_PLACEHOLDER_RE = re.compile("[\ue000-\ue008]")
+_LETTERS["textbackslash"] = _PLACEHOLDERS["\\"]
+_PLACEHOLDER_RE = re.compile("[\ud800-\ud809]")
 _ESCAPED_SPECIAL_RE = re.compile(r"\\([&%$#_{}])")
 _MATH_SHIFT_RE = re.compile(r"(?<!\\)\$")
 
@@ -84,6 +99,11 @@ def _accent(match: re.Match[str]) -> str:
     elif letter.startswith("\\"):
         letter = _LETTERS.get(letter[1:], letter[1:])
     return unicodedata.normalize("NFC", letter + _ACCENTS[mark])
+
+
+def _script(match: re.Match[str]) -> str:
+    inner = match.group(2)
+    return _SCRIPTS[match.group(1)]["-" if inner.startswith(("$", "\\")) else inner]
 
 
 def _command(match: re.Match[str]) -> str:
@@ -117,11 +137,20 @@ def decode_latex(value: str) -> str:
     otherwise pay for every regular expression.
     """
     if "\\" not in value and "{" not in value and "~" not in value and "--" not in value and "$" not in value:
-        return " ".join(value.split()) if ("  " in value or "\n" in value or "\t" in value) else value.strip()
+        return _squash(value)  # (non-ASCII white space too, as below)
     text = value
     if "\\" in text:
         text = _ESCAPED_SPECIAL_RE.sub(lambda m: _PLACEHOLDERS[m.group(1)], text)
-        text = _ACCENT_RE.sub(_accent, text)
+        if _ZERO_WIDTH_SPACE in text:
+            text = text.replace(_ZERO_WIDTH_SPACE, "\u200b")
+        if "script" in text:
+            text = _SCRIPT_RE.sub(_script, text)
+        for _ in range(3):  # nested accents, innermost first
+            new = _ACCENT_RE.sub(_accent, text)
+            done = new == text or "\\" not in new
+            text = new
+            if done:
+                break
         for _ in range(3):  # nested \emph{\textbf{...}}
             if "\\" not in text:
                 break
@@ -131,6 +160,9 @@ def decode_latex(value: str) -> str:
             text = new
         if "\\" in text:
             text = _COMMAND_RE.sub(_command, text)
+    if "$'" in text or "$-$" in text:  # (after escaped dollars became placeholders)
+        for spelled, prime in _MATH_PRIMES:
+            text = text.replace(spelled, prime)
     if "$" in text:
         text = _MATH_SHIFT_RE.sub("", text).replace("^", "").replace("\\$", "$")
     if "--" in text:
@@ -146,17 +178,26 @@ def decode_latex(value: str) -> str:
 
 _ENCODE_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",
                     "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-_REVERSE_LETTERS = {v: k for k, v in _LETTERS.items() if len(v) == 1 and k.isalpha() and len(k) <= 2}
+# letters LaTeX has a text-mode command for ({\o}, {\ss}); the Greek letters and symbols of _LETTERS are math-mode
+_TEXT_LETTERS = ("ss", "o", "O", "ae", "AE", "oe", "OE", "aa", "AA", "l", "L", "i", "j", "dh", "DH", "th", "TH",
+                 "ng", "NG")
+_REVERSE_LETTERS = {_LETTERS[name]: name for name in _TEXT_LETTERS}
+_MATH_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+               "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
+               "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "pm", "times", "leq", "geq",
+               "neq", "approx", "infty", "cdot", "rightarrow", "leftarrow", "sim", "ell", "partial", "sum", "div",
+               "in", "mp", "surd", "propto", "equiv", "ll", "gg")
+_REVERSE_MATH = {_LETTERS[name]: f"${chr(92)}{name}$" for name in reversed(_MATH_NAMES)}  # first name wins
 _REVERSE_ACCENTS = {v: k for k, v in _ACCENTS.items()}
-_EXTRA_UNICODE = {"\u2013": "--", "\u2014": "---", "\u2019": "'", "\u2018": "`", "\u201c": "``", "\u201d": "''",
-                  "\u00a0": "~", "\u2009": "\\,", "…": r"\ldots{}", "±": r"$\pm$", "≤": r"$\leq$", "≥": r"$\geq$",
-                  "×": r"$\times$", "°": r"$^\circ$", "µ": r"$\mu$", "α": r"$\alpha$", "β": r"$\beta$",
-                  "γ": r"$\gamma$", "δ": r"$\delta$", "κ": r"$\kappa$", "λ": r"$\lambda$", "μ": r"$\mu$",
-                  "π": r"$\pi$", "σ": r"$\sigma$", "χ": r"$\chi$", "ω": r"$\omega$", "Δ": r"$\Delta$",
-                  "≈": r"$\approx$", "→": r"$\rightarrow$", "∞": r"$\infty$", "·": r"$\cdot$", "©": r"\copyright{}",
-                  "®": r"\textregistered{}", "™": r"\texttrademark{}", "€": r"\euro{}", "£": r"\pounds{}",
-                  "§": r"\S{}", "¶": r"\P{}", "†": r"\dag{}", "‡": r"\ddag{}", "•": r"\textbullet{}",
-                  "«": r"\guillemotleft{}", "»": r"\guillemotright{}", "‰": r"\textperthousand{}"}
+# every spelling here reads back through decode_latex as the character it spells (tests/test_roundtrip_exports.py)
+_EXTRA_UNICODE = {"\u2013": "--", "\u2014": "---", "\u2019": r"\textquoteright{}", "\u2018": r"\textquoteleft{}",
+                  "\u201c": r"\textquotedblleft{}", "\u201d": r"\textquotedblright{}", "\u00a0": "~",
+                  "\u2009": "\\,", "…": r"\ldots{}", "°": r"$^\circ$", "µ": r"\textmu{}", "−": "$-$",
+                  "℃": r"\textcelsius{}", "\u200b": r"\hspace{0pt}", "\u2060": r"\nobreak{}",
+                  "©": r"\copyright{}", "®": r"\textregistered{}", "™": r"\texttrademark{}", "€": r"\euro{}",
+                  "£": r"\pounds{}", "§": r"\S{}", "¶": r"\P{}", "†": r"\dag{}", "‡": r"\ddag{}",
+                  "•": r"\textbullet{}", "«": r"\guillemotleft{}", "»": r"\guillemotright{}",
+                  "‰": r"\textperthousand{}"}
 
 
 def _encode_char(char: str) -> str:
@@ -166,23 +207,33 @@ def _encode_char(char: str) -> str:
         return char
     if char in _EXTRA_UNICODE:
         return _EXTRA_UNICODE[char]
+    if char in _REVERSE_MATH:
+        return _REVERSE_MATH[char]
     if char in _REVERSE_LETTERS:
         return "{\\" + _REVERSE_LETTERS[char] + "}"
     decomposed = unicodedata.normalize("NFD", char)
     base, marks = decomposed[0], decomposed[1:]
-    if base.isascii() and marks and all(m in _REVERSE_ACCENTS for m in marks):
-        out = "i" if base == "i" else base
-        if base == "i" and marks:
-            out = "\\i"
-        for mark in marks:
+    # accents on an ASCII letter; not a character whose composed form is another one (the Angstrom sign would
+    # read back as Å): decode_latex composes (NFC)
+    if (base.isascii() and base.isalpha() and marks and all(m in _REVERSE_ACCENTS for m in marks)
+            and unicodedata.normalize("NFC", decomposed) == char):
+        out = "\\i" if base == "i" else base
+        for mark in marks:  # innermost first: {\={\"O}}
             cmd = _REVERSE_ACCENTS[mark]
-            out = "{\\" + cmd + ("{" + out + "}" if cmd.isalpha() or out.startswith("\\") else out) + "}"
-        return out
+            out = "\\" + cmd + ("{" + out + "}" if cmd.isalpha() or out.startswith("\\") else out)
+        return "{" + out + "}"
     return char  # kept as UTF-8; biber and modern bibtex read it
 
 
 def encode_latex(text: str) -> str:
     """Unicode text -> LaTeX that classic BibTeX + pdflatex compile (the export path for LaTeX users)."""
-    if text.isascii() and not any(c in text for c in _ENCODE_SPECIALS):
+    if text.isascii() and not any(c in text for c in _ENCODE_SPECIALS) and "--" not in text:
         return text
-    return "".join(_encode_char(c) for c in text)
+    pieces = [_encode_char(c) for c in text]
+    if "-" in text or "\u2013" in text or "\u2014" in text:
+        # dashes next to each other (two hyphens, an en dash and a hyphen...) would run together into a longer
+        # dash: "{}" between them keeps them apart when typeset and when read back
+        for index in range(1, len(pieces)):
+            if pieces[index].startswith("-") and pieces[index - 1].endswith("-"):
+                pieces[index] = "{}" + pieces[index]
+    return "".join(pieces)

@@ -107,8 +107,8 @@ def test_bibtex_escapes_latex_specials_and_keeps_identifiers_verbatim() -> None:
 
 def test_symbols_pdflatex_rejects_become_latex() -> None:
     title = fields(entry(to_bibtex([symbols_record()]), "symbols2022"))["title"]
-    assert title == ("{CO\\textsubscript{2}} at $-$80 $^\\circ$C, {HCO\\textsubscript{3}\\textsuperscript{$-$}} "
-                     "and {3$'$-UTR:} $\\epsilon$ $\\neq$ {$\\Omega$,} 10\\textsuperscript{5} cells, p $\\leq$ 0.05")
+    assert title == ("{CO\\textsubscript{2}} at $-$80 \\textcelsius{}, {HCO\\textsubscript{3}\\textsuperscript{$-$}} "
+                     "and {3$'$-UTR:} $\\epsilon$ $\\neq$ {$\\Omega$,} 10\\textsuperscript{5} cells, p $\\leq$ 0.05\\hspace{0pt}")
 
 
 def test_bibtex_reports_missing_required_fields() -> None:

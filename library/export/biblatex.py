@@ -74,7 +74,7 @@ def _type_for(record: Record) -> tuple[str, str]:
 def biblatex_fields(record: Record, entry_type: str, type_field: str) -> list[tuple[str, str]]:
     number = article_number(record)
     first, last = page_range(record.pages)
-    pages = "" if number else (f"{first}--{last}" if last else first)
+    pages = "" if number else (f"{first}\u2013{last}" if last else first)  # an en dash: "--"
     container = "journaltitle" if entry_type == "article" else "booktitle"
     container_text = record.journal if entry_type == "article" else record.booktitle
     if entry_type == "online" and not container_text and record.journal:

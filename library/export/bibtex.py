@@ -61,25 +61,22 @@ def verbatim(text: str) -> str:
     return " ".join(text.replace("{", "").replace("}", "").split())
 
 
-_LATEX_SPECIALS = re.compile(r"[&%#_$\\{}~^\x00-\x1f\x7f]")
+_LATEX_SPECIALS = re.compile(r"[&%#_$\\{}~^\x00-\x1f\x7f]|--")
 
 
 # characters encode_latex leaves as UTF-8 that pdflatex's default utf8 input cannot typeset ("Unicode character
-# ₂ (U+2082) not set up for use with LaTeX"): frequent in medical titles (CO₂, −80 °C, HCO₃⁻, 3′-UTR, ≠)
+# ₂ (U+2082) not set up for use with LaTeX"): frequent in medical titles (CO₂, HCO₃⁻, 3′-UTR). Each spelling reads
+# back through decode_latex as the character it replaces; a character with no such spelling (≧ would come back
+# as ≥, ∆ as Δ, an omicron as o, a zero-width joiner as nothing) stays UTF-8, for biber or a Unicode engine
 _PDFLATEX_FALLBACK = str.maketrans({
     **{chr(0x2070 + d): f"\\textsuperscript{{{d}}}" for d in (0, 4, 5, 6, 7, 8, 9)},
     "¹": r"\textsuperscript{1}", "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}",
     **{chr(0x2080 + d): f"\\textsubscript{{{d}}}" for d in range(10)},
     "⁺": r"\textsuperscript{+}", "⁻": r"\textsuperscript{$-$}", "₊": r"\textsubscript{+}",
-    "₋": r"\textsubscript{$-$}", "−": "$-$", "′": "$'$", "″": "$''$", "‴": "$'''$", "≠": r"$\neq$",
-    "∼": r"$\sim$", "≧": r"$\geq$", "≦": r"$\leq$", "⩾": r"$\geq$", "⩽": r"$\leq$", "≪": r"$\ll$",
-    "≫": r"$\gg$", "∓": r"$\mp$", "÷": r"$\div$", "√": r"$\surd$", "∑": r"$\sum$", "∆": r"$\Delta$",
-    "∈": r"$\in$", "∝": r"$\propto$", "≡": r"$\equiv$", "℃": r"$^\circ$C", "ε": r"$\epsilon$",
-    "ζ": r"$\zeta$", "η": r"$\eta$", "θ": r"$\theta$", "ι": r"$\iota$", "ο": "o", "ρ": r"$\rho$",
-    "τ": r"$\tau$", "υ": r"$\upsilon$", "φ": r"$\phi$", "ψ": r"$\psi$", "Γ": r"$\Gamma$", "Θ": r"$\Theta$",
-    "Λ": r"$\Lambda$", "Ξ": r"$\Xi$", "Σ": r"$\Sigma$", "Υ": r"$\Upsilon$", "Φ": r"$\Phi$", "Ψ": r"$\Psi$",
-    "Ω": r"$\Omega$",
-    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff", ""),
+    "₋": r"\textsubscript{$-$}", "⁼": r"\textsuperscript{=}", "₌": r"\textsubscript{=}",
+    "⁽": r"\textsuperscript{(}", "⁾": r"\textsuperscript{)}", "₍": r"\textsubscript{(}", "₎": r"\textsubscript{)}",
+    "′": "$'$", "″": "$''$", "‴": "$'''$",
+    # white space reads back as one space anyway
     **dict.fromkeys("\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u200a\u205f", " "),
     "\u202f": r"\,",
 })
@@ -169,7 +166,7 @@ def bibtex_fields(record: Record, entry_type: str) -> list[tuple[str, str]]:
     pages = record.pages
     first, last = page_range(pages)
     if first:
-        pages = f"{first}--{last}" if last else first
+        pages = f"{first}\u2013{last}" if last else first  # an en dash: "--"
     container_is_journal = entry_type == "article"
     extra = {name: standard_extra(record, name) for name in
              ("address", "edition", "series", "organization", "institution", "school", "howpublished", "chapter",
