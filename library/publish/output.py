@@ -1,5 +1,9 @@
 """Writing the site: only files whose content changed are rewritten; the state of the last run (page hashes,
-study digests and summaries) lives in ``OUTDIR/.reflib-publish/state.sqlite``."""
+study digests and summaries) lives in ``OUTDIR/.reflib-publish/state.sqlite``.
+
+Crash consistency: the state is marked "being written" (:func:`mark_writing`) before the first page changes and
+unmarked in the transaction that saves the new state. A run that finds the mark (the last one was killed) trusts
+no page to a hash and rebuilds the site (``force``), removing the temp files left behind."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Any
 
 from .study import Summary
 
-__all__ = ["STATE_DIR", "SiteWriter", "load_state", "save_state"]
+__all__ = ["STATE_DIR", "SiteWriter", "load_state", "mark_writing", "save_state"]
 
 STATE_DIR = ".reflib-publish"
 STATE_VERSION = 3
@@ -58,6 +62,18 @@ class SiteWriter:
             with open(target, "wb") as handle:
                 handle.write(data)
         self.written += 1
+
+    def remove_temps(self) -> int:
+        """Delete the temp files a killed run left beside the pages it was replacing (``PAGE.tmp``)."""
+        removed = 0
+        for rel in self.old:
+            if _SAFE_PATH.match(rel):
+                try:
+                    (self.root / f"{rel}.tmp").unlink()
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
 
     def keep(self, rel: str) -> bool:
         """Keep a file written by an earlier run unchanged (the caller knows its inputs did not change)."""
@@ -139,6 +155,7 @@ def load_state(root: Path) -> dict[str, Any]:
             state["studies"] = {row[0]: (row[1], row[2], _summary(row))
                                 for row in db.execute(_SELECT_STUDIES)}
             state["files"] = dict(db.execute("SELECT path, sha FROM files"))
+            state["interrupted"] = db.execute("SELECT 1 FROM meta WHERE k = 'writing'").fetchone() is not None
         finally:
             db.close()
     except (sqlite3.Error, ValueError, TypeError):  # a damaged state file: the next run rebuilds everything
@@ -146,11 +163,23 @@ def load_state(root: Path) -> dict[str, Any]:
     return state
 
 
+def mark_writing(root: Path) -> None:
+    """Note in the state that a run is changing the site (cleared by :func:`save_state` when it ends): after a run
+    killed meanwhile, :func:`load_state` says ``interrupted``, and no page may be trusted to the state's hashes."""
+    db = _connect(root)
+    try:
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('writing', '1')")
+    finally:
+        db.close()
+
+
 def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> None:
     """Write ``state`` (same shape as :func:`load_state`'s), as changes against ``previous`` in one transaction."""
     db = _connect(root)
     try:
         with db:
+            db.execute("DELETE FROM meta WHERE k = 'writing'")
             for k in _META:
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, json.dumps(state.get(k))))
             old_studies: dict[str, tuple[str, str, Summary]] = previous.get("studies", {})

@@ -28,7 +28,7 @@ from .cites import CiteCache, citation_fingerprint
 from .config import PublishConfig
 from .feeds import LOCAL, atom_feed, newest, rss_feed
 from .markup import COPY_JS, CSS, SEARCH_JS, esc, page
-from .output import STATE_DIR, SiteWriter, load_state, save_state
+from .output import STATE_DIR, SiteWriter, load_state, mark_writing, save_state
 from .pages import entry_block, list_pages, sitemap_files, topic_closure
 from .slugs import is_slug, make_unique, slugify, topic_slug
 from .study import Summary, head_metadata, old_slugs_of, study_body, summarize
@@ -163,6 +163,8 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     report = PublishReport()
     outdir.mkdir(parents=True, exist_ok=True)
     state = load_state(outdir)
+    interrupted = bool(state.get("interrupted"))
+    force = force or interrupted  # the last run was killed while writing: its pages and the state may disagree
     marks = {"start": time.perf_counter()}
 
     def mark(name: str) -> None:
@@ -199,6 +201,9 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
+    if interrupted:
+        writer.remove_temps()
+    mark_writing(outdir)
     dump_lines: dict[str, bytes] = {}  # JSON Lines of parsed studies, made from the CSL item built for the cache
     new_studies: dict[str, tuple[str, str, Summary]] = {}
     hexes = {k: d.hex() for k, d in digests.items()}

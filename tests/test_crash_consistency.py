@@ -1,0 +1,137 @@
+"""Operations that write more than one file, killed (SIGKILL) at every write boundary (see tests/killpoints.py):
+after the next run, what the files hold agrees.
+
+- ``screen include``: the inbox (SQLite: the decision, then the library key) and the library. An include whose
+  library save was lost is finished by the next decision (``settle_includes``); one whose key was lost is not
+  added twice.
+- ``publish``: slugs stored in the library, the site's pages, and the site's state (page hashes). The state is
+  marked "being written" before the first page changes; the run after a killed one rebuilds every page, so no
+  page is trusted to the hash of a run that did not finish.
+(``dedupe --apply``/``--undo``: tests/test_dedupe_crash.py.)
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from library import Library
+from library.cli import main
+from library.screen.inbox import Inbox, inbox_path
+
+from .conftest import FIXTURES, REFERENCES
+from .killpoints import kill_trials
+
+HSG_XML = FIXTURES / "pubmed" / "hsg.xml"
+
+
+def _run(bib: Path, *args: str) -> int:
+    return main(["--bib", str(bib), *args])
+
+
+@pytest.mark.slow  # ~20 s: one killed child per write boundary
+def test_screen_include_killed_at_every_write_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFLIB_REVIEWER", "ann")
+    monkeypatch.setenv("REFLIB_CACHE_DIR", str(tmp_path / "cache"))
+    pristine = tmp_path / "pristine"
+    pristine.mkdir()
+    bib = pristine / "references.bib"
+    bib.write_bytes((FIXTURES / "import" / "hsg.bib").read_bytes())
+    assert _run(bib, "import", "--screen", str(HSG_XML)) == 0
+    capsys.readouterr()
+    assert _run(bib, "screen", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    include, other = listed[0]["id"], listed[-1]["id"]
+    pmid = listed[0]["pmid"]
+    assert include != other and pmid
+    keys_before = set(Library.load(bib).keys())
+
+    trials = kill_trials(pristine, tmp_path / "trials", ["--bib", "{dir}/references.bib", "screen", "include",
+                                                          str(include)],
+                         env={"REFLIB_REVIEWER": "ann", "REFLIB_CACHE_DIR": "{dir}/cache"})
+    assert trials.code == 0 and len(trials) >= 3  # the decision, the library, the library key (and the cache)
+    failures = []
+    for folder in [*trials.killed, trials.finished]:
+        trial = folder / "references.bib"
+        assert _run(trial, "screen", "maybe", str(other)) == 0  # the next decision settles what was left
+        capsys.readouterr()
+        lib = Library.load(trial)
+        holding = [k for k in lib if lib.get(k).pmid == pmid]
+        with Inbox.open(inbox_path(trial)) as inbox:
+            item = inbox.get(include)
+        included = item.state == "included"
+        ok = (set(lib.keys()) - keys_before == set(holding) and len(holding) == (1 if included else 0)
+              and item.library_key == (holding[0] if included else None))
+        if not ok:
+            failures.append((folder.name, item.state, item.library_key, holding))
+    assert not failures, failures
+    states = {Inbox.open(inbox_path(f / "references.bib")).get(include).state for f in trials.killed}
+    assert states == {"open", "included"}  # killed before the decision and after it
+
+
+def _small_library(path: Path) -> list[str]:
+    """Four studies of the bundled library (published ones), one without a slug yet."""
+    lib = Library.load(REFERENCES)
+    chosen = [r for r in lib.records() if r.title and r.year][:4]
+    small = Library.create(path)
+    for record in chosen:
+        copy = record.copy()
+        copy.extra = {k: v for k, v in copy.extra.items() if k != "slug"}
+        small.add(copy)
+    small.save()
+    return [r.key for r in chosen]
+
+
+def _site_files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and ".reflib-publish" not in p.parts}
+
+
+@pytest.mark.slow  # ~60 s: one killed child per write boundary
+def test_publish_killed_at_every_write_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFLIB_CACHE_DIR", str(tmp_path / "cache"))
+    pristine = tmp_path / "pristine"
+    pristine.mkdir()
+    bib = pristine / "references.bib"
+    keys = _small_library(bib)
+    assert _run(bib, "publish", str(pristine / "out")) == 0  # the last run: state and pages of these records
+    lib = Library.load(bib)
+    edited = lib.get(keys[0])
+    original_title = edited.title
+    edited.title = "A corrected title"
+    lib.update(edited)
+    fresh = lib.get(keys[1])
+    fresh.extra = {k: v for k, v in fresh.extra.items() if k != "slug"}  # a study that needs a new slug
+    lib.update(fresh)
+    lib.save()
+    capsys.readouterr()
+
+    trials = kill_trials(pristine, tmp_path / "trials", ["--bib", "{dir}/references.bib", "publish", "{dir}/out"],
+                         env={"REFLIB_CACHE_DIR": "{dir}/cache"})
+    assert trials.code == 0 and len(trials) >= 10
+    failures = []
+    for folder in [*trials.killed, trials.finished]:
+        trial = folder / "references.bib"
+        # the editor takes the edit back, then publishes again: every page must be what a clean run makes
+        lib = Library.load(trial)
+        record = lib.get(keys[0])
+        record.title = original_title
+        lib.update(record)
+        lib.save()
+        assert _run(trial, "publish", str(folder / "out")) == 0
+        clean = folder / "clean"
+        shutil.copytree(folder, clean, ignore=shutil.ignore_patterns("out", "cache", "clean"))
+        assert _run(clean / "references.bib", "publish", str(clean / "out")) == 0
+        capsys.readouterr()
+        got, want = _site_files(folder / "out"), _site_files(clean / "out")
+        if got != want:
+            differ = sorted(k for k in got.keys() | want.keys() if got.get(k) != want.get(k))
+            failures.append((folder.name, differ[:5]))
+        assert filecmp.cmp(trial, clean / "references.bib", shallow=False)
+    assert not failures, f"{len(failures)} of {len(trials) + 1} trials: {failures[:5]}"
