@@ -69,6 +69,7 @@ def test_screen_include_killed_at_every_write_boundary(tmp_path: Path, capsys: p
               and item.library_key == (holding[0] if included else None))
         if not ok:
             failures.append((folder.name, item.state, item.library_key, holding))
+    print(f"screen include: {len(trials)} kills + 1 finished run, {len(failures)} failures")
     assert not failures, failures
     states = {Inbox.open(inbox_path(f / "references.bib")).get(include).state for f in trials.killed}
     assert states == {"open", "included"}  # killed before the decision and after it
@@ -134,4 +135,40 @@ def test_publish_killed_at_every_write_boundary(tmp_path: Path, capsys: pytest.C
             differ = sorted(k for k in got.keys() | want.keys() if got.get(k) != want.get(k))
             failures.append((folder.name, differ[:5]))
         assert filecmp.cmp(trial, clean / "references.bib", shallow=False)
+    print(f"publish: {len(trials)} kills + 1 finished run, {len(failures)} failures")
     assert not failures, f"{len(failures)} of {len(trials) + 1} trials: {failures[:5]}"
+
+
+@pytest.mark.slow  # ~15 s: one killed child per write boundary
+def test_dedupe_decision_and_apply_killed_at_every_write_boundary(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """``dedupe --apply --reject A B``: the decisions file, the merge journal and the library."""
+    from library.dedupe.decisions import decisions_path, load_decisions
+    from library.dedupe.undo_log import journal_path, load_journal
+
+    pristine = tmp_path / "pristine"
+    pristine.mkdir()
+    shutil.copyfile(FIXTURES / "dedupe" / "library.bib", pristine / "references.bib")
+    trials = kill_trials(pristine, tmp_path / "trials", ["--bib", "{dir}/references.bib", "dedupe", "--apply",
+                                                          "--reject", "vanwelie2019foam", "vanwelie2019ris"],
+                         env={"REFLIB_CACHE_DIR": "{dir}/cache"})
+    assert trials.code == 1 and len(trials) >= 4  # (1: merges were made)
+    failures = []
+    rejected = 0
+    for folder in [*trials.killed, trials.finished]:
+        trial = folder / "references.bib"
+        assert _run(trial, "dedupe", "--json") in (0, 1)  # the next run settles the journal
+        capsys.readouterr()
+        keys = set(Library.load(trial).keys())
+        entries = load_journal(journal_path(trial))
+        decided = load_decisions(decisions_path(trial)).status("vanwelie2019foam", "vanwelie2019ris")
+        rejected += decided == "rejected"
+        gone = {"dreyer2017crossref", "vanwelie2019ris"} - keys
+        journaled = {key for e in entries for key in e.removed}
+        ok = ("vanwelie2019ris" in keys and gone == journaled and not [e for e in entries if e.state]
+              and decided in ("rejected", "") and (decided == "rejected" or not gone))  # decision before merge
+        if not ok:
+            failures.append((folder.name, decided, sorted(gone), sorted(journaled)))
+    print(f"dedupe --apply --reject: {len(trials)} kills + 1 finished run, {len(failures)} failures")
+    assert not failures, failures
+    assert 0 < rejected <= len(trials) + 1
