@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 
-from .hostile_inputs import Run, gzip_bomb, one_line_medline, run_import, tiny_bibtex
+from .hostile_inputs import Run, gzip_bomb, one_article_pubmed, one_line_medline, run_import, tiny_bibtex
 from .run import WORK, Report
 
 
@@ -30,6 +30,10 @@ def run(report: Report) -> None:
                "<1 GB, exit 1 (before: 734 MB, read)")
     result = run_import(lib, "--dry-run", str(line), env={"REFLIB_MAX_RECORD_KB": "32768"})
     report.add("limits", "25 MB one-line MEDLINE, limit raised: read, peak RSS", _figure(result), "<1 GB")
+    article = one_article_pubmed(folder / "one-article.xml", 70)
+    result = run_import(lib, "--dry-run", str(article))
+    report.add("limits", "70 MB single PubMed XML article: refused while streaming", _figure(result),
+               "<1 GB, exit 1 (before: 1,067 MB, read in 153 s)")
     million = tiny_bibtex(folder / "million.bib", 1_000_000)
     result = run_import(lib, str(million))
     report.add("limits", "1M tiny BibTeX entries (31 MB): refused, peak RSS", _figure(result),
@@ -40,4 +44,15 @@ def run(report: Report) -> None:
     result = run_import(folder / "lib100k.bib", str(folder / "100k.bib"))
     report.add("limits", "100k tiny BibTeX entries (the record limit): imported, peak RSS", _figure(result),
                "<1 GB, exit 0")
+    # memory per record through a whole import (read, match, keys, save, index): the slope between 50k and 100k
+    # entries, and what 1M would take with REFLIB_MAX_RECORDS raised (not run: it would not fit this machine)
+    with (folder / "100k.bib").open() as source, (folder / "50k.bib").open("w") as target:
+        for _ in range(50_000):
+            target.write(source.readline())
+    half = run_import(folder / "lib50k.bib", str(folder / "50k.bib"))
+    per_record = (result.rss_mb - half.rss_mb) * 1024 / 50_000
+    report.add("limits", "memory per imported record (peak RSS slope, 50k -> 100k tiny entries)",
+               f"{per_record:.1f} kB ({half.rss_mb:,.0f} -> {result.rss_mb:,.0f} MB)", "< 0.85 kB for 1M < 1 GB")
+    report.add("limits", "1M tiny entries, limit raised: peak RSS extrapolated from that slope",
+               f"{(half.rss_mb + per_record * 950_000 / 1024) / 1024:.1f} GB", "<1 GB (not met: refused instead)")
     shutil.rmtree(folder, ignore_errors=True)

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Run", "gzip_bomb", "one_line_medline", "run_import", "tiny_bibtex"]
+__all__ = ["Run", "gzip_bomb", "one_article_pubmed", "one_line_medline", "run_import", "tiny_bibtex"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +76,18 @@ def one_line_medline(path: Path, megabytes: int) -> Path:
     """A MEDLINE record whose title is one line of ``megabytes`` MB."""
     words = b"word " * ((megabytes << 20) // 5)
     path.write_bytes(b"PMID- 12345678\nTI  - " + words + b"\n")
+    return path
+
+
+def one_article_pubmed(path: Path, megabytes: int) -> Path:
+    """A PubMed XML file whose second article holds ``megabytes`` MB of keywords (one huge element)."""
+    def article(pmid: int, keywords: int) -> bytes:
+        words = b"<Keyword>keyword number 1</Keyword>" * keywords
+        return (b"<PubmedArticle><MedlineCitation><PMID>%d</PMID><Article><ArticleTitle>A title</ArticleTitle>"
+                b"</Article><KeywordList>%s</KeywordList></MedlineCitation></PubmedArticle>\n" % (pmid, words))
+
+    path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?>\n<PubmedArticleSet>\n' + article(1, 0)
+                     + article(2, (megabytes << 20) // 35) + b"</PubmedArticleSet>\n")
     return path
 
 
