@@ -7,7 +7,11 @@ after the next run, what the files hold agrees.
 - ``publish``: slugs stored in the library, the site's pages, and the site's state (page hashes). The state is
   marked "being written" before the first page changes; the run after a killed one rebuilds every page, so no
   page is trusted to the hash of a run that did not finish.
-(``dedupe --apply``/``--undo``: tests/test_dedupe_crash.py.)
+- ``dedupe --apply --reject``: the decisions file (first), the merge journal and the library.
+- ``watch run`` (into the inbox, or ``--no-screen`` into the library): the fetched parts, the inbox or the
+  library, and the saved searches. A run killed after the records were stored but before the search remembered
+  them fetches them again next time and recognizes them: nothing is added twice, nothing is lost.
+(``dedupe --apply``/``--undo`` alone: tests/test_dedupe_crash.py.)
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from library.cli import main
 from library.screen.inbox import Inbox, inbox_path
 
 from .conftest import FIXTURES, REFERENCES
+from .httpserver import FakeEutils, LocalServer, split_articles, vary_articles
 from .killpoints import kill_trials
 
 HSG_XML = FIXTURES / "pubmed" / "hsg.xml"
@@ -172,3 +177,51 @@ def test_dedupe_decision_and_apply_killed_at_every_write_boundary(tmp_path: Path
     print(f"dedupe --apply --reject: {len(trials)} kills + 1 finished run, {len(failures)} failures")
     assert not failures, failures
     assert 0 < rejected <= len(trials) + 1
+
+
+@pytest.fixture
+def eutils(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    pool = vary_articles(split_articles(HSG_XML.read_bytes()), 12)
+    ids = sorted(pool)
+    fake = FakeEutils(pool, {"hysterosalpingography": ids[:6]})
+    with LocalServer() as server:
+        fake.install(server)
+        for name, value in {"REFLIB_EUTILS_URL": server.url, "REFLIB_HTTP_BACKOFF": "0.01",
+                            "REFLIB_HTTP_RETRIES": "1", "REFLIB_NCBI_RATE": "1000"}.items():
+            monkeypatch.setenv(name, value)
+        yield ids
+
+
+@pytest.mark.slow  # ~30 s: one killed child per write boundary
+@pytest.mark.parametrize("mode", ["--screen", "--no-screen"])
+def test_watch_run_killed_at_every_write_boundary(eutils: list[str], tmp_path: Path, mode: str,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.watch import watch_path
+
+    ids = eutils
+    monkeypatch.setenv("REFLIB_CACHE_DIR", str(tmp_path / "cache"))
+    pristine = tmp_path / "pristine"
+    pristine.mkdir()
+    bib = pristine / "references.bib"
+    assert _run(bib, "watch", "add", "hsg", "hysterosalpingography") == 0
+    trials = kill_trials(pristine, tmp_path / "trials", ["--bib", "{dir}/references.bib", "watch", "run", mode],
+                         env={"REFLIB_CACHE_DIR": "{dir}/cache"})
+    assert trials.code == 0 and len(trials) >= 3
+    failures = []
+    for folder in [*trials.killed, trials.finished]:
+        trial = folder / "references.bib"
+        assert _run(trial, "watch", "run", mode) == 0  # the next run
+        capsys.readouterr()
+        if mode == "--screen":
+            with Inbox.open(inbox_path(trial)) as inbox:
+                stored = [it.pmid for it in inbox.items()]
+            in_library = trial.exists() and len(Library.load(trial)) > 0
+        else:
+            stored = [r.pmid for r in Library.load(trial).records()]
+            in_library = False
+        seen = sorted(json.loads(watch_path(trial).read_text())["searches"]["hsg"]["seen"])
+        if sorted(stored) != ids[:6] or seen != ids[:6] or in_library:
+            failures.append((folder.name, sorted(stored), seen, in_library))
+    print(f"watch run {mode}: {len(trials)} kills + 1 finished run, {len(failures)} failures")
+    assert not failures, failures
