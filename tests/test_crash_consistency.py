@@ -225,3 +225,37 @@ def test_watch_run_killed_at_every_write_boundary(eutils: list[str], tmp_path: P
             failures.append((folder.name, sorted(stored), seen, in_library))
     print(f"watch run {mode}: {len(trials)} kills + 1 finished run, {len(failures)} failures")
     assert not failures, failures
+
+
+@pytest.mark.slow  # ~20 s: one killed child per write boundary
+def test_ingest_pubmed_killed_at_every_write_boundary(eutils: list[str], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ingest pubmed``: the fetched parts (resumable), the library, the parts discarded. Run again after a kill,
+    the same command resumes or re-reads and adds every record once."""
+    ids = eutils
+    monkeypatch.setenv("REFLIB_CACHE_DIR", str(tmp_path / "cache"))
+    pristine = tmp_path / "pristine"
+    pristine.mkdir()
+    (pristine / "references.bib").write_bytes((FIXTURES / "import" / "hsg.bib").read_bytes())
+    before = set(Library.load(pristine / "references.bib").keys())
+    command = ["ingest", "pubmed", "hysterosalpingography", "--topic", "Diagnostics > HSG"]
+    trials = kill_trials(pristine, tmp_path / "trials", ["--bib", "{dir}/references.bib", *command],
+                         env={"REFLIB_CACHE_DIR": "{dir}/cache"})
+    assert trials.code == 0 and len(trials) >= 3
+    failures = []
+    for folder in [*trials.killed, trials.finished]:
+        trial = folder / "references.bib"
+        assert _run(trial, *command) == 0  # the user runs the command again
+        capsys.readouterr()
+        lib = Library.load(trial)
+        pmids = [lib.get(k).pmid for k in lib if lib.get(k).pmid in ids]
+        kept = before <= set(lib.keys())
+        if sorted(pmids) != sorted(set(pmids)) or not set(ids[:6]) <= {*pmids, *_pmids(lib, before)} or not kept:
+            failures.append((folder.name, sorted(pmids)))
+    print(f"ingest pubmed: {len(trials)} kills + 1 finished run, {len(failures)} failures")
+    assert not failures, failures
+
+
+def _pmids(lib: Library, keys: set[str]) -> set[str]:
+    return {lib.get(k).pmid for k in keys if k in lib}
