@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Record
+from .literals import LiteralScan
 
 __all__ = ["NON_HUMAN", "Species", "detect_species"]
 
@@ -94,10 +95,13 @@ def _from_mesh(headings: set[str]) -> Species | None:
 
 
 _TRIGGERS = _ANIMAL_WORDS | _LAB_WORDS | {second for _, second in _PAIRS}
+_TRIGGER_SCAN = LiteralScan(_TRIGGERS)  # a word of the text is a trigger only if the trigger occurs in the text
 
 
 def _counts(text: str) -> tuple[int, int, int, str]:
     """(animal, laboratory, people) words in lower-cased text, and the first animal word."""
+    if not _TRIGGER_SCAN.any_in(text):  # one pass, no word list: a long abstract without any of them
+        return 0, 0, 0, ""
     words = _WORD.findall(text)
     if _TRIGGERS.isdisjoint(words):  # most texts: no animal or laboratory word, nothing to weigh
         return 0, 0, 0, ""
