@@ -39,11 +39,6 @@ _OLD_STATEMENT = re.compile(
 _FIELDS = ("key", "title", "abstract", "keywords", "mesh", "pubtypes", "journal", "doi", "language", "pmid")
 
 
-class _Everything:
-    """A scan that reports every trigger as present: the species rules then count words as they used to."""
-
-    def any_in(self, text: str) -> bool:
-        return True
 
 
 @contextmanager
@@ -52,7 +47,7 @@ def reference_mode(taxonomy: Taxonomy) -> Iterator[None]:
     saved = taxonomy.__dict__.get("scan")
     taxonomy.__dict__["scan"] = LiteralScan(())  # no literal scanned: every rule is searched
     try:
-        with mock.patch.object(species, "_TRIGGER_SCAN", _Everything()), \
+        with mock.patch.object(species, "_has_trigger", lambda text: True), \
                 mock.patch.object(design, "_statements",
                                   lambda text: [m.group(0) for m in _OLD_STATEMENT.finditer(text)]):
             yield

@@ -25,9 +25,9 @@ def main(corpus: Path) -> None:
     rows = corpus_records(corpus)
     chosen: dict[int, tuple[str, object]] = {}
     for i, (source, record) in enumerate(rows):
-        if any(v.status != "none" for v in verdicts(record, taxonomy)):
-            chosen[i] = (source, record)
-        elif int(hashlib.sha1(f"sample:{source}:{record.key}:{record.title}".encode()).hexdigest(), 16) % 100 == 0:
+        evidence = any(v.status != "none" for v in verdicts(record, taxonomy))
+        picked = int(hashlib.sha1(f"sample:{source}:{record.key}:{record.title}".encode()).hexdigest(), 16) % 100 == 0
+        if evidence or picked:
             chosen[i] = (source, record)
     longest = sorted(range(len(rows)), key=lambda i: -len(rows[i][1].abstract))[:20]
     chosen.update((i, rows[i]) for i in longest)

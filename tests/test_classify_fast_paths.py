@@ -81,8 +81,8 @@ def test_scan_finds_exactly_the_literals_that_occur(taxonomy, sample):  # type: 
     scan = taxonomy.scan
     nested = LiteralScan(["tubal", "tubal patency", "bal p", "patency", "ency"])
     assert nested.present("the tubal patency test") == {"tubal", "tubal patency", "bal p", "patency", "ency"}
-    assert not nested.any_in("no match here") and nested.any_in("tubal")
-    assert LiteralScan(()).present("anything") == frozenset() and not LiteralScan(()).any_in("anything")
+    assert sorted(nested.spans("é tubal patency")) == [(2, 7), (2, 15), (4, 9), (8, 15), (11, 15)]  # str indices
+    assert LiteralScan(()).present("anything") == frozenset() and LiteralScan(()).spans("anything") == []
     for text in _texts(sample)[:400]:
         assert scan.present(text) == {literal for literal in scan.literals if literal in text}
 
@@ -115,8 +115,8 @@ def test_design_statements_match_the_single_expression(sample):  # type: ignore[
     old = re.compile(
         r"\b(?:(?:study )?design\s*:|we (?:conducted|performed|undertook|carried out|report|present|designed|did) "
         r"(?:a|an)\b|th(?:is|e present) (?:was|is) (?:a|an)\b)[^.\n]*")
-    texts = _texts(sample) + ["study design: rct. design: cohort\nthis was a trial. the present is an x. we did a",
-                              "redesign: no. xthis is a no. we report an. (this is a)", "we did an\nthis was a."]
+    texts = [*_texts(sample), "study design: rct. design: cohort\nthis was a trial. the present is an x. we did a",
+             "redesign: no. xthis is a no. we report an. (this is a)", "we did an\nthis was a."]
     found = 0
     for text in texts:
         expected = [m.group(0) for m in old.finditer(text)]
@@ -126,15 +126,14 @@ def test_design_statements_match_the_single_expression(sample):  # type: ignore[
 
 
 def test_species_pre_check_changes_no_count(sample):  # type: ignore[no-untyped-def]
-    class Everything:
-        def any_in(self, text: str) -> bool:
-            return True
-
-    texts = _texts(sample) + ["rats. in vitro cell-line (mice)", "knock-down of x in hela cell lines", "ratio"]
+    texts = [*_texts(sample), "rats. in vitro cell-line (mice)", "knock-down of x in hela cell lines", "ratio",
+             "e.g.rats", "-rats-", "é rats", "pigs", "guinea-pigs", "qrt-pcr", "rt-pcr.", "x.rat."]
     fast = [species._counts(t) for t in texts]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(species, "_TRIGGER_SCAN", Everything())
+        patch.setattr(species, "_has_trigger", lambda text: True)
         assert [species._counts(t) for t in texts] == fast
+    for text in texts:
+        assert species._has_trigger(text) == (not species._TRIGGERS.isdisjoint(species._WORD.findall(text))), text
     assert sum(1 for c in fast if c[0]) >= 5
 
 

@@ -110,6 +110,8 @@ class LiteralScan:
             return frozenset()
         return frozenset(self._automaton.find_matches_as_strings(text, overlapping=True))
 
-    def any_in(self, text: str) -> bool:
-        """Whether one of the literals occurs in ``text``."""
-        return self._automaton is not None and bool(self._automaton.find_matches_as_indexes(text))
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every occurrence of a literal in ``text``, overlapping ones too (str indices)."""
+        if self._automaton is None:
+            return []
+        return [(start, end) for _, start, end in self._automaton.find_matches_as_indexes(text, overlapping=True)]

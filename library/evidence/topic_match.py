@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..model import Record
 from .design import mesh_heading
-from .literals import LiteralScan
+from .literals import LiteralScan, Needs
 from .patterns import Pattern
 from .species import Species
 from .taxonomy import Taxonomy, Topic
@@ -65,11 +65,34 @@ class RecordText:
             present = None  # a rule the scan did not look for (not the taxonomy's): search as usual
         return pattern.find(self.text[start:] if start else self.text, present)
 
+    def none_can_match(self, patterns: tuple[Pattern, ...]) -> bool:
+        """True when the scan shows that none of ``patterns`` can match (one test instead of one per rule)."""
+        if self.present is None or not patterns:
+            return False
+        needs = _group_needs(patterns)
+        return needs is not None and needs <= self.scanned and needs.isdisjoint(self.present)
+
     def where(self, position: int) -> str:
         for name, end in zip(_SECTIONS, self.ends, strict=True):
             if position < end:
                 return name
         return "abstract"
+
+
+_GROUPS: dict[tuple[Pattern, ...], Needs] = {}  # a topic's anchors, exclusions ...: the literals of all of them
+
+
+def _group_needs(patterns: tuple[Pattern, ...]) -> Needs:
+    """The literals of every pattern of a group; None when one of them has none (it must always be searched)."""
+    try:
+        return _GROUPS[patterns]
+    except KeyError:
+        needs: Needs = None
+        if all(p.needs is not None for p in patterns):
+            needs = frozenset().union(*(p.needs for p in patterns if p.needs is not None))
+        if len(_GROUPS) < 10_000:  # bounded: taxonomies are loaded again and again in one long-lived process
+            _GROUPS[patterns] = needs
+        return needs
 
 
 def record_text(record: Record, species: Species, scan: LiteralScan | None = None) -> RecordText:
@@ -117,6 +140,8 @@ Cache = dict[str, tuple[str, "tuple[int, int] | None"]]
 
 
 def _first(patterns: tuple[Pattern, ...], rt: RecordText) -> tuple[Pattern, re.Match[str]] | None:
+    if rt.none_can_match(patterns):
+        return None
     for pattern in patterns:
         match = rt.search(pattern)
         if match is not None:
@@ -184,7 +209,7 @@ def _hits(topic: Topic, rt: RecordText,
             found["keyword rule"] = 1
             strong = True
     first: tuple[Pattern, re.Match[str]] | None = None  # the first mention in the abstract
-    for pattern in rules.patterns:
+    for pattern in () if rt.none_can_match(rules.patterns) else rules.patterns:
         if strong and not complete:
             break
         match = rt.search(pattern)
