@@ -137,6 +137,15 @@ def test_species_pre_check_changes_no_count(sample):  # type: ignore[no-untyped-
     assert sum(1 for c in fast if c[0]) >= 5
 
 
+def test_a_taxonomy_with_its_scan_pickles(taxonomy):  # type: ignore[no-untyped-def]
+    import pickle
+
+    assert taxonomy.scan.literals
+    copy = pickle.loads(pickle.dumps(taxonomy))
+    text = "hysterosalpingography with oil-based contrast"
+    assert copy.scan.present(text) == taxonomy.scan.present(text) != frozenset()
+
+
 def test_rule_outside_the_taxonomy_scan_is_still_searched(taxonomy):  # type: ignore[no-untyped-def]
     rt = record_text(Record(key="x", title="A zebracorn study"), species.Species(""), taxonomy.scan)
     assert rt.search(compile_pattern("zebracorn")) is not None  # its literal was not scanned for: searched

@@ -104,6 +104,9 @@ class LiteralScan:
         self.literals = frozenset(literals)
         self._automaton: Any = ahocorasick_rs.AhoCorasick(sorted(self.literals)) if self.literals else None
 
+    def __reduce__(self) -> tuple[type[LiteralScan], tuple[list[str]]]:
+        return LiteralScan, (sorted(self.literals),)  # the automaton itself cannot be pickled: built again
+
     def present(self, text: str) -> frozenset[str]:
         """The literals that occur in ``text`` (every occurrence, overlapping ones too, is reported)."""
         if self._automaton is None:
