@@ -12,6 +12,7 @@ import time
 import tomllib
 from pathlib import Path
 
+from benchmarks.classify_regression import SAMPLE, corpus_records, load_sample, outcome, reference_mode
 from benchmarks.synth import write_library
 from library import Library
 from library.evidence.checks import evidence_problems
@@ -24,10 +25,23 @@ from library.model import Record
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "tests" / "fixtures" / "evidence" / "seed_labels.toml"
 WORK = ROOT / ".bench"
+CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
+
+
+def _cpu_us(records: list[Record], taxonomy, rounds: int) -> float:  # type: ignore[no-untyped-def]
+    """CPU microseconds per record, best of three (other processes on a busy machine only ever add time)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        for _ in range(rounds):
+            for record in records:
+                classify(record, taxonomy)
+        best = min(best, (time.process_time() - start) / rounds / max(len(records), 1))
+    return best * 1e6
 
 
 def _bad_input(report, taxonomy) -> None:  # type: ignore[no-untyped-def]
@@ -43,13 +57,44 @@ def _bad_input(report, taxonomy) -> None:  # type: ignore[no-untyped-def]
             words[i % len(words)] for i in range(10_000))),
     }
     for name, record in cases.items():
-        rounds = 50
-        start = time.process_time()
-        for _ in range(rounds):
-            result = classify(record, taxonomy)
-        cpu = (time.process_time() - start) / rounds * 1e6
+        result = classify(record, taxonomy)
+        cpu = _cpu_us([record], taxonomy, 50)
         report.add("classify", f"bad input: {name}", f"{cpu:.0f} us CPU",
                    f"{len(result.topics)} topic(s), design {result.design.design or '-'}; target <= 1 ms")
+
+
+def _speed(report, taxonomy) -> None:  # type: ignore[no-untyped-def]
+    """Real records (the committed sample of benchmarks/data) and 10,000 words of real abstracts, each with and
+    without the fast paths (benchmarks/classify_regression.py)."""
+    sample = load_sample(SAMPLE)
+    words = " ".join(r.abstract for r in sample if r.abstract).split()
+    long = Record(key="long", title="Tubal flushing with oil-based contrast", abstract=" ".join(words[:10_000]))
+    cases = {f"{len(sample)} real records (benchmarks/data sample), per record": (sample, 2),
+             "10,000-word abstract of real text": ([long], 30)}
+    for name, (records, rounds) in cases.items():
+        fast = _cpu_us(records, taxonomy, rounds)
+        with reference_mode(taxonomy):
+            slow = _cpu_us(records, taxonomy, rounds)
+        report.add("classify", f"classify {name}", f"{fast:.0f} us CPU",
+                   f"target <= 1 ms; {slow:.0f} us without the fast paths")
+
+
+def _unchanged(report, taxonomy) -> None:  # type: ignore[no-untyped-def]
+    """Every readable record of ../shared/corpus and the bundled library, with and without the fast paths."""
+    if not CORPUS.is_dir():
+        report.add("classify", "fast paths change no result (../shared/corpus)", "skipped", "needs ../shared/corpus")
+        return
+    rows = corpus_records(CORPUS)
+    fast = [outcome(r, taxonomy, with_explain=False) for _, r in rows]
+    with reference_mode(taxonomy):
+        differ = [source for (source, r), got in zip(rows, fast, strict=True)
+                  if outcome(r, taxonomy, with_explain=False) != got]
+    tagged = sum(bool(o[0] or o[1]) for o in fast)
+    report.add("classify", f"fast paths change no result: {len(rows)} corpus + bundled records",
+               f"{len(differ)} differ", f"target 0 (topics, suggestions, design, level, reasons); {tagged} tagged, "
+               f"{sum(bool(o[2]) for o in fast)} with a design")
+    for source in sorted(set(differ))[:5]:
+        report.add("classify", f"  differs: {source}", "", "")
 
 
 def run(report) -> None:  # type: ignore[no-untyped-def]
@@ -102,6 +147,8 @@ def run(report) -> None:  # type: ignore[no-untyped-def]
     report.add("classify", f"classify {len(sample)} synthetic records (topics, design, level)",
                f"{elapsed:.2f} s", f"{cpu / max(len(sample), 1) * 1e6:.0f} us CPU/record; target <= 1 ms")
     _bad_input(report, taxonomy)
+    _speed(report, taxonomy)
+    _unchanged(report, taxonomy)
     fresh = Library.load(synthetic, use_cache=False)
     fresh.frame()
     start = time.perf_counter()

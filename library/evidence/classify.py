@@ -76,7 +76,7 @@ def _under(path: str, roots: Iterable[str]) -> bool:
 def verdicts(record: Record, taxonomy: Taxonomy, species: Species | None = None,
              explain: bool = False) -> list[TopicVerdict]:
     """Every rule-bearing topic's verdict, in taxonomy order (topics without evidence have status 'none')."""
-    rt = record_text(record, species if species is not None else detect_species(record))
+    rt = record_text(record, species if species is not None else detect_species(record), taxonomy.scan)
     cache: Cache = {}
     return [evaluate_topic(t, taxonomy, rt, cache, explain) for t in taxonomy.with_rules]
 

@@ -153,9 +153,12 @@ _ABSTRACT_TERMS = {
 }
 # the sentences of an abstract that state its design; the terms above are only looked for in them, so that
 # "previous meta-analyses showed ..." in an RCT's background does not count
-_STATEMENT = re.compile(  # one scan per abstract, so no prefilter needed
-    r"\b(?:(?:study )?design\s*:|we (?:conducted|performed|undertook|carried out|report|present|designed|did) "
-    r"(?:a|an)\b|th(?:is|e present) (?:was|is) (?:a|an)\b)[^.\n]*")
+# Written as alternatives that each start with a word (see patterns.py): the leftmost one is found by literal
+# searches instead of trying the expression at every position of a long abstract.
+STATEMENT = (r"\bstudy design\s*:[^.\n]*|\bdesign\s*:[^.\n]*"
+             r"|\bwe (?:conducted|performed|undertook|carried out|report|present|designed|did) (?:a|an)\b[^.\n]*"
+             r"|\bthis (?:was|is) (?:a|an)\b[^.\n]*|\bthe present (?:was|is) (?:a|an)\b[^.\n]*")
+_STATEMENT = compile_pattern(STATEMENT)
 _TITLE = {d: compile_pattern(p) for d, p in TITLE_PATTERNS.items()}
 _ABSTRACT = {d: compile_pattern(r"\b(?:" + p + r")") for d, p in _ABSTRACT_TERMS.items()}
 _COCHRANE_DOI = re.compile(r"^10\.1002/14651858\.(CD\d+)(\.pub\d+)?$", re.IGNORECASE)
@@ -184,6 +187,21 @@ def _strong(record: Record) -> list[tuple[str, str]]:
     return found
 
 
+def _statements(abstract: str) -> list[str]:
+    """The design statements of a lower-cased abstract, as ``re.finditer`` of :data:`STATEMENT` finds them. A
+    statement runs to the end of its sentence, so the next one is searched for after a '.', a line break or the
+    end, where a word boundary holds as it does at the start of the remaining text."""
+    found: list[str] = []
+    rest = abstract
+    while rest:
+        match = _STATEMENT.search(rest)
+        if match is None:
+            break
+        found.append(match.group(0))
+        rest = rest[match.end():]
+    return found
+
+
 def _weak(record: Record) -> list[tuple[str, str]]:
     found = [(WEAK_PUBTYPES[p.strip().casefold()], f"publication type {p.strip()!r}")
              for p in record.pubtypes if p.strip().casefold() in WEAK_PUBTYPES]
@@ -197,8 +215,7 @@ def _weak(record: Record) -> list[tuple[str, str]]:
         if match:
             found.append((design, f"title says {match.group(0)!r}"))
     abstract = record.abstract[:MAX_TEXT].lower()  # a pasted full text is read no further than topics are
-    statements = [m.group(0) for m in _STATEMENT.finditer(abstract)] if abstract else []
-    for statement in statements:
+    for statement in _statements(abstract):
         for design, pattern in _ABSTRACT.items():
             if pattern.search(statement):
                 found.append((design, f"abstract says {' '.join(statement.split())[:70]!r}"))

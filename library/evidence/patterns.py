@@ -16,6 +16,10 @@ with a literal (``\\bpain``, ``(ovarian|organ) dose``, ``a|b`` at the top level)
 
 Results are exactly those of the full pattern (tests compare them with ``re`` on the bundled rules).
 
+A record's text is searched by some 260 rules. :meth:`Pattern.find` skips, with no search at all, a rule (or one
+of its alternatives) that cannot match because none of the literals every match of it contains occurs in the
+text; which literals occur is found once per record, in one pass, by :class:`.literals.LiteralScan`.
+
 Editors writing rules should start each pattern with a word rather than a group, and list alternatives as
 separate patterns (see the header of ``taxonomy.toml``).
 """
@@ -23,7 +27,9 @@ separate patterns (see the header of ``taxonomy.toml``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+
+from .literals import Needs, required_literals
 
 __all__ = ["Pattern", "compile_pattern"]
 
@@ -87,10 +93,11 @@ _NO_SPLIT = re.compile(r"\(\?[aiLmsux]|\\[1-9]|\(\?P=")
 class _Single:
     """One alternative: the full expression, tried (anchored) only where its literal-led prefilter matches."""
 
-    __slots__ = ("_full", "_pre")
+    __slots__ = ("_full", "_pre", "needs")
 
     def __init__(self, pattern: str, flags: int) -> None:
         self._full = re.compile(pattern, flags)
+        self.needs: Needs = required_literals(pattern, flags)
         stripped = _strip_assertions(pattern)
         self._pre: re.Pattern[str] | None = None
         if stripped and stripped != pattern:
@@ -121,7 +128,7 @@ class Pattern:
     end), faster on long texts. ``search`` is an attribute holding the fastest function for this pattern: the
     rules run hundreds of times per record, so a Python frame per call is worth avoiding."""
 
-    __slots__ = ("_searchers", "pattern", "search")
+    __slots__ = ("_parts", "_searchers", "needs", "pattern", "search")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
@@ -130,9 +137,34 @@ class Pattern:
         parts = _alternatives(pattern)
         if len(parts) == 1 or not all(parts) or _NO_SPLIT.search(pattern):
             parts = [pattern]
-        self._searchers = [_Single(part, flags).searcher() for part in parts]
+        singles = [_Single(part, flags) for part in parts]
+        self._searchers = [single.searcher() for single in singles]
         self.search: Callable[[str], re.Match[str] | None] = (
             self._searchers[0] if len(self._searchers) == 1 else self._leftmost)
+        self._parts = [(single.needs, search) for single, search in zip(singles, self._searchers, strict=True)]
+        self.needs: Needs = None
+        """Literals one of which every match contains (see :mod:`.literals`); None when not known."""
+        if all(single.needs is not None for single in singles):
+            self.needs = frozenset().union(*(single.needs for single in singles if single.needs is not None))
+
+    def find(self, text: str, present: Collection[str] | None) -> re.Match[str] | None:
+        """``search(text)``, given which of the scanned literals occur in ``text`` (or in a text that contains it):
+        a pattern, or an alternative of it, none of whose literals is ``present`` cannot match and is not tried.
+        ``present`` None: nothing is known, search as usual."""
+        if present is None:
+            return self.search(text)
+        if self.needs is not None and self.needs.isdisjoint(present):
+            return None
+        if len(self._parts) == 1:
+            return self.search(text)
+        best = None
+        for needs, search in self._parts:
+            if needs is not None and needs.isdisjoint(present):
+                continue
+            match = search(text)
+            if match is not None and (best is None or match.start() < best.start()):
+                best = match
+        return best
 
     def _leftmost(self, text: str) -> re.Match[str] | None:
         best = None

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Record
+from .literals import LiteralScan
 
 __all__ = ["NON_HUMAN", "Species", "detect_species"]
 
@@ -94,10 +95,28 @@ def _from_mesh(headings: set[str]) -> Species | None:
 
 
 _TRIGGERS = _ANIMAL_WORDS | _LAB_WORDS | {second for _, second in _PAIRS}
+_TRIGGER_SCAN = LiteralScan(_TRIGGERS)
+_IN_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")  # what _WORD's words are made of
+
+
+def _has_trigger(text: str) -> bool:
+    """Whether one of _WORD's words of ``text`` is a trigger, without listing the words: a word is the run of word
+    characters around a trigger's occurrence, less its leading and trailing '.' and '-' (as _WORD reads it)."""
+    for start, end in _TRIGGER_SCAN.spans(text):
+        left, right = start, end
+        while left and text[left - 1] in _IN_WORD:
+            left -= 1
+        while right < len(text) and text[right] in _IN_WORD:
+            right += 1
+        if text[left:right].strip(".-") == text[start:end]:
+            return True
+    return False
 
 
 def _counts(text: str) -> tuple[int, int, int, str]:
     """(animal, laboratory, people) words in lower-cased text, and the first animal word."""
+    if not _has_trigger(text):  # one pass, no word list: most abstracts, however long
+        return 0, 0, 0, ""
     words = _WORD.findall(text)
     if _TRIGGERS.isdisjoint(words):  # most texts: no animal or laboratory word, nothing to weigh
         return 0, 0, 0, ""

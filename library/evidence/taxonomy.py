@@ -37,10 +37,12 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..errors import LibraryError
+from .literals import LiteralScan
 from .patterns import Pattern
 from .taxonomy_parse import SEPARATOR, check_items
 from .tomlfile import EvidenceFileError, FileProblem, find_beside, parse_toml, read_text
@@ -127,6 +129,16 @@ class Taxonomy:
         for topic in self._order:
             parent = self._by_id.get(topic.parent)
             self.lineage[topic.id] = (*(self.lineage[parent.id] if parent else ()), topic)
+
+    @cached_property
+    def scan(self) -> LiteralScan:
+        """One automaton over the literals of every rule: which rules can match a record's text, in one pass."""
+        literals: set[str] = set()
+        for topic in self._order:
+            rules = topic.rules
+            for pattern in (*rules.patterns, *rules.require, *rules.anchors, *rules.exclude, *rules.unless):
+                literals.update(pattern.needs or ())
+        return LiteralScan(literals)
 
     def __len__(self) -> int:
         return len(self._by_id)

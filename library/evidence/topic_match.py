@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ..model import Record
 from .design import mesh_heading
+from .literals import LiteralScan, Needs
 from .patterns import Pattern
 from .species import Species
 from .taxonomy import Taxonomy, Topic
@@ -53,6 +54,23 @@ class RecordText:
     major: frozenset[str]  # descriptors marked as a major topic ('*'); all of them when none is marked
     keywords: tuple[str, ...]
     species: Species
+    present: frozenset[str] | None = None  # the scanned literals that occur in ``text`` (None: not scanned)
+    scanned: frozenset[str] = frozenset()  # every literal the scan looked for
+
+    def search(self, pattern: Pattern, start: int = 0) -> re.Match[str] | None:
+        """``pattern.search`` of the text (from ``start``: positions are then relative to it); rules that cannot
+        match, because none of their literals occurs in the text, are not tried (see :mod:`.literals`)."""
+        present = self.present
+        if present is not None and pattern.needs is not None and not pattern.needs <= self.scanned:
+            present = None  # a rule the scan did not look for (not the taxonomy's): search as usual
+        return pattern.find(self.text[start:] if start else self.text, present)
+
+    def none_can_match(self, patterns: tuple[Pattern, ...]) -> bool:
+        """True when the scan shows that none of ``patterns`` can match (one test instead of one per rule)."""
+        if self.present is None or not patterns:
+            return False
+        needs = _group_needs(patterns)
+        return needs is not None and needs <= self.scanned and needs.isdisjoint(self.present)
 
     def where(self, position: int) -> str:
         for name, end in zip(_SECTIONS, self.ends, strict=True):
@@ -61,8 +79,25 @@ class RecordText:
         return "abstract"
 
 
-def record_text(record: Record, species: Species) -> RecordText:
-    """Title, keywords, major MeSH, other MeSH, then the abstract: a match's position says where it was."""
+_GROUPS: dict[tuple[Pattern, ...], Needs] = {}  # a topic's anchors, exclusions ...: the literals of all of them
+
+
+def _group_needs(patterns: tuple[Pattern, ...]) -> Needs:
+    """The literals of every pattern of a group; None when one of them has none (it must always be searched)."""
+    try:
+        return _GROUPS[patterns]
+    except KeyError:
+        needs: Needs = None
+        if all(p.needs is not None for p in patterns):
+            needs = frozenset().union(*(p.needs for p in patterns if p.needs is not None))
+        if len(_GROUPS) < 10_000:  # bounded: taxonomies are loaded again and again in one long-lived process
+            _GROUPS[patterns] = needs
+        return needs
+
+
+def record_text(record: Record, species: Species, scan: LiteralScan | None = None) -> RecordText:
+    """Title, keywords, major MeSH, other MeSH, then the abstract: a match's position says where it was. With
+    ``scan`` (the taxonomy's), which of the rules' literals occur is found once, for :meth:`RecordText.search`."""
     marked = any("*" in term for term in record.mesh)
     major = [t for t in record.mesh if "*" in t or not marked]
     minor = [t for t in record.mesh if marked and "*" not in t]
@@ -75,7 +110,7 @@ def record_text(record: Record, species: Species) -> RecordText:
     text = "\n".join(parts).lower()
     return RecordText(text, tuple(ends), frozenset(mesh_heading(t) for t in record.mesh),
                       frozenset(mesh_heading(t) for t in major), tuple(k.casefold() for k in record.keywords),
-                      species)
+                      species, *((scan.present(text), scan.literals) if scan is not None else ()))
 
 
 def _clean(snippet: str) -> str:
@@ -104,9 +139,11 @@ class TopicVerdict:
 Cache = dict[str, tuple[str, "tuple[int, int] | None"]]
 
 
-def _first(patterns: tuple[Pattern, ...], text: str) -> tuple[Pattern, re.Match[str]] | None:
+def _first(patterns: tuple[Pattern, ...], rt: RecordText) -> tuple[Pattern, re.Match[str]] | None:
+    if rt.none_can_match(patterns):
+        return None
     for pattern in patterns:
-        match = pattern.search(text)
+        match = rt.search(pattern)
         if match is not None:
             return pattern, match
     return None
@@ -123,11 +160,11 @@ def _concept_of(item: Topic, rt: RecordText) -> tuple[str, tuple[int, int] | Non
         if any(m.casefold() in rt.mesh for m in rules.mesh):
             where = _MESH_SPAN
         else:
-            anchor = _first(rules.anchors, rt.text)
+            anchor = _first(rules.anchors, rt)
             if anchor is None:
                 return f"{item.name}: none of its concept terms (anchors) occurs", None
             where = anchor[1].span()
-    excluded = _first(rules.exclude, rt.text)
+    excluded = _first(rules.exclude, rt)
     if excluded:
         return f"{item.name}: excluded by {_clean(excluded[1].group(0))!r} ({excluded[0].pattern})", None
     return "", where
@@ -172,10 +209,10 @@ def _hits(topic: Topic, rt: RecordText,
             found["keyword rule"] = 1
             strong = True
     first: tuple[Pattern, re.Match[str]] | None = None  # the first mention in the abstract
-    for pattern in rules.patterns:
+    for pattern in () if rt.none_can_match(rules.patterns) else rules.patterns:
         if strong and not complete:
             break
-        match = pattern.search(rt.text)
+        match = rt.search(pattern)
         if match is None:
             continue
         where = rt.where(match.start())
@@ -189,7 +226,7 @@ def _hits(topic: Topic, rt: RecordText,
             strong = strong or WEIGHTS[where] >= 2
     if found.get("abstract") == 1 and first is not None and (complete or not strong):
         pattern, match = first  # one pattern in the abstract: does it occur a second time?
-        again = pattern.search(rt.text[match.end():])
+        again = rt.search(pattern, match.end())
         if again is not None:
             found["abstract"] = 2
     elif found.get("abstract", 0) > 2:
@@ -232,10 +269,10 @@ def evaluate_topic(topic: Topic, taxonomy: Taxonomy, rt: RecordText, cache: Cach
     if concept:
         blocked.append(f"concept absent: {concept}")
     if not blocked or explain:
-        missing = [p.pattern for p in rules.require if p.search(rt.text) is None]
+        missing = [p.pattern for p in rules.require if rt.search(p) is None]
         if missing:
             blocked.append("required term absent: " + ", ".join(missing))
-        unless = _first(rules.unless, rt.text)
+        unless = _first(rules.unless, rt)
         if unless:
             blocked.append(f"unless {_clean(unless[1].group(0))!r} ({unless[0].pattern})")
     if blocked:
