@@ -32,6 +32,7 @@ from pathlib import Path
 from benchmarks.bench_dedupe import BIOMEDICAL, PRECISION_TARGET, RECALL_TARGET, evaluate, labelled_sets
 from benchmarks.label_audit import audited_clusters
 from benchmarks.label_audit import load_audit as load_label_audit
+from benchmarks.realdata import BENCH_DATA
 from benchmarks.run import Report
 from ingest.importer import import_records
 from ingest.readers import read_file
@@ -42,8 +43,11 @@ from library.normalize import normalize_record
 from library.store import Library
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path("/work/bench-data")
-SHARED_TUGBOAT = ROOT.parent / "shared" / "corpus" / "github" / "plk-biber" / "etc" / "tugboat.bib"
+DATA = BENCH_DATA
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "github"
+SHARED_TUGBOAT = SHARED_CORPUS / "plk-biber" / "etc" / "tugboat.bib"
+COHEN = SHARED_CORPUS / "asreview-systematic-review-datasets"
+COMMITTED = Path(__file__).resolve().parent / "data" / "never-merge"  # see its PROVENANCE.md
 AUDIT = Path(__file__).resolve().parent / "data" / "never-merge-audit.csv"
 PARTS = ("tune", "report")
 
@@ -80,11 +84,46 @@ def bibliography_set(path: Path, whole_tune: bool = False) -> dict[str, list[Rec
     return parts
 
 
+def _cohen_authors(text: str) -> list[Author]:
+    """'E J Reimer; G S Dunn' (given names first, no commas) as authors."""
+    out = []
+    for name in (part.strip() for part in text.split(";")):
+        if name:
+            given, _, family = name.rpartition(" ")
+            out.append(Author(family=family, given=given))
+    return out
+
+
+def cohen_set(folder: Path = COHEN) -> dict[str, list[Record]]:
+    """PubMed records of the Cohen 2006 screening sets (PMID, title, authors, year), one per PMID, identifiers
+    removed, by part (``sha1(pmid) % 2``). A PMID listed by two reviews is one record."""
+    parts: dict[str, list[Record]] = {name: [] for name in PARTS}
+    seen: set[str] = set()
+    for path in sorted(folder.glob("Cohen_2006_*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                pmid = (row.get("pubmedID") or "").strip()
+                if not pmid or pmid in seen:
+                    continue
+                seen.add(pmid)
+                year = (row.get("year") or "").strip()
+                record = Record(key=f"pm{pmid}", title=(row.get("title") or "").strip(),
+                                authors=_cohen_authors(row.get("authors") or ""),
+                                year=int(year) if year.isdigit() else None)
+                parts[part_of(pmid)].append(record)
+    return parts
+
+
 def never_merge_sets() -> Iterator[tuple[str, dict[str, list[Record]]]]:
-    for path in sorted((DATA / "pubmed-random").glob("*.xml.gz")):
-        yield f"pubmed {path.name.removesuffix('.xml.gz')} (ids stripped)", pubmed_set(path)
+    """Every never-merge set that is present: committed files first, then ../shared, then $REFLIB_BENCH_DATA."""
+    for path in sorted(COMMITTED.glob("*.bib.gz")):
+        yield path.name.removesuffix(".bib.gz"), bibliography_set(path)
     if SHARED_TUGBOAT.exists():
         yield "TUGboat (shared corpus; tuned on whole)", bibliography_set(SHARED_TUGBOAT, whole_tune=True)
+    if any(COHEN.glob("Cohen_2006_*.csv")):
+        yield "pubmed Cohen 2006 sets (shared corpus; ids stripped)", cohen_set()
+    for path in sorted((DATA / "pubmed-random").glob("*.xml.gz")):
+        yield f"pubmed {path.name.removesuffix('.xml.gz')} (ids stripped)", pubmed_set(path)
     for folder in ("journal-bibs", "conference-journal"):
         for path in sorted((DATA / "never-merge" / folder).glob("*.bib")):
             yield path.name.removesuffix(".bib"), bibliography_set(path)
@@ -140,7 +179,7 @@ def _never_merge(report: Report) -> None:
             totals[part][1] += len(bad_import)
             totals[part][2] += len(bad_dedupe)
     if not found:
-        report.add("merges", "never-merge sets", "data absent", f"expected in {DATA}")
+        report.add("merges", "never-merge sets", "data absent", f"expected in {COMMITTED}")
         return
     for part in PARTS:
         records, bad_import, bad_dedupe, _ = totals[part]

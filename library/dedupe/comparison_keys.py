@@ -240,11 +240,19 @@ def surname(author_family: str, literal: str) -> str:
 _PAGE_START = re.compile(r"^[\s\"']*[A-Za-z]{0,3}\s?(\d+)")
 
 
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+# a range a spreadsheet read as a date and wrote back ("1-6" -> "01-Jun", "Jun-01"): no page numbers left
+_SPREADSHEET_DATE = re.compile(rf"(?i)^\s*(\d{{1,2}}\s*-+\s*({_MONTHS})[a-z]*|({_MONTHS})[a-z]*\s*-+\s*\d{{1,2}})\s*$")
+
+
 def first_page(pages: str) -> str:
-    """The first page's digits: 'S12--S15' -> '12', 'e0193972' -> '193972'; '' when it has no digits up front.
+    """The first page's digits: 'S12--S15' -> '12', 'e0193972' -> '193972'; '' when it has no digits up front
+    or when a spreadsheet turned the range into a date ("01--Jun").
 
     Prefix letters are dropped because sources disagree on them ("c37" / "37", "e12724" / "12724").
     """
+    if _SPREADSHEET_DATE.match(pages):
+        return ""
     match = _PAGE_START.match(pages)
     return match.group(1).lstrip("0") if match else ""
 
@@ -254,7 +262,7 @@ _PAGE_END = re.compile(r"(\d+)\s*$")
 
 def last_page(pages: str) -> str:
     """The last page's digits of a range ('2097--2108' -> '2108'), '' for a single page or none."""
-    if "-" not in pages:
+    if "-" not in pages or _SPREADSHEET_DATE.match(pages):
         return ""
     match = _PAGE_END.search(pages)
     return match.group(1).lstrip("0") if match else ""
