@@ -5,7 +5,7 @@ count for an article number. Each keeps its limits: the real disagreement next t
 from __future__ import annotations
 
 from library.dedupe import same_publication
-from library.dedupe.comparison_keys import first_page, last_page
+from library.dedupe.comparison_keys import spreadsheet_date
 from library.model import Author, Record
 
 KWON = [Author("Kwon", "Y. M."), Author("Gerdes", "H."), Author("Schattner", "M. A.")]
@@ -20,13 +20,18 @@ def article(**changes: object) -> Record:
     return record
 
 
-def test_a_page_range_a_spreadsheet_turned_into_a_date_is_no_page():
-    assert (first_page("01--Jun"), last_page("01--Jun")) == ("", "")
-    assert (first_page("Jun-01"), first_page("1-6"), last_page("1-6")) == ("", "1", "6")
+def test_a_page_range_a_spreadsheet_turned_into_a_date_tells_nothing_against_real_pages():
+    assert spreadsheet_date("01--Jun") and spreadsheet_date("Jun-01") and spreadsheet_date("12-May")
+    assert not spreadsheet_date("1-6") and not spreadsheet_date("2422--2427") and not spreadsheet_date("S12")
     damaged = article(journal="Surg Endosc", volume="", issue="", pages="01--Jun")
     assert same_publication(article(), damaged).verdict == "same"
     # a real other page range is still a disagreement
     assert same_publication(article(), article(journal="Surg Endosc", volume="", issue="", pages="1--6")).verdict \
+        != "same"
+    # two records damaged the same way (one export) still compare their pages
+    assert same_publication(article(pages="01--Jun"), article(journal="Surg Endosc", pages="01--Jun")).verdict \
+        == "same"
+    assert same_publication(article(pages="01--Jun", issue=""), article(pages="02--Jun", issue="")).verdict \
         != "same"
 
 

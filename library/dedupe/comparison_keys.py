@@ -30,6 +30,7 @@ __all__ = [
     "last_page",
     "notice_kind",
     "page_set",
+    "spreadsheet_date",
     "strip_notes",
     "surname",
     "title_key",
@@ -245,14 +246,17 @@ _MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _SPREADSHEET_DATE = re.compile(rf"(?i)^\s*(\d{{1,2}}\s*-+\s*({_MONTHS})[a-z]*|({_MONTHS})[a-z]*\s*-+\s*\d{{1,2}})\s*$")
 
 
+def spreadsheet_date(pages: str) -> bool:
+    """Pages that a spreadsheet turned into a day and month ("01--Jun" for "1-6"): compared only with pages
+    damaged the same way (against real pages they tell nothing)."""
+    return bool(_SPREADSHEET_DATE.match(pages))
+
+
 def first_page(pages: str) -> str:
-    """The first page's digits: 'S12--S15' -> '12', 'e0193972' -> '193972'; '' when it has no digits up front
-    or when a spreadsheet turned the range into a date ("01--Jun").
+    """The first page's digits: 'S12--S15' -> '12', 'e0193972' -> '193972'; '' when it has no digits up front.
 
     Prefix letters are dropped because sources disagree on them ("c37" / "37", "e12724" / "12724").
     """
-    if _SPREADSHEET_DATE.match(pages):
-        return ""
     match = _PAGE_START.match(pages)
     return match.group(1).lstrip("0") if match else ""
 
@@ -262,7 +266,7 @@ _PAGE_END = re.compile(r"(\d+)\s*$")
 
 def last_page(pages: str) -> str:
     """The last page's digits of a range ('2097--2108' -> '2108'), '' for a single page or none."""
-    if "-" not in pages or _SPREADSHEET_DATE.match(pages):
+    if "-" not in pages:
         return ""
     match = _PAGE_END.search(pages)
     return match.group(1).lstrip("0") if match else ""

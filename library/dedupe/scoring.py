@@ -224,6 +224,8 @@ def _page_relation(table: KeyTable, i: int, j: int) -> str:
     ("1014") is two numbering systems, not two places: it tells nothing.
     """
     a, b = table.page[i], table.page[j]
+    if table.damaged[i] != table.damaged[j]:
+        return "missing"  # "01--Jun" (a spreadsheet's date for "1-6") against real pages tells nothing
     if a and b and a != b:
         if (i in table.page_sets or j in table.page_sets) and \
                 table.page_sets.get(i, frozenset((a,))) & table.page_sets.get(j, frozenset((b,))):
