@@ -1,18 +1,21 @@
 """Issue 14 figures: false merges on "never merge" sets built from real files, for ``reflib import`` and for
 ``reflib dedupe``, beside precision/recall of the labelled sets - each on its tune and its report part.
 
-Never-merge sets (every record is a different publication, so every merge is a false merge):
+Never-merge sets (every record is a different publication, so every merge is a false merge), whichever are
+present, in this order:
 
-* ``pubmed <file>``: real PubMed files (``/work/bench-data/pubmed-random``: a 2020 baseline file and a 2021 daily
-  update, 50,788 records) with DOI, PMID and PMCID removed, as an Embase or Scopus export without identifiers
-  would bring them. Distinct PMIDs are distinct publications (PubMed's version records of one PMID are kept
-  once). Parts by the shared rule: ``sha1(pmid) % 2 == 0`` is tune.
-* Bibliographies (``/work/bench-data/never-merge``, and ``../shared/corpus``'s TUGboat): a journal's own
-  bibliography with a column in every issue ("Editorial comments", "Calendar"), book bibliographies with many
-  editions of one title, DBLP exports with conference paper + journal version + preprint of one work, CryptoBib's
-  proceedings volumes and NIST submission rounds. Parts by ``sha1(folded title) % 2 == 0`` (tune), so that every
-  group of same-titled records stays in one part. The shared TUGboat file was used whole while the rules were
-  written: it is reported as tune only.
+* Committed bibliographies, ``benchmarks/data/never-merge/*.bib.gz`` (see its PROVENANCE.md: TeX Live's copies
+  of Beebe's TUGboat, font, TeX-book, typesetting and printing-history bibliographies, and a DBLP export with
+  conference paper, journal version and CoRR preprint of one work): a journal's own bibliography with a column in
+  every issue ("Editorial comments", "Calendar"), book bibliographies with many editions and translations of one
+  title. Parts by ``sha1(folded title) % 2 == 0`` (tune), so that every group of same-titled records stays in one
+  part.
+* ``../shared/corpus``: biber's TUGboat copy (used whole while the rules were written: reported as tune only), and
+  the PubMed records of the Cohen 2006 screening sets (PMID, title, authors, year) without their PMIDs; distinct
+  PMIDs are distinct publications. Parts by the shared rule: ``sha1(pmid) % 2 == 0`` is tune.
+* ``$REFLIB_BENCH_DATA`` (default ``/work/bench-data``; lost between sessions, read when restored): real PubMed
+  files with DOI, PMID and PMCID removed (``pubmed-random/*.xml.gz``), and ``never-merge/{journal-bibs,
+  conference-journal}/*.bib`` (DBLP and CryptoBib files).
 
 ``benchmarks/data/never-merge-audit.csv`` lists pairs of a "never merge" file that are in fact one item listed
 twice (same journal, volume, issue and page, or the same PubMed article under two PMIDs), each with its evidence;
@@ -243,10 +246,13 @@ def _bad_input(report: Report) -> None:
 
 
 def _reimport(report: Report) -> None:
-    """A real PubMed file imported, saved, and imported again (and its BibTeX export): nothing added or changed."""
+    """A real file imported, saved, and imported again: nothing added or changed. The PubMed update file when
+    present, else the committed TUGboat bibliography."""
     path = DATA / "pubmed-random" / "pubmed21n1298.xml.gz"
     if not path.exists():
-        report.add("merges", "re-import of a real PubMed file", "data absent", str(path))
+        path = COMMITTED / "tugboat-texlive2022.bib.gz"
+    if not path.exists():
+        report.add("merges", "re-import of a real file", "data absent", str(path))
         return
     records = read_file(path).records
     with tempfile.TemporaryDirectory() as folder:
