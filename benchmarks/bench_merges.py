@@ -1,18 +1,21 @@
 """Issue 14 figures: false merges on "never merge" sets built from real files, for ``reflib import`` and for
 ``reflib dedupe``, beside precision/recall of the labelled sets - each on its tune and its report part.
 
-Never-merge sets (every record is a different publication, so every merge is a false merge):
+Never-merge sets (every record is a different publication, so every merge is a false merge), whichever are
+present, in this order:
 
-* ``pubmed <file>``: real PubMed files (``/work/bench-data/pubmed-random``: a 2020 baseline file and a 2021 daily
-  update, 50,788 records) with DOI, PMID and PMCID removed, as an Embase or Scopus export without identifiers
-  would bring them. Distinct PMIDs are distinct publications (PubMed's version records of one PMID are kept
-  once). Parts by the shared rule: ``sha1(pmid) % 2 == 0`` is tune.
-* Bibliographies (``/work/bench-data/never-merge``, and ``../shared/corpus``'s TUGboat): a journal's own
-  bibliography with a column in every issue ("Editorial comments", "Calendar"), book bibliographies with many
-  editions of one title, DBLP exports with conference paper + journal version + preprint of one work, CryptoBib's
-  proceedings volumes and NIST submission rounds. Parts by ``sha1(folded title) % 2 == 0`` (tune), so that every
-  group of same-titled records stays in one part. The shared TUGboat file was used whole while the rules were
-  written: it is reported as tune only.
+* Committed bibliographies, ``benchmarks/data/never-merge/*.bib.gz`` (see its PROVENANCE.md: TeX Live's copies
+  of Beebe's TUGboat, font, TeX-book, typesetting and printing-history bibliographies, and a DBLP export with
+  conference paper, journal version and CoRR preprint of one work): a journal's own bibliography with a column in
+  every issue ("Editorial comments", "Calendar"), book bibliographies with many editions and translations of one
+  title. Parts by ``sha1(folded title) % 2 == 0`` (tune), so that every group of same-titled records stays in one
+  part.
+* ``../shared/corpus``: biber's TUGboat copy (used whole while the rules were written: reported as tune only), and
+  the PubMed records of the Cohen 2006 screening sets (PMID, title, authors, year) without their PMIDs; distinct
+  PMIDs are distinct publications. Parts by the shared rule: ``sha1(pmid) % 2 == 0`` is tune.
+* ``$REFLIB_BENCH_DATA`` (default ``/work/bench-data``; lost between sessions, read when restored): real PubMed
+  files with DOI, PMID and PMCID removed (``pubmed-random/*.xml.gz``), and ``never-merge/{journal-bibs,
+  conference-journal}/*.bib`` (DBLP and CryptoBib files).
 
 ``benchmarks/data/never-merge-audit.csv`` lists pairs of a "never merge" file that are in fact one item listed
 twice (same journal, volume, issue and page, or the same PubMed article under two PMIDs), each with its evidence;
@@ -32,6 +35,7 @@ from pathlib import Path
 from benchmarks.bench_dedupe import BIOMEDICAL, PRECISION_TARGET, RECALL_TARGET, evaluate, labelled_sets
 from benchmarks.label_audit import audited_clusters
 from benchmarks.label_audit import load_audit as load_label_audit
+from benchmarks.realdata import BENCH_DATA
 from benchmarks.run import Report
 from ingest.importer import import_records
 from ingest.readers import read_file
@@ -42,8 +46,11 @@ from library.normalize import normalize_record
 from library.store import Library
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path("/work/bench-data")
-SHARED_TUGBOAT = ROOT.parent / "shared" / "corpus" / "github" / "plk-biber" / "etc" / "tugboat.bib"
+DATA = BENCH_DATA
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "github"
+SHARED_TUGBOAT = SHARED_CORPUS / "plk-biber" / "etc" / "tugboat.bib"
+COHEN = SHARED_CORPUS / "asreview-systematic-review-datasets"
+COMMITTED = Path(__file__).resolve().parent / "data" / "never-merge"  # see its PROVENANCE.md
 AUDIT = Path(__file__).resolve().parent / "data" / "never-merge-audit.csv"
 PARTS = ("tune", "report")
 
@@ -80,11 +87,46 @@ def bibliography_set(path: Path, whole_tune: bool = False) -> dict[str, list[Rec
     return parts
 
 
+def _cohen_authors(text: str) -> list[Author]:
+    """'E J Reimer; G S Dunn' (given names first, no commas) as authors."""
+    out = []
+    for name in (part.strip() for part in text.split(";")):
+        if name:
+            given, _, family = name.rpartition(" ")
+            out.append(Author(family=family, given=given))
+    return out
+
+
+def cohen_set(folder: Path = COHEN) -> dict[str, list[Record]]:
+    """PubMed records of the Cohen 2006 screening sets (PMID, title, authors, year), one per PMID, identifiers
+    removed, by part (``sha1(pmid) % 2``). A PMID listed by two reviews is one record."""
+    parts: dict[str, list[Record]] = {name: [] for name in PARTS}
+    seen: set[str] = set()
+    for path in sorted(folder.glob("Cohen_2006_*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                pmid = (row.get("pubmedID") or "").strip()
+                if not pmid or pmid in seen:
+                    continue
+                seen.add(pmid)
+                year = (row.get("year") or "").strip()
+                record = Record(key=f"pm{pmid}", title=(row.get("title") or "").strip(),
+                                authors=_cohen_authors(row.get("authors") or ""),
+                                year=int(year) if year.isdigit() else None)
+                parts[part_of(pmid)].append(record)
+    return parts
+
+
 def never_merge_sets() -> Iterator[tuple[str, dict[str, list[Record]]]]:
-    for path in sorted((DATA / "pubmed-random").glob("*.xml.gz")):
-        yield f"pubmed {path.name.removesuffix('.xml.gz')} (ids stripped)", pubmed_set(path)
+    """Every never-merge set that is present: committed files first, then ../shared, then $REFLIB_BENCH_DATA."""
+    for path in sorted(COMMITTED.glob("*.bib.gz")):
+        yield path.name.removesuffix(".bib.gz"), bibliography_set(path)
     if SHARED_TUGBOAT.exists():
         yield "TUGboat (shared corpus; tuned on whole)", bibliography_set(SHARED_TUGBOAT, whole_tune=True)
+    if any(COHEN.glob("Cohen_2006_*.csv")):
+        yield "pubmed Cohen 2006 sets (shared corpus; ids stripped)", cohen_set()
+    for path in sorted((DATA / "pubmed-random").glob("*.xml.gz")):
+        yield f"pubmed {path.name.removesuffix('.xml.gz')} (ids stripped)", pubmed_set(path)
     for folder in ("journal-bibs", "conference-journal"):
         for path in sorted((DATA / "never-merge" / folder).glob("*.bib")):
             yield path.name.removesuffix(".bib"), bibliography_set(path)
@@ -140,7 +182,7 @@ def _never_merge(report: Report) -> None:
             totals[part][1] += len(bad_import)
             totals[part][2] += len(bad_dedupe)
     if not found:
-        report.add("merges", "never-merge sets", "data absent", f"expected in {DATA}")
+        report.add("merges", "never-merge sets", "data absent", f"expected in {COMMITTED}")
         return
     for part in PARTS:
         records, bad_import, bad_dedupe, _ = totals[part]
@@ -204,10 +246,13 @@ def _bad_input(report: Report) -> None:
 
 
 def _reimport(report: Report) -> None:
-    """A real PubMed file imported, saved, and imported again (and its BibTeX export): nothing added or changed."""
+    """A real file imported, saved, and imported again: nothing added or changed. The PubMed update file when
+    present, else the committed TUGboat bibliography."""
     path = DATA / "pubmed-random" / "pubmed21n1298.xml.gz"
     if not path.exists():
-        report.add("merges", "re-import of a real PubMed file", "data absent", str(path))
+        path = COMMITTED / "tugboat-texlive2022.bib.gz"
+    if not path.exists():
+        report.add("merges", "re-import of a real file", "data absent", str(path))
         return
     records = read_file(path).records
     with tempfile.TemporaryDirectory() as folder:

@@ -30,6 +30,7 @@ __all__ = [
     "last_page",
     "notice_kind",
     "page_set",
+    "spreadsheet_date",
     "strip_notes",
     "surname",
     "title_key",
@@ -238,6 +239,17 @@ def surname(author_family: str, literal: str) -> str:
 
 
 _PAGE_START = re.compile(r"^[\s\"']*[A-Za-z]{0,3}\s?(\d+)")
+
+
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+# a range a spreadsheet read as a date and wrote back ("1-6" -> "01-Jun", "Jun-01"): no page numbers left
+_SPREADSHEET_DATE = re.compile(rf"(?i)^\s*(\d{{1,2}}\s*-+\s*({_MONTHS})[a-z]*|({_MONTHS})[a-z]*\s*-+\s*\d{{1,2}})\s*$")
+
+
+def spreadsheet_date(pages: str) -> bool:
+    """Pages that a spreadsheet turned into a day and month ("01--Jun" for "1-6"): compared only with pages
+    damaged the same way (against real pages they tell nothing)."""
+    return bool(_SPREADSHEET_DATE.match(pages))
 
 
 def first_page(pages: str) -> str:

@@ -216,19 +216,24 @@ def _journals(table: KeyTable, i: int, j: int) -> str:
 def _page_relation(table: KeyTable, i: int, j: int) -> str:
     """First pages compared, with two source errors forgiven.
 
-    "1" against an article number (a PDF's page count) tells nothing; a first page that differs by one typed
-    digit from the other while the last pages agree ("2297--2108" / "2097--2108") is the same page. A single
-    page that is the other's last page ("359" / "356--359": one source kept the wrong end of the range) is
-    ``compatible``: not a disagreement, but not the agreement of a shared first page either. An article number
-    ("c1804", "a1754") against a printed page ("1014") is two numbering systems, not two places: it tells nothing.
+    "1" or another short single number against an article number (a PDF's page count: "11" / "106482") tells
+    nothing; a first page that differs by one typed digit from the other while the last pages agree
+    ("2297--2108" / "2097--2108") is the same page. A single page that is the other's last page ("359" /
+    "356--359": one source kept the wrong end of the range) is ``compatible``: not a disagreement, but not the
+    agreement of a shared first page either. An article number ("c1804", "a1754") against a printed page
+    ("1014") is two numbering systems, not two places: it tells nothing.
     """
     a, b = table.page[i], table.page[j]
+    if table.damaged[i] != table.damaged[j]:
+        return "missing"  # "01--Jun" (a spreadsheet's date for "1-6") against real pages tells nothing
     if a and b and a != b:
         if (i in table.page_sets or j in table.page_sets) and \
                 table.page_sets.get(i, frozenset((a,))) & table.page_sets.get(j, frozenset((b,))):
             return "same"  # the same article printed on several ranges, listed in another order
         if "1" in (a, b) and max(len(a), len(b)) >= 5:
             return "missing"
+        if min(len(a), len(b)) <= 3 and max(len(a), len(b)) >= 5 and not (table.last_page[i] or table.last_page[j]):
+            return "missing"  # a page count ("11") where the other source gives the article number ("106482")
         numbered_a, numbered_b = table.numbered[i], table.numbered[j]
         if numbered_a != numbered_b and len(b if numbered_a else a) >= 4:
             return "missing"
@@ -351,6 +356,35 @@ def _names_swapped(table: KeyTable, i: int, j: int, authors_a: list[str], author
     return False
 
 
+REORDERED_TITLE = 0.97
+
+
+def _reordered(a: list[str], b: list[str]) -> bool:
+    """The same two or more surnames in another order ("Hong, Zheng" / "Zheng, Hong")."""
+    return len(a) == len(b) >= 2 and sorted(a) == sorted(b)
+
+
+def _volume_relation(a: str, b: str, year_a: int, year_b: int) -> str:
+    """Volumes compared; a volume that is its record's own year ("2016" in a 2016 record, where the other
+    source gives "94") is a source's stand-in for a missing volume, not another volume."""
+    if a and b and a != b and ((a == str(year_a) and len(a) == 4) or (b == str(year_b) and len(b) == 4)):
+        return "missing"
+    return _relation(a, b)
+
+
+_MONTH_NAMES = frozenset(("jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun",
+                          "june", "jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october",
+                          "nov", "november", "dec", "december"))
+
+
+def _issue_relation(a: str, b: str) -> str:
+    """Issues compared; a month name against an issue number ("May" / "5") is two ways of naming an issue,
+    not a disagreement (two month names or two numbers are compared as they are)."""
+    if a and b and a != b and (a in _MONTH_NAMES) != (b in _MONTH_NAMES) and (a.isdigit() or b.isdigit()):
+        return "missing"
+    return _relation(a, b)
+
+
 def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
     """The field relations of records i and j (``title_sim`` from :func:`prefilter`)."""
     ta, tb = table.compact[i], table.compact[j]
@@ -364,6 +398,8 @@ def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
     swapped = first_author == "different" and _names_swapped(table, i, j, authors_a, authors_b)
     if swapped:
         first_author, overlap = "similar", 1.0
+    elif first_author == "different" and _reordered(authors_a, authors_b) and title_sim >= REORDERED_TITLE:
+        first_author = "similar"  # one author list in another order under the very same title
     doi = _relation(table.doi[i], table.doi[j])
     pmid = _relation(table.pmid[i], table.pmid[j])
     versions = doi == "different" and pmid == "same" and table.doi_base[i] == table.doi_base[j]
@@ -382,10 +418,10 @@ def compare(table: KeyTable, i: int, j: int, title_sim: float) -> Features:
         authors_b=len(authors_b),
         year_gap=abs(ya - yb) if ya >= 0 and yb >= 0 else -1,
         journal=journal,
-        volume=_relation(table.volume[i], table.volume[j]),
+        volume=_volume_relation(table.volume[i], table.volume[j], ya, yb),
         page=_page_relation(table, i, j),
         last_page=_relation(table.last_page[i], table.last_page[j]),
-        issue=_relation(table.issue[i], table.issue[j]),
+        issue=_issue_relation(table.issue[i], table.issue[j]),
         doi="version" if versions else doi,
         pmid=pmid,
         pmcid=_relation(table.pmcid[i], table.pmcid[j]),

@@ -35,6 +35,7 @@ from .comparison_keys import (
     last_page,
     notice_kind,
     page_set,
+    spreadsheet_date,
     strip_notes,
     title_numbers,
     venue_kind,
@@ -78,6 +79,7 @@ class KeyTable:
     numbers: list[frozenset[str]]
     abstract: np.ndarray  # bool: looks like a meeting abstract (notices.looks_like_abstract)
     numbered: np.ndarray  # bool: the pages are page numbers ("356-359"), not article numbers ("a1754", "e0193972")
+    damaged: np.ndarray  # bool: pages a spreadsheet turned into a date ("01--Jun"; keys.spreadsheet_date)
     pointers: dict[int, tuple[Pointer, ...]]  # record position -> notices its title notes point at
     page_sets: dict[int, frozenset[str]]  # record position -> first pages, for records listing several ranges
     given: list[list[str]]  # given names as the source wrote them (read only for pairs whose first authors differ)
@@ -276,6 +278,7 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
         numbers=[title_numbers(t) for t in titles],
         abstract=_abstracts(c, pages, ends),
         numbered=np.array([p.lstrip()[:1].isdigit() for p in c.pages], dtype=bool),
+        damaged=np.array(_per_distinct(c.pages, spreadsheet_date), dtype=bool),
         pointers=pointers,
         page_sets={n: starts for n, raw in enumerate(c.pages) if len(raw) > 8 and (starts := page_set(raw))},
         given=c.given,
