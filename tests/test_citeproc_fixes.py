@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from library.export import export_records, format_citation, to_csl_json
-from library.export.citeproc import citeproc_name, curly_quotes
+from library.export.citeproc import citeproc_name
 from library.export.citeproc_fixes import (
     initialize_given,
     is_plural,
@@ -14,6 +14,7 @@ from library.export.citeproc_fixes import (
     normalize_initials,
     title_case,
 )
+from library.export.quotes import quoted_text
 from library.model import Author, Record
 
 
@@ -54,8 +55,8 @@ def test_title_case_as_citeproc_js(text: str, cased: str) -> None:
 
 
 def test_quotes_pair_and_flip_inside_quoted_titles() -> None:
-    assert curly_quotes('"Living on the edge": the role') == "\u201cLiving on the edge\u201d: the role"
-    assert curly_quotes('An odd " mark') == 'An odd " mark'
+    assert quoted_text('"Living on the edge": the role') == "\u201cLiving on the edge\u201d: the role"
+    assert quoted_text('An odd " mark') == 'An odd " mark'
     record = Record(key="q", entry_type="article", title='"Living on the edge": the role of fire',
                     authors=[Author("Roe", "Jane")], journal="Ecology", year=2020, volume="3", pages="1-17")
     mla = format_citation(record, "mla")
@@ -139,3 +140,33 @@ def test_substituted_title_is_not_printed_twice_and_discussion_pages() -> None:
     discussed = Record(key="d", entry_type="article", title="Pleurodesis", authors=[Author("Haddad", "F. J.")],
                        journal="World J Surg", year=2004, volume="28", pages="749-753; discussion 753-754")
     assert "749-53; discussion 753-754" in format_citation(discussed, "vancouver")
+
+
+@pytest.mark.parametrize(("text", "quoted", "printed"), [
+    # single straight quotes pair like double ones; the first form seen is the outer one (as citeproc-js)
+    ("The 'open' question", False, "The \u201copen\u201d question"),
+    ("The 'open' question", True, "The \u2018open\u2019 question"),
+    ("Patients' views on 'shared' care", False, "Patients\u2019 views on \u201cshared\u201d care"),
+    ("Rock 'n' roll and women's 'health'", False,
+     "Rock \u201cn\u201d roll and women\u2019s \u201chealth\u201d"),
+    ("Single 'outer \"inner\" text' here", False, "Single \u201couter \u2018inner\u2019 text\u201d here"),
+    ("Nested \u201couter 'inner' text\u201d here", True,
+     "Nested \u2018outer \u201cinner\u201d text\u2019 here"),
+    ("The '90s and the 'TiN' case", False, "The \u201990s and the \u201cTiN\u201d case"),
+    ("Unpaired 'quote here", False, "Unpaired \u2019quote here"),
+    ("Don't \u2018curly\u2019 marks", False, "Don\u2019t \u2018curly\u2019 marks"),
+    ("No quotes at all", True, "No quotes at all"),
+])
+def test_quotes_in_titles_as_citeproc_js_pairs_them(text: str, quoted: bool, printed: str) -> None:
+    assert quoted_text(text, quoted) == printed
+
+
+def test_hyphenated_given_names_and_generational_suffixes() -> None:
+    assert initialize_given("Min-jun", ". ") == "M."  # citeproc-js: the lower-case part is no name of its own
+    assert initialize_given("Seo-yeon K.", ". ") == "S. K."
+    assert initialize_given("Ji-Hoon", ". ") == "J.-H."
+    assert initialize_given("M.-j.", ". ") == "M. -j"  # no en dash leaks into the output
+    assert citeproc_name({"family": "Smith", "given": "John 3rd"}) == {"family": "Smith", "given": "John",
+                                                                       "suffix": "3rd"}
+    assert citeproc_name({"family": "Fox", "given": "M J, 2nd"})["suffix"] == "2nd"
+    assert citeproc_name({"family": "Kim", "given": "Min-jun"}) == {"family": "Kim", "given": "Min-jun"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.citation_corpus import citation_records
+from library.export import format_citation
 from library.export.conformance import (
     citeproc_js_available,
     compare_styles,
@@ -65,3 +66,41 @@ def test_real_records_agree_with_citeproc_js() -> None:
         assert agreement.part_share("report") >= 0.99, (style, agreement.by_part)
         assert agreement.changed_pages == [], agreement.changed_pages[:5]
         assert agreement.others == [], agreement.others[:5]
+
+
+def _quoted_and_named_records() -> list[Record]:
+    """Titles with single and nested quotes, hyphenated given names, particles and generational suffixes."""
+    titles = ["Patients' views on 'shared' care", "Ending with 'closed'", "Rock 'n' roll and women's 'health'",
+              "Nested \"outer 'inner' text\" here", "Single 'outer \"inner\" text' here", "The '90s and 'TiN'",
+              "'Living on the edge': a study", "TiN and ZrO2 implants: the McGill experience with eHealth"]
+    names = [[Author("Kim", "Min-jun"), Author("Lee", "Ji-Hoon"), Author("Park", "Seo-yeon K.")],
+             [Author("van der Berg", "Jan"), Author("de la Cruz", "Maria"), Author("Beethoven", "Ludwig van")],
+             [Author("Smith", "John 3rd"), Author("Jones", "Robert Jr"), Author("Poe", "E. A., III")],
+             [Author("Fox", "M J, 2nd"), Author("di Renzo", "G C"), Author("van 't Hoff", "J")]]
+    return [Record(key=f"q{i}", entry_type="article", title=title, authors=names[i % len(names)],
+                   journal="Human Reproduction", year=2019, volume="3", issue="2", pages="5--9")
+            for i, title in enumerate(titles)]
+
+
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
+@needs_node
+def test_quotes_names_particles_suffixes_agree_with_citeproc_js() -> None:
+    """citeproc-js gets the plain CSL-JSON export (straight quotes as typed), reflib the record: the quotes in
+    titles, "Min-jun" -> "M.", particles and suffixes ("3rd", "Jr") print the same in all four styles."""
+    from library.export.citeproc import citeproc_name
+    from library.export.conformance import render_citeproc_js_items
+    from library.export.csljson import csl_item
+
+    records = _quoted_and_named_records()
+    items = []
+    for i, record in enumerate(records):
+        item = dict(csl_item(record), id=f"r{i}")
+        item["author"] = [citeproc_name(name) for name in item["author"]]  # the suffix as CSL-JSON carries it
+        items.append(item)
+    for style in ("ama", "vancouver", "apa", "mla"):
+        theirs = render_citeproc_js_items(items, style)
+        for record, other in zip(records, theirs, strict=True):
+            ours = format_citation(record, style)
+            assert normalize_typography(ours) == normalize_typography(other), (style, ours, other)
+    assert format_citation(records[0], "apa").startswith("Kim, M., Lee, J.-H., & Park, S. K. (2019).")
+    assert "Smith J 3rd, Jones R Jr, Poe EA III." in format_citation(records[2], "ama")

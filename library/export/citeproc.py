@@ -185,24 +185,18 @@ def _clean_text(value: Any) -> Any:
 _OPEN_QUOTE = re.compile(r'(^|[\s(\[\u2018/-])"')
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _CAPITALS = re.compile(r"^([A-Z]{2,3})\.?$")
-_SUFFIX = re.compile(r"^(.*?)[,\s]+(Jr|Sr|II|III|IV)\.?$")
+_SUFFIXES = ("Jr", "Sr", "II", "III", "IV", "2nd", "3rd", "4th")
+_SUFFIX = re.compile(r"^(.*?)[,\s]+(" + "|".join(_SUFFIXES) + r")\.?$")
 _COUNTRY = re.compile(r"\s*\[[A-Z][A-Za-z .]+\]\s*$")
-
-
-def curly_quotes(text: str) -> str:
-    """Straight double quotes in a title as the style's quotation marks (“…”), when they pair up; a style that
-    quotes the title turns them into inner quotes (citeproc_fixes)."""
-    if '"' not in text or text.count('"') % 2:
-        return text
-    return _OPEN_QUOTE.sub("\\1\u201c", text).replace('"', "\u201d")
 
 
 def citeproc_name(name: dict[str, str]) -> dict[str, str]:
     """A CSL name as both engines should read it: a Chinese/Japanese/Korean name is written family+given without
-    a space and never initialized; given names written as capitals ("DJ") are initials ("D. J."); a "Jr" at the
-    end of the given name is the name's suffix ("Joseph M., Jr." -> given "Joseph M.", suffix "Jr.")."""
+    a space and never initialized; given names written as capitals ("DJ") are initials ("D. J."); a "Jr" (Sr, II-IV,
+    2nd-4th) at the end of the given name is the name's suffix ("Joseph M., Jr." -> given "Joseph M.", suffix
+    "Jr."; "John 3rd" -> "John", "3rd"), as the AMA, NLM and APA manuals print it ("Smith J 3rd", "Smith, J., 3rd")."""
     family, given = name.get("family", ""), name.get("given", "")
-    if _SUFFIX.match(f"x {given}") and given.rstrip(".") in ("Jr", "Sr", "II", "III", "IV"):  # a source's misread
+    if _SUFFIX.match(f"x {given}") and given.rstrip(".") in _SUFFIXES:  # a source's misread
         return {k: v for k, v in name.items() if k != "given"} | {"suffix": given}  # "Blumenschein, George R.; Jr"
     suffix = _SUFFIX.match(given) if given and "suffix" not in name else None
     if suffix and suffix.group(1).strip():
@@ -218,13 +212,10 @@ def citeproc_name(name: dict[str, str]) -> dict[str, str]:
 
 
 def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
-    """The CSL-JSON item citeproc renders: the export's item, with text the styles never print left out, titles'
-    quotation marks paired, journal names without MEDLINE's trailing "[Country]", names as in citeproc_name."""
+    """The CSL-JSON item citeproc renders: the export's item, with text the styles never print left out, journal
+    names without MEDLINE's trailing "[Country]", names as in citeproc_name."""
     item = {k: v for k, v in csl_item(record).items() if k not in _CITEPROC_SKIP}
     item["id"] = item_id
-    for variable in ("title", "container-title"):
-        if isinstance(item.get(variable), str):
-            item[variable] = curly_quotes(item[variable])
     if isinstance(item.get("container-title"), str):
         item["container-title"] = _COUNTRY.sub("", item["container-title"]) or item["container-title"]
     for role in ("author", "editor"):

@@ -15,8 +15,9 @@ one citeproc-py method by a tested function here — never a rewrite of finished
 * Punctuation in quotes (locales with ``punctuation-in-quote``, en-US): a period or comma that follows a closing
   quote goes inside it where the pieces are joined (MLA “Title.” not “Title”.), unknown to citeproc-py
   (:func:`punctuation_in_quote`, :func:`move_into_quote`).
-* Quotes: text quoted by the style has its own double quotes turned into inner quotes (“‘Living on the Edge’:
-  …”), as citeproc-js's flip-flop does.
+* Quotes: quotation marks in a title (straight or curly, double or single) are paired and printed as the
+  style's outer/inner quotes, flipped inside a title the style quotes (“‘Living on the Edge’: …”), as
+  citeproc-js's flip-flop does (library.export.quotes), after the title's case as in citeproc-js.
 * Names: with ``initialize="false"`` (MLA) given names are not initialized, but initials already there are
   written with the inherited ``initialize-with`` as citeproc-js does ("W.-K." -> "W. K.", "K" -> "K."); a name
   suffix is normalized the same way in every style with ``initialize-with`` (AMA "Jr." -> "Jr", APA "Jr.")
@@ -187,15 +188,29 @@ def last_page(first: str, last: str, range_format: str | None) -> str:
     return last[common:]
 
 
+_QUOTING_VARIABLES = frozenset(("title", "container-title", "collection-title", "title-short", "event-title"))
+
+
 def _patched_case(original: Callable[..., Any]) -> Callable[..., Any]:
     def case(self: Any, text: Any, language: Any = None) -> Any:
-        if self.get("text-case") != "title" or language != "en":
-            return original(self, text, language)
         from citeproc.string import MixedString, NoCase, String
 
-        if isinstance(text, MixedString):
-            return MixedString([s if isinstance(s, NoCase) else String(title_case(str(s))) for s in text])
-        return type(text)(title_case(str(text))) if isinstance(text, str) else text
+        if self.get("text-case") != "title" or language != "en":
+            text = original(self, text, language)
+        elif isinstance(text, MixedString):
+            text = MixedString([s if isinstance(s, NoCase) else String(title_case(str(s))) for s in text])
+        elif isinstance(text, str):
+            text = type(text)(title_case(str(text)))
+        if self.get("variable") in _QUOTING_VARIABLES:  # after the case, as citeproc-js: quotes are tags to it
+            from .quotes import quoted_text
+
+            quoted = self.get("quotes", "false").lower() == "true"
+            if isinstance(text, MixedString):
+                text = MixedString([type(s)(quoted_text(str(s), quoted)) if isinstance(s, str) else s
+                                    for s in text])
+            elif isinstance(text, str):
+                text = (type(text) if isinstance(text, String) else String)(quoted_text(text, quoted))
+        return text
     return case
 
 
@@ -218,23 +233,6 @@ def _patched_process(original: Callable[..., Any]) -> Callable[..., Any]:
             return String(str(original(self, head, variable)) + ";" + rest)
         return original(self, value, variable)
     return _process
-
-
-_FLIP = str.maketrans({"\u201c": "\u2018", "\u201d": "\u2019"})
-
-
-def _patched_quote(original: Callable[..., Any]) -> Callable[..., Any]:
-    def quote(self: Any, string: Any) -> Any:
-        if self.get("quotes", "false").lower() == "true" and string:
-            from citeproc.string import MixedString, String
-
-            if isinstance(string, MixedString):
-                string = MixedString([type(s)(str(s).translate(_FLIP)) if isinstance(s, str) else s
-                                      for s in string])
-            elif isinstance(string, str):
-                string = (type(string) if isinstance(string, String) else String)(string.translate(_FLIP))
-        return original(self, string)
-    return quote
 
 
 _ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
@@ -466,8 +464,11 @@ def _patched_parts(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def initialize_given(given: str, mark: str, hyphen: bool = True) -> str:
     """citeproc-py's initials ("Ben W. J." -> "B. W. J.", "Jean-Pierre" -> "J.-P."; lower-case words such as
-    particles kept), without the stray mark it wrote after a last word it did not initialize: "ASCUS-LSIL Triage
+    particles kept; "Min-jun" -> "M." as citeproc-js: the lower-case part after a hyphen is not a name of its
+    own), without the stray mark it wrote after a last word it did not initialize: "ASCUS-LSIL Triage
     Study (ALTS)" -> "A.-L. T. S. (ALTS)", not "… (ALTS) ." (citeproc-js)."""
+    if hyphen:  # "Min-jun", "Seo-yeon K.": a hyphen before a lower-case letter joins one word -> "M.", "S. K."
+        given = re.sub(r"\s*-\s*(?=[a-z])", "\u2013", given)
     out = []
     for part in given.split("-") if hyphen else [given.replace("-", " ")]:
         text, group = "", []
@@ -480,7 +481,7 @@ def initialize_given(given: str, mark: str, hyphen: bool = True) -> str:
         if group or not text:
             text += mark.join(group) + mark
         out.append(" ".join(text.split()))
-    return "-".join(out)
+    return "-".join(out).replace("\u2013", "-")
 
 
 def _patched_initialize(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -603,7 +604,6 @@ def install() -> None:
 
     model.TextCased.case = _patched_case(model.TextCased.case)
     model.FormatNumber._format_last_page = _patched_last_page(model.FormatNumber._format_last_page)
-    model.Quoted.quote = _patched_quote(model.Quoted.quote)
     model.CitationStylesElement.xpath_search = _patched_xpath(model.CitationStylesElement.xpath_search)
     model.CitationStylesElement.get_root = _patched_root(model.CitationStylesElement.get_root)
     model.Parent.calls_variable = _patched_calls_variable(model.Parent.calls_variable)

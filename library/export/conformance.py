@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..model import Record
 from .citeproc import STYLES, _citeproc_item, format_citation, style_name, style_xml
 from .common import page_range
 
 __all__ = ["Agreement", "citeproc_js_available", "compare_styles", "normalize_typography", "part_of",
-           "render_citeproc_js"]
+           "render_citeproc_js", "render_citeproc_js_items"]
 
 CITEPROC_JS_VERSION = "2.4.63"
 _SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "citeproc_js_render.js"
@@ -64,8 +65,13 @@ _NUMBER = re.compile(r"^\d+\.\s*")
 
 def render_citeproc_js(records: Sequence[Record], style: str) -> list[str]:
     """Each record's reference-list entry by citeproc-js (plain text, the number of numbered styles dropped)."""
+    return render_citeproc_js_items([_citeproc_item(r, f"r{i}") for i, r in enumerate(records)], style)
+
+
+def render_citeproc_js_items(items: Sequence[dict[str, Any]], style: str) -> list[str]:
+    """Each CSL-JSON item's reference-list entry by citeproc-js, the items given as they are (a test can give
+    citeproc-js the raw export, without the preparation reflib's own rendering does)."""
     name = style_name(style)
-    items = [_citeproc_item(record, f"r{i}") for i, record in enumerate(records)]
     job = {"style": style_xml(name), "locale": _locale_file(), "items": items, "format": "text"}
     env = dict(os.environ, NODE_PATH=str(cache_dir() / "node_modules"))
     done = subprocess.run(["node", str(_SCRIPT)], input=json.dumps(job), capture_output=True, text=True,
