@@ -5,12 +5,16 @@ then repeatedly retrains the model of :mod:`library.screen.model` and "screens" 
 (its label is revealed). It retrains after every decision while fewer than ``every_decision_until`` records are
 labelled, then after every ``batch`` decisions (ASReview retrains after each; the batch keeps long replays fast).
 
-Figures (the priors count as screened):
+Figures are computed on the records after the priors, as ASReview does by default (ASReview Insights,
+``priors=False``): the prior records are neither screened nor counted, so N is the number of records minus the
+priors and the includes are those not among the priors.
 
-* **WSS@95**: work saved over sampling at 95% recall, ``(N - screened when 95% of the includes were found) / N
-  - 0.05`` (Cohen 2006); 0 is what random order gives on average, 0.95 the best possible.
-* **recall@10% / @25%**: the share of includes found after screening 10% / 25% of the records.
-* The same figures for a random order (mean over ``random_runs`` shuffles) for comparison.
+* **WSS@95**: work saved over sampling at 95% recall (Cohen 2006): ``(TN + FN) / N - 0.05`` at the first point where
+  at least 95% of the includes have been found (``ceil(0.95 * includes)``), i.e. ``(N - screened) / N - 0.05``; 0 is
+  what random order gives on average, 0.95 the best possible. (ASReview Insights reads its curve at the last point
+  at or below 95% recall, ``floor``, which is lenient when there are few includes; not used here.)
+* **recall@10% / @25%**: the share of includes found after screening 10% / 25% of the N records.
+* The same figures for a random order of the same N records (mean over ``random_runs`` shuffles) for comparison.
 """
 
 from __future__ import annotations
@@ -70,16 +74,20 @@ def read_dataset(path: str | Path) -> Dataset:
     return data
 
 
-def wss(order: Sequence[int] | np.ndarray, labels: np.ndarray, level: float = 0.95) -> float:
-    found = np.cumsum(labels[np.asarray(order)])
-    needed = math.ceil(level * int(labels.sum()))
+def wss(order: Sequence[int] | np.ndarray, labels: np.ndarray, level: int = 95) -> float:
+    """WSS@``level`` of screening ``order`` (indexes into ``labels``; N = ``len(order)``, the records counted)."""
+    seen = labels[np.asarray(order)]
+    found = np.cumsum(seen)
+    needed = -(-level * int(seen.sum()) // 100)  # ceil(level% of the includes), in integers
     screened = int(np.searchsorted(found, needed) + 1)
-    return (len(labels) - screened) / len(labels) - (1 - level)
+    return (len(seen) - screened) / len(seen) - (100 - level) / 100
 
 
 def recall_at(order: Sequence[int] | np.ndarray, labels: np.ndarray, share: float) -> float:
-    n = max(1, math.ceil(share * len(labels)))
-    return float(labels[np.asarray(order)[:n]].sum() / labels.sum())
+    """Share of the includes in ``order`` found in its first ``share`` (of ``len(order)``, rounded up)."""
+    seen = labels[np.asarray(order)]
+    n = max(1, math.ceil(share * len(seen)))
+    return float(seen[:n].sum() / seen.sum())
 
 
 @dataclass(slots=True)
@@ -88,6 +96,7 @@ class SimulationResult:
     records: int
     included: int
     seed: int
+    priors: int  # prior records (half includes), not counted in the figures
     wss95: float
     recall10: float
     recall25: float
@@ -129,13 +138,14 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
     return np.array(order)
 
 
-def simulate(data: Dataset, seed: int = 0, random_runs: int = 50, **options: int) -> SimulationResult:
-    order = replay(data, seed, **options)
+def simulate(data: Dataset, seed: int = 0, random_runs: int = 50, priors: int = 1, **options: int) -> SimulationResult:
+    order = replay(data, seed, priors=priors, **options)[2 * priors:]  # the figures leave out the priors
     rng = np.random.default_rng(seed + 1)
-    shuffles = [rng.permutation(len(data.labels)) for _ in range(random_runs)]
+    shuffles = [rng.permutation(order) for _ in range(random_runs)]
     labels = data.labels
     return SimulationResult(
-        data.name, len(labels), int(labels.sum()), seed, wss(order, labels), recall_at(order, labels, 0.10),
+        data.name, len(labels), int(labels.sum()), seed, 2 * priors, wss(order, labels),
+        recall_at(order, labels, 0.10),
         recall_at(order, labels, 0.25), float(np.mean([wss(o, labels) for o in shuffles])),
         float(np.mean([recall_at(o, labels, 0.10) for o in shuffles])),
         float(np.mean([recall_at(o, labels, 0.25) for o in shuffles])))

@@ -1,0 +1,99 @@
+"""Tuning the screening ranking on the TUNE sets only (benchmarks/bench_screen.py holds the fixed split).
+
+    .venv/bin/python -m benchmarks.tune_screen [--seeds 10] [--jobs 2] VARIANT ...
+
+A variant is ``name`` (one of VARIANTS) or ``key=value,key=value`` overriding settings of
+library/screen/model.py (upper-case names) or options of ``simulate`` (lower-case names). Each variant is replayed
+on every TUNE set with the same seeds (the same prior records), so differences to the baseline are paired: the
+output gives the tune average (mean over sets, then mean +- sd over seeds) and the paired difference to the first
+variant (mean +- standard error over seeds). The REPORT sets are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.bench_screen import DATA, TUNE
+
+VARIANTS: dict[str, dict[str, Any]] = {"base": {}}
+_DEFAULTS: dict[str, Any] = {}
+
+
+def _value(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    if text.startswith("(") and text.endswith(")"):
+        return tuple(int(p) for p in text[1:-1].split(",") if p)
+    return text
+
+
+def parse(variant: str) -> dict[str, Any]:
+    if variant in VARIANTS:
+        return VARIANTS[variant]
+    pairs = [p.split("=", 1) for p in variant.replace(";", "|").split("|") if p]
+    return {k: _value(v) for k, v in pairs}
+
+
+def _run(job: tuple[dict[str, Any], str, int]) -> float:
+    settings, name, seed = job
+    from library.screen import model
+    from library.screen.simulate import read_dataset, simulate
+
+    if not _DEFAULTS:
+        _DEFAULTS.update({k: v for k, v in vars(model).items() if k.isupper()})
+    for key, value in _DEFAULTS.items():
+        setattr(model, key, value)
+    options = {k: v for k, v in settings.items() if k.islower()}
+    for key, value in settings.items():
+        if key.isupper():
+            if not hasattr(model, key):
+                raise SystemExit(f"no setting {key} in library/screen/model.py")
+            setattr(model, key, value)
+    return simulate(read_dataset(DATA / f"{name}.csv"), seed, random_runs=1, **options).wss95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("variants", nargs="+", help="name or KEY=value|KEY=value (| separates settings)")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--cache", type=Path, help="JSON file of earlier results (variant -> per-set, per-seed)")
+    args = parser.parse_args()
+    cache: dict[str, list[list[float]]] = json.loads(args.cache.read_text()) if args.cache and \
+        args.cache.exists() else {}
+    seeds = range(args.seeds)
+    base: np.ndarray | None = None
+    ctx = multiprocessing.get_context("spawn")  # each job restores the defaults, then sets its own
+    with ctx.Pool(args.jobs) as pool:
+        for variant in args.variants:
+            settings = parse(variant)
+            key = f"{variant} seeds={args.seeds}"
+            if key not in cache:
+                jobs = [(settings, name, seed) for name in TUNE for seed in seeds]
+                cache[key] = np.array(pool.map(_run, jobs)).reshape(len(TUNE), len(seeds)).tolist()
+                if args.cache:
+                    args.cache.write_text(json.dumps(cache))
+            values = np.array(cache[key])
+            average = values.mean(axis=0)  # per seed: mean over the tune sets
+            sets = "  ".join(f"{n.replace('Cohen_2006_', '')} {v:.3f}" for n, v in zip(TUNE, values.mean(axis=1),
+                                                                                      strict=True))
+            line = f"{variant:60s} {average.mean():.3f} ± {average.std():.3f}  [{sets}]"
+            if base is None:
+                base = average
+            else:
+                diff = average - base
+                line += f"  diff {diff.mean():+.3f} ± {diff.std(ddof=1) / np.sqrt(len(diff)):.3f} (se)"
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The screening replay's figures (WSS@95 and recall as the issue defines them, the priors left out as ASReview
+does) and the ranking model's naive Bayes (the same estimates as scikit-learn's)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from sklearn.naive_bayes import MultinomialNB
+
+from library.screen import model
+from library.screen.simulate import Dataset, recall_at, replay, simulate, wss
+
+
+def test_wss_is_the_share_not_screened_when_95_percent_recall_is_reached_minus_005():
+    labels = np.array([1, 0, 0, 0, 1, 0, 0, 0, 0, 0])
+    # 2 includes: 95% recall needs both; the second is the 5th record read: (TN + FN) / N - 0.05 = 5/10 - 0.05
+    assert wss(np.arange(10), labels) == 0.45
+    # the order is what counts, not the index
+    assert wss(np.array([4, 0, 1, 2, 3, 5, 6, 7, 8, 9]), labels) == 0.8 - 0.05
+
+
+def test_wss_needs_19_of_20_includes_exactly():
+    # 95% of 20 includes is 19: the last include may come after every exclude
+    labels = np.zeros(100, dtype=np.int8)
+    labels[:20] = 1
+    order = np.r_[np.arange(19), np.arange(20, 100), 19]  # the 20th include last
+    assert abs(wss(order, labels) - ((100 - 19) / 100 - 0.05)) < 1e-12
+
+
+def test_figures_count_only_the_records_in_the_order():
+    labels = np.array([1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0])
+    order = np.array([4, 9, 2, 3, 5, 6, 7, 8, 10, 11])  # records 0 and 1 (the priors) left out: N = 10, 2 includes
+    assert wss(order, labels) == (10 - 2) / 10 - 0.05
+    assert recall_at(order, labels, 0.10) == 0.5  # first record of 10
+    assert recall_at(order, labels, 0.25) == 1.0  # first 3 of 10
+
+
+def test_simulate_leaves_the_priors_out_of_its_figures():
+    rng = np.random.default_rng(5)
+    words = ["oil contrast tubal", "stent coronary cardiac", "asthma inhaler child", "tubal flushing fertility"]
+    labels = (rng.random(80) < 0.15).astype(np.int8)
+    labels[:2] = 1
+    texts = [f"{words[0] if y else words[1 + n % 3]} note{n % 7}" for n, y in enumerate(labels)]
+    data = Dataset("toy", texts, labels)
+    order = replay(data, seed=4)
+    result = simulate(data, seed=4, random_runs=3)
+    assert result.priors == 2 and result.records == 80
+    assert result.wss95 == wss(order[2:], labels)
+    assert result.wss95 != wss(order, labels)  # counting the priors as screened would give another figure
+    assert result.recall10 == recall_at(order[2:], labels, 0.10)
+
+
+def test_naive_bayes_equals_scikit_learn_multinomial_nb_with_sample_weights():
+    rng = np.random.default_rng(0)
+    x = sparse.random(60, 40, density=0.2, random_state=1, format="csr", dtype=np.float32)
+    y = (rng.random(60) < 0.2).astype(float)
+    weight = rng.random(60) + 0.5
+    coef, intercept = model._fit_nb(x, y, weight)
+    nb = MultinomialNB(alpha=model.NB_ALPHA).fit(x, y, sample_weight=weight)
+    assert np.allclose(coef, nb.feature_log_prob_[1] - nb.feature_log_prob_[0], rtol=1e-6, atol=1e-9)
+    assert np.isclose(intercept, nb.class_log_prior_[1] - nb.class_log_prior_[0])
