@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["decode_latex", "encode_latex", "strip_braces"]
+__all__ = ["ACCENTS", "ESCAPES", "LETTERS", "decode_latex", "encode_latex", "strip_braces"]
 
-_ACCENTS = {
+# What the decoder maps: accent commands to combining marks, letter and symbol commands to characters, escaped
+# characters to what they stand for (read-only tables; encode_latex uses their reverse).
+ACCENTS = {
     "'": "\u0301",
     "`": "\u0300",
     "^": "\u0302",
@@ -32,7 +34,7 @@ _ACCENTS = {
     "b": "\u0331",
     "t": "\u0361",
 }
-_LETTERS = {
+LETTERS = {
     "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "aa": "å", "AA": "Å",
     "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ", "dh": "ð", "DH": "Ð", "th": "þ", "TH": "Þ", "ng": "ŋ", "NG": "Ŋ",
     "copyright": "©", "textregistered": "®", "texttrademark": "™", "textendash": "–", "textemdash": "—",
@@ -49,7 +51,7 @@ _LETTERS = {
     "neq": "≠", "approx": "≈", "infty": "∞", "cdot": "·", "to": "→", "rightarrow": "→", "leftarrow": "←",
     "sim": "∼", "deg": "°", "circ": "°", "prime": "′", "ell": "ℓ", "partial": "∂", "sum": "∑",
 }
-_ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": "\u2009",
+ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": "\u2009",
             "-": "", "/": "", "@": "@", "\\": "\n"}
 _STYLE_COMMANDS = (
     "emph|textit|textbf|textsc|textrm|textsf|texttt|textup|textmd|textnormal|mathrm|mathit|mathbf|mathsf|"
@@ -67,8 +69,8 @@ _BRACED_LETTER_RE = re.compile(r"\{(\\[A-Za-z]+|.)\}")
 _SPACE_RE = re.compile(r"\s+")
 # escaped specials are swapped for private-use placeholders so later steps (math, braces, ~) leave them alone
 _PLACEHOLDERS = {c: chr(0xE000 + i) for i, c in enumerate("&%$#_{}~^")}
-_LETTERS["textasciitilde"] = _PLACEHOLDERS["~"]
-_LETTERS["textasciicircum"] = _PLACEHOLDERS["^"]
+LETTERS["textasciitilde"] = _PLACEHOLDERS["~"]
+LETTERS["textasciicircum"] = _PLACEHOLDERS["^"]
 _PLACEHOLDER_RE = re.compile("[\ue000-\ue008]")
 _ESCAPED_SPECIAL_RE = re.compile(r"\\([&%$#_{}])")
 _MATH_SHIFT_RE = re.compile(r"(?<!\\)\$")
@@ -82,15 +84,15 @@ def _accent(match: re.Match[str]) -> str:
     elif letter == "\\j":
         letter = "j"
     elif letter.startswith("\\"):
-        letter = _LETTERS.get(letter[1:], letter[1:])
-    return unicodedata.normalize("NFC", letter + _ACCENTS[mark])
+        letter = LETTERS.get(letter[1:], letter[1:])
+    return unicodedata.normalize("NFC", letter + ACCENTS[mark])
 
 
 def _command(match: re.Match[str]) -> str:
     name, symbol = match.group(1), match.group(2)
     if name is not None:
-        return _LETTERS.get(name, name)
-    return _ESCAPES.get(symbol, symbol)
+        return LETTERS.get(name, name)
+    return ESCAPES.get(symbol, symbol)
 
 
 def strip_braces(text: str) -> str:
@@ -146,8 +148,8 @@ def decode_latex(value: str) -> str:
 
 _ENCODE_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",
                     "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-_REVERSE_LETTERS = {v: k for k, v in _LETTERS.items() if len(v) == 1 and k.isalpha() and len(k) <= 2}
-_REVERSE_ACCENTS = {v: k for k, v in _ACCENTS.items()}
+_REVERSE_LETTERS = {v: k for k, v in LETTERS.items() if len(v) == 1 and k.isalpha() and len(k) <= 2}
+_REVERSE_ACCENTS = {v: k for k, v in ACCENTS.items()}
 _EXTRA_UNICODE = {"\u2013": "--", "\u2014": "---", "\u2019": "'", "\u2018": "`", "\u201c": "``", "\u201d": "''",
                   "\u00a0": "~", "\u2009": "\\,", "…": r"\ldots{}", "±": r"$\pm$", "≤": r"$\leq$", "≥": r"$\geq$",
                   "×": r"$\times$", "°": r"$^\circ$", "µ": r"$\mu$", "α": r"$\alpha$", "β": r"$\beta$",
