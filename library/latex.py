@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["decode_latex", "encode_latex", "strip_braces"]
+__all__ = ["ACCENTS", "ESCAPES", "LETTERS", "decode_latex", "encode_latex", "strip_braces"]
 
-_ACCENTS = {
+# What the decoder maps: accent commands to combining marks, letter and symbol commands to characters, escaped
+# characters to what they stand for (read-only tables; encode_latex uses their reverse).
+ACCENTS = {
     "'": "\u0301",
     "`": "\u0300",
     "^": "\u0302",
@@ -32,7 +34,7 @@ _ACCENTS = {
     "b": "\u0331",
     "t": "\u0361",
 }
-_LETTERS = {
+LETTERS = {
     "ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "aa": "å", "AA": "Å",
     "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ", "dh": "ð", "DH": "Ð", "th": "þ", "TH": "Þ", "ng": "ŋ", "NG": "Ŋ",
     "copyright": "©", "textregistered": "®", "texttrademark": "™", "textendash": "–", "textemdash": "—",
@@ -52,7 +54,7 @@ _LETTERS = {
     "propto": "∝", "equiv": "≡", "ll": "≪", "gg": "≫", "textminus": "−", "textcelsius": "℃",
     "nobreak": "\u2060",
 }
-_ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": "\u2009",
+ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": "\u2009",
             "-": "", "/": "", "@": "@", "\\": "\n"}
 _STYLE_COMMANDS = (
     "emph|textit|textbf|textsc|textrm|textsf|texttt|textup|textmd|textnormal|mathrm|mathit|mathbf|mathsf|"
@@ -81,9 +83,9 @@ _SPACE_RE = re.compile(r"\s+")
 # (lone surrogates: text decoded from UTF-8 never holds one, so no value can be mistaken for a placeholder; a
 # text backslash is one too, so that the $ or ~ after \textbackslash{} is not taken for an escaped one)
 _PLACEHOLDERS = {c: chr(0xD800 + i) for i, c in enumerate("&%$#_{}~^\\")}
-_LETTERS["textasciitilde"] = _PLACEHOLDERS["~"]
-_LETTERS["textasciicircum"] = _PLACEHOLDERS["^"]
-_LETTERS["textbackslash"] = _PLACEHOLDERS["\\"]
+LETTERS["textasciitilde"] = _PLACEHOLDERS["~"]
+LETTERS["textasciicircum"] = _PLACEHOLDERS["^"]
+LETTERS["textbackslash"] = _PLACEHOLDERS["\\"]
 _PLACEHOLDER_RE = re.compile("[\ud800-\ud809]")
 _ESCAPED_SPECIAL_RE = re.compile(r"\\([&%$#_{}])")
 _MATH_SHIFT_RE = re.compile(r"(?<!\\)\$")
@@ -97,8 +99,8 @@ def _accent(match: re.Match[str]) -> str:
     elif letter == "\\j":
         letter = "j"
     elif letter.startswith("\\"):
-        letter = _LETTERS.get(letter[1:], letter[1:])
-    return unicodedata.normalize("NFC", letter + _ACCENTS[mark])
+        letter = LETTERS.get(letter[1:], letter[1:])
+    return unicodedata.normalize("NFC", letter + ACCENTS[mark])
 
 
 def _script(match: re.Match[str]) -> str:
@@ -109,8 +111,8 @@ def _script(match: re.Match[str]) -> str:
 def _command(match: re.Match[str]) -> str:
     name, symbol = match.group(1), match.group(2)
     if name is not None:
-        return _LETTERS.get(name, name)
-    return _ESCAPES.get(symbol, symbol)
+        return LETTERS.get(name, name)
+    return ESCAPES.get(symbol, symbol)
 
 
 def strip_braces(text: str) -> str:
@@ -178,17 +180,17 @@ def decode_latex(value: str) -> str:
 
 _ENCODE_SPECIALS = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",
                     "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-# letters LaTeX has a text-mode command for ({\o}, {\ss}); the Greek letters and symbols of _LETTERS are math-mode
+# letters LaTeX has a text-mode command for ({\o}, {\ss}); the Greek letters and symbols of LETTERS are math-mode
 _TEXT_LETTERS = ("ss", "o", "O", "ae", "AE", "oe", "OE", "aa", "AA", "l", "L", "i", "j", "dh", "DH", "th", "TH",
                  "ng", "NG")
-_REVERSE_LETTERS = {_LETTERS[name]: name for name in _TEXT_LETTERS}
+_REVERSE_LETTERS = {LETTERS[name]: name for name in _TEXT_LETTERS}
 _MATH_NAMES = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
                "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta",
                "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "pm", "times", "leq", "geq",
                "neq", "approx", "infty", "cdot", "rightarrow", "leftarrow", "sim", "ell", "partial", "sum", "div",
                "in", "mp", "surd", "propto", "equiv", "ll", "gg")
-_REVERSE_MATH = {_LETTERS[name]: f"${chr(92)}{name}$" for name in reversed(_MATH_NAMES)}  # first name wins
-_REVERSE_ACCENTS = {v: k for k, v in _ACCENTS.items()}
+_REVERSE_MATH = {LETTERS[name]: f"${chr(92)}{name}$" for name in reversed(_MATH_NAMES)}  # first name wins
+_REVERSE_ACCENTS = {v: k for k, v in ACCENTS.items()}
 # every spelling here reads back through decode_latex as the character it spells (tests/test_roundtrip_exports.py)
 _EXTRA_UNICODE = {"\u2013": "--", "\u2014": "---", "\u2019": r"\textquoteright{}", "\u2018": r"\textquoteleft{}",
                   "\u201c": r"\textquotedblleft{}", "\u201d": r"\textquotedblright{}", "\u00a0": "~",

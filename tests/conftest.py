@@ -3,8 +3,10 @@ real HTTP server on 127.0.0.1 that the network tests load with fake services."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,6 +35,26 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     """Each test gets its own index cache, so tests never see each other's (or the user's) cache."""
     monkeypatch.setenv("REFLIB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("REFLIB_BIB", raising=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scan_streamlit_components_once() -> Iterator[None]:
+    """Streamlit's AppTest scans every installed distribution for v2 components on each new AppTest (about 0.2 s
+    CPU, most of a small page's run); the installed packages do not change during a test session, so the scan runs
+    once. Only when a collected test module uses AppTest; a Streamlit without this scanner runs unchanged."""
+    if "streamlit.testing.v1" not in sys.modules:
+        yield
+        return
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:
+        yield
+        return
+    scan = manifest_scanner.scan_component_manifests
+    mp = pytest.MonkeyPatch()
+    mp.setattr(manifest_scanner, "scan_component_manifests", functools.cache(scan))
+    yield
+    mp.undo()
 
 
 @pytest.fixture

@@ -46,8 +46,10 @@ def test_fold_keeps_other_scripts():
 
 
 def test_fold_many_matches_fold():
-    values = ["Héllo Wörld – test", "Ünïcode & ASCII", "", "ЗАЙНЯТІСТЬ І", "Gynecol. Obstet. (Paris)"]
+    values = ["Héllo Wörld – test", "Ünïcode & ASCII", "", "ЗАЙНЯТІСТЬ І", "Gynecol. Obstet. (Paris)",
+              "Obstetrics & Gynecology", "A&B"]
     assert fold_many(values) == [fold(v) for v in values]
+    assert fold_many(values * 300) == [fold(v) for v in values] * 300  # a long list goes through Arrow's kernels
 
 
 @pytest.mark.parametrize(("title", "kind"), [

@@ -162,6 +162,19 @@ def test_entry_show_formats_and_styles(capsys):
     assert code == 1 and "unknown encyclopedia entry 'nope'" in err
 
 
+def test_entry_show_links_from_the_environment_at_each_run(capsys, monkeypatch):
+    """The dashboard's address comes from $REFLIB_LIBRARY_URL when the command runs (the parser is built once)."""
+    monkeypatch.setenv("REFLIB_LIBRARY_URL", "https://lib.example/")
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "html")
+    assert code == 0 and 'href="https://lib.example/?study=dreyer2017oil"' in out
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "html", "--library-url",
+                       "https://other.example")
+    assert "https://other.example/?study=dreyer2017oil" in out and "lib.example" not in out
+    monkeypatch.delenv("REFLIB_LIBRARY_URL")
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "html")
+    assert code == 0 and "?study=" not in out
+
+
 def test_topics_tree_counts_studies_under_each_topic(capsys):
     code, out, _ = run(capsys, "--bib", REFERENCES, "topics", "--json")
     tree = {n["name"]: n for n in json.loads(out)}

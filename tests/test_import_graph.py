@@ -8,6 +8,7 @@ A module's edge goes to the module it names, and to ``pkg.name`` when the import
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import sys
 from pathlib import Path
@@ -42,8 +43,14 @@ def _resolve(module: str, is_package: bool, level: int, target: str | None) -> s
     return ".".join([*base, target] if target else base)
 
 
+@functools.cache
+def syntax_tree(path: Path) -> ast.Module:
+    """A module's parsed source, read once per test session (the modules do not change while the tests run)."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def imports_of(name: str, path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = syntax_tree(path)
     is_package = path.name == "__init__.py"
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -79,7 +86,9 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
     return []
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
+    """Each module's imports of other modules here (computed once; the tests only read it)."""
     graph = {name: imports_of(name, path) for name, path in MODULES.items()}
     # a submodule importing a sibling passes through the package's __init__ by Python's rules but needs only the
     # sibling: the edge from a module to its own parent packages is left out
@@ -117,7 +126,6 @@ def test_each_module_imports_on_its_own(name: str) -> None:
         sys.modules.update(saved)
 
 
-@pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_layers() -> None:
     """ingest -> library, never back: only the CLI package (the top layer) imports ingest; the core imports neither
     requests nor streamlit; the dashboard never goes through the CLI."""
@@ -131,8 +139,8 @@ def test_layers() -> None:
             assert not {t for t in targets if t.startswith("library.cli")}, name
     for name, path in MODULES.items():
         if name.startswith("library") and not name.startswith("library.cli"):
-            top = {alias.name.split(".")[0] for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                   if isinstance(node, ast.Import) for alias in node.names}
-            top |= {(node.module or "").split(".")[0] for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            nodes = list(ast.walk(syntax_tree(path)))
+            top = {alias.name.split(".")[0] for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+            top |= {(node.module or "").split(".")[0] for node in nodes
                     if isinstance(node, ast.ImportFrom) and node.level == 0}
             assert not top & {"requests", "streamlit", "ingest"}, name

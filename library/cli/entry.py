@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("slug")
     p.add_argument("--format", choices=FORMATS, default="md")
     p.add_argument("--style", choices=list(STYLES), default="vancouver", help="citation style (default vancouver)")
-    p.add_argument("--library-url", default=os.environ.get("REFLIB_LIBRARY_URL", ""),
+    p.add_argument("--library-url", default=None,
                    help="the dashboard's address (default $REFLIB_LIBRARY_URL): html links each study to its page")
     add_file_options(p, entries=True)
     p.set_defaults(handler=cmd_entry_show)
@@ -57,5 +57,6 @@ def cmd_entry_show(args: argparse.Namespace) -> int:
     entries = entries_from_args(args)
     lib = open_library(args)
     refs = entry_references(lib, args.slug, entries)
-    write_data(render_references(refs, args.format, args.style, args.library_url))
+    library_url = os.environ.get("REFLIB_LIBRARY_URL", "") if args.library_url is None else args.library_url
+    write_data(render_references(refs, args.format, args.style, library_url))
     return 0
