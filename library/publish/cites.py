@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -61,23 +62,46 @@ class CiteCache:
 
     def get(self, record: Record, item: dict[str, Any] | None = None) -> dict[str, str]:
         """{style: html, ..., 'ris': text} for the record, formatted now only when not cached."""
-        key = self.key(record, item)
-        row = self.db.execute("SELECT v FROM cite WHERE k = ?", (key,)).fetchone()
-        if row is not None:
-            self.hits += 1
-            cached: dict[str, str] = json.loads(row[0])
+        return self.get_many([record], [item] if item is not None else None)[0]
+
+    def get_many(self, records: Sequence[Record], items: Sequence[dict[str, Any]] | None = None
+                 ) -> list[dict[str, str]]:
+        """:meth:`get` for many records: one cache look-up per 500, the misses formatted together."""
+        keys = [self.key(r, items[i] if items is not None else None) for i, r in enumerate(records)]
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT k, v FROM cite WHERE k IN ({marks})"  # noqa: S608 (only '?' placeholders)
+            found.update(self.db.execute(query, chunk))
+        missing = {k: i for i, k in enumerate(keys) if k not in found}  # one record per missing key
+        if missing:
+            made = self.format_many([records[i] for i in missing.values()])
+            for key, out in zip(missing, made, strict=True):
+                text = json.dumps({k: out[k] for k in STYLES}, ensure_ascii=False)
+                found[key] = text
+                self._pending.append((key, text))
+            if len(self._pending) >= 500:
+                self.flush()
+        result: list[dict[str, str]] = []
+        for record, key in zip(records, keys, strict=True):
+            if key in missing and missing[key] == len(result):
+                self.misses += 1
+            else:
+                self.hits += 1
+            cached: dict[str, str] = json.loads(found[key])
             cached["ris"] = to_ris([record])  # fast, and it holds fields the CSL key leaves out (key, keywords)
-            return cached
-        self.misses += 1
-        out = self.format(record)
-        self._pending.append((key, json.dumps({k: out[k] for k in STYLES}, ensure_ascii=False)))
-        if len(self._pending) >= 500:
-            self.flush()
-        return out
+            result.append(cached)
+        return result
 
     def format(self, record: Record) -> dict[str, str]:
-        """The four styles (HTML) and RIS through the public citation API."""
+        """The four styles (HTML) through the public citation API, as the site's "cite this" offers them."""
         return cite_this(record, "html")
+
+    def format_many(self, records: Sequence[Record]) -> list[dict[str, str]]:
+        """:meth:`format` for each record."""
+        return [self.format(record) for record in records]
 
     def flush(self) -> None:
         if self._pending:

@@ -17,10 +17,11 @@ from typing import Any
 
 from .study import Summary
 
-__all__ = ["STATE_DIR", "SiteWriter", "load_state", "mark_writing", "save_state"]
+__all__ = ["STATE_DIR", "SiteWriter", "StudyState", "load_state", "mark_writing", "save_state"]
 
 STATE_DIR = ".reflib-publish"
-STATE_VERSION = 3
+STATE_VERSION = 4
+StudyState = tuple[str, str, Summary, str]  # record digest, page key ('' when unpublished), summary, related keys
 _SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*)*$")
 
 
@@ -98,10 +99,11 @@ class SiteWriter:
 
 
 _STUDY_COLUMNS = ("key", "digest", "page", "slug", "title", "authors", "year", "journal", "design", "level",
-                  "topics", "stance", "status", "added", "modified", "links", "row", "tldr", "retracted", "old_slugs")
+                  "topics", "stance", "status", "added", "modified", "links", "row", "tldr", "retracted", "old_slugs",
+                  "related")
 _SELECT_STUDIES = ("SELECT key, digest, page, slug, title, authors, year, journal, design, level, topics, stance, "
-                   "status, added, modified, links, row, tldr, retracted, old_slugs FROM studies")
-_INSERT_STUDY = "INSERT OR REPLACE INTO studies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                   "status, added, modified, links, row, tldr, retracted, old_slugs, related FROM studies")
+_INSERT_STUDY = "INSERT OR REPLACE INTO studies VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SEP = "\x1f"
 _META = ("global", "shards", "dump_keys")
 
@@ -114,9 +116,7 @@ def _connect(root: Path) -> sqlite3.Connection:
     row = db.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
     version = row[0] if row else ""
     with db:
-        if version == "2":  # version 2 had no old_slugs column
-            db.execute("ALTER TABLE studies ADD COLUMN old_slugs TEXT NOT NULL DEFAULT ''")
-        elif version != str(STATE_VERSION):  # another layout (or a new file): start over
+        if version != str(STATE_VERSION):  # another layout (or a new file): start over
             db.execute("DROP TABLE IF EXISTS studies")
             db.execute("DROP TABLE IF EXISTS files")
             db.execute("DELETE FROM meta")
@@ -128,21 +128,21 @@ def _connect(root: Path) -> sqlite3.Connection:
 
 def _summary(row: tuple[Any, ...]) -> Summary:
     (key, _, _, slug, title, authors, year, journal, design, level, topics, stance, status, added, modified, links,
-     html, tldr, retracted, old_slugs) = row
+     html, tldr, retracted, old_slugs, _) = row
     return Summary(key, slug, title, authors, year, journal, design, level,
                    tuple(topics.split(_SEP)) if topics else (), stance, status, added, modified,
                    tuple(tuple(x) for x in json.loads(links)) if links != "[]" else (), html, (), tldr, bool(retracted),
                    tuple(old_slugs.split()))
 
 
-def _study_row(key: str, digest: str, page: str, s: Summary) -> tuple[Any, ...]:
+def _study_row(key: str, digest: str, page: str, s: Summary, related: str) -> tuple[Any, ...]:
     return (key, digest, page, s.slug, s.title, s.authors, s.year, s.journal, s.design, s.level, _SEP.join(s.topics),
             s.stance, s.status, s.added, s.modified, json.dumps(s.links), s.row, s.tldr, int(s.retracted),
-            " ".join(s.old_slugs))
+            " ".join(s.old_slugs), related)
 
 
 def load_state(root: Path) -> dict[str, Any]:
-    """The last run's state: ``studies`` {key: (record digest, page key, Summary)}, ``files`` {path: sha1} and the
+    """The last run's state: ``studies`` {key: :data:`StudyState`}, ``files`` {path: sha1} and the
     ``global``, ``shards`` and ``dump_keys`` values. Kept in SQLite so that a run after one edit
     writes a few rows, not the state of 100k studies."""
     if not (root / STATE_DIR / "state.sqlite").exists():
@@ -152,7 +152,7 @@ def load_state(root: Path) -> dict[str, Any]:
         try:
             state: dict[str, Any] = {k: json.loads(v) for k, v in db.execute("SELECT k, v FROM meta")
                                      if k in _META}
-            state["studies"] = {row[0]: (row[1], row[2], _summary(row))
+            state["studies"] = {row[0]: (row[1], row[2], _summary(row), row[20])
                                 for row in db.execute(_SELECT_STUDIES)}
             state["files"] = dict(db.execute("SELECT path, sha FROM files"))
             state["interrupted"] = db.execute("SELECT 1 FROM meta WHERE k = 'writing'").fetchone() is not None
@@ -182,8 +182,8 @@ def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> N
             db.execute("DELETE FROM meta WHERE k = 'writing'")
             for k in _META:
                 db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, json.dumps(state.get(k))))
-            old_studies: dict[str, tuple[str, str, Summary]] = previous.get("studies", {})
-            studies: dict[str, tuple[str, str, Summary]] = state["studies"]
+            old_studies: dict[str, StudyState] = previous.get("studies", {})
+            studies: dict[str, StudyState] = state["studies"]
             db.executemany("DELETE FROM studies WHERE key = ?", [(k,) for k in old_studies if k not in studies])
             db.executemany(_INSERT_STUDY,
                            [_study_row(k, *v) for k, v in studies.items() if old_studies.get(k) != v])

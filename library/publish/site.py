@@ -8,6 +8,7 @@ regenerated from summaries and rewritten only when its bytes differ (:class:`.ou
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -28,7 +29,7 @@ from .cites import CiteCache, citation_fingerprint
 from .config import PublishConfig
 from .feeds import LOCAL, atom_feed, newest, rss_feed
 from .markup import COPY_JS, CSS, SEARCH_JS, esc, page
-from .output import STATE_DIR, SiteWriter, load_state, mark_writing, save_state
+from .output import STATE_DIR, SiteWriter, StudyState, load_state, mark_writing, save_state
 from .pages import entry_block, list_pages, sitemap_files, topic_closure
 from .slugs import is_slug, make_unique, slugify, topic_slug
 from .study import Summary, head_metadata, old_slugs_of, study_body, summarize
@@ -38,6 +39,7 @@ __all__ = ["PublishReport", "publish_site"]
 TEMPLATE_VERSION = "1"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARD_SIZE = 1000
+RENDER_BATCH = 500  # study pages formatted together (citations in one bibliography per style)
 
 
 @dataclass
@@ -92,44 +94,90 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
     return len(missing), bool(changed)
 
 
-@lru_cache(maxsize=4096)
-def _specific_first(topics: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(sorted(topic_closure(topics), key=lambda t: -t.count(">")))
+@lru_cache(maxsize=65536)
+def _pool_names(topics: tuple[str, ...], journal: str) -> tuple[str, ...]:
+    """The pools a study belongs to, most specific topic first, then broader topics, then its journal."""
+    specific = tuple(sorted(topic_closure(topics), key=lambda t: -t.count(">")))
+    return specific + (("journal:" + journal,) if journal else ())
 
 
-def _related(ordered: list[Summary], limit: int = 4) -> dict[str, list[Summary]]:
-    """Studies to read next: neighbours in the library's order (newest first, then title) in the study's most
-    specific topic (then broader topics, then the same journal). ``ordered`` is in that order, so every pool
-    is too. A study's list depends only on its neighbours, so one edit changes few pages."""
+def _names(s: Summary) -> tuple[str, ...]:
+    return _pool_names(s.topics, s.journal)
+
+
+Pools = tuple[dict[str, list[Summary]], dict[str, dict[str, int]]]
+_STEPS = (-1, 1, -2, 2, -3, 3)
+_REACH = 3  # the farthest step: a study's list depends only on the studies this close to it in its pools
+
+
+def _pools(ordered: Sequence[Summary], wanted: set[str] | None = None) -> Pools:
+    """Each pool (topic, broader topic, journal) in the library's order, with every member's place in it; only
+    the ``wanted`` pools when given."""
     pools: dict[str, list[Summary]] = defaultdict(list)
     position: dict[str, dict[str, int]] = defaultdict(dict)
     for s in ordered:
-        for name in topic_closure(s.topics) + (("journal:" + s.journal,) if s.journal else ()):
-            pool = pools[name]
-            position[name][s.key] = len(pool)
-            pool.append(s)
-    published = ordered
-    out: dict[str, list[Summary]] = {}
-    steps = (-1, 1, -2, 2, -3, 3)
-    for s in published:
-        chosen: list[Summary] = []
-        names = _specific_first(s.topics) + (("journal:" + s.journal,) if s.journal else ())
-        for name in names:
-            pool = pools[name]
+        for name in _names(s):
+            if wanted is None or name in wanted:
+                pool = pools[name]
+                position[name][s.key] = len(pool)
+                pool.append(s)
+    return pools, position
+
+
+def _related_of(s: Summary, pools: Pools, limit: int = 4) -> list[Summary]:
+    """Studies to read next: neighbours in the library's order (newest first, then title) in the study's most
+    specific topic (then broader topics, then the same journal)."""
+    members, position = pools
+    chosen: list[Summary] = []
+    for name in _names(s):
+        pool = members[name]
+        i = position[name][s.key]
+        size = len(pool)
+        for step in _STEPS:
+            j = i + step
+            if 0 <= j < size:
+                other = pool[j]
+                if other.key != s.key and other not in chosen:
+                    chosen.append(other)
+                    if len(chosen) >= limit:
+                        return chosen
+    return chosen
+
+
+def _neighbours(versions: Sequence[Summary], pools: Pools) -> set[str]:
+    """Keys of the studies within reach of these studies in their pools."""
+    members, position = pools
+    out: set[str] = set()
+    for s in versions:
+        for name in _names(s):
+            pool = members[name]
             i = position[name][s.key]
-            size = len(pool)
-            for step in steps:
-                j = i + step
-                if 0 <= j < size:
-                    other = pool[j]
-                    if other.key != s.key and other not in chosen:
-                        chosen.append(other)
-                        if len(chosen) >= limit:
-                            break
-            if len(chosen) >= limit:
-                break
-        out[s.key] = chosen
+            out.update(other.key for other in pool[max(0, i - _REACH): i + _REACH + 1])
     return out
+
+
+def _related(ordered: list[Summary], old_ordered: list[Summary] | None, touched: dict[str, tuple[Summary | None,
+             Summary | None]]) -> tuple[dict[str, list[Summary]], set[str]]:
+    """({key: related studies}, affected keys) for the studies whose list may have changed since the last run:
+    all of them on a full run (``old_ordered`` None), else the ``touched`` studies (key -> (last run's published
+    summary or None, this run's or None)) and those within reach of one of them in a shared pool, in the old order
+    or the new one. Any other study has the same neighbours in each of its pools as before, hence the same list."""
+    if old_ordered is None:
+        pools = _pools(ordered)
+        return {s.key: _related_of(s, pools) for s in ordered}, {s.key for s in ordered}
+    wanted = {name for pair in touched.values() for s in pair if s is not None for name in _names(s)}
+    old_pools = _pools(old_ordered, wanted)
+    pools = _pools(ordered, wanted)
+    affected = _neighbours([old for old, _ in touched.values() if old is not None], old_pools)
+    affected |= _neighbours([new for _, new in touched.values() if new is not None], pools)
+    current = {s.key: s for s in ordered}
+    chosen = [current[k] for k in affected if k in current]
+    more = {name for s in chosen for name in _names(s)} - wanted
+    if more:
+        extra_members, extra_positions = _pools(ordered, more)
+        pools[0].update(extra_members)
+        pools[1].update(extra_positions)
+    return {s.key: _related_of(s, pools) for s in chosen}, {s.key for s in chosen}
 
 
 def _study_page(record: Record, summary: Summary, cites: dict[str, str], related: list[Summary],
@@ -174,7 +222,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
 
     global_hash = _global_hash(config, entries, lib)
     same_site = not force and state.get("global") == global_hash
-    old_studies: dict[str, tuple[str, str, Summary]] = state.get("studies", {}) if same_site else {}
+    old_studies: dict[str, StudyState] = state.get("studies", {}) if same_site else {}
     digests = lib.entry_digests()
     changed = [k for k, d in digests.items() if k not in old_studies or old_studies[k][0] != d.hex()]
     records = {k: lib.get(k, keep=False) for k in changed}
@@ -197,7 +245,17 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     published = [s for s in summaries.values() if s.status in config.statuses]
     report.studies = len(published)
     ordered = _order(published)
-    related = _related(ordered)
+    # what changed since the last run: edited, added and removed studies (their last and current published form)
+    statuses = config.statuses
+    touched: dict[str, tuple[Summary | None, Summary | None]] = {}
+    for key in [*records, *(k for k in old_studies if k not in digests)]:
+        was = old_studies[key][2] if key in old_studies else None
+        now = summaries.get(key)
+        touched[key] = (was if was is not None and was.status in statuses else None,
+                        now if now is not None and now.status in statuses else None)
+    incremental = bool(old_studies) and len(touched) * 20 < max(len(published), 1)
+    old_ordered = _old_order(ordered, touched) if incremental else None
+    related, affected = _related(ordered, old_ordered, touched)
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
@@ -205,32 +263,45 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
         writer.remove_temps()
     mark_writing(outdir)
     dump_lines: dict[str, bytes] = {}  # JSON Lines of parsed studies, made from the CSL item built for the cache
-    new_studies: dict[str, tuple[str, str, Summary]] = {}
+    new_studies: dict[str, StudyState] = {}
     hexes = {k: d.hex() for k, d in digests.items()}
 
     def stored(s: Summary) -> Summary:  # an unchanged study keeps the object it was loaded as
         return s._replace(search=()) if s.key in records else s
 
+    to_render: list[tuple[Summary, str, list[Summary]]] = []
     for s in published:
-        # what a study page shows of its related studies (slug, title, authors, year) comes from their records
-        page_key = hashlib.sha1("|".join([hexes[s.key], *[hexes[r.key] for r in related[s.key]]]).encode()).hexdigest()
         old = old_studies.get(s.key)
         html_path, ris_path = f"library/{s.slug}.html", f"library/{s.slug}.ris"
+        if s.key not in affected and old is not None:  # same record, same neighbours: the same page
+            if writer.keep(html_path) and writer.keep(ris_path):
+                new_studies[s.key] = old
+                continue
+            near = [summaries[k] for k in old[3].split() if k in summaries]
+        else:
+            near = related[s.key]
+        # what a study page shows of its related studies (slug, title, authors, year) comes from their records
+        page_key = hashlib.sha1("|".join([hexes[s.key], *[hexes[r.key] for r in near]]).encode()).hexdigest()
         if old is not None and old[1] == page_key and writer.keep(html_path) and writer.keep(ris_path):
-            new_studies[s.key] = (hexes[s.key], page_key, old[2])
+            new_studies[s.key] = (hexes[s.key], page_key, old[2], old[3])
             continue
-        record = records.get(s.key) or lib.get(s.key, keep=False)
-        item = csl_item(record, keep_custom=True)
-        formatted = cache.get(record, item)
-        if s.key in records:
-            dump_lines[s.key] = _dump_line(item, s.slug, config)
-        writer.write(html_path, _study_page(record, s, formatted, related[s.key], entries, config))
-        writer.write(ris_path, formatted["ris"] + "\n")
-        report.rendered += 1
-        new_studies[s.key] = (hexes[s.key], page_key, stored(s))
+        to_render.append((s, page_key, near))
+    for start in range(0, len(to_render), RENDER_BATCH):
+        batch = to_render[start:start + RENDER_BATCH]
+        batch_records = [records.get(s.key) or lib.get(s.key, keep=False) for s, _, _ in batch]
+        items = [csl_item(record, keep_custom=True) for record in batch_records]
+        formatted_all = cache.get_many(batch_records, items)
+        for (s, page_key, near), record, item, formatted in zip(batch, batch_records, items, formatted_all,
+                                                                strict=True):
+            if s.key in records:
+                dump_lines[s.key] = _dump_line(item, s.slug, config)
+            writer.write(f"library/{s.slug}.html", _study_page(record, s, formatted, near, entries, config))
+            writer.write(f"library/{s.slug}.ris", formatted["ris"] + "\n")
+            report.rendered += 1
+            new_studies[s.key] = (hexes[s.key], page_key, stored(s), " ".join(r.key for r in near))
     for s in summaries.values():  # unpublished studies keep their summary (no page)
         if s.key not in new_studies:
-            new_studies[s.key] = (hexes[s.key], "", stored(s))
+            new_studies[s.key] = (hexes[s.key], "", stored(s), "")
     report.cite_hits, report.cite_misses = cache.hits, cache.misses
     mark("study pages")
 
@@ -244,10 +315,11 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     for old_slug, slug in sorted(redirects.items()):
         writer.write(f"library/{old_slug}.html", _redirect(f"{slug}.html", config))
 
-    _write_lists(writer, published, ordered, entries, config, cache, records, lib)
+    _write_lists(writer, published, ordered, entries, config, cache, records, lib,
+                 touched if incremental else None)
     mark("lists, feeds, entries")
     now_published = {s.key for s in published}
-    gone = {k for k, old in old_studies.items() if old[1] and k not in now_published}
+    gone = {k for k, v in old_studies.items() if v[1] and k not in now_published}
     shards = _write_search(writer, outdir, published, set(records), gone, state.get("shards", 0) if same_site else 0)
     dump_keys = _write_dump(writer, outdir, published, records, dump_lines, lib, config,
                             state.get("dump_keys", []) if same_site else [])
@@ -260,6 +332,20 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
     mark("state")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _sort_key(s: Summary) -> tuple[int, str, str]:
+    return (-(s.year or 0), s.title.casefold(), s.key)
+
+
+def _old_order(ordered: list[Summary], touched: dict[str, tuple[Summary | None, Summary | None]]) -> list[Summary]:
+    """The last run's published studies in the library's order: this run's order without the touched studies,
+    with their last published form put back in place."""
+    out = [s for s in ordered if s.key not in touched] if touched else list(ordered)
+    for old, _ in touched.values():
+        if old is not None:
+            bisect.insort(out, old, key=_sort_key)
+    return out
 
 
 def _feeds(writer: SiteWriter, stem: str, title: str, page_path: str, items: Sequence[Summary],
@@ -277,12 +363,31 @@ def _feeds(writer: SiteWriter, stem: str, title: str, page_path: str, items: Seq
 
 def _order(items: Sequence[Summary]) -> list[Summary]:
     """The library's order: newest first, then by title and key."""
-    return sorted(items, key=lambda s: (-(s.year or 0), s.title.casefold(), s.key))
+    return sorted(items, key=_sort_key)
+
+
+def _keep_list(writer: SiteWriter, folder: str, name: str, count: int, size: int, feeds: bool = True) -> bool:
+    """Keep the files of a list (its pages and feeds) from the last run; False when one of them is not known."""
+    total = max(1, -(-count // size))
+    paths = [f"{folder}/{name}.html", *(f"{folder}/{name}-page-{n}.html" for n in range(2, total + 1))]
+    if feeds:
+        paths += [f"{folder}/{name}.rss.xml", f"{folder}/{name}.atom.xml"]
+    return all(writer.keep(path) for path in paths)
 
 
 def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Summary], entries: Encyclopedia,
-                 config: PublishConfig, cache: CiteCache, records: dict[str, Record], lib: Library) -> None:
+                 config: PublishConfig, cache: CiteCache, records: dict[str, Record], lib: Library,
+                 touched: dict[str, tuple[Summary | None, Summary | None]] | None) -> None:
+    """Every list, feed and entry page; with ``touched`` (the studies changed since the last run, in their last
+    and current published form), topic, design and entry pages none of them was or is on are kept as they are."""
     site = config.site_title
+    versions = [] if touched is None else [s for pair in touched.values() for s in pair if s is not None]
+    browse_versions = [s for s in versions if s.stance not in config.browse_exclude_stances]
+    dirty_topics = {t for s in browse_versions for t in topic_closure(s.topics)}
+    dirty_designs = {s.design or "unclassified" for s in browse_versions}
+    dirty_titles = {s.title.casefold() for s in versions}
+    dirty_entries = {slug for s in versions for slug, _, _ in s.links}
+    dirty_entries |= {e.slug for e in entries if any(t.casefold() in dirty_titles for t in e.pending)}
     writer.write("assets/site.css", CSS)
     writer.write("assets/search.js", SEARCH_JS)
     writer.write("assets/copy.js", COPY_JS)
@@ -312,6 +417,9 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
         children = [t for t in all_topics if t.startswith(topic + " >") and t.count(">") == depth + 1]
         sub = "".join(f'<li><a href="{topic_slug(c)}.html">{esc(c.rpartition(">")[2].strip())}</a> '
                       f"({len(members.get(c, []))})</li>" for c in children)
+        if touched is not None and topic not in dirty_topics and _keep_list(writer, "topics", slug, len(items),
+                                                                             config.page_size):
+            continue
         sub_html = f"<h2>Subtopics</h2><ul>{sub}</ul>\n" if sub else ""
         links = _feeds(writer, f"topics/{slug}", topic, f"topics/{slug}.html", items, config)
         list_pages(writer.write, "topics", slug, topic,
@@ -328,6 +436,10 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
     for design in sorted(designs):
         slug = topic_slug(design)
         rows.append(f'<li><a href="{slug}.html">{esc(design)}</a> ({len(designs[design])})</li>')
+        if touched is not None and design not in dirty_designs and _keep_list(writer, "designs", slug,
+                                                                              len(designs[design]), config.page_size,
+                                                                              feeds=False):
+            continue
         list_pages(writer.write, "designs", slug, f"Study design: {design}", f"{len(designs[design])} studies.",
                    designs[design], config)
     writer.write("designs/index.html", page("Study designs", f"<h1>Study designs</h1>\n<ul>{''.join(rows)}</ul>",
@@ -342,6 +454,11 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
     entry_rows = []
     for entry in entries:
         linked = by_entry.get(entry.slug, [])
+        entry_rows.append(f'<li><a href="{entry.slug}.html">{esc(entry.title)}</a> ({len(linked)} studies)</li>')
+        if touched is not None and entry.slug not in dirty_entries and all(
+                writer.keep(f"entries/{entry.slug}{suffix}")
+                for suffix in (".fragment.html", ".json", ".rss.xml", ".atom.xml", ".html")):
+            continue
         citations = {}
         for s in linked:
             if any(slug == entry.slug and kind == "cited" for slug, kind, _ in s.links):
@@ -358,7 +475,6 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
                 f'<a href="{entry.slug}.json">JSON</a>, <a href="{entry.slug}.rss.xml">RSS</a>, '
                 f'<a href="{entry.slug}.atom.xml">Atom</a>.</p>')
         writer.write(f"entries/{entry.slug}.html", page(entry.title, body, "../", site, feeds=links))
-        entry_rows.append(f'<li><a href="{entry.slug}.html">{esc(entry.title)}</a> ({len(linked)} studies)</li>')
     writer.write("entries/index.html", page("Encyclopedia entries",
                                             f"<h1>Encyclopedia entries</h1>\n<ul>{''.join(entry_rows)}</ul>", "../",
                                             site))
