@@ -82,17 +82,22 @@ _SPACE = re.compile(r"\s+")
 
 def ref_decode_latex(value: str) -> str:
     if "\\" not in value and "{" not in value and "~" not in value and "--" not in value and "$" not in value:
-        return _SPACE.sub(" ", value).strip() if ("  " in value or "\n" in value or "\t" in value) else value.strip()
+        return _SPACE.sub(" ", value).strip()
     text = value
     if "\\" in text:
         text = latex._ESCAPED_SPECIAL_RE.sub(lambda m: latex._PLACEHOLDERS[m.group(1)], text)
-        text = latex._ACCENT_RE.sub(latex._accent, text)
+        text = text.replace("\\hspace{0pt}", "\u200b")
+        text = latex._SCRIPT_RE.sub(latex._script, text)
+        for _ in range(3):  # nested accents
+            text = latex._ACCENT_RE.sub(latex._accent, text)
         for _ in range(3):
             new = latex._STYLE_RE.sub(r"\1", text)
             if new == text:
                 break
             text = new
         text = latex._COMMAND_RE.sub(latex._command, text)
+    for spelled, prime in (("$'''$", "\u2034"), ("$''$", "\u2033"), ("$'$", "\u2032"), ("$-$", "\u2212")):
+        text = text.replace(spelled, prime)
     if "$" in text:
         text = latex._MATH_SHIFT_RE.sub("", text).replace("^", "").replace("\\$", "$")
     text = text.replace("---", "\u2014").replace("--", "\u2013")
@@ -178,7 +183,9 @@ def test_whitespace_collapse_fast_path_only_for_plain_spaces() -> None:
 LATEX_PIECES = ["\\", "{", "}", "~", "$", "-", "--", "---", " ", "  ", "\n", "\t", "\xa0", "\u2009", "\ue000", "\ue003",
                 "a", "\\'e", "\\'{e}", '{\\"u}', "\\emph{", "\\textbf{x}", "\\&", "\\%", "\\$", "\\_", "\\{", "\\}",
                 "\\~", "\\^", "^", "\\textasciitilde", "\\o", "{\\o}", "\\c c", "\\v{s}", "\\ss", "\\,", "\\ ", "\\\\",
-                "é", "\x1c", "\\alpha", "$\\alpha$", "\\url{a~b}", "\\emph{\\textbf{y}}", "\u3000", "{HSG}"]
+                "é", "\x1c", "\\alpha", "$\\alpha$", "\\url{a~b}", "\\emph{\\textbf{y}}", "\u3000", "{HSG}",
+                "$'$", "$''$", "$-$", "\\textsuperscript{2}", "\\textsubscript{$-$}", "\\hspace{0pt}", "\\={\\\"O}",
+                "\\textbackslash{}", "\u2003"]
 
 
 def test_decode_latex_agrees_with_its_reference() -> None:
