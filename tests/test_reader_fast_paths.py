@@ -218,7 +218,9 @@ def test_whitespace_collapse_fast_path_only_for_plain_spaces() -> None:
 LATEX_PIECES = ["\\", "{", "}", "~", "$", "-", "--", "---", " ", "  ", "\n", "\t", "\xa0", "\u2009", "\ue000", "\ue003",
                 "a", "\\'e", "\\'{e}", '{\\"u}', "\\emph{", "\\textbf{x}", "\\&", "\\%", "\\$", "\\_", "\\{", "\\}",
                 "\\~", "\\^", "^", "\\textasciitilde", "\\o", "{\\o}", "\\c c", "\\v{s}", "\\ss", "\\,", "\\ ", "\\\\",
-                "é", "\x1c", "\\alpha", "$\\alpha$", "\\url{a~b}", "\\emph{\\textbf{y}}", "\u3000", "{HSG}"]
+                "é", "\x1c", "\\alpha", "$\\alpha$", "\\url{a~b}", "\\emph{\\textbf{y}}", "\u3000", "{HSG}",
+                "$'$", "$''$", "$-$", "\\textsuperscript{2}", "\\textsubscript{$-$}", "\\hspace{0pt}", "\\={\\\"O}",
+                "\\textbackslash{}", "\u2003"]
 
 
 def test_decode_latex_fast_path_agrees_with_the_full_decoder() -> None:
