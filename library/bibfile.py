@@ -110,12 +110,13 @@ _QUOTES = re.compile(r'["@]').search  # inside a quoted value
 # A whole field, name = value then ',' or '}', read with one expression where the state machine would walk it
 # mark by mark. A character after a backslash is never a mark, so a run of backslashes and the character after it
 # are text (``\\+[^@\\]``). In the value (outside braces and quotes) '{', '"', ',' and '}' count, '=' and '#' are
-# text; inside braces only braces count (two levels here); inside quotes only '"' counts, except in '{"}'. '@'
+# text; inside braces only braces count (four levels here); inside quotes only '"' counts, except in '{"}'. '@'
 # (a possible block start) and whatever else the expression does not match go the long way (_entry_fields).
 # Possessive runs: no backtracking. The value is what strip() leaves, as on the long way.
 _TEXT_AFTER_BACKSLASH = r"\\++[^@\\]"
-_IN_BRACES = r"(?:[^{}@\\]++|" + _TEXT_AFTER_BACKSLASH + r")*+"
-_BRACED = r"\{(?:[^{}@\\]++|" + _TEXT_AFTER_BACKSLASH + r"|\{" + _IN_BRACES + r"\})*+\}"
+_BRACED = r"\{(?:[^{}@\\]++|" + _TEXT_AFTER_BACKSLASH + r")*+\}"
+for _level in range(3):  # braces nested four deep ("{A {\\emph{B}}}" is three)
+    _BRACED = r"\{(?:[^{}@\\]++|" + _TEXT_AFTER_BACKSLASH + "|" + _BRACED + r")*+\}"
 # (in quotes a '"' right after a '{' - escaped or not - and before a '}' is text: a '{' is never the last thing
 # read before the closing quote)
 _QUOTED = r'"(?:[^"@\\{]++|\\++[^@\\{]|\\*+\{(?!")|\\*+\{"(?=\}))*+"'
