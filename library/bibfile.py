@@ -107,9 +107,22 @@ _ALL = re.compile(r'[{}",=@]').search
 _VALUE = re.compile(r'[{}",@]').search  # in a value outside braces and quotes ('=' is ignored there)
 _BRACES = re.compile(r"[{}@]").search  # inside braces, and in free-text blocks
 _QUOTES = re.compile(r'["@]').search  # inside a quoted value
-# name = {text without braces} | "text" | token, then ',' or '}': no mark inside, so no state machine needed
+# A whole field, name = value then ',' or '}', read with one expression where the state machine would walk it
+# mark by mark. A character after a backslash is never a mark, so a run of backslashes and the character after it
+# are text (``\\+[^@\\]``). In the value (outside braces and quotes) '{', '"', ',' and '}' count, '=' and '#' are
+# text; inside braces only braces count (four levels here); inside quotes only '"' counts, except in '{"}'. '@'
+# (a possible block start) and whatever else the expression does not match go the long way (_entry_fields).
+# Possessive runs: no backtracking. The value is what strip() leaves, as on the long way.
+_TEXT_AFTER_BACKSLASH = r"\\++[^@\\]"
+_BRACED = r"\{(?:[^{}@\\]++|" + _TEXT_AFTER_BACKSLASH + r")*+\}"
+for _level in range(3):  # braces nested four deep ("{A {\\emph{B}}}" is three)
+    _BRACED = r"\{(?:[^{}@\\]++|" + _TEXT_AFTER_BACKSLASH + "|" + _BRACED + r")*+\}"
+# (in quotes a '"' right after a '{' - escaped or not - and before a '}' is text: a '{' is never the last thing
+# read before the closing quote)
+_QUOTED = r'"(?:[^"@\\{]++|\\++[^@\\{]|\\*+\{(?!")|\\*+\{"(?=\}))*+"'
 _SIMPLE = re.compile(
-    r'([^{}",=@]*)(?<!\\)=[ \t\r\n]*(\{[^{}@]*(?<!\\)\}|"[^"{}@\\]*"|[^{}",@\s]+)[ \t\r\n]*(?<!\\)([,}])').match
+    r'([^{}",=@]*)(?<!\\)=((?:[^{}",@\\]++|' + _TEXT_AFTER_BACKSLASH + "|" + _BRACED + "|" + _QUOTED + r")*+)([,}])"
+).match
 
 
 class _Unsure(Exception):
@@ -179,9 +192,9 @@ def _entry_fields(text: str, pos: int) -> tuple[list[tuple[str, str]], int]:
     names: set[str] = set()
     while True:
         simple = _SIMPLE(text, pos)
-        if simple is not None:  # (the value group has no surrounding white space: it is what strip() gives)
+        if simple is not None:
             name, value, closer = simple.groups()
-            name = name.strip()
+            name, value = name.strip(), value.strip()
             pos = simple.end() if closer == "," else simple.end() - 1
         else:
             char, equals = _mark(_ALL, text, pos)
