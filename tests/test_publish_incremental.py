@@ -6,7 +6,7 @@ neighbourhoods and paginated lists to matter."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ class TitleCites(CiteCache):
         return {style: f"{style}: {esc(record.title)}" for style in ("apa", "vancouver", "mla", "ama")} | {
             "ris": to_ris([record])}
 
-    def format_many(self, records: list[Record]) -> list[dict[str, str]]:
+    def format_many(self, records: Sequence[Record]) -> list[dict[str, str]]:
         return [self.format(r) for r in records]
 
 
