@@ -26,6 +26,7 @@ from ..model import Record
 __all__ = ["CiteCache", "citation_fingerprint"]
 
 STYLES = ("apa", "vancouver", "mla", "ama")
+_NEVER_PRINTED = ("abstract", "keyword", "note")  # what citeproc is never given (export.citeproc._CITEPROC_SKIP)
 
 
 @lru_cache(maxsize=1)
@@ -57,8 +58,8 @@ class CiteCache:
         """The cache key: a hash of the record's CSL-JSON (its citation-relevant fields; ``item`` when the
         caller already has it, with or without reflib's ``custom`` fields) and the citation layer's fingerprint."""
         data = dict(item) if item is not None else to_csl_json([record])[0]
-        data.pop("id", None)
-        data.pop("custom", None)
+        for name in ("id", "custom", *_NEVER_PRINTED):
+            data.pop(name, None)
         text = json.dumps(data, sort_keys=True, ensure_ascii=False) + citation_fingerprint()
         return hashlib.sha1(text.encode()).hexdigest()
 
