@@ -603,14 +603,22 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
     if keys == old_keys and not any(k in records for k in keys) and writer.keep("library.jsonl"):
         return keys
     old_lines: dict[str, bytes] = {}
-    if old_keys:
+    lines: list[bytes] = []
+    if old_keys and "library.jsonl" in writer.old:
         try:
             lines = (outdir / "library.jsonl").read_bytes().split(b"\n")
-            old_lines = dict(zip(old_keys, lines, strict=False))
         except OSError:
-            old_lines = {}
-    out: list[bytes] = []
+            lines = []
     slugs = {s.key: s.slug for s in published}
+    if keys == old_keys and len(lines) == len(keys) + 1 and len(records) < 1000:  # same studies: patch the lines
+        for key in records:
+            if key in slugs:
+                i = keys.index(key)
+                lines[i] = made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slugs[key], config)
+        writer.write("library.jsonl", b"\n".join(lines))
+        return keys
+    old_lines = dict(zip(old_keys, lines, strict=False))
+    out: list[bytes] = []
     for key in keys:
         line = made.get(key) or (old_lines.get(key) if key not in records else None)
         if line is None:
