@@ -6,7 +6,7 @@ neighbourhoods and paginated lists to matter."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from library import Library
 from library.evidence.encyclopedia import load_entries
 from library.export import to_ris
 from library.model import Record
-from library.publish import PublishConfig, publish_site
+from library.publish import PublishConfig, publish_site, site
 from library.publish.cites import CiteCache
 from library.publish.markup import esc
 from library.publish.output import STATE_DIR
@@ -33,7 +33,7 @@ class TitleCites(CiteCache):
         return {style: f"{style}: {esc(record.title)}" for style in ("apa", "vancouver", "mla", "ama")} | {
             "ris": to_ris([record])}
 
-    def format_many(self, records: list[Record]) -> list[dict[str, str]]:
+    def format_many(self, records: Sequence[Record]) -> list[dict[str, str]]:
         return [self.format(r) for r in records]
 
 
@@ -156,3 +156,14 @@ def test_republish_of_a_synthetic_library_equals_a_fresh_publish(tmp_path: Path)
                            feed_size=10, statuses=("verified", "unknown"))
     _edit_and_compare(tmp_path, bib, config, lambda out: TitleCites(out / STATE_DIR / "cite.sqlite"),
                       rounds=2 * len(EDITS), seed=7)
+
+
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
+def test_republish_gathering_whole_pools_equals_a_fresh_publish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """Pools that need a long walk (rare journals in a big library) are gathered in one pass: same site."""
+    monkeypatch.setattr(site, "WALK_LIMIT", 4)
+    bib = write_library(tmp_path / "synthetic.bib", 300, seed=13)
+    config = PublishConfig(base_url="https://example.org/rl/", page_size=25, feed_size=10)
+    _edit_and_compare(tmp_path, bib, config, lambda out: TitleCites(out / STATE_DIR / "cite.sqlite"),
+                      rounds=len(EDITS), seed=3)

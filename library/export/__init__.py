@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from ..model import Record
 from .biblatex import to_biblatex
 from .bibtex import bibtex_key, to_bibtex
-from .citeproc import OUTPUTS, STYLES, cite_this, format_bibliography, format_citation, render_bibliography
+from .citeproc import OUTPUTS, STYLES, cite_many, cite_this, format_bibliography, format_citation, render_bibliography
 from .common import ExportResult, UnknownFormatError
 from .csljson import to_csl_json, validate_csl_json
 from .csv import to_csv
@@ -27,6 +27,7 @@ __all__ = [
     "STYLE_FORMATS",
     "ExportResult",
     "UnknownFormatError",
+    "cite_many",
     "cite_this",
     "export_records",
     "format_bibliography",

@@ -39,6 +39,7 @@ __all__ = ["PublishReport", "publish_site"]
 TEMPLATE_VERSION = "1"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARD_SIZE = 1000
+WALK_LIMIT = 2000  # steps a republish walks the order to find a study's pool neighbours before it gathers the pool
 RENDER_BATCH = 500  # study pages formatted together (citations in one bibliography per style)
 
 
@@ -144,20 +145,74 @@ def _related_of(s: Summary, pools: Pools, limit: int = 4) -> list[Summary]:
     return chosen
 
 
-def _neighbours(versions: Sequence[Summary], pools: Pools) -> set[str]:
-    """Keys of the studies within reach of these studies in their pools."""
-    members, position = pools
-    out: set[str] = set()
-    for s in versions:
+class _Order:
+    """One order of studies with their pools found on demand: a study's nearest pool members are found by walking
+    the order from its place (few steps in a common pool); a pool that needs a long walk (a rare journal) is
+    gathered once in one pass. No pool of the whole library is built for a republish after a few edits."""
+
+    def __init__(self, ordered: list[Summary]) -> None:
+        self.ordered = ordered
+        self.full: dict[str, Pools] = {}
+
+    def place(self, s: Summary) -> int:
+        return bisect.bisect_left(self.ordered, _sort_key(s), key=_sort_key)
+
+    def _pool(self, name: str) -> Pools:
+        if name not in self.full:
+            self.full[name] = _pools(self.ordered, {name})
+        return self.full[name]
+
+    def near(self, s: Summary, name: str) -> tuple[list[Summary], list[Summary]]:
+        """The members of pool ``name`` just before and just after ``s`` (up to ``_REACH`` each, nearest first)."""
+        if name not in self.full:
+            i = self.place(s)
+            sides: list[list[Summary]] = []
+            for step in (-1, 1):
+                found: list[Summary] = []
+                j, walked = i + step, 0
+                while 0 <= j < len(self.ordered) and len(found) < _REACH and walked < WALK_LIMIT:
+                    other = self.ordered[j]
+                    if name in _names(other):
+                        found.append(other)
+                    j += step
+                    walked += 1
+                if len(found) < _REACH and 0 <= j < len(self.ordered):
+                    break
+                sides.append(found)
+            else:
+                return sides[0], sides[1]
+        members, position = self._pool(name)
+        pool = members[name]
+        i = position[name][s.key]
+        return pool[max(0, i - _REACH):i][::-1], pool[i + 1:i + 1 + _REACH]
+
+    def related(self, s: Summary, limit: int = 4) -> list[Summary]:
+        """As :func:`_related_of`."""
+        chosen: list[Summary] = []
         for name in _names(s):
-            pool = members[name]
-            i = position[name][s.key]
-            out.update(other.key for other in pool[max(0, i - _REACH): i + _REACH + 1])
-    return out
+            before, after = self.near(s, name)
+            for k in range(_REACH):
+                for side in (before, after):
+                    if k < len(side):
+                        other = side[k]
+                        if other.key != s.key and other not in chosen:
+                            chosen.append(other)
+                            if len(chosen) >= limit:
+                                return chosen
+        return chosen
+
+    def neighbours(self, s: Summary) -> set[str]:
+        out = {s.key}
+        for name in _names(s):
+            before, after = self.near(s, name)
+            out.update(o.key for o in before)
+            out.update(o.key for o in after)
+        return out
 
 
-def _related(ordered: list[Summary], old_ordered: list[Summary] | None, touched: dict[str, tuple[Summary | None,
-             Summary | None]]) -> tuple[dict[str, list[Summary]], set[str]]:
+def _related(ordered: list[Summary], old_ordered: list[Summary] | None,
+             touched: dict[str, tuple[Summary | None, Summary | None]],
+             current: dict[str, Summary]) -> tuple[dict[str, list[Summary]], set[str]]:
     """({key: related studies}, affected keys) for the studies whose list may have changed since the last run:
     all of them on a full run (``old_ordered`` None), else the ``touched`` studies (key -> (last run's published
     summary or None, this run's or None)) and those within reach of one of them in a shared pool, in the old order
@@ -165,19 +220,15 @@ def _related(ordered: list[Summary], old_ordered: list[Summary] | None, touched:
     if old_ordered is None:
         pools = _pools(ordered)
         return {s.key: _related_of(s, pools) for s in ordered}, {s.key for s in ordered}
-    wanted = {name for pair in touched.values() for s in pair if s is not None for name in _names(s)}
-    old_pools = _pools(old_ordered, wanted)
-    pools = _pools(ordered, wanted)
-    affected = _neighbours([old for old, _ in touched.values() if old is not None], old_pools)
-    affected |= _neighbours([new for _, new in touched.values() if new is not None], pools)
-    current = {s.key: s for s in ordered}
+    old, new = _Order(old_ordered), _Order(ordered)
+    affected: set[str] = set()
+    for was, now in touched.values():
+        if was is not None:
+            affected |= old.neighbours(was)
+        if now is not None:
+            affected |= new.neighbours(now)
     chosen = [current[k] for k in affected if k in current]
-    more = {name for s in chosen for name in _names(s)} - wanted
-    if more:
-        extra_members, extra_positions = _pools(ordered, more)
-        pools[0].update(extra_members)
-        pools[1].update(extra_positions)
-    return {s.key: _related_of(s, pools) for s in chosen}, {s.key for s in chosen}
+    return {s.key: new.related(s) for s in chosen}, {s.key for s in chosen}
 
 
 def _study_page(record: Record, summary: Summary, cites: dict[str, str], related: list[Summary],
@@ -255,7 +306,7 @@ def publish_site(lib: Library, outdir: Path, entries: Encyclopedia, config: Publ
                         now if now is not None and now.status in statuses else None)
     incremental = bool(old_studies) and len(touched) * 20 < max(len(published), 1)
     old_ordered = _old_order(ordered, touched) if incremental else None
-    related, affected = _related(ordered, old_ordered, touched)
+    related, affected = _related(ordered, old_ordered, touched, {s.key: s for s in published})
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
@@ -557,14 +608,22 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
     if keys == old_keys and not any(k in records for k in keys) and writer.keep("library.jsonl"):
         return keys
     old_lines: dict[str, bytes] = {}
-    if old_keys:
+    lines: list[bytes] = []
+    if old_keys and "library.jsonl" in writer.old:
         try:
             lines = (outdir / "library.jsonl").read_bytes().split(b"\n")
-            old_lines = dict(zip(old_keys, lines, strict=False))
         except OSError:
-            old_lines = {}
-    out: list[bytes] = []
+            lines = []
     slugs = {s.key: s.slug for s in published}
+    if keys == old_keys and len(lines) == len(keys) + 1 and len(records) < 1000:  # same studies: patch the lines
+        for key in records:
+            if key in slugs:
+                i = keys.index(key)
+                lines[i] = made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slugs[key], config)
+        writer.write("library.jsonl", b"\n".join(lines))
+        return keys
+    old_lines = dict(zip(old_keys, lines, strict=False))
+    out: list[bytes] = []
     for key in keys:
         line = made.get(key) or (old_lines.get(key) if key not in records else None)
         if line is None:
