@@ -5,7 +5,11 @@ Split (fixed before any tuning, written here so it cannot drift): the ranking se
 library/screen/model.py are tuned on TUNE only (seeds 0-4); REPORT is measured with the chosen settings (seeds
 10-14) and never used to choose among methods. The corpus holds six Cohen 2006 sets and Bannach-Brown 2019; no
 further Cohen 2006 sets are present to add to the tuning part. Each figure is the mean +- sd over the seeds
-(each seed draws other prior includes / excludes).
+(each seed draws other prior includes / excludes). benchmarks/tune_screen.py replays variants on TUNE.
+
+WSS@95 = (TN + FN) / N - 0.05 at the first record where ceil(95%) of the includes are found, with the one prior
+include and one prior exclude left out of N and of the includes (ASReview Insights' default, ``priors=False``);
+see library/screen/simulate.py.
 """
 
 from __future__ import annotations

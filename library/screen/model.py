@@ -23,14 +23,14 @@ __all__ = ["Features", "Model", "fit_features", "record_text", "train", "unsure_
 
 # tuned on the tuning half of the labelled sets (see benchmarks/bench_screen.py); reported on the other half
 NGRAMS = (1, 2)
-MIN_DF = 2
+MIN_DF = 1
 C = 1.0
 MAX_FEATURES = 200_000
 CLASSIFIER = "nb"  # nb | cnb | lr | svm | ens (see train); measured on the tuning sets (CHANGELOG, issue 18)
-NB_ALPHA = 1.0
+NB_ALPHA = 2.0
 INCLUDE_BOOST = 1.0
 MAX_DF = 1.0  # drop terms in more than this share of the records
-TITLE_WEIGHT = 2  # how many times the title is read
+TITLE_WEIGHT = 4  # how many times the title is read
 SUBLINEAR_TF = True
 BALANCE = "weights"  # weights (each class half the weight) | double (ASReview's include share)
 PARTNER = "svm"  # the discriminative half of CLASSIFIER = "ens" (naive Bayes + this, scores standardized)
@@ -42,7 +42,8 @@ UNSURE_UNTIL = 40
 
 
 def record_text(title: str, abstract: str = "", keywords: Sequence[str] = ()) -> str:
-    """What the model reads: the title twice (it carries more than a sentence of the abstract), abstract, keywords."""
+    """What the model reads: the title ``TITLE_WEIGHT`` times (it carries more than a sentence of the abstract),
+    abstract, keywords."""
     return " ".join(p for p in (*[title] * TITLE_WEIGHT, abstract, " ".join(keywords)) if p)
 
 

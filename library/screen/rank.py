@@ -68,6 +68,10 @@ class Ranker:
         self.seed = seed
         self.ids, titles, abstracts = inbox.texts()
         self.position = {i: n for n, i in enumerate(self.ids)}
+        self._ids = np.asarray(self.ids, dtype=np.int64)
+        # inbox id -> row among the inbox records (-1: not in the inbox when the features were fitted)
+        self._row = np.full(int(self._ids.max()) + 1 if len(self._ids) else 0, -1, dtype=np.int64)
+        self._row[self._ids] = np.arange(len(self._ids))
         self.n_library = len(positives)
         texts = list(positives) + [record_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
         self.features: Features = fit_features(texts)
@@ -75,13 +79,19 @@ class Ranker:
     def rank(self, states: dict[int, str], limit: int | None = None, explain: int = 0) -> Ranked:
         """``states``: inbox id -> state (open / maybe / included / excluded / conflict) now."""
         offset = self.n_library
-        inc = list(range(offset)) + [offset + self.position[i] for i, s in states.items()
-                                     if s == "included" and i in self.position]
-        exc = [offset + self.position[i] for i, s in states.items() if s == "excluded" and i in self.position]
+        keys = np.fromiter(states.keys(), dtype=np.int64, count=len(states))
+        kinds = pd.Categorical(list(states.values()), categories=("open", "maybe", "conflict", "included",
+                                                                  "excluded")).codes  # -1: another state
+        rows = np.full(len(keys), -1, dtype=np.int64)
+        known = (keys >= 0) & (keys < len(self._row))
+        rows[known] = self._row[keys[known]]
+        rows = np.where(rows >= 0, rows + offset, -1)
+        inc = list(range(offset)) + rows[(kinds == 3) & (rows >= 0)].tolist()
+        exc = rows[(kinds == 4) & (rows >= 0)].tolist()
         model = train(self.features.matrix, inc, exc, seed=self.seed)
-        unread = np.array([offset + self.position[i] for i, s in states.items()
-                           if s in ("open", "maybe", "conflict") and i in self.position], dtype=np.int64)
-        later = np.array([states[self.ids[int(k) - offset]] != "open" for k in unread], dtype=bool)
+        waiting = (kinds >= 0) & (kinds <= 2) & (rows >= 0)
+        unread = rows[waiting]
+        later = kinds[waiting] != 0
         scores = model.scores(self.features.matrix[unread]) if len(unread) else np.zeros(0, dtype=np.float32)
         order = np.lexsort((unread, -scores, later))  # open records first (maybe / conflict after); ties: oldest
         unsure = None
@@ -93,8 +103,8 @@ class Ranker:
             unsure = self.ids[int(unread[pick]) - offset]
         if limit is not None:
             order = order[:limit]
-        ids = [self.ids[int(unread[k]) - offset] for k in order]
-        ranked = Ranked(ids, [float(scores[k]) for k in order], model, len(inc) - offset, len(exc), offset,
+        ids = self._ids[unread[order] - offset].tolist()
+        ranked = Ranked(ids, scores[order].astype(float).tolist(), model, len(inc) - offset, len(exc), offset,
                         unsure=unsure)
         for k in order[:explain]:
             row = self.features.matrix[int(unread[k])]
@@ -110,4 +120,4 @@ class Ranker:
 
 
 def states_of(inbox: Inbox) -> dict[int, str]:
-    return {int(i): str(s) for i, s in inbox.conn.execute("SELECT id, state FROM records")}
+    return dict(inbox.conn.execute("SELECT id, state FROM records").fetchall())  # INTEGER id, TEXT state
