@@ -182,3 +182,10 @@ def test_rules_found_on_the_second_tune_set() -> None:
     assert last_page("259a", "260a", "minimal") == "60a"
     assert is_numeric("77-78") and is_numeric("7 & 8") and is_numeric("3, 4") and is_numeric("S1")
     assert not is_numeric("7 Suppl 2") and not is_numeric("") and not is_numeric("14, Sp. Iss. SI")
+
+
+def test_a_last_page_below_the_first_is_printed_in_full() -> None:
+    """Found on the held-out set after its figures were taken (citeproc-js: not a range, printed as given)."""
+    assert last_page("2297", "2108", "minimal") == "2108"
+    assert last_page("2297", "2108", "minimal-two") == "2108"
+    assert last_page("768", "782", "minimal") == "82"

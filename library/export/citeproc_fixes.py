@@ -167,8 +167,8 @@ def last_page(first: str, last: str, range_format: str | None) -> str:
     leading digits the two numbers share, only when both have the same length; otherwise the full last page.
     A letter prefix both pages share is written once ("e8-e10" -> "e8-10", "S109-S112" -> "S109-12").
     A shortened last page is expanded first ("1305-11" -> 1311), so "expanded" (AMA, APA) prints "1305-1311".
-    Pages ending in a capital letter ("259A-260A", abstracts in a supplement) are no range to citeproc-js: printed
-    in full."""
+    Pages ending in a capital letter ("259A-260A", abstracts in a supplement) and a last page below the first
+    (a source's "2297-2108") are no range to citeproc-js: printed in full, never shortened to another number."""
     if range_format not in ("minimal", "minimal-two", "expanded") or first == last:
         return last
     if not (_RANGE_PAGE.match(first) and _RANGE_PAGE.match(last)):
@@ -176,6 +176,8 @@ def last_page(first: str, last: str, range_format: str | None) -> str:
     if first.isdigit() and last.isdigit() and len(last) < len(first):  # "1305-11": expanded first, as citeproc-js
         expanded = first[: len(first) - len(last)] + last
         last = expanded if int(first) < int(expanded) else last
+    if first.isdigit() and last.isdigit() and int(last) <= int(first):  # "2297-2108": no range, printed in full
+        return last
     if range_format == "expanded":
         return last
     prefix_first, prefix_last = _PREFIXED.match(first), _PREFIXED.match(last)
