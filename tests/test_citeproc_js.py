@@ -104,3 +104,25 @@ def test_quotes_names_particles_suffixes_agree_with_citeproc_js() -> None:
             assert normalize_typography(ours) == normalize_typography(other), (style, ours, other)
     assert format_citation(records[0], "apa").startswith("Kim, M., Lee, J.-H., & Park, S. K. (2019).")
     assert "Smith J 3rd, Jones R Jr, Poe EA III." in format_citation(records[2], "ama")
+
+
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
+@needs_node
+def test_pages_volumes_particles_and_periods_agree_with_citeproc_js() -> None:
+    """Rules found on the second tune set (benchmarks.citation_heldout.second_tune_records): pages ending in a
+    capital are no range, "vols. 77-78" in MLA, a lower-case particle opening the given name, strip-periods."""
+    def record(key: str, **fields: object) -> Record:
+        values: dict = {"entry_type": "article", "title": "A title", "journal": "Lab Invest", "year": 2010,
+                        "volume": "90", "pages": "5-22", "authors": [Author("Roe", "J")], **fields}
+        return Record(key=key, **values)
+
+    records = [record("p1", pages="259A-260A"), record("p2", pages="259a-260a"),
+               record("p3", volume="77-78", issue="1-2"), record("p4", volume="7 & 8", issue="3, 4"),
+               record("p5", volume="7 Suppl 2", issue="S1", pages="S5-S22"),
+               record("n1", authors=[Author("Ma", "de Q. M. F."), Author("van", "der V."), Author("Boon", "M. E.")]),
+               record("s1", journal="J. Head Trauma Rehabil. Conference Publication: (var.pagings)",
+                      journal_abbrev="J. Head Trauma Rehabil. (var.pagings)")]
+    for style, agreement in compare_styles(records).items():
+        assert agreement.same == agreement.total, (style, agreement.differences)
+    assert "vols. 77-78, nos. 1-2" in normalize_typography(format_citation(records[2], "mla"))
+    assert "(var.pagings)" in format_citation(records[6], "ama")

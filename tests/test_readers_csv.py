@@ -47,3 +47,18 @@ def test_vancouver_author_lists_and_tsv() -> None:
     record = read_csv(data, "t.tsv").records[0]
     assert [(a.family, a.given) for a in record.authors] == [("Smith", "J."), ("Doe", "A. B."), ("van Rijswijk", "J.")]
     assert record.year == 2008
+
+
+def test_given_first_author_lists_with_a_last_and() -> None:
+    """PubMed-derived screening sets (asreview Bannach-Brown 2019) write "S. S. Negus, E. M. Morrissey, K. Cheng
+    and K. C. Rice": five people, not "Negus, S. S." with the rest as his given names. BibTeX's "Zhai, Q. J. and
+    Yue, X. Y." keeps its reading."""
+    data = (b'title,authors,year\n'
+            b'"Kappa opioids","S. S. Negus, E. M. Morrissey, M. Rosenberg, K. Cheng and K. C. Rice",2010\n'
+            b'"Goats","C. J. Carvalho, F. Riet-Correa, and S. M. Silva",2010\n'
+            b'"Batroxobin","Zhai, Q. J. and Yue, X. Y. and Hong, Z.",2010\n')
+    first, second, third = read_csv(data, "screening.csv").records
+    assert [(a.family, a.given) for a in first.authors] == [
+        ("Negus", "S. S."), ("Morrissey", "E. M."), ("Rosenberg", "M."), ("Cheng", "K."), ("Rice", "K. C.")]
+    assert [a.family for a in second.authors] == ["Carvalho", "Riet-Correa", "Silva"]
+    assert [(a.family, a.given) for a in third.authors] == [("Zhai", "Q. J."), ("Yue", "X. Y."), ("Hong", "Z.")]

@@ -106,10 +106,27 @@ def map_header(header: list[str], columns: Mapping[str, str] | None = None) -> t
     return mapped, problems
 
 
+_PROSE_SPLIT = re.compile(r",\s*and\s+|\s+and\s+|,\s*")
+_GIVEN_FIRST = re.compile(r"(?:[A-Z]\.[\s-]*)+[^\s,.][^,]*")  # "S. S. Negus", "K. Cheng", "F. Riet Correa"
+
+
+def _prose_list(text: str) -> list[str] | None:
+    """'S. S. Negus, E. M. Morrissey, K. Cheng and K. C. Rice' (names given-first, commas and a last "and", as
+    PubMed-derived screening sets write them) -> the names; None for any other form (BibTeX "Family, Given and
+    ...": "Zhai, Q. J. and Yue, X. Y." is not one)."""
+    if "," not in text or not re.search(r"\s+and\s+", text):
+        return None
+    parts = [p.strip() for p in _PROSE_SPLIT.split(text)]
+    return parts if all(_GIVEN_FIRST.fullmatch(p) for p in parts) else None
+
+
 def _authors(text: str) -> list[Author]:
     text = text.strip()
     if not text:
         return []
+    prose = _prose_list(text)
+    if prose is not None:
+        return [a for a in (parse_person_name(p) for p in prose) if a.family or a.literal]
     if re.search(r"\s+and\s+", text) or text.startswith("{"):
         return parse_bibtex_names(text)
     if ";" in text:

@@ -159,18 +159,25 @@ def title_case(text: str) -> str:
 
 
 _PREFIXED = re.compile(r"^([A-Za-z]+)(\d+)$")
+_RANGE_PAGE = re.compile(r"^(?:[0-9]*[a-zA-Z]+0*)?[0-9]+[a-z]*$")  # a page citeproc-js reads as a range's end
 
 
 def last_page(first: str, last: str, range_format: str | None) -> str:
     """The last page as printed: minimal ("768-82") and minimal-two ("1496-504" -> "1496-504", "321-28") drop the
     leading digits the two numbers share, only when both have the same length; otherwise the full last page.
     A letter prefix both pages share is written once ("e8-e10" -> "e8-10", "S109-S112" -> "S109-12").
-    A shortened last page is expanded first ("1305-11" -> 1311), so "expanded" (AMA, APA) prints "1305-1311"."""
+    A shortened last page is expanded first ("1305-11" -> 1311), so "expanded" (AMA, APA) prints "1305-1311".
+    Pages ending in a capital letter ("259A-260A", abstracts in a supplement) and a last page below the first
+    (a source's "2297-2108") are no range to citeproc-js: printed in full, never shortened to another number."""
     if range_format not in ("minimal", "minimal-two", "expanded") or first == last:
+        return last
+    if not (_RANGE_PAGE.match(first) and _RANGE_PAGE.match(last)):
         return last
     if first.isdigit() and last.isdigit() and len(last) < len(first):  # "1305-11": expanded first, as citeproc-js
         expanded = first[: len(first) - len(last)] + last
         last = expanded if int(first) < int(expanded) else last
+    if first.isdigit() and last.isdigit() and int(last) <= int(first):  # "2297-2108": no range, printed in full
+        return last
     if range_format == "expanded":
         return last
     prefix_first, prefix_last = _PREFIXED.match(first), _PREFIXED.match(last)
@@ -475,8 +482,8 @@ def initialize_given(given: str, mark: str, hyphen: bool = True) -> str:
         for word in part.replace(".", " ").split():
             if word[0].isupper():
                 group.append(word[0])
-            else:
-                text += mark.join(group) + mark + " " + word + " "
+            else:  # a lower-case word ("de Q. M. F."): kept; a mark only after initials before it
+                text += (mark.join(group) + mark + " " if group else "") + word + " "
                 group = []
         if group or not text:
             text += mark.join(group) + mark
@@ -589,6 +596,48 @@ def _patched_join(original: Callable[..., Any]) -> Callable[..., Any]:
     return join
 
 
+_PERIOD = re.compile(r"\.([^a-z]|$)")
+
+
+def strip_periods(text: str) -> str:
+    """``strip-periods`` as citeproc-js applies it: a period before a lower-case letter stays ("(var.pagings)"),
+    the others go ("N. Engl. J. Med." -> "N Engl J Med")."""
+    return _PERIOD.sub("\\1", text)
+
+
+def _patched_strip_periods(original: Callable[..., Any]) -> Callable[..., Any]:
+    def strip(self: Any, string: Any) -> Any:
+        if self.get("strip-periods", "false").lower() != "true":
+            return original(self, string)
+        from citeproc.string import MixedString
+
+        if isinstance(string, MixedString):
+            return MixedString([type(s)(strip_periods(s)) if isinstance(s, str) else s for s in string])
+        return type(string)(strip_periods(string)) if isinstance(string, str) else original(self, string)
+    return strip
+
+
+_NUMBER_PART = re.compile(r"^[A-Za-z]*\d+[A-Za-z]*$")
+_NUMBER_SEPARATORS = re.compile(r"\s*(?:&|,|[-\u2013]+|\band\b)\s*")
+
+
+def is_numeric(value: str) -> bool:
+    """CSL's ``is-numeric`` as citeproc-js tests a number variable: numbers with letter affixes, also several
+    joined by "-", ",", "&" or "and" ("77-78", "2 & 3", "12A"); citeproc-py took only a single number."""
+    parts = _NUMBER_SEPARATORS.split(value.strip())
+    return bool(parts) and all(_NUMBER_PART.match(part) for part in parts)
+
+
+def _patched_is_numeric(original: Callable[..., Any]) -> Callable[..., Any]:
+    def _is_numeric(self: Any, item: Any) -> list[bool]:
+        out = []
+        for variable in self.get("is-numeric").split():
+            key = variable.replace("-", "_")
+            out.append(key in item.reference and is_numeric(str(item.reference[key])))
+        return out
+    return _is_numeric
+
+
 _INSTALLED: list[bool] = []
 
 
@@ -612,6 +661,8 @@ def install() -> None:
     source.CitationItem.reference = property(_reference)
     model.FormatNumber._process = _patched_process(model.FormatNumber._process)
     model.Label._is_plural = _patched_is_plural(model.Label._is_plural)
+    model.StrippedPeriods.strip_periods = _patched_strip_periods(model.StrippedPeriods.strip_periods)
+    model.If._is_numeric = _patched_is_numeric(model.If._is_numeric)
     model.Substitute.add_to_repressed_list = _patched_repress(model.Substitute.add_to_repressed_list)
     model.Name.process = _patched_name_process(model.Name.process)
     model.Name.initialize = _patched_initialize(model.Name.initialize)
