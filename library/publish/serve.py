@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import http.server
+import io
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 __all__ = ["make_server"]
 
@@ -17,6 +19,16 @@ _TYPES = {".xml": "application/xml", ".jsonl": "application/jsonl", ".ris": "app
 class _Handler(http.server.SimpleHTTPRequestHandler):
     def guess_type(self, path: str | os.PathLike[str]) -> str:
         return _TYPES.get(Path(str(path)).suffix) or super().guess_type(path)
+
+    def send_head(self) -> io.BytesIO | BinaryIO | None:
+        # a preview is republished while it is open, often within the second of the page's last fetch, and
+        # If-Modified-Since compares whole seconds: always send the current file (no 304), never cached
+        del self.headers["If-Modified-Since"]
+        return super().send_head()
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:
         pass
