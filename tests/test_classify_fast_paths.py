@@ -99,6 +99,7 @@ def test_find_gives_search_s_match_on_every_rule(taxonomy, sample):  # type: ign
     assert skipped > 10_000
 
 
+@pytest.mark.slow
 def test_classification_of_the_sample_is_unchanged_by_the_fast_paths(taxonomy, sample):  # type: ignore[no-untyped-def]
     fast = [outcome(r, taxonomy) for r in sample]
     with reference_mode(taxonomy):

@@ -40,6 +40,7 @@ def canonical(value: str) -> str:
     return " ".join(value.split())
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(text=st.one_of(values, inner))
 def test_latex_encoding_reads_back(text: str) -> None:

@@ -42,6 +42,7 @@ def test_bundled_library_results_and_order_unchanged(vocabulary: Vocabulary, tmp
     assert different == []
 
 
+@pytest.mark.slow
 def test_synthetic_library_results_and_order_unchanged(vocabulary: Vocabulary, tmp_path: Path) -> None:
     expected = json.loads((GOLDEN / "synthetic-3000.json").read_text(encoding="utf-8"))
     path = write_library(tmp_path / "synthetic.bib", 3000)
