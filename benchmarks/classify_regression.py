@@ -47,8 +47,8 @@ def reference_mode(taxonomy: Taxonomy) -> Iterator[None]:
     saved = taxonomy.__dict__.get("scan")
     taxonomy.__dict__["scan"] = LiteralScan(())  # no literal scanned: every rule is searched
     try:
-        with mock.patch.object(species, "_has_trigger", lambda text: True), \
-                mock.patch.object(design, "_statements",
+        with mock.patch.object(species, "has_trigger", lambda text: True), \
+                mock.patch.object(design, "statements",
                                   lambda text: [m.group(0) for m in _OLD_STATEMENT.finditer(text)]):
             yield
     finally:

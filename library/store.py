@@ -171,6 +171,11 @@ class Library:
         return self._index_value
 
     @property
+    def file_index(self) -> FileIndex:
+        """The index of the file's bytes as last read or saved (read-only: blocks, rows, macros)."""
+        return self._index
+
+    @property
     def _keys(self) -> dict[str, int]:
         if self._saved_data is not None:
             self._refresh()

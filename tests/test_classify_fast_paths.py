@@ -121,7 +121,7 @@ def test_design_statements_match_the_single_expression(sample):  # type: ignore[
     found = 0
     for text in texts:
         expected = [m.group(0) for m in old.finditer(text)]
-        assert design._statements(text) == expected, text[:80]
+        assert design.statements(text) == expected, text[:80]
         found += len(expected)
     assert found > 20
 
@@ -129,12 +129,12 @@ def test_design_statements_match_the_single_expression(sample):  # type: ignore[
 def test_species_pre_check_changes_no_count(sample):  # type: ignore[no-untyped-def]
     texts = [*_texts(sample), "rats. in vitro cell-line (mice)", "knock-down of x in hela cell lines", "ratio",
              "e.g.rats", "-rats-", "é rats", "pigs", "guinea-pigs", "qrt-pcr", "rt-pcr.", "x.rat."]
-    fast = [species._counts(t) for t in texts]
+    fast = [species.word_counts(t) for t in texts]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(species, "_has_trigger", lambda text: True)
-        assert [species._counts(t) for t in texts] == fast
+        patch.setattr(species, "has_trigger", lambda text: True)
+        assert [species.word_counts(t) for t in texts] == fast
     for text in texts:
-        assert species._has_trigger(text) == (not species._TRIGGERS.isdisjoint(species._WORD.findall(text))), text
+        assert species.has_trigger(text) == bool(species.trigger_words(text)), text
     assert sum(1 for c in fast if c[0]) >= 5
 
 

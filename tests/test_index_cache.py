@@ -49,13 +49,13 @@ def _assert_same_index(warm: FileIndex, cold: FileIndex) -> None:
 def _assert_same_library(path: Path) -> None:
     warm = Library.load(path)
     cold = Library.load(path, use_cache=False)
-    _assert_same_index(warm._index, cold._index)
+    _assert_same_index(warm.file_index, cold.file_index)
     pd.testing.assert_frame_equal(warm.frame(), cold.frame())
     assert warm.problems() == cold.problems()
     assert [warm.get(k) for k in list(warm)] == [cold.get(k) for k in list(cold)]
     assert b"".join(warm.render()) == path.read_bytes()
     again = Library.load(path)  # from the cache written by the warm open
-    _assert_same_index(again._index, cold._index)
+    _assert_same_index(again.file_index, cold.file_index)
 
 
 def _replace(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -120,7 +120,7 @@ def test_reopen_after_a_save_equals_a_cold_open(tmp_path: Path) -> None:
     lib.remove("k101")
     lib.save()
     cold = Library.load(path, use_cache=False)
-    _assert_same_index(lib._index, cold._index)  # the index refreshed from the saved bytes
+    _assert_same_index(lib.file_index, cold.file_index)  # the index refreshed from the saved bytes
     pd.testing.assert_frame_equal(lib.frame(), cold.frame())
     _assert_same_library(path)
 

@@ -187,7 +187,7 @@ def _strong(record: Record) -> list[tuple[str, str]]:
     return found
 
 
-def _statements(abstract: str) -> list[str]:
+def statements(abstract: str) -> list[str]:
     """The design statements of a lower-cased abstract, as ``re.finditer`` of :data:`STATEMENT` finds them. A
     statement runs to the end of its sentence, so the next one is searched for after a '.', a line break or the
     end, where a word boundary holds as it does at the start of the remaining text."""
@@ -215,7 +215,7 @@ def _weak(record: Record) -> list[tuple[str, str]]:
         if match:
             found.append((design, f"title says {match.group(0)!r}"))
     abstract = record.abstract[:MAX_TEXT].lower()  # a pasted full text is read no further than topics are
-    for statement in _statements(abstract):
+    for statement in statements(abstract):
         for design, pattern in _ABSTRACT.items():
             if pattern.search(statement):
                 found.append((design, f"abstract says {' '.join(statement.split())[:70]!r}"))

@@ -99,7 +99,13 @@ _TRIGGER_SCAN = LiteralScan(_TRIGGERS)
 _IN_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")  # what _WORD's words are made of
 
 
-def _has_trigger(text: str) -> bool:
+def trigger_words(text: str) -> frozenset[str]:
+    """The trigger words among all of _WORD's words of ``text`` (the slow reference that :func:`has_trigger` must
+    agree with)."""
+    return _TRIGGERS.intersection(_WORD.findall(text))
+
+
+def has_trigger(text: str) -> bool:
     """Whether one of _WORD's words of ``text`` is a trigger, without listing the words: a word is the run of word
     characters around a trigger's occurrence, less its leading and trailing '.' and '-' (as _WORD reads it)."""
     for start, end in _TRIGGER_SCAN.spans(text):
@@ -113,9 +119,9 @@ def _has_trigger(text: str) -> bool:
     return False
 
 
-def _counts(text: str) -> tuple[int, int, int, str]:
+def word_counts(text: str) -> tuple[int, int, int, str]:
     """(animal, laboratory, people) words in lower-cased text, and the first animal word."""
-    if not _has_trigger(text):  # one pass, no word list: most abstracts, however long
+    if not has_trigger(text):  # one pass, no word list: most abstracts, however long
         return 0, 0, 0, ""
     words = _WORD.findall(text)
     if _TRIGGERS.isdisjoint(words):  # most texts: no animal or laboratory word, nothing to weigh
@@ -147,8 +153,8 @@ def _from_text(record: Record) -> Species:
         return Species("animal", f"publication type {vet.strip()!r}")
     if _VET_JOURNAL.search(record.journal):
         return Species("animal", f"veterinary or animal-science journal ({record.journal.strip()[:60]})")
-    ta, tl, tp, first = _counts(record.title.lower())
-    aa, al, ap, later = _counts(record.abstract[:MAX_TEXT].lower())
+    ta, tl, tp, first = word_counts(record.title.lower())
+    aa, al, ap, later = word_counts(record.abstract[:MAX_TEXT].lower())
     animals, lab, people = 3 * ta + aa, 3 * tl + al, 3 * tp + ap  # a word in the title counts three times
     # people named about as often as the work itself: a clinical or mixed study. Background sentences
     # ("osteoporotic patients suffer ...") only outweigh a few animal or laboratory words.
