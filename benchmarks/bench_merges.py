@@ -12,7 +12,8 @@ present, in this order:
   part.
 * ``../shared/corpus``: biber's TUGboat copy (used whole while the rules were written: reported as tune only), and
   the PubMed records of the Cohen 2006 screening sets (PMID, title, authors, year) without their PMIDs; distinct
-  PMIDs are distinct publications. Parts by the shared rule: ``sha1(pmid) % 2 == 0`` is tune.
+  PMIDs are distinct publications. Parts by the shared rule: ``sha1(pmid) % 2 == 0`` is tune. The other eight
+  Cohen 2006 reviews (11,029 more PMIDs) are committed as ``never-merge/cohen2006-more.csv.gz``.
 * ``$REFLIB_BENCH_DATA`` (default ``/work/bench-data``; lost between sessions, read when restored): real PubMed
   files with DOI, PMID and PMCID removed (``pubmed-random/*.xml.gz``), and ``never-merge/{journal-bibs,
   conference-journal}/*.bib`` (DBLP and CryptoBib files).
@@ -26,10 +27,11 @@ parts were only run for these figures (their merges were audited, never used to 
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from benchmarks.bench_dedupe import BIOMEDICAL, PRECISION_TARGET, RECALL_TARGET, evaluate, labelled_sets
@@ -51,6 +53,7 @@ SHARED_CORPUS = ROOT.parent / "shared" / "corpus" / "github"
 SHARED_TUGBOAT = SHARED_CORPUS / "plk-biber" / "etc" / "tugboat.bib"
 COHEN = SHARED_CORPUS / "asreview-systematic-review-datasets"
 COMMITTED = Path(__file__).resolve().parent / "data" / "never-merge"  # see its PROVENANCE.md
+COHEN_MORE = COMMITTED / "cohen2006-more.csv.gz"  # the other eight Cohen 2006 reviews (see its PROVENANCE.md)
 AUDIT = Path(__file__).resolve().parent / "data" / "never-merge-audit.csv"
 PARTS = ("tune", "report")
 
@@ -97,23 +100,32 @@ def _cohen_authors(text: str) -> list[Author]:
     return out
 
 
-def cohen_set(folder: Path = COHEN) -> dict[str, list[Record]]:
-    """PubMed records of the Cohen 2006 screening sets (PMID, title, authors, year), one per PMID, identifiers
-    removed, by part (``sha1(pmid) % 2``). A PMID listed by two reviews is one record."""
-    parts: dict[str, list[Record]] = {name: [] for name in PARTS}
-    seen: set[str] = set()
+def _cohen_rows(folder: Path) -> Iterator[dict[str, str]]:
     for path in sorted(folder.glob("Cohen_2006_*.csv")):
         with path.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                pmid = (row.get("pubmedID") or "").strip()
-                if not pmid or pmid in seen:
-                    continue
-                seen.add(pmid)
-                year = (row.get("year") or "").strip()
-                record = Record(key=f"pm{pmid}", title=(row.get("title") or "").strip(),
-                                authors=_cohen_authors(row.get("authors") or ""),
-                                year=int(year) if year.isdigit() else None)
-                parts[part_of(pmid)].append(record)
+            yield from csv.DictReader(handle)
+
+
+def _committed_cohen_rows(path: Path = COHEN_MORE) -> Iterator[dict[str, str]]:
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        yield from csv.DictReader(handle)
+
+
+def cohen_set(rows: Iterable[dict[str, str]] | None = None) -> dict[str, list[Record]]:
+    """PubMed records of Cohen 2006 screening sets (PMID, title, authors, year), one per PMID, identifiers
+    removed, by part (``sha1(pmid) % 2``). A PMID listed by two reviews is one record. Default: ../shared's six."""
+    parts: dict[str, list[Record]] = {name: [] for name in PARTS}
+    seen: set[str] = set()
+    for row in _cohen_rows(COHEN) if rows is None else rows:
+        pmid = (row.get("pubmedID") or "").strip()
+        if not pmid or pmid in seen:
+            continue
+        seen.add(pmid)
+        year = (row.get("year") or "").strip()
+        record = Record(key=f"pm{pmid}", title=(row.get("title") or "").strip(),
+                        authors=_cohen_authors(row.get("authors") or ""),
+                        year=int(year) if year.isdigit() else None)
+        parts[part_of(pmid)].append(record)
     return parts
 
 
@@ -125,6 +137,8 @@ def never_merge_sets() -> Iterator[tuple[str, dict[str, list[Record]]]]:
         yield "TUGboat (shared corpus; tuned on whole)", bibliography_set(SHARED_TUGBOAT, whole_tune=True)
     if any(COHEN.glob("Cohen_2006_*.csv")):
         yield "pubmed Cohen 2006 sets (shared corpus; ids stripped)", cohen_set()
+    if COHEN_MORE.exists():
+        yield "pubmed Cohen 2006, 8 more reviews (committed; ids stripped)", cohen_set(_committed_cohen_rows())
     for path in sorted((DATA / "pubmed-random").glob("*.xml.gz")):
         yield f"pubmed {path.name.removesuffix('.xml.gz')} (ids stripped)", pubmed_set(path)
     for folder in ("journal-bibs", "conference-journal"):

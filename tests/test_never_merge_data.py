@@ -17,8 +17,8 @@ DATA = Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "never-m
 
 def test_every_committed_file_has_its_provenance_row():
     provenance = (DATA / "PROVENANCE.md").read_text(encoding="utf-8")
-    files = sorted(p.name for p in DATA.glob("*.bib.gz"))
-    assert len(files) >= 8
+    files = sorted(p.name for p in DATA.glob("*.gz"))
+    assert len(files) >= 9
     assert [name for name in files if f"`{name}`" not in provenance] == []
 
 
