@@ -30,11 +30,12 @@ from ingest.readers import read_file
 from library.journals import fill_journal_abbrev
 from library.model import Record
 
-__all__ = ["FROZEN3", "SOURCES", "heldout3_records"]
+__all__ = ["FROZEN3", "SOURCES", "heldout3_records", "tune3_records"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data" / "citation-heldout-3"
 FROZEN3 = ROOT / "benchmarks" / "data" / "citation-heldout-3.csv"
+TUNE3 = ROOT / "benchmarks" / "data" / "citation-tune-3" / "openpbta-references.json.gz"
 SOURCES = {"medline": "medline16n0902.xml.gz", "deep-review": "deep-review-references.json.gz"}
 MEDLINE_SHARE = 450
 DEEP_REVIEW_SHARE = 250
@@ -66,6 +67,27 @@ def heldout3_records() -> list[Record]:
             record.key = f"h3-{n}"
             fill_journal_abbrev(record)
             out.append(record)
+    return out
+
+
+def tune3_records() -> list[Record]:
+    """Tuning records of set #3's CSL-JSON shape, chosen after set #3 was frozen: the journal articles with a PMID
+    of another Manubot bibliography (AlexsLemonade/OpenPBTA-manuscript, ``benchmarks/data/citation-tune-3/``),
+    minus any that shares a normalized title, PMID or DOI with set #3. Rules for that shape were written against
+    these, never against set #3's output. Keys ``t3-<n>``."""
+    held = heldout3_records()
+    titles = {_title_key(r.title) for r in held}
+    pmids = {r.pmid for r in held if r.pmid}
+    dois = {r.doi.lower() for r in held if r.doi}
+    out = []
+    for record in read_file(TUNE3).records:
+        if not (record.title and record.entry_type == "article" and record.pmid):
+            continue
+        if _title_key(record.title) in titles or record.pmid in pmids or (record.doi and record.doi.lower() in dois):
+            continue
+        record.key = f"t3-{len(out)}"
+        fill_journal_abbrev(record)
+        out.append(record)
     return out
 
 

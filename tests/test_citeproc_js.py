@@ -121,7 +121,10 @@ def test_pages_volumes_particles_and_periods_agree_with_citeproc_js() -> None:
                record("p5", volume="7 Suppl 2", issue="S1", pages="S5-S22"),
                record("n1", authors=[Author("Ma", "de Q. M. F."), Author("van", "der V."), Author("Boon", "M. E.")]),
                record("s1", journal="J. Head Trauma Rehabil. Conference Publication: (var.pagings)",
-                      journal_abbrev="J. Head Trauma Rehabil. (var.pagings)")]
+                      journal_abbrev="J. Head Trauma Rehabil. (var.pagings)"),
+               # set #2 / CSL-JSON tune set: Unicode hyphens in given names, a bracketed abstract number
+               record("h1", authors=[Author("Maurage", "C.\u2010A."), Author("Roe", "Claude\u2011Alain")]),
+               record("b1", pages="A125 [015-02]")]
     for style, agreement in compare_styles(records).items():
         assert agreement.same == agreement.total, (style, agreement.differences)
     assert "vols. 77-78, nos. 1-2" in normalize_typography(format_citation(records[2], "mla"))
