@@ -129,6 +129,7 @@ def test_others_is_never_a_name() -> None:
     ("52-54, 64", True), ("2-B", True), ("S109-12", True), ("14, Sp. Iss. SI", True), ("1 & 3", True),
     ("5 Suppl 2", False), ("13/14", False), ("Suppl-12", False), ("2.0", False), ("561", False),
     ("A125 [015-02]", False), ("A125 (015-02)", False), ("12-15 [abstract]", True), ("819.e1-819.e6", True),
+    ("1788; discussion 1791", True), ("1788;1791", False),
 ])
 def test_plural_labels_as_citeproc_js(value: str, plural: bool) -> None:
     assert is_plural(value) is plural
