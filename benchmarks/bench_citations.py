@@ -54,7 +54,7 @@ def _agreement(report: Report) -> None:
                    f"{h2.share:.1%}", "")
         report.add("citations", f"{style}: CSL-JSON tune set {t3.same}/{t3.total} (OpenPBTA, Manubot)",
                    f"{t3.share:.1%}", "")
-        report.add("citations", f"{style}: HELD-OUT set #3 {h3.same}/{h3.total} (MEDLINE XML + CSL-JSON)",
+        report.add("citations", f"{style}: set #3 {h3.same}/{h3.total} (held out until its one run at c468b61; note)",
                    f"{h3.share:.1%}", ">= 99%")
         changed = len(a.changed_pages) + len(h2.changed_pages) + len(h3.changed_pages) + len(t3.changed_pages)
         others = len(a.others) + len(h2.others) + len(h3.others) + len(t3.others)
