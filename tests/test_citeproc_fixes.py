@@ -128,6 +128,8 @@ def test_others_is_never_a_name() -> None:
 @pytest.mark.parametrize(("value", "plural"), [
     ("52-54, 64", True), ("2-B", True), ("S109-12", True), ("14, Sp. Iss. SI", True), ("1 & 3", True),
     ("5 Suppl 2", False), ("13/14", False), ("Suppl-12", False), ("2.0", False), ("561", False),
+    ("A125 [015-02]", False), ("A125 (015-02)", False), ("12-15 [abstract]", True), ("819.e1-819.e6", True),
+    ("1788; discussion 1791", True), ("1788;1791", False),
 ])
 def test_plural_labels_as_citeproc_js(value: str, plural: bool) -> None:
     assert is_plural(value) is plural
@@ -189,3 +191,16 @@ def test_a_last_page_below_the_first_is_printed_in_full() -> None:
     assert last_page("2297", "2108", "minimal") == "2108"
     assert last_page("2297", "2108", "minimal-two") == "2108"
     assert last_page("768", "782", "minimal") == "82"
+
+
+def test_rules_found_on_set_two_and_the_csl_json_tune_set() -> None:
+    """Unicode hyphens in given names (Crossref/Wiley 'C.\u2010A.') split initials as '-' does."""
+    assert citeproc_name({"family": "Maurage", "given": "C.\u2010A."}) == {"family": "Maurage", "given": "C.-A."}
+    assert citeproc_name({"family": "Roe", "given": "Jean\u2011Pierre"})["given"] == "Jean-Pierre"
+    record = Record(key="m", entry_type="article", title="Falls", journal="J Falls", year=2012, volume="13",
+                    pages="1--5", authors=[Author("Maurage", "C.\u2010A."), Author("Roe", "Claude\u2010Alain")])
+    assert "Maurage CA, Roe CA." in format_citation(record, "ama")
+    assert "Maurage, C.-A., & Roe, C.-A. (2012)" in format_citation(record, "apa")
+    abstract = Record(key="a", entry_type="article", title="Effusion", journal="Respirology", year=2008,
+                      volume="13", pages="A125 [015-02]", authors=[Author("Refaat", "S.")])
+    assert ", p. A125 [015" in format_citation(abstract, "mla")

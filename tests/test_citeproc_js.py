@@ -42,6 +42,9 @@ def test_page_and_others_checks() -> None:
     assert page_numbers_changed(Record(key="q", pages="1305-11"), "113:1305-1312.")
     assert prints_others(record, "Roe J, others. T.")
     assert not prints_others(Record(key="r", title="Others and us"), "Roe J. Others and us.")
+    # a title ending in "others" and a journal: MLA recases the title, so it is not found verbatim
+    ending = Record(key="e", title="Heeding the advice of others", journal="American journal of orthodontics")
+    assert not prints_others(ending, "Jerrold, L. “Heeding the Advice of Others.” American Journal of Orthodontics.")
 
 
 @pytest.mark.slow  # about a second or more: run by make test, not make unit
@@ -121,7 +124,10 @@ def test_pages_volumes_particles_and_periods_agree_with_citeproc_js() -> None:
                record("p5", volume="7 Suppl 2", issue="S1", pages="S5-S22"),
                record("n1", authors=[Author("Ma", "de Q. M. F."), Author("van", "der V."), Author("Boon", "M. E.")]),
                record("s1", journal="J. Head Trauma Rehabil. Conference Publication: (var.pagings)",
-                      journal_abbrev="J. Head Trauma Rehabil. (var.pagings)")]
+                      journal_abbrev="J. Head Trauma Rehabil. (var.pagings)"),
+               # set #2 / CSL-JSON tune set: Unicode hyphens in given names, a bracketed abstract number
+               record("h1", authors=[Author("Maurage", "C.\u2010A."), Author("Roe", "Claude\u2011Alain")]),
+               record("b1", pages="A125 [015-02]"), record("d1", pages="1788; discussion 1791")]
     for style, agreement in compare_styles(records).items():
         assert agreement.same == agreement.total, (style, agreement.differences)
     assert "vols. 77-78, nos. 1-2" in normalize_typography(format_citation(records[2], "mla"))

@@ -32,6 +32,8 @@ from library.normalize import (
     ("110 - 123", "110--123"),
     ("123\u2013125", "123--125"),  # en dash
     ("153-160.e3", "153--160.e3"),  # Fertil Steril e-pages
+    ("819.e1-819.e6", "819.e1--819.e6"),  # e-pages of page 819: no "e" carried to the end ("e819.e6")
+    ("160.e1-e8", "160.e1--e8"),
     ("S12-5", "S12--S15"),  # supplement prefix carried to the end page
     ("e0193972", "e0193972"),  # PLoS article number kept
     ("034708", "034708"),  # article number with leading zero kept

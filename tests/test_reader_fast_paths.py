@@ -41,7 +41,7 @@ ABBREV_END = re.compile(r"(?:\b[A-Za-z]\.[A-Za-z]\.|\bet al\.|\betc\.|\bvs\.|\bs
 LABEL = re.compile(r"[A-Z]{2}[A-Z0-9 ,&/()'-]*[A-Z)]: (?=\S)")
 LONE_LABEL = re.compile(r"[^.:]{1,60}:")
 DASHES = re.compile(r"\s*(?:-{1,3}|[\u2010-\u2015\u2212]|\bto\b)\s*")
-NUM_RANGE = re.compile(r"\b([A-Za-z]{0,3})(\d+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([A-Za-z]{0,3})(\d+)\b")
+NUM_RANGE = re.compile(r"(?<!\.)\b([A-Za-z]{0,3})(\d+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([A-Za-z]{0,3})(\d+)\b")
 ROMAN_RANGE = re.compile(r"\b([ivxlcdm]+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([ivxlcdm]+)\b", re.IGNORECASE)
 YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2[01]\d\d)(?!\d)")
 PARTICLES = frozenset({"van", "von", "de", "der", "den", "del", "della", "dei", "di", "da", "dos", "das", "do",

@@ -188,6 +188,7 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _CAPITALS = re.compile(r"^([A-Z]{2,3})\.?$")
 _SUFFIXES = ("Jr", "Sr", "II", "III", "IV", "2nd", "3rd", "4th")
 _SUFFIX = re.compile(r"^(.*?)[,\s]+(" + "|".join(_SUFFIXES) + r")\.?$")
+_UNICODE_HYPHEN = re.compile("[\u2010\u2011]")
 _COUNTRY = re.compile(r"\s*\[[A-Z][A-Za-z .]+\]\s*$")
 
 
@@ -195,8 +196,13 @@ def citeproc_name(name: dict[str, str]) -> dict[str, str]:
     """A CSL name as both engines should read it: a Chinese/Japanese/Korean name is written family+given without
     a space and never initialized; given names written as capitals ("DJ") are initials ("D. J."); a "Jr" (Sr, II-IV,
     2nd-4th) at the end of the given name is the name's suffix ("Joseph M., Jr." -> given "Joseph M.", suffix
-    "Jr."; "John 3rd" -> "John", "3rd"), as the AMA, NLM and APA manuals print it ("Smith J 3rd", "Smith, J., 3rd")."""
+    "Jr."; "John 3rd" -> "John", "3rd"), as the AMA, NLM and APA manuals print it ("Smith J 3rd", "Smith, J., 3rd");
+    a Unicode hyphen (U+2010, U+2011) in a given name is the hyphen CSL engines split initials at ("C.\u2010A." ->
+    "C.-A.": AMA "CA", APA "C.-A."; both engines read U+2010 as a letter and printed "C \u2010A")."""
     family, given = name.get("family", ""), name.get("given", "")
+    if _UNICODE_HYPHEN.search(given):  # "C.\u2010A." (Wiley, Crossref): initialized as "C.-A." is, by both engines
+        given = _UNICODE_HYPHEN.sub("-", given)
+        name = {**name, "given": given}
     if _SUFFIX.match(f"x {given}") and given.rstrip(".") in _SUFFIXES:  # a source's misread
         return {k: v for k, v in name.items() if k != "given"} | {"suffix": given}  # "Blumenschein, George R.; Jr"
     suffix = _SUFFIX.match(given) if given and "suffix" not in name else None

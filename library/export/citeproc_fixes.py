@@ -243,15 +243,22 @@ def _patched_process(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _ROMAN = re.compile(r"^[ivxlcdm]+$", re.IGNORECASE)
-_SEPARATORS = re.compile(r"\s*(?:,|&|(?<!\\)[-\u2013]|\band\b)\s*")
+_SEPARATORS = re.compile(r"\s*(?:,|;\s|&|(?<!\\)[-\u2013]|\band\b)\s*")
+
+
+_BRACKETED = re.compile(r"\s*(?:\[[^\]]*\]|\([^)]*\))")
 
 
 def is_plural(value: str) -> bool:
     """A label's plural as citeproc-js reads a number variable: more than one part separated by a comma, "&",
     "and" or a hyphen ("52-54, 64", "2-B", "S109-12", "14, Sp. Iss. SI") when the first part holds a digit;
     "5 Suppl 2", "13/14", "Suppl-12" and "2.0" are one number; roman numerals count ("xv, 1055").
+    What a source adds in brackets is no page of its own: "A125 [015-02]" (an abstract's number) is one page, as
+    MLA has it ("p.") and citeproc-js prints it. Sub-pages stay a range: "819.e1-819.e6" is plural (MLA "pp.";
+    citeproc-js 2.4.63 reads a number holding a period as no number and prints "p." — documented, not followed).
+    A part after "; " counts: "1788; discussion 1791" is two pages (MLA "pp.", as citeproc-js).
     """
-    parts = [part for part in _SEPARATORS.split(value.strip()) if part]
+    parts = [part for part in _SEPARATORS.split(_BRACKETED.sub("", value).strip()) if part]
     return len(parts) > 1 and (any(c.isdigit() for c in parts[0]) or bool(_ROMAN.match(parts[0])))
 
 

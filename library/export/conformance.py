@@ -124,7 +124,7 @@ def prints_others(record: Record, text: str) -> bool:
     for own in (record.title, record.journal, record.booktitle, record.publisher):
         if own:
             rest = rest.replace(own, "")
-    return bool(_OTHERS.search(rest)) and not _OTHERS.search(record.title + record.journal)
+    return bool(_OTHERS.search(rest)) and not _OTHERS.search(f"{record.title} {record.journal}")
 
 
 @dataclass
