@@ -37,7 +37,7 @@ from .citeproc_fixes import initialize_given, is_numeric, is_plural, last_page, 
     title_case
 from .quotes import quoted_text
 
-__all__ = ["CompiledStyle", "Rich", "Unsupported", "cat", "compile_style", "join"]
+__all__ = ["CompiledStyle", "Rich", "Unsupported", "cat", "compile_style", "join", "sort_order"]
 
 _NS = "{http://purl.org/net/xbiblio/csl}"
 _SEAM = frozenset(".,;:!?")
@@ -722,6 +722,11 @@ class _Compiler:
             return affixes.wrap(text)
         return render
 
+    def c_choose(self, element: Any) -> Render:
+        """A cs:choose rendered on its own (a child of cs:substitute): no delimiter handed down."""
+        choose = self.choose(element)
+        return lambda item, sort_options: choose(item, sort_options, "")
+
     def choose(self, element: Any) -> Callable[[Item, Any, str], Any]:
         branches = []
         for child in element.iterchildren():
@@ -1164,7 +1169,8 @@ def _unsupported(reason: str) -> Render:
 
 class CompiledStyle:
     """One compiled style: :meth:`render` gives what citeproc-py's bibliography gives for one CSL-JSON item
-    (the entry as ``str(entry)``, None when nothing renders) or raises :class:`Unsupported`."""
+    (the entry as ``str(entry)``, None when nothing renders) or raises :class:`Unsupported`; :meth:`sort_keys`
+    the keys of the style's cs:sort as citeproc-py computes them (``citeproc.model.Key.sort_keys``)."""
 
     def __init__(self, root: Any, piq: bool, formatter: Any) -> None:
         root.formatter = formatter  # what citeproc-py's bibliography sets: terms are preformatted with it
@@ -1172,14 +1178,94 @@ class CompiledStyle:
         layout = compiler.bibliography.find(f"{_NS}layout")
         self._layout = compiler.layout(layout)
         self._default_language = (root.get("default-locale") or "en")[:2]
+        self._keys: list[tuple[Callable[[Item], Any], bool]] = []
+        sort = compiler.bibliography.find(f"{_NS}sort")
+        for key in sort.findall(f"{_NS}key") if sort is not None else ():
+            self._keys.append((_sort_key(compiler, key), key.get("sort", "ascending").lower() == "descending"))
+
+    @property
+    def descending(self) -> list[bool]:
+        return [descending for _, descending in self._keys]
 
     def item(self, data: dict[str, Any]) -> Item:
         return Item(data, self._default_language)
 
-    def render(self, data: dict[str, Any]) -> str | None:
-        item = Item(data, self._default_language)
+    def render(self, data: dict[str, Any] | Item) -> str | None:
+        item = data if isinstance(data, Item) else Item(data, self._default_language)
+        item.repressed = {}
         text = self._layout(item)
         return None if text is None else str(text)
+
+    def sort_keys(self, data: dict[str, Any] | Item) -> list[Any]:
+        item = data if isinstance(data, Item) else Item(data, self._default_language)
+        return [key(item) for key, _ in self._keys]
+
+
+def _sort_key(compiler: _Compiler, key: Any) -> Callable[[Item], Any]:
+    if "variable" in key.attrib:
+        variable = key.get("variable").replace("-", "_")
+        if variable in NAMES or variable == "citation_number":
+            return _unsupported_key(f"sort by {variable}")
+        if variable in DATES:
+            def date_key(item: Item) -> Any:
+                date = item.ref.get(variable)
+                if date is None:
+                    return None
+                return f"{date.year + 10000:05}{date.month or 0:02}{date.day or 0:02}"
+            return date_key
+        return lambda item: item.ref.get(variable)  # numbers too: citeproc-py's _format_number falls back to it
+    if "macro" in key.attrib:
+        sort_options = {"name-as-sort-order": "all"}
+        for option in ("names-min", "names-use-first", "names-use-last"):
+            if option in key.attrib:
+                sort_options[option.replace("names", "et-al")] = key.get(option)
+        macro = compiler.macro(key.get("macro"))
+
+        def macro_key(item: Item) -> Any:
+            item.repressed = {}
+            text = macro(item, sort_options)
+            if text is not None and "\u03a3" in text:  # final sigma: str.lower of one segment or many may differ
+                raise Unsupported("capital sigma in a sort key")
+            return text
+        return macro_key
+    return _unsupported_key("sort key without variable or macro")
+
+
+def _unsupported_key(reason: str) -> Callable[[Item], Any]:
+    def key(item: Item) -> Any:
+        raise Unsupported(reason)
+    return key
+
+
+def sort_order(keys: list[list[Any]], descending: list[bool]) -> list[int]:
+    """Positions in the order of citeproc-py's ``Sort.sort`` (``multi_key_sort``: None last, keys lower-cased,
+    compared as integers when both are), for the keys of each item; stable."""
+    from functools import cmp_to_key
+
+    def compare(left: tuple[int, list[Any]], right: tuple[int, list[Any]]) -> int:
+        for i, desc in enumerate(descending):
+            left_key, right_key = left[1][i], right[1][i]
+            if left_key is not None and right_key is not None:
+                try:
+                    left_key = str(left_key.lower())
+                    right_key = str(right_key.lower())
+                except AttributeError:
+                    pass
+                try:
+                    left_key, right_key = int(str(left_key)), int(str(right_key))
+                except ValueError:
+                    pass
+                result = (left_key > right_key) - (left_key < right_key)
+                if result:
+                    return -1 * result if desc else result
+            elif left_key is not None:
+                return -1
+            elif right_key is not None:
+                return 1
+        return 0
+
+    ordered = sorted(enumerate(keys), key=cmp_to_key(compare))
+    return [position for position, _ in ordered]
 
 
 def compile_style(root: Any, piq: bool, formatter: Any) -> CompiledStyle:
