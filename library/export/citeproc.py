@@ -286,13 +286,16 @@ class _Bibliography(CitationStylesBibliography):  # type: ignore[misc]
                 self.items.append(item)
 
 
-def _render(records: Sequence[Record], style: _Style, engine: str = "compiled") -> list[tuple[int, str]]:
-    """(record index, sentinel-marked entry) pairs in the order of the style's bibliography."""
+def _render(records: Sequence[Record], style: _Style, engine: str = "compiled", ordered: bool = True,
+            items: list[dict[str, Any]] | None = None) -> list[tuple[int, str]]:
+    """(record index, sentinel-marked entry) pairs in the order of the style's bibliography (``ordered``) or of
+    the records (each entry is the same either way); ``items``: the records' CSL items when already made."""
     ids = [f"r{i}" for i in range(len(records))]  # citeproc-py lower-cases ids: keys could collide
-    items = [_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)]
+    if items is None:
+        items = [_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)]
     if engine == "citeproc":
         return _render_citeproc(items, style)
-    sorting = style.sorted and len(ids) > 1
+    sorting = style.sorted and len(ids) > 1 and ordered
     texts: dict[int, str] = {}
     keys: dict[int, list[Any]] = {}
     slow: list[int] = []
@@ -439,12 +442,14 @@ def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compi
     out: list[dict[str, str]] = [{} for _ in records]
     if not records:
         return out
+    items = [_citeproc_item(record, f"r{i}") for i, record in enumerate(records)]  # the same for every style
     for name in STYLES:
         parsed = _style(name)
         with _LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                rendered: list[tuple[int, str | None]] = list(_render(records, parsed, engine))
+                rendered: list[tuple[int, str | None]] = list(_render(records, parsed, engine, ordered=False,
+                                                                      items=items))
             except Exception:  # as render_bibliography: isolate the record citeproc-py cannot take
                 rendered = []
                 for index, record in enumerate(records):

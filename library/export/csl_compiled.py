@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from citeproc import DATES, NAMES
 from citeproc.model import to_ordinal
@@ -222,6 +222,8 @@ class _Affixes:
         if string is None:
             return None
         prefix, suffix = self.prefix, self.suffix
+        if not prefix and not suffix:  # '' + s and s + '' leave s (and its kind) unchanged
+            return string
         if suffix[:1] not in (".", ","):
             text = cat(prefix, seam_original(prefix, string))
             return cat(text, seam_original(text, suffix))
@@ -324,13 +326,24 @@ def _date(value: Any) -> _Date:
 # --- compiling ---------------------------------------------------------------------------------------------------
 
 Render = Callable[[Item, Any], Any]  # (item, sort_options) -> text or None; raises _Missing
+# A compiled node is a Render, or None: nothing is printed for this shape of item (citeproc-py returns None or
+# raises VariableError there; every parent treats both alike: the piece is left out).
+
+
+class Shape(NamedTuple):
+    """What the path through a style depends on: the item's type, its variables, which are numbers."""
+
+    type: str
+    present: frozenset[str]
+    numeric: frozenset[str]
 
 
 class _Compiler:
-    def __init__(self, root: Any, piq: bool) -> None:
+    def __init__(self, root: Any, piq: bool, shape: Shape) -> None:
         self.root = root
         self.piq = piq
-        self.macros: dict[str, Render] = {}
+        self.shape = shape
+        self.macros: dict[str, Any] = {}
         self.bibliography = root.find(f"{_NS}bibliography")
         self.page_range_format = root.get_option("page-range-format")
 
@@ -340,7 +353,7 @@ class _Compiler:
         return self.bibliography.get_option(name)
 
     # dispatch --------------------------------------------------------------------------------------------------
-    def element(self, element: Any) -> Render:
+    def element(self, element: Any) -> Render | None:
         kind = _local(element)
         builder = getattr(self, "c_" + kind.replace("-", "_"), None)
         if builder is None:
@@ -351,19 +364,32 @@ class _Compiler:
             return _unsupported(str(reason))
 
     def children(self, element: Any) -> list[tuple[Any, bool]]:
-        """(render, is_choose) for each rendering child (comments skipped)."""
+        """(render, is_choose) for each child that can print something for this shape (comments skipped)."""
         out = []
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
-            out.append((self.choose(child) if _local(child) == "choose" else self.element(child),
-                        _local(child) == "choose"))
+            is_choose = _local(child) == "choose"
+            node = self.choose(child) if is_choose else self.element(child)
+            if node is not None:
+                out.append((node, is_choose))
         return out
 
-    def render_children(self, element: Any) -> Callable[[Item, Any, str], Any]:
+    def render_children(self, element: Any) -> Callable[[Item, Any, str], Any] | None:
         """``Parent.render_children``: children joined with the delimiter handed down (cs:choose is transparent)."""
         children = self.children(element)
         piq = self.piq
+        if not children:
+            return None
+        if len(children) == 1:
+            only, only_choose = children[0]
+
+            def render_one(item: Item, sort_options: Any, delimiter: str) -> Any:
+                try:
+                    return only(item, sort_options, delimiter) if only_choose else only(item, sort_options)
+                except _Missing:
+                    return None
+            return render_one
 
         def render(item: Item, sort_options: Any, delimiter: str) -> Any:
             output = []
@@ -379,12 +405,12 @@ class _Compiler:
             return None
         return render
 
-    def macro(self, name: str) -> Render:
+    def macro(self, name: str) -> Render | None:
         if name not in self.macros:
-            body: list[Callable[[Item, Any, str], Any]] = []
-            self.macros[name] = lambda item, sort_options: body[0](item, sort_options, "")
-            body.append(self.render_children(self.root.get_macro(name)))
-        return self.macros[name]
+            self.macros[name] = _unsupported(f"recursive macro {name}")
+            body = self.render_children(self.root.get_macro(name))
+            self.macros[name] = None if body is None else (lambda item, sort_options: body(item, sort_options, ""))
+        return self.macros[name]  # type: ignore[no-any-return]
 
     # cs:layout ---------------------------------------------------------------------------------------------------
     def layout(self, element: Any) -> Callable[[Item], Any]:
@@ -393,6 +419,8 @@ class _Compiler:
         formatter = _formatter(element)
 
         def render(item: Item) -> Any:
+            if body is None:
+                return None
             text = affixes.wrap(body(item, None, ""))
             if text is None:
                 return None
@@ -400,14 +428,18 @@ class _Compiler:
         return render
 
     # cs:text -----------------------------------------------------------------------------------------------------
-    def c_text(self, element: Any) -> Render:
+    def c_text(self, element: Any) -> Render | None:
         markup = self.text_markup(element)
         if "variable" in element.attrib:
             get = self.variable(element)
+            if get is None:
+                return None
         elif "macro" in element.attrib:
             if element.get("text-case") or element.get("strip-periods", "false").lower() == "true":
                 raise Unsupported("text-case or strip-periods on a macro")
             macro = self.macro(element.get("macro"))
+            if macro is None:
+                return None
 
             def get(item: Item, sort_options: Any) -> Any:
                 return macro(item, None)  # Text.process does not hand sort options to the macro
@@ -434,36 +466,39 @@ class _Compiler:
             return markup(get(item, sort_options), item.language)
         return render
 
-    def variable(self, element: Any) -> Render:
+    def variable(self, element: Any) -> Render | None:
         variable = element.get("variable")
         if variable == "citation-number":
             raise Unsupported(f"variable {variable}")
         if variable == "locator":  # no locators in a bibliography: citeproc-py's VariableError
-            return _missing
+            return None
         if variable.replace("-", "_") in NAMES or variable.replace("-", "_") in DATES:
             raise Unsupported(f"text of a name or date variable {variable}")
         tag = element.tag
-        short = variable + "-short" if element.get("form") == "short" else None
-        short_key = short.replace("-", "_") if short else None
-        key = variable.replace("-", "_")
-        number = self.number_process(element, text=True)
+        present = self.shape.present
+        name = variable
+        if element.get("form") == "short" and (variable + "-short").replace("-", "_") in present:
+            name = variable + "-short"
+        python = name.replace("-", "_")
+        if name.startswith("page"):
+            if "page" not in present:
+                return None
+            number = self.number_process(element, text=True)
+
+            def page(item: Item, sort_options: Any) -> Any:
+                repressed = item.repressed.get(tag)
+                if repressed and variable in repressed:
+                    return None
+                return number(item.ref["page"], name)
+            return page
+        if python not in present:
+            return None
 
         def get(item: Item, sort_options: Any) -> Any:
             repressed = item.repressed.get(tag)
             if repressed and variable in repressed:
                 return None
-            name = variable
-            if short_key is not None and short_key in item.ref:
-                name = short
-            ref = item.ref
-            if name.startswith("page"):
-                if "page" not in ref:
-                    raise _Missing
-                return number(ref["page"], name)
-            python = short_key if name == short else key
-            if python not in ref:
-                raise _Missing
-            return ref[python]
+            return item.ref[python]
         return get
 
     def text_markup(self, element: Any) -> Callable[[Any, str], Any]:
@@ -618,7 +653,7 @@ class _Compiler:
             raise Unsupported(f"number form {form}")
         return format_number
 
-    def c_number(self, element: Any) -> Render:
+    def c_number(self, element: Any) -> Render | None:
         variable = element.get("variable")
         if variable == "locator":
             raise Unsupported("locator")
@@ -628,10 +663,10 @@ class _Compiler:
         formatter = _formatter(element)
         affixes = _Affixes(element, self.piq)
         key = "page" if variable == "page-first" else variable
+        if key not in self.shape.present:  # CustomDict lookup with the variable's own name
+            return None
 
         def render(item: Item, sort_options: Any) -> Any:
-            if key not in item.ref:  # CustomDict lookup with the variable's own name
-                raise _Missing
             text = process(item.ref[key], variable)
             if not text:
                 return None
@@ -687,16 +722,21 @@ class _Compiler:
         return render
 
     # cs:group, cs:choose -------------------------------------------------------------------------------------------
-    def c_group(self, element: Any) -> Render:
+    def c_group(self, element: Any) -> Render | None:
         delimiter = element.get("delimiter", "")
         children = []
+        called = False
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
             is_choose = _local(child) == "choose"
-            children.append((self.choose(child) if is_choose else self.element(child), is_choose,
-                             bool(child.calls_variable())))
-        called = any(c for _, _, c in children)
+            calls = bool(child.calls_variable())
+            called = called or calls
+            node = self.choose(child) if is_choose else self.element(child)
+            if node is not None:
+                children.append((node, is_choose, calls))
+        if not children:
+            return None
         formatter = _formatter(element)
         affixes = _Affixes(element, self.piq)
         piq = self.piq
@@ -722,64 +762,53 @@ class _Compiler:
             return affixes.wrap(text)
         return render
 
-    def c_choose(self, element: Any) -> Render:
+    def c_choose(self, element: Any) -> Render | None:
         """A cs:choose rendered on its own (a child of cs:substitute): no delimiter handed down."""
         choose = self.choose(element)
+        if choose is None:
+            return None
         return lambda item, sort_options: choose(item, sort_options, "")
 
-    def choose(self, element: Any) -> Callable[[Item, Any, str], Any]:
-        branches = []
+    def choose(self, element: Any) -> Callable[[Item, Any, str], Any] | None:
+        """The branch this shape of item takes (conditions depend on type, variables and numbers only)."""
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
-            kind = _local(child)
-            condition = self.condition(child) if kind in ("if", "else-if") else (lambda item: True)
-            branches.append((condition, self.render_children(child)))
+            if _local(child) == "else" or self.condition(child):
+                return self.render_children(child)
+        return None
 
-        def render(item: Item, sort_options: Any, delimiter: str) -> Any:
-            for condition, body in branches:
-                if condition(item):
-                    return body(item, sort_options, delimiter)
-            return None
-        return render
-
-    def condition(self, element: Any) -> Callable[[Item], bool]:
-        tests: list[Callable[[Item], list[bool]]] = []
+    def condition(self, element: Any) -> bool:
+        """``If.render``'s test for this shape (``match`` over all the tests' results, as citeproc-py)."""
+        shape = self.shape
+        results: list[bool] = []
         if "type" in element.attrib:
-            types = [t.lower() for t in element.get("type").split()]
-            tests.append(lambda item: [t == item.type for t in types])
+            results += [t.lower() == shape.type for t in element.get("type").split()]
         if "variable" in element.attrib:
-            names = [v.replace("-", "_") for v in element.get("variable").split()]
-            tests.append(lambda item: [n != "locator" and n in item.ref for n in names])
+            results += [v != "locator" and v.replace("-", "_") in shape.present
+                        for v in element.get("variable").split()]
         if "is-numeric" in element.attrib:
-            keys = [v.replace("-", "_") for v in element.get("is-numeric").split()]
-            tests.append(lambda item: [k in item.ref and is_numeric(str(item.ref[k])) for k in keys])
-        if "is-uncertain-date" in element.attrib:
-            count = len(element.get("is-uncertain-date").split())
-            tests.append(lambda item: [False] * count)  # dates with circa are not compiled
+            results += [v.replace("-", "_") in shape.numeric for v in element.get("is-numeric").split()]
+        if "is-uncertain-date" in element.attrib:  # dates with circa are not compiled
+            results += [False] * len(element.get("is-uncertain-date").split())
         if "locator" in element.attrib:
-            count = len(element.get("locator").split())
-            tests.append(lambda item: [False] * count)
+            results += [False] * len(element.get("locator").split())
         if "position" in element.attrib:
-            tests.append(lambda item: [False])  # in the bibliography
+            results.append(False)  # in the bibliography
         match = element.get("match")
-
-        def condition(item: Item) -> bool:
-            results: list[bool] = []
-            for test in tests:
-                results += test(item)
-            if match == "any":
-                return any(results)
-            if match == "none":
-                return not any(results)
-            return all(results)
-        return condition
+        if match == "any":
+            return any(results)
+        if match == "none":
+            return not any(results)
+        return all(results)
 
     # cs:date -------------------------------------------------------------------------------------------------------
-    def c_date(self, element: Any) -> Render:
+    def c_date(self, element: Any) -> Render | None:
         form = element.get("form")
         variable = element.get("variable")
         key = variable.replace("-", "_")
+        if key not in self.shape.present:
+            return None
         show = ["year", "month", "day"]
         piq = self.piq
         if form is not None:
@@ -799,8 +828,6 @@ class _Compiler:
                  if isinstance(part.tag, str) and part.get("name") in show]
 
         def render(item: Item, sort_options: Any) -> Any:
-            if key not in item.ref:
-                raise _Missing
             date = item.ref[key]
             output = []
             for part in parts:
@@ -891,10 +918,12 @@ class _Compiler:
         return render
 
     # cs:names ------------------------------------------------------------------------------------------------------
-    def c_names(self, element: Any, names_context: Any = None) -> Render:
+    def c_names(self, element: Any, names_context: Any = None) -> Render | None:
         context_element = names_context if names_context is not None else element
         roles = element.get("variable").split()
-        both = set(roles) == {"editor", "translator"}
+        if set(roles) == {"editor", "translator"} and {"editor", "translator"} <= self.shape.present:
+            raise Unsupported("editor and translator")
+        roles = [role for role in roles if role in self.shape.present]
         name_element = context_element.find(f"{_NS}name")
         if name_element is None:
             raise Unsupported("cs:names without cs:name")
@@ -906,7 +935,13 @@ class _Compiler:
             label = self.names_label(label_element)
             label_first = label_element is context_element.getchildren()[0]
         substitute_element = element.find(f"{_NS}substitute")
-        substitute = self.substitute(substitute_element, element) if substitute_element is not None else None
+        substitute = None
+        if not roles:
+            if substitute_element is None:
+                return None
+            substitute = self.substitute(substitute_element, element)
+            if substitute is None:
+                return None
         delimiter = element.get("delimiter", self.inherited("names-delimiter"))
         formatter = _formatter(element)
         affixes = _Affixes(element, self.piq)
@@ -914,8 +949,6 @@ class _Compiler:
         role_keys = [(role, role) for role in roles]
 
         def render(item: Item, sort_options: Any) -> Any:
-            if both and "editor" in item.ref and "translator" in item.ref:
-                raise Unsupported("editor and translator")
             output = []
             for role, key in role_keys:
                 if key in item.ref:
@@ -931,10 +964,8 @@ class _Compiler:
                 if any(t is None for t in output):
                     raise Unsupported("empty names")
                 text = join(output, delimiter, piq)
-            elif substitute is not None:
-                text = substitute(item, sort_options)
             else:
-                raise _Missing
+                text = substitute(item, sort_options)  # type: ignore[misc]
             if not text:
                 return None
             if formatter is not None:
@@ -954,7 +985,7 @@ class _Compiler:
             return markup(multiple if choice(plural) else single)
         return label
 
-    def substitute(self, element: Any, names: Any) -> Render:
+    def substitute(self, element: Any, names: Any) -> Render | None:
         children = []
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
@@ -969,7 +1000,10 @@ class _Compiler:
 
                 extra = [(tag, variable) for tag, variable in _macro_variables(child, set())
                          if variable in ("title", "title-short")]
-            children.append((render, child.tag, child.get("variable"), extra))
+            if render is not None:
+                children.append((render, child.tag, child.get("variable"), extra))
+        if not children:
+            return None
 
         def substitute(item: Item, sort_options: Any) -> Any:
             text = None
@@ -986,7 +1020,7 @@ class _Compiler:
             return text
         return substitute
 
-    def _guard(self, build: Callable[[], Render]) -> Render:
+    def _guard(self, build: Callable[[], Render | None]) -> Render | None:
         try:
             return build()
         except Unsupported as reason:
@@ -1170,35 +1204,52 @@ def _unsupported(reason: str) -> Render:
 class CompiledStyle:
     """One compiled style: :meth:`render` gives what citeproc-py's bibliography gives for one CSL-JSON item
     (the entry as ``str(entry)``, None when nothing renders) or raises :class:`Unsupported`; :meth:`sort_keys`
-    the keys of the style's cs:sort as citeproc-py computes them (``citeproc.model.Key.sort_keys``)."""
+    the keys of the style's cs:sort as citeproc-py computes them (``citeproc.model.Key.sort_keys``).
+    The style is compiled once per :class:`Shape` of item (a few dozen shapes cover a library)."""
+
+    _MAX_SHAPES = 4096
 
     def __init__(self, root: Any, piq: bool, formatter: Any) -> None:
         root.formatter = formatter  # what citeproc-py's bibliography sets: terms are preformatted with it
-        compiler = _Compiler(root, piq)
-        layout = compiler.bibliography.find(f"{_NS}layout")
-        self._layout = compiler.layout(layout)
+        self._root = root
+        self._piq = piq
         self._default_language = (root.get("default-locale") or "en")[:2]
-        self._keys: list[tuple[Callable[[Item], Any], bool]] = []
-        sort = compiler.bibliography.find(f"{_NS}sort")
-        for key in sort.findall(f"{_NS}key") if sort is not None else ():
-            self._keys.append((_sort_key(compiler, key), key.get("sort", "ascending").lower() == "descending"))
-
-    @property
-    def descending(self) -> list[bool]:
-        return [descending for _, descending in self._keys]
+        self._numeric = frozenset(v.replace("-", "_") for element in root.iter() if isinstance(element.tag, str)
+                                  for v in (element.get("is-numeric") or "").split())
+        bibliography = root.find(f"{_NS}bibliography")
+        sort = bibliography.find(f"{_NS}sort")
+        self._sort = list(sort.findall(f"{_NS}key")) if sort is not None else []
+        self.descending = [key.get("sort", "ascending").lower() == "descending" for key in self._sort]
+        self._shapes: dict[Shape, tuple[Callable[[Item], Any], list[Callable[[Item], Any]]]] = {}
 
     def item(self, data: dict[str, Any]) -> Item:
         return Item(data, self._default_language)
 
+    def _compiled(self, item: Item) -> tuple[Callable[[Item], Any], list[Callable[[Item], Any]]]:
+        ref = item.ref
+        shape = Shape(item.type, frozenset(ref),
+                      frozenset(k for k in self._numeric if k in ref and is_numeric(str(ref[k]))))
+        found = self._shapes.get(shape)
+        if found is None:
+            if len(self._shapes) >= self._MAX_SHAPES:
+                self._shapes.clear()
+            compiler = _Compiler(self._root, self._piq, shape)
+            layout = compiler.layout(compiler.bibliography.find(f"{_NS}layout"))
+            keys = [_sort_key(compiler, key) for key in self._sort]
+            found = self._shapes[shape] = (layout, keys)
+        return found
+
     def render(self, data: dict[str, Any] | Item) -> str | None:
         item = data if isinstance(data, Item) else Item(data, self._default_language)
+        layout, _ = self._compiled(item)
         item.repressed = {}
-        text = self._layout(item)
+        text = layout(item)
         return None if text is None else str(text)
 
     def sort_keys(self, data: dict[str, Any] | Item) -> list[Any]:
         item = data if isinstance(data, Item) else Item(data, self._default_language)
-        return [key(item) for key, _ in self._keys]
+        _, keys = self._compiled(item)
+        return [key(item) for key in keys]
 
 
 def _sort_key(compiler: _Compiler, key: Any) -> Callable[[Item], Any]:
@@ -1220,6 +1271,8 @@ def _sort_key(compiler: _Compiler, key: Any) -> Callable[[Item], Any]:
             if option in key.attrib:
                 sort_options[option.replace("names", "et-al")] = key.get(option)
         macro = compiler.macro(key.get("macro"))
+        if macro is None:
+            return lambda item: None
 
         def macro_key(item: Item) -> Any:
             item.repressed = {}
