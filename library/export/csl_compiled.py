@@ -25,16 +25,24 @@ The differential tests (tests/test_csl_compiled.py) compare both engines record 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from citeproc import DATES, NAMES
 from citeproc.model import to_ordinal
 
-from .citeproc_fixes import initialize_given, is_numeric, is_plural, last_page, normalize_initials, strip_periods, \
-    title_case
+from .citeproc_fixes import (
+    initialize_given,
+    is_numeric,
+    is_plural,
+    last_page,
+    normalize_initials,
+    strip_periods,
+    title_case,
+)
 from .quotes import quoted_text
 
 __all__ = ["CompiledStyle", "Rich", "Unsupported", "cat", "compile_style", "join", "sort_order"]
@@ -724,7 +732,7 @@ class _Compiler:
     # cs:group, cs:choose -------------------------------------------------------------------------------------------
     def c_group(self, element: Any) -> Render | None:
         delimiter = element.get("delimiter", "")
-        children = []
+        children: list[tuple[Any, bool, bool]] = []
         called = False
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
@@ -991,7 +999,7 @@ class _Compiler:
             if not isinstance(child.tag, str):
                 continue
             if _local(child) == "names" and child.find(f"{_NS}name") is None:
-                render = self._guard(lambda c=child: self.c_names(c, names_context=names))
+                render = self._guard(partial(self.c_names, child, names_context=names))
             else:
                 render = self.element(child)
             extra = []
@@ -1101,12 +1109,14 @@ class _Compiler:
             truncate = len(names) > 1 and et_al_min and len(names) >= et_al_min
             last = use_last and use_first <= et_al_min - 2
             if truncate:
-                names = names[:use_first] + [names[-1]] if last else names[:use_first]
+                names = [*names[:use_first], names[-1]] if last else names[:use_first]
             output = []
             sort_order = o["name-as-sort-order"]
             demote = o["demote-non-dropping-particle"]
             separator = o["sort-separator"]
             for i, person in enumerate(names):
+                given: Any
+                family: Any
                 if "literal" in person:
                     given, family, dropping, non_dropping, suffix = None, person["literal"], None, None, None
                 else:
@@ -1304,10 +1314,8 @@ def sort_order(keys: list[list[Any]], descending: list[bool]) -> list[int]:
                     right_key = str(right_key.lower())
                 except AttributeError:
                     pass
-                try:
+                with contextlib.suppress(ValueError):
                     left_key, right_key = int(str(left_key)), int(str(right_key))
-                except ValueError:
-                    pass
                 result = (left_key > right_key) - (left_key < right_key)
                 if result:
                     return -1 * result if desc else result
