@@ -164,7 +164,7 @@ def test_generated_records_are_identical(records: list[Record]) -> None:
         assert format_bibliography(records, style) == format_bibliography(records, style, engine="citeproc")
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_records())
 def test_generated_records_are_identical_sample(records: list[Record]) -> None:
     _assert_same(records, "text")
