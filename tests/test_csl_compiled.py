@@ -1,0 +1,170 @@
+"""The compiled styles (library.export.csl_compiled, the default engine) give exactly what citeproc-py with reflib's
+fixes gives (``engine="citeproc"``, the reference): record by record and in bibliography order, on the bundled
+library, real corpus records, CSL-JSON items of the CSL test suite and generated records (Hypothesis); citeproc-py's
+string arithmetic is checked against the compiled one directly. benchmarks/citation_differential.py runs the same
+comparison on every record of ../shared/corpus."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from citeproc.string import MixedString, String
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.citation_corpus import citation_records
+from library import Library
+from library.export import STYLE_FORMATS, cite_many, compiled_coverage, format_bibliography, format_csl_items
+from library.export.csl_compiled import Rich, cat, join
+from library.model import Author, Record
+
+from .conftest import CORPUS, REFERENCES
+
+CSL_SUITE = CORPUS / "github/citation-style-language-test-suite/processor-tests/machines"
+
+
+def _assert_same(records: list[Record], fmt: str = "html") -> None:
+    fast = cite_many(records, fmt)
+    slow = cite_many(records, fmt, engine="citeproc")
+    differing = [(r.key, {k: (a[k], b[k]) for k in a if a[k] != b[k]}) for r, a, b in zip(records, fast, slow,
+                                                                                         strict=True) if a != b]
+    assert not differing, f"{len(differing)} of {len(records)} records differ, e.g. {differing[:2]}"
+
+
+def test_bundled_records_are_identical_and_take_the_compiled_path() -> None:
+    records = list(Library.load(REFERENCES).records())[:8]
+    _assert_same(records, "html")
+    for style in STYLE_FORMATS:
+        assert all(compiled_coverage(records, style)), style  # the comparison is not vacuous
+
+
+@pytest.mark.slow  # about 2 s each
+@pytest.mark.parametrize("fmt", ["text", "md", "html"])
+def test_bibliography_order_and_entries_are_identical_on_the_bundled_library(fmt: str) -> None:
+    records = list(Library.load(REFERENCES).records())
+    for style in STYLE_FORMATS:  # APA and MLA sort: the compiled sort keys must give citeproc-py's order
+        assert format_bibliography(records, style, fmt) == format_bibliography(records, style, fmt, engine="citeproc")
+
+
+@pytest.mark.slow  # about 40 s
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
+def test_real_corpus_records_are_identical() -> None:
+    records = citation_records(CORPUS)
+    assert len(records) > 300
+    _assert_same(records, "html")
+    _assert_same(records, "text")
+    for style in ("apa", "mla"):
+        assert format_bibliography(records, style) == format_bibliography(records, style, engine="citeproc")
+    covered = compiled_coverage(records, "apa")
+    assert sum(covered) / len(covered) > 0.9
+
+
+@pytest.mark.slow  # about two minutes
+@pytest.mark.skipif(not CSL_SUITE.is_dir(), reason="../shared/corpus is not here")
+def test_csl_test_suite_items_are_identical() -> None:
+    items = [item for path in sorted(CSL_SUITE.glob("*.json"))
+             for item in json.loads(path.read_text(encoding="utf-8")).get("input") or [] if isinstance(item, dict)]
+    assert len(items) > 1000
+    for style in STYLE_FORMATS:
+        assert format_csl_items(items, style, "html") == format_csl_items(items, style, "html", engine="citeproc")
+
+
+def test_what_is_not_compiled_goes_to_citeproc() -> None:
+    record = Record(key="nocase", title='The <span class="nocase">iPhone</span> trial', journal="Lancet",
+                    year=2020, authors=[Author(family="Smith", given="John")])
+    plain = Record(key="plain", title="The iPhone trial", journal="Lancet", year=2020,
+                   authors=[Author(family="Smith", given="John")])
+    assert compiled_coverage([record, plain], "apa") == [False, True]
+    _assert_same([record, plain])
+
+
+# --- citeproc-py's string arithmetic ----------------------------------------------------------------------------
+
+_PIECE = st.text(alphabet=st.sampled_from(list(" .,;:!?ab\u201d\u2019\ue010\ue011\"'")), max_size=5)
+
+
+def _citeproc(value: str, rich: bool) -> object:
+    return String(value) if rich else value
+
+
+@settings(max_examples=150, deadline=None)
+@given(_PIECE, _PIECE, st.booleans(), st.booleans())
+def test_cat_is_citeproc_addition(left: str, right: str, left_rich: bool, right_rich: bool) -> None:
+    """``cat`` joins like Python's ``+`` between citeproc-py's String/MixedString and plain str (patched seam)."""
+    import library.export.citeproc  # noqa: F401 (installs the fixes)
+
+    expected = _citeproc(left, left_rich) + _citeproc(right, right_rich)  # type: ignore[operator]
+    got = cat(Rich(left) if left_rich else left, Rich(right) if right_rich else right)
+    assert str(got) == str(expected)
+    assert isinstance(got, Rich) == isinstance(expected, (String, MixedString))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_PIECE.filter(bool), st.booleans()), min_size=1, max_size=4),
+       st.sampled_from([", ", ". ", "; ", " ", "", ":", ","]))
+def test_join_is_citeproc_join(items: list[tuple[str, bool]], delimiter: str) -> None:
+    from citeproc import string as citeproc_string
+
+    from library.export.citeproc_fixes import punctuation_in_quote
+
+    with punctuation_in_quote(True):
+        expected = citeproc_string.join([_citeproc(text, rich) for text, rich in items], delimiter)
+        got = join([Rich(text) if rich else text for text, rich in items], delimiter, True)
+    assert str(got) == str(expected)
+
+
+# --- generated records --------------------------------------------------------------------------------------------
+
+_FAMILY = st.sampled_from(["Smith", "van Rijswijk", "de la Cruz", "O'Brien", "Maheux-Lacroix", "Müller", "王",
+                           "García Márquez", "d'Alembert", "von der Heide", "Ng", "Øster", "Smith Jr", "Li"])
+_GIVEN = st.sampled_from(["", "John", "J.", "JM", "Jean-Pierre", "Min-jun", "Ben W. J.", "John 3rd",
+                          "Joseph M., Jr.", "W.-K.", "K", "Ana María", "小明", "de Q. M. F.", "Jr", "A"])
+_TITLE = st.sampled_from([
+    "Oil-based versus water-based contrast: a randomized trial",
+    "Does tubal flushing work?", "\"Living on the edge\": outcomes after HSG", "Why 'ALTS' matters!",
+    "Publication:", "The FLUSH trial\u2013flushing with lipiodol", "meta-analysis of RCTs.", "Ωmega σ ΣΑΣ study",
+    "Title with <i>italics</i> & ampersand", "A study of the \u201cbest\u201d practice in IVF", "x",
+    "Effect of A on B. Part 2", "COVID-19 and pregnancy: a cohort", "über die Sonographie"])
+_PAGES = st.sampled_from(["", "2043--2052", "153--160.e3", "e0193972", "CD003718", "1--17", "768--782",
+                          "S109--S112", "749--753; discussion 754", "259A--260A", "2297--2108", "12", "1305--11",
+                          "5--", "xv, 1055"])
+_NUMBER = st.sampled_from(["", "1", "12", "3 Suppl 2", "Pt 1", "2-3", "A", "376"])
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> list[Record]:
+    out = []
+    for n in range(draw(st.integers(1, 3))):
+        count = draw(st.sampled_from([0, 1, 2, 3, 6, 7, 8, 20, 21, 22]))
+        authors = [Author(family=draw(_FAMILY), given=draw(_GIVEN)) for _ in range(count)]
+        if count and draw(st.booleans()):
+            authors[0] = Author(literal=draw(st.sampled_from(["WHO Collaborative Group", "The FLUSH Group"])))
+        record = Record(
+            key=f"r{n}", entry_type=draw(st.sampled_from(["article", "article", "book", "inproceedings", "misc"])),
+            authors=authors, title=draw(_TITLE), journal=draw(st.sampled_from(["", "Fertil Steril", "Hum. Reprod.",
+                                                                               "Lancet [England]"])),
+            journal_abbrev=draw(st.sampled_from(["", "Fertil Steril"])),
+            year=draw(st.sampled_from([None, 1999, 2020])), month=draw(st.sampled_from(["", "jun", "9"])),
+            volume=draw(_NUMBER), issue=draw(_NUMBER), pages=draw(_PAGES),
+            doi=draw(st.sampled_from(["", "10.1000/xyz.1"])), pmid=draw(st.sampled_from(["", "12345678"])),
+            url=draw(st.sampled_from(["", "https://example.org/a"])),
+            urldate=draw(st.sampled_from(["", "2021-03-04"])), language=draw(st.sampled_from(["", "eng", "ger"])),
+            publisher=draw(st.sampled_from(["", "Springer"])))
+        out.append(record)
+    return out
+
+
+@pytest.mark.slow  # about a minute
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_records())
+def test_generated_records_are_identical(records: list[Record]) -> None:
+    _assert_same(records, "html")
+    for style in ("apa", "mla"):
+        assert format_bibliography(records, style) == format_bibliography(records, style, engine="citeproc")
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_records())
+def test_generated_records_are_identical_sample(records: list[Record]) -> None:
+    _assert_same(records, "text")
