@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
-# `make unit` runs its tests in this many processes (pytest-xdist), with bytecode caching on even where the
+# `make unit` and `make test` run their tests in this many processes (pytest-xdist; browser tests run alone), with bytecode caching on even where the
 # environment turns it off (PYTHONDONTWRITEBYTECODE): recompiling every module costs ~4 s of each run.
 UNIT_WORKERS ?= 2
 # Debian packages used by the tests: a headless browser for the dashboard test, TeX/biber/pandoc for exports.
@@ -62,7 +62,8 @@ suite: $(STAMP) ## the whole test suite without lint or system packages
 	$(BIN)/pytest
 
 test: $(STAMP) system-deps node-deps lint ## set up everything, lint, run the whole test suite
-	$(BIN)/pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(UNIT_WORKERS) -m "not browser and not network"
+	$(BIN)/pytest -m "browser and not network"  # one browser at a time: they time keyboard and page updates
 
 bench: $(STAMP) node-deps ## measured figures beside their targets (synthetic 1k/10k/100k libraries and the real corpus)
 	$(BIN)/python -m benchmarks.run
