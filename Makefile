@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
-# `make unit` and `make test` run their tests in this many processes (pytest-xdist; browser tests run alone), with bytecode caching on even where the
-# environment turns it off (PYTHONDONTWRITEBYTECODE): recompiling every module costs ~4 s of each run.
+# `make unit` and `make test` run their tests in this many processes (pytest-xdist; browser tests run alone),
+# with bytecode caching on even where the environment turns it off (PYTHONDONTWRITEBYTECODE): recompiling every
+# module costs ~4 s of each run.
 UNIT_WORKERS ?= 2
 # Debian packages used by the tests: a headless browser for the dashboard test, TeX/biber/pandoc for exports.
 SYSTEM_PACKAGES := chromium texlive-latex-base texlive-latex-recommended texlive-bibtex-extra biber pandoc
