@@ -73,3 +73,10 @@ def test_a_gzipped_labelled_file_reads_like_the_plain_one(tmp_path):
     packed.write_bytes(gzip.compress(text.encode()))
     a, b = read_dataset(plain), read_dataset(packed)
     assert a.name == b.name == "set" and a.texts == b.texts and a.labels.tolist() == b.labels.tolist() == [1, 0, 1, 0]
+
+
+
+def test_words_split_at_hyphens_and_keep_digits():
+    features = model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"])
+    terms = set(features.terms.tolist())
+    assert {"placebo", "controlled", "ht1b", "mg", "placebo controlled"} <= terms and "placebo-controlled" not in terms
