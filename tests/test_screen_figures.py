@@ -76,7 +76,10 @@ def test_a_gzipped_labelled_file_reads_like_the_plain_one(tmp_path):
 
 
 
-def test_words_split_at_hyphens_and_keep_digits():
-    features = model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"])
-    terms = set(features.terms.tolist())
-    assert {"placebo", "controlled", "ht1b", "mg", "placebo controlled"} <= terms and "placebo-controlled" not in terms
+
+def test_a_word_starts_with_a_letter_and_keeps_its_hyphens(monkeypatch):
+    terms = set(model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"]).terms)
+    assert {"placebo-controlled", "agonists", "mg", "placebo-controlled trial"} <= terms and "2" not in terms
+    monkeypatch.setattr(model, "TOKEN_PATTERN", r"(?u)\b\w\w+\b")  # the measured alternative (not adopted)
+    terms = set(model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"]).terms)
+    assert {"placebo", "controlled", "ht1b", "placebo controlled"} <= terms and "placebo-controlled" not in terms
