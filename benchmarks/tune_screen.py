@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.bench_screen import DATA, TUNE
+from benchmarks.bench_screen import TUNE, dataset_path
 
 VARIANTS: dict[str, dict[str, Any]] = {"base": {}}
 _DEFAULTS: dict[str, Any] = {}
@@ -58,7 +58,7 @@ def _run(job: tuple[dict[str, Any], str, int]) -> float:
             if not hasattr(model, key):
                 raise SystemExit(f"no setting {key} in library/screen/model.py")
             setattr(model, key, value)
-    return simulate(read_dataset(DATA / f"{name}.csv"), seed, random_runs=1, **options).wss95
+    return simulate(read_dataset(dataset_path(name)), seed, random_runs=1, **options).wss95
 
 
 def main() -> None:

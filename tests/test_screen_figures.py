@@ -59,3 +59,27 @@ def test_naive_bayes_equals_scikit_learn_multinomial_nb_with_sample_weights():
     nb = MultinomialNB(alpha=model.NB_ALPHA).fit(x, y, sample_weight=weight)
     assert np.allclose(coef, nb.feature_log_prob_[1] - nb.feature_log_prob_[0], rtol=1e-6, atol=1e-9)
     assert np.isclose(intercept, nb.class_log_prior_[1] - nb.class_log_prior_[0])
+
+
+def test_a_gzipped_labelled_file_reads_like_the_plain_one(tmp_path):
+    import gzip
+
+    from library.screen.simulate import read_dataset
+
+    text = "title,abstract,label_included\nOil contrast,tubal patency,1\nStent,coronary,0\nHSG,oil,1\nDiet,salt,0\n"
+    plain = tmp_path / "set.csv"
+    plain.write_text(text)
+    packed = tmp_path / "set.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    a, b = read_dataset(plain), read_dataset(packed)
+    assert a.name == b.name == "set" and a.texts == b.texts and a.labels.tolist() == b.labels.tolist() == [1, 0, 1, 0]
+
+
+
+
+def test_a_word_starts_with_a_letter_and_keeps_its_hyphens(monkeypatch):
+    terms = set(model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"]).terms)
+    assert {"placebo-controlled", "agonists", "mg", "placebo-controlled trial"} <= terms and "2" not in terms
+    monkeypatch.setattr(model, "TOKEN_PATTERN", r"(?u)\b\w\w+\b")  # the measured alternative (not adopted)
+    terms = set(model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"]).terms)
+    assert {"placebo", "controlled", "ht1b", "placebo controlled"} <= terms and "placebo-controlled" not in terms

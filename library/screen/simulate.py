@@ -20,6 +20,7 @@ priors and the includes are those not among the priors.
 from __future__ import annotations
 
 import csv
+import gzip
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -48,10 +49,12 @@ class Dataset:
 
 
 def read_dataset(path: str | Path) -> Dataset:
-    """A CSV with the columns ``title``, ``abstract`` (may be empty) and ``label_included`` (1/0)."""
+    """A CSV (or gzipped CSV, ``.gz``) with the columns ``title``, ``abstract`` (may be empty) and
+    ``label_included`` (1/0)."""
     path = Path(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with (gzip.open(path, "rt", encoding="utf-8-sig", newline="") if path.suffix == ".gz" else
+              path.open(encoding="utf-8-sig", newline="")) as handle:
             reader = csv.DictReader(handle)
             header = [h.strip().lower() for h in reader.fieldnames or []]
             missing = [c for c in ("title", "label_included") if c not in header]
@@ -66,9 +69,9 @@ def read_dataset(path: str | Path) -> Dataset:
                     raise SimulationError(f"{path} (row {line}): label_included is {label!r}; expected 1 or 0")
                 texts.append(record_text(row["title"], row.get("abstract", "")))
                 labels.append(label in TRUE)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise SimulationError(f"{path}: cannot be read as a UTF-8 CSV file ({exc})") from exc
-    data = Dataset(path.stem, texts, np.array(labels, dtype=np.int8))
+    data = Dataset(Path(path.stem).stem if path.suffix == ".gz" else path.stem, texts, np.array(labels, dtype=np.int8))
     if data.labels.sum() < 2 or (1 - data.labels).sum() < 2:
         raise SimulationError(f"{path}: needs at least two included and two excluded records to replay")
     return data
