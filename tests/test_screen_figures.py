@@ -55,7 +55,7 @@ def test_naive_bayes_equals_scikit_learn_multinomial_nb_with_sample_weights():
     x = sparse.random(60, 40, density=0.2, random_state=1, format="csr", dtype=np.float32)
     y = (rng.random(60) < 0.2).astype(float)
     weight = rng.random(60) + 0.5
-    coef, intercept = model._fit_nb(x, y, weight)
+    coef, intercept = model.fit_nb(x, y, weight)
     nb = MultinomialNB(alpha=model.NB_ALPHA).fit(x, y, sample_weight=weight)
     assert np.allclose(coef, nb.feature_log_prob_[1] - nb.feature_log_prob_[0], rtol=1e-6, atol=1e-9)
     assert np.isclose(intercept, nb.class_log_prior_[1] - nb.class_log_prior_[0])

@@ -127,7 +127,7 @@ def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence
     x = matrix[rows]
     trained_on = (len(inc), len(exc))
     if CLASSIFIER == "ens":
-        a, b = _fit_nb(x, y, weight), _FITS[PARTNER](x, y, weight, seed)
+        a, b = fit_nb(x, y, weight), _FITS[PARTNER](x, y, weight, seed)
         coef = a[0] / _spread(matrix, a[0]) + b[0] / _spread(matrix, b[0])
         return Model(coef.astype(np.float32), 0.0, trained_on)
     fitted = _FITS[CLASSIFIER](x, y, weight, seed)
@@ -152,7 +152,7 @@ def _with_pseudo_excludes(n: int, rows: np.ndarray, y: np.ndarray, seed: int) ->
     return np.concatenate([rows, extra]), np.concatenate([y, np.zeros(len(extra))])
 
 
-def _fit_nb(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
+def fit_nb(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
     """Weighted multinomial naive Bayes, the same estimates as scikit-learn's ``MultinomialNB(alpha=NB_ALPHA)``
     with ``sample_weight`` (a test holds them equal) in two sparse products: its input checks took 90% of a
     retrain, which the screening replay does hundreds of times."""
@@ -181,4 +181,4 @@ def _fit_svm(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int 
     return clf.coef_.ravel(), float(clf.intercept_[0])
 
 
-_FITS = {"nb": _fit_nb, "cnb": _fit_cnb, "lr": _fit_lr, "svm": _fit_svm}
+_FITS = {"nb": fit_nb, "cnb": _fit_cnb, "lr": _fit_lr, "svm": _fit_svm}
