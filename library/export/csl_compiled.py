@@ -537,6 +537,14 @@ class _Compiler:
         formatter = _formatter(element)
         quote = self.quoter(element)
         affixes = _Affixes(element, self.piq)
+        if strip is None and case is _same and formatter is None and quote is None:  # the common cs:text
+            if not affixes.prefix and not affixes.suffix:
+                return _as_is
+            wrap = affixes.wrap
+
+            def wrapped(text: Any, language: str) -> Any:
+                return wrap(text) if text else None
+            return wrapped
 
         def markup(text: Any, language: str) -> Any:
             if not text:
@@ -579,6 +587,8 @@ class _Compiler:
         text_case = element.get("text-case")
         quoting = variable in _QUOTING_VARIABLES
         quoted = element.get("quotes", "false").lower() == "true"
+        if text_case is None and not quoting:
+            return _same
 
         def original(text: Any, language: Any) -> Any:
             if text_case is None:
@@ -1216,6 +1226,16 @@ def _title_case(text: str) -> str:
 @lru_cache(maxsize=65536)
 def _quoted_text(text: str, quoted: bool) -> str:
     return quoted_text(text, quoted)
+
+
+def _same(text: Any, language: Any) -> Any:
+    """A case step that changes nothing (no text-case, not a quoting variable)."""
+    return text
+
+
+def _as_is(text: Any, language: str) -> Any:
+    """A cs:text markup that changes nothing but an empty value into None."""
+    return text if text else None
 
 
 def _missing(item: Item, sort_options: Any) -> Any:
