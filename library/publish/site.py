@@ -602,6 +602,21 @@ def _dump_line(item: dict[str, Any], slug: str, config: PublishConfig) -> bytes:
     return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def _line_spans(data: bytes, count: int) -> list[tuple[int, int]] | None:
+    """(start, end) of each of the ``count`` lines of ``data`` (each ended by a newline, as the dump writes them),
+    or None when the bytes do not have exactly that many lines."""
+    spans = []
+    start = 0
+    find = data.find
+    for _ in range(count):
+        end = find(b"\n", start)
+        if end < 0:
+            return None
+        spans.append((start, end))
+        start = end + 1
+    return spans if start == len(data) else None
+
+
 def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], records: dict[str, Record],
                 made: dict[str, bytes], lib: Library, config: PublishConfig, old_keys: list[str]) -> list[str]:
     """``library.jsonl``: one CSL-JSON item per published study (with reflib's fields under ``custom`` and the
@@ -610,20 +625,32 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
     if keys == old_keys and not any(k in records for k in keys) and writer.keep("library.jsonl"):
         return keys
     old_lines: dict[str, bytes] = {}
-    lines: list[bytes] = []
+    data = b""
     if old_keys and "library.jsonl" in writer.old:
         try:
-            lines = (outdir / "library.jsonl").read_bytes().split(b"\n")
+            data = (outdir / "library.jsonl").read_bytes()
         except OSError:
-            lines = []
+            data = b""
     slugs = {s.key: s.slug for s in published}
-    if keys == old_keys and len(lines) == len(keys) + 1 and len(records) < 1000:  # same studies: patch the lines
-        for key in records:
-            if key in slugs:
-                i = keys.index(key)
-                lines[i] = made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slugs[key], config)
-        writer.write("library.jsonl", b"\n".join(lines))
-        return keys
+    if keys == old_keys and len(records) < 1000:  # same studies: patch their lines, copy the rest as it is
+        spans = _line_spans(data, len(keys))
+        if spans is not None:
+            place = {key: i for i, key in enumerate(keys)} if len(records) > 8 else None
+            patches = sorted(((place[key] if place is not None else keys.index(key)), key)
+                             for key in records if key in slugs)
+            view = memoryview(data)
+            parts: list[bytes | memoryview] = []
+            position = 0
+            for i, key in patches:
+                start, end = spans[i]
+                parts.append(view[position:start])
+                parts.append(made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slugs[key],
+                                                         config))
+                position = end
+            parts.append(view[position:])
+            writer.write_parts("library.jsonl", parts)
+            return keys
+    lines = data.split(b"\n") if data else []
     old_lines = dict(zip(old_keys, lines, strict=False))
     out: list[bytes] = []
     for key in keys:
