@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from benchmarks.citation_corpus import citation_records
 from library import Library
 from library.export import STYLE_FORMATS, cite_many, compiled_coverage, format_bibliography, format_csl_items
-from library.export.csl_compiled import Rich, cat, join
+from library.export.csl_compiled import Rich, cat, ends_sentence, join, quote_start
 from library.model import Author, Record
 
 from .conftest import CORPUS, REFERENCES
@@ -115,6 +115,27 @@ def test_join_is_citeproc_join(items: list[tuple[str, bool]], delimiter: str) ->
         expected = citeproc_string.join([_citeproc(text, rich) for text, rich in items], delimiter)
         got = join([Rich(text) if rich else text for text, rich in items], delimiter, True)
     assert str(got) == str(expected)
+
+
+_TAIL = st.text(alphabet=list("a.?!:, \n\u201d\u2019\ue010\ue011\ue012"), max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TAIL)
+def test_sentence_end_and_quote_start_are_the_regexes(text: str) -> None:
+    """The regex-free tests of citeproc_fixes' patterns (a sentence's end, closing quotes before the end) agree
+    with the patterns themselves, ``$`` before a final newline included."""
+    import re
+
+    stop = re.compile("(?<!\\.)[.?!][\ue000-\ue01f]*$")
+    into_quote = re.compile("([\u201d\u2019]+)([\ue000-\ue01f]*)$")
+    assert ends_sentence(text) == bool(stop.search(text))
+    match = into_quote.search(text)
+    assert quote_start(text) == (match.start() if match else -1)
+    for sample in ("Med.", "Med..", "a?\ue011", "x.\n", "\u201cQ\u201d\ue011", "\u201d", ".", ""):
+        assert ends_sentence(sample) == bool(stop.search(sample))
+        match = into_quote.search(sample)
+        assert quote_start(sample) == (match.start() if match else -1)
 
 
 # --- generated records --------------------------------------------------------------------------------------------

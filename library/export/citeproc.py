@@ -303,9 +303,12 @@ class _Bibliography(CitationStylesBibliography):  # type: ignore[misc]
 
 
 def _render(records: Sequence[Record], style: _Style, engine: str = "compiled", ordered: bool = True,
-            items: list[dict[str, Any]] | None = None) -> list[tuple[int, str]]:
+            items: list[dict[str, Any]] | None = None, parsed_items: dict[tuple[int, str], Any] | None = None
+            ) -> list[tuple[int, str]]:
     """(record index, sentinel-marked entry) pairs in the order of the style's bibliography (``ordered``) or of
-    the records (each entry is the same either way); ``items``: the records' CSL items when already made."""
+    the records (each entry is the same either way); ``items``: the records' CSL items when already made;
+    ``parsed_items``: the compiled engine's reading of them, shared by the styles of one batch (filled here; None
+    where the engine cannot read an item)."""
     ids = [f"r{i}" for i in range(len(records))]  # citeproc-py lower-cases ids: keys could collide
     if items is None:
         items = [_citeproc_item(r, i) for r, i in zip(records, ids, strict=True)]
@@ -320,7 +323,18 @@ def _render(records: Sequence[Record], style: _Style, engine: str = "compiled", 
     compiled = style.compiled
     for index, item in enumerate(items):
         try:
-            parsed = compiled.item(item)
+            if parsed_items is None:
+                parsed = compiled.item(item)
+            else:
+                slot = (index, compiled.language)
+                if slot not in parsed_items:
+                    try:
+                        parsed_items[slot] = compiled.item(item)
+                    except Exception:
+                        parsed_items[slot] = None
+                parsed = parsed_items[slot]
+                if parsed is None:
+                    raise ValueError("not read by the compiled engine")
             text = compiled.render(parsed)
             if text is not None and sorting:
                 keys[index] = compiled.sort_keys(parsed)
@@ -493,13 +507,14 @@ def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compi
     if not records:
         return out
     items = [_citeproc_item(record, f"r{i}") for i, record in enumerate(records)]  # the same for every style
+    parsed_items: dict[tuple[int, str], Any] = {}  # and the compiled engine reads each once
     for name in STYLES:
         parsed = _style(name)
         with _LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 rendered: list[tuple[int, str | None]] = list(_render(records, parsed, engine, ordered=False,
-                                                                      items=items))
+                                                                      items=items, parsed_items=parsed_items))
             except Exception:  # as render_bibliography: isolate the record citeproc-py cannot take
                 rendered = []
                 for index, record in enumerate(records):
