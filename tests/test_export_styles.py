@@ -198,14 +198,14 @@ def test_empty_selection() -> None:
 def test_a_record_citeproc_cannot_format_gets_a_fallback_and_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     import library.export.citeproc as citeproc_module
 
-    real = citeproc_module._render
+    real = citeproc_module.render_entries
 
     def fragile(records, style, *args, **kwargs):  # type: ignore[no-untyped-def]
         if any(r.key == "boom" for r in records):
             raise KeyError("citeproc-py failed")
         return real(records, style, *args, **kwargs)
 
-    monkeypatch.setattr(citeproc_module, "_render", fragile)
+    monkeypatch.setattr(citeproc_module, "render_entries", fragile)
     boom = Record(key="boom", title="Unformattable", authors=[Author("Roe", "Jane")], journal="J Test", year=2020)
     entries, problems = citeproc_module.render_bibliography([dreyer2017oil(), boom], "ama")
     assert entries[0].startswith("1. Dreyer K, van Rijswijk J")

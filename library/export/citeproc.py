@@ -302,9 +302,9 @@ class _Bibliography(CitationStylesBibliography):  # type: ignore[misc]
                 self.items.append(item)
 
 
-def _render(records: Sequence[Record], style: _Style, engine: str = "compiled", ordered: bool = True,
-            items: list[dict[str, Any]] | None = None, parsed_items: dict[tuple[int, str], Any] | None = None
-            ) -> list[tuple[int, str]]:
+def render_entries(records: Sequence[Record], style: _Style, engine: str = "compiled", ordered: bool = True,
+                   items: list[dict[str, Any]] | None = None,
+                   parsed_items: dict[tuple[int, str], Any] | None = None) -> list[tuple[int, str]]:
     """(record index, sentinel-marked entry) pairs in the order of the style's bibliography (``ordered``) or of
     the records (each entry is the same either way); ``items``: the records' CSL items when already made;
     ``parsed_items``: the compiled engine's reading of them, shared by the styles of one batch (filled here; None
@@ -389,12 +389,12 @@ def format_csl_items(items: Sequence[dict[str, Any]], style: str, fmt: str = "te
     with _LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            texts.update(_render([None] * len(keyed), parsed, engine, ordered=False,  # type: ignore[list-item]
+            texts.update(render_entries([None] * len(keyed), parsed, engine, ordered=False,  # type: ignore[list-item]
                                  items=keyed))
         except Exception:  # one by one, to isolate the item the engine cannot take
             for index, item in enumerate(keyed):
                 try:
-                    texts[index] = _render([None], parsed, engine, ordered=False,  # type: ignore[list-item]
+                    texts[index] = render_entries([None], parsed, engine, ordered=False,  # type: ignore[list-item]
                                            items=[{**item, "id": "r0"}])[0][1]
                 except Exception:
                     texts[index] = None
@@ -447,12 +447,12 @@ def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text"
     with _LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            rendered: list[tuple[int, str | None]] = list(_render(keyed, parsed, engine))
+            rendered: list[tuple[int, str | None]] = list(render_entries(keyed, parsed, engine))
         except Exception:  # citeproc-py can raise anything on odd data: render one by one to isolate it
             rendered = []
             for index, record in enumerate(keyed):
                 try:
-                    rendered.append((index, _render([record], parsed, engine)[0][1]))
+                    rendered.append((index, render_entries([record], parsed, engine)[0][1]))
                 except Exception:
                     rendered.append((index, None))
     entries = []
@@ -513,13 +513,13 @@ def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compi
         with _LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                rendered: list[tuple[int, str | None]] = list(_render(records, parsed, engine, ordered=False,
+                rendered: list[tuple[int, str | None]] = list(render_entries(records, parsed, engine, ordered=False,
                                                                       items=items, parsed_items=parsed_items))
             except Exception:  # as render_bibliography: isolate the record citeproc-py cannot take
                 rendered = []
                 for index, record in enumerate(records):
                     try:
-                        rendered.append((index, _render([record], parsed, engine)[0][1]))
+                        rendered.append((index, render_entries([record], parsed, engine)[0][1]))
                     except Exception:
                         rendered.append((index, None))
         for index, text in rendered:
