@@ -171,6 +171,11 @@ class Library:
         return self._index_value
 
     @property
+    def kept_count(self) -> int:
+        """How many records ``get`` has built and keeps in memory (the rest are read from the file's bytes)."""
+        return len(self._records)
+
+    @property
     def file_index(self) -> FileIndex:
         """The index of the file's bytes as last read or saved (read-only: blocks, rows, macros)."""
         return self._index

@@ -363,11 +363,11 @@ def test_get_without_keeping_builds_the_same_record_and_keeps_nothing(references
     lib = Library.load(references_copy)
     key = lib.keys()[3]
     record = lib.get(key, keep=False)
-    assert record == Library.load(references_copy).get(key) and not lib._records  # nothing kept
+    assert record == Library.load(references_copy).get(key) and lib.kept_count == 0  # nothing kept
     record.title = "edited copy"
     assert lib.get(key, keep=False).title != "edited copy"  # a new object each time
     kept = lib.get(key)
-    assert lib._records and lib.get(key, keep=False) == kept  # a kept record is still served (as a copy)
+    assert lib.kept_count == 1 and lib.get(key, keep=False) == kept  # a kept record is still served (as a copy)
     kept.title = "changed"
     lib.update(kept)
     assert lib.get(key, keep=False).title == "changed"  # unsaved changes win, as with get()
