@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard_pages import editor_pages, encyclopedia_page, layout, library_page, study_page
-from dashboard_pages.common import malformed, md, open_library, settings, show_flash
+from dashboard_pages.session import malformed, md, open_library, settings, show_flash
 from library import Library
 
 VIEWS = {"library": ":material/library_books: Research library", "encyclopedia": ":material/menu_book: Encyclopedia"}

@@ -26,7 +26,7 @@ from library.evidence.taxonomy import find_taxonomy
 from library.search import Vocabulary
 from library.views import facet_values
 
-from .common import md, settings
+from .session import md, settings
 
 
 def _mtime(path: Path | None) -> int:

@@ -31,7 +31,7 @@ from library.normalize import normalize_record
 from library.services import apply_merges, decisions_of, recent_merges, record_decision, settle_undo_log, undo_merge
 from library.views import studies
 
-from .common import frame_token, md, open_study, save_library
+from .session import frame_token, md, open_study, save_library
 
 _COMPARED = (("Title", "title"), ("Authors", "authors"), ("Journal", "journal"), ("Year", "year"),
              ("Volume", "volume"), ("Issue", "issue"), ("Pages", "pages"), ("DOI", "doi"), ("PMID", "pmid"),

@@ -1,7 +1,7 @@
 """Editor mode on the study page: evidence fields, synopsis, verification and links to encyclopedia entries.
 
 Each action edits a copy of the record, hands it to the store (``lib.update``) and saves through
-:func:`common.save_library`, so every write is atomic, locked and refused when the file changed on disk.
+:func:`session.save_library`, so every write is atomic, locked and refused when the file changed on disk.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from library.evidence.level import derive_level
 from library.views import DESIGN_ORDER, STANCES, design_label, level_label, topic_options
 
 from . import catalog
-from .common import md, save_library, show_flash
+from .session import md, save_library, show_flash
 
 _RELEVANCE = {0: "not rated", 1: "1 · not relevant", 2: "2 · marginal", 3: "3 · useful", 4: "4 · important",
               5: "5 · core"}

@@ -18,7 +18,7 @@ from library.evidence import classify_record
 from library.views import design_short, level_short, topic_options
 
 from . import catalog, duplicates, screening
-from .common import md, save_library, show_flash
+from .session import md, save_library, show_flash
 
 
 def _options(lib: Library) -> tuple[list[str], str | None, str | None]:

@@ -21,7 +21,7 @@ from library.views import (
 )
 
 from . import catalog
-from .common import frame_token, md, open_entry
+from .session import frame_token, md, open_entry
 
 
 def _open_from_entry(key: str, slug: str) -> None:

@@ -33,7 +33,7 @@ from library.views import (
 )
 
 from . import catalog, exports
-from .common import frame_token, md, open_study
+from .session import frame_token, md, open_study
 
 PAGE_SIZE = 50
 _HEADER_PX, _ROW_PX, _ROWS_SHOWN = 38, 78, 12  # 78 px rows wrap long titles (4 lines); 12 rows before it scrolls

@@ -15,7 +15,7 @@ from library.screen.inbox import Inbox, inbox_path
 from library.screen.prisma import flow, to_png, to_svg
 from library.screen.rank import Ranker, library_positives, states_of
 
-from .common import md, save_library
+from .session import md, save_library
 
 __all__ = ["highlight", "render"]
 

@@ -27,7 +27,7 @@ from library.views import (
 )
 
 from . import catalog, citations, editor_form, suggestions
-from .common import close_study, filter_library, frame_token, md, open_entry, open_study
+from .session import close_study, filter_library, frame_token, md, open_entry, open_study
 
 _ORCID = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 _STANCE_COLORS = {"critical": "orange", "hostile": "red", "supportive": "green", "neutral": "gray"}

@@ -17,7 +17,7 @@ from library.evidence.reasons import parse_reasons
 from library.views import design_label
 
 from . import catalog
-from .common import md, save_library, show_flash
+from .session import md, save_library, show_flash
 
 __all__ = ["render_reasons", "render_suggestions"]
 

@@ -27,7 +27,7 @@ from .fields import record_from_fields
 from .frame import record_row, rows_to_table, table_to_frame
 from .model import Record
 
-__all__ = ["ChunkTable", "FileIndex", "Known", "build_index", "chunk_starts", "decode_chunk", "entry_record"]
+__all__ = ["ChunkTable", "FileIndex", "ReusableChunks", "build_index", "chunk_starts", "decode_chunk", "entry_record"]
 
 DIGEST_SIZE = 20  # SHA-1
 KINDS = ("entry", "string", "preamble", "comment", "malformed")
@@ -152,7 +152,7 @@ class FileIndex:
 
 
 @dataclass(slots=True)
-class Known:
+class ReusableChunks:
     """What an earlier index (the cache, the library before a save, or parallel workers) lends by chunk digest."""
 
     chunks: ChunkTable
@@ -161,7 +161,7 @@ class Known:
     _positions: dict[bytes, int] | None = None
 
     @classmethod
-    def of(cls, index: FileIndex) -> Known:
+    def of(cls, index: FileIndex) -> ReusableChunks:
         return cls(index.chunks, index.table, index.macros_digest)
 
     def positions(self) -> dict[bytes, int]:
@@ -273,7 +273,7 @@ def _stitch(table: pa.Table, positions: np.ndarray) -> pa.Table:
     return stitched
 
 
-def build_index(data: bytes, path: str, known: Known | None = None,
+def build_index(data: bytes, path: str, known: ReusableChunks | None = None,
                 progress: Callable[[int, int], None] | None = None) -> FileIndex:
     """Chunk, hash and parse ``data``; chunks whose digest is in ``known`` reuse their blocks and rows."""
     gc_was_enabled = gc.isenabled()
@@ -289,7 +289,7 @@ def build_index(data: bytes, path: str, known: Known | None = None,
             gc.enable()
 
 
-def _build_index(data: bytes, path: str, known: Known | None,
+def _build_index(data: bytes, path: str, known: ReusableChunks | None,
                  progress: Callable[[int, int], None] | None) -> FileIndex | None:
     starts_array = chunk_starts(data)
     starts = starts_array.tolist()
@@ -387,7 +387,7 @@ def _chunk_table(data: bytes, old: ChunkTable, bounds: np.ndarray, source: np.nd
     )
 
 
-def _rows_table(known: Known | None, source: np.ndarray, parsed: list[list[Block]],
+def _rows_table(known: ReusableChunks | None, source: np.ndarray, parsed: list[list[Block]],
                 new_rows: list[tuple[object, ...]]) -> pa.Table:
     """Frame rows in file order: slices of ``known``'s table for re-used chunks, ``new_rows`` for parsed ones."""
     fresh = rows_to_table(new_rows)

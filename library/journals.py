@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .export.common import kind_of
+from .export.parts import kind_of
 from .model import Record
 from .normalize import ascii_fold
 

@@ -1,6 +1,6 @@
 """First open of a large file on every core: workers parse ranges of chunks, the index then reuses their work.
 
-Workers return what an earlier index would lend (:class:`library.index.Known`): a chunk table and frame rows by
+Workers return what an earlier index would lend (:class:`library.index.ReusableChunks`): a chunk table and frame rows by
 chunk digest. The normal serial pass then only hashes and stitches, so the result is exactly what a serial parse
 gives; chunks with a malformed block are never lent, and the serial pass parses them with its merge-on-failure
 rule (which may need chunks beyond the worker's range).
@@ -31,7 +31,7 @@ from .frame import record_row, rows_to_table
 from .index import (
     KINDS,
     ChunkTable,
-    Known,
+    ReusableChunks,
     chunk_digests,
     chunk_starts,
     decode_chunk,
@@ -80,7 +80,7 @@ def _string_macros(data: bytes, starts: list[int], path: str) -> dict[str, str]:
 
 
 def parallel_known(data: bytes, path: str, workers: int | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Known | None:
+                   progress: Callable[[int, int], None] | None = None) -> ReusableChunks | None:
     """Parse ``data`` in worker processes; None when the file is small or too few cores are available."""
     if workers is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -120,4 +120,4 @@ def parallel_known(data: bytes, path: str, workers: int | None = None,
         kinds=joined("kinds"), starts=joined("starts"), ends=joined("ends"), lines=joined("lines"),
     )
     table = pa.concat_tables([pa.ipc.open_stream(ipc).read_all() for _, ipc in results])
-    return Known(chunks, table, macros_digest(macros))
+    return ReusableChunks(chunks, table, macros_digest(macros))

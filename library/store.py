@@ -25,7 +25,7 @@ from .errors import BibFileError, ConflictError, InvalidRecordError, KeyExistsEr
 from .fields import FIELD_ORDER, decode_value, key_problem, record_problems, record_to_fields
 from .frame import build_frame, record_row
 from .identifiers import validate_identifier
-from .index import FileIndex, Known, build_index, decode_chunk, entry_record
+from .index import FileIndex, ReusableChunks, build_index, decode_chunk, entry_record
 from .model import Record
 from .parallel import parallel_known
 
@@ -134,7 +134,8 @@ class Library:
             index = cached[1]
             index.data = data
         else:
-            known = Known.of(cached[1]) if cached is not None else parallel_known(data, str(path), progress=progress)
+            known = (ReusableChunks.of(cached[1]) if cached is not None
+                     else parallel_known(data, str(path), progress=progress))
             index = build_index(data, str(path), known, progress=progress)
             if use_cache:
                 cache_mod.save_cache(path, digest, index)
@@ -161,7 +162,7 @@ class Library:
         """Index the bytes of the last save, reusing every unchanged chunk of the previous index."""
         data, self._saved_data = self._saved_data, None
         if data is not None:
-            self._index_value = build_index(data, str(self.path), Known.of(self._index_value))
+            self._index_value = build_index(data, str(self.path), ReusableChunks.of(self._index_value))
             self._reindex()
 
     @property

@@ -14,7 +14,7 @@ import pytest
 
 from library import Library, parallel
 from library import cache as cache_mod
-from library.index import FileIndex, Known, build_index
+from library.index import FileIndex, ReusableChunks, build_index
 
 from .conftest import FIXTURES, REFERENCES
 
@@ -138,7 +138,7 @@ def test_reused_rows_keep_their_chunks_blocks(tmp_path: Path) -> None:
     data = _library_text(50).encode()
     cold = build_index(data, "x")
     edited = data.replace(b"@article{k20,", b"@article{k20b,")
-    warm = build_index(edited, "x", Known.of(cold))
+    warm = build_index(edited, "x", ReusableChunks.of(cold))
     fresh = build_index(edited, "x")
     assert warm.table.column("key").to_pylist() == fresh.table.column("key").to_pylist()
     for c in range(len(warm.chunks)):

@@ -15,7 +15,7 @@ from pyld import jsonld
 
 from library import Library
 from library.evidence.encyclopedia import load_entries
-from library.export.common import page_range
+from library.export.parts import page_range
 from library.publish import PublishConfig, parse_config, publish_site
 from library.publish.config import PublishConfigError
 from library.publish.slugs import is_slug, make_unique, slugify

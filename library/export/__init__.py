@@ -25,9 +25,9 @@ from .citeproc import (
     format_csl_items,
     render_bibliography,
 )
-from .common import ExportResult, UnknownFormatError
 from .csljson import to_csl_json, validate_csl_json
 from .csv import to_csv
+from .parts import ExportResult, UnknownFormatError
 from .requirements import bibtex_warnings
 from .ris import to_ris
 

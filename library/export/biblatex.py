@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ..model import Record
 from .bibtex import bibtex_key, custom_fields, names, protect_title, render_entry, text_field, verbatim
-from .common import article_number, iso_date, kind_of, month_number, page_range, standard_extra
+from .parts import article_number, iso_date, kind_of, month_number, page_range, standard_extra
 
 __all__ = ["biblatex_date", "biblatex_entry", "to_biblatex"]
 

@@ -16,7 +16,7 @@ from ..fields import CUSTOM_FIELDS, VERBATIM_FIELDS, decode_value, record_to_fie
 from ..latex import encode_latex
 from ..model import Author, Record
 from ..names import format_bibtex_names
-from .common import STANDARD_EXTRA, iso_date, kind_of, month_number, page_range, standard_extra
+from .parts import STANDARD_EXTRA, iso_date, kind_of, month_number, page_range, standard_extra
 
 __all__ = ["bibtex_entry", "bibtex_key", "protect_title", "render_entry", "to_bibtex", "verbatim"]
 

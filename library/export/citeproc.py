@@ -31,9 +31,9 @@ from lxml import etree
 
 from ..model import Record
 from .citeproc_fixes import install, memoized_xpath, punctuation_in_quote
-from .common import UnknownFormatError
 from .csl_compiled import CompiledStyle, sort_order
 from .csljson import csl_item
+from .parts import UnknownFormatError
 from .requirements import style_warnings
 
 __all__ = [

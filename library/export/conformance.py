@@ -27,7 +27,7 @@ from typing import Any
 
 from ..model import Record
 from .citeproc import STYLES, _citeproc_item, format_citation, style_name, style_xml
-from .common import page_range
+from .parts import page_range
 
 __all__ = ["Agreement", "citeproc_js_available", "compare_styles", "normalize_typography", "part_of",
            "render_citeproc_js", "render_citeproc_js_items"]

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Author, Record
-from .common import article_number, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
+from .parts import article_number, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
 
 __all__ = ["csl_item", "csl_type", "to_csl_json", "validate_csl_json"]
 

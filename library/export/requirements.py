@@ -8,7 +8,7 @@ style can print.
 from __future__ import annotations
 
 from ..model import Record
-from .common import article_number, iso_date, kind_of
+from .parts import article_number, iso_date, kind_of
 
 __all__ = ["bibtex_warnings", "style_warnings"]
 

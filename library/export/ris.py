@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from ..model import Author, Record
-from .common import iso_date, kind_of, month_number, page_range, standard_extra
+from .parts import iso_date, kind_of, month_number, page_range, standard_extra
 
 __all__ = ["ris_lines", "ris_type", "to_ris"]
 

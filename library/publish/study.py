@@ -7,7 +7,7 @@ import re
 from typing import Any, NamedTuple
 
 from ..evidence.encyclopedia import Encyclopedia
-from ..export.common import iso_date, month_number, page_range
+from ..export.parts import iso_date, month_number, page_range
 from ..model import Author, Record
 from ..study_view import abstract_sections, identifier_links, journal_line
 from .config import PublishConfig
