@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from library.model import Record
+from library.model import PackedRecord, Record, unpack_record
 
 from .base import ReadProblem
 
@@ -21,7 +21,12 @@ class Added:
     key: str
     title: str
     source_key: str = ""
-    record: Record | None = field(default=None, repr=False, compare=False)  # as it will be stored (previews)
+    packed: PackedRecord | None = field(default=None, repr=False, compare=False)  # see ``record``
+
+    @property
+    def record(self) -> Record | None:
+        """The record as it will be stored (for previews); built anew on each access."""
+        return unpack_record(self.packed) if self.packed is not None else None
 
 
 @dataclass(slots=True)

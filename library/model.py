@@ -319,6 +319,12 @@ class RecordList(MutableSequence[Record]):
     def __repr__(self) -> str:
         return f"RecordList({list(self)!r})"
 
+    def subset(self, positions: Iterable[int]) -> RecordList:
+        """The records at ``positions``, in that order (their packed items shared, not copied)."""
+        out = RecordList()
+        out._items = [self._items[n] for n in positions]
+        return out
+
     def packed(self) -> list[PackedRecord]:
         """The packed items themselves (for code that stores them as they are)."""
         return self._items

@@ -31,7 +31,7 @@ from bibtexparser import model as bpmodel
 
 from library.bibfile import expand_value, parse_chunk
 from library.fields import record_from_fields
-from library.model import Author, Record
+from library.model import Author, Record, RecordList
 from library.names import parse_bibtex_names, split_top_level
 from library.normalize import normalize_record, parse_date
 
@@ -253,12 +253,15 @@ def read_bibtex(data: bytes, source: str) -> ReadResult:
         for name, raw in entry.fields:  # the first of duplicated fields wins, as in BibTeX
             if name not in DROPPED_FIELDS and name not in entry.values:
                 entry.values[name] = expand_value(raw, macros)
-    by_key = {e.key.lower(): e for e in reversed(entries)}
-    records: list[Record] = []
-    for entry in entries:
-        if "crossref" in entry.values or "xdata" in entry.values:
-            _inherit(entry, by_key, source, problems)
-    for entry in entries:
+    if any("crossref" in entry.values or "xdata" in entry.values for entry in entries):
+        by_key = {e.key.lower(): e for e in reversed(entries)}
+        for entry in entries:
+            if "crossref" in entry.values or "xdata" in entry.values:
+                _inherit(entry, by_key, source, problems)
+        del by_key
+    records = RecordList()
+    for n, entry in enumerate(entries):
+        entries[n] = None  # type: ignore[call-overload]  # each entry is let go once its record is built
         if entry.entry_type == "xdata":
             continue
         _biblatex_aliases(entry.values)

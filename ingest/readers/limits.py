@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import fields
 from typing import BinaryIO
 
-from library.model import Author, Record
+from library.model import Author, PackedRecord, Record, RecordList, unpack_record
 
 from ..base import ReadError, ReadProblem
 
-__all__ = ["check_records", "count_check", "max_input", "max_record_chars", "max_records", "read_rest",
+__all__ = ["check_records", "count_check", "max_input", "max_record_chars", "max_records", "packed_chars", "read_rest",
            "record_chars", "record_too_big", "too_large", "too_many"]
 
 _BLOCK = 1 << 20
@@ -121,6 +120,25 @@ def record_chars(record: Record) -> int:
     return total
 
 
+_SYNOPSIS = _TEXT_FIELDS.index("synopsis")
+
+
+def packed_chars(packed: PackedRecord) -> int:
+    """:func:`record_chars` of a packed record (:func:`library.model.pack_record`), without building it."""
+    total = 0
+    for at in range(0, len(packed), 2):
+        number, value = packed[at], packed[at + 1]
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, tuple) and number != _SYNOPSIS:
+            for item in value:
+                if isinstance(item, tuple):  # an extra field: (name, value)
+                    total += len(str(item[0])) + len(str(item[1]))
+                else:
+                    total += len(item) if isinstance(item, str) else _item_chars(item)
+    return total
+
+
 def _item_chars(item: object) -> int:
     if isinstance(item, Author):
         return len(item.family) + len(item.given) + len(item.literal) + len(item.orcid)
@@ -135,18 +153,17 @@ def record_too_big(source: str, record: Record, size: int, index: int) -> ReadPr
                        f"{_size(max_record_chars())}; not read (raise REFLIB_MAX_RECORD_KB to read it)", record=index)
 
 
-def check_records(records: Sequence[Record], source: str, input_size: int) -> tuple[list[Record],
-                                                                                      list[ReadProblem]]:
+def check_records(records: RecordList, source: str, input_size: int) -> tuple[RecordList, list[ReadProblem]]:
     """The records within :func:`max_record_chars`, and an error for each bigger one (its position named)."""
     limit = max_record_chars()
     if input_size <= limit:  # no record can be bigger than its file
-        return list(records), []
-    kept: list[Record] = []
+        return records, []
     problems: list[ReadProblem] = []
-    for index, record in enumerate(records, 1):
-        size = record_chars(record)
+    keep: list[int] = []
+    for index, packed in enumerate(records.packed()):
+        size = packed_chars(packed)
         if size > limit:
-            problems.append(record_too_big(source, record, size, index))
+            problems.append(record_too_big(source, unpack_record(packed), size, index + 1))
         else:
-            kept.append(record)
-    return kept, problems
+            keep.append(index)
+    return (records.subset(keep) if problems else records), problems

@@ -111,16 +111,20 @@ def identical_records(incoming: Sequence[Record], frame: pd.DataFrame, get: obje
     if not len(incoming) or not len(frame):
         return {}
     wanted: dict[tuple[str, str], list[int]] = {}
-    for n, title in enumerate(fold_many([r.title for r in incoming])):
-        wanted.setdefault(_quick(title, incoming[n].year), []).append(n)
+    quick = [(r.title, r.year) for r in incoming]  # one pass: a packed RecordList builds each record once
+    for n, title in enumerate(fold_many([title for title, _ in quick])):
+        wanted.setdefault(_quick(title, quick[n][1]), []).append(n)
+    del quick
     titles = fold_many([str(t) if isinstance(t, str) else "" for t in frame["title"].tolist()])
     by_identity: dict[tuple[object, ...], str] = {}
+    seen: dict[tuple[str, str], None] = {}  # the quick keys of library records, in frame order
     for key, title, year in zip(frame["key"].tolist(), titles, frame["year"].tolist(), strict=True):
-        if _quick(title, year) in wanted:
+        if (found_key := _quick(title, year)) in wanted:
+            seen[found_key] = None
             by_identity.setdefault(_identity(get(str(key))), str(key))  # type: ignore[operator]
     found: dict[int, str] = {}
-    for positions in wanted.values():
-        for n in positions:
+    for positions in (wanted[k] for k in seen):  # incoming records no library record shares title+year with
+        for n in positions:                      # cannot be identical to one
             key = by_identity.get(_identity(incoming[n]))
             if key is None:
                 continue
