@@ -53,9 +53,11 @@ def match_batch(incoming: Sequence[Record], existing: Sequence[Record] | pd.Data
         return []
     n_existing = len(existing)
     columns = columns_from_frame(existing) if isinstance(existing, pd.DataFrame) else columns_from_records(existing)
-    arriving = columns_from_records(incoming)
-    arriving.keys = [f"incoming[{n}]" for n in range(len(incoming))]
-    table = build_table(columns + arriving)
+    arriving = columns_from_records(incoming)  # an incoming record is named incoming[N] (see label below)
+    combined = columns + arriving if n_existing else arriving
+    del columns, arriving  # only the combined columns are held while the table is built
+    table = build_table(combined)
+    del combined
     pairs = candidate_pairs(table)
     pairs = pairs[pairs[:, 1] >= n_existing]  # (i < j): at least one incoming record in each pair
     left, right = pairs[:, 0], pairs[:, 1]
@@ -64,13 +66,15 @@ def match_batch(incoming: Sequence[Record], existing: Sequence[Record] | pd.Data
     conflict = ((_differ(table.doi, left, right) & ~versions) | _differ(table.pmid, left, right)
                 | _differ(table.pmcid, left, right))
     verdicts, _, _ = _assess(table, pairs[~conflict])
-    keys = [str(k) for k in table.keys]
+    def label(n: int) -> str:
+        return str(table.keys[n]) if n < n_existing else f"incoming[{n - n_existing}]"
+
     links = []
     for i, j, verdict in verdicts:
         if j < n_existing:
             continue  # a pointer in a title note may name two library records
-        other: str | int = keys[i] if i < n_existing else i - n_existing
-        evidence = PairEvidence(keys[i], keys[j], verdict.tier, verdict.score, verdict.decision, verdict.reasons)
+        other: str | int = label(i) if i < n_existing else i - n_existing
+        evidence = PairEvidence(label(i), label(j), verdict.tier, verdict.score, verdict.decision, verdict.reasons)
         links.append(Link(j - n_existing, other, verdict.decision, evidence))
     return links
 
