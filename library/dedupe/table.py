@@ -292,7 +292,7 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
         doi=_text(dois),
         pmid=_text([_identifier(p, normalize_pmid) for p in c.pmids]),
         pmcid=_text([pmcid_key(p) for p in c.pmcids]),
-        entry_type=_text([e.lower() for e in c.entry_types]),
+        entry_type=_text(_per_distinct(c.entry_types, str.lower)),
         kind=_text(kinds),
         titled_kind=_text(titled),
         translated=np.array([t.lstrip(' "').startswith("[") for t in c.titles], dtype=bool),
