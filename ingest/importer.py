@@ -26,6 +26,7 @@ Rules (the contract other parts rely on):
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -167,16 +168,18 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
     # the records are held packed from here on (a million tiny ones in ~300 MB instead of ~2.5 GB); a packed
     # list (the readers') gives a new Record on every access, so it is normalized in place
     normalized = RecordList()
-    usable: list[int] = []
-    in_place = isinstance(records, RecordList)
+    usable = array("q")  # positions (8 bytes each)
+    packed_in = records.packed() if isinstance(records, RecordList) else None
     for n, incoming in enumerate(records):
-        record = normalize_record(incoming, in_place=in_place)
+        record = normalize_record(incoming, in_place=packed_in is not None)
         report.abbreviated += bool(fill_journal_abbrev(record))  # what a source supplies is kept
         if record.title or record.doi or record.pmid or record.pmcid:
             usable.append(n)
         else:
             report.skipped.append(Skipped(_describe(record), "no title and no identifier"))
-        normalized.append(record)
+        packed = pack_record(record)
+        # a record the reader normalized already comes out the same: its packed item is shared, not doubled
+        normalized.packed().append(packed_in[n] if packed_in is not None and packed == packed_in[n] else packed)
     frame = lib.frame() if len(lib) else None
     get = lambda key: lib.get(key, keep=False)  # noqa: E731
     identical = (identical_records(normalized.subset(usable), frame, get) if frame is not None and usable

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ def _rank(name: str) -> int:
 
 
 def _today() -> str:
-    return dt.date.today().isoformat()
+    return sys.intern(dt.date.today().isoformat())  # one string for the records stamped today, not one each
 
 
 def _check(record: Record, key: bool = True) -> None:
