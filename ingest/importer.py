@@ -27,7 +27,7 @@ Rules (the contract other parts rely on):
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 
 from library.dedupe import PairEvidence, merge_records
@@ -153,12 +153,14 @@ def _editor_evidence(key: str, index: int) -> PairEvidence:
 # --- the import -----------------------------------------------------------------------------------------------
 def import_records(lib: Library, records: Sequence[Record], *, source: str = "", topics: Sequence[str] = (),
                    entry: str | None = None, link_kind: str | None = None, dry_run: bool = False,
-                   accept: Mapping[int, str] | None = None, fuzzy: bool = True) -> ImportReport:
+                   accept: Mapping[int, str] | None = None, fuzzy: bool = True,
+                   consume: bool = False) -> ImportReport:
     """Match, merge and add ``records`` into ``lib`` (in memory); see the module docstring for the rules.
 
     ``accept`` maps positions in ``records`` to library keys an editor confirmed (the dashboard's preview);
     ``fuzzy=False`` merges on identifiers and identical records only (title+year+author matches are listed for
-    review instead).
+    review instead). ``consume=True`` empties ``records`` (a list or a RecordList) once they are read, for a
+    caller that does not use them again: a file's records are then not held through the rest of the import.
     """
     if (entry is None) != (link_kind is None):
         raise ValueError("an entry link needs both the entry slug and the kind (cited or discussed)")
@@ -180,6 +182,9 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
         packed = pack_record(record)
         # a record the reader normalized already comes out the same: its packed item is shared, not doubled
         normalized.packed().append(packed_in[n] if packed_in is not None and packed == packed_in[n] else packed)
+    if consume and isinstance(records, MutableSequence):
+        del records[:]
+    del packed_in
     frame = lib.frame() if len(lib) else None
     get = lambda key: lib.get(key, keep=False)  # noqa: E731
     identical = (identical_records(normalized.subset(usable), frame, get) if frame is not None and usable
@@ -215,6 +220,7 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
         packed = new[record.key] = pack_record(record)
         key_of[n] = record.key
         report.added.append(Added(record.key, record.title, source_key, packed))
+    del normalized, plan  # the incoming records as read: what is kept now is in new, touched and the report
     _review(report, links, key_of, new)
     rules = _taxonomy(lib, report)
     if not dry_run:

@@ -123,8 +123,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         # the report of each file is what the real import would say: later files matched against earlier ones
         # (a preview of the last file; the earlier ones imported in memory, never saved)
         options = ImportOptions(topics=args.topic, entry=args.entry, link_kind=args.link_kind)
-        report = (preview_import(lib, result.records, name, options) if preview and number == len(results)
-                  else import_file(lib, result.records, name, options))
+        # consume: each file's records are read once; not holding them through the import keeps a large file
+        # within memory
+        report = (preview_import(lib, result.records, name, options, consume=True)
+                  if preview and number == len(results) else import_file(lib, result.records, name, options,
+                                                                          consume=True))
         report.dry_run = preview
         report.problems.extend(result.problems)
         reports.append(report)
