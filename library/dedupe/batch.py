@@ -56,7 +56,7 @@ def match_batch(incoming: Sequence[Record], existing: Sequence[Record] | pd.Data
     arriving = columns_from_records(incoming)  # an incoming record is named incoming[N] (see label below)
     combined = columns + arriving if n_existing else arriving
     del columns, arriving  # only the combined columns are held while the table is built
-    table = build_table(combined)
+    table = build_table(combined, consume=True)
     del combined
     pairs = candidate_pairs(table)
     pairs = pairs[pairs[:, 1] >= n_existing]  # (i < j): at least one incoming record in each pair
