@@ -8,6 +8,7 @@ travels in ``extra`` (field name -> text, in source order) so that nothing is lo
 from __future__ import annotations
 
 import operator
+from itertools import compress
 from collections.abc import Iterable, Iterator, MutableSequence
 from dataclasses import dataclass, field, fields
 from typing import overload
@@ -216,6 +217,7 @@ _MUTABLE = (list, dict)
 _DEFAULTS = _ALL_FIELDS(Record(""))
 _SYNOPSIS = RECORD_FIELD_NAMES.index("synopsis")
 _EXTRA = RECORD_FIELD_NAMES.index("extra")
+_NUMBERS = range(len(RECORD_FIELD_NAMES))
 
 
 # --- packed records ---------------------------------------------------------------------------------------------
@@ -230,16 +232,17 @@ PackedRecord = tuple[object, ...]
 def pack_record(record: Record) -> PackedRecord:
     """The fields of ``record`` that are not at their defaults, as a flat immutable tuple (see above)."""
     out: list[object] = []
-    for number, (value, default) in enumerate(zip(_ALL_FIELDS(record), _DEFAULTS, strict=True)):
-        if value != default:
-            kind = type(value)
-            if kind is list:
-                value = tuple(value)
-            elif kind is dict:
-                value = tuple(value.items())
-            elif number == _SYNOPSIS:
-                value = (value.tldr, value.findings, value.implications)
-            out += (number, value)
+    values = _ALL_FIELDS(record)
+    for number in compress(_NUMBERS, map(operator.ne, values, _DEFAULTS)):  # compared in C: most are defaults
+        value = values[number]
+        kind = type(value)
+        if kind is list:
+            value = tuple(value)
+        elif kind is dict:
+            value = tuple(value.items())
+        elif number == _SYNOPSIS:
+            value = (value.tldr, value.findings, value.implications)
+        out += (number, value)
     return tuple(out)
 
 

@@ -273,7 +273,14 @@ def _expand(entry: RawEntry, macros: dict[str, str]) -> None:
 
 # what needs the whole file before any record is built: @string macros (used anywhere in the file) and
 # crossref/xdata parents (anywhere in the file); a file without them is read entry by entry
-_WHOLE_FILE = re.compile(r"crossref|xdata|^[ \t]*@[ \t]*string", re.IGNORECASE | re.MULTILINE)
+_STRING_BLOCK = re.compile(r"^[ \t]*@[ \t]*string", re.MULTILINE)
+
+
+def _needs_whole_file(text: str) -> bool:
+    """Whether the text may hold @string macros or crossref/xdata fields (plain substring tests: fast)."""
+    lowered = text.lower()
+    return "crossref" in lowered or "xdata" in lowered or ("string" in lowered
+                                                           and _STRING_BLOCK.search(lowered) is not None)
 
 
 @gc_paused
@@ -287,7 +294,7 @@ def read_bibtex(data: bytes, source: str) -> ReadResult:
     macros: dict[str, str] = {}
     problems: list[ReadProblem] = []
     entries: Iterable[RawEntry]
-    whole = bool(_WHOLE_FILE.search(text))
+    whole = _needs_whole_file(text)
     if whole:
         listed = list(_entries(text, source, macros, problems))
         for entry in listed:
