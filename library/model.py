@@ -8,9 +8,9 @@ travels in ``extra`` (field name -> text, in source order) so that nothing is lo
 from __future__ import annotations
 
 import operator
-from itertools import compress
 from collections.abc import Iterable, Iterator, MutableSequence
 from dataclasses import dataclass, field, fields
+from itertools import compress
 from typing import overload
 
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
