@@ -33,6 +33,7 @@ from .parallel import parallel_known
 __all__ = ["Library", "Problem"]
 
 LOCK_TIMEOUT = 30.0
+_READ_BACK_FROM = 16 << 20  # bytes of newly rendered text from which a save reads its file back (see save)
 
 
 @dataclass(frozen=True, slots=True)
@@ -573,10 +574,18 @@ class Library:
             self._check_unchanged_on_disk(target)
             clean_leftovers(target)
             pieces = self.render()
-            atomic_write(target, pieces)  # piece by piece: the file's bytes are never held twice
-            del pieces
-            snapshot = snapshot_of(target)
-            data = snapshot.read()
+            if sum(len(p) for p in pieces if isinstance(p, bytes)) > _READ_BACK_FROM:
+                # much new text (an import of many records): written piece by piece and read back, so that
+                # the new bytes are never held twice
+                atomic_write(target, pieces)
+                del pieces
+                snapshot = snapshot_of(target)
+                data = snapshot.read()
+            else:  # mostly views of the loaded bytes: joining them is cheaper than reading the file back
+                data = b"".join(pieces)
+                del pieces
+                atomic_write(target, [data])
+                snapshot = snapshot_of(target)
         finally:
             lock.release()
         if self._snapshot is not None:

@@ -4,12 +4,14 @@ as a list of copies, and a read file's records take a few hundred bytes each, no
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.readers.bibtex import read_bibtex
+from library import Library
 from library.model import Author, EntryLink, Record, RecordList, Relation, Synopsis, pack_record, unpack_record
 
 text = st.text(max_size=20)
@@ -74,3 +76,17 @@ def test_a_read_file_takes_a_few_hundred_bytes_a_tiny_entry() -> None:
         tracemalloc.stop()
     assert len(result.records) == 20_000 and result.records[19_999] == Record("k19999", "misc", title="T19999")
     assert held / 20_000 < 400, f"{held / 20_000:.0f} bytes a record (a list of Records took 2,300)"
+
+
+@pytest.mark.slow
+def test_a_save_of_much_new_text_reads_back(tmp_path: Path) -> None:
+    """More than 16 MB of new entries are written piece by piece and the file read back (not held twice)."""
+    lib = Library.create(tmp_path / "big.bib")
+    for n in range(20):
+        lib.add(Record(f"k{n}", "misc", title=f"T{n}", abstract=f"word{n} " * 150_000))
+    assert lib.save()
+    lib.add(Record("last", "misc", title="Last"))  # the saved bytes are the index of the next save
+    assert lib.save()
+    again = Library.load(tmp_path / "big.bib", use_cache=False)
+    assert len(again) == 21 and again.get("k19").abstract == ("word19 " * 150_000).strip()
+    assert again.get("last").title == "Last"
