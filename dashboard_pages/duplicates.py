@@ -10,6 +10,8 @@ merges" lists them with an Undo button (refused, with the reason, when the merge
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from ingest.importer import ImportReport
@@ -52,7 +54,7 @@ def _scan(_lib: Library, token: str, decided: int) -> DedupeResult:
 
 
 # --- import ---------------------------------------------------------------------------------------------------
-def review_import(lib: Library, records: list[Record], report: ImportReport) -> dict[int, str]:
+def review_import(lib: Library, records: Sequence[Record], report: ImportReport) -> dict[int, str]:
     """The import's pairs for review, both records side by side: the editor ticks the ones to merge into the
     library's record; returns {position in the file: library key}. Pairs of two new records are shown too (they
     are merged on this page after the import)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 from library.errors import LibraryError
-from library.model import Record
+from library.model import Record, RecordList
 
 __all__ = ["ReadError", "ReadProblem", "ReadResult", "gc_paused", "identifier_problems"]
 
@@ -47,7 +47,10 @@ class ReadProblem:
 
 @dataclass(slots=True)
 class ReadResult:
-    records: list[Record] = field(default_factory=list)
+    """What a reader read. ``records`` are held packed (:class:`~library.model.RecordList`: a record is built on
+    each access; assign an edited one back), so that a file of a million entries fits in memory."""
+
+    records: RecordList = field(default_factory=RecordList)
     problems: list[ReadProblem] = field(default_factory=list)
     format: str = ""
 

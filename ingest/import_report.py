@@ -6,10 +6,11 @@ with both keys and the reasons (the record was added: nothing uncertain is merge
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from library.model import Record
+from library.model import PackedRecord, Record, unpack_record
 
 from .base import ReadProblem
 
@@ -21,7 +22,12 @@ class Added:
     key: str
     title: str
     source_key: str = ""
-    record: Record | None = field(default=None, repr=False, compare=False)  # as it will be stored (previews)
+    packed: PackedRecord | None = field(default=None, repr=False, compare=False)  # see ``record``
+
+    @property
+    def record(self) -> Record | None:
+        """The record as it will be stored (for previews); built anew on each access."""
+        return unpack_record(self.packed) if self.packed is not None else None
 
 
 @dataclass(slots=True)
@@ -60,8 +66,16 @@ class Skipped:
     reason: str
 
 
-def _limited(lines: list[str], limit: int) -> list[str]:
-    return lines if len(lines) <= limit else [*lines[:limit], f"  ... and {len(lines) - limit} more"]
+def _limited(lines: Iterable[str], limit: int) -> list[str]:
+    """The first ``limit`` lines, and how many more there are (only those shown are formatted)."""
+    shown: list[str] = []
+    more = 0
+    for line in lines:
+        if len(shown) < limit:
+            shown.append(line)
+        else:
+            more += 1
+    return shown if not more else [*shown, f"  ... and {more} more"]
 
 
 def _why(reasons: list[str], limit: int = 4) -> str:
@@ -103,8 +117,10 @@ class ImportReport:
         if self.abbreviated:
             lines.append(f"  {self.abbreviated} journal abbreviation(s) filled from the NLM journal list "
                          "(reflib check lists journals it does not know)")
-        lines += _limited([f"  + {a.key}" + (f" (was {a.source_key})" if a.source_key and a.source_key != a.key
-                                              else "") + f": {a.title[:90]}" for a in self.added], limit)
+        lines += _limited((f"  + {a.key}" + (f" (was {a.source_key})" if a.source_key and a.source_key != a.key
+                                              else "") + f": {a.title[:90]}" for a in self.added[:limit + 1]), limit)
+        if len(self.added) > limit + 1:
+            lines[-1] = f"  ... and {len(self.added) - limit} more"
         lines += _limited([f"  = {m.key} <- {m.incoming[:60]} (matched on {m.matched_on}"
                            + (f": {_why(m.reasons)}" if m.reasons else "") + ")"
                            + (f"; filled: {', '.join(m.filled)}" if m.filled else "")

@@ -44,24 +44,25 @@ def read_import(source: str | Path | bytes | BinaryIO, name: str = "", fmt: str 
     return read_file(source, fmt, encoding=encoding, columns=columns or None)
 
 
-def preview_import(lib: Library, records: list[Record], source: str, options: ImportOptions = ImportOptions(),
-                   accept: Mapping[int, str] | None = None) -> ImportReport:
+def preview_import(lib: Library, records: Sequence[Record], source: str, options: ImportOptions = ImportOptions(),
+                   accept: Mapping[int, str] | None = None, consume: bool = False) -> ImportReport:
     """What importing the records (read from a file, or fetched) would do, with the reasons; the library is not
     changed."""
     return import_records(lib, records, source=source, topics=options.topics, entry=options.entry,
-                          link_kind=options.link_kind, dry_run=True, accept=accept)
+                          link_kind=options.link_kind, dry_run=True, accept=accept, consume=consume)
 
 
-def import_file(lib: Library, records: list[Record], source: str, options: ImportOptions = ImportOptions(),
-                accept: Mapping[int, str] | None = None, save: Callable[[ImportReport], bool] | None = None
-                ) -> ImportReport:
+def import_file(lib: Library, records: Sequence[Record], source: str, options: ImportOptions = ImportOptions(),
+                accept: Mapping[int, str] | None = None, save: Callable[[ImportReport], bool] | None = None,
+                consume: bool = False) -> ImportReport:
     """Import the records (read from a file, or fetched) into ``lib``; with ``save``, save it (given the report,
     to say what it saves).
 
-    ``accept`` maps positions in the file to library keys an editor confirmed as the same study.
+    ``accept`` maps positions in the file to library keys an editor confirmed as the same study; ``consume``
+    empties ``records`` once read (see :func:`~ingest.importer.import_records`).
     """
     report = import_records(lib, records, source=source, topics=options.topics, entry=options.entry,
-                            link_kind=options.link_kind, accept=accept)
+                            link_kind=options.link_kind, accept=accept, consume=consume)
     if save is not None:
         save(report)
     return report

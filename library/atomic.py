@@ -48,6 +48,10 @@ class Snapshot:
     def same(self, st: os.stat_result) -> bool:
         return identity(st) == identity(self.stat)
 
+    def read(self) -> bytes:
+        """The bytes of the file as it was when the snapshot was taken (reflib never writes a file in place)."""
+        return _read_all(self._fd, self.stat.st_size)[: self.stat.st_size]
+
 
 def _close_quietly(fd: int) -> None:
     with contextlib.suppress(OSError):
@@ -126,7 +130,7 @@ def temp_prefix(path: Path) -> str:
     return f".{path.name}.{os.getpid()}."
 
 
-def atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
+def atomic_write(path: Path, chunks: Iterable[bytes | memoryview]) -> None:
     directory = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=directory)
     try:

@@ -7,11 +7,16 @@ travels in ``extra`` (field name -> text, in source order) so that nothing is lo
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable, Iterator, MutableSequence
 from dataclasses import dataclass, field, fields
+from itertools import compress
+from typing import overload
 
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
 
-__all__ = ["RELATION_KINDS", "Author", "EntryLink", "Record", "Relation", "Synopsis"]
+__all__ = ["RELATION_KINDS", "Author", "EntryLink", "PackedRecord", "Record", "RecordList", "Relation", "Synopsis",
+           "pack_record", "unpack_record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,10 +149,7 @@ class Record:
 
     def copy(self) -> Record:
         """A copy whose lists and synopsis can be edited without touching this record (cheaper than replace())."""
-        new = object.__new__(Record)
-        for name in _RECORD_SLOTS:
-            value = getattr(self, name)
-            setattr(new, name, value.copy() if isinstance(value, list | dict) else value)
+        new = Record(*[value.copy() if type(value) in _MUTABLE else value for value in _ALL_FIELDS(self)])
         new.synopsis = Synopsis(self.synopsis.tldr, self.synopsis.findings, self.synopsis.implications)
         return new
 
@@ -210,4 +212,122 @@ class Record:
 
 
 RECORD_FIELD_NAMES = tuple(f.name for f in fields(Record))
-_RECORD_SLOTS = RECORD_FIELD_NAMES
+_ALL_FIELDS = operator.attrgetter(*RECORD_FIELD_NAMES)  # record -> the tuple of its 52 values, in field order
+_MUTABLE = (list, dict)
+_DEFAULTS = _ALL_FIELDS(Record(""))
+_SYNOPSIS = RECORD_FIELD_NAMES.index("synopsis")
+_EXTRA = RECORD_FIELD_NAMES.index("extra")
+_NUMBERS = range(len(RECORD_FIELD_NAMES))
+
+
+# --- packed records ---------------------------------------------------------------------------------------------
+# A Record takes about 1.5 kB even when nearly empty (52 slots, 13 empty lists, a dict, a Synopsis); a million of
+# them do not fit in the 1 GB an import of a million-entry file may use (issue 21). A packed record keeps only the
+# fields that differ from the defaults, as a flat tuple (field number, value, field number, value, ...) of
+# immutable values: lists become tuples, ``extra`` a tuple of (name, value) pairs, the synopsis a 3-tuple. A tiny
+# entry takes about 100 bytes plus its strings (which it shares with the record it was packed from).
+PackedRecord = tuple[object, ...]
+
+
+def pack_record(record: Record) -> PackedRecord:
+    """The fields of ``record`` that are not at their defaults, as a flat immutable tuple (see above)."""
+    out: list[object] = []
+    values = _ALL_FIELDS(record)
+    for number in compress(_NUMBERS, map(operator.ne, values, _DEFAULTS)):  # compared in C: most are defaults
+        value = values[number]
+        kind = type(value)
+        if kind is list:
+            value = tuple(value)
+        elif kind is dict:
+            value = tuple(value.items())
+        elif number == _SYNOPSIS:
+            value = (value.tldr, value.findings, value.implications)
+        out += (number, value)
+    return tuple(out)
+
+
+def unpack_record(packed: PackedRecord) -> Record:
+    """A new Record from :func:`pack_record`'s tuple (its lists, dict and synopsis are its own)."""
+    record = Record("")
+    for at in range(0, len(packed), 2):
+        number, value = packed[at], packed[at + 1]
+        if type(value) is tuple:
+            value = (Synopsis(*value) if number == _SYNOPSIS else dict(value) if number == _EXTRA
+                     else list(value))
+        setattr(record, RECORD_FIELD_NAMES[number], value)  # type: ignore[call-overload]
+    return record
+
+
+class RecordList(MutableSequence[Record]):
+    """A list of records held packed (see :func:`pack_record`): about a tenth of the memory of a list of Records.
+
+    An item is built anew on every access, like :meth:`Record.copy`: editing it does not change the list -
+    assign it back (``records[n] = record``). Equal to any sequence of equal records (a list among them).
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, records: Iterable[Record] = ()) -> None:
+        self._items: list[PackedRecord] = [pack_record(r) for r in records]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> RecordList: ...
+
+    def __getitem__(self, index: int | slice) -> Record | RecordList:
+        if isinstance(index, slice):
+            out = RecordList()
+            out._items = self._items[index]
+            return out
+        return unpack_record(self._items[index])
+
+    @overload
+    def __setitem__(self, index: int, value: Record) -> None: ...
+
+    @overload
+    def __setitem__(self, index: slice, value: Iterable[Record]) -> None: ...
+
+    def __setitem__(self, index: int | slice, value: Record | Iterable[Record]) -> None:
+        if isinstance(index, slice):
+            self._items[index] = [pack_record(r) for r in value]  # type: ignore[union-attr]
+        else:
+            self._items[index] = pack_record(value)  # type: ignore[arg-type]
+
+    def __delitem__(self, index: int | slice) -> None:
+        del self._items[index]
+
+    def insert(self, index: int, value: Record) -> None:
+        self._items.insert(index, pack_record(value))
+
+    def append(self, value: Record) -> None:
+        self._items.append(pack_record(value))
+
+    def __iter__(self) -> Iterator[Record]:
+        return map(unpack_record, self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RecordList):
+            return self._items == other._items
+        if isinstance(other, list | tuple):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RecordList({list(self)!r})"
+
+    def subset(self, positions: Iterable[int]) -> RecordList:
+        """The records at ``positions``, in that order (their packed items shared, not copied)."""
+        out = RecordList()
+        out._items = [self._items[n] for n in positions]
+        return out
+
+    def packed(self) -> list[PackedRecord]:
+        """The packed items themselves (for code that stores them as they are)."""
+        return self._items

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import unicodedata
 from dataclasses import replace
 from functools import lru_cache
@@ -486,7 +487,7 @@ def normalize_record(record: Record, *, in_place: bool = False) -> Record:
     (every rule maps "" to ""), and recurring values come from the caches above.
     """
     r = record if in_place else record.copy()
-    r.entry_type = r.entry_type.strip().lower() or "misc"
+    r.entry_type = sys.intern(r.entry_type.strip().lower()) or "misc"  # one string per type, not per record
     if r.authors:
         r.authors = _people(r.authors)
     if r.editors:

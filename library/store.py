@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,13 @@ from .fields import FIELD_ORDER, decode_value, key_problem, record_problems, rec
 from .frame import build_frame, record_row
 from .identifiers import validate_identifier
 from .index import FileIndex, ReusableChunks, build_index, decode_chunk, entry_record
-from .model import Record
+from .model import PackedRecord, Record, pack_record, unpack_record
 from .parallel import parallel_known
 
 __all__ = ["Library", "Problem"]
 
 LOCK_TIMEOUT = 30.0
+_READ_BACK_FROM = 16 << 20  # bytes of newly rendered text from which a save reads its file back (see save)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,7 @@ def _rank(name: str) -> int:
 
 
 def _today() -> str:
-    return dt.date.today().isoformat()
+    return sys.intern(dt.date.today().isoformat())  # one string for the records stamped today, not one each
 
 
 def _check(record: Record, key: bool = True) -> None:
@@ -93,6 +95,20 @@ def _new_entry(record: Record) -> str:
     """The BibTeX text of a record that has no entry in the file yet."""
     fields = [(name, "{" + value + "}") for name, value in record_to_fields(record).items()]
     return render_entry(record.entry_type, record.key, fields)
+
+
+def _new_entries(records: Iterable[PackedRecord], first: bool, group: int = 1000) -> Iterator[bytes]:
+    """The text of records added at the end of the file: an entry and a blank line between entries, each line
+    ending in a newline; ``group`` entries to a piece (a million pieces would double the memory of a save)."""
+    texts: list[str] = []
+    for packed in records:
+        texts.append(("" if first else "\n") + _new_entry(unpack_record(packed)) + "\n")
+        first = False
+        if len(texts) == group:
+            yield "".join(texts).encode("utf-8")
+            texts = []
+    if texts:
+        yield "".join(texts).encode("utf-8")
 
 
 class Library:
@@ -109,7 +125,7 @@ class Library:
         self._digest_value: bytes | None = digest
         self._digest_of = b""
         self._changes: dict[int, Record | None] = {}  # row -> new record, or None when removed
-        self._added: dict[str, Record] = {}
+        self._added: dict[str, PackedRecord] = {}  # packed: a million added records fit in memory
         self._after: dict[str, int] = {}  # added key -> row of the entry it is written after (else at the end)
         self._records: dict[int, Record] = {}
         self.lock_timeout = LOCK_TIMEOUT
@@ -229,7 +245,7 @@ class Library:
         built from the file for later calls: for one pass over many records (an import), where keeping them all
         would double the memory of a large library."""
         if key in self._added:
-            return self._added[key].copy()
+            return unpack_record(self._added[key])
         row = self._keys.get(key)
         if row is None or (row in self._changes and self._changes[row] is None):
             raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
@@ -278,7 +294,7 @@ class Library:
             combined = pd.concat([rows, fresh], ignore_index=True) if edited else rows
             frame = combined.take(positions).reset_index(drop=True)
         if self._added:
-            added = build_frame([record_row(rec) for rec in self._added.values()])
+            added = build_frame([record_row(unpack_record(packed)) for packed in self._added.values()])
             frame = pd.concat([frame, added], ignore_index=True)
         self._frame_cache = frame
         return frame
@@ -342,19 +358,22 @@ class Library:
         _check(record)
         if record.key in self:
             raise KeyExistsError(f"key {record.key!r} is already in {self.path}")
-        stored = record.copy()
-        if stamp:
-            stored.added = stored.added or _today()
+        stored = record
+        if stamp and not record.added:
+            stored = record.copy()
+            stored.added = _today()
         row = self._keys.get(record.key)
         if row is not None:  # re-adding a key removed in this session: an update of that entry
+            stored = stored.copy() if stored is record else stored
             self._changes[row] = stored
-        else:
-            self._added[record.key] = stored
-            anchor = self._keys.get(after) if after is not None else None
-            if anchor is not None and not (anchor in self._changes and self._changes[anchor] is None):
-                self._after[record.key] = anchor
+            self._frame_cache = None
+            return stored.copy()
+        packed = self._added[record.key] = pack_record(stored)
+        anchor = self._keys.get(after) if after is not None else None
+        if anchor is not None and not (anchor in self._changes and self._changes[anchor] is None):
+            self._after[record.key] = anchor
         self._frame_cache = None
-        return stored.copy()
+        return unpack_record(packed) if stored is record else stored
 
     def preceding(self, key: str) -> str | None:
         """The key of the nearest entry before ``key``'s in the file that is not removed; None for the first
@@ -381,7 +400,7 @@ class Library:
         if stored.modified == current.modified:
             stored.modified = _today()
         if record.key in self._added:
-            self._added[record.key] = stored
+            self._added[record.key] = pack_record(stored)
         else:
             self._changes[self._keys[record.key]] = stored
         self._frame_cache = None
@@ -398,7 +417,7 @@ class Library:
             if stamp:
                 record.modified = today
             if record.key in self._added:
-                self._added[record.key] = record
+                self._added[record.key] = pack_record(record)
             else:
                 row = self._keys.get(record.key)
                 if row is None or (row in self._changes and self._changes[row] is None):
@@ -493,10 +512,12 @@ class Library:
         for row, record in self._changes.items():
             by_chunk.setdefault(int(self._index.entry_refs[row][0]), {})[row] = record
         inserts: dict[int, dict[int, list[Record]]] = {}
+        placed: set[str] = set()
         for key, row in self._after.items():
             if not (row in self._changes and self._changes[row] is None):
                 inserts.setdefault(int(self._index.entry_refs[row][0]), {}).setdefault(row, []).append(
-                    self._added[key])
+                    unpack_record(self._added[key]))
+                placed.add(key)
         pieces: list[bytes | memoryview] = []
         view = memoryview(data)
         position = 0
@@ -506,14 +527,11 @@ class Library:
             pieces.append(self._render_chunk(c, by_chunk.get(c, {}), inserts.get(c, {})))
             position = end
         pieces.append(view[position:])
-        placed = {id(r) for rows in inserts.values() for records in rows.values() for r in records}
-        at_end = [record for record in self._added.values() if id(record) not in placed]
-        if at_end:
+        at_end = (packed for key, packed in self._added.items() if key not in placed)
+        if len(placed) < len(self._added):
             if data and not data.endswith(b"\n"):
                 pieces.append(b"\n")
-            for record in at_end:
-                pieces.append(("\n" if data or pieces[-1] else "") .encode() + _new_entry(record).encode("utf-8")
-                              + b"\n")
+            pieces.extend(_new_entries(at_end, first=not data))
         return [p for p in pieces if p]
 
     def _check_unchanged_on_disk(self, target: Path) -> None:
@@ -561,9 +579,19 @@ class Library:
         try:
             self._check_unchanged_on_disk(target)
             clean_leftovers(target)
-            data = b"".join(self.render())
-            atomic_write(target, [data])
-            snapshot = snapshot_of(target)
+            pieces = self.render()
+            if sum(len(p) for p in pieces if isinstance(p, bytes)) > _READ_BACK_FROM:
+                # much new text (an import of many records): written piece by piece and read back, so that
+                # the new bytes are never held twice
+                atomic_write(target, pieces)
+                del pieces
+                snapshot = snapshot_of(target)
+                data = snapshot.read()
+            else:  # mostly views of the loaded bytes: joining them is cheaper than reading the file back
+                data = b"".join(pieces)
+                del pieces
+                atomic_write(target, [data])
+                snapshot = snapshot_of(target)
         finally:
             lock.release()
         if self._snapshot is not None:

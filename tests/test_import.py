@@ -393,7 +393,7 @@ def test_cli_imports_gzip_files_and_refuses_broken_ones(lib_path: Path, tmp_path
 
 def test_different_pmids_are_never_one_record(tmp_path: Path) -> None:
     """Different PMIDs are a veto: a PubMed batch is never merged with itself (nor compared pair by pair)."""
-    records = read_file(FIXTURES / "copies_in_one_file.ris").records
+    records = list(read_file(FIXTURES / "copies_in_one_file.ris").records)  # held packed: edit Record copies
     for number, record in enumerate(records, 1):
         record.pmid = str(1000 + number)
     report = import_records(Library.create(tmp_path / "new.bib"), records)

@@ -23,6 +23,7 @@ BibDesk ``date-added``) are dropped; every other field is kept in ``Record.extra
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -31,7 +32,7 @@ from bibtexparser import model as bpmodel
 
 from library.bibfile import expand_value, parse_chunk
 from library.fields import record_from_fields
-from library.model import Author, Record
+from library.model import Author, Record, RecordList
 from library.names import parse_bibtex_names, split_top_level
 from library.normalize import normalize_record, parse_date
 
@@ -128,14 +129,28 @@ def parse_entries(text: str, source: str) -> tuple[list[RawEntry], dict[str, str
     Each block (from a line-start ``@type{`` or ``@type(`` to the next) is tokenized on its own by the store's
     splitter, :func:`library.bibfile.parse_chunk`, so that a broken block is reported and skipped alone.
     """
-    entries: list[RawEntry] = []
     macros: dict[str, str] = {}
     problems: list[ReadProblem] = []
-    starts = list(_BLOCK_START.finditer(text))
+    return list(_entries(text, source, macros, problems)), macros, problems
+
+
+def _starts(text: str) -> Iterator[tuple[re.Match[str], int]]:
+    """Each block start and where the block ends (the next start, or the end of the text)."""
+    previous = None
+    for match in _BLOCK_START.finditer(text):
+        if previous is not None:
+            yield previous, match.start()
+        previous = match
+    if previous is not None:
+        yield previous, len(text)
+
+
+def _entries(text: str, source: str, macros: dict[str, str], problems: list[ReadProblem]) -> Iterator[RawEntry]:
+    """The entries of :func:`parse_entries` one by one, filling ``macros`` and ``problems`` as it goes."""
+    index = 0
     line, last = 1, 0
-    for i, match in enumerate(starts):
+    for match, end in _starts(text):
         begin = match.start()
-        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         line += text.count("\n", last, begin)
         last = begin
         name = match.group(1)
@@ -152,17 +167,16 @@ def parse_entries(text: str, source: str) -> tuple[list[RawEntry], dict[str, str
                 problems.append(ReadProblem(source, f"@{kind}{{{_label(text, match.end(), end)}}}: @string without "
                                             f"'name = value' (near line {line}); entry skipped", line, None))
             continue
-        index = len(entries) + 1
+        index += 1  # a broken entry keeps its position
         read = _read_entry(chunk, "}" if match.group(2) == "{" else ")")
         if read[0] is None:
             offset = begin + max(0, read[2] + head - len(name) - 1 - begin)  # chunk offset -> text offset
             near = line + text.count("\n", begin, offset)
             problems.append(ReadProblem(source, f"@{kind}{{{_label(text, match.end(), end)}}}: {read[1]} "
                                         f"(near line {near}); entry skipped", line, index))
-            entries.append(RawEntry(kind, "", [], line, index))  # keeps positions; dropped below
             continue
-        entries.append(RawEntry(kind, read[0], read[1], line, index))
-    return [e for e in entries if e.key or e.fields], macros, problems
+        if read[0] or read[1]:
+            yield RawEntry(kind, read[0], read[1], line, index)
 
 
 def _inherit(entry: RawEntry, by_key: dict[str, RawEntry], source: str, problems: list[ReadProblem],
@@ -244,21 +258,59 @@ def _record(entry: RawEntry) -> Record:
     return normalize_record(record, in_place=True)
 
 
+def _released(entries: list[RawEntry]) -> Iterator[RawEntry]:
+    """The entries in order, each let go by the list once it is handed out (its record is built, packed)."""
+    for n, entry in enumerate(entries):
+        entries[n] = None  # type: ignore[call-overload]
+        yield entry
+
+
+def _expand(entry: RawEntry, macros: dict[str, str]) -> None:
+    for name, raw in entry.fields:  # the first of duplicated fields wins, as in BibTeX
+        if name not in DROPPED_FIELDS and name not in entry.values:
+            entry.values[name] = expand_value(raw, macros)
+
+
+# what needs the whole file before any record is built: @string macros (used anywhere in the file) and
+# crossref/xdata parents (anywhere in the file); a file without them is read entry by entry
+_STRING_BLOCK = re.compile(r"^[ \t]*@[ \t]*string", re.MULTILINE)
+
+
+def _needs_whole_file(text: str) -> bool:
+    """Whether the text may hold @string macros or crossref/xdata fields (plain substring tests: fast)."""
+    lowered = text.lower()
+    return "crossref" in lowered or "xdata" in lowered or ("string" in lowered
+                                                           and _STRING_BLOCK.search(lowered) is not None)
+
+
 @gc_paused
 def read_bibtex(data: bytes, source: str) -> ReadResult:
-    """Read a BibTeX/BibLaTeX file: one normalized Record per entry (``@xdata`` containers excluded)."""
+    """Read a BibTeX/BibLaTeX file: one normalized Record per entry (``@xdata`` containers excluded).
+
+    Records are held packed (:class:`~library.model.RecordList`); a file without ``@string`` macros and
+    ``crossref``/``xdata`` fields is read one entry at a time (no list of raw entries: a million-entry file
+    stays within memory), any other as a whole (macros and parents resolved first)."""
     text = decode_text(data, source)
-    entries, macros, problems = parse_entries(text, source)
+    macros: dict[str, str] = {}
+    problems: list[ReadProblem] = []
+    entries: Iterable[RawEntry]
+    whole = _needs_whole_file(text)
+    if whole:
+        listed = list(_entries(text, source, macros, problems))
+        for entry in listed:
+            _expand(entry, macros)
+        by_key = {e.key.lower(): e for e in reversed(listed)}
+        for entry in listed:
+            if "crossref" in entry.values or "xdata" in entry.values:
+                _inherit(entry, by_key, source, problems)
+        del by_key
+        entries = _released(listed)
+    else:
+        entries = _entries(text, source, macros, problems)
+    records = RecordList()
     for entry in entries:
-        for name, raw in entry.fields:  # the first of duplicated fields wins, as in BibTeX
-            if name not in DROPPED_FIELDS and name not in entry.values:
-                entry.values[name] = expand_value(raw, macros)
-    by_key = {e.key.lower(): e for e in reversed(entries)}
-    records: list[Record] = []
-    for entry in entries:
-        if "crossref" in entry.values or "xdata" in entry.values:
-            _inherit(entry, by_key, source, problems)
-    for entry in entries:
+        if not whole:
+            _expand(entry, macros)
         if entry.entry_type == "xdata":
             continue
         _biblatex_aliases(entry.values)

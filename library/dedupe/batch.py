@@ -53,9 +53,11 @@ def match_batch(incoming: Sequence[Record], existing: Sequence[Record] | pd.Data
         return []
     n_existing = len(existing)
     columns = columns_from_frame(existing) if isinstance(existing, pd.DataFrame) else columns_from_records(existing)
-    arriving = columns_from_records(incoming)
-    arriving.keys = [f"incoming[{n}]" for n in range(len(incoming))]
-    table = build_table(columns + arriving)
+    arriving = columns_from_records(incoming)  # an incoming record is named incoming[N] (see label below)
+    combined = columns + arriving if n_existing else arriving
+    del columns, arriving  # only the combined columns are held while the table is built
+    table = build_table(combined, consume=True)
+    del combined
     pairs = candidate_pairs(table)
     pairs = pairs[pairs[:, 1] >= n_existing]  # (i < j): at least one incoming record in each pair
     left, right = pairs[:, 0], pairs[:, 1]
@@ -64,13 +66,15 @@ def match_batch(incoming: Sequence[Record], existing: Sequence[Record] | pd.Data
     conflict = ((_differ(table.doi, left, right) & ~versions) | _differ(table.pmid, left, right)
                 | _differ(table.pmcid, left, right))
     verdicts, _, _ = _assess(table, pairs[~conflict])
-    keys = [str(k) for k in table.keys]
+    def label(n: int) -> str:
+        return str(table.keys[n]) if n < n_existing else f"incoming[{n - n_existing}]"
+
     links = []
     for i, j, verdict in verdicts:
         if j < n_existing:
             continue  # a pointer in a title note may name two library records
-        other: str | int = keys[i] if i < n_existing else i - n_existing
-        evidence = PairEvidence(keys[i], keys[j], verdict.tier, verdict.score, verdict.decision, verdict.reasons)
+        other: str | int = label(i) if i < n_existing else i - n_existing
+        evidence = PairEvidence(label(i), label(j), verdict.tier, verdict.score, verdict.decision, verdict.reasons)
         links.append(Link(j - n_existing, other, verdict.decision, evidence))
     return links
 
@@ -111,16 +115,20 @@ def identical_records(incoming: Sequence[Record], frame: pd.DataFrame, get: obje
     if not len(incoming) or not len(frame):
         return {}
     wanted: dict[tuple[str, str], list[int]] = {}
-    for n, title in enumerate(fold_many([r.title for r in incoming])):
-        wanted.setdefault(_quick(title, incoming[n].year), []).append(n)
+    quick = [(r.title, r.year) for r in incoming]  # one pass: a packed RecordList builds each record once
+    for n, title in enumerate(fold_many([title for title, _ in quick])):
+        wanted.setdefault(_quick(title, quick[n][1]), []).append(n)
+    del quick
     titles = fold_many([str(t) if isinstance(t, str) else "" for t in frame["title"].tolist()])
     by_identity: dict[tuple[object, ...], str] = {}
+    seen: dict[tuple[str, str], None] = {}  # the quick keys of library records, in frame order
     for key, title, year in zip(frame["key"].tolist(), titles, frame["year"].tolist(), strict=True):
-        if _quick(title, year) in wanted:
+        if (found_key := _quick(title, year)) in wanted:
+            seen[found_key] = None
             by_identity.setdefault(_identity(get(str(key))), str(key))  # type: ignore[operator]
     found: dict[int, str] = {}
-    for positions in wanted.values():
-        for n in positions:
+    for positions in (wanted[k] for k in seen):  # incoming records no library record shares title+year with
+        for n in positions:                      # cannot be identical to one
             key = by_identity.get(_identity(incoming[n]))
             if key is None:
                 continue

@@ -163,7 +163,15 @@ def title_numbers(folded_title: str) -> frozenset[str]:
             found.add(f"{word}:{value}")
     for match in _NUMBER_BEFORE_UNIT.finditer(folded_title):
         found.add(match.group(1))
-    return frozenset(found)
+    if not found:
+        return _NO_NUMBERS
+    numbers = frozenset(found)
+    if len(_NUMBER_SETS) >= 1 << 16:
+        _NUMBER_SETS.clear()
+    return _NUMBER_SETS.setdefault(numbers, numbers)  # a few distinct sets, shared (a set takes 216 bytes)
+
+
+_NUMBER_SETS: dict[frozenset[str], frozenset[str]] = {}
 
 
 # What kind of item a title announces. Two records of different kinds are never one study: an erratum,

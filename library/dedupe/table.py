@@ -9,7 +9,7 @@ distinct value. At 100k records this is the difference between seconds and tens 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,19 +162,34 @@ class Columns:
         return Columns(*(getattr(self, f) + getattr(other, f) for f in self.__slots__))  # type: ignore[attr-defined]
 
 
-def columns_from_records(records: Sequence[Record]) -> Columns:
-    return Columns(
-        keys=[r.key for r in records], titles=[r.title for r in records],
-        authors=[[a.literal or a.family for a in r.authors[:MAX_AUTHORS]] for r in records],
-        given=[[a.given for a in r.authors[:MAX_AUTHORS]] for r in records],
-        years=[r.year if r.year is not None else -1 for r in records],
-        journals=[r.journal or r.journal_abbrev or r.booktitle for r in records],
-        volumes=[r.volume for r in records], issues=[r.issue for r in records], pages=[r.pages for r in records],
-        dois=[r.doi for r in records], pmids=[r.pmid for r in records], pmcids=[r.pmcid for r in records],
-        entry_types=[r.entry_type for r in records], pubtypes=[r.pubtypes for r in records],
-        vernacular=[bool(r.extra.get("origtitle")) for r in records],
-        editions=[f"{r.journal} {r.journal_abbrev}".strip() for r in records],
-        isbns=[r.isbn for r in records], publishers=[r.publisher for r in records])
+_NO_NAMES: list[str] = []  # shared by every record without authors (never changed)
+
+
+def columns_from_records(records: Iterable[Record]) -> Columns:
+    """The columns of records, in one pass over them (a packed :class:`~library.model.RecordList` builds each
+    record once)."""
+    c = Columns(*([] for _ in Columns.__slots__))  # type: ignore[attr-defined]
+    for r in records:
+        c.keys.append(r.key)
+        c.titles.append(r.title)
+        people = r.authors[:MAX_AUTHORS]
+        c.authors.append([a.literal or a.family for a in people] if people else _NO_NAMES)
+        c.given.append([a.given for a in people] if people else _NO_NAMES)
+        c.years.append(r.year if r.year is not None else -1)
+        c.journals.append(r.journal or r.journal_abbrev or r.booktitle)
+        c.volumes.append(r.volume)
+        c.issues.append(r.issue)
+        c.pages.append(r.pages)
+        c.dois.append(r.doi)
+        c.pmids.append(r.pmid)
+        c.pmcids.append(r.pmcid)
+        c.entry_types.append(r.entry_type)
+        c.pubtypes.append(r.pubtypes or _NO_NAMES)
+        c.vernacular.append(bool(r.extra.get("origtitle")))
+        c.editions.append(f"{r.journal} {r.journal_abbrev}".strip() if r.journal_abbrev else r.journal.strip())
+        c.isbns.append(r.isbn)
+        c.publishers.append(r.publisher)
+    return c
 
 
 def _family(display: str) -> str:
@@ -239,60 +254,104 @@ def _authors(people: list[list[str]]) -> tuple[list[str], list[str]]:
     return joined, first
 
 
-def build_table(source: Sequence[Record] | pd.DataFrame | Columns) -> KeyTable:
+def build_table(source: Sequence[Record] | pd.DataFrame | Columns, *, consume: bool = False) -> KeyTable:
     """Normalize every record once into comparison columns; O(n).
 
     ``source``: Records, the library's frame (fast for large libraries: no Record objects), or Columns.
+    ``consume=True`` empties the lists of the given Columns as they are used (for a caller that built them for
+    this table only): a million records' raw columns and their comparison columns are then not held at once.
     """
     if isinstance(source, pd.DataFrame):
-        source = columns_from_frame(source)
+        source, consume = columns_from_frame(source), True
     elif not isinstance(source, Columns):
-        source = columns_from_records(source)
+        source, consume = columns_from_records(source), True
     c = source
-    titles = fold_many([strip_notes(t) for t in c.titles])
-    titles = [RETRACTED.sub("", t) if t.startswith("retracted") else t for t in titles]
-    kinds = [notice_kind(raw, t, types) for raw, t, types in zip(c.titles, titles, c.pubtypes, strict=True)]
+
+    def done(*names: str) -> None:
+        if consume:
+            for name in names:
+                setattr(c, name, [])
+
+    folded = fold_many([strip_notes(t) for t in c.titles])
+    folded = [RETRACTED.sub("", t) if t.startswith("retracted") else t for t in folded]
+    kinds = [notice_kind(raw, t, types) for raw, t, types in zip(c.titles, folded, c.pubtypes, strict=True)]
     # the kind the title alone announces: PubMed's version records of one article may differ in publication types
-    titled = [kind if not kind or not types else notice_kind(raw, t)
-              for raw, t, types, kind in zip(c.titles, titles, c.pubtypes, kinds, strict=True)]
-    titles = [notice_subject(raw, t, kind) if kind else t for raw, t, kind in zip(c.titles, titles, kinds, strict=True)]
-    authors, first = _authors(c.authors)
+    titled = _text([kind if not kind or not types else notice_kind(raw, t)
+                    for raw, t, types, kind in zip(c.titles, folded, c.pubtypes, kinds, strict=True)])
+    titles = [notice_subject(raw, t, kind) if kind else t
+              for raw, t, kind in zip(c.titles, folded, kinds, strict=True)]
+    del folded
+    pointers = {n: found for n, raw in enumerate(c.titles) if "[" in raw and (found := notice_pointers(raw))}
+    translated = np.array([t.lstrip(' "').startswith("[") for t in c.titles], dtype=bool)
+    done("titles", "pubtypes")
+    kind = _text(kinds)
+    del kinds
+    title = _text(titles)
+    compact = _text([t.replace(" ", "") for t in titles])
+    numbers = [title_numbers(t) for t in titles]
+    generic = np.array([generic_title(t) for t in titles], dtype=bool)
+    del titles
+    people, first = _authors(c.authors)
+    authors, first_author = _text(people), _text(first)
+    del people, first
+    done("authors")
     pages: list[str] = _per_distinct(c.pages, first_page)  # type: ignore[assignment]
     ends: list[str] = _per_distinct(c.pages, last_page)  # type: ignore[assignment]
+    abstract = _abstracts(c, pages, ends)
+    page, last = _text(pages), _text(ends)
+    del pages, ends
+    numbered = np.array([p.lstrip()[:1].isdigit() for p in c.pages], dtype=bool)
+    damaged = np.array(_per_distinct(c.pages, spreadsheet_date), dtype=bool)
+    page_sets = {n: starts for n, raw in enumerate(c.pages) if len(raw) > 8 and (starts := page_set(raw))}
+    done("pages")
+    journal = _text(_per_distinct(c.journals, journal_tokens))
+    journal_main_col = _text(_per_distinct(c.journals, journal_main))
+    done("journals")
+    volume = _text(_per_distinct(c.volumes, volume_number))
+    issue = _text(_per_distinct(c.issues, issue_key))
+    done("volumes", "issues")
     dois = [doi_key(d) for d in c.dois]
-    pointers = {n: found for n, raw in enumerate(c.titles) if "[" in raw and (found := notice_pointers(raw))}
+    doi, doi_base = _text(dois), _text([doi_version_base(d) for d in dois])
+    del dois
+    done("dois")
+    pmid = _text([_identifier(p, normalize_pmid) for p in c.pmids])
+    pmcid = _text([pmcid_key(p) for p in c.pmcids])
+    done("pmids", "pmcids")
+    entry_type = _text(_per_distinct(c.entry_types, str.lower))
+    venue = _text([venue_kind(e) for e in c.entry_types])
+    done("entry_types")
     return KeyTable(
         keys=_text(c.keys),
-        title=_text(titles),
-        compact=_text([t.replace(" ", "") for t in titles]),
-        authors=_text(authors),
-        first_author=_text(first),
+        title=title,
+        compact=compact,
+        authors=authors,
+        first_author=first_author,
         year=np.array(c.years, dtype=np.int64),
-        journal=_text(_per_distinct(c.journals, journal_tokens)),
-        journal_main=_text(_per_distinct(c.journals, journal_main)),
-        volume=_text(_per_distinct(c.volumes, volume_number)),
-        issue=_text(_per_distinct(c.issues, issue_key)),
-        page=_text(pages),
-        last_page=_text(ends),
-        doi=_text(dois),
-        pmid=_text([_identifier(p, normalize_pmid) for p in c.pmids]),
-        pmcid=_text([pmcid_key(p) for p in c.pmcids]),
-        entry_type=_text([e.lower() for e in c.entry_types]),
-        kind=_text(kinds),
-        titled_kind=_text(titled),
-        translated=np.array([t.lstrip(' "').startswith("[") for t in c.titles], dtype=bool),
-        numbers=[title_numbers(t) for t in titles],
-        abstract=_abstracts(c, pages, ends),
-        numbered=np.array([p.lstrip()[:1].isdigit() for p in c.pages], dtype=bool),
-        damaged=np.array(_per_distinct(c.pages, spreadsheet_date), dtype=bool),
+        journal=journal,
+        journal_main=journal_main_col,
+        volume=volume,
+        issue=issue,
+        page=page,
+        last_page=last,
+        doi=doi,
+        pmid=pmid,
+        pmcid=pmcid,
+        entry_type=entry_type,
+        kind=kind,
+        titled_kind=titled,
+        translated=translated,
+        numbers=numbers,
+        abstract=abstract,
+        numbered=numbered,
+        damaged=damaged,
         pointers=pointers,
-        page_sets={n: starts for n, raw in enumerate(c.pages) if len(raw) > 8 and (starts := page_set(raw))},
+        page_sets=page_sets,
         given=c.given,
-        doi_base=_text([doi_version_base(d) for d in dois]),
+        doi_base=doi_base,
         vernacular=np.array(c.vernacular, dtype=bool),
-        venue=_text([venue_kind(e) for e in c.entry_types]),
+        venue=venue,
         edition=_text(_per_distinct(c.editions, journal_edition)),
-        generic=np.array([generic_title(t) for t in titles], dtype=bool),
+        generic=generic,
         isbn=_per_distinct(c.isbns, isbn_keys),  # type: ignore[arg-type]
         publisher=_text(_per_distinct(c.publishers, journal_tokens)),
     )
