@@ -18,24 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from .test_publish import HOSTILE  # the record with every injection the pages must neutralize
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "publish" / "manifests.json"
-HOSTILE = """
-@article{xss2024,
-  author       = {Mallory, Eve and {<b>Injected</b> Group}},
-  title        = {<img src=x onerror=alert(1)> and <script>alert(2)</script>},
-  journal      = {Journal of <script>alert(3)</script> Studies},
-  year         = {2024},
-  url          = {javascript:alert(4)},
-  doi          = {10.1000/"onmouseover=alert(5)},
-  abstract     = {BACKGROUND: [click me](javascript:alert(6)). RESULTS: <iframe src=x></iframe>},
-  design       = {rct},
-  stance       = {hostile},
-  topics       = {Diagnostics > Tubal patency > HSG},
-  discussed_in = {hysterosalpingogram},
-  unverified   = {none}
-}
-"""
 
 
 def _manifest(site: Path) -> dict[str, str]:
