@@ -373,16 +373,21 @@ def _render_citeproc(items: list[dict[str, Any]], style: _Style) -> list[tuple[i
     return [(int(item.key[1:]), str(entry)) for item, entry in zip(bibliography.items, entries, strict=True)]
 
 
+def _check_choices(fmt: str, engine: str) -> None:
+    """An output format or an engine that does not exist is a usage error, named with the valid choices."""
+    if fmt not in OUTPUTS:
+        raise UnknownFormatError("output", fmt, OUTPUTS)
+    if engine not in ENGINES:
+        raise UnknownFormatError("engine", engine, ENGINES)
+
+
 def format_csl_items(items: Sequence[dict[str, Any]], style: str, fmt: str = "text", engine: str = "compiled"
                      ) -> list[str | None]:
     """CSL-JSON items as they are (no reflib normalization of names or journals), one entry per item in the order
     given, without numbers; None where the engine printed nothing or failed. For comparing the engines on any
     CSL-JSON (tests/test_csl_compiled.py)."""
     name = style_name(style)
-    if fmt not in OUTPUTS:
-        raise UnknownFormatError("output", fmt, OUTPUTS)
-    if engine not in ENGINES:
-        raise UnknownFormatError("engine", engine, ENGINES)
+    _check_choices(fmt, engine)
     parsed = _style(name)
     keyed = [{**item, "id": f"r{i}"} for i, item in enumerate(items)]
     texts: dict[int, str | None] = {}
@@ -435,10 +440,7 @@ def render_bibliography(records: Sequence[Record], style: str, fmt: str = "text"
     """(entries, warnings): entries as :func:`format_bibliography`; warnings name fields a style needed and
     records citeproc-py could not format (those get a plain fallback entry). ``engine``: see :data:`ENGINES`."""
     name = style_name(style)
-    if fmt not in OUTPUTS:
-        raise UnknownFormatError("output", fmt, OUTPUTS)
-    if engine not in ENGINES:
-        raise UnknownFormatError("engine", engine, ENGINES)
+    _check_choices(fmt, engine)
     parsed = _style(name)
     problems = [w for record in records for w in style_warnings(record, name)]
     if not records:
@@ -499,10 +501,7 @@ def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compi
     :func:`cite_this` gives it: citeproc-py does no year-suffix disambiguation and no subsequent-author
     substitution, so a record's entry does not depend on the others (tests/test_publish_cites.py checks it
     record by record on the bundled library and real corpus records)."""
-    if fmt not in OUTPUTS:
-        raise UnknownFormatError("output", fmt, OUTPUTS)
-    if engine not in ENGINES:
-        raise UnknownFormatError("engine", engine, ENGINES)
+    _check_choices(fmt, engine)
     out: list[dict[str, str]] = [{} for _ in records]
     if not records:
         return out

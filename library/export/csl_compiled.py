@@ -188,35 +188,13 @@ def _local(element: Any) -> str:
 def _formatter(element: Any) -> Callable[[Any], Any] | None:
     """``Formatted.format`` for the sentinel formatter of library.export.citeproc, or None when it changes nothing."""
     steps: list[Callable[[Any], Any]] = []
-    style = element.get("font-style", "normal")
-    if style in ("italic", "oblique"):
-        steps.append(_wrapper("i"))
-    elif style != "normal":
-        raise Unsupported(f"font-style {style}")
-    variant = element.get("font-variant", "normal")
-    if variant == "small-caps":
-        steps.append(_wrapper("sc"))
-    elif variant != "normal":
-        raise Unsupported(f"font-variant {variant}")
-    weight = element.get("font-weight", "normal")
-    if weight == "bold":
-        steps.append(_wrapper("b"))
-    elif weight == "light":
-        steps.append(str)
-    elif weight != "normal":
-        raise Unsupported(f"font-weight {weight}")
-    decoration = element.get("text-decoration", "none")
-    if decoration == "underline":
-        steps.append(_wrapper("u"))
-    elif decoration != "none":
-        raise Unsupported(f"text-decoration {decoration}")
-    align = element.get("vertical-align", "baseline")
-    if align == "sup":
-        steps.append(_wrapper("sup"))
-    elif align == "sub":
-        steps.append(_wrapper("sub"))
-    elif align != "baseline":
-        raise Unsupported(f"vertical-align {align}")
+    for attribute, default, marks in _FORMATTING:
+        value = element.get(attribute, default)
+        if value in marks:
+            mark = marks[value]
+            steps.append(_wrapper(mark) if mark else str)
+        elif value != default:
+            raise Unsupported(f"{attribute} {value}")
     if not steps:
         return None
 
@@ -227,6 +205,16 @@ def _formatter(element: Any) -> Callable[[Any], Any] | None:
             text = step(text)
         return text
     return apply
+
+
+# formatting attributes in the order their wrappers apply: (attribute, default, {value: mark}); mark "" = str()
+_FORMATTING: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("font-style", "normal", {"italic": "i", "oblique": "i"}),
+    ("font-variant", "normal", {"small-caps": "sc"}),
+    ("font-weight", "normal", {"bold": "b", "light": ""}),
+    ("text-decoration", "none", {"underline": "u"}),
+    ("vertical-align", "baseline", {"sup": "sup", "sub": "sub"}),
+)
 
 
 def _wrapper(mark: str) -> Callable[[Any], str]:
