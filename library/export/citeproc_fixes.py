@@ -30,6 +30,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from citeproc import model as _citeproc_model
+
 __all__ = ["initialize_given", "install", "last_page", "move_into_quote", "normalize_initials", "punctuation_in_quote",
            "title_case"]
 
@@ -303,10 +305,21 @@ def _patched_repress(original: Callable[..., Any]) -> Callable[..., Any]:
     return add_to_repressed_list
 
 
+
+def _shared(name: str, empty: Any) -> Any:
+    """The state the installed methods read (memo tables, the flags of the context managers below): kept beside
+    those methods, on citeproc-py's model module, so that every copy of this module shares it. A second copy
+    (importlib.reload, Streamlit's module watcher, a test importing modules afresh) then neither wraps citeproc-py's
+    methods again — each extra layer made every call deeper, until rendering hit RecursionError — nor keeps flags
+    that the methods installed by the first copy never read."""
+    state: dict[str, Any] = _citeproc_model.__dict__.setdefault("_reflib_citeproc_fixes", {})
+    return state.setdefault(name, empty)
+
+
 # xpath results of the (unchanging) style and locale trees, memoized while rendering: citeproc-py evaluates the
 # same ~45 expressions for every reference (macros, terms, inherited name options), a third of its time
-_XPATH: dict[tuple[Any, str], Any] = {}
-_XPATH_ON: list[bool] = []
+_XPATH: dict[tuple[Any, str], Any] = _shared("xpath", {})
+_XPATH_ON: list[bool] = _shared("xpath_on", [])
 
 
 def _patched_xpath(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -321,7 +334,7 @@ def _patched_xpath(original: Callable[..., Any]) -> Callable[..., Any]:
     return xpath_search
 
 
-_ROOTS: dict[Any, Any] = {}
+_ROOTS: dict[Any, Any] = _shared("roots", {})
 
 
 def _patched_root(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -335,7 +348,7 @@ def _patched_root(original: Callable[..., Any]) -> Callable[..., Any]:
     return get_root
 
 
-_FORMATTERS: dict[Any, Any] = {}
+_FORMATTERS: dict[Any, Any] = _shared("formatters", {})
 
 
 def _patched_formatter(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -350,7 +363,7 @@ def _patched_formatter(original: Callable[..., Any]) -> Callable[..., Any]:
     return get_formatter
 
 
-_CALLS: dict[Any, bool] = {}
+_CALLS: dict[Any, bool] = _shared("calls", {})
 
 
 def _patched_calls_variable(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -450,7 +463,7 @@ def normalize_initials(name: str, terminator: str) -> str:
 
 
 # the name element being rendered and its initialize-with: a suffix is normalized with it (see _patched_parts)
-_NAME_MARK: list[str] = []
+_NAME_MARK: list[str] = _shared("name_mark", [])
 
 
 def _patched_name_process(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -506,7 +519,7 @@ def _patched_initialize(original: Callable[..., Any]) -> Callable[..., Any]:
     return initialize
 
 
-_PIQ: list[bool] = []  # while rendering: does the style's locale put punctuation inside quotes?
+_PIQ: list[bool] = _shared("piq", [])  # while rendering: does the style's locale put punctuation inside quotes?
 _STOP = re.compile("(?<!\\.)[.?!][\ue000-\ue01f]*$")  # a sentence's end, maybe inside formatting
 _INTO_QUOTE = re.compile("([\u201d\u2019]+)([\ue000-\ue01f]*)$")  # closing quotes, then formatting marks
 
@@ -645,7 +658,7 @@ def _patched_is_numeric(original: Callable[..., Any]) -> Callable[..., Any]:
     return _is_numeric
 
 
-_INSTALLED: list[bool] = []
+_INSTALLED: list[bool] = _shared("installed", [])
 
 
 def install() -> None:
