@@ -170,7 +170,8 @@ def _pubmed(n: int) -> str:
 
 def _bibtex(n: int) -> str:
     title, family, given, year, journal = _tiny(n)
-    return f"@article{{k{n}, title={{{title}}}, author={{{family}, {given}}}, year={{{year}}}, journal={{{journal}}}}}\n"
+    return (f"@article{{k{n}, title={{{title}}}, author={{{family}, {given}}}, year={{{year}}}, "
+            f"journal={{{journal}}}}}\n")
 
 
 # format -> (file suffix, head, record, separator, tail)

@@ -69,19 +69,70 @@ def too_large(source: str, limit: int) -> ReadError:
                      "REFLIB_MAX_INPUT_MB)")
 
 
-def read_rest(handle: BinaryIO, head: bytes, source: str, limit: int) -> bytes:
-    """``head`` and the rest of ``handle``; ReadError as soon as the total goes past ``limit`` bytes."""
+def read_rest(handle: BinaryIO, head: bytes, source: str, limit: int, fmt: str = "") -> bytes:
+    """``head`` and the rest of ``handle``; ReadError as soon as the total goes past ``limit`` bytes.
+
+    With ``fmt`` (a format whose records have a marker line, see :func:`count_check`), the records are counted
+    as the blocks come in: once there are more than :func:`max_records`, nothing more is kept - the rest is
+    only read through to see whether it is also too large (that refusal comes first, as when it is read
+    whole) - and the file is refused (ReadError) without holding it. The count of the whole data that
+    :func:`count_check` makes afterwards stays the exact one (this one never counts more)."""
+    counter = _Counter(_MARKERS[fmt], max_records()) if fmt in _MARKERS else None
     chunks = [head]
     total = len(head)
-    while True:
+    over = counter is not None and counter.feed(head)
+    while not over:
         block = handle.read(_BLOCK)
         if not block:
-            break
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
         total += len(block)
         if total > limit:
             raise too_large(source, limit)
         chunks.append(block)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        over = counter is not None and counter.feed(block)
+    chunks.clear()
+    while block := handle.read(_BLOCK):
+        total += len(block)
+        if total > limit:
+            raise too_large(source, limit)
+    assert counter is not None
+    raise too_many(source, counter.limit)
+
+
+class _Counter:
+    """Record markers in blocks of a file, line by line (a line split between blocks is joined first; one
+    longer than 4 kB is not counted: a marker is near the start of its line). Never more than the exact count
+    of the whole data."""
+
+    def __init__(self, pattern: re.Pattern[bytes], limit: int) -> None:
+        self.pattern, self.limit = pattern, limit
+        self.count = 0
+        self.tail = b""  # the start of a line whose end has not come yet
+        self.skipping = False  # inside a line longer than 4 kB
+
+    def feed(self, block: bytes) -> bool:
+        """Count the complete lines of ``block``; True once there are more records than the limit."""
+        start = 0
+        if self.tail or self.skipping:
+            end = block.find(b"\n")
+            if end < 0:
+                if not self.skipping:
+                    self.tail += block
+                    self.skipping = len(self.tail) > 4096
+                    self.tail = b"" if self.skipping else self.tail
+                return False
+            if not self.skipping:
+                self.count += sum(1 for _ in self.pattern.finditer(self.tail + block[:end + 1]))
+            self.tail, self.skipping, start = b"", False, end + 1
+        cut = block.rfind(b"\n") + 1
+        if cut > start:
+            self.count += sum(1 for _ in self.pattern.finditer(block, start, cut))
+        rest = len(block) - max(cut, start)
+        if rest > 4096:
+            self.skipping = True
+        elif rest:
+            self.tail = block[max(cut, start):]
+        return self.count > self.limit
 
 
 _MARKERS = {

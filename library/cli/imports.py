@@ -38,6 +38,7 @@ from ingest.readers import FORMATS
 from ingest.screening import IntakeReport, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import, read_import
 
+from ..json_out import JsonArray, write_json
 from ..store import Library
 from .shell import open_library, print_json
 
@@ -132,9 +133,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         report.dry_run = preview
         report.problems.extend(result.problems)
         reports.append(report)
-    if args.json:
-        print_json({"library": str(args.bib), "written": False if blocked or args.dry_run else lib.dirty,
-                    "blocked_by_problems": blocked, "files": [r.to_json() for r in reports]})
+    if args.json:  # written as it is made: a million records' report is never held as JSON data
+        write_json({"library": str(args.bib), "written": False if blocked or args.dry_run else lib.dirty,
+                    "blocked_by_problems": blocked, "files": JsonArray(r.to_json(stream=True) for r in reports)},
+                   sys.stdout)
     else:
         for report in reports:
             print(report.summary())
