@@ -31,8 +31,8 @@ from library.model import Author, PackedRecord, Record, RecordList, unpack_recor
 
 from ..base import ReadError, ReadProblem
 
-__all__ = ["check_records", "count_check", "max_input", "max_record_chars", "max_records", "packed_chars", "read_rest",
-           "record_chars", "record_too_big", "too_large", "too_many"]
+__all__ = ["MARKERS", "RecordCounter", "check_records", "count_check", "max_input", "max_record_chars",
+           "max_records", "packed_chars", "read_rest", "record_chars", "record_too_big", "too_large", "too_many"]
 
 _BLOCK = 1 << 20
 
@@ -77,7 +77,7 @@ def read_rest(handle: BinaryIO, head: bytes, source: str, limit: int, fmt: str =
     only read through to see whether it is also too large (that refusal comes first, as when it is read
     whole) - and the file is refused (ReadError) without holding it. The count of the whole data that
     :func:`count_check` makes afterwards stays the exact one (this one never counts more)."""
-    counter = _Counter(_MARKERS[fmt], max_records()) if fmt in _MARKERS else None
+    counter = RecordCounter(MARKERS[fmt], max_records()) if fmt in MARKERS else None
     chunks = [head]
     total = len(head)
     over = counter is not None and counter.feed(head)
@@ -95,11 +95,10 @@ def read_rest(handle: BinaryIO, head: bytes, source: str, limit: int, fmt: str =
         total += len(block)
         if total > limit:
             raise too_large(source, limit)
-    assert counter is not None
-    raise too_many(source, counter.limit)
+    raise too_many(source, max_records())
 
 
-class _Counter:
+class RecordCounter:
     """Record markers in blocks of a file, line by line (a line split between blocks is joined first; one
     longer than 4 kB is not counted: a marker is near the start of its line). Never more than the exact count
     of the whole data."""
@@ -135,7 +134,7 @@ class _Counter:
         return self.count > self.limit
 
 
-_MARKERS = {
+MARKERS = {
     "bibtex": re.compile(rb"^[ \t]*@[ \t]*(?!(?i:string|comment|preamble)\b)[A-Za-z]+[ \t]*[{(]", re.MULTILINE),
     "ris": re.compile(rb"^[ \t]*TY  -", re.MULTILINE),
     "wos": re.compile(rb"^PT [A-Z]", re.MULTILINE),
@@ -146,7 +145,7 @@ _MARKERS = {
 def count_check(data: bytes, fmt: str, source: str) -> None:
     """ReadError when ``data`` (in format ``fmt``) holds more records than :func:`max_records`; counted by the
     records' markers, before any record is built."""
-    pattern = _MARKERS.get(fmt)
+    pattern = MARKERS.get(fmt)
     if pattern is None:
         return
     limit = max_records()
