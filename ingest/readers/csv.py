@@ -173,6 +173,22 @@ def _dialect(first_line: str, source: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
+def _count_rows(text: str, delimiter: str, limit: int, source: str) -> None:
+    """ReadError when the rows after the header that :func:`read_csv` would read (the non-empty ones, up to a
+    syntax error) are more than ``limit``: the refusal the reader would make, before a record is built."""
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    count = 0
+    try:
+        next(rows, None)
+        for row in rows:
+            if any(cell.strip() for cell in row):
+                count += 1
+                if count > limit:
+                    raise too_many(source, limit)
+    except csv.Error:
+        return
+
+
 def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None) -> ReadResult:
     """Read a CSV/TSV table; see the module docstring for the header mapping."""
     text = decode_text(data, source)
@@ -194,6 +210,8 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
     line = reader.line_num + 1
     index = 0
     record_limit = max_records()
+    if text.count("\n") > record_limit:  # it may hold too many: counted before any record is built
+        _count_rows(text, delimiter, record_limit, source)
     try:
         for row in reader:
             start, line = line, reader.line_num + 1
