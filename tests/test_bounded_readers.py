@@ -17,7 +17,7 @@ import pytest
 
 from ingest.base import ReadError
 from ingest.import_report import Added, ImportReport, Merged, ReviewPair, Skipped
-from ingest.readers import limits, read_stream
+from ingest.readers import limits, read_data, read_stream
 from ingest.readers.json_stream import LazyArray, loads
 from ingest.readers.medline import iter_medline, parse_medline, read_medline
 from library.json_out import JsonArray, write_json
@@ -205,3 +205,22 @@ def test_streamed_import_report_is_the_report_json() -> None:
         out = io.StringIO()
         write_json({"files": JsonArray([one.to_json(stream=True)])}, out)
         assert out.getvalue() == json.dumps({"files": [one.to_json()]}, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_csv_with_too_many_rows_is_refused_before_a_record_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.readers.csv as csv_reader
+
+    built: list[object] = []
+    real = csv_reader.normalize_record
+
+    def counted(record: Any, **options: Any) -> Any:
+        built.append(record)
+        return real(record, **options)
+
+    monkeypatch.setattr(csv_reader, "normalize_record", counted)
+    monkeypatch.setenv("REFLIB_MAX_RECORDS", "200")
+    rows = "".join(f"Title {n},2020\n" for n in range(201))
+    with pytest.raises(ReadError, match="many.csv: more than 200 records; refused"):
+        read_data(("title,year\n" + rows).encode(), "many.csv")
+    assert not built
+    assert len(read_data(("title,year\n" + rows[:-15] + "\n\n\n").encode(), "fewer.csv").records) == 200  # blank
