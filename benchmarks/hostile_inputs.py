@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["TINY_FORMATS", "Run", "gzip_bomb", "one_article_pubmed", "one_line_medline", "run_import", "tiny_bibtex",
-           "tiny_records"]
+__all__ = ["TINY_FORMATS", "Run", "gzip_bomb", "one_article_pubmed", "one_line_medline", "run_import", "run_read",
+           "tiny_bibtex", "tiny_records"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +40,27 @@ sys.exit(code)
 """
 
 
+# a reader alone in a child process: the records it read on stdout, its peak RSS as above
+_READ_CHILD = """
+import sys
+from ingest.base import ReadError
+from ingest.readers import read_file
+
+def peak():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+code = 0
+try:
+    print(len(read_file(sys.argv[1]).records))
+except ReadError as exc:
+    print(exc, file=sys.stderr)
+    code = 1
+sys.stderr.write("\\nMAXRSS %d\\n" % peak())
+sys.exit(code)
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     code: int
@@ -52,10 +73,18 @@ class Run:
 def run_import(library: Path, *args: str, stdin: Path | None = None, env: dict[str, str] | None = None,
                timeout: float = 900) -> Run:
     """``reflib --bib LIBRARY import ARGS`` in a child process; its exit code, output, peak RSS and time."""
+    return _run([sys.executable, "-c", _CHILD, "--bib", str(library), "import", *args], stdin, env, timeout)
+
+
+def run_read(path: Path, env: dict[str, str] | None = None, timeout: float = 900) -> Run:
+    """``read_file(PATH)`` alone (no import) in a child process: records read (stdout), peak RSS and time."""
+    return _run([sys.executable, "-c", _READ_CHILD, str(path)], None, env, timeout)
+
+
+def _run(command: list[str], stdin: Path | None, env: dict[str, str] | None, timeout: float) -> Run:
     started = time.perf_counter()
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as feed:
-        done = subprocess.run([sys.executable, "-c", _CHILD, "--bib", str(library), "import", *args], stdin=feed,
-                              capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        done = subprocess.run(command, stdin=feed, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, check=False)
     seconds = time.perf_counter() - started
     lines = done.stderr.rstrip("\n").split("\n")

@@ -3,14 +3,15 @@
 Formats other than PubMed XML are parsed from memory, so their input is read whole - but never more than
 :func:`max_input` bytes: a regular file is refused by its size before it is read, a stream (standard input, a
 gzip file's decompressed data) as soon as it goes past the limit, while it is read. A file's records are
-counted before they are built (by their markers: ``@type{``, ``TY  -``, ``PMID-``, ``PT``; CSV rows and JSON
-items by their readers as they go), and one record may hold at most :func:`max_record_chars` characters of text:
-a bigger one is an error of that record (the others are read), so no one record can make the later steps
-(normalizing, matching, keys) use gigabytes. PubMed XML is streamed: it counts its records as it reads them
-and bounds the XML of one article (see :func:`ingest.readers.pubmed_xml.read_pubmed_stream`). The limits are
-far above any real bibliography file (PubMed's baseline files hold 30,000 records, the longest PubMed record is
-under 200 kB) and can be raised through the environment: ``REFLIB_MAX_INPUT_MB``, ``REFLIB_MAX_RECORDS``,
-``REFLIB_MAX_RECORD_KB``.
+counted before they are built: by their markers (``@type{``, ``TY  -``, ``PMID-``, ``PT``) while the file is
+read, so that a file with too many is refused without being held; CSV rows and JSON items by their readers,
+before the first record is built (JSON items are checked one at a time, never all held). One record may hold
+at most :func:`max_record_chars` characters of text: a bigger one is an error of that record (the others are
+read), so no one record can make the later steps (normalizing, matching, keys) use gigabytes. PubMed XML is
+streamed: it counts its records as it reads them and bounds the XML of one article (see
+:func:`ingest.readers.pubmed_xml.read_pubmed_stream`). The limits are far above any real bibliography file
+(PubMed's baseline files hold 30,000 records, the longest PubMed record is under 200 kB) and can be raised
+through the environment: ``REFLIB_MAX_INPUT_MB``, ``REFLIB_MAX_RECORDS``, ``REFLIB_MAX_RECORD_KB``.
 
 Memory per record is bounded too: records are held packed from the reader to the library
 (:class:`library.model.RecordList`, about 250 bytes for a tiny entry instead of 2.5 kB), so raising
