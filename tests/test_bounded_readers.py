@@ -224,3 +224,18 @@ def test_csv_with_too_many_rows_is_refused_before_a_record_is_built(monkeypatch:
         read_data(("title,year\n" + rows).encode(), "many.csv")
     assert not built
     assert len(read_data(("title,year\n" + rows[:-15] + "\n\n\n").encode(), "fewer.csv").records) == 200  # blank
+
+
+# --- the duplicate check's blocking: memory per record does not depend on the longest title ------------------------
+def test_one_long_title_does_not_make_every_record_big() -> None:
+    from library.dedupe.blocking import candidate_pairs
+    from library.dedupe.table import build_table
+    from library.model import Author, Record
+
+    records = [Record(key=f"k{n}", title=f"Trial {n} of a treatment in adults", year=2000 + n % 20,
+                      authors=[Author(f"Name{n % 300}", "J")]) for n in range(4000)]
+    records[0].title = "long " * 4000  # 20,000 characters: as a numpy str array, 80 kB for each of the 4,000
+    table = build_table(records)
+    pairs: list[Any] = []
+    assert _peak(lambda: pairs.append(candidate_pairs(table))) < 24 << 20  # a str copy would take 320 MB
+    assert len(pairs[0]) > 0
