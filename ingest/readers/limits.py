@@ -14,11 +14,13 @@ streamed: it counts its records as it reads them and bounds the XML of one artic
 through the environment: ``REFLIB_MAX_INPUT_MB``, ``REFLIB_MAX_RECORDS``, ``REFLIB_MAX_RECORD_KB``.
 
 Memory per record is bounded too: records are held packed from the reader to the library
-(:class:`library.model.RecordList`, about 250 bytes for a tiny entry instead of 2.5 kB), so raising
-``REFLIB_MAX_RECORDS`` is safe for memory: 1,000,000 one-line BibTeX entries import in under 1 GB peak RSS
-(``make bench``, section limits). The default stays at 100,000: a million-entry import takes minutes (mostly
-topic classification, ~0.3 ms a record), and a file that size is far more often a mistake (a wrong file, a
-database dump) than a bibliography; a refusal in a second, naming the variable to raise, is the better answer.
+(:class:`library.model.RecordList`, about 250 bytes for a tiny entry instead of 2.5 kB), and the readers hold
+one record's raw form at a time (JSON items, MEDLINE tags). 1,000,000 one-line title-only BibTeX entries import
+in under 1 GB peak RSS (``make bench``, section limits); realistic small records (author, year, journal) need
+~1.4 kB each at the peak, most of it the duplicate check's key table: a million MEDLINE records peaked at
+1.6 GB. The default stays at 100,000: a million-entry import takes minutes (mostly topic classification, ~0.3 ms
+a record), and a file that size is far more often a mistake (a wrong file, a database dump) than a
+bibliography; a refusal in a second, naming the variable to raise, is the better answer.
 """
 
 from __future__ import annotations
