@@ -23,6 +23,7 @@ from library.normalize import normalize_record, parse_date, parse_person_name
 
 from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
 from . import decode_text
+from .lines import split_lines
 
 __all__ = ["iter_medline", "medline_record", "parse_medline", "read_medline"]
 
@@ -31,22 +32,13 @@ _CONTINUATION = re.compile(r"^ {2,}\S")
 Tags = list[tuple[str, str]]
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` as ``text.split("\\n")`` gives them, one at a time (not all held at once)."""
-    start = 0
-    while (end := text.find("\n", start)) >= 0:
-        yield text[start:end]
-        start = end + 1
-    yield text[start:]
-
-
 def iter_medline(text: str, source: str, problems: list[ReadProblem]) -> Iterator[tuple[int, Tags]]:
     """(first line, [(tag, value)]) per record, continuation lines joined, one record at a time (a million
     records are never held as tags at once); a problem appended to ``problems`` for each stray line."""
     current: Tags = []
     start = 0
     done = 0  # records yielded so far
-    for number, line in enumerate(_lines(text), 1):
+    for number, line in enumerate(split_lines(text), 1):
         if not line.strip():
             if current:
                 yield start, current
