@@ -48,8 +48,9 @@ def _readers(report: Report, folder: Path) -> None:
         refused = run_import(folder / "refused.bib", str(many))
         many.unlink()
         before = f" (before: {_BEFORE_REFUSAL[fmt]} MB)" if fmt in _BEFORE_REFUSAL else ""
+        how = "streamed: at record limit + 1" if fmt == "pubmed-xml" else "before a record is built"
         report.add("limits", f"{IMPORT // 1000}k tiny {fmt} records, default limit: refused, peak RSS",
-                   _figure(refused), f"<1 GB, exit 1, before a record is built{before}")
+                   _figure(refused), f"<1 GB, exit 1, {how}{before}")
         small, big = tiny_records(folder, fmt, SLOPE_FROM), tiny_records(folder, fmt, READ)
         low, high = run_read(small, RAISED), run_read(big, RAISED)
         per_record = (high.rss_mb - low.rss_mb) * 1024 / (READ - SLOPE_FROM)
