@@ -6,10 +6,11 @@ with both keys and the reasons (the record was added: nothing uncertain is merge
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from library.json_out import JsonArray
 from library.model import PackedRecord, Record, unpack_record
 
 from .base import ReadProblem
@@ -135,20 +136,25 @@ class ImportReport:
         lines += _limited([f"  warning: {p}" for p in self.warnings], limit)
         return "\n".join(lines)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, stream: bool = False) -> dict[str, Any]:
+        """The report as JSON data; with ``stream``, its lists are :class:`~library.json_out.JsonArray` (each
+        item made as it is written: for :func:`~library.json_out.write_json`, the same text as the lists)."""
+        def items(made: Iterator[dict[str, Any]]) -> list[dict[str, Any]] | JsonArray:
+            return JsonArray(made) if stream else list(made)
+
         return {
             "source": self.source,
             "dry_run": self.dry_run,
             "counts": {"added": len(self.added), "merged": len(self.merged), "review": len(self.review),
                        "skipped": len(self.skipped), "errors": len(self.errors), "warnings": len(self.warnings)},
             "journal_abbreviations_filled": self.abbreviated,
-            "added": [{"key": a.key, "source_key": a.source_key, "title": a.title} for a in self.added],
-            "merged": [{"key": m.key, "incoming": m.incoming, "matched_on": m.matched_on, "reasons": m.reasons,
-                        "within_file": m.within_file, "filled": m.filled, "conflicts": m.conflicts,
-                        "changed": m.changed} for m in self.merged],
-            "review": [{"key": r.key, "other": r.other, "other_added": r.other_added, "score": r.score,
-                        "reasons": r.reasons} for r in self.review],
-            "skipped": [{"record": s.record, "reason": s.reason} for s in self.skipped],
-            "problems": [{"source": p.source, "line": p.line, "record": p.record, "message": p.message,
-                          "severity": p.severity, "fatal": p.fatal} for p in self.problems],
+            "added": items({"key": a.key, "source_key": a.source_key, "title": a.title} for a in self.added),
+            "merged": items({"key": m.key, "incoming": m.incoming, "matched_on": m.matched_on, "reasons": m.reasons,
+                             "within_file": m.within_file, "filled": m.filled, "conflicts": m.conflicts,
+                             "changed": m.changed} for m in self.merged),
+            "review": items({"key": r.key, "other": r.other, "other_added": r.other_added, "score": r.score,
+                             "reasons": r.reasons} for r in self.review),
+            "skipped": items({"record": s.record, "reason": s.reason} for s in self.skipped),
+            "problems": items({"source": p.source, "line": p.line, "record": p.record, "message": p.message,
+                               "severity": p.severity, "fatal": p.fatal} for p in self.problems),
         }

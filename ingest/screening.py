@@ -16,7 +16,7 @@ from pathlib import Path
 from library.atomic import atomic_write
 from library.dedupe.batch import match_batch
 from library.errors import LibraryError
-from library.model import Record
+from library.model import Record, RecordList
 from library.normalize import normalize_record
 from library.screen.inbox import DEFAULT_REASONS, Inbox, inbox_path
 from library.store import Library
@@ -61,9 +61,15 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
                    topics: Sequence[str] = (), entry: str | None = None, link_kind: str | None = None,
                    reviewers: int = 1, dry_run: bool = False) -> IntakeReport:
     report = IntakeReport(source, found=len(records))
-    normalized = [normalize_record(r) for r in records]
-    usable = [r for r in normalized if r.title or r.doi or r.pmid or r.pmcid]
-    report.skipped = len(normalized) - len(usable)
+    # held packed (a million records in a few hundred MB); a packed list gives a new Record on every access,
+    # so it is normalized in place, a caller's list of Records not
+    usable = RecordList()
+    packed = isinstance(records, RecordList)
+    for record in records:
+        record = normalize_record(record, in_place=packed)
+        if record.title or record.doi or record.pmid or record.pmcid:
+            usable.append(record)
+    report.skipped = len(records) - len(usable)
     drop: set[int] = set()
     notes: dict[int, list[str]] = {}
     frame = lib.frame() if len(lib) else None
@@ -85,7 +91,7 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
     stored = inbox.stored_records()
     if stored and rest:
         states = {f"inbox{r.id}": r.state for r in inbox.items()} if len(stored) < 50_000 else {}
-        for link in match_batch([usable[n] for n in rest], stored):
+        for link in match_batch(usable.subset(rest), stored):
             if isinstance(link.other, int):
                 continue
             n = rest[link.index]
@@ -99,7 +105,7 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
     keep = [n for n in range(len(usable)) if n not in drop]
     if dry_run:
         return report
-    report.added = inbox.add([usable[n] for n in keep], source=source, query=query, topics=topics, entry=entry,
+    report.added = inbox.add(usable.subset(keep), source=source, query=query, topics=topics, entry=entry,
                              link_kind=link_kind, notes=["; ".join(notes.get(n, [])) for n in keep],
                              found=len(records), in_library=len(report.in_library),
                              in_inbox=len(report.in_inbox), reviewers=reviewers)

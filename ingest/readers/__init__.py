@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import importlib
 import io
-import json
 import os
 import re
 import stat as stat_mod
@@ -30,7 +29,7 @@ from typing import BinaryIO
 from library.atomic import file_kind
 
 from ..base import ReadError, ReadResult
-from . import compressed, limits
+from . import compressed, json_stream, limits
 
 __all__ = ["FORMATS", "Format", "decode_text", "detect_format", "read_data", "read_file", "read_stream"]
 
@@ -158,15 +157,15 @@ _PUBMED_XML = re.compile(rb"<(?:PubmedArticleSet|PubmedArticle|PubmedBookArticle
 
 
 def _detect_json(data: bytes, filename: str) -> str:
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
+    try:  # the whole document is checked, its item lists one item at a time (json_stream)
+        document = json_stream.loads(data.decode("utf-8-sig"), ((), ("message", "items")))
     except RecursionError as exc:
         raise ReadError(f"{filename}: JSON nested too deeply to be a bibliography; refused") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ReadError(f"{filename}: looks like JSON but is not valid JSON ({exc})") from exc
     if isinstance(document, dict) and ("message-type" in document or "message" in document):
         return "crossref-json"
-    items = document if isinstance(document, list) else [document]
+    items = document if isinstance(document, json_stream.LazyArray) else [document]
     if items and isinstance(items[0], dict) and any(
             k in items[0] for k in ("type", "title", "author", "DOI", "issued", "container-title")):
         return "csl-json"
@@ -311,7 +310,9 @@ def _read_plain(handle: BinaryIO, head: bytes, source: str, fmt: str, encoding: 
         if size is not None and size > limit:
             raise limits.too_large(source, limit)
     try:
-        data = limits.read_rest(handle, head, source, limit)
+        # records counted as they are read (their markers; not through another encoding): a file with too many
+        # is refused without being held
+        data = limits.read_rest(handle, head, source, limit, fmt if encoding is None else "")
     except ReadError as exc:
         if gz is not None and "of input" in str(exc):
             raise compressed.too_big(source, limit) from exc

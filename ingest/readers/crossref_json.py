@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
@@ -33,6 +34,7 @@ from library.model import Author, Record
 from library.normalize import normalize_record, parse_date
 
 from ..base import ReadProblem, ReadResult, identifier_problems
+from . import json_stream
 from .csljson import _text
 from .limits import max_records, too_many
 from .xml_text import element_text
@@ -200,9 +202,13 @@ def crossref_record(work: dict[str, Any]) -> Record:
     return normalize_record(record)
 
 
-def crossref_items(document: Any) -> tuple[list[Any], str]:
-    """(work objects, '') for a Crossref response or bare works; ([], why) for anything else."""
-    if isinstance(document, list):
+_LAZY = ((), ("message", "items"))  # the work lists, parsed one work at a time (json_stream)
+
+
+def crossref_items(document: Any) -> tuple[Sequence[Any], str]:
+    """(work objects, '') for a Crossref response or bare works; ([], why) for anything else. The document may
+    come from :func:`json.loads` or from :func:`json_stream.loads` (its work lists lazy)."""
+    if isinstance(document, list | json_stream.LazyArray):
         return document, ""
     if not isinstance(document, dict):
         return [], f"a JSON {type(document).__name__}, not a Crossref response"
@@ -210,13 +216,15 @@ def crossref_items(document: Any) -> tuple[list[Any], str]:
     kind = _text(document.get("message-type"))
     message = document.get("message")
     if status and status != "ok":
-        detail = message if isinstance(message, str) else json.dumps(message)[:300] if message else ""
+        detail = (message if isinstance(message, str) else
+                  json.dumps(message, default=json_stream.preview_default)[:300] if message else "")
         return [], f"Crossref reported status {status!r}: {detail}"
     if kind == "work" and isinstance(message, dict):
         return [message], ""
     if kind == "work-list" and isinstance(message, dict):
         items = message.get("items")
-        return (items, "") if isinstance(items, list) else ([], "a work-list without items")
+        lists = list | json_stream.LazyArray
+        return (items, "") if isinstance(items, lists) else ([], "a work-list without items")
     if kind:
         return [], f"a Crossref {kind!r} response, not works"
     if any(k in document for k in ("DOI", "title", "container-title")):
@@ -229,7 +237,7 @@ def read_crossref_json(data: bytes, source: str) -> ReadResult:
     reported and skipped."""
     result = ReadResult(format="crossref-json")
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = json_stream.loads(data.decode("utf-8-sig"), _LAZY)
     except UnicodeDecodeError as exc:
         result.problems.append(ReadProblem(source, f"not UTF-8 text ({exc.reason})", fatal=True))
         return result

@@ -10,7 +10,6 @@ collective (``literal``, Crossref's ``name``). Dates come as ``date-parts`` (num
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -18,7 +17,7 @@ from library.model import Author, Record
 from library.normalize import normalize_record, parse_date, parse_person_name
 
 from ..base import ReadProblem, ReadResult, identifier_problems
-from . import decode_text
+from . import decode_text, json_stream
 from .limits import max_records, too_many
 
 __all__ = ["CSL_TYPES", "csl_record", "read_csl_json"]
@@ -163,12 +162,12 @@ def read_csl_json(data: bytes, source: str) -> ReadResult:
     text = decode_text(data, source)
     result = ReadResult(format="csl-json")
     try:
-        document = json.loads(text)
+        document = json_stream.loads(text)  # the items are parsed one at a time
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         result.problems.append(ReadProblem(source, f"not valid JSON: {exc}", line, fatal=True))
         return result
-    items = document if isinstance(document, list) else [document]
+    items = document if isinstance(document, json_stream.LazyArray) else [document]
     if len(items) > max_records():
         raise too_many(source, max_records())
     for index, item in enumerate(items, 1):

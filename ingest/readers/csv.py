@@ -35,7 +35,6 @@ columns found; a row with more fields than the header is reported with its line 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Mapping
 
@@ -46,6 +45,7 @@ from library.normalize import normalize_record, parse_date, parse_person_name
 from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
 from .limits import max_records, too_many
+from .lines import kept_lines
 from .ris import RIS_TYPES
 
 __all__ = ["HEADER_ALIASES", "map_header", "read_csv"]
@@ -173,12 +173,29 @@ def _dialect(first_line: str, source: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
+def _count_rows(text: str, delimiter: str, limit: int, source: str) -> None:
+    """ReadError when the rows after the header that :func:`read_csv` would read (the non-empty ones, up to a
+    syntax error) are more than ``limit``: the refusal the reader would make, before a record is built."""
+    rows = csv.reader(kept_lines(text), delimiter=delimiter)
+    count = 0
+    try:
+        next(rows, None)
+        for row in rows:
+            if any(cell.strip() for cell in row):
+                count += 1
+                if count > limit:
+                    raise too_many(source, limit)
+    except csv.Error:
+        return
+
+
 def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None) -> ReadResult:
     """Read a CSV/TSV table; see the module docstring for the header mapping."""
     text = decode_text(data, source)
     result = ReadResult(format="csv")
-    delimiter = _dialect(text.split("\n", 1)[0], source)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    first = text.find("\n")
+    delimiter = _dialect(text[:first] if first >= 0 else text, source)
+    reader = csv.reader(kept_lines(text), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -194,6 +211,8 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
     line = reader.line_num + 1
     index = 0
     record_limit = max_records()
+    if text.count("\n") > record_limit:  # it may hold too many: counted before any record is built
+        _count_rows(text, delimiter, record_limit, source)
     try:
         for row in reader:
             start, line = line, reader.line_num + 1

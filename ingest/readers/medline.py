@@ -16,30 +16,33 @@ new record, for files whose blank lines were lost). Mapping (NLM's element descr
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from library.model import Author, Record
 from library.normalize import normalize_record, parse_date, parse_person_name
 
 from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
 from . import decode_text
+from .lines import split_lines
 
-__all__ = ["medline_record", "parse_medline", "read_medline"]
+__all__ = ["iter_medline", "medline_record", "parse_medline", "read_medline"]
 
 _LINE = re.compile(r"^([A-Z][A-Z0-9]{0,3}) *- ?(.*)$")
 _CONTINUATION = re.compile(r"^ {2,}\S")
 Tags = list[tuple[str, str]]
 
 
-def parse_medline(text: str, source: str) -> tuple[list[tuple[int, Tags]], list[ReadProblem]]:
-    """(first line, [(tag, value)]) per record, continuation lines joined; problems for stray lines."""
-    records: list[tuple[int, Tags]] = []
-    problems: list[ReadProblem] = []
+def iter_medline(text: str, source: str, problems: list[ReadProblem]) -> Iterator[tuple[int, Tags]]:
+    """(first line, [(tag, value)]) per record, continuation lines joined, one record at a time (a million
+    records are never held as tags at once); a problem appended to ``problems`` for each stray line."""
     current: Tags = []
     start = 0
-    for number, line in enumerate(text.split("\n"), 1):
+    done = 0  # records yielded so far
+    for number, line in enumerate(split_lines(text), 1):
         if not line.strip():
             if current:
-                records.append((start, current))
+                yield start, current
+                done += 1
                 current = []
             continue
         if _CONTINUATION.match(line) and current:
@@ -49,17 +52,24 @@ def parse_medline(text: str, source: str) -> tuple[list[tuple[int, Tags]], list[
         match = _LINE.match(line)
         if match is None:
             problems.append(ReadProblem(source, f"not a MEDLINE line, ignored: {line[:60]!r}", number,
-                                        len(records) + 1, severity="warning"))
+                                        done + 1, severity="warning"))
             continue
         tag, value = match.group(1), match.group(2).strip()
         if tag == "PMID" and any(t == "PMID" for t, _ in current):
-            records.append((start, current))
+            yield start, current
+            done += 1
             current = []
         if not current:
             start = number
         current.append((tag, value))
     if current:
-        records.append((start, current))
+        yield start, current
+
+
+def parse_medline(text: str, source: str) -> tuple[list[tuple[int, Tags]], list[ReadProblem]]:
+    """(first line, [(tag, value)]) per record, continuation lines joined; problems for stray lines."""
+    problems: list[ReadProblem] = []
+    records = list(iter_medline(text, source, problems))
     return records, problems
 
 
@@ -147,15 +157,18 @@ def _mesh(heading: str) -> str:
 def read_medline(data: bytes, source: str) -> ReadResult:
     """Read MEDLINE/nbib text: one normalized Record per record; stray lines and bad ids reported."""
     text = decode_text(data, source)
-    parsed, problems = parse_medline(text, source)
-    result = ReadResult(problems=problems, format="medline")
-    for index, (line, tags) in enumerate(parsed, 1):
+    stray: list[ReadProblem] = []  # the stray lines come first in the report, then each record's problems
+    result = ReadResult(format="medline")
+    found = 0
+    for index, (line, tags) in enumerate(iter_medline(text, source, stray), 1):
+        found = index
         record = medline_record(tags)
         if not (record.title or record.pmid or record.doi):
             result.problems.append(ReadProblem(source, "record has no title, PMID or DOI; skipped", line, index))
             continue
         result.problems.extend(identifier_problems(record, source, line, index))
         result.records.append(record)
-    if not parsed:
+    result.problems[:0] = stray
+    if not found:
         result.problems.append(ReadProblem(source, "no MEDLINE records found", fatal=True))
     return result

@@ -44,6 +44,7 @@ from library.normalize import (
 
 from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
 from . import decode_text
+from .lines import split_lines
 
 __all__ = ["RIS_TYPES", "read_ris", "read_wos", "ris_record", "ris_tags", "wos_record"]
 
@@ -78,7 +79,7 @@ def _wos_split(text: str, source: str) -> Iterator[tuple[int, int, list[str]] | 
     incomplete one."""
     lines: list[str] = []
     start = index = 0
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(split_lines(text), 1):  # not a list of every line
         head = line.lstrip(" \t\ufeff") if not lines else line
         if head.startswith("PT "):
             if lines:

@@ -12,12 +12,14 @@ total work stays O(n * cap) whatever the data.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
 from .table import KeyTable
 
-__all__ = ["BLOCK_CAP", "WINDOW", "block_keys", "candidate_pairs"]
+__all__ = ["BLOCK_CAP", "WINDOW", "block_keys", "candidate_pairs", "iter_block_keys"]
 
 BLOCK_CAP = 60
 WINDOW = 12
@@ -32,25 +34,29 @@ def _join(*parts: np.ndarray) -> np.ndarray:
     return out
 
 
-def block_keys(table: KeyTable) -> dict[str, np.ndarray]:
-    """The blocking keys of every record, by name ('' = the record is not in that block family)."""
+def iter_block_keys(table: KeyTable) -> Iterator[tuple[str, np.ndarray]]:
+    """The blocking keys of every record, one family at a time ('' = the record is not in that family): only
+    one family's key strings are alive at once (a million records' eight families would take ~0.5 GB)."""
+    yield "doi", table.doi
+    yield "pmid", table.pmid
+    yield "pmcid", table.pmcid
     compact = pd.Series(table.compact, dtype=object)
     usable = compact.str.len().fillna(0).to_numpy() >= 12  # "introduction", "editorial": too common to block on
-    prefix = compact.str.slice(0, PREFIX).to_numpy(dtype=object)
-    suffix = compact.str.slice(-PREFIX).to_numpy(dtype=object)
-    prefix[~usable] = ""
-    suffix[~usable] = ""
+    for name, start, stop in (("title-start", 0, PREFIX), ("title-end", -PREFIX, None)):
+        key = compact.str.slice(start, stop).to_numpy(dtype=object)
+        key[~usable] = ""
+        yield name, key
+        del key
+    del compact, usable
     year = np.array(["" if y < 0 else str(y) for y in table.year.tolist()], dtype=object)
-    return {
-        "doi": table.doi,
-        "pmid": table.pmid,
-        "pmcid": table.pmcid,
-        "title-start": prefix,
-        "title-end": suffix,
-        "author-year": _join(table.first_author, year),
-        "year-volume-page": _join(year, table.volume, table.page),
-        "author-volume-page": _join(table.first_author, table.volume, table.page),
-    }
+    yield "author-year", _join(table.first_author, year)
+    yield "year-volume-page", _join(year, table.volume, table.page)
+    yield "author-volume-page", _join(table.first_author, table.volume, table.page)
+
+
+def block_keys(table: KeyTable) -> dict[str, np.ndarray]:
+    """The blocking keys of every record, by name ('' = the record is not in that block family)."""
+    return dict(iter_block_keys(table))
 
 
 def _pairs_for_key(key: np.ndarray, title_rank: np.ndarray, cap: int, window: int) -> np.ndarray:
@@ -86,8 +92,10 @@ def candidate_pairs(table: KeyTable, cap: int = BLOCK_CAP, window: int = WINDOW)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     title_rank = np.empty(n, dtype=np.int64)
-    title_rank[np.argsort(table.compact.astype(str), kind="stable")] = np.arange(n)
-    parts = [_pairs_for_key(key, title_rank, cap, window) for key in block_keys(table).values()]
+    # sorted as Python strings (the order of a numpy str array, without its copy at 4 bytes a character of the
+    # longest title for every record: one 2,000-character title in a million would take 8 GB)
+    title_rank[np.argsort(table.compact, kind="stable")] = np.arange(n)
+    parts = [_pairs_for_key(key, title_rank, cap, window) for _, key in iter_block_keys(table)]
     pairs = np.concatenate(parts)
     if not len(pairs):
         return pairs

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import LibraryError
 from ..fields import record_from_fields, record_to_fields
-from ..model import Record
+from ..model import Record, RecordList
 
 __all__ = ["DECISIONS", "DEFAULT_REASONS", "SCHEMA_VERSION", "Inbox", "InboxError", "InboxRecord", "inbox_path"]
 
@@ -248,10 +248,11 @@ class Inbox:
         rows = self.conn.execute(f"SELECT id, title, abstract FROM records{where} ORDER BY id", params).fetchall()  # noqa: S608
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
-    def stored_records(self) -> list[Record]:
-        """Every inbox record (any state) as a Record keyed ``inbox<ID>``: duplicate checks run against them."""
-        return [record_from_fields(f"inbox{i}", t, json.loads(f))
-                for i, t, f in self.conn.execute("SELECT id, entry_type, fields FROM records ORDER BY id")]
+    def stored_records(self) -> RecordList:
+        """Every inbox record (any state) as a Record keyed ``inbox<ID>``: duplicate checks run against them.
+        Held packed (:class:`~library.model.RecordList`): a million-record inbox is not a million Records."""
+        return RecordList(record_from_fields(f"inbox{i}", t, json.loads(f))
+                          for i, t, f in self.conn.execute("SELECT id, entry_type, fields FROM records ORDER BY id"))
 
     @staticmethod
     def _where(states: Sequence[str], source: str | None) -> tuple[str, list[object]]:
