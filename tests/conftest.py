@@ -11,8 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from .httpserver import LocalServer
+
+# no per-example time limit: CI's 2-core machine runs two test processes and a loaded example can pass 200 ms
+# (seen once in tests/test_packed_records.py); a test that wants one sets it itself
+settings.register_profile("reflib", deadline=None)
+settings.load_profile("reflib")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
