@@ -83,3 +83,18 @@ def test_a_word_starts_with_a_letter_and_keeps_its_hyphens(monkeypatch):
     monkeypatch.setattr(model, "TOKEN_PATTERN", r"(?u)\b\w\w+\b")  # the measured alternative (not adopted)
     terms = set(model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"]).terms)
     assert {"placebo", "controlled", "ht1b", "placebo controlled"} <= terms and "placebo-controlled" not in terms
+
+
+def test_the_replays_running_naive_bayes_equals_a_retrain():
+    rng = np.random.default_rng(3)
+    x = sparse.random(50, 30, density=0.15, random_state=2, format="csr", dtype=np.float32)
+    running = model.RunningNB(x)
+    inc, exc = [], []
+    for row in rng.permutation(50)[:25]:
+        included = bool(rng.random() < 0.3) or not inc
+        (inc if included else exc).append(int(row))
+        running.add(int(row), included)
+        if inc and exc:
+            fresh, kept = model.train(x, inc, exc), running.model()
+            assert np.allclose(fresh.coef, kept.coef, rtol=1e-5, atol=1e-6)
+            assert np.isclose(fresh.intercept, kept.intercept) and fresh.trained_on == kept.trained_on

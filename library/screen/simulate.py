@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LibraryError
-from .model import fit_features, record_text, train, unsure_turn
+from .model import RunningNB, fit_features, record_text, train, unsure_turn
 
 __all__ = ["Dataset", "SimulationError", "SimulationResult", "read_dataset", "recall_at", "simulate", "wss"]
 
@@ -125,8 +125,11 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
     order = [*inc, *exc]
     unread = np.ones(len(labels), dtype=bool)
     unread[order] = False
+    running = RunningNB(matrix) if RunningNB.usable() and matrix.shape[1] else None
+    for n in order if running is not None else ():
+        running.add(n, bool(labels[n]))  # type: ignore[union-attr]
     while unread.any():
-        model = train(matrix, inc, exc, seed=seed)
+        model = running.model() if running is not None else train(matrix, inc, exc, seed=seed)
         scores = model.scores(matrix)
         scores[~unread] = -np.inf
         take = 1 if len(order) < every_decision_until else batch
@@ -138,6 +141,8 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
             order.append(int(n))
             unread[n] = False
             (inc if labels[n] else exc).append(int(n))
+            if running is not None:
+                running.add(int(n), bool(labels[n]))
     return np.array(order)
 
 
