@@ -98,3 +98,19 @@ def test_the_replays_running_naive_bayes_equals_a_retrain():
             fresh, kept = model.train(x, inc, exc), running.model()
             assert np.allclose(fresh.coef, kept.coef, rtol=1e-5, atol=1e-6)
             assert np.isclose(fresh.intercept, kept.intercept) and fresh.trained_on == kept.trained_on
+
+
+def test_the_replay_retrains_after_every_decision_as_the_inbox_does(monkeypatch):
+    rng = np.random.default_rng(6)
+    labels = (rng.random(40) < 0.2).astype(np.int8)
+    labels[:2] = 1
+    texts = [f"{'tubal oil' if y else 'stent'} word{n % 5}" for n, y in enumerate(labels)]
+    calls = []
+    real = model.RunningNB.model
+    monkeypatch.setattr(model.RunningNB, "model", lambda self: calls.append(1) or real(self))
+    replay(Dataset("toy", texts, labels), seed=1)
+    assert len(calls) == 40 - 2  # one retrain before each record offered after the two priors
+    calls.clear()
+    monkeypatch.setattr(model, "UNSURE_EVERY", 0)  # an uncertainty pick is one record even in batch mode
+    replay(Dataset("toy", texts, labels), seed=1, every_decision_until=10, batch=5)
+    assert len(calls) == (10 - 2) + 30 // 5
