@@ -1,4 +1,5 @@
-"""Tuning the screening ranking on the TUNE sets only (benchmarks/bench_screen.py holds the fixed split).
+"""Tuning the screening ranking on the TUNE sets only (benchmarks/data/screening-tune; benchmarks/bench_screen.py
+holds the fixed split).
 
     .venv/bin/python -m benchmarks.tune_screen [--seeds 10] [--jobs 2] VARIANT ...
 
@@ -23,6 +24,18 @@ from benchmarks.bench_screen import TUNE, dataset_path
 
 VARIANTS: dict[str, dict[str, Any]] = {"base": {}}
 _DEFAULTS: dict[str, Any] = {}
+_FEATURES: dict[tuple[Any, ...], Any] = {}  # per worker: the features of a set under the feature settings
+_FEATURE_SETTINGS = ("NGRAMS", "MIN_DF", "MAX_DF", "MAX_FEATURES", "SUBLINEAR_TF", "TOKEN_PATTERN")
+
+
+def _cached_features(texts: list[str]) -> Any:
+    """model.fit_features, kept per worker across seeds (the features do not depend on the seed)."""
+    from library.screen import model
+
+    key = (hash("\x00".join(texts)), *(getattr(model, k) for k in _FEATURE_SETTINGS))
+    if key not in _FEATURES:
+        _FEATURES[key] = model.fit_features(texts)
+    return _FEATURES[key]
 
 
 def _value(text: str) -> Any:
@@ -46,8 +59,10 @@ def parse(variant: str) -> dict[str, Any]:
 def _run(job: tuple[dict[str, Any], str, int]) -> float:
     settings, name, seed = job
     from library.screen import model
+    from library.screen import simulate as replayer
     from library.screen.simulate import read_dataset, simulate
 
+    replayer.fit_features = _cached_features  # type: ignore[assignment]
     if not _DEFAULTS:
         _DEFAULTS.update({k: v for k, v in vars(model).items() if k.isupper()})
     for key, value in _DEFAULTS.items():
@@ -64,7 +79,7 @@ def _run(job: tuple[dict[str, Any], str, int]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("variants", nargs="+", help="name or KEY=value|KEY=value (| separates settings)")
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--cache", type=Path, help="JSON file of earlier results (variant -> per-set, per-seed)")
     args = parser.parse_args()
@@ -79,14 +94,14 @@ def main() -> None:
             key = f"{variant} seeds={args.seeds}"
             if key not in cache:
                 jobs = [(settings, name, seed) for name in TUNE for seed in seeds]
-                cache[key] = np.array(pool.map(_run, jobs)).reshape(len(TUNE), len(seeds)).tolist()
+                cache[key] = np.array(pool.map(_run, jobs, chunksize=1)).reshape(len(TUNE), len(seeds)).tolist()
                 if args.cache:
                     args.cache.write_text(json.dumps(cache))
             values = np.array(cache[key])
             average = values.mean(axis=0)  # per seed: mean over the tune sets
-            sets = "  ".join(f"{n.replace('Cohen_2006_', '')} {v:.3f}" for n, v in zip(TUNE, values.mean(axis=1),
-                                                                                      strict=True))
-            line = f"{variant:60s} {average.mean():.3f} ± {average.std():.3f}  [{sets}]"
+            sets = " ".join(f"{n.replace('Cohen_2006_', '')[:5]} {v:.3f}" for n, v in zip(TUNE, values.mean(axis=1),
+                                                                                         strict=True))
+            line = f"{variant:40s} {average.mean():.3f} ± {average.std():.3f}  [{sets}]"
             if base is None:
                 base = average
             else:

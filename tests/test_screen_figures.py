@@ -78,8 +78,40 @@ def test_a_gzipped_labelled_file_reads_like_the_plain_one(tmp_path):
 
 
 def test_a_word_starts_with_a_letter_and_keeps_its_hyphens(monkeypatch):
+    monkeypatch.setattr(model, "NGRAMS", (1, 2))
     terms = set(model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"]).terms)
     assert {"placebo-controlled", "agonists", "mg", "placebo-controlled trial"} <= terms and "2" not in terms
     monkeypatch.setattr(model, "TOKEN_PATTERN", r"(?u)\b\w\w+\b")  # the measured alternative (not adopted)
     terms = set(model.fit_features(["Placebo-controlled trial of 5-HT1B agonists, 2.5 mg", "open trial"]).terms)
     assert {"placebo", "controlled", "ht1b", "placebo controlled"} <= terms and "placebo-controlled" not in terms
+
+
+def test_the_replays_running_naive_bayes_equals_a_retrain():
+    rng = np.random.default_rng(3)
+    x = sparse.random(50, 30, density=0.15, random_state=2, format="csr", dtype=np.float32)
+    running = model.RunningNB(x)
+    inc, exc = [], []
+    for row in rng.permutation(50)[:25]:
+        included = bool(rng.random() < 0.3) or not inc
+        (inc if included else exc).append(int(row))
+        running.add(int(row), included)
+        if inc and exc:
+            fresh, kept = model.train(x, inc, exc), running.model()
+            assert np.allclose(fresh.coef, kept.coef, rtol=1e-5, atol=1e-6)
+            assert np.isclose(fresh.intercept, kept.intercept) and fresh.trained_on == kept.trained_on
+
+
+def test_the_replay_retrains_after_every_decision_as_the_inbox_does(monkeypatch):
+    rng = np.random.default_rng(6)
+    labels = (rng.random(40) < 0.2).astype(np.int8)
+    labels[:2] = 1
+    texts = [f"{'tubal oil' if y else 'stent'} word{n % 5}" for n, y in enumerate(labels)]
+    calls = []
+    real = model.RunningNB.model
+    monkeypatch.setattr(model.RunningNB, "model", lambda self: calls.append(1) or real(self))
+    replay(Dataset("toy", texts, labels), seed=1)
+    assert len(calls) == 40 - 2  # one retrain before each record offered after the two priors
+    calls.clear()
+    monkeypatch.setattr(model, "UNSURE_EVERY", 0)  # an uncertainty pick is one record even in batch mode
+    replay(Dataset("toy", texts, labels), seed=1, every_decision_until=10, batch=5)
+    assert len(calls) == (10 - 2) + 30 // 5
