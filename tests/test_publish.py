@@ -363,3 +363,38 @@ def test_first_publish_stores_slugs_in_one_save_without_stamping_modified(tmp_pa
     assert all(is_slug(r.extra["slug"]) for r in records)
     assert len({r.extra["slug"] for r in records}) == len(records)
     assert {r.key: r.modified for r in records if r.key in originals} == originals
+
+
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
+def test_state_rewrites_only_the_study_files_of_edited_studies(tmp_path: Path) -> None:
+    from library.publish.output import STATE_DIR, STUDY_SHARDS, load_state, study_shard
+
+    bib, out = _site(tmp_path)
+    entries = load_entries(ROOT / "encyclopedia.toml")
+    config = PublishConfig(base_url="https://example.org/rl/", browse_exclude_stances=("hostile",))
+    folder = out / STATE_DIR
+    files = sorted(folder.glob("studies-*.marshal"))
+    assert len(files) == STUDY_SHARDS
+    before = {p.name: p.stat().st_mtime_ns for p in files}
+    state = load_state(out)
+    lib = Library.load(bib)
+    record = next(r for r in lib.records() if r.key != "xss2024")
+    assert state["studies"][record.key][2].title == record.title
+    edited = record.copy()
+    edited.title = "A corrected title for the state test"
+    lib.update(edited)
+    lib.save()
+    publish_site(Library.load(bib), out, entries, config)
+    after = {p.name: p.stat().st_mtime_ns for p in sorted(folder.glob("studies-*.marshal"))}
+    changed = {name for name in after if after[name] != before[name]}
+    now = load_state(out)["studies"]
+    assert now[record.key][2].title == "A corrected title for the state test"
+    differing = {k for k in now if now[k] != state["studies"].get(k)}  # the edited study and its neighbours
+    assert record.key in differing and len(differing) < len(now) // 4
+    assert changed == {f"studies-{study_shard(k)}.marshal" for k in differing}
+    # a lost study file: the state is not trusted, the next run rebuilds every page
+    (folder / f"studies-{(study_shard(record.key) + 1) % STUDY_SHARDS}.marshal").unlink()
+    assert load_state(out) == {}
+    report = publish_site(Library.load(bib), out, entries, config)
+    assert report.rendered == report.studies > 0
+    assert len(list(folder.glob("studies-*.marshal"))) == STUDY_SHARDS

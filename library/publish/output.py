@@ -11,6 +11,7 @@ import hashlib
 import marshal
 import os
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from .study import Summary
 __all__ = ["STATE_DIR", "SiteWriter", "StudyState", "load_state", "mark_writing", "save_state"]
 
 STATE_DIR = ".reflib-publish"
-STATE_VERSION = 5
+STATE_VERSION = 6  # 6: the studies in STUDY_SHARDS files
 StudyState = tuple[str, str, Summary, str]  # record digest, page key ('' when unpublished), summary, related keys
 _SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*)*$")
 
@@ -118,20 +119,37 @@ def _write_new(target: str, parts: list[bytes | memoryview]) -> None:
 
 _STATE_FILE = "state.marshal"
 _WRITING_MARK = "writing"
+STUDY_SHARDS = 64  # the studies' part of the state, in files by a hash of the key: a run rewrites the changed ones
+
+
+def _study_file(shard: int) -> str:
+    return f"studies-{shard}.marshal"
+
+
+def study_shard(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8")) % STUDY_SHARDS
 
 
 def load_state(root: Path) -> dict[str, Any]:
     """The last run's state: ``studies`` {key: :data:`StudyState`}, ``files`` {path: sha1} and the ``global``,
-    ``shards`` and ``dump_keys`` values. One marshal file: reading 100k studies' summaries from it takes a fraction
-    of what reading them from SQLite rows did (the state is read whole on every run)."""
-    path = root / STATE_DIR / _STATE_FILE
-    interrupted = (root / STATE_DIR / _WRITING_MARK).exists()
+    ``shards`` and ``dump_keys`` values. Marshal files (reading 100k studies' summaries from them takes a fraction
+    of what reading them from SQLite rows did; the state is read whole on every run): ``state.marshal`` and the
+    studies in :data:`STUDY_SHARDS` files by key (``studies-N.marshal``), so that a run after a few edits rewrites
+    a few of those (:func:`save_state`)."""
+    folder = root / STATE_DIR
+    interrupted = (folder / _WRITING_MARK).exists()
     try:
-        data = marshal.loads(path.read_bytes())  # noqa: S302 (reflib's own file, plain dicts, tuples, str)
+        data = marshal.loads((folder / _STATE_FILE).read_bytes())  # noqa: S302 (reflib's own file: dicts, str)
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return {"interrupted": True} if interrupted else {}
         make = Summary._make
-        data["studies"] = {k: (d, p, make(t), r) for k, (d, p, t, r) in data["studies"].items()}
+        studies: dict[str, StudyState] = {}
+        for shard in range(STUDY_SHARDS):
+            part = marshal.loads((folder / _study_file(shard)).read_bytes())  # noqa: S302 (as above)
+            if not isinstance(part, dict) or part.get("version") != STATE_VERSION:
+                return {"interrupted": True} if interrupted else {}
+            studies.update((k, (d, p, make(t), r)) for k, (d, p, t, r) in part["studies"].items())
+        data["studies"] = studies
     except (OSError, EOFError, ValueError, TypeError):  # a missing or damaged state file: rebuild everything
         return {"interrupted": True} if interrupted else {}
     data["interrupted"] = interrupted
@@ -149,20 +167,34 @@ def mark_writing(root: Path) -> None:
 
 
 def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> None:
-    """Write ``state`` (same shape as :func:`load_state`'s) atomically; ``previous`` is not needed (kept for
-    callers). An older state layout (``state.sqlite``) is removed."""
-    del previous
+    """Write ``state`` (same shape as :func:`load_state`'s); ``previous``: what :func:`load_state` gave this run
+    (the files on disk), so that only the study files whose content changed are written again. Each file is
+    replaced atomically; the writing mark (:func:`mark_writing`) is removed after the last one, so a run killed
+    between two files is followed by a full rebuild. An older state layout (``state.sqlite``) is removed."""
     folder = root / STATE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    data = dict(state)
-    data.pop("interrupted", None)
+    new: dict[str, StudyState] = state["studies"]
+    old: dict[str, StudyState] = previous.get("studies", {}) if previous.get("version") == STATE_VERSION else {}
+    shards: list[list[str]] = [[] for _ in range(STUDY_SHARDS)]
+    for key in new:
+        shards[study_shard(key)].append(key)
+    dirty = {study_shard(k) for k in old if k not in new}
+    dirty.update(study_shard(k) for k, v in new.items() if old.get(k) != v)
+    for shard in sorted(dirty) if old else range(STUDY_SHARDS):
+        # summaries are stored without their search document (most come without it: no copy made for those)
+        part = {k: (d, p, tuple(s._replace(search=()) if s.search else s), r)
+                for k in shards[shard] for d, p, s, r in (new[k],)}
+        _write_marshal(folder, _study_file(shard), {"version": STATE_VERSION, "studies": part})
+    data = {k: v for k, v in state.items() if k not in ("studies", "interrupted")}
     data["version"] = STATE_VERSION
-    # summaries are stored without their search document (most come without it: no copy made for those)
-    data["studies"] = {k: (d, p, tuple(s._replace(search=()) if s.search else s), r)
-                       for k, (d, p, s, r) in state["studies"].items()}
-    target = folder / _STATE_FILE
-    tmp = folder / f".{_STATE_FILE}.{os.getpid()}.tmp"
-    tmp.write_bytes(marshal.dumps(data))
-    os.replace(tmp, target)
+    _write_marshal(folder, _STATE_FILE, data)
     (folder / _WRITING_MARK).unlink(missing_ok=True)  # the new state is in place: the site and it agree again
     (folder / "state.sqlite").unlink(missing_ok=True)
+
+
+def _write_marshal(folder: Path, name: str, data: Any) -> None:
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    # marshal format 2: no back-references. Formats 3+ look every object referenced more than once up in a table
+    # (the summaries' strings are, by this run's lists), which made the dump twice as slow in a publish run.
+    tmp.write_bytes(marshal.dumps(data, 2))
+    os.replace(tmp, folder / name)
