@@ -53,12 +53,15 @@ _ENDS_SENTENCE = frozenset("?!:.")
 _STOP = re.compile("(?<!\\.)[.?!][\ue000-\ue01f]*$")  # the reference for ends_sentence (tested equal)
 _INTO_QUOTE = re.compile("([\u201d\u2019]+)([\ue000-\ue01f]*)$")  # the reference for quote_start (tested equal)
 _PRIVATE = "".join(map(chr, range(0xE000, 0xE020)))  # the formatting marks of library.export.citeproc
+_TAIL = frozenset(_PRIVATE + "\n")  # what ends_sentence and quote_start strip from the end first
 
 
 def ends_sentence(text: str) -> bool:
     """``bool(_STOP.search(text))`` without the regex (a search scans the whole string: ~15x slower): the last
     character before trailing formatting marks (and one final newline, where ``$`` also matches) is '.', '?' or
     '!' not preceded by '.'."""
+    if text[-1:] not in _TAIL:  # nothing to strip (the common case)
+        return text[-1:] in (".", "?", "!") and text[-2:-1] != "."
     if text[-1:] == "\n":
         text = text[:-1]
     text = text.rstrip(_PRIVATE)
@@ -68,11 +71,16 @@ def ends_sentence(text: str) -> bool:
 def quote_start(text: str) -> int:
     """``_INTO_QUOTE.search(text).start()`` without the regex, -1 when it does not match: where the closing
     quotes that end the text (before trailing formatting marks and one final newline) begin."""
+    last = text[-1:]
+    if last != "\u201d" and last != "\u2019" and last not in _TAIL:  # no closing quote at the end
+        return -1
     if text[-1:] == "\n":
         text = text[:-1]
     text = text.rstrip(_PRIVATE)
     head = text.rstrip("\u201d\u2019")
     return len(head) if len(head) < len(text) else -1
+
+
 _QUOTING_VARIABLES = frozenset(("title", "container-title", "collection-title", "title-short", "event-title"))
 _NOCASE = "<span class=\"nocase\">"
 _MARKS = {"i": ("\ue010", "\ue011"), "b": ("\ue012", "\ue013"), "sc": ("\ue014", "\ue015"),
@@ -298,7 +306,7 @@ class _Date:
 class Item:
     """A CSL-JSON item as citeproc-py's CiteProcJSON reads it, restricted to what this module reproduces."""
 
-    __slots__ = ("language", "ref", "repressed", "type")
+    __slots__ = ("language", "numbers", "present", "ref", "repressed", "type")
 
     def __init__(self, data: dict[str, Any], default_language: str) -> None:
         ref: dict[str, Any] = {}
@@ -329,6 +337,8 @@ class Item:
             raise Unsupported("no type")
         self.type = kind
         self.ref = ref
+        self.present = frozenset(ref)  # the variables, and which are numbers: read once for all styles
+        self.numbers: dict[str, bool] = {}
         if language is not None:
             if not isinstance(language, str):
                 raise Unsupported("language")
@@ -1309,8 +1319,16 @@ class CompiledStyle:
 
     def _compiled(self, item: Item) -> tuple[Callable[[Item], Any], list[Callable[[Item], Any]]]:
         ref = item.ref
-        shape = Shape(item.type, frozenset(ref),
-                      frozenset(k for k in self._numeric if k in ref and is_numeric(str(ref[k]))))
+        numbers = item.numbers
+        numeric = []
+        for k in self._numeric:
+            if k in ref:
+                number = numbers.get(k)
+                if number is None:
+                    number = numbers[k] = is_numeric(str(ref[k]))
+                if number:
+                    numeric.append(k)
+        shape = Shape(item.type, item.present, frozenset(numeric))
         found = self._shapes.get(shape)
         if found is None:
             if len(self._shapes) >= self._MAX_SHAPES:
