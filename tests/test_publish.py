@@ -398,3 +398,32 @@ def test_state_rewrites_only_the_study_files_of_edited_studies(tmp_path: Path) -
     report = publish_site(Library.load(bib), out, entries, config)
     assert report.rendered == report.studies > 0
     assert len(list(folder.glob("studies-*.marshal"))) == STUDY_SHARDS
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_site_writer_patch_replaces_ranges_and_refuses_a_changed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     kernel_copy: bool) -> None:
+    import os
+
+    from library.publish.output import SiteWriter
+
+    if not kernel_copy:  # a file system or kernel without copy_file_range: the buffered copy
+        def refuse(*args: object) -> int:
+            raise OSError("not supported")
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    first = SiteWriter(tmp_path, {})
+    lines = [b"alpha", b"bravo", b"charlie", b"delta"]
+    first.write("library.jsonl", b"\n".join(lines) + b"\n")
+    size = (tmp_path / "library.jsonl").stat().st_size
+    writer = SiteWriter(tmp_path, dict(first.new))
+    # the first and the last line, one longer and one shorter; an unchanged line is no patch
+    assert writer.patch("library.jsonl", size, [(0, 5, b"ALPHA-1"), (6, 5, b"bravo"), (20, 5, b"D")])
+    assert (tmp_path / "library.jsonl").read_bytes() == b"ALPHA-1\nbravo\ncharlie\nD\n"
+    assert writer.written == 1 and writer.new["library.jsonl"] != first.new["library.jsonl"]
+    again = SiteWriter(tmp_path, dict(writer.new))
+    new_size = (tmp_path / "library.jsonl").stat().st_size
+    assert again.patch("library.jsonl", new_size, [(8, 5, b"bravo")])  # nothing changes: kept
+    assert again.written == 0 and again.new["library.jsonl"] == writer.new["library.jsonl"]
+    assert not again.patch("library.jsonl", size, [(0, 1, b"x")])  # not the size the state knows
+    assert not SiteWriter(tmp_path, {}).patch("library.jsonl", new_size, [(0, 1, b"x")])  # not written by a run
+    assert (tmp_path / "library.jsonl").read_bytes() == b"ALPHA-1\nbravo\ncharlie\nD\n"
