@@ -53,6 +53,12 @@ FRAME_COLUMNS = (
 )
 
 
+# Fields no frame column reads (they land in ``Record.extra``, which the row reads only "origtitle" of): a save
+# that only adds, changes or drops these in an entry keeps the entry's row (Library.save re-uses it instead of
+# parsing the entry again). Checked by tests/test_store_rows.py.
+FRAME_FREE_FIELDS = frozenset({"slug", "slug_old"})
+
+
 def record_row(record: Record, line: int | None = None) -> tuple[object, ...]:
     """One frame row, in FRAME_COLUMNS order."""
     cited = [link.slug for link in record.links if link.kind == "cited"]

@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -151,6 +152,16 @@ class FileIndex:
             yield self.line(c) + block.line + 1, block
 
 
+class KnownRow(NamedTuple):
+    """An entry a save wrote whose frame row is a row of the index before the save (only fields no row reads
+    changed): when the saved bytes are indexed, a parsed entry with exactly this type and these fields (name and
+    raw text, in order) takes that row instead of being built into a record again."""
+
+    row: int
+    entry_type: str
+    fields: tuple[tuple[str, str], ...]
+
+
 @dataclass(slots=True)
 class ReusableChunks:
     """What an earlier index (the cache, the library before a save, or parallel workers) lends by chunk digest."""
@@ -274,12 +285,14 @@ def _stitch(table: pa.Table, positions: np.ndarray) -> pa.Table:
 
 
 def build_index(data: bytes, path: str, known: ReusableChunks | None = None,
-                progress: Callable[[int, int], None] | None = None) -> FileIndex:
-    """Chunk, hash and parse ``data``; chunks whose digest is in ``known`` reuse their blocks and rows."""
+                progress: Callable[[int, int], None] | None = None,
+                rows: dict[str, KnownRow] | None = None) -> FileIndex:
+    """Chunk, hash and parse ``data``; chunks whose digest is in ``known`` reuse their blocks and rows; entries
+    in ``rows`` (by key; rows of ``known``'s table) reuse theirs when their type and fields are the ones given."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # building many small objects triggers useless collections
     try:
-        index = _build_index(data, path, known, progress)
+        index = _build_index(data, path, known, progress, rows)
         if index is None:  # the @string macros changed: every entry's row must be built again
             index = _build_index(data, path, None, progress)
         assert index is not None
@@ -290,7 +303,8 @@ def build_index(data: bytes, path: str, known: ReusableChunks | None = None,
 
 
 def _build_index(data: bytes, path: str, known: ReusableChunks | None,
-                 progress: Callable[[int, int], None] | None) -> FileIndex | None:
+                 progress: Callable[[int, int], None] | None,
+                 rows: dict[str, KnownRow] | None = None) -> FileIndex | None:
     starts_array = chunk_starts(data)
     starts = starts_array.tolist()
     digests = chunk_digests(data, starts)
@@ -318,8 +332,11 @@ def _build_index(data: bytes, path: str, known: ReusableChunks | None,
     if known is not None and digest != known.macros_digest and (source >= 0).any():
         return None  # rows built with other macros cannot be re-used
 
-    new_rows = [record_row(entry_record(b, macros)) for b in new_blocks if b.kind == "entry"]
-    table = _rows_table(known, source, [parsed[i] for i in new_order], new_rows)
+    if rows and known is not None and digest == known.macros_digest:
+        fresh = _rows_reusing(known.table, [b for b in new_blocks if b.kind == "entry"], macros, rows)
+    else:
+        fresh = rows_to_table([record_row(entry_record(b, macros)) for b in new_blocks if b.kind == "entry"])
+    table = _rows_table(known, source, [parsed[i] for i in new_order], fresh)
     entry_blocks = np.flatnonzero(chunks.kinds == ENTRY)
     lines = chunks.chunk_lines()[chunks.chunk_of_blocks()[entry_blocks]] + chunks.lines[entry_blocks] + 1
     table = table.set_column(table.schema.get_field_index("line"), "line", pa.array(lines, type=pa.int64()))
@@ -387,10 +404,28 @@ def _chunk_table(data: bytes, old: ChunkTable, bounds: np.ndarray, source: np.nd
     )
 
 
+def _rows_reusing(old: pa.Table, entries: list[Block], macros: dict[str, str], rows: dict[str, KnownRow]
+                  ) -> pa.Table:
+    """The rows of parsed ``entries``: an old row where ``rows`` knows the entry's exact type and fields (the
+    same fields, with the same macros, make the same record), else built from the entry."""
+    built: list[tuple[object, ...]] = []
+    take: list[int] = []
+    base = old.num_rows
+    for b in entries:
+        hint = rows.get(b.key)
+        if hint is not None and b.entry_type == hint.entry_type and tuple(b.fields) == hint.fields:
+            take.append(hint.row)
+        else:
+            take.append(base + len(built))
+            built.append(record_row(entry_record(b, macros)))
+    if len(built) == len(entries):
+        return rows_to_table(built)
+    return pa.concat_tables([old, rows_to_table(built)]).take(pa.array(take, type=pa.int64()))
+
+
 def _rows_table(known: ReusableChunks | None, source: np.ndarray, parsed: list[list[Block]],
-                new_rows: list[tuple[object, ...]]) -> pa.Table:
-    """Frame rows in file order: slices of ``known``'s table for re-used chunks, ``new_rows`` for parsed ones."""
-    fresh = rows_to_table(new_rows)
+                fresh: pa.Table) -> pa.Table:
+    """Frame rows in file order: slices of ``known``'s table for re-used chunks, ``fresh`` for parsed ones."""
     if known is None:
         return fresh
     reused = source >= 0
@@ -402,5 +437,5 @@ def _rows_table(known: ReusableChunks | None, source: np.ndarray, parsed: list[l
     offsets[reused] = old_rows[source[reused]]
     counts[~reused] = parsed_rows
     offsets[~reused] = known.table.num_rows + np.cumsum(parsed_rows) - parsed_rows
-    pool = pa.concat_tables([known.table, fresh]) if new_rows else known.table
+    pool = pa.concat_tables([known.table, fresh]) if fresh.num_rows else known.table
     return _stitch(pool, _gather(offsets, counts))

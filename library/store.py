@@ -24,9 +24,9 @@ from .atomic import NotRegular, Snapshot, atomic_write, clean_leftovers, read_sn
 from .bibfile import Block, expand_value, render_entry
 from .errors import BibFileError, ConflictError, InvalidRecordError, KeyExistsError, UnknownKeyError
 from .fields import FIELD_ORDER, decode_value, key_problem, record_problems, record_to_fields
-from .frame import build_frame, record_row
+from .frame import FRAME_FREE_FIELDS, build_frame, record_row
 from .identifiers import validate_identifier
-from .index import FileIndex, ReusableChunks, build_index, decode_chunk, entry_record
+from .index import FileIndex, KnownRow, ReusableChunks, build_index, decode_chunk, entry_record
 from .model import PackedRecord, Record, pack_record, unpack_record
 from .parallel import parallel_known
 
@@ -121,6 +121,8 @@ class Library:
         self.path = path
         self._index_value = index
         self._saved_data: bytes | None = None  # written by save(), indexed on first use (CLI commands exit first)
+        self._saved_rows: dict[str, KnownRow] = {}  # entries of the save whose frame row is the old one
+        self._rendering_rows: dict[str, KnownRow] | None = None
         self._snapshot = snapshot
         self._digest_value: bytes | None = digest
         self._digest_of = b""
@@ -177,8 +179,9 @@ class Library:
     def _refresh(self) -> None:
         """Index the bytes of the last save, reusing every unchanged chunk of the previous index."""
         data, self._saved_data = self._saved_data, None
+        rows, self._saved_rows = self._saved_rows, {}
         if data is not None:
-            self._index_value = build_index(data, str(self.path), ReusableChunks.of(self._index_value))
+            self._index_value = build_index(data, str(self.path), ReusableChunks.of(self._index_value), rows=rows)
             self._reindex()
 
     @property
@@ -456,19 +459,26 @@ class Library:
         self._frame_cache = None
 
     # --- saving ---------------------------------------------------------------------------------------------
-    def _render_changed(self, record: Record, block: Block) -> str:
+    def _render_changed(self, record: Record, block: Block, row: int) -> str:
         new = record_to_fields(record)
         out: list[tuple[str, str]] = []
+        touched: set[str] = set()  # fields whose text changed, or that were dropped or added
         for name, raw in block.fields:
             lname = name.lower()
             if lname not in new:
+                touched.add(lname)
                 continue
             value = new.pop(lname)
             if raw == "{" + value + "}":  # the same text: no need to compare decoded values
                 out.append((name, raw))
                 continue
             old = decode_value(lname, expand_value(raw, self._index.macros))
-            out.append((name, raw) if old == decode_value(lname, value) else (name, "{" + value + "}"))
+            if old == decode_value(lname, value):
+                out.append((name, raw))
+            else:
+                out.append((name, "{" + value + "}"))
+                touched.add(lname)
+        touched.update(new)
         for name, value in new.items():  # new fields go where the documented order puts them
             rank = _rank(name)
             position = len(out)
@@ -479,25 +489,31 @@ class Library:
                     break
                 position = i
             out.insert(position, (name, "{" + value + "}"))
-        return render_entry(record.entry_type or block.entry_type, record.key, out)
+        entry_type = record.entry_type or block.entry_type
+        if (self._rendering_rows is not None and touched <= FRAME_FREE_FIELDS and record.key == block.key
+                and entry_type.lower() == block.entry_type.lower()):
+            # only bookkeeping fields changed (``reflib publish`` storing slugs): when the saved file is indexed,
+            # an entry with exactly these fields keeps this row instead of being parsed into a record again
+            self._rendering_rows[record.key] = KnownRow(row, entry_type, tuple(out))
+        return render_entry(entry_type, record.key, out)
 
     def _render_chunk(self, c: int, rows: dict[int, Record | None], inserts: dict[int, list[Record]]) -> bytes:
         start, end = self._index.span(c)
         text = decode_chunk(self._index.data, start, end, str(self.path))
         blocks = self._index.blocks(c)
-        by_block = {int(self._index.entry_refs[r][1]): rec for r, rec in rows.items()}
+        by_block = {int(self._index.entry_refs[r][1]): (r, rec) for r, rec in rows.items()}
         after_block = {int(self._index.entry_refs[r][1]): records for r, records in inserts.items()}
         pieces, last = [], 0
         for b, block in enumerate(blocks):
             if b in by_block:
                 pieces.append(text[last : block.start])
                 last = block.end
-                rec = by_block[b]
+                row, rec = by_block[b]
                 if rec is None:
                     while last < len(text) and text[last] in "\r\n":  # drop the blank line it leaves
                         last += 1
                 else:
-                    pieces.append(self._render_changed(rec, block))
+                    pieces.append(self._render_changed(rec, block, row))
             if b in after_block:  # entries to write right after this one (never a removed one: see render)
                 pieces.append(text[last : block.end])
                 last = max(last, block.end)
@@ -579,7 +595,9 @@ class Library:
         try:
             self._check_unchanged_on_disk(target)
             clean_leftovers(target)
+            self._rendering_rows = {}
             pieces = self.render()
+            rows, self._rendering_rows = self._rendering_rows, None
             if sum(len(p) for p in pieces if isinstance(p, bytes)) > _READ_BACK_FROM:
                 # much new text (an import of many records): written piece by piece and read back, so that
                 # the new bytes are never held twice
@@ -593,10 +611,12 @@ class Library:
                 atomic_write(target, [data])
                 snapshot = snapshot_of(target)
         finally:
+            self._rendering_rows = None
             lock.release()
         if self._snapshot is not None:
             self._snapshot.close()
         self._saved_data = data  # indexed lazily; the next load refreshes the on-disk cache
+        self._saved_rows = rows
         self._snapshot = snapshot
         self._digest_value, self._digest_of = None, data  # hashed only if a later save must compare
         self._changes.clear()

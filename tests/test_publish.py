@@ -363,3 +363,67 @@ def test_first_publish_stores_slugs_in_one_save_without_stamping_modified(tmp_pa
     assert all(is_slug(r.extra["slug"]) for r in records)
     assert len({r.extra["slug"] for r in records}) == len(records)
     assert {r.key: r.modified for r in records if r.key in originals} == originals
+
+
+@pytest.mark.slow  # about a second or more: run by make test, not make unit
+def test_state_rewrites_only_the_study_files_of_edited_studies(tmp_path: Path) -> None:
+    from library.publish.output import STATE_DIR, STUDY_SHARDS, load_state, study_shard
+
+    bib, out = _site(tmp_path)
+    entries = load_entries(ROOT / "encyclopedia.toml")
+    config = PublishConfig(base_url="https://example.org/rl/", browse_exclude_stances=("hostile",))
+    folder = out / STATE_DIR
+    files = sorted(folder.glob("studies-*.marshal"))
+    assert len(files) == STUDY_SHARDS
+    before = {p.name: p.stat().st_mtime_ns for p in files}
+    state = load_state(out)
+    lib = Library.load(bib)
+    record = next(r for r in lib.records() if r.key != "xss2024")
+    assert state["studies"][record.key][2].title == record.title
+    edited = record.copy()
+    edited.title = "A corrected title for the state test"
+    lib.update(edited)
+    lib.save()
+    publish_site(Library.load(bib), out, entries, config)
+    after = {p.name: p.stat().st_mtime_ns for p in sorted(folder.glob("studies-*.marshal"))}
+    changed = {name for name in after if after[name] != before[name]}
+    now = load_state(out)["studies"]
+    assert now[record.key][2].title == "A corrected title for the state test"
+    differing = {k for k in now if now[k] != state["studies"].get(k)}  # the edited study and its neighbours
+    assert record.key in differing and len(differing) < len(now) // 4
+    assert changed == {f"studies-{study_shard(k)}.marshal" for k in differing}
+    # a lost study file: the state is not trusted, the next run rebuilds every page
+    (folder / f"studies-{(study_shard(record.key) + 1) % STUDY_SHARDS}.marshal").unlink()
+    assert load_state(out) == {}
+    report = publish_site(Library.load(bib), out, entries, config)
+    assert report.rendered == report.studies > 0
+    assert len(list(folder.glob("studies-*.marshal"))) == STUDY_SHARDS
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_site_writer_patch_replaces_ranges_and_refuses_a_changed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     kernel_copy: bool) -> None:
+    import os
+
+    from library.publish.output import SiteWriter
+
+    if not kernel_copy:  # a file system or kernel without copy_file_range: the buffered copy
+        def refuse(*args: object) -> int:
+            raise OSError("not supported")
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    first = SiteWriter(tmp_path, {})
+    lines = [b"alpha", b"bravo", b"charlie", b"delta"]
+    first.write("library.jsonl", b"\n".join(lines) + b"\n")
+    size = (tmp_path / "library.jsonl").stat().st_size
+    writer = SiteWriter(tmp_path, dict(first.new))
+    # the first and the last line, one longer and one shorter; an unchanged line is no patch
+    assert writer.patch("library.jsonl", size, [(0, 5, b"ALPHA-1"), (6, 5, b"bravo"), (20, 5, b"D")])
+    assert (tmp_path / "library.jsonl").read_bytes() == b"ALPHA-1\nbravo\ncharlie\nD\n"
+    assert writer.written == 1 and writer.new["library.jsonl"] != first.new["library.jsonl"]
+    again = SiteWriter(tmp_path, dict(writer.new))
+    new_size = (tmp_path / "library.jsonl").stat().st_size
+    assert again.patch("library.jsonl", new_size, [(8, 5, b"bravo")])  # nothing changes: kept
+    assert again.written == 0 and again.new["library.jsonl"] == writer.new["library.jsonl"]
+    assert not again.patch("library.jsonl", size, [(0, 1, b"x")])  # not the size the state knows
+    assert not SiteWriter(tmp_path, {}).patch("library.jsonl", new_size, [(0, 1, b"x")])  # not written by a run
+    assert (tmp_path / "library.jsonl").read_bytes() == b"ALPHA-1\nbravo\ncharlie\nD\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,8 @@ class TitleCites(CiteCache):
         return {style: f"{style}: {esc(record.title)}" for style in ("apa", "vancouver", "mla", "ama")} | {
             "ris": to_ris([record])}
 
-    def format_many(self, records: Sequence[Record]) -> list[dict[str, str]]:
+    def format_many(self, records: Sequence[Record], items: Sequence[dict[str, Any]] | None = None
+                    ) -> list[dict[str, str]]:
         return [self.format(r) for r in records]
 
 

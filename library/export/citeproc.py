@@ -65,6 +65,7 @@ ENGINES = ("compiled", "citeproc")
 _MARKS = {"i": ("\ue010", "\ue011"), "b": ("\ue012", "\ue013"), "sc": ("\ue014", "\ue015"),
           "sup": ("\ue016", "\ue017"), "sub": ("\ue018", "\ue019"), "u": ("\ue01a", "\ue01b")}
 _PRIVATE = re.compile("[\ue000-\uf8ff]")
+_PRINTED = re.compile("[^\\s\ue000-\uf8ff]")  # what _PRIVATE.sub("", text).strip() keeps (re \\s: str.isspace)
 _CSL_NS = {"cs": "http://purl.org/net/xbiblio/csl"}
 _CITEPROC_SKIP = ("abstract", "keyword", "note", "custom")  # never printed in these styles
 _LOCK = threading.Lock()
@@ -243,7 +244,13 @@ def citeproc_name(name: dict[str, str]) -> dict[str, str]:
 def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
     """The CSL-JSON item citeproc renders: the export's item, with text the styles never print left out, journal
     names without MEDLINE's trailing "[Country]", names as in citeproc_name."""
-    item = {k: v for k, v in csl_item(record).items() if k not in _CITEPROC_SKIP}
+    return _citeproc_item_of(csl_item(record), item_id)
+
+
+def _citeproc_item_of(source: dict[str, Any], item_id: str) -> dict[str, Any]:
+    """:func:`_citeproc_item` from the record's CSL-JSON item already made (with or without ``custom``; not
+    changed)."""
+    item = {k: v for k, v in source.items() if k not in _CITEPROC_SKIP}
     item["id"] = item_id
     if isinstance(item.get("container-title"), str):
         item["container-title"] = _COUNTRY.sub("", item["container-title"]) or item["container-title"]
@@ -495,17 +502,21 @@ def cite_this(record: Record, fmt: str = "text", engine: str = "compiled") -> di
     return out
 
 
-def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compiled") -> list[dict[str, str]]:
+def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compiled",
+              items: Sequence[dict[str, Any]] | None = None) -> list[dict[str, str]]:
     """:func:`cite_this` without the RIS, for many records at once: one bibliography per style (a parsed style
     renders a list far faster than one call per record). Each string is the record's own citation, as
     :func:`cite_this` gives it: citeproc-py does no year-suffix disambiguation and no subsequent-author
     substitution, so a record's entry does not depend on the others (tests/test_publish_cites.py checks it
-    record by record on the bundled library and real corpus records)."""
+    record by record on the bundled library and real corpus records). ``items``: the records' CSL-JSON items
+    (:func:`library.export.csljson.csl_item`, with or without ``custom``) when the caller has made them already."""
     _check_choices(fmt, engine)
     out: list[dict[str, str]] = [{} for _ in records]
     if not records:
         return out
-    items = [_citeproc_item(record, f"r{i}") for i, record in enumerate(records)]  # the same for every style
+    if items is None:
+        items = [csl_item(record) for record in records]
+    cite_items = [_citeproc_item_of(item, f"r{i}") for i, item in enumerate(items)]  # the same for every style
     parsed_items: dict[tuple[int, str], Any] = {}  # and the compiled engine reads each once
     for name in STYLES:
         parsed = _style(name)
@@ -513,7 +524,7 @@ def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compi
             warnings.simplefilter("ignore")
             try:
                 rendered: list[tuple[int, str | None]] = list(render_entries(records, parsed, engine, ordered=False,
-                                                                      items=items, parsed_items=parsed_items))
+                                                                      items=cite_items, parsed_items=parsed_items))
             except Exception:  # as render_bibliography: isolate the record citeproc-py cannot take
                 rendered = []
                 for index, record in enumerate(records):
@@ -522,7 +533,7 @@ def cite_many(records: Sequence[Record], fmt: str = "text", engine: str = "compi
                     except Exception:
                         rendered.append((index, None))
         for index, text in rendered:
-            if text is None or not _PRIVATE.sub("", text).strip():
+            if text is None or _PRINTED.search(text) is None:  # nothing but marks and spaces
                 text = _fallback(records[index])
             out[index][name] = _convert(text.strip(), fmt)
     return out

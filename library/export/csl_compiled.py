@@ -53,12 +53,15 @@ _ENDS_SENTENCE = frozenset("?!:.")
 _STOP = re.compile("(?<!\\.)[.?!][\ue000-\ue01f]*$")  # the reference for ends_sentence (tested equal)
 _INTO_QUOTE = re.compile("([\u201d\u2019]+)([\ue000-\ue01f]*)$")  # the reference for quote_start (tested equal)
 _PRIVATE = "".join(map(chr, range(0xE000, 0xE020)))  # the formatting marks of library.export.citeproc
+_TAIL = frozenset(_PRIVATE + "\n")  # what ends_sentence and quote_start strip from the end first
 
 
 def ends_sentence(text: str) -> bool:
     """``bool(_STOP.search(text))`` without the regex (a search scans the whole string: ~15x slower): the last
     character before trailing formatting marks (and one final newline, where ``$`` also matches) is '.', '?' or
     '!' not preceded by '.'."""
+    if text[-1:] not in _TAIL:  # nothing to strip (the common case)
+        return text[-1:] in (".", "?", "!") and text[-2:-1] != "."
     if text[-1:] == "\n":
         text = text[:-1]
     text = text.rstrip(_PRIVATE)
@@ -68,11 +71,16 @@ def ends_sentence(text: str) -> bool:
 def quote_start(text: str) -> int:
     """``_INTO_QUOTE.search(text).start()`` without the regex, -1 when it does not match: where the closing
     quotes that end the text (before trailing formatting marks and one final newline) begin."""
+    last = text[-1:]
+    if last != "\u201d" and last != "\u2019" and last not in _TAIL:  # no closing quote at the end
+        return -1
     if text[-1:] == "\n":
         text = text[:-1]
     text = text.rstrip(_PRIVATE)
     head = text.rstrip("\u201d\u2019")
     return len(head) if len(head) < len(text) else -1
+
+
 _QUOTING_VARIABLES = frozenset(("title", "container-title", "collection-title", "title-short", "event-title"))
 _NOCASE = "<span class=\"nocase\">"
 _MARKS = {"i": ("\ue010", "\ue011"), "b": ("\ue012", "\ue013"), "sc": ("\ue014", "\ue015"),
@@ -81,10 +89,6 @@ _MARKS = {"i": ("\ue010", "\ue011"), "b": ("\ue012", "\ue013"), "sc": ("\ue014",
 
 class Unsupported(Exception):
     """The reference (or a part of the style it reaches) is outside what this module reproduces."""
-
-
-class _Missing(Exception):
-    """citeproc-py's VariableError: a variable is absent, a group printed none of its variables."""
 
 
 class Rich(str):
@@ -100,11 +104,17 @@ def _strip(other: str) -> str:
 
 
 def seam(left: str, other: str) -> str:
-    """``citeproc.string.normalize_seam`` with reflib's patch (citeproc_fixes._patched_seam)."""
-    if left and other[:1] == "." and (left[-1] in _ENDS_SENTENCE
-                                      or (other[1:2] != "." and ends_sentence(left))):
-        return _strip(other)
-    return seam_original(left, other)
+    """``citeproc.string.normalize_seam`` with reflib's patch (citeproc_fixes._patched_seam): a leading "." of
+    ``other`` is dropped after a sentence end, else :func:`seam_original` (written out here: this runs at every
+    join of every reference)."""
+    if not left or not other:
+        return other
+    last, first = left[-1], other[0]
+    if first == "." and (last in _ENDS_SENTENCE or (other[1:2] != "." and ends_sentence(left))):
+        return type(other)(other[1:])
+    if (last == " " and first == " ") or (last == first and first in _SEAM):
+        return type(other)(other[1:])
+    return other
 
 
 def seam_original(left: str, other: str) -> str:
@@ -119,9 +129,10 @@ def seam_original(left: str, other: str) -> str:
 
 def cat(left: str, right: str) -> str:
     """``left + right`` as Python dispatches it between citeproc-py's strings and plain ``str``."""
-    if type(left) is str and type(right) is str:
+    kind = type(left)
+    if kind is str and type(right) is str:
         return left + right
-    if isinstance(left, Rich):  # String.__add__ / MixedString.__add__
+    if kind is Rich:  # String.__add__ / MixedString.__add__ (Rich has no subclasses)
         if right == "":
             return left
         right = seam(left, right)
@@ -165,17 +176,46 @@ def join(items: list[str], delimiter: str, piq: bool) -> str:
     """``citeproc.string.join`` with reflib's patch (punctuation moved into quotes at "." and "," delimiters)."""
     if not items:
         return Rich("")
-    output = items[0]
+    if len(items) == 1:
+        return items[0]
+    key = (delimiter, type(delimiter), piq)
+    joined = _JOINERS.get(key)
+    if joined is None:
+        if len(_JOINERS) > 256:
+            _JOINERS.clear()
+        joined = _JOINERS[key] = joiner(delimiter, piq)
+    return joined(items)
+
+
+_JOINERS: dict[tuple[str, type, bool], Callable[[list[str]], str]] = {}
+
+
+def joiner(delimiter: str, piq: bool) -> Callable[[list[str]], str]:
+    """:func:`join` for a delimiter known in advance (a style's delimiters are): ``items`` must not be empty."""
     if str(delimiter)[:1] in (".", ","):
-        for item in items[1:]:
-            output, part = _shift(output, seam(output, delimiter), piq)
-            output = cat(output, part)
-            output = cat(output, seam(output, item))
-    else:
+        def join_shifted(items: list[str]) -> str:
+            output = items[0]
+            for item in items[1:]:
+                output, part = _shift(output, seam(output, delimiter), piq)
+                output = cat(output, part)
+                output = cat(output, seam(output, item))
+            return output
+        return join_shifted
+    if delimiter == "" and type(delimiter) is str:  # cat(x, seam(x, "")) is x: only the items' seams
+        def join_plain(items: list[str]) -> str:
+            output = items[0]
+            for item in items[1:]:
+                output = cat(output, seam(output, item))
+            return output
+        return join_plain
+
+    def join_delimited(items: list[str]) -> str:
+        output = items[0]
         for item in items[1:]:
             output = cat(output, seam(output, delimiter))
             output = cat(output, seam(output, item))
-    return output
+        return output
+    return join_delimited
 
 
 # --- element attributes -------------------------------------------------------------------------------------------
@@ -235,6 +275,11 @@ class _Affixes:
         self.suffix = element.get("suffix", "")
         self.piq = piq
 
+    @property
+    def wrapper(self) -> Callable[[Any], Any] | None:
+        """:meth:`wrap`, or None when there is neither prefix nor suffix (wrap changes nothing then)."""
+        return self.wrap if self.prefix or self.suffix else None
+
     def wrap(self, string: Any) -> Any:
         if string is None:
             return None
@@ -261,7 +306,7 @@ class _Date:
 class Item:
     """A CSL-JSON item as citeproc-py's CiteProcJSON reads it, restricted to what this module reproduces."""
 
-    __slots__ = ("language", "ref", "repressed", "type")
+    __slots__ = ("language", "numbers", "present", "ref", "repressed", "type")
 
     def __init__(self, data: dict[str, Any], default_language: str) -> None:
         ref: dict[str, Any] = {}
@@ -292,6 +337,8 @@ class Item:
             raise Unsupported("no type")
         self.type = kind
         self.ref = ref
+        self.present = frozenset(ref)  # the variables, and which are numbers: read once for all styles
+        self.numbers: dict[str, bool] = {}
         if language is not None:
             if not isinstance(language, str):
                 raise Unsupported("language")
@@ -342,9 +389,11 @@ def _date(value: Any) -> _Date:
 
 # --- compiling ---------------------------------------------------------------------------------------------------
 
-Render = Callable[[Item, Any], Any]  # (item, sort_options) -> text or None; raises _Missing
-# A compiled node is a Render, or None: nothing is printed for this shape of item (citeproc-py returns None or
-# raises VariableError there; every parent treats both alike: the piece is left out).
+Render = Callable[[Item, Any], Any]  # (item, sort_options) -> text or None
+# A compiled node is a Render, or None: nothing is printed for this shape of item. citeproc-py returns None or
+# raises VariableError where a piece prints nothing; every parent (Parent.render_children, Group, Date, a
+# substitute) treats both alike and the error never passes more than one level up, so a Render returns None for
+# both. Delimiters a parent hands down (to cs:choose) are known when compiling, so they are compiled in.
 
 
 class Shape(NamedTuple):
@@ -380,65 +429,54 @@ class _Compiler:
         except Unsupported as reason:
             return _unsupported(str(reason))
 
-    def children(self, element: Any) -> list[tuple[Any, bool]]:
-        """(render, is_choose) for each child that can print something for this shape (comments skipped)."""
+    def children(self, element: Any, delimiter: str) -> list[Render]:
+        """Each child that can print something for this shape (comments skipped); a cs:choose child is its branch,
+        rendered with ``delimiter``."""
         out = []
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
-            is_choose = _local(child) == "choose"
-            node = self.choose(child) if is_choose else self.element(child)
+            node = self.choose(child, delimiter) if _local(child) == "choose" else self.element(child)
             if node is not None:
-                out.append((node, is_choose))
+                out.append(node)
         return out
 
-    def render_children(self, element: Any) -> Callable[[Item, Any, str], Any] | None:
+    def render_children(self, element: Any, delimiter: str) -> Render | None:
         """``Parent.render_children``: children joined with the delimiter handed down (cs:choose is transparent)."""
-        children = self.children(element)
-        piq = self.piq
+        children = self.children(element, delimiter)
         if not children:
             return None
         if len(children) == 1:
-            only, only_choose = children[0]
+            return children[0]
+        joined = joiner(delimiter, self.piq)
 
-            def render_one(item: Item, sort_options: Any, delimiter: str) -> Any:
-                try:
-                    return only(item, sort_options, delimiter) if only_choose else only(item, sort_options)
-                except _Missing:
-                    return None
-            return render_one
-
-        def render(item: Item, sort_options: Any, delimiter: str) -> Any:
+        def render(item: Item, sort_options: Any) -> Any:
             output = []
-            for child, is_choose in children:
-                try:
-                    text = child(item, sort_options, delimiter) if is_choose else child(item, sort_options)
-                except _Missing:
-                    continue
+            for child in children:
+                text = child(item, sort_options)
                 if text is not None:
                     output.append(text)
             if output:
-                return join(output, delimiter, piq)
+                return joined(output)
             return None
         return render
 
     def macro(self, name: str) -> Render | None:
         if name not in self.macros:
             self.macros[name] = _unsupported(f"recursive macro {name}")
-            body = self.render_children(self.root.get_macro(name))
-            self.macros[name] = None if body is None else (lambda item, sort_options: body(item, sort_options, ""))
+            self.macros[name] = self.render_children(self.root.get_macro(name), "")
         return self.macros[name]  # type: ignore[no-any-return]
 
     # cs:layout ---------------------------------------------------------------------------------------------------
     def layout(self, element: Any) -> Callable[[Item], Any]:
-        body = self.render_children(element)
+        body = self.render_children(element, "")
         affixes = _Affixes(element, self.piq)
         formatter = _formatter(element)
 
         def render(item: Item) -> Any:
             if body is None:
                 return None
-            text = affixes.wrap(body(item, None, ""))
+            text = affixes.wrap(body(item, None))
             if text is None:
                 return None
             return formatter(text) if formatter else text
@@ -457,9 +495,11 @@ class _Compiler:
             macro = self.macro(element.get("macro"))
             if macro is None:
                 return None
+            if markup is _as_is:  # Text.process does not hand sort options to the macro
+                return lambda item, sort_options: macro(item, None) or None
 
             def get(item: Item, sort_options: Any) -> Any:
-                return macro(item, None)  # Text.process does not hand sort options to the macro
+                return macro(item, None)
         elif "term" in element.attrib:
             form = element.get("form", "long")
             plural = element.get("plural", "false").lower() == "true"
@@ -478,6 +518,9 @@ class _Compiler:
                 return value
         else:
             raise Unsupported("cs:text without content")
+
+        if markup is _as_is:
+            return lambda item, sort_options: get(item, sort_options) or None
 
         def render(item: Item, sort_options: Any) -> Any:
             return markup(get(item, sort_options), item.language)
@@ -692,6 +735,7 @@ class _Compiler:
         key = "page" if variable == "page-first" else variable
         if key not in self.shape.present:  # CustomDict lookup with the variable's own name
             return None
+        wrap = affixes.wrapper
 
         def render(item: Item, sort_options: Any) -> Any:
             text = process(item.ref[key], variable)
@@ -699,10 +743,11 @@ class _Compiler:
                 return None
             if strip is not None:
                 text = strip(text)
-            text = case(text, None)
+            if case is not _same:
+                text = case(text, None)
             if formatter is not None:
                 text = formatter(text)
-            return affixes.wrap(text)
+            return wrap(text) if wrap is not None else text
         return render
 
     # cs:label ----------------------------------------------------------------------------------------------------
@@ -716,17 +761,18 @@ class _Compiler:
         strip = self.stripper(element)
         case = self.case(element, None)
         formatter = _formatter(element)
-        affixes = _Affixes(element, self.piq)
+        wrap = _Affixes(element, self.piq).wrapper
 
         def markup(text: Any) -> Any:
             if not text:
                 return None
             if strip is not None:
                 text = strip(text)
-            text = case(text, None)
+            if case is not _same:
+                text = case(text, None)
             if formatter is not None:
                 text = formatter(text)
-            return affixes.wrap(text)
+            return wrap(text) if wrap is not None else text
         return markup
 
     def label_choice(self, element: Any) -> Callable[[bool], bool]:
@@ -751,58 +797,52 @@ class _Compiler:
     # cs:group, cs:choose -------------------------------------------------------------------------------------------
     def c_group(self, element: Any) -> Render | None:
         delimiter = element.get("delimiter", "")
-        children: list[tuple[Any, bool, bool]] = []
+        children: list[tuple[Any, bool]] = []
         called = False
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
-            is_choose = _local(child) == "choose"
             calls = bool(child.calls_variable())
             called = called or calls
-            node = self.choose(child) if is_choose else self.element(child)
+            node = self.choose(child, delimiter) if _local(child) == "choose" else self.element(child)
             if node is not None:
-                children.append((node, is_choose, calls))
+                children.append((node, calls))
         if not children:
             return None
         formatter = _formatter(element)
         affixes = _Affixes(element, self.piq)
-        piq = self.piq
+        wrap = affixes.wrap if affixes.prefix or affixes.suffix else None
+        joined = joiner(delimiter, self.piq)
 
         def render(item: Item, sort_options: Any) -> Any:
             output = []
             rendered = False
-            for child, is_choose, calls in children:
-                try:
-                    text = child(item, sort_options, delimiter) if is_choose else child(item, sort_options)
-                except _Missing:
-                    continue
+            for child, calls in children:
+                text = child(item, sort_options)
                 if text is not None:
                     output.append(text)
                     rendered = rendered or calls
             if not output or (called and not rendered):
-                raise _Missing
-            text = join(output, delimiter, piq)
+                return None  # citeproc-py's VariableError: the parent leaves the group out
+            text = joined(output)
             if not text:
                 return None
             if formatter is not None:
                 text = formatter(text)
-            return affixes.wrap(text)
+            return wrap(text) if wrap is not None else text
         return render
 
     def c_choose(self, element: Any) -> Render | None:
         """A cs:choose rendered on its own (a child of cs:substitute): no delimiter handed down."""
-        choose = self.choose(element)
-        if choose is None:
-            return None
-        return lambda item, sort_options: choose(item, sort_options, "")
+        return self.choose(element, "")
 
-    def choose(self, element: Any) -> Callable[[Item, Any, str], Any] | None:
+    def choose(self, element: Any, delimiter: str) -> Render | None:
         """The branch this shape of item takes (conditions depend on type, variables and numbers only)."""
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
             if _local(child) == "else" or self.condition(child):
-                return self.render_children(child)
+                return self.render_children(child, delimiter)
         return None
 
     def condition(self, element: Any) -> bool:
@@ -850,7 +890,8 @@ class _Compiler:
             source = element
             context = None
         delimiter = element.get("delimiter", "")  # the style's date joins and wraps (style_context)
-        affixes = _Affixes(element, piq)
+        wrap = _Affixes(element, piq).wrapper
+        joined = joiner(delimiter, piq)
         parts = [self.date_part(part, context) for part in source.iterchildren()
                  if isinstance(part.tag, str) and part.get("name") in show]
 
@@ -858,15 +899,12 @@ class _Compiler:
             date = item.ref[key]
             output = []
             for part in parts:
-                try:
-                    text = part(date)
-                except _Missing:
-                    continue
+                text = part(date)
                 if text is not None:
                     output.append(text)
             if not output:
                 return None
-            return affixes.wrap(join(output, delimiter, piq))
+            return wrap(joined(output)) if wrap is not None else joined(output)
         return render
 
     def date_part(self, element: Any, context: Any) -> Callable[[_Date], Any]:
@@ -878,14 +916,14 @@ class _Compiler:
         strip = self.stripper(element)
         case = self.case(element, None)
         formatter = _formatter(element)
-        affixes = _Affixes(element, self.piq)
+        wrap = _Affixes(element, self.piq).wrapper
         if name == "day" and (strip is not None or element.get("text-case")):
             raise Unsupported("strip-periods or text-case on a day")
         if name == "day":
             if form == "ordinal":
                 def value(date: _Date) -> Any:
                     if date.day is None:
-                        raise _Missing
+                        return None
                     if term_source.get_locale_option("limit-day-ordinals-to-day-1").lower() == "true" \
                             and date.day > 1:
                         return date.day
@@ -895,7 +933,7 @@ class _Compiler:
 
                 def value(date: _Date) -> Any:
                     if date.day is None:
-                        raise _Missing
+                        return None
                     return f"{date.day:02}" if leading else date.day
             else:
                 raise Unsupported(f"day form {form}")
@@ -907,14 +945,14 @@ class _Compiler:
 
                 def value(date: _Date) -> Any:
                     if date.month is None:
-                        raise _Missing
+                        return None
                     return terms[date.month]
             elif form in ("numeric", "numeric-leading-zeros"):
                 leading = form == "numeric-leading-zeros"
 
                 def value(date: _Date) -> Any:
                     if date.month is None:
-                        raise _Missing
+                        return None
                     return f"{date.month:02}" if leading else f"{date.month}"
             else:
                 raise Unsupported(f"month form {form}")
@@ -936,12 +974,13 @@ class _Compiler:
                 return None
             if strip is not None:
                 text = strip(text)
-            text = case(text, None)
+            if case is not _same:
+                text = case(text, None)
             if formatter is not None:
                 text = formatter(text)
             elif isinstance(text, int):
                 text = str(text)
-            return affixes.wrap(text)
+            return wrap(text) if wrap is not None else text
         return render
 
     # cs:names ------------------------------------------------------------------------------------------------------
@@ -1035,10 +1074,7 @@ class _Compiler:
         def substitute(item: Item, sort_options: Any) -> Any:
             text = None
             for render, tag, variable, extra in children:
-                try:
-                    text = render(item, sort_options)
-                except _Missing:
-                    continue
+                text = render(item, sort_options)
                 if text:
                     item.repressed.setdefault(tag, []).append(variable)
                     for other_tag, other in extra:
@@ -1117,6 +1153,8 @@ class _Compiler:
                     family = part_affixes.wrap(part_format(text) if part_format else text)
             return given, family
 
+        people: dict[tuple[Any, ...], Any] = {}  # (first in sort order?, *name parts) -> the person's text
+
         def render(names: list[dict[str, str]], sort_options: Any) -> Any:
             o = options(sort_options) if sort_options else normal
             initialize_with = o["initialize-with"]
@@ -1133,7 +1171,14 @@ class _Compiler:
             sort_order = o["name-as-sort-order"]
             demote = o["demote-non-dropping-particle"]
             separator = o["sort-separator"]
+            memo = people if not sort_options else None  # one person's text, for the style's own options
             for i, person in enumerate(names):
+                if memo is not None:
+                    memo_key = (sort_order == "first" and i == 0, *person.items())
+                    known = memo.get(memo_key)
+                    if known is not None:
+                        output.append(known)
+                        continue
                 given: Any
                 family: Any
                 if "literal" in person:
@@ -1166,6 +1211,10 @@ class _Compiler:
                     text = family
                 else:
                     raise Unsupported(f"name form {form}")
+                if memo is not None:
+                    if len(memo) >= _PEOPLE_MEMO:
+                        memo.clear()
+                    memo[memo_key] = text
                 output.append(text)
             if truncate and et_al:
                 if last:
@@ -1196,6 +1245,9 @@ class _Compiler:
         return render
 
 
+_PEOPLE_MEMO = 20000  # names remembered per cs:name of a compiled shape (cleared when full)
+
+
 @lru_cache(maxsize=65536)
 def _initialize_given(given: str, mark: str, hyphen: bool) -> str:
     return initialize_given(given, mark, hyphen)
@@ -1224,10 +1276,6 @@ def _same(text: Any, language: Any) -> Any:
 def _as_is(text: Any, language: str) -> Any:
     """A cs:text markup that changes nothing but an empty value into None."""
     return text if text else None
-
-
-def _missing(item: Item, sort_options: Any) -> Any:
-    raise _Missing
 
 
 def _fail(what: str) -> Any:
@@ -1271,8 +1319,16 @@ class CompiledStyle:
 
     def _compiled(self, item: Item) -> tuple[Callable[[Item], Any], list[Callable[[Item], Any]]]:
         ref = item.ref
-        shape = Shape(item.type, frozenset(ref),
-                      frozenset(k for k in self._numeric if k in ref and is_numeric(str(ref[k]))))
+        numbers = item.numbers
+        numeric = []
+        for k in self._numeric:
+            if k in ref:
+                number = numbers.get(k)
+                if number is None:
+                    number = numbers[k] = is_numeric(str(ref[k]))
+                if number:
+                    numeric.append(k)
+        shape = Shape(item.type, item.present, frozenset(numeric))
         found = self._shapes.get(shape)
         if found is None:
             if len(self._shapes) >= self._MAX_SHAPES:

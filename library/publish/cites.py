@@ -79,12 +79,13 @@ class CiteCache:
             query = f"SELECT k, v FROM cite WHERE k IN ({marks})"  # noqa: S608 (only '?' placeholders)
             found.update(self.db.execute(query, chunk))
         missing = {k: i for i, k in enumerate(keys) if k not in found}  # one record per missing key
+        fresh: dict[str, dict[str, str]] = {}
         if missing:
-            made = self.format_many([records[i] for i in missing.values()])
+            made = self.format_many([records[i] for i in missing.values()],
+                                    [items[i] for i in missing.values()] if items is not None else None)
             for key, out in zip(missing, made, strict=True):
-                text = json.dumps({k: out[k] for k in STYLES}, ensure_ascii=False)
-                found[key] = text
-                self._pending.append((key, text))
+                fresh[key] = {k: out[k] for k in STYLES}
+                self._pending.append((key, json.dumps(fresh[key], ensure_ascii=False)))
             self.flush()  # one transaction per batch
         result: list[dict[str, str]] = []
         for record, key in zip(records, keys, strict=True):
@@ -92,7 +93,7 @@ class CiteCache:
                 self.misses += 1
             else:
                 self.hits += 1
-            cached: dict[str, str] = json.loads(found[key])
+            cached: dict[str, str] = dict(fresh[key]) if key in fresh else json.loads(found[key])
             cached["ris"] = to_ris([record])  # fast, and it holds fields the CSL key leaves out (key, keywords)
             result.append(cached)
         return result
@@ -101,9 +102,11 @@ class CiteCache:
         """The four styles (HTML) through the public citation API, as the site's "cite this" offers them."""
         return cite_this(record, "html")
 
-    def format_many(self, records: Sequence[Record]) -> list[dict[str, str]]:
-        """:meth:`format` for each record, through one bibliography per style (the same strings, much faster)."""
-        return cite_many(records, "html")
+    def format_many(self, records: Sequence[Record], items: Sequence[dict[str, Any]] | None = None
+                    ) -> list[dict[str, str]]:
+        """:meth:`format` for each record, through one bibliography per style (the same strings, much faster);
+        ``items``: the records' CSL-JSON items when the caller has them."""
+        return cite_many(records, "html", items=items)
 
     def flush(self) -> None:
         if self._pending:

@@ -11,6 +11,7 @@ import hashlib
 import marshal
 import os
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from .study import Summary
 __all__ = ["STATE_DIR", "SiteWriter", "StudyState", "load_state", "mark_writing", "save_state"]
 
 STATE_DIR = ".reflib-publish"
-STATE_VERSION = 5
+STATE_VERSION = 6  # 6: the studies in STUDY_SHARDS files
 StudyState = tuple[str, str, Summary, str]  # record digest, page key ('' when unpublished), summary, related keys
 _SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*)*$")
 
@@ -67,11 +68,54 @@ class SiteWriter:
                 for part in parts:
                     handle.write(part)
             os.replace(tmp, target)
-        else:  # a new file (one open instead of open + rename: the first run writes ~2 files per study)
-            with open(target, "wb") as handle:
-                for part in parts:
-                    handle.write(part)
+        else:  # a new file (one open instead of open + rename: the first run writes ~2 files per study), written
+            _write_new(target, parts)  # without Python's buffered file object
         self.written += 1
+
+    def patch(self, rel: str, size: int, replacements: list[tuple[int, int, bytes]]) -> bool:
+        """Replace byte ranges (start, length, new bytes; in order, not overlapping) of a file this writer's last
+        run wrote, which must be ``size`` bytes long; the rest is copied from the old file by the kernel, not read
+        into Python (the 200 MB JSON Lines dump after a few edits). False, with nothing written, when the file is
+        not as expected: the caller writes it whole. Its manifest entry is derived from the old one and the
+        replacements instead of hashing the new bytes: the same old file and the same replacements give the same
+        bytes, so an equal entry still means an unchanged file."""
+        self._check(rel)
+        old_digest = self.old.get(rel)
+        target = os.path.join(self.root, rel)
+        if old_digest is None or self.force:
+            return False
+        try:
+            source = os.open(target, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            return False
+        try:
+            if os.fstat(source).st_size != size:
+                return False
+            changed = [(start, length, new) for start, length, new in replacements
+                       if os.pread(source, length, start) != new]
+            if not changed:
+                return self.keep(rel)
+            hasher = hashlib.sha1(b"patched\0" + old_digest.encode())
+            for start, length, new in changed:
+                hasher.update(f"{start}:{length}:".encode() + hashlib.sha1(new).digest())
+            digest = hasher.hexdigest()
+            tmp = target + ".tmp"
+            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
+            try:
+                position = 0
+                for start, length, new in changed:
+                    _copy_range(source, out, position, start - position)
+                    _write_all(out, new)
+                    position = start + length
+                _copy_range(source, out, position, size - position)
+            finally:
+                os.close(out)
+        finally:
+            os.close(source)
+        os.replace(tmp, target)
+        self.new[rel] = digest
+        self.written += 1
+        return True
 
     def remove_temps(self) -> int:
         """Delete the temp files a killed run left beside the pages it was replacing (``PAGE.tmp``)."""
@@ -107,22 +151,74 @@ class SiteWriter:
         return removed
 
 
+def _write_new(target: str, parts: list[bytes | memoryview]) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        for part in parts:
+            _write_all(fd, part)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _copy_range(source: int, out: int, offset: int, count: int) -> None:
+    """Append ``count`` bytes of ``source`` from ``offset`` to ``out``: in the kernel where it can
+    (``copy_file_range``), else through a buffer."""
+    copy = getattr(os, "copy_file_range", None)
+    while count > 0:
+        done = 0
+        if copy is not None:
+            try:
+                done = copy(source, out, count, offset)
+            except OSError:  # another file system, an old kernel: copy through Python from now on
+                copy = None
+        if not done:
+            done = len(chunk := os.pread(source, min(count, 1 << 24), offset))
+            if not done:
+                raise OSError(f"file shorter than expected at byte {offset}")
+            _write_all(out, chunk)
+        offset += done
+        count -= done
+
+
 _STATE_FILE = "state.marshal"
 _WRITING_MARK = "writing"
+STUDY_SHARDS = 64  # the studies' part of the state, in files by a hash of the key: a run rewrites the changed ones
+
+
+def _study_file(shard: int) -> str:
+    return f"studies-{shard}.marshal"
+
+
+def study_shard(key: str) -> int:
+    return zlib.crc32(key.encode("utf-8")) % STUDY_SHARDS
 
 
 def load_state(root: Path) -> dict[str, Any]:
     """The last run's state: ``studies`` {key: :data:`StudyState`}, ``files`` {path: sha1} and the ``global``,
-    ``shards`` and ``dump_keys`` values. One marshal file: reading 100k studies' summaries from it takes a fraction
-    of what reading them from SQLite rows did (the state is read whole on every run)."""
-    path = root / STATE_DIR / _STATE_FILE
-    interrupted = (root / STATE_DIR / _WRITING_MARK).exists()
+    ``shards`` and ``dump_keys`` values. Marshal files (reading 100k studies' summaries from them takes a fraction
+    of what reading them from SQLite rows did; the state is read whole on every run): ``state.marshal`` and the
+    studies in :data:`STUDY_SHARDS` files by key (``studies-N.marshal``), so that a run after a few edits rewrites
+    a few of those (:func:`save_state`)."""
+    folder = root / STATE_DIR
+    interrupted = (folder / _WRITING_MARK).exists()
     try:
-        data = marshal.loads(path.read_bytes())  # noqa: S302 (reflib's own file, plain dicts, tuples, str)
+        data = marshal.loads((folder / _STATE_FILE).read_bytes())  # noqa: S302 (reflib's own file: dicts, str)
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return {"interrupted": True} if interrupted else {}
         make = Summary._make
-        data["studies"] = {k: (d, p, make(t), r) for k, (d, p, t, r) in data["studies"].items()}
+        studies: dict[str, StudyState] = {}
+        for shard in range(STUDY_SHARDS):
+            part = marshal.loads((folder / _study_file(shard)).read_bytes())  # noqa: S302 (as above)
+            if not isinstance(part, dict) or part.get("version") != STATE_VERSION:
+                return {"interrupted": True} if interrupted else {}
+            studies.update((k, (d, p, make(t), r)) for k, (d, p, t, r) in part["studies"].items())
+        data["studies"] = studies
     except (OSError, EOFError, ValueError, TypeError):  # a missing or damaged state file: rebuild everything
         return {"interrupted": True} if interrupted else {}
     data["interrupted"] = interrupted
@@ -140,20 +236,34 @@ def mark_writing(root: Path) -> None:
 
 
 def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> None:
-    """Write ``state`` (same shape as :func:`load_state`'s) atomically; ``previous`` is not needed (kept for
-    callers). An older state layout (``state.sqlite``) is removed."""
-    del previous
+    """Write ``state`` (same shape as :func:`load_state`'s); ``previous``: what :func:`load_state` gave this run
+    (the files on disk), so that only the study files whose content changed are written again. Each file is
+    replaced atomically; the writing mark (:func:`mark_writing`) is removed after the last one, so a run killed
+    between two files is followed by a full rebuild. An older state layout (``state.sqlite``) is removed."""
     folder = root / STATE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    data = dict(state)
-    data.pop("interrupted", None)
+    new: dict[str, StudyState] = state["studies"]
+    old: dict[str, StudyState] = previous.get("studies", {}) if previous.get("version") == STATE_VERSION else {}
+    shards: list[list[str]] = [[] for _ in range(STUDY_SHARDS)]
+    for key in new:
+        shards[study_shard(key)].append(key)
+    dirty = {study_shard(k) for k in old if k not in new}
+    dirty.update(study_shard(k) for k, v in new.items() if old.get(k) != v)
+    for shard in sorted(dirty) if old else range(STUDY_SHARDS):
+        # summaries are stored without their search document (most come without it: no copy made for those)
+        part = {k: (d, p, tuple(s._replace(search=()) if s.search else s), r)
+                for k in shards[shard] for d, p, s, r in (new[k],)}
+        _write_marshal(folder, _study_file(shard), {"version": STATE_VERSION, "studies": part})
+    data = {k: v for k, v in state.items() if k not in ("studies", "interrupted")}
     data["version"] = STATE_VERSION
-    # summaries are stored without their search document (most come without it: no copy made for those)
-    data["studies"] = {k: (d, p, tuple(s._replace(search=()) if s.search else s), r)
-                       for k, (d, p, s, r) in state["studies"].items()}
-    target = folder / _STATE_FILE
-    tmp = folder / f".{_STATE_FILE}.{os.getpid()}.tmp"
-    tmp.write_bytes(marshal.dumps(data))
-    os.replace(tmp, target)
+    _write_marshal(folder, _STATE_FILE, data)
     (folder / _WRITING_MARK).unlink(missing_ok=True)  # the new state is in place: the site and it agree again
     (folder / "state.sqlite").unlink(missing_ok=True)
+
+
+def _write_marshal(folder: Path, name: str, data: Any) -> None:
+    tmp = folder / f".{name}.{os.getpid()}.tmp"
+    # marshal format 2: no back-references. Formats 3+ look every object referenced more than once up in a table
+    # (the summaries' strings are, by this run's lists), which made the dump twice as slow in a publish run.
+    tmp.write_bytes(marshal.dumps(data, 2))
+    os.replace(tmp, folder / name)

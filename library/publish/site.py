@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import gc
 import hashlib
+import itertools
 import json
 import re
 import time
@@ -390,13 +391,14 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     now_published = {s.key for s in published}
     gone = {k for k, v in old_studies.items() if v[1] and k not in now_published}
     shards = _write_search(writer, outdir, published, set(records), gone, state.get("shards", 0) if same_site else 0)
-    dump_keys = _write_dump(writer, outdir, published, records, dump_lines, lib, config,
-                            state.get("dump_keys", []) if same_site else [])
+    dump_keys, dump_sizes = _write_dump(writer, outdir, published, records, dump_lines, lib, config,
+                                        state.get("dump_keys", []) if same_site else [],
+                                        state.get("dump_sizes", []) if same_site else [])
     mark("search, dump")
     cache.close()
     report.removed = writer.remove_stale()
     save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new,
-                        "shards": shards, "dump_keys": dump_keys}, state)
+                        "shards": shards, "dump_keys": dump_keys, "dump_sizes": dump_sizes}, state)
     report.written, report.unchanged = writer.written, writer.unchanged
     mark("state")
     report.seconds = time.perf_counter() - started
@@ -618,56 +620,38 @@ def _dump_line(item: dict[str, Any], slug: str, config: PublishConfig) -> bytes:
     return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _line_spans(data: bytes, count: int) -> list[tuple[int, int]] | None:
-    """(start, end) of each of the ``count`` lines of ``data`` (each ended by a newline, as the dump writes them),
-    or None when the bytes do not have exactly that many lines."""
-    spans = []
-    start = 0
-    find = data.find
-    for _ in range(count):
-        end = find(b"\n", start)
-        if end < 0:
-            return None
-        spans.append((start, end))
-        start = end + 1
-    return spans if start == len(data) else None
-
-
 def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], records: dict[str, Record],
-                made: dict[str, bytes], lib: Library, config: PublishConfig, old_keys: list[str]) -> list[str]:
+                made: dict[str, bytes], lib: Library, config: PublishConfig, old_keys: list[str],
+                old_sizes: list[int]) -> tuple[list[str], list[int]]:
     """``library.jsonl``: one CSL-JSON item per published study (with reflib's fields under ``custom`` and the
-    study's slug and URL), in file order; lines of unchanged studies are copied from the last run's file."""
+    study's slug and URL), in file order; returns the keys and the byte length of each line (without its
+    newline). The same studies as in the last run with a few edited: their lines are patched into a copy of the
+    last run's file (:meth:`SiteWriter.patch`, the rest copied by the kernel); else lines of unchanged studies
+    are copied from the last run's file."""
     keys = [s.key for s in published]
     if keys == old_keys and not any(k in records for k in keys) and writer.keep("library.jsonl"):
-        return keys
-    old_lines: dict[str, bytes] = {}
+        return keys, old_sizes
+    slugs = {s.key: s.slug for s in published}
+    if keys == old_keys and len(records) < 1000 and len(old_sizes) == len(keys) and "library.jsonl" in writer.old:
+        place = {key: i for i, key in enumerate(keys)} if len(records) > 8 else None
+        patches = sorted(((place[key] if place is not None else keys.index(key)), key)
+                         for key in records if key in slugs)
+        starts = list(itertools.accumulate((size + 1 for size in old_sizes), initial=0))
+        lines = {i: made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slugs[key], config)
+                 for i, key in patches}
+        if writer.patch("library.jsonl", starts[-1], [(starts[i], old_sizes[i], new) for i, new in lines.items()]):
+            sizes = list(old_sizes)
+            for i, new in lines.items():
+                sizes[i] = len(new)
+            return keys, sizes
     data = b""
     if old_keys and "library.jsonl" in writer.old:
         try:
             data = (outdir / "library.jsonl").read_bytes()
         except OSError:
             data = b""
-    slugs = {s.key: s.slug for s in published}
-    if keys == old_keys and len(records) < 1000:  # same studies: patch their lines, copy the rest as it is
-        spans = _line_spans(data, len(keys))
-        if spans is not None:
-            place = {key: i for i, key in enumerate(keys)} if len(records) > 8 else None
-            patches = sorted(((place[key] if place is not None else keys.index(key)), key)
-                             for key in records if key in slugs)
-            view = memoryview(data)
-            parts: list[bytes | memoryview] = []
-            position = 0
-            for i, key in patches:
-                start, end = spans[i]
-                parts.append(view[position:start])
-                parts.append(made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slugs[key],
-                                                         config))
-                position = end
-            parts.append(view[position:])
-            writer.write_parts("library.jsonl", parts)
-            return keys
-    lines = data.split(b"\n") if data else []
-    old_lines = dict(zip(old_keys, lines, strict=False))
+    lines_old = data.split(b"\n") if data else []
+    old_lines = dict(zip(old_keys, lines_old, strict=False))
     out: list[bytes] = []
     for key in keys:
         line = made.get(key) or (old_lines.get(key) if key not in records else None)
@@ -676,4 +660,4 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
             line = _dump_line(csl_item(record, keep_custom=True), slugs[key], config)
         out.append(line)
     writer.write("library.jsonl", b"\n".join(out) + (b"\n" if out else b""))
-    return keys
+    return keys, [len(line) for line in out]

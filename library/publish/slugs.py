@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["MAX_LENGTH", "RESERVED", "is_slug", "make_unique", "slugify", "topic_slug", "unique_map"]
 
@@ -53,6 +54,7 @@ def make_unique(base: str, taken: set[str]) -> str:
     return candidate
 
 
+@lru_cache(maxsize=4096)
 def topic_slug(path: str) -> str:
     """'Diagnostics > Tubal patency > SIS vs HSG' -> 'diagnostics--tubal-patency--sis-vs-hsg'."""
     return "--".join(slugify(part, "topic", 40) for part in path.split(">") if part.strip()) or "topic"

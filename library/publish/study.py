@@ -229,8 +229,8 @@ def study_body(record: Record, slug: str, cites: dict[str, str], entries: Encycl
     line = journal_line(record)
     if line:
         parts.append(f'<p class="meta">{esc(line)}</p>')
-    chips = [f'<a href="{safe_href(link.url)}">{esc(link.label)}: {esc(link.value)}</a>'
-             for link in identifier_links(record) if safe_href(link.url)]
+    hrefs = [(safe_href(link.url), link) for link in identifier_links(record)]
+    chips = [f'<a href="{href}">{esc(link.label)}: {esc(link.value)}</a>' for href, link in hrefs if href]
     if chips:
         parts.append(f'<p class="chips">{" ".join(chips)}</p>')
     syn = record.synopsis
