@@ -50,13 +50,25 @@ def _pager(name: str, number: int, total: int) -> str:
 
 def list_pages(write: Write, folder: str, name: str, title: str, intro: str, items: Sequence[Summary],
                config: PublishConfig, *, head_extra: str = "", before_list: str = "", after: str = "",
-               scripts: str = "", feeds: tuple[tuple[str, str, str], ...] = ()) -> list[str]:
-    """Paginated list pages ``folder/name.html``, ``folder/name-page-2.html`` ...; returns their paths."""
+               scripts: str = "", feeds: tuple[tuple[str, str, str], ...] = (),
+               unchanged: tuple[Sequence[Summary], Callable[[str], bool]] | None = None) -> list[str]:
+    """Paginated list pages ``folder/name.html``, ``folder/name-page-2.html`` ...; returns their paths.
+
+    ``unchanged``: (the items of the last run, ``keep``) when nothing else on the pages changed since then: a
+    page whose rows are the same as that run's is kept by ``keep(path)`` (True when the file is still known)
+    instead of being made again; only when the count is the same (it is in every page's introduction)."""
     size = config.page_size
     total = max(1, -(-len(items) // size))
+    old_items, keep = unchanged if unchanged is not None and len(unchanged[0]) == len(items) else ((), None)
     paths = []
     for number in range(1, total + 1):
         chunk = items[(number - 1) * size: number * size]
+        if keep is not None:
+            path = f"{folder}/{name}.html" if number == 1 else f"{folder}/{name}-page-{number}.html"
+            old_chunk = old_items[(number - 1) * size: number * size]
+            if all(a.row == b.row for a, b in zip(old_chunk, chunk, strict=True)) and keep(path):
+                paths.append(path)
+                continue
         rows = "\n".join(s.row for s in chunk)
         heading = f"<h1>{esc(title)}</h1>\n<p>{intro}</p>\n{before_list if number == 1 else ''}"
         listing = (f'<div id="plain-list"><ul class="studies">\n{rows}\n</ul>\n{_pager(name, number, total)}</div>'

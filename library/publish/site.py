@@ -386,7 +386,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
         writer.write(f"library/{old_slug}.html", _redirect(f"{slug}.html", config))
 
     _write_lists(writer, published, ordered, entries, config, cache, records, lib,
-                 touched if incremental else None)
+                 touched if incremental else None, old_ordered)
     mark("lists, feeds, entries")
     now_published = {s.key for s in published}
     gone = {k for k, v in old_studies.items() if v[1] and k not in now_published}
@@ -448,9 +448,12 @@ def _keep_list(writer: SiteWriter, folder: str, name: str, count: int, size: int
 
 def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Summary], entries: Encyclopedia,
                  config: PublishConfig, cache: CiteCache, records: dict[str, Record], lib: Library,
-                 touched: dict[str, tuple[Summary | None, Summary | None]] | None) -> None:
+                 touched: dict[str, tuple[Summary | None, Summary | None]] | None,
+                 old_ordered: list[Summary] | None = None) -> None:
     """Every list, feed and entry page; with ``touched`` (the studies changed since the last run, in their last
-    and current published form), topic, design and entry pages none of them was or is on are kept as they are."""
+    and current published form), topic, design and entry pages none of them was or is on are kept as they are,
+    and with ``old_ordered`` (the last run's published studies in order) so are the library's list pages whose
+    rows did not change."""
     site = config.site_title
     versions = [] if touched is None else [s for pair in touched.values() for s in pair if s is not None]
     browse_versions = [s for s in versions if s.stance not in config.browse_exclude_stances]
@@ -469,14 +472,20 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
     list_pages(writer.write, "library", "index", "Research library", f"{len(published)} studies, newest first.",
                ordered, config, before_list=search_form, scripts='<script src="../assets/search.js"></script>\n',
                feeds=(("application/rss+xml", "../feed.rss.xml", f"{site} (RSS)"),
-                      ("application/atom+xml", "../feed.atom.xml", f"{site} (Atom)")))
+                      ("application/atom+xml", "../feed.atom.xml", f"{site} (Atom)")),
+               unchanged=(old_ordered, writer.keep) if touched is not None and old_ordered is not None else None)
     browse = [s for s in ordered if s.stance not in config.browse_exclude_stances]
     # topics
     members: dict[str, list[Summary]] = defaultdict(list)
-    for s in browse:
-        for t in topic_closure(s.topics):
-            members[t].append(s)
-    all_topics = sorted({t for s in published for t in topic_closure(s.topics)})
+    excluded = config.browse_exclude_stances
+    found: set[str] = set()
+    for s in ordered:  # the published studies in order: browse pages list those of a stance not excluded
+        closure = topic_closure(s.topics)
+        found.update(closure)
+        if s.stance not in excluded:
+            for t in closure:
+                members[t].append(s)
+    all_topics = sorted(found)
     tree_rows = []
     for topic in all_topics:
         slug = topic_slug(topic)
@@ -521,7 +530,7 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
         for slug, _, _ in s.links:
             if s not in by_entry[slug]:
                 by_entry[slug].append(s)
-    titles = {s.title.casefold() for s in published}
+    titles: set[str] | None = None  # made for the first entry block written
     entry_rows = []
     for entry in entries:
         linked = by_entry.get(entry.slug, [])
@@ -535,6 +544,8 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
             if any(slug == entry.slug and kind == "cited" for slug, kind, _ in s.links):
                 record = records.get(s.key) or lib.get(s.key, keep=False)
                 citations[s.key] = cache.get(record).get("vancouver", "")
+        if titles is None:
+            titles = {s.title.casefold() for s in published}
         fragment, data = entry_block(entry, linked, citations, titles, config)
         writer.write(f"entries/{entry.slug}.fragment.html", fragment)
         writer.write(f"entries/{entry.slug}.json", json.dumps(data, ensure_ascii=False, indent=1) + "\n")
