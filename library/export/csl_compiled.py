@@ -728,26 +728,13 @@ class _Compiler:
         if variable == "locator":
             raise Unsupported("locator")
         process = self.number_process(element, text=False)
-        strip = self.stripper(element)
-        case = self.case(element, None)
-        formatter = _formatter(element)
-        affixes = _Affixes(element, self.piq)
+        markup = self.markup(element)
         key = "page" if variable == "page-first" else variable
         if key not in self.shape.present:  # CustomDict lookup with the variable's own name
             return None
-        wrap = affixes.wrapper
 
         def render(item: Item, sort_options: Any) -> Any:
-            text = process(item.ref[key], variable)
-            if not text:
-                return None
-            if strip is not None:
-                text = strip(text)
-            if case is not _same:
-                text = case(text, None)
-            if formatter is not None:
-                text = formatter(text)
-            return wrap(text) if wrap is not None else text
+            return markup(process(item.ref[key], variable))
         return render
 
     # cs:label ----------------------------------------------------------------------------------------------------
@@ -757,7 +744,9 @@ class _Compiler:
         return (Rich(str(element.get_single_term(name=variable, form=form_arg))),
                 Rich(str(element.get_plural_term(name=variable, form=form_arg))))
 
-    def label_markup(self, element: Any) -> Callable[[Any], Any]:
+    def markup(self, element: Any) -> Callable[[Any], Any]:
+        """A number's or label's text as the element formats it (None when it is empty): strip-periods,
+        text-case, font formatting, affixes."""
         strip = self.stripper(element)
         case = self.case(element, None)
         formatter = _formatter(element)
@@ -784,7 +773,7 @@ class _Compiler:
         if variable == "locator" or variable.startswith("number-of") or not variable:
             raise Unsupported(f"label of {variable or 'nothing'}")
         single, multiple = self.label_terms(element, variable)
-        markup = self.label_markup(element)
+        markup = self.markup(element)
         choice = self.label_choice(element)
         key = variable.replace("-", "_")
 
@@ -1040,7 +1029,7 @@ class _Compiler:
         return render
 
     def names_label(self, element: Any) -> Callable[[str, bool], Any]:
-        markup = self.label_markup(element)
+        markup = self.markup(element)
         choice = self.label_choice(element)
         terms: dict[str, tuple[Any, Any]] = {}
 
