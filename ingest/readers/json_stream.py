@@ -28,6 +28,17 @@ def _skip(text: str, idx: int) -> int:
     return idx
 
 
+def _after_member(text: str, idx: int, close: str) -> tuple[bool, int]:
+    """After a value of an array or object: (True, the index of its closing ``close``) or (False, where the next
+    member starts), raising json.loads' error when neither a comma nor ``close`` follows."""
+    idx = _skip(text, idx)
+    if idx < len(text) and text[idx] == close:
+        return True, idx
+    if idx >= len(text) or text[idx] != ",":
+        raise json.JSONDecodeError("Expecting ',' delimiter", text, idx)
+    return False, _skip(text, idx + 1)
+
+
 def _walk_array(text: str, idx: int) -> Iterator[tuple[Any, int]]:
     """(item, end) for each item of the array whose ``[`` is at ``idx``; then (None, the end of the array)."""
     idx = _skip(text, idx + 1)
@@ -35,12 +46,9 @@ def _walk_array(text: str, idx: int) -> Iterator[tuple[Any, int]]:
         while True:
             value, idx = _DECODER.raw_decode(text, idx)  # no value here: "Expecting value", as json.loads says
             yield value, idx
-            idx = _skip(text, idx)
-            if idx < len(text) and text[idx] == "]":
+            closed, idx = _after_member(text, idx, "]")
+            if closed:
                 break
-            if idx >= len(text) or text[idx] != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, idx)
-            idx = _skip(text, idx + 1)
     yield None, idx + 1
 
 
@@ -98,12 +106,9 @@ def _object(text: str, idx: int, path: Path, paths: frozenset[Path]) -> tuple[di
                 raise json.JSONDecodeError("Expecting ':' delimiter", text, idx)
             idx = _skip(text, idx + 1)
             out[key], idx = _value(text, idx, (*path, key), paths)
-            idx = _skip(text, idx)
-            if idx < len(text) and text[idx] == "}":
+            closed, idx = _after_member(text, idx, "}")
+            if closed:
                 break
-            if idx >= len(text) or text[idx] != ",":
-                raise json.JSONDecodeError("Expecting ',' delimiter", text, idx)
-            idx = _skip(text, idx + 1)
     return out, idx + 1
 
 
