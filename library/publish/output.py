@@ -8,10 +8,13 @@ killed) trusts no page to a hash and rebuilds the site (``force``), removing the
 from __future__ import annotations
 
 import hashlib
+import itertools
 import marshal
+import operator
 import os
 import re
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +23,10 @@ from .study import Summary
 __all__ = ["STATE_DIR", "SiteWriter", "StudyState", "load_state", "mark_writing", "save_state"]
 
 STATE_DIR = ".reflib-publish"
-STATE_VERSION = 6  # 6: the studies in STUDY_SHARDS files
-StudyState = tuple[str, str, Summary, str]  # record digest, page key ('' when unpublished), summary, related keys
+STATE_VERSION = 7  # 6: the studies in STUDY_SHARDS files; 7: a study's page and RIS digests in its state
+# record digest, page key ('' when unpublished), summary, related keys, digests of the study's page and RIS file
+# ("HTML RIS", '' when it has none): the ~200k study files are not in the files manifest
+StudyState = tuple[str, str, Summary, str, str]
 _SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(?:/[a-z0-9][a-z0-9._-]*)*$")
 
 
@@ -117,10 +122,11 @@ class SiteWriter:
         self.written += 1
         return True
 
-    def remove_temps(self) -> int:
-        """Delete the temp files a killed run left beside the pages it was replacing (``PAGE.tmp``)."""
+    def remove_temps(self, others: Iterable[str] = ()) -> int:
+        """Delete the temp files a killed run left beside the pages it was replacing (``PAGE.tmp``): those of the
+        manifest's files and of ``others`` (the files whose digests the caller keeps)."""
         removed = 0
-        for rel in self.old:
+        for rel in itertools.chain(self.old, others):
             if _SAFE_PATH.match(rel):
                 try:
                     (self.root / f"{rel}.tmp").unlink()
@@ -138,11 +144,38 @@ class SiteWriter:
         self.unchanged += 1
         return True
 
-    def remove_stale(self) -> int:
-        """Delete files of the last run that this run did not produce (removed studies, topics, pages)."""
+    def write_page(self, rel: str, text: str, last: str | None) -> str:
+        """Write a file whose digest the caller keeps instead of this writer's manifest (a study's page or RIS
+        file: its digest lives in the study's state), and return the digest. ``last``: the digest of the file at
+        that path after the last run (None when there was none): the same bytes are not written again, and an
+        existing file is replaced atomically."""
+        self._check(rel)
+        data = text.encode("utf-8")
+        digest = hashlib.sha1(data).hexdigest()
+        if not self.force and last == digest:
+            self.unchanged += 1
+            return digest
+        folder = rel.rpartition("/")[0]
+        if folder not in self._dirs:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+            self._dirs.add(folder)
+        target = os.path.join(self.root, rel)
+        if last is not None:
+            tmp = target + ".tmp"
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        else:
+            _write_new(target, [data])
+        self.written += 1
+        return digest
+
+    def remove_stale(self, others: Iterable[str] = ()) -> int:
+        """Delete files of the last run that this run did not produce (removed topics, pages): those of the
+        manifest and ``others`` (files the caller knows are gone: a removed study's page), unless written now."""
         removed = 0
-        for rel in self.old:
-            if rel not in self.new and _SAFE_PATH.match(rel):
+        for rel in sorted((self.old.keys() - self.new.keys()) | (set(others) - self.new.keys())):
+            if _SAFE_PATH.match(rel):
                 try:
                     (self.root / rel).unlink()
                     removed += 1
@@ -213,12 +246,15 @@ def load_state(root: Path) -> dict[str, Any]:
             return {"interrupted": True} if interrupted else {}
         make = Summary._make
         studies: dict[str, StudyState] = {}
+        shard_keys: list[list[str]] = []  # the keys in each study file, so that a save need not hash every key
         for shard in range(STUDY_SHARDS):
             part = marshal.loads((folder / _study_file(shard)).read_bytes())  # noqa: S302 (as above)
             if not isinstance(part, dict) or part.get("version") != STATE_VERSION:
                 return {"interrupted": True} if interrupted else {}
-            studies.update((k, (d, p, make(t), r)) for k, (d, p, t, r) in part["studies"].items())
+            studies.update((k, (d, p, make(t), r, f)) for k, (d, p, t, r, f) in part["studies"].items())
+            shard_keys.append(list(part["studies"]))
         data["studies"] = studies
+        data["shard_keys"] = shard_keys
     except (OSError, EOFError, ValueError, TypeError):  # a missing or damaged state file: rebuild everything
         return {"interrupted": True} if interrupted else {}
     data["interrupted"] = interrupted
@@ -244,17 +280,28 @@ def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> N
     folder.mkdir(parents=True, exist_ok=True)
     new: dict[str, StudyState] = state["studies"]
     old: dict[str, StudyState] = previous.get("studies", {}) if previous.get("version") == STATE_VERSION else {}
+    last_keys: list[list[str]] = previous.get("shard_keys", []) if old else []
     shards: list[list[str]] = [[] for _ in range(STUDY_SHARDS)]
-    for key in new:
-        shards[study_shard(key)].append(key)
-    dirty = {study_shard(k) for k in old if k not in new}
-    dirty.update(study_shard(k) for k, v in new.items() if old.get(k) != v)
+    if len(last_keys) == STUDY_SHARDS:  # the last run's files, the keys added since put in theirs
+        added = new.keys() - old.keys()
+        for shard, keys in enumerate(last_keys):
+            shards[shard] = [k for k in keys if k in new]
+        for key in new:
+            if key in added:
+                shards[study_shard(key)].append(key)
+    else:
+        for key in new:
+            shards[study_shard(key)].append(key)
+    dirty = {study_shard(k) for k in old.keys() - new.keys()}
+    # a study whose state is the very object loaded is unchanged (most of them): only the others are compared
+    others = itertools.compress(new, map(operator.is_not, map(old.get, new), new.values()))
+    dirty.update(study_shard(k) for k in others if old.get(k) != new[k])
     for shard in sorted(dirty) if old else range(STUDY_SHARDS):
         # summaries are stored without their search document (most come without it: no copy made for those)
-        part = {k: (d, p, tuple(s._replace(search=()) if s.search else s), r)
-                for k in shards[shard] for d, p, s, r in (new[k],)}
+        part = {k: (d, p, tuple(s._replace(search=()) if s.search else s), r, f)
+                for k in shards[shard] for d, p, s, r, f in (new[k],)}
         _write_marshal(folder, _study_file(shard), {"version": STATE_VERSION, "studies": part})
-    data = {k: v for k, v in state.items() if k not in ("studies", "interrupted")}
+    data = {k: v for k, v in state.items() if k not in ("studies", "interrupted", "shard_keys")}
     data["version"] = STATE_VERSION
     _write_marshal(folder, _STATE_FILE, data)
     (folder / _WRITING_MARK).unlink(missing_ok=True)  # the new state is in place: the site and it agree again

@@ -51,19 +51,21 @@ def _pager(name: str, number: int, total: int) -> str:
 def list_pages(write: Write, folder: str, name: str, title: str, intro: str, items: Sequence[Summary],
                config: PublishConfig, *, head_extra: str = "", before_list: str = "", after: str = "",
                scripts: str = "", feeds: tuple[tuple[str, str, str], ...] = (),
-               unchanged: tuple[Sequence[Summary], Callable[[str], bool]] | None = None) -> list[str]:
+               unchanged: tuple[Sequence[Summary], Callable[[str], bool]] | None = None,
+               keep_first: bool = True) -> list[str]:
     """Paginated list pages ``folder/name.html``, ``folder/name-page-2.html`` ...; returns their paths.
 
     ``unchanged``: (the items of the last run, ``keep``) when nothing else on the pages changed since then: a
     page whose rows are the same as that run's is kept by ``keep(path)`` (True when the file is still known)
-    instead of being made again; only when the count is the same (it is in every page's introduction)."""
+    instead of being made again; only when the count is the same (it is in every page's introduction), and not
+    the first page when ``keep_first`` is False (its ``before_list`` may have changed)."""
     size = config.page_size
     total = max(1, -(-len(items) // size))
     old_items, keep = unchanged if unchanged is not None and len(unchanged[0]) == len(items) else ((), None)
     paths = []
     for number in range(1, total + 1):
         chunk = items[(number - 1) * size: number * size]
-        if keep is not None:
+        if keep is not None and (number > 1 or keep_first):
             path = f"{folder}/{name}.html" if number == 1 else f"{folder}/{name}-page-{number}.html"
             old_chunk = old_items[(number - 1) * size: number * size]
             if all(a.row == b.row for a, b in zip(old_chunk, chunk, strict=True)) and keep(path):

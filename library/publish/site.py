@@ -13,13 +13,16 @@ import gc
 import hashlib
 import itertools
 import json
+import operator
 import re
 import time
 import zlib
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import compress
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -292,12 +295,19 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
 
     global_hash = _global_hash(config, entries, lib)
     same_site = not force and state.get("global") == global_hash
-    old_studies: dict[str, StudyState] = state.get("studies", {}) if same_site else {}
+    all_old: dict[str, StudyState] = state.get("studies", {})  # the last run's, whatever its settings
+    old_studies = all_old if same_site else {}
     digests = lib.entry_digests()
-    changed = [k for k, d in digests.items() if k not in old_studies or old_studies[k][0] != d.hex()]
+    # the records whose stored text changed (compared in C: the last run's digests against this run's)
+    last_digests = dict(zip(old_studies, map(itemgetter(0), old_studies.values()), strict=True))
+    now_digests = dict(zip(digests, map(bytes.hex, digests.values()), strict=True))
+    differ = {k for k, _ in now_digests.items() - last_digests.items()}
+    changed = [k for k in digests if k in differ]
     records = {k: lib.get(k, keep=False) for k in changed}
-    taken = {old_studies[k][2].slug: k for k in digests if k in old_studies and k not in records}
-    reserved = {o for k in digests if k in old_studies and k not in records for o in old_studies[k][2].old_slugs}
+    same = [k for k in digests if k not in differ]  # unchanged since the last run: their summaries are known
+    same_summaries = list(map(itemgetter(2), map(old_studies.__getitem__, same)))
+    taken = dict(zip(map(attrgetter("slug"), same_summaries), same, strict=True))
+    reserved = set(itertools.chain.from_iterable(map(attrgetter("old_slugs"), same_summaries)))
     previous = {k: v[2].slug for k, v in state.get("studies", {}).items() if k in records}
     report.slugs_assigned, saved = _assign_slugs(lib, records, taken, reserved, previous)
     if saved:
@@ -314,7 +324,6 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
             summaries[key] = old_studies[key][2]
     published = [s for s in summaries.values() if s.status in config.statuses]
     report.studies = len(published)
-    ordered = _order(published)
     # what changed since the last run: edited, added and removed studies (their last and current published form)
     statuses = config.statuses
     touched: dict[str, tuple[Summary | None, Summary | None]] = {}
@@ -324,36 +333,61 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
         touched[key] = (was if was is not None and was.status in statuses else None,
                         now if now is not None and now.status in statuses else None)
     incremental = bool(old_studies) and len(touched) * 20 < max(len(published), 1)
-    old_ordered = _old_order(ordered, touched) if incremental else None
+    last_order: list[str] = state.get("order", []) if incremental else []
+    old_ordered: list[Summary] | None
+    if incremental and len(last_order) == len(published) + sum(
+            (was is not None) - (now is not None) for was, now in touched.values()):
+        ordered, old_ordered = _orders_from(last_order, summaries, touched)
+    else:
+        ordered = _order(published)
+        old_ordered = _old_order(ordered, touched) if incremental else None
     related, affected = _related(ordered, old_ordered, touched, {s.key: s for s in published})
     mark("summaries")
 
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
     if interrupted:
-        writer.remove_temps()
+        writer.remove_temps(itertools.chain.from_iterable(_study_files(st) for st in all_old.values()))
     mark_writing(outdir)
     dump_lines: dict[str, bytes] = {}  # JSON Lines of parsed studies, made from the CSL item built for the cache
     new_studies: dict[str, StudyState] = {}
-    hexes = {k: d.hex() for k, d in digests.items()}
+    hexes = _Hexes(digests)
 
     def stored(s: Summary) -> Summary:  # an unchanged study keeps the object it was loaded as
         return s._replace(search=()) if s.key in records else s
 
+    by_slug: dict[str, str] = {}
+
+    def last_files(key: str, slug: str) -> tuple[str | None, str | None]:
+        """The digests of the page and RIS file at this slug's address after the last run (None: no file)."""
+        st = all_old.get(key)
+        if st is not None and st[4] and st[2].slug == slug:
+            html, ris = st[4].split()
+            return html, ris
+        if not by_slug and all_old:
+            by_slug.update((st[2].slug, st[4]) for st in all_old.values() if st[4])
+        found = by_slug.get(slug)
+        if not found:
+            return None, None
+        html, ris = found.split()
+        return html, ris
+
     to_render: list[tuple[Summary, str, list[Summary]]] = []
+    # same record, same neighbours: the same page (kept when the last run wrote it, unless forced)
+    if not force:
+        new_studies.update((s.key, old) for s in published
+                           if s.key not in affected and (old := old_studies.get(s.key)) is not None and old[4])
     for s in published:
+        if s.key in new_studies:
+            continue
         old = old_studies.get(s.key)
-        html_path, ris_path = f"library/{s.slug}.html", f"library/{s.slug}.ris"
-        if s.key not in affected and old is not None:  # same record, same neighbours: the same page
-            if writer.keep(html_path) and writer.keep(ris_path):
-                new_studies[s.key] = old
-                continue
+        if s.key not in affected and old is not None:  # its files are not known: made again
             near = [summaries[k] for k in old[3].split() if k in summaries]
         else:
             near = related[s.key]
         # what a study page shows of its related studies (slug, title, authors, year) comes from their records
         page_key = hashlib.sha1("|".join([hexes[s.key], *[hexes[r.key] for r in near]]).encode()).hexdigest()
-        if old is not None and old[1] == page_key and writer.keep(html_path) and writer.keep(ris_path):
-            new_studies[s.key] = (hexes[s.key], page_key, old[2], old[3])
+        if old is not None and old[1] == page_key and old[4] and not force:
+            new_studies[s.key] = (hexes[s.key], page_key, old[2], old[3], old[4])
             continue
         to_render.append((s, page_key, near))
     for start in range(0, len(to_render), RENDER_BATCH):
@@ -365,13 +399,15 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
                                                                 strict=True):
             if s.key in records:
                 dump_lines[s.key] = _dump_line(item, s.slug, config)
-            writer.write(f"library/{s.slug}.html", _study_page(record, s, formatted, near, entries, config))
-            writer.write(f"library/{s.slug}.ris", formatted["ris"] + "\n")
+            last_html, last_ris = last_files(s.key, s.slug)
+            html = writer.write_page(f"library/{s.slug}.html", _study_page(record, s, formatted, near, entries,
+                                                                           config), last_html)
+            ris = writer.write_page(f"library/{s.slug}.ris", formatted["ris"] + "\n", last_ris)
             report.rendered += 1
-            new_studies[s.key] = (hexes[s.key], page_key, stored(s), " ".join(r.key for r in near))
+            new_studies[s.key] = (hexes[s.key], page_key, stored(s), " ".join(r.key for r in near), f"{html} {ris}")
     for s in summaries.values():  # unpublished studies keep their summary (no page)
         if s.key not in new_studies:
-            new_studies[s.key] = (hexes[s.key], "", stored(s), "")
+            new_studies[s.key] = (hexes[s.key], "", stored(s), "", "")
     report.cite_hits, report.cite_misses = cache.hits, cache.misses
     mark("study pages")
 
@@ -396,8 +432,12 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
                                         state.get("dump_sizes", []) if same_site else [])
     mark("search, dump")
     cache.close()
-    report.removed = writer.remove_stale()
+    # the page and RIS file of a study the last run published at an address no study has now
+    moved = itertools.compress(all_old, map(operator.is_not, map(new_studies.get, all_old), all_old.values()))
+    report.removed = writer.remove_stale(itertools.chain.from_iterable(
+        _study_files(all_old[k]) for k in moved if all_old[k][4] and all_old[k][2].slug not in current))
     save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new,
+                        "order": [s.key for s in ordered],
                         "shards": shards, "dump_keys": dump_keys, "dump_sizes": dump_sizes}, state)
     report.written, report.unchanged = writer.written, writer.unchanged
     mark("state")
@@ -407,6 +447,38 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
 
 def _sort_key(s: Summary) -> tuple[int, str, str]:
     return (-(s.year or 0), s.title.casefold(), s.key)
+
+
+class _Hexes(dict[str, str]):
+    """key -> the record digest in hex, made when first asked for (a republish needs a few of 100k)."""
+
+    def __init__(self, digests: dict[str, bytes]) -> None:
+        super().__init__()
+        self.digests = digests
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = self.digests[key].hex()
+        return value
+
+
+def _study_files(st: StudyState) -> tuple[str, ...]:
+    """The page and RIS file a study's state says the last run wrote (none for an unpublished study)."""
+    return (f"library/{st[2].slug}.html", f"library/{st[2].slug}.ris") if st[4] else ()
+
+
+def _orders_from(last_order: list[str], summaries: dict[str, Summary],
+                 touched: dict[str, tuple[Summary | None, Summary | None]]) -> tuple[list[Summary], list[Summary]]:
+    """(this run's order, the last run's) from the last run's order of keys (kept in the state) and the touched
+    studies, without sorting the library again: a study not touched has the summary it had then, hence the same
+    place relative to the others."""
+    base = [summaries[k] for k in last_order if k not in touched]
+    ordered, old = list(base), base
+    for was, now in touched.values():
+        if now is not None:
+            bisect.insort(ordered, now, key=_sort_key)
+        if was is not None:
+            bisect.insort(old, was, key=_sort_key)
+    return ordered, old
 
 
 def _old_order(ordered: list[Summary], touched: dict[str, tuple[Summary | None, Summary | None]]) -> list[Summary]:
@@ -446,6 +518,46 @@ def _keep_list(writer: SiteWriter, folder: str, name: str, count: int, size: int
     return all(writer.keep(path) for path in paths)
 
 
+_topics_of = attrgetter("topics")
+
+
+def _in_topic(topic: str, s: Summary) -> bool:
+    return topic in topic_closure(s.topics)
+
+
+def _of_design(design: str, s: Summary) -> bool:
+    return (s.design or "unclassified") == design
+
+
+def _last_members(items: list[Summary], touched: dict[str, tuple[Summary | None, Summary | None]],
+                  belongs: Callable[[Summary], bool], excluded: Collection[str]) -> list[Summary]:
+    """A browse list as the last run had it: ``items`` (this run's, in the library's order) without the touched
+    studies, with their last published form put back where it ``belongs`` (and its stance is browsed)."""
+    out = [s for s in items if s.key not in touched]
+    for was, _ in touched.values():
+        if was is not None and was.stance not in excluded and belongs(was):
+            bisect.insort(out, was, key=_sort_key)
+    return out
+
+
+def _members(items: list[Summary], wanted: set[str] | None) -> dict[str, list[Summary]]:
+    """{topic: its studies among ``items``, in their order} for the ``wanted`` topics (all when None); a study
+    belongs to its topics and their ancestors."""
+    members: dict[str, list[Summary]] = defaultdict(list)
+    if wanted is None:
+        for s in items:
+            for t in topic_closure(s.topics):
+                members[t].append(s)
+        return members
+    sets = list(map(_topics_of, items))
+    distinct = set(sets)
+    for topic in wanted:  # a few topics (those a republish touched): one pass in C each
+        holding = {topics for topics in distinct if topic in topic_closure(topics)}
+        if holding:
+            members[topic] = list(compress(items, map(holding.__contains__, sets)))
+    return members
+
+
 def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Summary], entries: Encyclopedia,
                  config: PublishConfig, cache: CiteCache, records: dict[str, Record], lib: Library,
                  touched: dict[str, tuple[Summary | None, Summary | None]] | None,
@@ -474,38 +586,42 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
                feeds=(("application/rss+xml", "../feed.rss.xml", f"{site} (RSS)"),
                       ("application/atom+xml", "../feed.atom.xml", f"{site} (Atom)")),
                unchanged=(old_ordered, writer.keep) if touched is not None and old_ordered is not None else None)
-    browse = [s for s in ordered if s.stance not in config.browse_exclude_stances]
-    # topics
-    members: dict[str, list[Summary]] = defaultdict(list)
     excluded = config.browse_exclude_stances
+    browse = [s for s in ordered if s.stance not in excluded]
+    # topics: every published study's topics are listed; browse pages list those of a stance not excluded. The
+    # counts come from the few distinct topic sets; the studies of a topic are gathered only for the pages made
     found: set[str] = set()
-    for s in ordered:  # the published studies in order: browse pages list those of a stance not excluded
-        closure = topic_closure(s.topics)
-        found.update(closure)
-        if s.stance not in excluded:
-            for t in closure:
-                members[t].append(s)
+    for topics in set(map(_topics_of, ordered)):
+        found.update(topic_closure(topics))
     all_topics = sorted(found)
+    counts: Counter[str] = Counter()
+    for topics, n in Counter(map(_topics_of, browse)).items():
+        for t in topic_closure(topics):
+            counts[t] += n
+    members = _members(browse, None if touched is None else dirty_topics)
     tree_rows = []
     for topic in all_topics:
         slug = topic_slug(topic)
-        items = members.get(topic, [])
+        count = counts.get(topic, 0)
         depth = topic.count(">")
         name = topic.rpartition(">")[2].strip()
         tree_rows.append(f'<li style="margin-left:{depth * 1.5}em"><a href="{slug}.html">{esc(name)}</a> '
-                         f"({len(items)})</li>")
+                         f"({count})</li>")
         children = [t for t in all_topics if t.startswith(topic + " >") and t.count(">") == depth + 1]
         sub = "".join(f'<li><a href="{topic_slug(c)}.html">{esc(c.rpartition(">")[2].strip())}</a> '
-                      f"({len(members.get(c, []))})</li>" for c in children)
-        if touched is not None and topic not in dirty_topics and _keep_list(writer, "topics", slug, len(items),
+                      f"({counts.get(c, 0)})</li>" for c in children)
+        if touched is not None and topic not in dirty_topics and _keep_list(writer, "topics", slug, count,
                                                                              config.page_size):
             continue
+        items = members.get(topic) or _members(browse, {topic}).get(topic, [])
         sub_html = f"<h2>Subtopics</h2><ul>{sub}</ul>\n" if sub else ""
         links = _feeds(writer, f"topics/{slug}", topic, f"topics/{slug}.html", items, config)
         list_pages(writer.write, "topics", slug, topic,
                    f"{len(items)} studies (including subtopics). "
                    f'Feeds: <a href="{slug}.rss.xml">RSS</a>, <a href="{slug}.atom.xml">Atom</a>.',
-                   items, config, before_list=sub_html, feeds=links)
+                   items, config, before_list=sub_html, feeds=links, keep_first=False,
+                   unchanged=None if touched is None else (_last_members(
+                       items, touched, partial(_in_topic, topic), excluded), writer.keep))
     writer.write("topics/index.html", page("Topics", f"<h1>Topics</h1>\n<ul>\n{''.join(tree_rows)}\n</ul>", "../",
                                            site))
     # designs
@@ -521,7 +637,9 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
                                                                               feeds=False):
             continue
         list_pages(writer.write, "designs", slug, f"Study design: {design}", f"{len(designs[design])} studies.",
-                   designs[design], config)
+                   designs[design], config,
+                   unchanged=None if touched is None else (_last_members(
+                       designs[design], touched, partial(_of_design, design), excluded), writer.keep))
     writer.write("designs/index.html", page("Study designs", f"<h1>Study designs</h1>\n<ul>{''.join(rows)}</ul>",
                                             "../", site))
     # encyclopedia entries
@@ -588,6 +706,10 @@ def _write_search(writer: SiteWriter, outdir: Path, published: list[Summary], ch
     """Search documents in JSON shards (``library/search/N.json``, by a hash of the key): an edit rewrites one
     shard. Documents of unchanged studies are taken from the shard files of the last run."""
     count = _shard_count(len(published))
+    if count == old_count and len(changed) + len(gone) < count:
+        done = _patch_search(writer, outdir, published, changed, gone, count)
+        if done:
+            return count
     shard_of = {s.key: zlib.crc32(s.key.encode()) % count for s in published}
     dirty = {shard_of[k] for k in changed if k in shard_of}
     dirty |= {zlib.crc32(k.encode()) % count for k in gone}
@@ -617,10 +739,53 @@ def _write_search(writer: SiteWriter, outdir: Path, published: list[Summary], ch
             writer.write(rel, json.dumps(buckets.get(i, []), ensure_ascii=False, separators=(",", ":")))
         elif not writer.keep(rel):
             writer.write(rel, json.dumps([], separators=(",", ":")))
-    writer.write("library/search/meta.json", json.dumps({"shards": count, "documents": len(published),
+    _write_search_meta(writer, count, len(published))
+    return count
+
+
+def _write_search_meta(writer: SiteWriter, count: int, documents: int) -> None:
+    writer.write("library/search/meta.json", json.dumps({"shards": count, "documents": documents,
                                                           "fields": ["slug", "title", "authors", "year", "journal",
                                                                      "design", "topics", "abstract", "key"]}))
-    return count
+
+
+def _patch_search(writer: SiteWriter, outdir: Path, published: list[Summary], changed: set[str], gone: set[str],
+                  count: int) -> bool:
+    """:func:`_write_search` after a few edits with the same number of shards: only the shards of the changed and
+    gone studies are made, from their last-run file (its unchanged documents) and the changed studies' new ones,
+    in the library's order, without hashing every key. False, with nothing written, when a shard file of the last
+    run cannot be read (the caller then makes the shards from scratch)."""
+    def shard(key: str) -> int:
+        return zlib.crc32(key.encode()) % count
+
+    dirty = {shard(k) for k in changed | gone}
+    if writer.force or not all(f"library/search/{i}.json" in writer.old for i in range(count)):
+        return False
+    docs: dict[int, dict[str, list[str]]] = {}
+    for i in dirty:
+        rel = f"library/search/{i}.json"
+        try:
+            docs[i] = {doc[-1]: doc for doc in json.loads((outdir / rel).read_text(encoding="utf-8"))}
+        except (OSError, ValueError, TypeError, IndexError):
+            return False
+    position = dict(zip(map(attrgetter("key"), published), range(len(published)), strict=True))
+    for key in changed | gone:
+        docs[shard(key)].pop(key, None)
+    for key in changed:
+        if key in position:
+            s = published[position[key]]
+            if not s.search:
+                return False
+            docs[shard(key)][key] = [*s.search, key]
+    for i in range(count):
+        rel = f"library/search/{i}.json"
+        if i in dirty:
+            members = sorted((k for k in docs[i] if k in position), key=position.__getitem__)
+            writer.write(rel, json.dumps([docs[i][k] for k in members], ensure_ascii=False, separators=(",", ":")))
+        else:
+            writer.keep(rel)
+    _write_search_meta(writer, count, len(published))
+    return True
 
 
 def _dump_line(item: dict[str, Any], slug: str, config: PublishConfig) -> bytes:
