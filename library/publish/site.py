@@ -327,7 +327,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     # what changed since the last run: edited, added and removed studies (their last and current published form)
     statuses = config.statuses
     touched: dict[str, tuple[Summary | None, Summary | None]] = {}
-    for key in [*records, *(k for k in old_studies if k not in digests)]:
+    for key in [*records, *sorted(old_studies.keys() - digests.keys())]:
         was = old_studies[key][2] if key in old_studies else None
         now = summaries.get(key)
         touched[key] = (was if was is not None and was.status in statuses else None,
@@ -374,8 +374,15 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     to_render: list[tuple[Summary, str, list[Summary]]] = []
     # same record, same neighbours: the same page (kept when the last run wrote it, unless forced)
     if not force:
-        new_studies.update((s.key, old) for s in published
-                           if s.key not in affected and (old := old_studies.get(s.key)) is not None and old[4])
+        keys = list(map(_key_of, published))
+        olds: list[Any] = list(map(old_studies.get, keys))
+        if None not in olds and "" not in map(itemgetter(4), olds):  # in C: a republish (every study known)
+            new_studies.update(zip(keys, olds, strict=True))
+            for key in affected:
+                new_studies.pop(key, None)
+        else:
+            new_studies.update((s.key, old) for s in published
+                               if s.key not in affected and (old := old_studies.get(s.key)) is not None and old[4])
     for s in published:
         if s.key in new_studies:
             continue
@@ -424,8 +431,8 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     _write_lists(writer, published, ordered, entries, config, cache, records, lib,
                  touched if incremental else None, old_ordered)
     mark("lists, feeds, entries")
-    now_published = {s.key for s in published}
-    gone = {k for k, v in old_studies.items() if v[1] and k not in now_published}
+    # studies the last run published that this run does not (each was edited or removed, so it is touched)
+    gone = {k for k, (_, now) in touched.items() if now is None and (o := old_studies.get(k)) is not None and o[1]}
     shards = _write_search(writer, outdir, published, set(records), gone, state.get("shards", 0) if same_site else 0)
     dump_keys, dump_sizes = _write_dump(writer, outdir, published, records, dump_lines, lib, config,
                                         state.get("dump_keys", []) if same_site else [],
@@ -471,7 +478,7 @@ def _orders_from(last_order: list[str], summaries: dict[str, Summary],
     """(this run's order, the last run's) from the last run's order of keys (kept in the state) and the touched
     studies, without sorting the library again: a study not touched has the summary it had then, hence the same
     place relative to the others."""
-    base = [summaries[k] for k in last_order if k not in touched]
+    base = list(map(summaries.__getitem__, itertools.filterfalse(touched.__contains__, last_order)))
     ordered, old = list(base), base
     for was, now in touched.values():
         if now is not None:
@@ -518,7 +525,7 @@ def _keep_list(writer: SiteWriter, folder: str, name: str, count: int, size: int
     return all(writer.keep(path) for path in paths)
 
 
-_topics_of = attrgetter("topics")
+_topics_of, _key_of, _links_of = attrgetter("topics"), attrgetter("key"), attrgetter("links")
 
 
 def _in_topic(topic: str, s: Summary) -> bool:
@@ -533,7 +540,7 @@ def _last_members(items: list[Summary], touched: dict[str, tuple[Summary | None,
                   belongs: Callable[[Summary], bool], excluded: Collection[str]) -> list[Summary]:
     """A browse list as the last run had it: ``items`` (this run's, in the library's order) without the touched
     studies, with their last published form put back where it ``belongs`` (and its stance is browsed)."""
-    out = [s for s in items if s.key not in touched]
+    out = list(itertools.compress(items, map(operator.not_, map(touched.__contains__, map(_key_of, items)))))
     for was, _ in touched.values():
         if was is not None and was.stance not in excluded and belongs(was):
             bisect.insort(out, was, key=_sort_key)
@@ -644,7 +651,7 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
                                             "../", site))
     # encyclopedia entries
     by_entry: dict[str, list[Summary]] = defaultdict(list)
-    for s in published:
+    for s in itertools.compress(published, map(bool, map(_links_of, published))):  # the few linked studies
         for slug, _, _ in s.links:
             if s not in by_entry[slug]:
                 by_entry[slug].append(s)
@@ -804,16 +811,18 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
     newline). The same studies as in the last run with a few edited: their lines are patched into a copy of the
     last run's file (:meth:`SiteWriter.patch`, the rest copied by the kernel); else lines of unchanged studies
     are copied from the last run's file."""
-    keys = [s.key for s in published]
-    if keys == old_keys and not any(k in records for k in keys) and writer.keep("library.jsonl"):
+    keys = list(map(_key_of, published))
+    if keys == old_keys and records.keys().isdisjoint(keys) and writer.keep("library.jsonl"):
         return keys, old_sizes
-    slugs = {s.key: s.slug for s in published}
+    place = dict(zip(keys, range(len(keys)), strict=True))  # key -> its line
+
+    def slug(key: str) -> str:
+        return published[place[key]].slug
+
     if keys == old_keys and len(records) < 1000 and len(old_sizes) == len(keys) and "library.jsonl" in writer.old:
-        place = {key: i for i, key in enumerate(keys)} if len(records) > 8 else None
-        patches = sorted(((place[key] if place is not None else keys.index(key)), key)
-                         for key in records if key in slugs)
+        patches = sorted((place[key], key) for key in records if key in place)
         starts = list(itertools.accumulate((size + 1 for size in old_sizes), initial=0))
-        lines = {i: made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slugs[key], config)
+        lines = {i: made.get(key) or _dump_line(csl_item(records[key], keep_custom=True), slug(key), config)
                  for i, key in patches}
         if writer.patch("library.jsonl", starts[-1], [(starts[i], old_sizes[i], new) for i, new in lines.items()]):
             sizes = list(old_sizes)
@@ -833,7 +842,7 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
         line = made.get(key) or (old_lines.get(key) if key not in records else None)
         if line is None:
             record = records.get(key) or lib.get(key, keep=False)
-            line = _dump_line(csl_item(record, keep_custom=True), slugs[key], config)
+            line = _dump_line(csl_item(record, keep_custom=True), slug(key), config)
         out.append(line)
     writer.write("library.jsonl", b"\n".join(out) + (b"\n" if out else b""))
     return keys, [len(line) for line in out]
