@@ -15,6 +15,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from .study import Summary
 __all__ = ["STATE_DIR", "SiteWriter", "StudyState", "load_state", "mark_writing", "save_state"]
 
 STATE_DIR = ".reflib-publish"
-STATE_VERSION = 7  # 6: the studies in STUDY_SHARDS files; 7: a study's page and RIS digests in its state
+# 6: the studies in STUDY_SHARDS files; 7: a study's page and RIS digests in its state; 8: 256 study files,
+# each in columns
+STATE_VERSION = 8
 # record digest, page key ('' when unpublished), summary, related keys, digests of the study's page and RIS file
 # ("HTML RIS", '' when it has none): the ~200k study files are not in the files manifest
 StudyState = tuple[str, str, Summary, str, str]
@@ -221,7 +224,7 @@ def _copy_range(source: int, out: int, offset: int, count: int) -> None:
 
 _STATE_FILE = "state.marshal"
 _WRITING_MARK = "writing"
-STUDY_SHARDS = 64  # the studies' part of the state, in files by a hash of the key: a run rewrites the changed ones
+STUDY_SHARDS = 256  # the studies' part of the state, in files by a hash of the key: a run rewrites the changed ones
 
 
 def _study_file(shard: int) -> str:
@@ -230,6 +233,9 @@ def _study_file(shard: int) -> str:
 
 def study_shard(key: str) -> int:
     return zlib.crc32(key.encode("utf-8")) % STUDY_SHARDS
+
+
+_SUMMARY = partial(tuple.__new__, Summary)  # a Summary from a stored tuple, made in C
 
 
 def load_state(root: Path) -> dict[str, Any]:
@@ -244,15 +250,20 @@ def load_state(root: Path) -> dict[str, Any]:
         data = marshal.loads((folder / _STATE_FILE).read_bytes())  # noqa: S302 (reflib's own file: dicts, str)
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return {"interrupted": True} if interrupted else {}
-        make = Summary._make
         studies: dict[str, StudyState] = {}
         shard_keys: list[list[str]] = []  # the keys in each study file, so that a save need not hash every key
         for shard in range(STUDY_SHARDS):
             part = marshal.loads((folder / _study_file(shard)).read_bytes())  # noqa: S302 (as above)
             if not isinstance(part, dict) or part.get("version") != STATE_VERSION:
                 return {"interrupted": True} if interrupted else {}
-            studies.update((k, (d, p, make(t), r, f)) for k, (d, p, t, r, f) in part["studies"].items())
-            shard_keys.append(list(part["studies"]))
+            keys, summaries = part["keys"], part["summaries"]
+            if summaries and len(summaries[0]) != len(Summary._fields):
+                return {"interrupted": True} if interrupted else {}
+            # the states are put together in C: no Python code runs per study
+            states = zip(part["digests"], part["pages"], map(_SUMMARY, summaries), part["related"], part["files"],
+                         strict=True)
+            studies.update(zip(keys, states, strict=True))
+            shard_keys.append(keys)
         data["studies"] = studies
         data["shard_keys"] = shard_keys
     except (OSError, EOFError, ValueError, TypeError):  # a missing or damaged state file: rebuild everything
@@ -281,26 +292,32 @@ def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> N
     new: dict[str, StudyState] = state["studies"]
     old: dict[str, StudyState] = previous.get("studies", {}) if previous.get("version") == STATE_VERSION else {}
     last_keys: list[list[str]] = previous.get("shard_keys", []) if old else []
-    shards: list[list[str]] = [[] for _ in range(STUDY_SHARDS)]
-    if len(last_keys) == STUDY_SHARDS:  # the last run's files, the keys added since put in theirs
-        added = new.keys() - old.keys()
-        for shard, keys in enumerate(last_keys):
-            shards[shard] = [k for k in keys if k in new]
-        for key in new:
-            if key in added:
-                shards[study_shard(key)].append(key)
-    else:
-        for key in new:
-            shards[study_shard(key)].append(key)
+    added = new.keys() - old.keys()
     dirty = {study_shard(k) for k in old.keys() - new.keys()}
+    dirty.update(map(study_shard, added))
     # a study whose state is the very object loaded is unchanged (most of them): only the others are compared
     others = itertools.compress(new, map(operator.is_not, map(old.get, new), new.values()))
     dirty.update(study_shard(k) for k in others if old.get(k) != new[k])
-    for shard in sorted(dirty) if old else range(STUDY_SHARDS):
-        # summaries are stored without their search document (most come without it: no copy made for those)
-        part = {k: (d, p, tuple(s._replace(search=()) if s.search else s), r, f)
-                for k in shards[shard] for d, p, s, r, f in (new[k],)}
-        _write_marshal(folder, _study_file(shard), {"version": STATE_VERSION, "studies": part})
+    shards: dict[int, list[str]] = {}
+    if len(last_keys) == STUDY_SHARDS:  # the last run's files, the keys added since put in theirs
+        for shard in dirty:
+            shards[shard] = [k for k in last_keys[shard] if k in new]
+        for key in [k for k in new if k in added] if added else []:  # in the order of the studies
+            shards[study_shard(key)].append(key)
+    else:
+        dirty = set(range(STUDY_SHARDS))
+        shards = {shard: [] for shard in dirty}
+        for key in new:
+            shards[study_shard(key)].append(key)
+    for shard in sorted(dirty):
+        keys = shards[shard]
+        states = list(map(new.__getitem__, keys))
+        part = {"version": STATE_VERSION, "keys": keys, "digests": [st[0] for st in states],
+                "pages": [st[1] for st in states],
+                # summaries are stored without their search document (most come without it: no copy made)
+                "summaries": [tuple(st[2]._replace(search=()) if st[2].search else st[2]) for st in states],
+                "related": [st[3] for st in states], "files": [st[4] for st in states]}
+        _write_marshal(folder, _study_file(shard), part)
     data = {k: v for k, v in state.items() if k not in ("studies", "interrupted", "shard_keys")}
     data["version"] = STATE_VERSION
     _write_marshal(folder, _STATE_FILE, data)
