@@ -25,8 +25,8 @@ __all__ = ["STATE_DIR", "SiteWriter", "StudyState", "load_state", "mark_writing"
 
 STATE_DIR = ".reflib-publish"
 # 6: the studies in STUDY_SHARDS files; 7: a study's page and RIS digests in its state; 8: 256 study files,
-# each in columns
-STATE_VERSION = 8
+# each in columns; 9: summaries without their list row
+STATE_VERSION = 9
 # record digest, page key ('' when unpublished), summary, related keys, digests of the study's page and RIS file
 # ("HTML RIS", '' when it has none): the ~200k study files are not in the files manifest
 StudyState = tuple[str, str, Summary, str, str]
@@ -314,8 +314,10 @@ def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> N
         states = list(map(new.__getitem__, keys))
         part = {"version": STATE_VERSION, "keys": keys, "digests": [st[0] for st in states],
                 "pages": [st[1] for st in states],
-                # summaries are stored without their search document (most come without it: no copy made)
-                "summaries": [tuple(st[2]._replace(search=()) if st[2].search else st[2]) for st in states],
+                # summaries are stored without their search document and list row (most come without them, as
+                # read from the state: no copy made for those)
+                "summaries": [tuple(st[2]._replace(search=(), row="") if st[2].search or st[2].row else st[2])
+                              for st in states],
                 "related": [st[3] for st in states], "files": [st[4] for st in states]}
         _write_marshal(folder, _study_file(shard), part)
     data = {k: v for k, v in state.items() if k not in ("studies", "interrupted", "shard_keys")}

@@ -10,7 +10,7 @@ from typing import Any
 from ..evidence.encyclopedia import Entry
 from .config import PublishConfig
 from .markup import esc, page
-from .study import Summary
+from .study import Summary, row_of
 
 __all__ = ["entry_block", "list_pages", "sitemap_files", "topic_closure"]
 
@@ -68,10 +68,10 @@ def list_pages(write: Write, folder: str, name: str, title: str, intro: str, ite
         if keep is not None and (number > 1 or keep_first):
             path = f"{folder}/{name}.html" if number == 1 else f"{folder}/{name}-page-{number}.html"
             old_chunk = old_items[(number - 1) * size: number * size]
-            if all(a.row == b.row for a, b in zip(old_chunk, chunk, strict=True)) and keep(path):
+            if all(a is b or row_of(a) == row_of(b) for a, b in zip(old_chunk, chunk, strict=True)) and keep(path):
                 paths.append(path)
                 continue
-        rows = "\n".join(s.row for s in chunk)
+        rows = "\n".join(map(row_of, chunk))
         heading = f"<h1>{esc(title)}</h1>\n<p>{intro}</p>\n{before_list if number == 1 else ''}"
         listing = (f'<div id="plain-list"><ul class="studies">\n{rows}\n</ul>\n{_pager(name, number, total)}</div>'
                    if chunk else '<p id="plain-list">No studies yet.</p>')

@@ -37,7 +37,7 @@ class Summary(NamedTuple):
     added: str
     modified: str
     links: tuple[tuple[str, str, int | None], ...]
-    row: str  # <li> of list pages one folder below the root
+    row: str  # <li> of list pages one folder below the root ('' in a summary read from the state: row_of)
     search: tuple[str, ...]  # search document: slug, title, authors, year, journal, design, topics, abstract
     tldr: str
     retracted: bool
@@ -61,15 +61,25 @@ def old_slugs_of(record: Record) -> tuple[str, ...]:
     return tuple(s for s in record.extra.get("slug_old", "").split() if is_slug(s))
 
 
+def _row(slug: str, title: str, authors: str, journal: str, year: int | None, design: str, retracted: bool) -> str:
+    meta = " · ".join(p for p in (authors, f"{journal} {year or ''}".strip(), design) if p)
+    badges = '<span class="badge warn">Retracted</span> ' if retracted else ""
+    return (f'<li><a href="../library/{slug}.html">{esc(title or "(untitled)")}</a> {badges}'
+            f'<span class="meta">{esc(meta)}</span></li>')
+
+
+def row_of(s: Summary) -> str:
+    """The study's ``<li>`` on list pages: made when the summary was, or now from its fields (the site's state
+    does not store rows: a third of its size, and a republish shows few of them)."""
+    return s.row or _row(s.slug, s.title, s.authors, s.journal, s.year, s.design, s.retracted)
+
+
 def summarize(record: Record, slug: str) -> Summary:
     authors = _short_authors(record.authors)
     design = record.effective_design
     journal = record.journal or record.booktitle or record.publisher
     year = record.year
-    meta = " · ".join(p for p in (authors, f"{journal} {year or ''}".strip(), design) if p)
-    badges = '<span class="badge warn">Retracted</span> ' if record.retracted else ""
-    row = (f'<li><a href="../library/{slug}.html">{esc(record.title or "(untitled)")}</a> {badges}'
-           f'<span class="meta">{esc(meta)}</span></li>')
+    row = _row(slug, record.title, authors, journal, year, design, record.retracted)
     topics = tuple(record.all_topics)
     search = (slug, record.title, ", ".join(a.display() for a in record.authors), str(year or ""), journal,
               design, "; ".join(topics), " ".join(record.abstract.split()))
