@@ -73,16 +73,15 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
     update and one save. Valid stored slugs are kept first, so a new study never takes the slug of an edited
     one, nor anyone's earlier slug (``reserved``). Storing a slug does not stamp ``modified``: it is site
     bookkeeping, not an edit of the study. Returns how many records got a new slug and whether it saved."""
-    names = set(taken) | reserved
     missing: list[Record] = []
     for key, record in records.items():
         slug = record.extra.get("slug", "").strip()
         if is_slug(slug) and taken.get(slug, key) == key:
             taken[slug] = key
-            names.add(slug)
         else:
             missing.append(record)
-    for record in records.values():
+    names = set(taken) | reserved if missing else set()  # every address in use (only when one must be made)
+    for record in records.values() if missing else ():
         names.update(old_slugs_of(record))
     for record in missing:
         new = make_unique(slugify(record.title or record.key), names)
@@ -308,7 +307,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     same_summaries = list(map(itemgetter(2), map(old_studies.__getitem__, same)))
     taken = dict(zip(map(attrgetter("slug"), same_summaries), same, strict=True))
     reserved = set(itertools.chain.from_iterable(map(attrgetter("old_slugs"), same_summaries)))
-    previous = {k: v[2].slug for k, v in state.get("studies", {}).items() if k in records}
+    previous = {k: all_old[k][2].slug for k in records if k in all_old}
     report.slugs_assigned, saved = _assign_slugs(lib, records, taken, reserved, previous)
     if saved:
         digests = lib.entry_digests()  # the saved text: next run compares with these
