@@ -525,6 +525,13 @@ def _keep_list(writer: SiteWriter, folder: str, name: str, count: int, size: int
 
 
 _topics_of, _key_of, _links_of = attrgetter("topics"), attrgetter("key"), attrgetter("links")
+_design_of, _slug_of = attrgetter("design"), attrgetter("slug")
+
+
+def _lastmod(s: Summary) -> str:
+    """The sitemap's date of a study page: the day of its last edit, when the record has one."""
+    day = s.modified[:10]
+    return day if _DAY.match(day) else ""
 
 
 def _in_topic(topic: str, s: Summary) -> bool:
@@ -631,21 +638,23 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
     writer.write("topics/index.html", page("Topics", f"<h1>Topics</h1>\n<ul>\n{''.join(tree_rows)}\n</ul>", "../",
                                            site))
     # designs
-    designs: dict[str, list[Summary]] = defaultdict(list)
-    for s in browse:
-        designs[s.design or "unclassified"].append(s)
+    design_names = list(map(_design_of, browse))  # counted in C; a design's studies gathered only when needed
+    design_counts = Counter(design_names)
+    if "" in design_counts:
+        design_counts["unclassified"] += design_counts.pop("")
     rows = []
-    for design in sorted(designs):
+    for design in sorted(design_counts):
         slug = topic_slug(design)
-        rows.append(f'<li><a href="{slug}.html">{esc(design)}</a> ({len(designs[design])})</li>')
-        if touched is not None and design not in dirty_designs and _keep_list(writer, "designs", slug,
-                                                                              len(designs[design]), config.page_size,
-                                                                              feeds=False):
+        count = design_counts[design]
+        rows.append(f'<li><a href="{slug}.html">{esc(design)}</a> ({count})</li>')
+        if touched is not None and design not in dirty_designs and _keep_list(writer, "designs", slug, count,
+                                                                              config.page_size, feeds=False):
             continue
-        list_pages(writer.write, "designs", slug, f"Study design: {design}", f"{len(designs[design])} studies.",
-                   designs[design], config,
+        names = {design, ""} if design == "unclassified" else {design}
+        items = list(itertools.compress(browse, map(names.__contains__, design_names)))
+        list_pages(writer.write, "designs", slug, f"Study design: {design}", f"{count} studies.", items, config,
                    unchanged=None if touched is None else (_last_members(
-                       designs[design], touched, partial(_of_design, design), excluded), writer.keep))
+                       items, touched, partial(_of_design, design), excluded), writer.keep))
     writer.write("designs/index.html", page("Study designs", f"<h1>Study designs</h1>\n<ul>{''.join(rows)}</ul>",
                                             "../", site))
     # encyclopedia entries
@@ -691,11 +700,10 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
             '<li><a href="library.jsonl">JSON Lines dump</a></li></ul>')
     writer.write("index.html", page(site, home, "", site,
                                     feeds=(("application/rss+xml", "feed.rss.xml", f"{site} (RSS)"),)))
-    lastmod = {s.slug: s.modified[:10] for s in published}
     urls = [("index.html", ""), ("library/index.html", "")]
     urls += [(f"topics/{topic_slug(t)}.html", "") for t in all_topics]
     urls += [(f"entries/{e.slug}.html", "") for e in entries]
-    urls += [(f"library/{slug}.html", mod if _DAY.match(mod) else "") for slug, mod in lastmod.items()]
+    urls += zip(map("library/{}.html".format, map(_slug_of, published)), map(_lastmod, published), strict=True)
     for name, text in sitemap_files(urls, config.base_url or LOCAL).items():
         writer.write(name, text)
 
