@@ -53,6 +53,7 @@ convert Unicode on the way out (see the export module).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from .latex import decode_latex
 from .model import Author, EntryLink, Record, Relation, Synopsis
@@ -285,6 +286,86 @@ def record_to_fields(record: Record) -> dict[str, str]:
     return values
 
 
+# --- values a save writes back as they are ---------------------------------------------------------------------
+_AND_SPLIT = re.compile(r"\s+and\s+", re.IGNORECASE)  # as library.names splits a name list
+
+
+def _plain(value: str, verbatim: bool) -> bool:
+    """Nothing in ``value`` that decoding or encoding changes: no control character or white space other than
+    single inner spaces (``isprintable`` is False for both), no brace or backslash, and in a LaTeX field none of
+    the specials :func:`encode_value` escapes nor "--" (an en dash when decoded). Plain ``in`` tests: a regular
+    expression costs several times as much on a long abstract."""
+    if (not value.isprintable() or "\\" in value or "{" in value or "}" in value or "  " in value
+            or value[0] == " " or value[-1] == " "):
+        return False
+    return verbatim or not ("~" in value or "$" in value or "&" in value or "%" in value or "#" in value
+                            or "_" in value or "^" in value or "--" in value)
+
+
+def _plain_names(value: str) -> bool:
+    """A plain name list read and written back as it is: every name "Family, Given" (one comma, both parts
+    non-empty), joined by " and "."""
+    parts = _AND_SPLIT.split(value)
+    if " and ".join(parts) != value:
+        return False
+    for part in parts:
+        family, comma, given = part.partition(",")
+        if not comma or not family or family[-1] == " " or "," in given or len(given) < 2 or given[0] != " ":
+            return False
+    return True
+
+
+def stored_as_written(name: str, value: str) -> bool:
+    """True when a stored field ``name = {value}`` (``name`` lower-case, the entry's only field of that name) is
+    kept as written when the record read from its entry is saved again (:func:`record_from_fields`, then
+    :func:`record_to_fields`, then the store's rule: a value is rewritten only when it decodes differently).
+    Conservative: False for anything not known to be kept (the caller then renders the record in full).
+
+    A plain value (nothing to decode or encode) of a field of the model is kept when it is already in the form
+    the model writes (lists joined by "; ", names as "Family, Given", a number without leading zeros); a value
+    of a text field (or one outside the model) is kept when it decodes as its encoded decoding does."""
+    if not value:
+        return False
+    verbatim = name in VERBATIM_FIELDS
+    single = name in _SIMPLE or name in _SYNOPSIS or name not in _KNOWN  # one value, decoded and encoded
+    plain = _plain(value, verbatim)
+    if plain and (single or (name in ("author", "editor") and _plain_names(value))
+                  or (name in _LISTS and "; ".join(split_list(value, ";" if name == "reasons_auto" else None))
+                      == value)):
+        return True
+    # the rare value with LaTeX (or a name list or list in another form): written as record_to_fields writes it
+    if single or name in ("author", "editor") or name in _LISTS:
+        if single:
+            text = decode_value(name, value)
+            stored = encode_value(name, text) if text else ""
+        elif name in _LISTS:
+            parts = split_list(decode_value(name, value), ";" if name == "reasons_auto" else None)
+            stored = encode_value(name, "; ".join(parts)) if parts else ""
+        else:
+            stored = _names(parse_bibtex_names(value))
+        return bool(stored.strip()) and (stored == value
+                                          or decode_value(name, stored) == decode_value(name, value))
+    if not plain:
+        return False
+    if name in ("year", "relevance"):  # a number, or kept as text in ``extra`` when it is none
+        return not value.isdigit() or (value.isascii() and str(int(value)) == value)
+    if name == "retracted":
+        return value == "yes"
+    if name == "protect":
+        return ", ".join(split_list(value, ",")) == value
+    try:
+        if name == "cited_in":
+            return "; ".join(f"{lk.slug}#{lk.number}" if lk.number else lk.slug
+                             for lk in _parse_links(value, "")) == value
+        if name == "discussed_in":
+            return "; ".join(lk.slug for lk in _parse_links("", value)) == value
+        if name == "relations":
+            return "; ".join(rel.text() for rel in parse_relations(value)) == value
+    except ValueError:
+        return False
+    return False
+
+
 def synopsis_fields(synopsis: Synopsis) -> dict[str, str]:
     return {name: getattr(synopsis, attr) for name, attr in _SYNOPSIS.items() if getattr(synopsis, attr)}
 
@@ -322,6 +403,19 @@ def record_problems(record: Record, *, check_key: bool = True) -> list[str]:
         elif name in _EXTRA_SHADOWED:
             found.append(f"field name {name!r} is a field of the record model; set the record's attribute instead")
     return found
+
+
+def storable_entry(entry_type: str, names: Iterable[str]) -> bool:
+    """True when the record read from a stored entry of this type with fields of these names has none of
+    :func:`record_problems`' problems of the type and field names (as a stored key, the key is not checked)."""
+    kind = entry_type.lower()
+    if not _TYPE_RE.fullmatch(kind) or kind in _NOT_ENTRY_TYPES:
+        return False
+    for name in names:
+        lname = name.lower()
+        if lname not in _KNOWN and not _FIELD_RE.fullmatch(lname):
+            return False
+    return True
 
 
 def storable_extra(extra: dict[str, str]) -> dict[str, str]:

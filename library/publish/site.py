@@ -67,9 +67,10 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
     """Give every parsed record without a valid, unique slug one (from its title), in place; keep the address a
     study was last published at in ``slug_old`` when an editor changed its slug (``previous``: key -> last run's
     slug), so that the old address redirects even from a fresh output folder. All of it is stored with one bulk
-    update and one save. Valid stored slugs are kept first, so a new study never takes the slug of an edited
-    one, nor anyone's earlier slug (``reserved``). Storing a slug does not stamp ``modified``: it is site
-    bookkeeping, not an edit of the study. Returns how many records got a new slug and whether it saved."""
+    update of the fields alone (:meth:`Library.set_fields`: the same file as storing the records, mostly without
+    rendering them again) and one save. Valid stored slugs are kept first, so a new study never takes the slug of
+    an edited one, nor anyone's earlier slug (``reserved``). Storing a slug does not stamp ``modified``: it is
+    site bookkeeping, not an edit of the study. Returns how many records got a new slug and whether it saved."""
     names = set(taken) | reserved
     missing: list[Record] = []
     for key, record in records.items():
@@ -85,15 +86,15 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
         new = make_unique(slugify(record.title or record.key), names)
         taken[new] = record.key
         record.extra["slug"] = new
-    changed = {r.key: r for r in missing}
+    changed = {r.key: {"slug": r.extra["slug"]} for r in missing}
     for key, record in records.items():
         before = previous.get(key, "")
         olds = old_slugs_of(record)
         if is_slug(before) and before != record.extra["slug"] and before not in olds:
             record.extra["slug_old"] = " ".join((*olds, before))
-            changed[key] = record
+            changed.setdefault(key, {})["slug_old"] = record.extra["slug_old"]
     if changed:
-        lib.update_many(changed.values(), stamp=False)
+        lib.set_fields(changed)
         lib.save()
     return len(missing), bool(changed)
 
