@@ -560,8 +560,9 @@ class Library:
                  if (stored := encode_value(name, value)).strip()]
         if not added:
             return None
+        macros = self._index.macros
         for (_, raw), name in zip(block.fields, names, strict=True):
-            if len(raw) < 2 or raw[0] != "{" or raw[-1] != "}" or not stored_as_written(name, raw[1:-1]):
+            if not stored_as_written(name, expand_value(raw, macros)):  # kept as written by a re-render
                 return None
         entry_type = block.entry_type.lower()
         found = with_fields_appended(text, block, entry_type, added)
