@@ -317,9 +317,21 @@ def _piece(raw: str, macros: dict[str, str]) -> str:
     return raw
 
 
+_PREFIXES: dict[str, str] = {}  # field name -> "  name         = " (a few dozen names in practice)
+
+
+def _prefix(name: str) -> str:
+    prefix = _PREFIXES.get(name)
+    if prefix is None:
+        prefix = f"  {name:<12} = "
+        if len(_PREFIXES) < 4096:
+            _PREFIXES[name] = prefix
+    return prefix
+
+
 def render_entry(entry_type: str, key: str, fields: list[tuple[str, str]]) -> str:
     """The documented layout for new and edited entries (values given raw, with delimiters)."""
-    body = ",\n".join(f"  {name:<12} = {value}" for name, value in fields)
+    body = ",\n".join([_prefix(name) + value for name, value in fields])
     return f"@{entry_type}{{{key},\n{body}\n}}" if fields else f"@{entry_type}{{{key}\n}}"
 
 
@@ -344,6 +356,6 @@ def with_fields_appended(text: str, block: Block, entry_type: str, added: list[t
     old = render_entry(entry_type, block.key, fields)
     if len(old) != block.end - block.start or not text.startswith(old, block.start):
         return None
-    new = old[:-2] + "".join(f",\n  {name:<12} = {value}" for name, value in added) + "\n}"
+    new = old[:-2] + "".join([",\n" + _prefix(name) + value for name, value in added]) + "\n}"
     return new, Block("entry", block.start, block.start + len(new), block.line, key=block.key,
                       entry_type=block.entry_type, fields=[*fields, *added])

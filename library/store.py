@@ -27,11 +27,11 @@ from .fields import (
     FIELD_ORDER,
     decode_value,
     encode_value,
+    fields_as_written,
     key_problem,
     record_problems,
     record_to_fields,
     storable_entry,
-    stored_as_written,
 )
 from .frame import FRAME_FREE_FIELDS, build_frame, record_row
 from .identifiers import validate_identifier
@@ -476,7 +476,7 @@ class Library:
                 raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
             else:
                 block = self._block(row)
-                if not storable_entry(block.entry_type, (name for name, _ in block.fields)):
+                if not storable_entry(block.entry_type, tuple(name for name, _ in block.fields)):
                     _check(self.get(key), key=False)  # raises what update_many would
                 self._fields.setdefault(row, {}).update(fields)
             count += 1
@@ -561,9 +561,10 @@ class Library:
         if not added:
             return None
         macros = self._index.macros
-        for (_, raw), name in zip(block.fields, names, strict=True):
-            if not stored_as_written(name, expand_value(raw, macros)):  # kept as written by a re-render
-                return None
+        expanded = [(name, raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw
+                     else expand_value(raw, macros)) for (_, raw), name in zip(block.fields, names, strict=True)]
+        if not fields_as_written(expanded):  # every field kept as written by a re-render
+            return None
         entry_type = block.entry_type.lower()
         found = with_fields_appended(text, block, entry_type, added)
         if found is not None and self._rendering_rows is not None:  # as _render_changed: only bookkeeping fields
@@ -571,14 +572,16 @@ class Library:
         return found
 
     def _render_chunk(self, c: int, rows: dict[int, Record | None], inserts: dict[int, list[Record]],
-                      fields: dict[int, dict[str, str]]) -> bytes:
+                      fields: dict[int, tuple[int, dict[str, str]]]) -> bytes:
+        """The new text of chunk ``c``: ``rows`` edited or removed, ``inserts`` added after an entry, ``fields``
+        (row -> (block in the chunk, bookkeeping fields)) given to stored entries."""
         start, end = self._index.span(c)
         text = decode_chunk(self._index.data, start, end, str(self.path))
         blocks = self._index.blocks(c)
         refs = self._index.entry_refs
         by_block = {int(refs[r][1]): (r, rec) for r, rec in rows.items()}
         after_block = {int(refs[r][1]): records for r, records in inserts.items()}
-        given = {int(refs[r][1]): (r, values) for r, values in fields.items()}
+        given = {b: (r, values) for r, (b, values) in fields.items()}
         # the blocks of the new text, when only appended fields changed it (else it is parsed when indexed)
         known: list[Block] | None = [] if self._saving_blocks is not None and not rows and not inserts else None
         shift = lines = 0
@@ -637,9 +640,12 @@ class Library:
         by_chunk: dict[int, dict[int, Record | None]] = {}
         for row, record in self._changes.items():
             by_chunk.setdefault(int(self._index.entry_refs[row][0]), {})[row] = record
-        given: dict[int, dict[int, dict[str, str]]] = {}
-        for row, values in self._fields.items():
-            given.setdefault(int(self._index.entry_refs[row][0]), {})[row] = values
+        given: dict[int, dict[int, tuple[int, dict[str, str]]]] = {}
+        if self._fields:
+            refs = self._index.entry_refs.tolist()  # (one list, not a numpy scalar per row)
+            for row, values in self._fields.items():
+                c, b = refs[row]
+                given.setdefault(c, {})[row] = (b, values)
         inserts: dict[int, dict[int, list[Record]]] = {}
         placed: set[str] = set()
         for key, row in self._after.items():
