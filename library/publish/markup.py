@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 __all__ = ["CSS", "SEARCH_JS", "esc", "json_script", "page", "safe_href"]
 
 
-_SPECIAL = re.compile("[&<>\"']")
-
-
 def esc(text: object) -> str:
     """``html.escape(str(text), quote=True)``; text without a character to escape is returned as it is (most
-    of a page's pieces: one scan instead of five replacements)."""
+    of a page's pieces: five ``in`` tests, each a memchr, instead of five replacements or a regular expression,
+    which costs several times as much on an abstract)."""
     value = text if type(text) is str else str(text)
-    return html.escape(value, quote=True) if _SPECIAL.search(value) else value
+    if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+        return html.escape(value, quote=True)
+    return value
 
 
 def safe_href(url: str) -> str:

@@ -43,6 +43,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARD_SIZE = 1000
 WALK_LIMIT = 2000  # steps a republish walks the order to find a study's pool neighbours before it gathers the pool
 RENDER_BATCH = 500  # study pages formatted together (citations in one bibliography per style)
+_DUMP_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once, not per line
 
 
 @dataclass
@@ -629,7 +630,7 @@ def _dump_line(item: dict[str, Any], slug: str, config: PublishConfig) -> bytes:
     line = dict(item)
     line["reflib:slug"] = slug
     line["reflib:page"] = config.absolute(path) or path
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _DUMP_JSON.encode(line).encode("utf-8")
 
 
 def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], records: dict[str, Record],
