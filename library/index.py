@@ -228,7 +228,9 @@ def decode_chunk(data: bytes, start: int, end: int, path: str) -> str:
 
 
 def entry_record(block: Block, macros: dict[str, str]) -> Record:
-    values = {name.lower(): expand_value(raw, macros) for name, raw in block.fields}
+    # a braced value without '#' expands to what is inside the braces (most values: no call)
+    values = {name.lower(): raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw
+              else expand_value(raw, macros) for name, raw in block.fields}
     return record_from_fields(block.key, block.entry_type, values)
 
 
