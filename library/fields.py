@@ -348,20 +348,34 @@ def stored_as_written(name: str, value: str) -> bool:
     return _written_alone_kept(name, value, single)
 
 
-def fields_as_written(fields: list[tuple[str, str]]) -> bool:
-    """:func:`stored_as_written` for every (name, value) of an entry: the values of each kind (LaTeX, verbatim)
-    are checked for plainness together, joined (a character test is one pass over all of them, not one call
-    per value)."""
-    latex: list[str] = []
-    verbatim: list[str] = []
-    for name, value in fields:
+@lru_cache(maxsize=4096)
+def lower_names(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """An entry's field names in lower case; None when two are the same name (a save keeps the first)."""
+    lower = tuple(name.lower() for name in names)
+    return lower if len(set(lower)) == len(lower) else None
+
+
+@lru_cache(maxsize=4096)
+def _shape(names: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The places of an entry's LaTeX values, verbatim values and values that are not one text."""
+    kinds = [_kind(name) for name in names]
+    return (tuple(i for i, (verbatim, _) in enumerate(kinds) if not verbatim),
+            tuple(i for i, (verbatim, _) in enumerate(kinds) if verbatim),
+            tuple(i for i, (_, single) in enumerate(kinds) if not single))
+
+
+def fields_as_written(names: tuple[str, ...], values: list[str]) -> bool:
+    """:func:`stored_as_written` for every field of an entry (``names`` in lower case, no two the same): the
+    values of each kind (LaTeX, verbatim) are checked for plainness together, joined, and what that depends on
+    is worked out once per list of names (entries of a library share a few), not once per value."""
+    for value in values:
         if not value or value[0] == " " or value[-1] == " ":
-            return all(stored_as_written(n, v) for n, v in fields)
-        (verbatim if _kind(name)[0] else latex).append(value)
-    if not (_plain("|".join(latex), False) if latex else True) or not (
-            _plain("|".join(verbatim), True) if verbatim else True):
-        return all(stored_as_written(n, v) for n, v in fields)
-    return all(_kind(name)[1] or _plain_kept(name, value) for name, value in fields)  # every value plain
+            return all(map(stored_as_written, names, values))
+    latex, verbatim, other = _shape(names)
+    if (latex and not _plain("|".join([values[i] for i in latex]), False)) or (
+            verbatim and not _plain("|".join([values[i] for i in verbatim]), True)):
+        return all(map(stored_as_written, names, values))
+    return all(_plain_kept(names[i], values[i]) for i in other)  # every value plain
 
 
 def _plain_kept(name: str, value: str) -> bool:

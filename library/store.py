@@ -29,6 +29,7 @@ from .fields import (
     encode_value,
     fields_as_written,
     key_problem,
+    lower_names,
     record_problems,
     record_to_fields,
     storable_entry,
@@ -553,17 +554,17 @@ class Library:
     def _appended(self, text: str, block: Block, row: int, values: dict[str, str]) -> tuple[str, Block] | None:
         """The text of a stored entry given bookkeeping fields (:meth:`set_fields`) that a re-render would write
         as its text with the new fields appended, and the block it parses into; None when that is not sure."""
-        names = [name.lower() for name, _ in block.fields]
-        if len(set(names)) != len(names) or not values.keys().isdisjoint(names):
+        names = lower_names(tuple([name for name, _ in block.fields]))
+        if names is None or not values.keys().isdisjoint(names):
             return None
         added = [(name, "{" + stored + "}") for name, value in values.items()
                  if (stored := encode_value(name, value)).strip()]
         if not added:
             return None
         macros = self._index.macros
-        expanded = [(name, raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw
-                     else expand_value(raw, macros)) for (_, raw), name in zip(block.fields, names, strict=True)]
-        if not fields_as_written(expanded):  # every field kept as written by a re-render
+        expanded = [raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw else expand_value(raw, macros)
+                    for _, raw in block.fields]
+        if not fields_as_written(names, expanded):  # every field kept as written by a re-render
             return None
         entry_type = block.entry_type.lower()
         found = with_fields_appended(text, block, entry_type, added)
