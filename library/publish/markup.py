@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -26,9 +27,15 @@ def esc(text: object) -> str:
     return value
 
 
+# an http(s) address of a plain host and only characters quote() keeps (doi.org, PubMed links): as it is
+_PLAIN_HTTP = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][A-Za-z0-9_.~:/?#@!$&'*+,;=%-]*)?")
+
+
 def safe_href(url: str) -> str:
     """An escaped http(s) address, or '' for anything else (javascript:, data:, relative, unknown schemes)."""
     text = url.strip()
+    if _PLAIN_HTTP.fullmatch(text):  # what the split and the quoting below keep unchanged
+        return esc(text)
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
