@@ -26,6 +26,7 @@ __all__ = [
     "parse_chunk",
     "parse_chunk_fast",
     "render_entry",
+    "with_fields_appended",
 ]
 
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
@@ -316,7 +317,45 @@ def _piece(raw: str, macros: dict[str, str]) -> str:
     return raw
 
 
+_PREFIXES: dict[str, str] = {}  # field name -> "  name         = " (a few dozen names in practice)
+
+
+def _prefix(name: str) -> str:
+    prefix = _PREFIXES.get(name)
+    if prefix is None:
+        prefix = f"  {name:<12} = "
+        if len(_PREFIXES) < 4096:
+            _PREFIXES[name] = prefix
+    return prefix
+
+
 def render_entry(entry_type: str, key: str, fields: list[tuple[str, str]]) -> str:
     """The documented layout for new and edited entries (values given raw, with delimiters)."""
-    body = ",\n".join(f"  {name:<12} = {value}" for name, value in fields)
+    body = ",\n".join([_prefix(name) + value for name, value in fields])
     return f"@{entry_type}{{{key},\n{body}\n}}" if fields else f"@{entry_type}{{{key}\n}}"
+
+
+_APPENDABLE = re.compile(r"[a-z][a-z0-9_]*")  # field names and raw values appended without a parse (see below)
+_APPENDABLE_VALUE = re.compile(r"\{[a-z0-9 ._:+-]*\}")
+
+
+def with_fields_appended(text: str, block: Block, entry_type: str, added: list[tuple[str, str]]
+                         ) -> tuple[str, Block] | None:
+    """``render_entry(entry_type, block.key, block.fields + added)`` when ``text`` (the chunk holding ``block``)
+    has the entry exactly as that function writes it without ``added``: the new fields are put before its closing
+    line, and the block the new text parses into is known without parsing it (the same fields plus ``added``; a
+    field of a plain name and a braced value of letters, digits, spaces and ``._:+-`` added after the last one
+    changes nothing else the splitter sees, unless the last value ends in a backslash, which would escape the
+    comma after it). None when the entry is not in that layout (or has no field, or its last value ends in a
+    backslash), or an added name or value is not that simple: the caller renders the entry."""
+    fields = block.fields
+    if not fields or fields[-1][1].endswith("\\"):
+        return None
+    if not all(_APPENDABLE.fullmatch(name) and _APPENDABLE_VALUE.fullmatch(value) for name, value in added):
+        return None
+    old = render_entry(entry_type, block.key, fields)
+    if len(old) != block.end - block.start or not text.startswith(old, block.start):
+        return None
+    new = old[:-2] + "".join([",\n" + _prefix(name) + value for name, value in added]) + "\n}"
+    return new, Block("entry", block.start, block.start + len(new), block.line, key=block.key,
+                      entry_type=block.entry_type, fields=[*fields, *added])

@@ -53,6 +53,7 @@ convert Unicode on the way out (see the export module).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .latex import decode_latex
 from .model import Author, EntryLink, Record, Relation, Synopsis
@@ -285,6 +286,140 @@ def record_to_fields(record: Record) -> dict[str, str]:
     return values
 
 
+# --- values a save writes back as they are ---------------------------------------------------------------------
+_AND_SPLIT = re.compile(r"\s+and\s+", re.IGNORECASE)  # as library.names splits a name list
+
+
+_NOT_PLAIN_BYTES = bytes(range(0x20)) + b"\x7f\\{}"  # control characters, backslash and braces
+_NOT_PLAIN_LATEX_BYTES = _NOT_PLAIN_BYTES + b"~$&%#_^"  # and what encode_value escapes
+
+
+def _plain(value: str, verbatim: bool) -> bool:
+    """Nothing in ``value`` that decoding or encoding changes: no control character or white space other than
+    single inner spaces, no brace or backslash, and in a LaTeX field none of the specials :func:`encode_value`
+    escapes nor "--" (an en dash when decoded). A long abstract is read three times (ASCII text: one byte
+    deletion pass for every character at once, then the two pairs), not once per character tested."""
+    if value[0] == " " or value[-1] == " ":
+        return False
+    if value.isascii():
+        data = value.encode("ascii")
+        if len(data.translate(None, _NOT_PLAIN_BYTES if verbatim else _NOT_PLAIN_LATEX_BYTES)) != len(data):
+            return False
+    elif (not value.isprintable() or "\\" in value or "{" in value or "}" in value
+          or (not verbatim and ("~" in value or "$" in value or "&" in value or "%" in value or "#" in value
+                               or "_" in value or "^" in value))):
+        return False  # (isprintable: no control character, and no white space but the ASCII space)
+    return "  " not in value and (verbatim or "--" not in value)
+
+
+def _plain_names(value: str) -> bool:
+    """A plain name list read and written back as it is: every name "Family, Given" (one comma, both parts
+    non-empty), joined by " and "."""
+    parts = _AND_SPLIT.split(value)
+    if " and ".join(parts) != value:
+        return False
+    for part in parts:
+        family, comma, given = part.partition(",")
+        if not comma or not family or family[-1] == " " or "," in given or len(given) < 2 or given[0] != " ":
+            return False
+    return True
+
+
+@lru_cache(maxsize=1024)
+def _kind(name: str) -> tuple[bool, bool]:
+    """(verbatim, one value decoded and encoded as it is) of a field."""
+    return name in VERBATIM_FIELDS, name in _SIMPLE or name in _SYNOPSIS or name not in _KNOWN
+
+
+def stored_as_written(name: str, value: str) -> bool:
+    """True when a stored field ``name = {value}`` (``name`` lower-case, the entry's only field of that name) is
+    kept as written when the record read from its entry is saved again (:func:`record_from_fields`, then
+    :func:`record_to_fields`, then the store's rule: a value is rewritten only when it decodes differently).
+    Conservative: False for anything not known to be kept (the caller then renders the record in full).
+
+    A plain value (nothing to decode or encode) of a field of the model is kept when it is already in the form
+    the model writes (lists joined by "; ", names as "Family, Given", a number without leading zeros); a value
+    of a text field (or one outside the model) is kept when it decodes as its encoded decoding does."""
+    if not value:
+        return False
+    verbatim, single = _kind(name)
+    if _plain(value, verbatim):
+        return single or _plain_kept(name, value)
+    return _written_alone_kept(name, value, single)
+
+
+@lru_cache(maxsize=4096)
+def lower_names(names: tuple[str, ...]) -> tuple[str, ...] | None:
+    """An entry's field names in lower case; None when two are the same name (a save keeps the first)."""
+    lower = tuple(name.lower() for name in names)
+    return lower if len(set(lower)) == len(lower) else None
+
+
+@lru_cache(maxsize=4096)
+def _shape(names: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """The places of an entry's LaTeX values, verbatim values and values that are not one text."""
+    kinds = [_kind(name) for name in names]
+    return (tuple(i for i, (verbatim, _) in enumerate(kinds) if not verbatim),
+            tuple(i for i, (verbatim, _) in enumerate(kinds) if verbatim),
+            tuple(i for i, (_, single) in enumerate(kinds) if not single))
+
+
+def fields_as_written(names: tuple[str, ...], values: list[str]) -> bool:
+    """:func:`stored_as_written` for every field of an entry (``names`` in lower case, no two the same): the
+    values of each kind (LaTeX, verbatim) are checked for plainness together, joined, and what that depends on
+    is worked out once per list of names (entries of a library share a few), not once per value."""
+    for value in values:
+        if not value or value[0] == " " or value[-1] == " ":
+            return all(map(stored_as_written, names, values))
+    latex, verbatim, other = _shape(names)
+    if (latex and not _plain("|".join([values[i] for i in latex]), False)) or (
+            verbatim and not _plain("|".join([values[i] for i in verbatim]), True)):
+        return all(map(stored_as_written, names, values))
+    return all(_plain_kept(names[i], values[i]) for i in other)  # every value plain
+
+
+def _plain_kept(name: str, value: str) -> bool:
+    """:func:`stored_as_written` of a plain value of a field that is not one text."""
+    if (name in ("author", "editor") and _plain_names(value)) or (
+            name in _LISTS and "; ".join(split_list(value, ";" if name == "reasons_auto" else None)) == value):
+        return True
+    if name in ("author", "editor") or name in _LISTS:
+        return _written_alone_kept(name, value, False)
+    if name in ("year", "relevance"):  # a number, or kept as text in ``extra`` when it is none
+        return not value.isdigit() or (value.isascii() and str(int(value)) == value)
+    if name == "retracted":
+        return value == "yes"
+    if name == "protect":
+        return ", ".join(split_list(value, ",")) == value
+    try:
+        if name == "cited_in":
+            return "; ".join(f"{lk.slug}#{lk.number}" if lk.number else lk.slug
+                             for lk in _parse_links(value, "")) == value
+        if name == "discussed_in":
+            return "; ".join(lk.slug for lk in _parse_links("", value)) == value
+        if name == "relations":
+            return "; ".join(rel.text() for rel in parse_relations(value)) == value
+    except ValueError:
+        return False
+    return False
+
+
+def _written_alone_kept(name: str, value: str, single: bool) -> bool:
+    """The rare value with LaTeX (or a name list or list in another form): kept when what record_to_fields
+    writes for it decodes as it does (the store's rule); False for other fields."""
+    if single:
+        text = decode_value(name, value)
+        stored = encode_value(name, text) if text else ""
+    elif name in _LISTS:
+        parts = split_list(decode_value(name, value), ";" if name == "reasons_auto" else None)
+        stored = encode_value(name, "; ".join(parts)) if parts else ""
+    elif name in ("author", "editor"):
+        stored = _names(parse_bibtex_names(value))
+    else:
+        return False
+    return bool(stored.strip()) and (stored == value or decode_value(name, stored) == decode_value(name, value))
+
+
 def synopsis_fields(synopsis: Synopsis) -> dict[str, str]:
     return {name: getattr(synopsis, attr) for name, attr in _SYNOPSIS.items() if getattr(synopsis, attr)}
 
@@ -322,6 +457,20 @@ def record_problems(record: Record, *, check_key: bool = True) -> list[str]:
         elif name in _EXTRA_SHADOWED:
             found.append(f"field name {name!r} is a field of the record model; set the record's attribute instead")
     return found
+
+
+@lru_cache(maxsize=4096)
+def storable_entry(entry_type: str, names: tuple[str, ...]) -> bool:
+    """True when the record read from a stored entry of this type with fields of these names has none of
+    :func:`record_problems`' problems of the type and field names (as a stored key, the key is not checked)."""
+    kind = entry_type.lower()
+    if not _TYPE_RE.fullmatch(kind) or kind in _NOT_ENTRY_TYPES:
+        return False
+    for name in names:
+        lname = name.lower()
+        if lname not in _KNOWN and not _FIELD_RE.fullmatch(lname):
+            return False
+    return True
 
 
 def storable_extra(extra: dict[str, str]) -> dict[str, str]:

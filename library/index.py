@@ -228,7 +228,9 @@ def decode_chunk(data: bytes, start: int, end: int, path: str) -> str:
 
 
 def entry_record(block: Block, macros: dict[str, str]) -> Record:
-    values = {name.lower(): expand_value(raw, macros) for name, raw in block.fields}
+    # a braced value without '#' expands to what is inside the braces (most values: no call)
+    values = {name.lower(): raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw
+              else expand_value(raw, macros) for name, raw in block.fields}
     return record_from_fields(block.key, block.entry_type, values)
 
 
@@ -286,15 +288,17 @@ def _stitch(table: pa.Table, positions: np.ndarray) -> pa.Table:
 
 def build_index(data: bytes, path: str, known: ReusableChunks | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                rows: dict[str, KnownRow] | None = None) -> FileIndex:
+                rows: dict[str, KnownRow] | None = None, blocks: dict[bytes, list[Block]] | None = None
+                ) -> FileIndex:
     """Chunk, hash and parse ``data``; chunks whose digest is in ``known`` reuse their blocks and rows; entries
-    in ``rows`` (by key; rows of ``known``'s table) reuse theirs when their type and fields are the ones given."""
+    in ``rows`` (by key; rows of ``known``'s table) reuse theirs when their type and fields are the ones given;
+    a chunk whose digest is in ``blocks`` (a save that knows what the text it wrote parses into) is not parsed."""
     gc_was_enabled = gc.isenabled()
     gc.disable()  # building many small objects triggers useless collections
     try:
-        index = _build_index(data, path, known, progress, rows)
+        index = _build_index(data, path, known, progress, rows, blocks)
         if index is None:  # the @string macros changed: every entry's row must be built again
-            index = _build_index(data, path, None, progress)
+            index = _build_index(data, path, None, progress, blocks=blocks)
         assert index is not None
         return index
     finally:
@@ -304,14 +308,15 @@ def build_index(data: bytes, path: str, known: ReusableChunks | None = None,
 
 def _build_index(data: bytes, path: str, known: ReusableChunks | None,
                  progress: Callable[[int, int], None] | None,
-                 rows: dict[str, KnownRow] | None = None) -> FileIndex | None:
+                 rows: dict[str, KnownRow] | None = None, blocks: dict[bytes, list[Block]] | None = None
+                 ) -> FileIndex | None:
     starts_array = chunk_starts(data)
     starts = starts_array.tolist()
     digests = chunk_digests(data, starts)
     old = known.chunks if known is not None else ChunkTable.empty()
     lent = known.positions() if known is not None else {}
     hits = np.array([lent.get(d, -1) for d in digests], dtype=np.int64)
-    parsed, keep = _parse_missing(data, starts, hits, digests, path, progress)
+    parsed, keep = _parse_missing(data, starts, hits, digests, path, progress, blocks or {})
 
     first = np.flatnonzero(keep)  # basic chunk index of each final chunk
     source = hits[first]  # the chunk in `old` it re-uses, or -1 when parsed now
@@ -348,8 +353,10 @@ def _span(chunks: ChunkTable, c: int) -> tuple[int, int]:
 
 
 def _parse_missing(data: bytes, starts: list[int], hits: np.ndarray, digests: list[bytes], path: str,
-                   progress: Callable[[int, int], None] | None) -> tuple[dict[int, list[Block]], np.ndarray]:
-    """Parse every chunk not lent (a malformed one merged with the chunks after it when that repairs it).
+                   progress: Callable[[int, int], None] | None, known: dict[bytes, list[Block]]
+                   ) -> tuple[dict[int, list[Block]], np.ndarray]:
+    """Parse every chunk not lent (a malformed one merged with the chunks after it when that repairs it); a chunk
+    whose digest is in ``known`` takes those blocks.
 
     Returns the blocks by first basic chunk, and which basic chunks start a final chunk (not merged into the one
     before); ``digests`` of merged chunks are updated to cover the merged bytes.
@@ -360,7 +367,8 @@ def _parse_missing(data: bytes, starts: list[int], hits: np.ndarray, digests: li
     for i in np.flatnonzero(hits < 0).tolist():
         if i < covered:
             continue  # merged into an earlier malformed chunk
-        blocks, end = _parse_at(data, starts, i, path)
+        found = known.get(digests[i])
+        blocks, end = (found, i + 1) if found is not None else _parse_at(data, starts, i, path)
         parsed[i] = blocks
         if end > i + 1:
             keep[i + 1 : end] = False

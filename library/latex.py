@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ACCENTS", "ESCAPES", "LETTERS", "decode_latex", "encode_latex", "strip_braces"]
+__all__ = ["ACCENTS", "ESCAPES", "LETTERS", "decode_latex", "encode_latex", "squash_spaces", "strip_braces"]
 
 # What the decoder maps: accent commands to combining marks, letter and symbol commands to characters, escaped
 # characters to what they stand for (read-only tables; encode_latex uses their reverse).
@@ -130,6 +130,11 @@ def _squash(text: str) -> str:
             and "\x1c" not in text and "\x1d" not in text and "\x1e" not in text and "\x1f" not in text):
         return text
     return " ".join(text.split())
+
+
+def squash_spaces(text: str) -> str:
+    """``" ".join(text.split())``, without splitting and joining a long text (an abstract) that is already so."""
+    return _squash(text)
 
 
 def decode_latex(value: str) -> str:

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +22,19 @@ from filelock import FileLock, Timeout
 
 from . import cache as cache_mod
 from .atomic import NotRegular, Snapshot, atomic_write, clean_leftovers, read_snapshot, snapshot_of
-from .bibfile import Block, expand_value, render_entry
+from .bibfile import Block, expand_value, render_entry, with_fields_appended
 from .errors import BibFileError, ConflictError, InvalidRecordError, KeyExistsError, UnknownKeyError
-from .fields import FIELD_ORDER, decode_value, key_problem, record_problems, record_to_fields
+from .fields import (
+    FIELD_ORDER,
+    decode_value,
+    encode_value,
+    fields_as_written,
+    key_problem,
+    lower_names,
+    record_problems,
+    record_to_fields,
+    storable_entry,
+)
 from .frame import FRAME_FREE_FIELDS, build_frame, record_row
 from .identifiers import validate_identifier
 from .index import DIGEST_SIZE, FileIndex, KnownRow, ReusableChunks, build_index, decode_chunk, entry_record
@@ -131,6 +141,9 @@ class Library:
         self._added: dict[str, PackedRecord] = {}  # packed: a million added records fit in memory
         self._after: dict[str, int] = {}  # added key -> row of the entry it is written after (else at the end)
         self._records: dict[int, Record] = {}
+        self._fields: dict[int, dict[str, str]] = {}  # row -> bookkeeping fields set on its stored record
+        self._saved_blocks: dict[bytes, list[Block]] = {}  # chunk digest -> blocks, of chunks a save wrote
+        self._saving_blocks: dict[bytes, list[Block]] | None = None
         self.lock_timeout = LOCK_TIMEOUT
         self._reindex()
 
@@ -181,8 +194,10 @@ class Library:
         """Index the bytes of the last save, reusing every unchanged chunk of the previous index."""
         data, self._saved_data = self._saved_data, None
         rows, self._saved_rows = self._saved_rows, {}
+        blocks, self._saved_blocks = self._saved_blocks, {}
         if data is not None:
-            self._index_value = build_index(data, str(self.path), ReusableChunks.of(self._index_value), rows=rows)
+            self._index_value = build_index(data, str(self.path), ReusableChunks.of(self._index_value), rows=rows,
+                                            blocks=blocks)
             self._reindex()
 
     @property
@@ -258,8 +273,12 @@ class Library:
             return changed.copy()
         kept = self._records.get(row)
         if kept is None and not keep:
-            return entry_record(self._block(row), self._index.macros)  # a new object: no copy needed
-        return self._stored(row).copy()
+            record = entry_record(self._block(row), self._index.macros)  # a new object: no copy needed
+        else:
+            record = self._stored(row).copy()
+        if row in self._fields:
+            record.extra.update(self._fields[row])
+        return record
 
     def records(self) -> Iterator[Record]:
         """Every record in file order, then added ones (copies)."""
@@ -273,8 +292,8 @@ class Library:
         Records edited or added since the load have no stored text and are left out: save first."""
         index = self._index
         macros = hashlib.sha1(repr(sorted(index.macros.items())).encode()).digest()[:8]
-        if self._changes:
-            keys = [k for k, row in self._keys.items() if row not in self._changes]
+        if self._changes or self._fields:  # records with pending edits or fields have no stored text yet
+            keys = [k for k, row in self._keys.items() if row not in self._changes and row not in self._fields]
             rows = np.fromiter((self._keys[k] for k in keys), dtype=np.int64, count=len(keys))
         else:
             keys = list(self._keys)
@@ -358,7 +377,7 @@ class Library:
     # --- editing --------------------------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        return bool(self._changes or self._added)
+        return bool(self._changes or self._added or self._fields)
 
     def add(self, record: Record, stamp: bool = True, after: str | None = None) -> Record:
         """Add a new record; ``added`` is stamped with today's date unless it has one (or ``stamp`` is False:
@@ -412,7 +431,9 @@ class Library:
         if record.key in self._added:
             self._added[record.key] = pack_record(stored)
         else:
-            self._changes[self._keys[record.key]] = stored
+            row = self._keys[record.key]
+            self._changes[row] = stored
+            self._fields.pop(row, None)
         self._frame_cache = None
 
     def update_many(self, records: Iterable[Record], *, stamp: bool = True) -> int:
@@ -434,9 +455,39 @@ class Library:
                     raise UnknownKeyError(f"no record with key {record.key!r} in {self.path}")
                 self._changes[row] = record
                 self._records.pop(row, None)
+                self._fields.pop(row, None)
             count += 1
         if count:
             self._frame_cache = None
+        return count
+
+    def set_fields(self, values: Mapping[str, Mapping[str, str]]) -> int:
+        """Set bookkeeping fields (those no frame column reads: ``slug``, ``slug_old``) of records, ``{key:
+        {field: value}}``: the same as getting each record, setting these fields in its ``extra`` and storing it
+        with ``update_many(stamp=False)`` (``reflib publish`` storing 100k new slugs), without building the
+        records of unedited entries. At save, such an entry whose text is in the documented layout and whose
+        every field is written back as it is gets the new fields appended to its text (the same bytes as a
+        re-render; see :func:`library.fields.stored_as_written`); any other is rendered in full. Returns how many
+        records were given fields."""
+        count = 0
+        for key, fields in values.items():
+            if not fields:
+                continue
+            if not set(fields) <= FRAME_FREE_FIELDS:
+                raise ValueError(f"not bookkeeping fields: {sorted(set(fields) - FRAME_FREE_FIELDS)}")
+            row = self._keys.get(key)
+            if key in self._added or (row is not None and self._changes.get(row) is not None):
+                record = self.get(key)
+                record.extra.update(fields)
+                self.update_many([record], stamp=False)
+            elif row is None or row in self._changes:
+                raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
+            else:
+                block = self._block(row)
+                if not storable_entry(block.entry_type, tuple(name for name, _ in block.fields)):
+                    _check(self.get(key), key=False)  # raises what update_many would
+                self._fields.setdefault(row, {}).update(fields)
+            count += 1
         return count
 
     def remove(self, key: str) -> Record:
@@ -446,6 +497,7 @@ class Library:
             self._after.pop(key, None)
         else:
             self._changes[self._keys[key]] = None
+            self._fields.pop(self._keys[key], None)
         self._frame_cache = None
         return record
 
@@ -457,10 +509,12 @@ class Library:
         row = self._keys.get(key)
         if row is not None:
             self._changes.pop(row, None)
+            self._fields.pop(row, None)
         self._frame_cache = None
 
     def discard_changes(self) -> None:
         self._changes.clear()
+        self._fields.clear()
         self._added.clear()
         self._after.clear()
         self._frame_cache = None
@@ -504,14 +558,71 @@ class Library:
             self._rendering_rows[record.key] = KnownRow(row, entry_type, tuple(out))
         return render_entry(entry_type, record.key, out)
 
-    def _render_chunk(self, c: int, rows: dict[int, Record | None], inserts: dict[int, list[Record]]) -> bytes:
+    def _appended(self, text: str, block: Block, row: int, values: dict[str, str]) -> tuple[str, Block] | None:
+        """The text of a stored entry given bookkeeping fields (:meth:`set_fields`) that a re-render would write
+        as its text with the new fields appended, and the block it parses into; None when that is not sure."""
+        names = lower_names(tuple([name for name, _ in block.fields]))
+        if names is None or not values.keys().isdisjoint(names):
+            return None
+        added = [(name, "{" + stored + "}") for name, value in values.items()
+                 if (stored := encode_value(name, value)).strip()]
+        if not added:
+            return None
+        macros = self._index.macros
+        expanded = [raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw else expand_value(raw, macros)
+                    for _, raw in block.fields]
+        if not fields_as_written(names, expanded):  # every field kept as written by a re-render
+            return None
+        entry_type = block.entry_type.lower()
+        found = with_fields_appended(text, block, entry_type, added)
+        if found is not None and self._rendering_rows is not None:  # as _render_changed: only bookkeeping fields
+            self._rendering_rows[block.key] = KnownRow(row, entry_type, tuple(found[1].fields))
+        return found
+
+    def _render_chunk(self, c: int, rows: dict[int, Record | None], inserts: dict[int, list[Record]],
+                      fields: dict[int, tuple[int, dict[str, str]]]) -> bytes:
+        """The new text of chunk ``c``: ``rows`` edited or removed, ``inserts`` added after an entry, ``fields``
+        (row -> (block in the chunk, bookkeeping fields)) given to stored entries."""
         start, end = self._index.span(c)
         text = decode_chunk(self._index.data, start, end, str(self.path))
         blocks = self._index.blocks(c)
-        by_block = {int(self._index.entry_refs[r][1]): (r, rec) for r, rec in rows.items()}
-        after_block = {int(self._index.entry_refs[r][1]): records for r, records in inserts.items()}
+        refs = self._index.entry_refs
+        by_block = {int(refs[r][1]): (r, rec) for r, rec in rows.items()}
+        after_block = {int(refs[r][1]): records for r, records in inserts.items()}
+        given = {b: (r, values) for r, (b, values) in fields.items()}
+        # the blocks of the new text, when only appended fields changed it (else it is parsed when indexed)
+        known: list[Block] | None = [] if self._saving_blocks is not None and not rows and not inserts else None
+        shift = lines = 0
         pieces, last = [], 0
         for b, block in enumerate(blocks):
+            if b in given:
+                row, values = given[b]
+                appended = self._appended(text, block, row, values)
+                pieces.append(text[last : block.start])
+                last = block.end
+                if appended is None:
+                    record = entry_record(block, self._index.macros)
+                    record.extra.update(values)
+                    pieces.append(self._render_changed(record, block, row))
+                    known = None
+                else:
+                    new, new_block = appended
+                    pieces.append(new)
+                    if known is not None:
+                        new_block.start += shift
+                        new_block.end += shift
+                        new_block.line += lines
+                        known.append(new_block)
+                        size = block.end - block.start
+                        shift += len(new) - size
+                        lines += new.count("\n", size - 2) - 1  # the lines added before the closing one
+                continue
+            if known is not None:
+                if block.kind == "malformed":
+                    known = None
+                else:
+                    known.append(Block(block.kind, block.start + shift, block.end + shift, block.line + lines,
+                                       block.key, block.entry_type, block.fields, block.error))
             if b in by_block:
                 pieces.append(text[last : block.start])
                 last = block.end
@@ -526,7 +637,10 @@ class Library:
                 last = max(last, block.end)
                 pieces.extend("\n\n" + _new_entry(record) for record in after_block[b])
         pieces.append(text[last:])
-        return "".join(pieces).encode("utf-8")
+        data = "".join(pieces).encode("utf-8")
+        if known is not None and self._saving_blocks is not None:
+            self._saving_blocks[hashlib.sha1(data, usedforsecurity=False).digest()] = known
+        return data
 
     def render(self) -> list[bytes | memoryview]:
         """The bytes the file will have after :meth:`save`, in pieces (unchanged stretches are views, not copies)."""
@@ -534,6 +648,12 @@ class Library:
         by_chunk: dict[int, dict[int, Record | None]] = {}
         for row, record in self._changes.items():
             by_chunk.setdefault(int(self._index.entry_refs[row][0]), {})[row] = record
+        given: dict[int, dict[int, tuple[int, dict[str, str]]]] = {}
+        if self._fields:
+            refs = self._index.entry_refs.tolist()  # (one list, not a numpy scalar per row)
+            for row, values in self._fields.items():
+                c, b = refs[row]
+                given.setdefault(c, {})[row] = (b, values)
         inserts: dict[int, dict[int, list[Record]]] = {}
         placed: set[str] = set()
         for key, row in self._after.items():
@@ -544,10 +664,10 @@ class Library:
         pieces: list[bytes | memoryview] = []
         view = memoryview(data)
         position = 0
-        for c in sorted(by_chunk.keys() | inserts.keys()):
+        for c in sorted(by_chunk.keys() | inserts.keys() | given.keys()):
             start, end = self._index.span(c)
             pieces.append(view[position:start])
-            pieces.append(self._render_chunk(c, by_chunk.get(c, {}), inserts.get(c, {})))
+            pieces.append(self._render_chunk(c, by_chunk.get(c, {}), inserts.get(c, {}), given.get(c, {})))
             position = end
         pieces.append(view[position:])
         at_end = (packed for key, packed in self._added.items() if key not in placed)
@@ -602,9 +722,10 @@ class Library:
         try:
             self._check_unchanged_on_disk(target)
             clean_leftovers(target)
-            self._rendering_rows = {}
+            self._rendering_rows, self._saving_blocks = {}, {}
             pieces = self.render()
             rows, self._rendering_rows = self._rendering_rows, None
+            blocks, self._saving_blocks = self._saving_blocks, None
             if sum(len(p) for p in pieces if isinstance(p, bytes)) > _READ_BACK_FROM:
                 # much new text (an import of many records): written piece by piece and read back, so that
                 # the new bytes are never held twice
@@ -618,15 +739,17 @@ class Library:
                 atomic_write(target, [data])
                 snapshot = snapshot_of(target)
         finally:
-            self._rendering_rows = None
+            self._rendering_rows = self._saving_blocks = None
             lock.release()
         if self._snapshot is not None:
             self._snapshot.close()
         self._saved_data = data  # indexed lazily; the next load refreshes the on-disk cache
         self._saved_rows = rows
+        self._saved_blocks = blocks
         self._snapshot = snapshot
         self._digest_value, self._digest_of = None, data  # hashed only if a later save must compare
         self._changes.clear()
+        self._fields.clear()
         self._added.clear()
         self._after.clear()
         self._records.clear()

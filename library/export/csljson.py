@@ -24,6 +24,8 @@ _TYPES = {"article": "article-journal", "book": "book", "chapter": "chapter", "c
           "unpublished": "manuscript", "dataset": "dataset", "software": "software", "misc": "document"}
 _PARTICLES = ("van der", "van den", "van de", "von der", "van", "von", "de la", "de", "del", "della", "di", "da",
               "dos", "du", "le", "la", "ter", "ten", "zu")
+_PARTICLE_STARTS = tuple(p + " " for p in _PARTICLES)
+_FIRST_WORDS = frozenset(p.split()[0] for p in _PARTICLES)  # a family name starting with none has no particle
 
 
 def csl_type(record: Record) -> str:
@@ -40,11 +42,12 @@ def csl_name(author: Author) -> dict[str, str]:
         return {"literal": author.literal}
     name: dict[str, str] = {}
     family = author.family
-    for particle in _PARTICLES:
-        if family.startswith(particle + " ") and len(family) > len(particle) + 1:
-            name["non-dropping-particle"] = particle
-            family = family[len(particle) + 1:]
-            break
+    if family.partition(" ")[0] in _FIRST_WORDS:
+        for particle, start in zip(_PARTICLES, _PARTICLE_STARTS, strict=True):
+            if family.startswith(start) and len(family) > len(start):
+                name["non-dropping-particle"] = particle
+                family = family[len(start):]
+                break
     name["family"] = family
     if author.given:
         name["given"] = author.given

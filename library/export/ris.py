@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from ..latex import squash_spaces
 from ..model import Author, Record
 from .parts import iso_date, kind_of, month_number, page_range, standard_extra
 
@@ -28,7 +29,7 @@ def ris_type(record: Record) -> str:
 
 def _one_line(text: str) -> str:
     """RIS values cannot span lines (a continuation line is read as garbage by several managers)."""
-    return " ".join(text.split())
+    return squash_spaces(text) if len(text) > 200 else " ".join(text.split())  # (an abstract: mostly one line)
 
 
 def _name(author: Author) -> str:

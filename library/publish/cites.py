@@ -27,6 +27,7 @@ __all__ = ["CiteCache", "citation_fingerprint"]
 
 STYLES = ("apa", "vancouver", "mla", "ama")
 _NEVER_PRINTED = ("abstract", "keyword", "note")  # what citeproc is never given (export.citeproc._CITEPROC_SKIP)
+_KEY_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)  # as json.dumps with these options, made once
 
 
 @lru_cache(maxsize=1)
@@ -60,7 +61,7 @@ class CiteCache:
         data = dict(item) if item is not None else to_csl_json([record])[0]
         for name in ("id", "custom", *_NEVER_PRINTED):
             data.pop(name, None)
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False) + citation_fingerprint()
+        text = _KEY_JSON.encode(data) + citation_fingerprint()
         return hashlib.sha1(text.encode()).hexdigest()
 
     def get(self, record: Record, item: dict[str, Any] | None = None) -> dict[str, str]:

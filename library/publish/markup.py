@@ -17,19 +17,25 @@ from urllib.parse import quote, urlsplit
 __all__ = ["CSS", "SEARCH_JS", "esc", "json_script", "page", "safe_href"]
 
 
-_SPECIAL = re.compile("[&<>\"']")
-
-
 def esc(text: object) -> str:
     """``html.escape(str(text), quote=True)``; text without a character to escape is returned as it is (most
-    of a page's pieces: one scan instead of five replacements)."""
+    of a page's pieces: five ``in`` tests, each a memchr, instead of five replacements or a regular expression,
+    which costs several times as much on an abstract)."""
     value = text if type(text) is str else str(text)
-    return html.escape(value, quote=True) if _SPECIAL.search(value) else value
+    if "&" in value or "<" in value or ">" in value or '"' in value or "'" in value:
+        return html.escape(value, quote=True)
+    return value
+
+
+# an http(s) address of a plain host and only characters quote() keeps (doi.org, PubMed links): as it is
+_PLAIN_HTTP = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][A-Za-z0-9_.~:/?#@!$&'*+,;=%-]*)?")
 
 
 def safe_href(url: str) -> str:
     """An escaped http(s) address, or '' for anything else (javascript:, data:, relative, unknown schemes)."""
     text = url.strip()
+    if _PLAIN_HTTP.fullmatch(text):  # what the split and the quoting below keep unchanged
+        return esc(text)
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""

@@ -46,6 +46,7 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARD_SIZE = 1000
 WALK_LIMIT = 2000  # steps a republish walks the order to find a study's pool neighbours before it gathers the pool
 RENDER_BATCH = 500  # study pages formatted together (citations in one bibliography per style)
+_DUMP_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # made once, not per line
 
 
 @dataclass
@@ -70,9 +71,10 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
     """Give every parsed record without a valid, unique slug one (from its title), in place; keep the address a
     study was last published at in ``slug_old`` when an editor changed its slug (``previous``: key -> last run's
     slug), so that the old address redirects even from a fresh output folder. All of it is stored with one bulk
-    update and one save. Valid stored slugs are kept first, so a new study never takes the slug of an edited
-    one, nor anyone's earlier slug (``reserved``). Storing a slug does not stamp ``modified``: it is site
-    bookkeeping, not an edit of the study. Returns how many records got a new slug and whether it saved."""
+    update of the fields alone (:meth:`Library.set_fields`: the same file as storing the records, mostly without
+    rendering them again) and one save. Valid stored slugs are kept first, so a new study never takes the slug of
+    an edited one, nor anyone's earlier slug (``reserved``). Storing a slug does not stamp ``modified``: it is
+    site bookkeeping, not an edit of the study. Returns how many records got a new slug and whether it saved."""
     missing: list[Record] = []
     for key, record in records.items():
         slug = record.extra.get("slug", "").strip()
@@ -87,15 +89,15 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
         new = make_unique(slugify(record.title or record.key), names)
         taken[new] = record.key
         record.extra["slug"] = new
-    changed = {r.key: r for r in missing}
+    changed = {r.key: {"slug": r.extra["slug"]} for r in missing}
     for key, record in records.items():
         before = previous.get(key, "")
         olds = old_slugs_of(record)
         if is_slug(before) and before != record.extra["slug"] and before not in olds:
             record.extra["slug_old"] = " ".join((*olds, before))
-            changed[key] = record
+            changed.setdefault(key, {})["slug_old"] = record.extra["slug_old"]
     if changed:
-        lib.update_many(changed.values(), stamp=False)
+        lib.set_fields(changed)
         lib.save()
     return len(missing), bool(changed)
 
@@ -807,7 +809,7 @@ def _dump_line(item: dict[str, Any], slug: str, config: PublishConfig) -> bytes:
     line = dict(item)
     line["reflib:slug"] = slug
     line["reflib:page"] = config.absolute(path) or path
-    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _DUMP_JSON.encode(line).encode("utf-8")
 
 
 def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], records: dict[str, Record],

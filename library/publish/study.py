@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from ..evidence.encyclopedia import Encyclopedia
 from ..export.parts import iso_date, month_number, page_range
+from ..latex import squash_spaces
 from ..model import Author, Record
 from ..study_view import abstract_sections, identifier_links, journal_line
 from .config import PublishConfig
@@ -17,6 +18,7 @@ from .slugs import is_slug, topic_slug
 __all__ = ["STYLE_LABELS", "Summary", "highwire_tags", "json_ld", "study_body", "summarize"]
 
 STYLE_LABELS = {"apa": "APA 7", "vancouver": "Vancouver (NLM)", "mla": "MLA 9", "ama": "AMA 11"}
+_INITIALS = re.compile(r"[\s.\-]+")
 _ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
 
 
@@ -47,7 +49,7 @@ class Summary(NamedTuple):
 def _short_authors(authors: list[Author], limit: int = 3) -> str:
     names = []
     for a in authors[:limit]:
-        initials = "".join(p[0] for p in re.split(r"[\s.\-]+", a.given) if p) if a.given else ""
+        initials = "".join(p[0] for p in _INITIALS.split(a.given) if p) if a.given else ""
         names.append(a.literal or f"{a.family} {initials}".strip())
     return ", ".join(names) + (" et al." if len(authors) > limit else "")
 
@@ -82,7 +84,7 @@ def summarize(record: Record, slug: str) -> Summary:
     row = _row(slug, record.title, authors, journal, year, design, record.retracted)
     topics = tuple(record.all_topics)
     search = (slug, record.title, ", ".join(a.display() for a in record.authors), str(year or ""), journal,
-              design, "; ".join(topics), " ".join(record.abstract.split()))
+              design, "; ".join(topics), squash_spaces(record.abstract))
     links = tuple((lk.slug, lk.kind, lk.number) for lk in record.links)
     return Summary(record.key, slug, record.title, authors, year, journal, design, record.effective_level, topics,
                    record.stance, status_of(record), record.added, record.modified, links, row, search,
@@ -123,10 +125,11 @@ def highwire_tags(record: Record) -> list[tuple[str, str]]:
     tags.append(("citation_issn", record.issn))
     tags.append(("citation_isbn", record.isbn))
     tags.append(("citation_language", record.language))
-    tags.append(("citation_abstract", " ".join(record.abstract.split())))
+    tags.append(("citation_abstract", squash_spaces(record.abstract)))
     for keyword in record.keywords:
         tags.append(("citation_keywords", keyword))
-    return [(name, " ".join(value.split())) for name, value in tags if value and value.strip()]
+    return [(name, value if name == "citation_abstract" else " ".join(value.split()))  # (squashed already)
+            for name, value in tags if value and value.strip()]
 
 
 def json_ld(record: Record, url: str) -> dict[str, Any]:
@@ -183,7 +186,7 @@ def json_ld(record: Record, url: str) -> dict[str, Any]:
     if same:
         data["sameAs"] = same
     if record.abstract:
-        data["abstract"] = " ".join(record.abstract.split())
+        data["abstract"] = squash_spaces(record.abstract)
     if record.keywords:
         data["keywords"] = "; ".join(record.keywords)
     if record.all_topics:
