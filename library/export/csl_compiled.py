@@ -404,6 +404,160 @@ class Shape(NamedTuple):
     numeric: frozenset[str]
 
 
+# --- generated code ----------------------------------------------------------------------------------------------
+# The structure of a style for one shape (layout, macros, groups, the branch each cs:choose takes, cs:text) is
+# written out as the straight-line body of one Python function per entry point (the layout, a sort macro, a
+# substitute's child) and exec'd: no closure per level, no loop over children, no wrapper for an empty markup.
+# The source is made from the style only: the only literals in it are variable names of the style's XML (repr),
+# every other object (terms, joiners, leaf renderers) is passed in by name; record content never reaches it.
+
+class _Source:
+    """The body of one generated ``render(item, so)`` and the objects it refers to by name."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.objects: dict[str, Any] = {}
+        self.count = 0
+
+    def name(self, value: Any) -> str:
+        """A name for ``value`` in the function's globals."""
+        name = f"k{len(self.objects)}"
+        self.objects[name] = value
+        return name
+
+    def local(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def add(self, statement: str) -> None:
+        self.lines.append("    " + statement)
+
+    def function(self, result: str, label: str) -> Callable[..., Any]:
+        source = "def render(item, so):\n    ref = item.ref\n" + "\n".join(self.lines) + f"\n    return {result}\n"
+        namespace = dict(self.objects)
+        exec(compile(source, f"<csl {label}>", "exec"), namespace)  # noqa: S102 - made from the style alone
+        return namespace["render"]  # type: ignore[no-any-return]
+
+
+class _Node:
+    """A compiled element for one shape: :meth:`emit` writes the statements that compute its text (None when it
+    prints nothing) and returns the local variable (or constant name) that holds it."""
+
+    def emit(self, source: _Source, so: str) -> str:
+        raise NotImplementedError
+
+
+class _Call(_Node):
+    """An element rendered by a closure (names, dates, numbers, labels, unsupported parts)."""
+
+    def __init__(self, render: Render) -> None:
+        self.render = render
+
+    def emit(self, source: _Source, so: str) -> str:
+        result = source.local()
+        source.add(f"{result} = {source.name(self.render)}(item, {so})")
+        return result
+
+
+class _Sequence(_Node):
+    """``Parent.render_children``: the children that printed something, joined with the delimiter handed down."""
+
+    def __init__(self, children: list[_Node], joined: Callable[[list[str]], str]) -> None:
+        self.children = children
+        self.joined = joined
+
+    def emit(self, source: _Source, so: str) -> str:
+        if len(self.children) == 1:
+            return self.children[0].emit(source, so)
+        output = source.local()
+        source.add(f"{output} = []")
+        for child in self.children:
+            text = child.emit(source, so)
+            source.add(f"if {text} is not None: {output}.append({text})")
+        result = source.local()
+        source.add(f"{result} = {source.name(self.joined)}({output}) if {output} else None")
+        return result
+
+
+class _Group(_Node):
+    """``Group.render``: None when nothing printed or when the children that call variables all printed
+    nothing (citeproc-py's VariableError); else joined, formatted and wrapped."""
+
+    def __init__(self, children: list[tuple[_Node, bool]], finish: Callable[[list[str]], Any]) -> None:
+        self.children = children
+        self.finish = finish
+
+    def emit(self, source: _Source, so: str) -> str:
+        calls = [c for _, c in self.children]
+        track = any(calls) and not all(calls)  # else "a variable printed" is "something printed" (or not asked)
+        output = source.local()
+        source.add(f"{output} = []")
+        rendered = source.local()
+        if track:
+            source.add(f"{rendered} = False")
+        for child, child_calls in self.children:
+            text = child.emit(source, so)
+            if track and child_calls:
+                source.add(f"if {text} is not None: {output}.append({text}); {rendered} = True")
+            else:
+                source.add(f"if {text} is not None: {output}.append({text})")
+        result = source.local()
+        condition = f"{output} and {rendered}" if track else output
+        source.add(f"{result} = {source.name(self.finish)}({output}) if {condition} else None")
+        return result
+
+
+class _Text(_Node):
+    """``Text.render`` of a variable, a macro or a constant (term, value): the value, then the markup."""
+
+    def __init__(self, markup: Callable[[Any, str], Any] | None, *, variable: str | None = None,
+                 tag: str | None = None, key: str | None = None, number: Callable[[Any, str], Any] | None = None,
+                 name: str | None = None, macro: _Node | None = None, constant: Any = None) -> None:
+        self.markup = markup  # None: the value as is, an empty one as None
+        self.variable, self.tag, self.key, self.number, self.name = variable, tag, key, number, name
+        self.macro = macro
+        self.constant = constant
+
+    def emit(self, source: _Source, so: str) -> str:
+        if self.macro is not None:
+            value = self.macro.emit(source, "None")  # Text.process does not hand sort options to a macro
+        elif self.variable is not None:
+            value = source.local()
+            source.add(f"{value} = ref[{self.key!r}]")
+            repressed = source.local()
+            source.add(f"{repressed} = item.repressed.get({source.name(self.tag)})")
+            source.add(f"if {repressed} and {self.variable!r} in {repressed}: {value} = None")
+            if self.number is not None:
+                source.add(f"if {value} is not None: {value} = {source.name(self.number)}({value}, {self.name!r})")
+        else:
+            value = source.name(self.constant)
+        result = source.local()
+        if self.markup is None:
+            source.add(f"{result} = {value} or None")
+        else:
+            source.add(f"{result} = {source.name(self.markup)}({value}, item.language)")
+        return result
+
+
+class _Constant(_Node):
+    """A text whose output is known when compiling (a term or value with a markup that needs no language)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def emit(self, source: _Source, so: str) -> str:
+        return source.name(self.value) if self.value is not None else "None"
+
+
+def _closure(node: _Node | None, label: str) -> Render | None:
+    """A node as a ``render(item, sort_options)`` function."""
+    if node is None:
+        return None
+    source = _Source()
+    result = node.emit(source, "so")
+    return source.function(result, label)  # type: ignore[return-value]
+
+
 class _Compiler:
     def __init__(self, root: Any, piq: bool, shape: Shape) -> None:
         self.root = root
@@ -419,17 +573,22 @@ class _Compiler:
         return self.bibliography.get_option(name)
 
     # dispatch --------------------------------------------------------------------------------------------------
-    def element(self, element: Any) -> Render | None:
+    def element(self, element: Any) -> _Node | None:
         kind = _local(element)
         builder = getattr(self, "c_" + kind.replace("-", "_"), None)
         if builder is None:
-            return _unsupported(f"element {kind}")
+            return _Call(_unsupported(f"element {kind}"))
         try:
-            return builder(element)  # type: ignore[no-any-return]
+            node = builder(element)
         except Unsupported as reason:
-            return _unsupported(str(reason))
+            return _Call(_unsupported(str(reason)))
+        return node if node is None or isinstance(node, _Node) else _Call(node)
 
-    def children(self, element: Any, delimiter: str) -> list[Render]:
+    def render(self, element: Any) -> Render | None:
+        """:meth:`element` as a ``render(item, sort_options)`` function (for cs:substitute)."""
+        return _closure(self.element(element), f"{self.shape.type} {_local(element)}")
+
+    def children(self, element: Any, delimiter: str) -> list[_Node]:
         """Each child that can print something for this shape (comments skipped); a cs:choose child is its branch,
         rendered with ``delimiter``."""
         out = []
@@ -441,35 +600,22 @@ class _Compiler:
                 out.append(node)
         return out
 
-    def render_children(self, element: Any, delimiter: str) -> Render | None:
+    def render_children(self, element: Any, delimiter: str) -> _Node | None:
         """``Parent.render_children``: children joined with the delimiter handed down (cs:choose is transparent)."""
         children = self.children(element, delimiter)
         if not children:
             return None
-        if len(children) == 1:
-            return children[0]
-        joined = joiner(delimiter, self.piq)
+        return _Sequence(children, joiner(delimiter, self.piq))
 
-        def render(item: Item, sort_options: Any) -> Any:
-            output = []
-            for child in children:
-                text = child(item, sort_options)
-                if text is not None:
-                    output.append(text)
-            if output:
-                return joined(output)
-            return None
-        return render
-
-    def macro(self, name: str) -> Render | None:
+    def macro(self, name: str) -> _Node | None:
         if name not in self.macros:
-            self.macros[name] = _unsupported(f"recursive macro {name}")
+            self.macros[name] = _Call(_unsupported(f"recursive macro {name}"))
             self.macros[name] = self.render_children(self.root.get_macro(name), "")
         return self.macros[name]  # type: ignore[no-any-return]
 
     # cs:layout ---------------------------------------------------------------------------------------------------
     def layout(self, element: Any) -> Callable[[Item], Any]:
-        body = self.render_children(element, "")
+        body = _closure(self.render_children(element, ""), f"{self.shape.type} layout")
         affixes = _Affixes(element, self.piq)
         formatter = _formatter(element)
 
@@ -483,24 +629,19 @@ class _Compiler:
         return render
 
     # cs:text -----------------------------------------------------------------------------------------------------
-    def c_text(self, element: Any) -> Render | None:
+    def c_text(self, element: Any) -> _Node | None:
         markup = self.text_markup(element)
+        step = None if markup is _as_is else markup
         if "variable" in element.attrib:
-            get = self.variable(element)
-            if get is None:
-                return None
-        elif "macro" in element.attrib:
+            return self.variable(element, step)
+        if "macro" in element.attrib:
             if element.get("text-case") or element.get("strip-periods", "false").lower() == "true":
                 raise Unsupported("text-case or strip-periods on a macro")
             macro = self.macro(element.get("macro"))
             if macro is None:
                 return None
-            if markup is _as_is:  # Text.process does not hand sort options to the macro
-                return lambda item, sort_options: macro(item, None) or None
-
-            def get(item: Item, sort_options: Any) -> Any:
-                return macro(item, None)
-        elif "term" in element.attrib:
+            return _Text(step, macro=macro)
+        if "term" in element.attrib:
             form = element.get("form", "long")
             plural = element.get("plural", "false").lower() == "true"
             name = element.get("term")
@@ -508,25 +649,20 @@ class _Compiler:
             term = (element.get_plural_term(name=name, form=form_arg) if plural
                     else element.get_single_term(name=name, form=form_arg))
             constant = Rich(str(term))
-
-            def get(item: Item, sort_options: Any) -> Any:
-                return constant
         elif "value" in element.attrib:
-            value = Rich(element.get("value"))
-
-            def get(item: Item, sort_options: Any) -> Any:
-                return value
+            constant = Rich(element.get("value"))
         else:
             raise Unsupported("cs:text without content")
+        if step is None:
+            return _Constant(constant or None)
+        if element.get("text-case") != "title":  # the markup does not depend on the item's language
+            try:
+                return _Constant(step(constant, "en"))
+            except Exception:  # noqa: BLE001 - then it fails at render time, for the one reference, as before
+                pass
+        return _Text(step, constant=constant)
 
-        if markup is _as_is:
-            return lambda item, sort_options: get(item, sort_options) or None
-
-        def render(item: Item, sort_options: Any) -> Any:
-            return markup(get(item, sort_options), item.language)
-        return render
-
-    def variable(self, element: Any) -> Render | None:
+    def variable(self, element: Any, markup: Callable[[Any, str], Any] | None) -> _Node | None:
         variable = element.get("variable")
         if variable == "citation-number":
             raise Unsupported(f"variable {variable}")
@@ -534,7 +670,6 @@ class _Compiler:
             return None
         if variable.replace("-", "_") in NAMES or variable.replace("-", "_") in DATES:
             raise Unsupported(f"text of a name or date variable {variable}")
-        tag = element.tag
         present = self.shape.present
         name = variable
         if element.get("form") == "short" and (variable + "-short").replace("-", "_") in present:
@@ -544,22 +679,10 @@ class _Compiler:
             if "page" not in present:
                 return None
             number = self.number_process(element, text=True)
-
-            def page(item: Item, sort_options: Any) -> Any:
-                repressed = item.repressed.get(tag)
-                if repressed and variable in repressed:
-                    return None
-                return number(item.ref["page"], name)
-            return page
+            return _Text(markup, variable=variable, tag=element.tag, key="page", number=number, name=name)
         if python not in present:
             return None
-
-        def get(item: Item, sort_options: Any) -> Any:
-            repressed = item.repressed.get(tag)
-            if repressed and variable in repressed:
-                return None
-            return item.ref[python]
-        return get
+        return _Text(markup, variable=variable, tag=element.tag, key=python)
 
     def text_markup(self, element: Any) -> Callable[[Any, str], Any]:
         """``Text.markup``: strip periods, case, format, quote, affixes."""
@@ -784,48 +907,39 @@ class _Compiler:
         return render
 
     # cs:group, cs:choose -------------------------------------------------------------------------------------------
-    def c_group(self, element: Any) -> Render | None:
+    def c_group(self, element: Any) -> _Node | None:
         delimiter = element.get("delimiter", "")
-        children: list[tuple[Any, bool]] = []
-        called = False
+        children: list[tuple[_Node, bool]] = []
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
             calls = bool(child.calls_variable())
-            called = called or calls
             node = self.choose(child, delimiter) if _local(child) == "choose" else self.element(child)
             if node is not None:
                 children.append((node, calls))
-        if not children:
+            elif calls:  # a child that calls a variable and prints nothing for this shape
+                children.append((_Constant(None), True))
+        if all(isinstance(node, _Constant) and node.value is None for node, _ in children):
             return None
         formatter = _formatter(element)
         affixes = _Affixes(element, self.piq)
         wrap = affixes.wrap if affixes.prefix or affixes.suffix else None
         joined = joiner(delimiter, self.piq)
 
-        def render(item: Item, sort_options: Any) -> Any:
-            output = []
-            rendered = False
-            for child, calls in children:
-                text = child(item, sort_options)
-                if text is not None:
-                    output.append(text)
-                    rendered = rendered or calls
-            if not output or (called and not rendered):
-                return None  # citeproc-py's VariableError: the parent leaves the group out
+        def finish(output: list[str]) -> Any:
             text = joined(output)
             if not text:
                 return None
             if formatter is not None:
                 text = formatter(text)
             return wrap(text) if wrap is not None else text
-        return render
+        return _Group(children, finish)
 
-    def c_choose(self, element: Any) -> Render | None:
+    def c_choose(self, element: Any) -> _Node | None:
         """A cs:choose rendered on its own (a child of cs:substitute): no delimiter handed down."""
         return self.choose(element, "")
 
-    def choose(self, element: Any, delimiter: str) -> Render | None:
+    def choose(self, element: Any, delimiter: str) -> _Node | None:
         """The branch this shape of item takes (conditions depend on type, variables and numbers only)."""
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
@@ -1048,7 +1162,7 @@ class _Compiler:
             if _local(child) == "names" and child.find(f"{_NS}name") is None:
                 render = self._guard(partial(self.c_names, child, names_context=names))
             else:
-                render = self.element(child)
+                render = self.render(child)
             extra = []
             if child.get("macro"):
                 from .citeproc_fixes import _macro_variables  # the repressed titles of a substituted macro
@@ -1359,7 +1473,7 @@ def _sort_key(compiler: _Compiler, key: Any) -> Callable[[Item], Any]:
         for option in ("names-min", "names-use-first", "names-use-last"):
             if option in key.attrib:
                 sort_options[option.replace("names", "et-al")] = key.get(option)
-        macro = compiler.macro(key.get("macro"))
+        macro = _closure(compiler.macro(key.get("macro")), f"{compiler.shape.type} sort {key.get('macro')}")
         if macro is None:
             return lambda item: None
 
