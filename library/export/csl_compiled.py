@@ -129,9 +129,12 @@ def seam_original(left: str, other: str) -> str:
 
 def cat(left: str, right: str) -> str:
     """``left + right`` as Python dispatches it between citeproc-py's strings and plain ``str``."""
-    kind = type(left)
-    if kind is str and type(right) is str:
+    kind, other = type(left), type(right)
+    if kind is str and other is str:
         return left + right
+    if (kind is Rich or kind is str) and (other is Rich or other is str) and left and right \
+            and right[0] != "." and right[0] != left[-1]:  # one is Rich, and no seam can change ``right``
+        return Rich(left + right)
     if kind is Rich:  # String.__add__ / MixedString.__add__ (Rich has no subclasses)
         if right == "":
             return left
@@ -191,7 +194,89 @@ _JOINERS: dict[tuple[str, type, bool], Callable[[list[str]], str]] = {}
 
 
 def joiner(delimiter: str, piq: bool) -> Callable[[list[str]], str]:
-    """:func:`join` for a delimiter known in advance (a style's delimiters are): ``items`` must not be empty."""
+    """:func:`join` for a delimiter known in advance (a style's delimiters are): ``items`` must not be empty.
+    The same strings as :func:`joiner_reference`: a left fold of :func:`join_step`."""
+    step = join_step(delimiter, piq)
+
+    def join_items(items: list[str]) -> str:
+        output = items[0]
+        for item in items[1:]:
+            output = step(output, item)
+        return output
+    return join_items
+
+
+def join_step(delimiter: str, piq: bool) -> Callable[[str, str], str]:
+    """One step of :func:`joiner`: the text so far, the delimiter and one more item.
+
+    The common steps are plain concatenation: the delimiter is appended as it is when nothing before it can meet
+    it in a seam or a quote (:func:`quiet`), or without its "." after a sentence end; the item as :func:`append`
+    appends it. Anything else goes step by step as citeproc-py (with reflib's patch) joins."""
+    kind = type(delimiter)
+    if kind is str and not delimiter:  # cat(x, seam(x, "")) is x: only the items' seams
+        return append
+    if not delimiter or (kind is not str and kind is not Rich):
+        reference = joiner_reference(delimiter, piq)
+        return lambda output, item: reference([output, item])
+    first, last = delimiter[0], delimiter[-1]
+    rich = kind is Rich
+    shifted = first in (".", ",")
+    # after a sentence end ("Title?"), a ". " delimiter loses its "." and the rest is appended as it is
+    rest = delimiter[1:] if first == "." and delimiter[1:2] not in ("", ".", ",", "?", "!", ":") else None
+
+    def step(output: str, item: str) -> str:
+        kind = type(output)
+        if not output or (kind is not str and kind is not Rich):
+            text = None
+        elif (quiet(output, first) if shifted else output[-1] != first):
+            text = output + delimiter
+        elif rest is not None and output[-1] in _ENDS_SENTENCE:
+            text = output + rest
+        else:
+            text = None
+        if text is None:  # step by step
+            if shifted:
+                output, part = _shift(output, seam(output, delimiter), piq)
+                output = cat(output, part)
+            else:
+                output = cat(output, seam(output, delimiter))
+            return append(output, item)
+        rich_text = rich or kind is Rich
+        other = type(item)
+        if item and item[0] != "." and item[0] != last and (other is str or other is Rich):
+            return Rich(text + item) if rich_text or other is Rich else text + item
+        if not item and other is str:
+            return Rich(text) if rich_text else text
+        return append(Rich(text) if rich_text else text, item)
+    return step
+
+
+def quiet(text: str, mark: str) -> bool:
+    """Whether a "." or "," (``mark``) that follows the non-empty ``text`` in a join or a suffix is appended as it
+    is: no doubled mark, no closing quote to move it into (looked for through formatting marks, as
+    :func:`quote_start`), and for "." no sentence end to drop it after (:func:`ends_sentence`)."""
+    end = text[-1]
+    if end == mark:
+        return False
+    if end in _TAIL:
+        return quote_start(text) < 0 and (mark != "." or not ends_sentence(text))
+    return end != "\u201d" and end != "\u2019" and (mark != "." or end not in _ENDS_SENTENCE)
+
+
+def append(output: str, piece: str) -> str:
+    """``cat(output, seam(output, piece))``, the common cases first: a seam only changes ``piece`` when it starts
+    with "." or with the character that ends ``output``; an empty plain ``piece`` changes nothing."""
+    kind, other = type(output), type(piece)
+    if (kind is str or kind is Rich) and (other is str or other is Rich):
+        if output and piece and piece[0] != "." and output[-1] != piece[0]:
+            return output + piece if kind is str and other is str else Rich(output + piece)
+        if not piece and other is str:
+            return output
+    return cat(output, seam(output, piece))
+
+
+def joiner_reference(delimiter: str, piq: bool) -> Callable[[list[str]], str]:
+    """:func:`joiner` step by step as citeproc-py's ``join`` (with reflib's patch) does it: the reference."""
     if str(delimiter)[:1] in (".", ","):
         def join_shifted(items: list[str]) -> str:
             output = items[0]
@@ -268,30 +353,64 @@ def _wrapper(mark: str) -> Callable[[Any], str]:
 class _Affixes:
     """``Affixed.wrap`` with reflib's patch (citeproc_fixes._patched_wrap), for one element's prefix and suffix."""
 
-    __slots__ = ("piq", "prefix", "suffix")
+    __slots__ = ("piq", "prefix", "suffix", "wrap")
 
     def __init__(self, element: Any, piq: bool) -> None:
         self.prefix = element.get("prefix", "")
         self.suffix = element.get("suffix", "")
         self.piq = piq
+        self.wrap = affixer(self.prefix, self.suffix, piq)
 
     @property
     def wrapper(self) -> Callable[[Any], Any] | None:
-        """:meth:`wrap`, or None when there is neither prefix nor suffix (wrap changes nothing then)."""
+        """:attr:`wrap`, or None when there is neither prefix nor suffix (wrap changes nothing then)."""
         return self.wrap if self.prefix or self.suffix else None
 
-    def wrap(self, string: Any) -> Any:
+
+def affixer(prefix: str, suffix: str, piq: bool) -> Callable[[Any], Any]:
+    """``wrap(text)``: :func:`wrap_reference` for this prefix and suffix, with the common case (no seam, no
+    sentence end or closing quote before a "." or "," suffix) written as plain concatenation."""
+    if not prefix and not suffix:  # '' + s and s + '' leave s (and its kind) unchanged
+        return _unchanged
+    before = prefix[-1:]
+    mark = suffix[:1]
+    shifted = mark in (".", ",")
+
+    def wrap(string: Any) -> Any:
         if string is None:
             return None
-        prefix, suffix = self.prefix, self.suffix
-        if not prefix and not suffix:  # '' + s and s + '' leave s (and its kind) unchanged
-            return string
-        if suffix[:1] not in (".", ","):
-            text = cat(prefix, seam_original(prefix, string))
-            return cat(text, seam_original(text, suffix))
+        kind = type(string)
+        if string and (kind is str or kind is Rich):
+            if not prefix:
+                text = string
+            elif string[0] != before and string[0] != ".":
+                text = prefix + string if kind is str else Rich(prefix + string)
+            else:
+                return wrap_reference(prefix, suffix, piq, string)
+            if not suffix:
+                return text
+            if quiet(text, mark) if shifted else text[-1] != mark:
+                return text + suffix if kind is str else Rich(text + suffix)
+        return wrap_reference(prefix, suffix, piq, string)
+    return wrap
+
+
+def _unchanged(string: Any) -> Any:
+    return string
+
+
+def wrap_reference(prefix: str, suffix: str, piq: bool, string: Any) -> Any:
+    """``Affixed.wrap`` with reflib's patch, step by step: the reference of :func:`affixer`."""
+    if string is None:
+        return None
+    if not prefix and not suffix:
+        return string
+    if suffix[:1] not in (".", ","):
         text = cat(prefix, seam_original(prefix, string))
-        text, suffix = _shift(text, seam_original(text, suffix), self.piq)
-        return cat(text, seam_original(text, suffix)) if suffix else text
+        return cat(text, seam_original(text, suffix))
+    text = cat(prefix, seam_original(prefix, string))
+    text, suffix = _shift(text, seam_original(text, suffix), piq)
+    return cat(text, seam_original(text, suffix)) if suffix else text
 
 
 # --- the reference as citeproc-py holds it -------------------------------------------------------------------------
@@ -330,7 +449,7 @@ class Item:
                 language = value
             else:
                 text = str(value)
-                if _NOCASE in text.lower():
+                if "<" in text and _NOCASE in text.lower():  # the span starts with "<" (lower() makes none)
                     raise Unsupported("nocase span")
                 ref[python_key] = Rich(text)
         if not isinstance(kind, str):
@@ -355,9 +474,11 @@ def _names(value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value:
         raise Unsupported("names")
     for name in value:
-        if not isinstance(name, dict) or not name or not set(name) <= _NAME_KEYS \
-                or not all(isinstance(v, str) for v in name.values()):
+        if not isinstance(name, dict) or not name or not name.keys() <= _NAME_KEYS:
             raise Unsupported("name")
+        for part in name.values():
+            if not isinstance(part, str):
+                raise Unsupported("name")
         if "literal" in name and len(name) > 1:
             raise Unsupported("literal name with parts")
     return value
@@ -436,7 +557,9 @@ class _Source:
         source = "def render(item, so):\n    ref = item.ref\n" + "\n".join(self.lines) + f"\n    return {result}\n"
         namespace = dict(self.objects)
         exec(compile(source, f"<csl {label}>", "exec"), namespace)  # noqa: S102 - made from the style alone
-        return namespace["render"]  # type: ignore[no-any-return]
+        render = namespace["render"]
+        render.source = source  # for reading what was generated
+        return render  # type: ignore[no-any-return]
 
 
 class _Node:
@@ -459,51 +582,69 @@ class _Call(_Node):
         return result
 
 
+def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], step: Callable[[str, str], str],
+               rendered: str | None) -> str:
+    """The children's texts joined as they come (a left fold of ``step`` over those that are not None), with
+    ``rendered`` set when a child that calls a variable printed: no list, no loop."""
+    result = source.local()
+    name = source.name(step)
+    for position, (child, calls) in enumerate(children):
+        text = child.emit(source, so)
+        flag = f"; {rendered} = True" if rendered is not None and calls else ""
+        if position == 0:
+            source.add(f"{result} = {text}")
+            if flag:
+                source.add(f"if {text} is not None{flag}")
+        else:
+            source.add(f"if {text} is not None: {result} = {text} if {result} is None else {name}({result}, {text})"
+                       f"{flag}")
+    return result
+
+
 class _Sequence(_Node):
     """``Parent.render_children``: the children that printed something, joined with the delimiter handed down."""
 
-    def __init__(self, children: list[_Node], joined: Callable[[list[str]], str]) -> None:
+    def __init__(self, children: list[_Node], step: Callable[[str, str], str]) -> None:
         self.children = children
-        self.joined = joined
+        self.step = step
 
     def emit(self, source: _Source, so: str) -> str:
         if len(self.children) == 1:
             return self.children[0].emit(source, so)
-        output = source.local()
-        source.add(f"{output} = []")
-        for child in self.children:
-            text = child.emit(source, so)
-            source.add(f"if {text} is not None: {output}.append({text})")
-        result = source.local()
-        source.add(f"{result} = {source.name(self.joined)}({output}) if {output} else None")
-        return result
+        return _emit_join(source, so, [(child, False) for child in self.children], self.step, None)
 
 
 class _Group(_Node):
-    """``Group.render``: None when nothing printed or when the children that call variables all printed
-    nothing (citeproc-py's VariableError); else joined, formatted and wrapped."""
+    """``Group.render``: None when nothing printed or (``track``) when none of the children that call variables
+    printed (citeproc-py's VariableError); else joined, formatted and wrapped (an empty join is None)."""
 
-    def __init__(self, children: list[tuple[_Node, bool]], finish: Callable[[list[str]], Any]) -> None:
+    def __init__(self, children: list[tuple[_Node, bool]], track: bool, step: Callable[[str, str], str],
+                 formatter: Callable[[Any], Any] | None, wrap: Callable[[Any], Any] | None) -> None:
         self.children = children
-        self.finish = finish
+        self.track = track
+        self.step, self.formatter, self.wrap = step, formatter, wrap
 
     def emit(self, source: _Source, so: str) -> str:
-        calls = [c for _, c in self.children]
-        track = any(calls) and not all(calls)  # else "a variable printed" is "something printed" (or not asked)
-        output = source.local()
-        source.add(f"{output} = []")
-        rendered = source.local()
-        if track:
-            source.add(f"{rendered} = False")
-        for child, child_calls in self.children:
-            text = child.emit(source, so)
-            if track and child_calls:
-                source.add(f"if {text} is not None: {output}.append({text}); {rendered} = True")
+        if len(self.children) == 1:  # track is False: one child that calls no variable makes no group
+            text = self.children[0][0].emit(source, so)
+            result = source.local()
+            source.add(f"{result} = {text} or None")
+        else:
+            rendered = source.local() if self.track else None
+            if rendered is not None:
+                source.add(f"{rendered} = False")
+            result = _emit_join(source, so, self.children, self.step, rendered)
+            if rendered is not None:
+                source.add(f"{result} = ({result} or None) if {rendered} else None")
             else:
-                source.add(f"if {text} is not None: {output}.append({text})")
-        result = source.local()
-        condition = f"{output} and {rendered}" if track else output
-        source.add(f"{result} = {source.name(self.finish)}({output}) if {condition} else None")
+                source.add(f"{result} = {result} or None")
+        markup = result
+        if self.formatter is not None:
+            markup = f"{source.name(self.formatter)}({markup})"
+        if self.wrap is not None:
+            markup = f"{source.name(self.wrap)}({markup})"
+        if markup != result:
+            source.add(f"if {result} is not None: {result} = {markup}")
         return result
 
 
@@ -605,7 +746,7 @@ class _Compiler:
         children = self.children(element, delimiter)
         if not children:
             return None
-        return _Sequence(children, joiner(delimiter, self.piq))
+        return _Sequence(children, join_step(delimiter, self.piq))
 
     def macro(self, name: str) -> _Node | None:
         if name not in self.macros:
@@ -803,24 +944,27 @@ class _Compiler:
         def last_of(first: str, last: str) -> str:
             if range_format is None:
                 return last
-            return last_page(first, last, range_format)
+            return _last_page(first, last, range_format)
+
+        def number_or_range(part: str, variable: str, range_delimiter: str) -> Any:
+            pieces = part.replace("\u2013", "-").split("-")
+            if len(pieces) != 2:
+                return format_number(part.strip())
+            first, last = pieces[0].strip(), pieces[1].strip()
+            first = format_number(first)
+            if variable == "page-first":
+                return first
+            last = format_number(last_of(first, last) if variable == "page" else last)
+            return join([first, last], range_delimiter, piq)
 
         def plain(value: Any, variable: str) -> Any:
             range_delimiter = page_range if variable.startswith("page") else "\u2013"
-
-            def number_or_range(part: str) -> Any:
-                pieces = part.replace("\u2013", "-").split("-")
-                if len(pieces) != 2:
-                    return format_number(part.strip())
-                first, last = pieces[0].strip(), pieces[1].strip()
-                first = format_number(first)
-                if variable == "page-first":
-                    return first
-                last = format_number(last_of(first, last) if variable == "page" else last)
-                return join([first, last], range_delimiter, piq)
-
-            return join([join([number_or_range(part) for part in comma.split("&")], " & ", piq)
-                         for comma in str(value).split(",")], ", ", piq)
+            source = str(value)
+            if "," not in source and "&" not in source:  # one part: the joins below return it as it is
+                return number_or_range(source, variable, range_delimiter)
+            return join([join([number_or_range(part, variable, range_delimiter) for part in comma.split("&")],
+                              " & ", piq)
+                         for comma in source.split(",")], ", ", piq)
 
         def process(value: Any, variable: str) -> Any:
             source = str(value)
@@ -910,30 +1054,21 @@ class _Compiler:
     def c_group(self, element: Any) -> _Node | None:
         delimiter = element.get("delimiter", "")
         children: list[tuple[_Node, bool]] = []
+        called = False  # a child calls a variable (printed or not for this shape)
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
             calls = bool(child.calls_variable())
+            called = called or calls
             node = self.choose(child, delimiter) if _local(child) == "choose" else self.element(child)
             if node is not None:
                 children.append((node, calls))
-            elif calls:  # a child that calls a variable and prints nothing for this shape
-                children.append((_Constant(None), True))
-        if all(isinstance(node, _Constant) and node.value is None for node, _ in children):
-            return None
+        if not children or (called and not any(calls for _, calls in children)):
+            return None  # nothing, or nothing but terms where a variable was called: never printed
         formatter = _formatter(element)
         affixes = _Affixes(element, self.piq)
-        wrap = affixes.wrap if affixes.prefix or affixes.suffix else None
-        joined = joiner(delimiter, self.piq)
-
-        def finish(output: list[str]) -> Any:
-            text = joined(output)
-            if not text:
-                return None
-            if formatter is not None:
-                text = formatter(text)
-            return wrap(text) if wrap is not None else text
-        return _Group(children, finish)
+        track = called and not all(calls for _, calls in children)
+        return _Group(children, track, join_step(delimiter, self.piq), formatter, affixes.wrapper)
 
     def c_choose(self, element: Any) -> _Node | None:
         """A cs:choose rendered on its own (a child of cs:substitute): no delimiter handed down."""
@@ -1359,6 +1494,11 @@ def _initialize_given(given: str, mark: str, hyphen: bool) -> str:
 @lru_cache(maxsize=65536)
 def _normalize_initials(name: str, mark: str) -> str:
     return normalize_initials(name, mark)
+
+
+@lru_cache(maxsize=65536)
+def _last_page(first: str, last: str, range_format: str) -> str:
+    return last_page(first, last, range_format)
 
 
 @lru_cache(maxsize=65536)

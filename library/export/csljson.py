@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Author, Record
-from .parts import article_number, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
+from .parts import article_number_of, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
 
 __all__ = ["csl_item", "csl_type", "to_csl_json", "validate_csl_json"]
 
@@ -24,6 +24,7 @@ _TYPES = {"article": "article-journal", "book": "book", "chapter": "chapter", "c
           "unpublished": "manuscript", "dataset": "dataset", "software": "software", "misc": "document"}
 _PARTICLES = ("van der", "van den", "van de", "von der", "van", "von", "de la", "de", "del", "della", "di", "da",
               "dos", "du", "le", "la", "ter", "ten", "zu")
+_PARTICLE_STARTS = frozenset(particle[0] for particle in _PARTICLES)  # a family name starting otherwise has none
 
 
 def csl_type(record: Record) -> str:
@@ -40,7 +41,7 @@ def csl_name(author: Author) -> dict[str, str]:
         return {"literal": author.literal}
     name: dict[str, str] = {}
     family = author.family
-    for particle in _PARTICLES:
+    for particle in _PARTICLES if family[:1] in _PARTICLE_STARTS else ():
         if family.startswith(particle + " ") and len(family) > len(particle) + 1:
             name["non-dropping-particle"] = particle
             family = family[len(particle) + 1:]
@@ -92,11 +93,11 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
         item["accessed"] = _date(parts) if parts else {"literal": record.urldate}
     item["volume"] = record.volume
     item["issue"] = record.issue
-    number = article_number(record)
+    first, last = page_range(record.pages)
+    number = article_number_of(first, last)
     if number:
         item["number"] = number
     else:
-        first, last = page_range(record.pages)
         item["page"] = f"{first}-{last}" if last else first
     for variable, value in (("DOI", record.doi), ("PMID", record.pmid), ("PMCID", record.pmcid),
                             ("ISSN", record.issn), ("ISBN", record.isbn), ("URL", record.url)):
@@ -105,7 +106,7 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     item["abstract"] = record.abstract
     item["keyword"] = ", ".join(record.keywords)
     item["note"] = record.note
-    item = {k: v for k, v in item.items() if v not in ("", None, [])}
+    item = {k: v for k, v in item.items() if v != "" and v is not None and v != []}  # as "not in ('', None, [])"
     if keep_custom:
         custom = _custom(record)
         if custom:
