@@ -797,10 +797,8 @@ class _Compiler:
         if step is None:
             return _Constant(constant or None)
         if element.get("text-case") != "title":  # the markup does not depend on the item's language
-            try:
+            with contextlib.suppress(Exception):  # else it fails at render time, for the one reference, as before
                 return _Constant(step(constant, "en"))
-            except Exception:  # noqa: BLE001 - then it fails at render time, for the one reference, as before
-                pass
         return _Text(step, constant=constant)
 
     def variable(self, element: Any, markup: Callable[[Any, str], Any] | None) -> _Node | None:
