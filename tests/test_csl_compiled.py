@@ -16,7 +16,19 @@ from hypothesis import strategies as st
 from benchmarks.citation_corpus import citation_records
 from library import Library
 from library.export import STYLE_FORMATS, cite_many, compiled_coverage, format_bibliography, format_csl_items
-from library.export.csl_compiled import Rich, cat, ends_sentence, join, quote_start
+from library.export.csl_compiled import (
+    Rich,
+    affixer,
+    append,
+    cat,
+    ends_sentence,
+    join,
+    joiner,
+    joiner_reference,
+    quote_start,
+    seam,
+    wrap_reference,
+)
 from library.model import Author, Record
 
 from .conftest import CORPUS, REFERENCES
@@ -115,6 +127,62 @@ def test_join_is_citeproc_join(items: list[tuple[str, bool]], delimiter: str) ->
         expected = citeproc_string.join([_citeproc(text, rich) for text, rich in items], delimiter)
         got = join([Rich(text) if rich else text for text, rich in items], delimiter, True)
     assert str(got) == str(expected)
+
+
+# the shortcuts of the compiled joins and affixes (plain concatenation where no seam, sentence end or closing quote
+# can change anything) against the step-by-step reference, on text made of exactly the characters that matter
+_EDGY = st.text(alphabet=st.sampled_from(list(" .,;:!?ab()&\u2013\n\u201c\u201d\u2019\"'\ue010\ue011\ue01f")),
+                max_size=7)
+_STRING = st.tuples(_EDGY, st.booleans()).map(lambda pair: Rich(pair[0]) if pair[1] else pair[0])
+_DELIMITERS = ["", ", ", ". ", ".", ",", " ", "; ", ": ", " & ", "\u2013", "..", ". .", ",,", "? ", ".,", ". ("]
+
+
+def _same(got: object, expected: object) -> None:
+    assert got == expected and type(got) is type(expected), (got, expected)
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_STRING, min_size=1, max_size=4), st.sampled_from(_DELIMITERS), st.booleans(), st.booleans())
+def test_fast_join_is_the_reference_join(items: list[str], delimiter: str, rich: bool, piq: bool) -> None:
+    shaped = Rich(delimiter) if rich else delimiter
+    _same(joiner(shaped, piq)(list(items)), joiner_reference(shaped, piq)(list(items)))
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.none(), _STRING), st.sampled_from([*_DELIMITERS, "(", ")", "doi:"]),
+       st.sampled_from([*_DELIMITERS, "(", ")", ")."]), st.booleans())
+def test_fast_affixes_are_the_reference_wrap(text: str | None, prefix: str, suffix: str, piq: bool) -> None:
+    _same(affixer(prefix, suffix, piq)(text), wrap_reference(prefix, suffix, piq, text))
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(_STRING, _STRING)
+def test_append_is_cat_after_seam(left: str, right: str) -> None:
+    _same(append(left, right), cat(left, seam(left, right)))
+
+
+_ENDINGS = ["", "a", "a.", "a?", "a:", "a,", "a ", "\u201ca\u201d", "\u2018a\u2019", "a.\ue011", "\u201ca\u201d\ue011",
+            "a\n", ".", ",", " a", ".a", "(a)", "a\u2013"]
+
+
+def test_fast_join_and_affixes_on_every_pair_of_edge_cases() -> None:
+    """Every pair of short texts ending (and starting) with what a seam, a sentence end or a quote looks at, in
+    both kinds, with every delimiter and affix: the shortcuts give what the step-by-step reference gives."""
+    texts = [kind(t) for t in _ENDINGS for kind in (str, Rich)]
+    for delimiter in [*_DELIMITERS, Rich(", "), Rich(". "), Rich("\u2013"), Rich("")]:
+        for piq in (True, False):
+            join_fast, join_reference = joiner(delimiter, piq), joiner_reference(delimiter, piq)
+            wrap = affixer(str(delimiter), str(delimiter).strip() or ")", piq)
+            for left in texts:
+                _same(wrap(left), wrap_reference(str(delimiter), str(delimiter).strip() or ")", piq, left))
+                for right in texts:
+                    _same(join_fast([left, right]), join_reference([left, right]))
+    for left in texts:
+        for right in texts:
+            _same(append(left, right), cat(left, seam(left, right)))
 
 
 _TAIL = st.text(alphabet=list("a.?!:, \n\u201d\u2019\ue010\ue011\ue012"), max_size=8)

@@ -65,6 +65,9 @@ ENGINES = ("compiled", "citeproc")
 _MARKS = {"i": ("\ue010", "\ue011"), "b": ("\ue012", "\ue013"), "sc": ("\ue014", "\ue015"),
           "sup": ("\ue016", "\ue017"), "sub": ("\ue018", "\ue019"), "u": ("\ue01a", "\ue01b")}
 _PRIVATE = re.compile("[\ue000-\uf8ff]")
+_HTML_TAGS = [(mark, tag) for name, (start, end) in _MARKS.items() for mark, tag in (  # each mark's HTML
+    (start, '<span style="font-variant:small-caps">' if name == "sc" else f"<{name}>"),
+    (end, "</span>" if name == "sc" else f"</{name}>"))]
 _PRINTED = re.compile("[^\\s\ue000-\uf8ff]")  # what _PRIVATE.sub("", text).strip() keeps (re \\s: str.isspace)
 _CSL_NS = {"cs": "http://purl.org/net/xbiblio/csl"}
 _CITEPROC_SKIP = ("abstract", "keyword", "note", "custom")  # never printed in these styles
@@ -197,6 +200,8 @@ def _style(name: str) -> _Style:
 
 
 def _clean_text(value: Any) -> Any:
+    if type(value) is str and value.isascii():  # no private-use character in it (the common case)
+        return value
     if isinstance(value, str):
         return _PRIVATE.sub("", value)
     if isinstance(value, list):
@@ -250,14 +255,34 @@ def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
 def _citeproc_item_of(source: dict[str, Any], item_id: str) -> dict[str, Any]:
     """:func:`_citeproc_item` from the record's CSL-JSON item already made (with or without ``custom``; not
     changed)."""
-    item = {k: v for k, v in source.items() if k not in _CITEPROC_SKIP}
-    item["id"] = item_id
-    if isinstance(item.get("container-title"), str):
-        item["container-title"] = _COUNTRY.sub("", item["container-title"]) or item["container-title"]
-    for role in ("author", "editor"):
-        if role in item:
-            item[role] = [citeproc_name(n) for n in item[role]]
-    return _clean_text(item)  # type: ignore[no-any-return]
+    item: dict[str, Any] = {}  # as _clean_text({...source, "id": item_id}), in one pass and in the same order
+    for key, value in source.items():
+        if key in _CITEPROC_SKIP:
+            continue
+        if key == "id":
+            value = item_id
+        elif key == "container-title" and isinstance(value, str):
+            value = _COUNTRY.sub("", value) or value
+        elif key == "author" or key == "editor":
+            item[key] = [_clean_name(n) for n in value]
+            continue
+        item[key] = _clean_text(value)
+    if "id" not in item:
+        item["id"] = _clean_text(item_id)
+    return item
+
+
+def _clean_name(name: Any) -> Any:
+    """``_clean_text(citeproc_name(name))``, remembered for names seen before (a fresh dict each time)."""
+    try:
+        return dict(_clean_name_of(tuple(name.items())))
+    except (AttributeError, TypeError):  # not a dict of hashable values: as it is
+        return _clean_text(citeproc_name(name))
+
+
+@lru_cache(maxsize=65536)
+def _clean_name_of(parts: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    return _clean_text(citeproc_name(dict(parts)))  # type: ignore[no-any-return]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&$~^|#])")
@@ -280,12 +305,9 @@ def _convert(text: str, fmt: str) -> str:
         return _PRIVATE.sub("", text)
     if fmt == "html":
         out = html.escape(text, quote=False)  # element content only: no attribute values
-        tags = {"i": "i", "b": "b", "sup": "sup", "sub": "sub", "u": "u"}
-        for mark, (start, end) in _MARKS.items():
-            if mark == "sc":
-                out = out.replace(start, '<span style="font-variant:small-caps">').replace(end, "</span>")
-            else:
-                out = out.replace(start, f"<{tags[mark]}>").replace(end, f"</{tags[mark]}>")
+        for mark, tag in _HTML_TAGS:
+            if mark in out:
+                out = out.replace(mark, tag)
         return out
     escaped = _MD_SPECIAL.sub(r"\\\1", text)
     escaped = _MD_LINE_START.sub(r"\1\\\2", escaped)  # "- Foo" / "3. Foo" would start a list

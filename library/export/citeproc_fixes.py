@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from citeproc import model as _citeproc_model
@@ -54,6 +55,14 @@ _OPENERS = {" \"": (" '", "\""), " '": (" \"", "'"), "\u2018": ("\u2018", "\u201
 _GREEK = re.compile("^[\u0370-\u03ff]$")
 
 
+@lru_cache(maxsize=65536)
+def _stop_word(lower: str) -> bool:
+    """Whether title case leaves the (lower-cased) word as it is: one search of a long alternation per word, and
+    a library's titles share most of their words."""
+    return _SKIP.search(lower) is not None
+
+
+@lru_cache(maxsize=65536)
 def _capitalise(word: str) -> str:
     stripped = word.lstrip()
     if not stripped:
@@ -90,7 +99,7 @@ class _TitleCase:
             if not word:
                 continue
             lower = word.lower()
-            capitalize = (len(word) > 1 and not _SKIP.search(lower)) \
+            capitalize = (len(word) > 1 and not _stop_word(lower)) \
                 or (j == len(words) - 1 and following_tag == "-") or self.first or self.after_punct
             if capitalize and word == lower:
                 words[j] = _capitalise(word)
@@ -150,7 +159,7 @@ def title_case(text: str) -> str:
         parts = _SPACES.split(strings[index])
         words = parts[0::2]
         word = words[j]
-        if len(word) > 1 and _SKIP.search(word.lower()):
+        if len(word) > 1 and _stop_word(word.lower()):
             words[j] = _capitalise(word)
             parts[0::2] = words
             strings[index] = "".join(parts)

@@ -129,9 +129,12 @@ def seam_original(left: str, other: str) -> str:
 
 def cat(left: str, right: str) -> str:
     """``left + right`` as Python dispatches it between citeproc-py's strings and plain ``str``."""
-    kind = type(left)
-    if kind is str and type(right) is str:
+    kind, other = type(left), type(right)
+    if kind is str and other is str:
         return left + right
+    if (kind is Rich or kind is str) and (other is Rich or other is str) and left and right \
+            and right[0] != "." and right[0] != left[-1]:  # one is Rich, and no seam can change ``right``
+        return Rich(left + right)
     if kind is Rich:  # String.__add__ / MixedString.__add__ (Rich has no subclasses)
         if right == "":
             return left
@@ -191,7 +194,89 @@ _JOINERS: dict[tuple[str, type, bool], Callable[[list[str]], str]] = {}
 
 
 def joiner(delimiter: str, piq: bool) -> Callable[[list[str]], str]:
-    """:func:`join` for a delimiter known in advance (a style's delimiters are): ``items`` must not be empty."""
+    """:func:`join` for a delimiter known in advance (a style's delimiters are): ``items`` must not be empty.
+    The same strings as :func:`joiner_reference`: a left fold of :func:`join_step`."""
+    step = join_step(delimiter, piq)
+
+    def join_items(items: list[str]) -> str:
+        output = items[0]
+        for item in items[1:]:
+            output = step(output, item)
+        return output
+    return join_items
+
+
+def join_step(delimiter: str, piq: bool) -> Callable[[str, str], str]:
+    """One step of :func:`joiner`: the text so far, the delimiter and one more item.
+
+    The common steps are plain concatenation: the delimiter is appended as it is when nothing before it can meet
+    it in a seam or a quote (:func:`quiet`), or without its "." after a sentence end; the item as :func:`append`
+    appends it. Anything else goes step by step as citeproc-py (with reflib's patch) joins."""
+    kind = type(delimiter)
+    if kind is str and not delimiter:  # cat(x, seam(x, "")) is x: only the items' seams
+        return append
+    if not delimiter or (kind is not str and kind is not Rich):
+        reference = joiner_reference(delimiter, piq)
+        return lambda output, item: reference([output, item])
+    first, last = delimiter[0], delimiter[-1]
+    rich = kind is Rich
+    shifted = first in (".", ",")
+    # after a sentence end ("Title?"), a ". " delimiter loses its "." and the rest is appended as it is
+    rest = delimiter[1:] if first == "." and delimiter[1:2] not in ("", ".", ",", "?", "!", ":") else None
+
+    def step(output: str, item: str) -> str:
+        kind = type(output)
+        if not output or (kind is not str and kind is not Rich):
+            text = None
+        elif (quiet(output, first) if shifted else output[-1] != first):
+            text = output + delimiter
+        elif rest is not None and output[-1] in _ENDS_SENTENCE:
+            text = output + rest
+        else:
+            text = None
+        if text is None:  # step by step
+            if shifted:
+                output, part = _shift(output, seam(output, delimiter), piq)
+                output = cat(output, part)
+            else:
+                output = cat(output, seam(output, delimiter))
+            return append(output, item)
+        rich_text = rich or kind is Rich
+        other = type(item)
+        if item and item[0] != "." and item[0] != last and (other is str or other is Rich):
+            return Rich(text + item) if rich_text or other is Rich else text + item
+        if not item and other is str:
+            return Rich(text) if rich_text else text
+        return append(Rich(text) if rich_text else text, item)
+    return step
+
+
+def quiet(text: str, mark: str) -> bool:
+    """Whether a "." or "," (``mark``) that follows the non-empty ``text`` in a join or a suffix is appended as it
+    is: no doubled mark, no closing quote to move it into (looked for through formatting marks, as
+    :func:`quote_start`), and for "." no sentence end to drop it after (:func:`ends_sentence`)."""
+    end = text[-1]
+    if end == mark:
+        return False
+    if end in _TAIL:
+        return quote_start(text) < 0 and (mark != "." or not ends_sentence(text))
+    return end != "\u201d" and end != "\u2019" and (mark != "." or end not in _ENDS_SENTENCE)
+
+
+def append(output: str, piece: str) -> str:
+    """``cat(output, seam(output, piece))``, the common cases first: a seam only changes ``piece`` when it starts
+    with "." or with the character that ends ``output``; an empty plain ``piece`` changes nothing."""
+    kind, other = type(output), type(piece)
+    if (kind is str or kind is Rich) and (other is str or other is Rich):
+        if output and piece and piece[0] != "." and output[-1] != piece[0]:
+            return output + piece if kind is str and other is str else Rich(output + piece)
+        if not piece and other is str:
+            return output
+    return cat(output, seam(output, piece))
+
+
+def joiner_reference(delimiter: str, piq: bool) -> Callable[[list[str]], str]:
+    """:func:`joiner` step by step as citeproc-py's ``join`` (with reflib's patch) does it: the reference."""
     if str(delimiter)[:1] in (".", ","):
         def join_shifted(items: list[str]) -> str:
             output = items[0]
@@ -268,30 +353,64 @@ def _wrapper(mark: str) -> Callable[[Any], str]:
 class _Affixes:
     """``Affixed.wrap`` with reflib's patch (citeproc_fixes._patched_wrap), for one element's prefix and suffix."""
 
-    __slots__ = ("piq", "prefix", "suffix")
+    __slots__ = ("piq", "prefix", "suffix", "wrap")
 
     def __init__(self, element: Any, piq: bool) -> None:
         self.prefix = element.get("prefix", "")
         self.suffix = element.get("suffix", "")
         self.piq = piq
+        self.wrap = affixer(self.prefix, self.suffix, piq)
 
     @property
     def wrapper(self) -> Callable[[Any], Any] | None:
-        """:meth:`wrap`, or None when there is neither prefix nor suffix (wrap changes nothing then)."""
+        """:attr:`wrap`, or None when there is neither prefix nor suffix (wrap changes nothing then)."""
         return self.wrap if self.prefix or self.suffix else None
 
-    def wrap(self, string: Any) -> Any:
+
+def affixer(prefix: str, suffix: str, piq: bool) -> Callable[[Any], Any]:
+    """``wrap(text)``: :func:`wrap_reference` for this prefix and suffix, with the common case (no seam, no
+    sentence end or closing quote before a "." or "," suffix) written as plain concatenation."""
+    if not prefix and not suffix:  # '' + s and s + '' leave s (and its kind) unchanged
+        return _unchanged
+    before = prefix[-1:]
+    mark = suffix[:1]
+    shifted = mark in (".", ",")
+
+    def wrap(string: Any) -> Any:
         if string is None:
             return None
-        prefix, suffix = self.prefix, self.suffix
-        if not prefix and not suffix:  # '' + s and s + '' leave s (and its kind) unchanged
-            return string
-        if suffix[:1] not in (".", ","):
-            text = cat(prefix, seam_original(prefix, string))
-            return cat(text, seam_original(text, suffix))
+        kind = type(string)
+        if string and (kind is str or kind is Rich):
+            if not prefix:
+                text = string
+            elif string[0] != before and string[0] != ".":
+                text = prefix + string if kind is str else Rich(prefix + string)
+            else:
+                return wrap_reference(prefix, suffix, piq, string)
+            if not suffix:
+                return text
+            if quiet(text, mark) if shifted else text[-1] != mark:
+                return text + suffix if kind is str else Rich(text + suffix)
+        return wrap_reference(prefix, suffix, piq, string)
+    return wrap
+
+
+def _unchanged(string: Any) -> Any:
+    return string
+
+
+def wrap_reference(prefix: str, suffix: str, piq: bool, string: Any) -> Any:
+    """``Affixed.wrap`` with reflib's patch, step by step: the reference of :func:`affixer`."""
+    if string is None:
+        return None
+    if not prefix and not suffix:
+        return string
+    if suffix[:1] not in (".", ","):
         text = cat(prefix, seam_original(prefix, string))
-        text, suffix = _shift(text, seam_original(text, suffix), self.piq)
-        return cat(text, seam_original(text, suffix)) if suffix else text
+        return cat(text, seam_original(text, suffix))
+    text = cat(prefix, seam_original(prefix, string))
+    text, suffix = _shift(text, seam_original(text, suffix), piq)
+    return cat(text, seam_original(text, suffix)) if suffix else text
 
 
 # --- the reference as citeproc-py holds it -------------------------------------------------------------------------
@@ -330,7 +449,7 @@ class Item:
                 language = value
             else:
                 text = str(value)
-                if _NOCASE in text.lower():
+                if "<" in text and _NOCASE in text.lower():  # the span starts with "<" (lower() makes none)
                     raise Unsupported("nocase span")
                 ref[python_key] = Rich(text)
         if not isinstance(kind, str):
@@ -355,9 +474,11 @@ def _names(value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value:
         raise Unsupported("names")
     for name in value:
-        if not isinstance(name, dict) or not name or not set(name) <= _NAME_KEYS \
-                or not all(isinstance(v, str) for v in name.values()):
+        if not isinstance(name, dict) or not name or not name.keys() <= _NAME_KEYS:
             raise Unsupported("name")
+        for part in name.values():
+            if not isinstance(part, str):
+                raise Unsupported("name")
         if "literal" in name and len(name) > 1:
             raise Unsupported("literal name with parts")
     return value
@@ -404,6 +525,180 @@ class Shape(NamedTuple):
     numeric: frozenset[str]
 
 
+# --- generated code ----------------------------------------------------------------------------------------------
+# The structure of a style for one shape (layout, macros, groups, the branch each cs:choose takes, cs:text) is
+# written out as the straight-line body of one Python function per entry point (the layout, a sort macro, a
+# substitute's child) and exec'd: no closure per level, no loop over children, no wrapper for an empty markup.
+# The source is made from the style only: the only literals in it are variable names of the style's XML (repr),
+# every other object (terms, joiners, leaf renderers) is passed in by name; record content never reaches it.
+
+class _Source:
+    """The body of one generated ``render(item, so)`` and the objects it refers to by name."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.objects: dict[str, Any] = {}
+        self.count = 0
+
+    def name(self, value: Any) -> str:
+        """A name for ``value`` in the function's globals."""
+        name = f"k{len(self.objects)}"
+        self.objects[name] = value
+        return name
+
+    def local(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def add(self, statement: str) -> None:
+        self.lines.append("    " + statement)
+
+    def function(self, result: str, label: str) -> Callable[..., Any]:
+        source = "def render(item, so):\n    ref = item.ref\n" + "\n".join(self.lines) + f"\n    return {result}\n"
+        namespace = dict(self.objects)
+        exec(compile(source, f"<csl {label}>", "exec"), namespace)  # noqa: S102 - made from the style alone
+        render = namespace["render"]
+        render.source = source  # for reading what was generated
+        return render  # type: ignore[no-any-return]
+
+
+class _Node:
+    """A compiled element for one shape: :meth:`emit` writes the statements that compute its text (None when it
+    prints nothing) and returns the local variable (or constant name) that holds it."""
+
+    def emit(self, source: _Source, so: str) -> str:
+        raise NotImplementedError
+
+
+class _Call(_Node):
+    """An element rendered by a closure (names, dates, numbers, labels, unsupported parts)."""
+
+    def __init__(self, render: Render) -> None:
+        self.render = render
+
+    def emit(self, source: _Source, so: str) -> str:
+        result = source.local()
+        source.add(f"{result} = {source.name(self.render)}(item, {so})")
+        return result
+
+
+def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], step: Callable[[str, str], str],
+               rendered: str | None) -> str:
+    """The children's texts joined as they come (a left fold of ``step`` over those that are not None), with
+    ``rendered`` set when a child that calls a variable printed: no list, no loop."""
+    result = source.local()
+    name = source.name(step)
+    for position, (child, calls) in enumerate(children):
+        text = child.emit(source, so)
+        flag = f"; {rendered} = True" if rendered is not None and calls else ""
+        if position == 0:
+            source.add(f"{result} = {text}")
+            if flag:
+                source.add(f"if {text} is not None{flag}")
+        else:
+            source.add(f"if {text} is not None: {result} = {text} if {result} is None else {name}({result}, {text})"
+                       f"{flag}")
+    return result
+
+
+class _Sequence(_Node):
+    """``Parent.render_children``: the children that printed something, joined with the delimiter handed down."""
+
+    def __init__(self, children: list[_Node], step: Callable[[str, str], str]) -> None:
+        self.children = children
+        self.step = step
+
+    def emit(self, source: _Source, so: str) -> str:
+        if len(self.children) == 1:
+            return self.children[0].emit(source, so)
+        return _emit_join(source, so, [(child, False) for child in self.children], self.step, None)
+
+
+class _Group(_Node):
+    """``Group.render``: None when nothing printed or (``track``) when none of the children that call variables
+    printed (citeproc-py's VariableError); else joined, formatted and wrapped (an empty join is None)."""
+
+    def __init__(self, children: list[tuple[_Node, bool]], track: bool, step: Callable[[str, str], str],
+                 formatter: Callable[[Any], Any] | None, wrap: Callable[[Any], Any] | None) -> None:
+        self.children = children
+        self.track = track
+        self.step, self.formatter, self.wrap = step, formatter, wrap
+
+    def emit(self, source: _Source, so: str) -> str:
+        if len(self.children) == 1:  # track is False: one child that calls no variable makes no group
+            text = self.children[0][0].emit(source, so)
+            result = source.local()
+            source.add(f"{result} = {text} or None")
+        else:
+            rendered = source.local() if self.track else None
+            if rendered is not None:
+                source.add(f"{rendered} = False")
+            result = _emit_join(source, so, self.children, self.step, rendered)
+            if rendered is not None:
+                source.add(f"{result} = ({result} or None) if {rendered} else None")
+            else:
+                source.add(f"{result} = {result} or None")
+        markup = result
+        if self.formatter is not None:
+            markup = f"{source.name(self.formatter)}({markup})"
+        if self.wrap is not None:
+            markup = f"{source.name(self.wrap)}({markup})"
+        if markup != result:
+            source.add(f"if {result} is not None: {result} = {markup}")
+        return result
+
+
+class _Text(_Node):
+    """``Text.render`` of a variable, a macro or a constant (term, value): the value, then the markup."""
+
+    def __init__(self, markup: Callable[[Any, str], Any] | None, *, variable: str | None = None,
+                 tag: str | None = None, key: str | None = None, number: Callable[[Any, str], Any] | None = None,
+                 name: str | None = None, macro: _Node | None = None, constant: Any = None) -> None:
+        self.markup = markup  # None: the value as is, an empty one as None
+        self.variable, self.tag, self.key, self.number, self.name = variable, tag, key, number, name
+        self.macro = macro
+        self.constant = constant
+
+    def emit(self, source: _Source, so: str) -> str:
+        if self.macro is not None:
+            value = self.macro.emit(source, "None")  # Text.process does not hand sort options to a macro
+        elif self.variable is not None:
+            value = source.local()
+            source.add(f"{value} = ref[{self.key!r}]")
+            repressed = source.local()
+            source.add(f"{repressed} = item.repressed.get({source.name(self.tag)})")
+            source.add(f"if {repressed} and {self.variable!r} in {repressed}: {value} = None")
+            if self.number is not None:
+                source.add(f"if {value} is not None: {value} = {source.name(self.number)}({value}, {self.name!r})")
+        else:
+            value = source.name(self.constant)
+        result = source.local()
+        if self.markup is None:
+            source.add(f"{result} = {value} or None")
+        else:
+            source.add(f"{result} = {source.name(self.markup)}({value}, item.language)")
+        return result
+
+
+class _Constant(_Node):
+    """A text whose output is known when compiling (a term or value with a markup that needs no language)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def emit(self, source: _Source, so: str) -> str:
+        return source.name(self.value) if self.value is not None else "None"
+
+
+def _closure(node: _Node | None, label: str) -> Render | None:
+    """A node as a ``render(item, sort_options)`` function."""
+    if node is None:
+        return None
+    source = _Source()
+    result = node.emit(source, "so")
+    return source.function(result, label)  # type: ignore[return-value]
+
+
 class _Compiler:
     def __init__(self, root: Any, piq: bool, shape: Shape) -> None:
         self.root = root
@@ -419,17 +714,22 @@ class _Compiler:
         return self.bibliography.get_option(name)
 
     # dispatch --------------------------------------------------------------------------------------------------
-    def element(self, element: Any) -> Render | None:
+    def element(self, element: Any) -> _Node | None:
         kind = _local(element)
         builder = getattr(self, "c_" + kind.replace("-", "_"), None)
         if builder is None:
-            return _unsupported(f"element {kind}")
+            return _Call(_unsupported(f"element {kind}"))
         try:
-            return builder(element)  # type: ignore[no-any-return]
+            node = builder(element)
         except Unsupported as reason:
-            return _unsupported(str(reason))
+            return _Call(_unsupported(str(reason)))
+        return node if node is None or isinstance(node, _Node) else _Call(node)
 
-    def children(self, element: Any, delimiter: str) -> list[Render]:
+    def render(self, element: Any) -> Render | None:
+        """:meth:`element` as a ``render(item, sort_options)`` function (for cs:substitute)."""
+        return _closure(self.element(element), f"{self.shape.type} {_local(element)}")
+
+    def children(self, element: Any, delimiter: str) -> list[_Node]:
         """Each child that can print something for this shape (comments skipped); a cs:choose child is its branch,
         rendered with ``delimiter``."""
         out = []
@@ -441,35 +741,22 @@ class _Compiler:
                 out.append(node)
         return out
 
-    def render_children(self, element: Any, delimiter: str) -> Render | None:
+    def render_children(self, element: Any, delimiter: str) -> _Node | None:
         """``Parent.render_children``: children joined with the delimiter handed down (cs:choose is transparent)."""
         children = self.children(element, delimiter)
         if not children:
             return None
-        if len(children) == 1:
-            return children[0]
-        joined = joiner(delimiter, self.piq)
+        return _Sequence(children, join_step(delimiter, self.piq))
 
-        def render(item: Item, sort_options: Any) -> Any:
-            output = []
-            for child in children:
-                text = child(item, sort_options)
-                if text is not None:
-                    output.append(text)
-            if output:
-                return joined(output)
-            return None
-        return render
-
-    def macro(self, name: str) -> Render | None:
+    def macro(self, name: str) -> _Node | None:
         if name not in self.macros:
-            self.macros[name] = _unsupported(f"recursive macro {name}")
+            self.macros[name] = _Call(_unsupported(f"recursive macro {name}"))
             self.macros[name] = self.render_children(self.root.get_macro(name), "")
         return self.macros[name]  # type: ignore[no-any-return]
 
     # cs:layout ---------------------------------------------------------------------------------------------------
     def layout(self, element: Any) -> Callable[[Item], Any]:
-        body = self.render_children(element, "")
+        body = _closure(self.render_children(element, ""), f"{self.shape.type} layout")
         affixes = _Affixes(element, self.piq)
         formatter = _formatter(element)
 
@@ -483,24 +770,19 @@ class _Compiler:
         return render
 
     # cs:text -----------------------------------------------------------------------------------------------------
-    def c_text(self, element: Any) -> Render | None:
+    def c_text(self, element: Any) -> _Node | None:
         markup = self.text_markup(element)
+        step = None if markup is _as_is else markup
         if "variable" in element.attrib:
-            get = self.variable(element)
-            if get is None:
-                return None
-        elif "macro" in element.attrib:
+            return self.variable(element, step)
+        if "macro" in element.attrib:
             if element.get("text-case") or element.get("strip-periods", "false").lower() == "true":
                 raise Unsupported("text-case or strip-periods on a macro")
             macro = self.macro(element.get("macro"))
             if macro is None:
                 return None
-            if markup is _as_is:  # Text.process does not hand sort options to the macro
-                return lambda item, sort_options: macro(item, None) or None
-
-            def get(item: Item, sort_options: Any) -> Any:
-                return macro(item, None)
-        elif "term" in element.attrib:
+            return _Text(step, macro=macro)
+        if "term" in element.attrib:
             form = element.get("form", "long")
             plural = element.get("plural", "false").lower() == "true"
             name = element.get("term")
@@ -508,25 +790,18 @@ class _Compiler:
             term = (element.get_plural_term(name=name, form=form_arg) if plural
                     else element.get_single_term(name=name, form=form_arg))
             constant = Rich(str(term))
-
-            def get(item: Item, sort_options: Any) -> Any:
-                return constant
         elif "value" in element.attrib:
-            value = Rich(element.get("value"))
-
-            def get(item: Item, sort_options: Any) -> Any:
-                return value
+            constant = Rich(element.get("value"))
         else:
             raise Unsupported("cs:text without content")
+        if step is None:
+            return _Constant(constant or None)
+        if element.get("text-case") != "title":  # the markup does not depend on the item's language
+            with contextlib.suppress(Exception):  # else it fails at render time, for the one reference, as before
+                return _Constant(step(constant, "en"))
+        return _Text(step, constant=constant)
 
-        if markup is _as_is:
-            return lambda item, sort_options: get(item, sort_options) or None
-
-        def render(item: Item, sort_options: Any) -> Any:
-            return markup(get(item, sort_options), item.language)
-        return render
-
-    def variable(self, element: Any) -> Render | None:
+    def variable(self, element: Any, markup: Callable[[Any, str], Any] | None) -> _Node | None:
         variable = element.get("variable")
         if variable == "citation-number":
             raise Unsupported(f"variable {variable}")
@@ -534,7 +809,6 @@ class _Compiler:
             return None
         if variable.replace("-", "_") in NAMES or variable.replace("-", "_") in DATES:
             raise Unsupported(f"text of a name or date variable {variable}")
-        tag = element.tag
         present = self.shape.present
         name = variable
         if element.get("form") == "short" and (variable + "-short").replace("-", "_") in present:
@@ -544,22 +818,10 @@ class _Compiler:
             if "page" not in present:
                 return None
             number = self.number_process(element, text=True)
-
-            def page(item: Item, sort_options: Any) -> Any:
-                repressed = item.repressed.get(tag)
-                if repressed and variable in repressed:
-                    return None
-                return number(item.ref["page"], name)
-            return page
+            return _Text(markup, variable=variable, tag=element.tag, key="page", number=number, name=name)
         if python not in present:
             return None
-
-        def get(item: Item, sort_options: Any) -> Any:
-            repressed = item.repressed.get(tag)
-            if repressed and variable in repressed:
-                return None
-            return item.ref[python]
-        return get
+        return _Text(markup, variable=variable, tag=element.tag, key=python)
 
     def text_markup(self, element: Any) -> Callable[[Any, str], Any]:
         """``Text.markup``: strip periods, case, format, quote, affixes."""
@@ -680,24 +942,27 @@ class _Compiler:
         def last_of(first: str, last: str) -> str:
             if range_format is None:
                 return last
-            return last_page(first, last, range_format)
+            return _last_page(first, last, range_format)
+
+        def number_or_range(part: str, variable: str, range_delimiter: str) -> Any:
+            pieces = part.replace("\u2013", "-").split("-")
+            if len(pieces) != 2:
+                return format_number(part.strip())
+            first, last = pieces[0].strip(), pieces[1].strip()
+            first = format_number(first)
+            if variable == "page-first":
+                return first
+            last = format_number(last_of(first, last) if variable == "page" else last)
+            return join([first, last], range_delimiter, piq)
 
         def plain(value: Any, variable: str) -> Any:
             range_delimiter = page_range if variable.startswith("page") else "\u2013"
-
-            def number_or_range(part: str) -> Any:
-                pieces = part.replace("\u2013", "-").split("-")
-                if len(pieces) != 2:
-                    return format_number(part.strip())
-                first, last = pieces[0].strip(), pieces[1].strip()
-                first = format_number(first)
-                if variable == "page-first":
-                    return first
-                last = format_number(last_of(first, last) if variable == "page" else last)
-                return join([first, last], range_delimiter, piq)
-
-            return join([join([number_or_range(part) for part in comma.split("&")], " & ", piq)
-                         for comma in str(value).split(",")], ", ", piq)
+            source = str(value)
+            if "," not in source and "&" not in source:  # one part: the joins below return it as it is
+                return number_or_range(source, variable, range_delimiter)
+            return join([join([number_or_range(part, variable, range_delimiter) for part in comma.split("&")],
+                              " & ", piq)
+                         for comma in source.split(",")], ", ", piq)
 
         def process(value: Any, variable: str) -> Any:
             source = str(value)
@@ -784,10 +1049,10 @@ class _Compiler:
         return render
 
     # cs:group, cs:choose -------------------------------------------------------------------------------------------
-    def c_group(self, element: Any) -> Render | None:
+    def c_group(self, element: Any) -> _Node | None:
         delimiter = element.get("delimiter", "")
-        children: list[tuple[Any, bool]] = []
-        called = False
+        children: list[tuple[_Node, bool]] = []
+        called = False  # a child calls a variable (printed or not for this shape)
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
@@ -796,36 +1061,18 @@ class _Compiler:
             node = self.choose(child, delimiter) if _local(child) == "choose" else self.element(child)
             if node is not None:
                 children.append((node, calls))
-        if not children:
-            return None
+        if not children or (called and not any(calls for _, calls in children)):
+            return None  # nothing, or nothing but terms where a variable was called: never printed
         formatter = _formatter(element)
         affixes = _Affixes(element, self.piq)
-        wrap = affixes.wrap if affixes.prefix or affixes.suffix else None
-        joined = joiner(delimiter, self.piq)
+        track = called and not all(calls for _, calls in children)
+        return _Group(children, track, join_step(delimiter, self.piq), formatter, affixes.wrapper)
 
-        def render(item: Item, sort_options: Any) -> Any:
-            output = []
-            rendered = False
-            for child, calls in children:
-                text = child(item, sort_options)
-                if text is not None:
-                    output.append(text)
-                    rendered = rendered or calls
-            if not output or (called and not rendered):
-                return None  # citeproc-py's VariableError: the parent leaves the group out
-            text = joined(output)
-            if not text:
-                return None
-            if formatter is not None:
-                text = formatter(text)
-            return wrap(text) if wrap is not None else text
-        return render
-
-    def c_choose(self, element: Any) -> Render | None:
+    def c_choose(self, element: Any) -> _Node | None:
         """A cs:choose rendered on its own (a child of cs:substitute): no delimiter handed down."""
         return self.choose(element, "")
 
-    def choose(self, element: Any, delimiter: str) -> Render | None:
+    def choose(self, element: Any, delimiter: str) -> _Node | None:
         """The branch this shape of item takes (conditions depend on type, variables and numbers only)."""
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
@@ -1048,7 +1295,7 @@ class _Compiler:
             if _local(child) == "names" and child.find(f"{_NS}name") is None:
                 render = self._guard(partial(self.c_names, child, names_context=names))
             else:
-                render = self.element(child)
+                render = self.render(child)
             extra = []
             if child.get("macro"):
                 from .citeproc_fixes import _macro_variables  # the repressed titles of a substituted macro
@@ -1248,6 +1495,11 @@ def _normalize_initials(name: str, mark: str) -> str:
 
 
 @lru_cache(maxsize=65536)
+def _last_page(first: str, last: str, range_format: str) -> str:
+    return last_page(first, last, range_format)
+
+
+@lru_cache(maxsize=65536)
 def _title_case(text: str) -> str:
     return title_case(text)
 
@@ -1359,7 +1611,7 @@ def _sort_key(compiler: _Compiler, key: Any) -> Callable[[Item], Any]:
         for option in ("names-min", "names-use-first", "names-use-last"):
             if option in key.attrib:
                 sort_options[option.replace("names", "et-al")] = key.get(option)
-        macro = compiler.macro(key.get("macro"))
+        macro = _closure(compiler.macro(key.get("macro")), f"{compiler.shape.type} sort {key.get('macro')}")
         if macro is None:
             return lambda item: None
 

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Author, Record
-from .parts import article_number, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
+from .parts import article_number_of, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
 
 __all__ = ["csl_item", "csl_type", "to_csl_json", "validate_csl_json"]
 
@@ -95,11 +95,11 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
         item["accessed"] = _date(parts) if parts else {"literal": record.urldate}
     item["volume"] = record.volume
     item["issue"] = record.issue
-    number = article_number(record)
+    first, last = page_range(record.pages)
+    number = article_number_of(first, last)
     if number:
         item["number"] = number
     else:
-        first, last = page_range(record.pages)
         item["page"] = f"{first}-{last}" if last else first
     for variable, value in (("DOI", record.doi), ("PMID", record.pmid), ("PMCID", record.pmcid),
                             ("ISSN", record.issn), ("ISBN", record.isbn), ("URL", record.url)):
@@ -108,7 +108,7 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     item["abstract"] = record.abstract
     item["keyword"] = ", ".join(record.keywords)
     item["note"] = record.note
-    item = {k: v for k, v in item.items() if v not in ("", None, [])}
+    item = {k: v for k, v in item.items() if v != "" and v is not None and v != []}  # as "not in ('', None, [])"
     if keep_custom:
         custom = _custom(record)
         if custom:

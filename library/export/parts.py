@@ -18,6 +18,7 @@ __all__ = [
     "ExportResult",
     "UnknownFormatError",
     "article_number",
+    "article_number_of",
     "bcp47",
     "iso_date",
     "kind_of",
@@ -130,7 +131,11 @@ def page_range(pages: str) -> tuple[str, str]:
 def article_number(record: Record) -> str:
     """The article number (e-locator) when ``pages`` holds one instead of a page range: 'CD003718', 'e0193972',
     '720401'. A single ordinary page ('561', 'S12') is not an article number."""
-    first, last = page_range(record.pages)
+    return article_number_of(*page_range(record.pages))
+
+
+def article_number_of(first: str, last: str) -> str:
+    """:func:`article_number` from the record's :func:`page_range` already split (csl_item needs both)."""
     if last or not first:
         return ""
     return first if _ARTICLE_NUMBER.match(first) else ""
