@@ -13,8 +13,9 @@ import marshal
 import operator
 import os
 import re
+import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,12 @@ class SiteWriter:
         self.written = 0
         self.unchanged = 0
         self._dirs: set[str] = set()
+        self.before_change: Callable[[], None] | None = None  # called once, before the first file changes
+
+    def _changing(self) -> None:
+        if self.before_change is not None:
+            wait, self.before_change = self.before_change, None
+            wait()
 
     def _check(self, rel: str) -> None:
         if not _SAFE_PATH.match(rel) or ".." in rel:
@@ -65,6 +72,7 @@ class SiteWriter:
         if not self.force and self.old.get(rel) == digest:
             self.unchanged += 1
             return
+        self._changing()
         folder = rel.rpartition("/")[0]
         if folder not in self._dirs:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
@@ -107,6 +115,7 @@ class SiteWriter:
             for start, length, new in changed:
                 hasher.update(f"{start}:{length}:".encode() + hashlib.sha1(new).digest())
             digest = hasher.hexdigest()
+            self._changing()
             tmp = target + ".tmp"
             out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
             try:
@@ -158,6 +167,7 @@ class SiteWriter:
         if not self.force and last == digest:
             self.unchanged += 1
             return digest
+        self._changing()
         folder = rel.rpartition("/")[0]
         if folder not in self._dirs:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
@@ -179,6 +189,7 @@ class SiteWriter:
         removed = 0
         for rel in sorted((self.old.keys() - self.new.keys()) | (set(others) - self.new.keys())):
             if _SAFE_PATH.match(rel):
+                self._changing()
                 try:
                     (self.root / rel).unlink()
                     removed += 1
@@ -272,14 +283,35 @@ def load_state(root: Path) -> dict[str, Any]:
     return data
 
 
-def mark_writing(root: Path) -> None:
+def mark_writing(root: Path) -> Callable[[], None]:
     """Note in the state that a run is changing the site (cleared by :func:`save_state` when it ends): after a run
-    killed meanwhile, :func:`load_state` says ``interrupted``, and no page may be trusted to the state's hashes."""
+    killed meanwhile, :func:`load_state` says ``interrupted``, and no page may be trusted to the state's hashes.
+
+    The mark is made now; making it durable (``fsync``, a fifth of a second on some disks) goes on in a thread
+    while the run works out what to write. Returns the wait for it, which must be called before the first file
+    of the site changes (:attr:`SiteWriter.before_change`) and before the state is saved."""
     folder = root / STATE_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / _WRITING_MARK, "wb") as handle:
-        handle.flush()
-        os.fsync(handle.fileno())
+    handle = open(folder / _WRITING_MARK, "wb")  # noqa: SIM115 (closed by the thread)
+    failed: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            os.fsync(handle.fileno())
+        except OSError as exc:
+            failed.append(exc)
+        finally:
+            handle.close()
+
+    thread = threading.Thread(target=sync, name="reflib-publish-mark", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
 
 
 def save_state(root: Path, state: dict[str, Any], previous: dict[str, Any]) -> None:

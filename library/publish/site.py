@@ -348,7 +348,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     writer = SiteWriter(outdir, state.get("files", {}), force=force)  # content hashes: valid across settings
     if interrupted:
         writer.remove_temps(itertools.chain.from_iterable(_study_files(st) for st in all_old.values()))
-    mark_writing(outdir)
+    writer.before_change = wait_for_mark = mark_writing(outdir)
     dump_lines: dict[str, bytes] = {}  # JSON Lines of parsed studies, made from the CSL item built for the cache
     new_studies: dict[str, StudyState] = {}
     hexes = _Hexes(digests)
@@ -444,6 +444,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     moved = itertools.compress(all_old, map(operator.is_not, map(new_studies.get, all_old), all_old.values()))
     report.removed = writer.remove_stale(itertools.chain.from_iterable(
         _study_files(all_old[k]) for k in moved if all_old[k][4] and all_old[k][2].slug not in current))
+    wait_for_mark()  # durable before the state that clears it (a no-op when a page change waited already)
     save_state(outdir, {"global": global_hash, "studies": new_studies, "files": writer.new,
                         "order": [s.key for s in ordered],
                         "shards": shards, "dump_keys": dump_keys, "dump_sizes": dump_sizes}, state)
