@@ -72,13 +72,18 @@ class SiteWriter:
         if not self.force and self.old.get(rel) == digest:
             self.unchanged += 1
             return
+        self._put(rel, parts, rel in self.old)
+
+    def _put(self, rel: str, parts: list[bytes | memoryview], replace: bool) -> None:
+        """Write a file of the site; ``replace``: a file the last run served is there (replaced atomically, so a
+        reader never sees half a page)."""
         self._changing()
         folder = rel.rpartition("/")[0]
         if folder not in self._dirs:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
             self._dirs.add(folder)
         target = os.path.join(self.root, rel)
-        if rel in self.old:  # replacing a served file: atomically (a reader never sees half a page)
+        if replace:
             tmp = target + ".tmp"
             with open(tmp, "wb") as handle:
                 for part in parts:
@@ -167,20 +172,7 @@ class SiteWriter:
         if not self.force and last == digest:
             self.unchanged += 1
             return digest
-        self._changing()
-        folder = rel.rpartition("/")[0]
-        if folder not in self._dirs:
-            (self.root / folder).mkdir(parents=True, exist_ok=True)
-            self._dirs.add(folder)
-        target = os.path.join(self.root, rel)
-        if last is not None:
-            tmp = target + ".tmp"
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, target)
-        else:
-            _write_new(target, [data])
-        self.written += 1
+        self._put(rel, [data], last is not None)
         return digest
 
     def remove_stale(self, others: Iterable[str] = ()) -> int:
