@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
-from itertools import compress
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
@@ -341,7 +340,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
         ordered, old_ordered = _orders_from(last_order, summaries, touched)
     else:
         ordered = _order(published)
-        old_ordered = _old_order(ordered, touched) if incremental else None
+        old_ordered = _last_members(ordered, touched) if incremental else None
     related, affected = _related(ordered, old_ordered, touched, {s.key: s for s in published})
     mark("summaries")
 
@@ -490,16 +489,6 @@ def _orders_from(last_order: list[str], summaries: dict[str, Summary],
     return ordered, old
 
 
-def _old_order(ordered: list[Summary], touched: dict[str, tuple[Summary | None, Summary | None]]) -> list[Summary]:
-    """The last run's published studies in the library's order: this run's order without the touched studies,
-    with their last published form put back in place."""
-    out = [s for s in ordered if s.key not in touched] if touched else list(ordered)
-    for old, _ in touched.values():
-        if old is not None:
-            bisect.insort(out, old, key=_sort_key)
-    return out
-
-
 def _feeds(writer: SiteWriter, stem: str, title: str, page_path: str, items: Sequence[Summary],
            config: PublishConfig) -> tuple[tuple[str, str, str], ...]:
     base = config.base_url or LOCAL
@@ -546,12 +535,13 @@ def _of_design(design: str, s: Summary) -> bool:
 
 
 def _last_members(items: list[Summary], touched: dict[str, tuple[Summary | None, Summary | None]],
-                  belongs: Callable[[Summary], bool], excluded: Collection[str]) -> list[Summary]:
-    """A browse list as the last run had it: ``items`` (this run's, in the library's order) without the touched
-    studies, with their last published form put back where it ``belongs`` (and its stance is browsed)."""
+                  belongs: Callable[[Summary], bool] | None = None, excluded: Collection[str] = ()) -> list[Summary]:
+    """A list as the last run had it: ``items`` (this run's, in the library's order) without the touched studies,
+    with their last published form put back where it ``belongs`` (anywhere when None) and its stance is browsed
+    (not ``excluded``). With neither: the last run's published studies in order."""
     out = list(itertools.compress(items, map(operator.not_, map(touched.__contains__, map(_key_of, items)))))
     for was, _ in touched.values():
-        if was is not None and was.stance not in excluded and belongs(was):
+        if was is not None and was.stance not in excluded and (belongs is None or belongs(was)):
             bisect.insort(out, was, key=_sort_key)
     return out
 
@@ -570,7 +560,7 @@ def _members(items: list[Summary], wanted: set[str] | None) -> dict[str, list[Su
     for topic in wanted:  # a few topics (those a republish touched): one pass in C each
         holding = {topics for topics in distinct if topic in topic_closure(topics)}
         if holding:
-            members[topic] = list(compress(items, map(holding.__contains__, sets)))
+            members[topic] = list(itertools.compress(items, map(holding.__contains__, sets)))
     return members
 
 
