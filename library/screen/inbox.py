@@ -248,6 +248,15 @@ class Inbox:
         rows = self.conn.execute(f"SELECT id, title, abstract FROM records{where} ORDER BY id", params).fetchall()  # noqa: S608
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
+    def metadata(self) -> list[tuple[list[str], int | None, str, list[str]]]:
+        """Per record, in id order (as :meth:`texts`): authors ("Family, Given"), year, journal and keywords, read
+        from the stored fields (for the ranking's metadata features)."""
+        out = []
+        for i, t, f in self.conn.execute("SELECT id, entry_type, fields FROM records ORDER BY id"):
+            record = record_from_fields(f"inbox{i}", t, json.loads(f))
+            out.append(([a.display() for a in record.authors], record.year, record.journal, list(record.keywords)))
+        return out
+
     def stored_records(self) -> RecordList:
         """Every inbox record (any state) as a Record keyed ``inbox<ID>``: duplicate checks run against them.
         Held packed (:class:`~library.model.RecordList`): a million-record inbox is not a million Records."""

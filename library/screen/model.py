@@ -9,11 +9,10 @@ Everything is deterministic for a given ``seed``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -22,8 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-__all__ = ["Features", "Model", "RunningNB", "author_names", "fit_features", "is_metadata_term", "record_meta",
-           "record_text", "train", "unsure_turn"]
+__all__ = ["Features", "Model", "RunningNB", "author_names", "fit_features", "is_metadata_term", "metadata_on",
+           "record_meta", "record_text", "train", "unsure_turn"]
 
 # tuned on the nine tuning sets (benchmarks/data/screening-tune, benchmarks/tune_screen.py; fourth round: unigrams,
 # NB alpha 4, title read twice: +0.014 +- 0.003 WSS@95 over the defaults before, changes/18.md); reported on the seven
@@ -119,6 +118,11 @@ def record_meta(authors: str | Sequence[str] = "", year: object = None, journal:
     return tokens
 
 
+def metadata_on() -> bool:
+    """Whether any metadata block is read (a weight not 0); callers skip reading the metadata otherwise."""
+    return any((AUTHOR_WEIGHT, YEAR_WEIGHT, JOURNAL_WEIGHT, KEYWORD_WEIGHT))
+
+
 def is_metadata_term(term: str) -> bool:
     """Whether a feature name is a metadata token (words never contain ": ")."""
     return term.split(": ", 1)[0] in _BLOCKS and ": " in term
@@ -178,6 +182,7 @@ def unsure_turn(decided: int, every: int | None = None, until: int | None = None
 class Features:
     matrix: sparse.csr_matrix  # one row per record, L2-normalized TF-IDF
     terms: np.ndarray  # column -> term
+    words: int = -1  # the first ``words`` columns are words, the rest metadata tokens (-1: all words)
 
 
 def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = None) -> Features:
@@ -185,7 +190,7 @@ def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = No
     words as ``TOKEN_PATTERN``), then the metadata blocks of ``meta`` (:func:`record_meta`, one list per text) whose
     weight is not 0."""
     words = _fit_words(texts)
-    if meta is None or not any((AUTHOR_WEIGHT, YEAR_WEIGHT, JOURNAL_WEIGHT, KEYWORD_WEIGHT)):
+    if meta is None or not metadata_on():
         return words
     if len(meta) != words.matrix.shape[0]:
         raise ValueError("fit_features: one metadata list per text")
@@ -193,7 +198,7 @@ def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = No
     if not names:
         return words
     return Features(sparse.hstack([words.matrix, extra], format="csr", dtype=np.float32),
-                    np.concatenate([words.terms, np.array(names, dtype=object)]))
+                    np.concatenate([words.terms, np.array(names, dtype=object)]), len(words.terms))
 
 
 def _fit_words(texts: Sequence[str]) -> Features:
