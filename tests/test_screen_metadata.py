@@ -51,12 +51,12 @@ def test_metadata_blocks_are_off_by_default_and_weighted_when_on(monkeypatch):
 def test_a_labelled_file_gives_the_same_tokens_as_the_inbox_record(tmp_path):
     csv_file = tmp_path / "set.csv"
     csv_file.write_text("title,abstract,authors,year,journal,keywords,label_included\n"
-                        "Oil contrast,tubal patency,J Smith; A B Doe,2001.0,Fertil Steril,HSG; tubal flushing,1\n"
+                        "Oil contrast,tubal patency,J Smith; A B Doe,2001.0,Fertil & Steril {x},HSG; tubal flushing,1\n"
                         "Stent,coronary,C Roe,1990,Heart,,0\nHSG,oil,,,,,1\nDiet,salt,D Poe,,,,0\n")
     data = read_dataset(csv_file)
     assert data.meta is not None and data.meta[2] == [] and data.meta[3] == ["author: Poe D"]
     assert "tubal flushing" in data.texts[0]  # keywords are read as text too, as in the library's records
-    rec = Record(key="", title="Oil contrast", abstract="tubal patency", year=2001, journal="Fertil Steril",
+    rec = Record(key="", title="Oil contrast", abstract="tubal patency", year=2001, journal="Fertil & Steril {x}",
                  authors=[Author(family="Smith", given="John"), Author(family="Doe", given="A. B.")],
                  keywords=["HSG", "tubal flushing"])
     with Inbox.open(tmp_path / "x.inbox.sqlite") as inbox:

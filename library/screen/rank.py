@@ -82,7 +82,7 @@ class Ranker:
         title, abstract and keywords as text; authors, year, journal and keywords as metadata."""
         self.seed = seed
         self.ids, titles, abstracts = inbox.texts()
-        details = inbox.metadata()
+        details = inbox.metadata(authors=metadata_on())
         self.position = {i: n for n, i in enumerate(self.ids)}
         self._ids = np.asarray(self.ids, dtype=np.int64)
         # inbox id -> row among the inbox records (-1: not in the inbox when the features were fitted)
