@@ -19,15 +19,21 @@ def test_author_names_in_the_forms_the_sets_and_the_library_use():
     assert model.author_names(["Smith, John", "Jane Doe", "others", ""]) == [("Smith", "J"), ("Doe", "J")]
 
 
-def test_record_meta_tokens_are_readable():
+def test_record_meta_tokens_are_readable(monkeypatch):
+    monkeypatch.setattr(model, "YEAR_BUCKET", 5)
     tokens = model.record_meta("S H Hamilton; A Breier", "1999.0", " The  Lancet ", ["tubal patency", " "])
     assert tokens == ["author: Hamilton S", "author: Breier A", "year: 1995-1999", "journal: The Lancet",
                       "keyword: tubal patency"]
     assert model.record_meta("", "n.d.") == []  # no year, no error
+    monkeypatch.setattr(model, "YEAR_BUCKET", 1)
+    assert model.record_meta("", 2001) == ["year: 2001"]
     assert all(model.is_metadata_term(t) for t in tokens) and not model.is_metadata_term("author")
 
 
-def test_metadata_blocks_are_off_by_default_and_weighted_when_on(monkeypatch):
+def test_metadata_blocks_are_off_at_weight_0_and_weighted_when_on(monkeypatch):
+    for block in ("AUTHOR_WEIGHT", "YEAR_WEIGHT", "JOURNAL_WEIGHT", "KEYWORD_WEIGHT"):
+        monkeypatch.setattr(model, block, 0.0)
+    monkeypatch.setattr(model, "YEAR_BUCKET", 5)
     texts = ["oil contrast tubal patency", "coronary stent trial", "oil contrast pregnancy"]
     meta = [model.record_meta("J Müller; A Doe", 1999), model.record_meta("B Roe", 2004),
             model.record_meta("MULLER, Jan", 2001)]
@@ -44,11 +50,19 @@ def test_metadata_blocks_are_off_by_default_and_weighted_when_on(monkeypatch):
     assert block[0, 0] > 0 and block[2, 0] > 0  # "J Müller" and "MULLER, Jan" are one author (case, accents)
     monkeypatch.setattr(model, "YEAR_WEIGHT", 0.5)
     assert "year: 2000-2004" in set(model.fit_features(texts, meta).terms)
+    monkeypatch.setattr(model, "JOURNAL_WEIGHT", 1.0)
+    monkeypatch.setattr(model, "KEYWORD_WEIGHT", 1.0)
+    tagged = [m + model.record_meta(journal="Fertil Steril", keywords=["HSG", "Tubal"]) for m in meta[:2]] + [meta[2]]
+    full = model.fit_features(texts, tagged)
+    assert {"journal: Fertil Steril", "keyword: HSG", "keyword: Tubal"} <= set(full.terms[full.words:])
+    rows = full.matrix[:, full.words:].toarray()
+    assert np.isclose(np.linalg.norm(rows[0]), np.sqrt(2.0**2 + 0.5**2 + 1 + 1))  # four blocks, each its weight
     with pytest.raises(ValueError, match="one metadata list per text"):
         model.fit_features(texts, meta[:2])
 
 
-def test_a_labelled_file_gives_the_same_tokens_as_the_inbox_record(tmp_path):
+def test_a_labelled_file_gives_the_same_tokens_as_the_inbox_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(model, "YEAR_BUCKET", 5)
     csv_file = tmp_path / "set.csv"
     csv_file.write_text("title,abstract,authors,year,journal,keywords,label_included\n"
                         "Oil contrast,tubal patency,J Smith; A B Doe,2001.0,Fertil & Steril {x},HSG; tubal flushing,1\n"
@@ -69,6 +83,9 @@ def test_the_inbox_ranking_learns_an_author_and_says_so(tmp_path, monkeypatch):
     from library.screen.rank import Ranker, library_positives, states_of
 
     monkeypatch.setattr(model, "UNSURE_EVERY", 0)
+    for block in ("AUTHOR_WEIGHT", "YEAR_WEIGHT", "JOURNAL_WEIGHT", "KEYWORD_WEIGHT"):
+        monkeypatch.setattr(model, block, 0.0)
+    monkeypatch.setattr(model, "YEAR_BUCKET", 5)
     text = "randomised trial of a treatment outcome"
     recs = [Record(key="", title=f"Trial {n}", abstract=f"{text} {n}", pmid=str(500 + n), year=2000 + n % 3,
                    authors=[Author(family="Smith" if n % 4 == 0 else f"Other{n}", given="Jane")]) for n in range(24)]
