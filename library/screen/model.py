@@ -1,4 +1,5 @@
-"""The ranking model: TF-IDF features of title, abstract and keywords and a linear classifier (scikit-learn).
+"""The ranking model: TF-IDF features of title, abstract and keywords, metadata blocks (the year; authors, journal,
+keywords as tokens, off) and a linear classifier (scikit-learn).
 
 Why this shape: the few includes of a screening project are what the model learns from, so the classifier sees
 them re-weighted against the many excludes (``class_weight='balanced'`` plus an include weight that grows when
