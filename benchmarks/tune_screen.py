@@ -25,16 +25,18 @@ from benchmarks.bench_screen import TUNE, dataset_path
 VARIANTS: dict[str, dict[str, Any]] = {"base": {}}
 _DEFAULTS: dict[str, Any] = {}
 _FEATURES: dict[tuple[Any, ...], Any] = {}  # per worker: the features of a set under the feature settings
-_FEATURE_SETTINGS = ("NGRAMS", "MIN_DF", "MAX_DF", "MAX_FEATURES", "SUBLINEAR_TF", "TOKEN_PATTERN")
+_FEATURE_SETTINGS = ("NGRAMS", "MIN_DF", "MAX_DF", "MAX_FEATURES", "SUBLINEAR_TF", "TOKEN_PATTERN",
+                     "AUTHOR_WEIGHT", "YEAR_WEIGHT", "YEAR_BUCKET", "JOURNAL_WEIGHT", "KEYWORD_WEIGHT", "MAX_AUTHORS")
 
 
-def _cached_features(texts: list[str]) -> Any:
+def _cached_features(texts: list[str], meta: list[list[str]] | None = None) -> Any:
     """model.fit_features, kept per worker across seeds (the features do not depend on the seed)."""
     from library.screen import model
 
-    key = (hash("\x00".join(texts)), *(getattr(model, k) for k in _FEATURE_SETTINGS))
+    tokens = "\x01".join("\x00".join(m) for m in meta) if meta is not None else None
+    key = (hash("\x00".join(texts)), hash(tokens), *(getattr(model, k) for k in _FEATURE_SETTINGS))
     if key not in _FEATURES:
-        _FEATURES[key] = model.fit_features(texts)
+        _FEATURES[key] = model.fit_features(texts, meta)
     return _FEATURES[key]
 
 

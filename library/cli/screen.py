@@ -87,7 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     config.add_argument("--reviewers", type=int, choices=[1, 2], default=None)
     config.add_argument("--reason", action="append", default=None, help="the exclusion reasons (repeat)")
     config.set_defaults(handler=cmd_config)
-    sim = actions.add_parser("simulate", help="replay a labelled CSV (title, abstract, label_included): WSS@95")
+    sim = actions.add_parser("simulate", help="replay a labelled CSV (title, abstract, label_included; authors, "
+                             "year, journal, keywords if present): WSS@95")
     sim.add_argument("file", type=Path)
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--json", action="store_true")

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LibraryError
-from ..fields import record_from_fields, record_to_fields
+from ..fields import decode_value, record_from_fields, record_to_fields, split_list
 from ..model import Record, RecordList
+from ..names import parse_bibtex_names
 
 __all__ = ["DECISIONS", "DEFAULT_REASONS", "SCHEMA_VERSION", "Inbox", "InboxError", "InboxRecord", "inbox_path"]
 
@@ -247,6 +248,21 @@ class Inbox:
         where, params = self._where(states, None)
         rows = self.conn.execute(f"SELECT id, title, abstract FROM records{where} ORDER BY id", params).fetchall()  # noqa: S608
         return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+    def metadata(self, authors: bool = True) -> list[tuple[list[str], int | None, str, list[str]]]:
+        """Per record, in id order (as :meth:`texts`): authors ("Family, Given"; empty unless ``authors``), year,
+        journal and keywords, decoded from the stored fields as :func:`~library.fields.record_from_fields` does
+        (for the ranking's text and metadata features; only these four fields are read)."""
+        out: list[tuple[list[str], int | None, str, list[str]]] = []
+        sql = ("SELECT json_extract(fields, '$.author'), json_extract(fields, '$.year'), "
+               "json_extract(fields, '$.journal'), json_extract(fields, '$.keywords') FROM records ORDER BY id")
+        for author, year, journal, keywords in self.conn.execute(sql):
+            names = [a.display() for a in parse_bibtex_names(author)] if authors and author else []
+            text = decode_value("year", str(year)) if year is not None else ""
+            out.append((names, int(text) if text.strip().isdigit() else None,
+                        decode_value("journal", journal) if journal else "",
+                        split_list(decode_value("keywords", keywords)) if keywords else []))
+        return out
 
     def stored_records(self) -> RecordList:
         """Every inbox record (any state) as a Record keyed ``inbox<ID>``: duplicate checks run against them.

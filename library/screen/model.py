@@ -1,4 +1,5 @@
-"""The ranking model: TF-IDF features of title, abstract and keywords and a linear classifier (scikit-learn).
+"""The ranking model: TF-IDF features of title, abstract and keywords, metadata blocks (the year; authors, journal,
+keywords as tokens, off) and a linear classifier (scikit-learn).
 
 Why this shape: the few includes of a screening project are what the model learns from, so the classifier sees
 them re-weighted against the many excludes (``class_weight='balanced'`` plus an include weight that grows when
@@ -9,6 +10,8 @@ Everything is deterministic for a given ``seed``.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +22,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-__all__ = ["Features", "Model", "RunningNB", "fit_features", "record_text", "train", "unsure_turn"]
+__all__ = ["Features", "Model", "RunningNB", "author_names", "fit_features", "is_metadata_term", "metadata_on",
+           "record_meta", "record_text", "train", "unsure_turn"]
 
 # tuned on the nine tuning sets (benchmarks/data/screening-tune, benchmarks/tune_screen.py; fourth round: unigrams,
 # NB alpha 4, title read twice: +0.014 +- 0.003 WSS@95 over the defaults before, changes/18.md); reported on the seven
@@ -45,12 +49,129 @@ UNSURE_UNTIL = 40
 # are no words). scikit-learn's default r"(?u)\b\w\w+\b" (hyphens split, digits kept) measured +0.048 WSS@95 on
 # the tuning sets but -0.027 on the report sets, Antihistamines below random: not adopted (CHANGELOG, issue 18)
 TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w-]+\b"  # noqa: S105
+# metadata features (issue 18, fifth round): each block is its own TF-IDF over whole tokens ("author: Smith J",
+# "year: 1999", "journal: ...", "keyword: ..."), rows L2-normalized, times the block's weight, beside the words
+# (whose rows have norm 1). 0 = the block is off. Tuned on the nine tuning sets (changes/18.md, helper a6): the year
+# itself at weight 0.5, +0.013 +- 0.005 WSS@95 (the only block that passed the adoption rule); authors at 0.25-2
+# did not pass (best +0.006); journal and keywords are absent from every labelled set: untuned, off.
+AUTHOR_WEIGHT = 0.0
+YEAR_WEIGHT = 0.5
+YEAR_BUCKET = 1  # years per year token ("year: 1995-1999" for 5); 1 = the year itself ("year: 1999")
+JOURNAL_WEIGHT = 0.0
+KEYWORD_WEIGHT = 0.0
+MAX_AUTHORS = 20  # authors read per record (consortium papers list hundreds)
+_BLOCKS = ("author", "year", "journal", "keyword")
 
 
 def record_text(title: str, abstract: str = "", keywords: Sequence[str] = ()) -> str:
     """What the model reads: the title ``TITLE_WEIGHT`` times (it carries more than a sentence of the abstract),
     abstract, keywords."""
     return " ".join(p for p in (*[title] * TITLE_WEIGHT, abstract, " ".join(keywords)) if p)
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+_INITIAL = re.compile(r"^(?:[A-Z]\.?){1,3}$|^[A-Z][a-z]?\.$")
+_NAME_SPLIT = re.compile(r"\s*;\s*|\s+and\s+")
+
+
+def author_names(authors: str | Sequence[str]) -> list[tuple[str, str]]:
+    """(family, first initial) of each author: a list of names or one string of names separated by ``;`` or
+    ``and`` (BibTeX); each name "Family, Given", "Given Family" or "J K Family" (initials first, as in PubMed's
+    short form)."""
+    names = _NAME_SPLIT.split(authors.strip()) if isinstance(authors, str) else [str(a) for a in authors]
+    out = []
+    for name in names:
+        name = name.strip(" {}")
+        if not name or name.casefold() == "others":
+            continue
+        if "," in name:
+            family, _, given = (p.strip() for p in name.partition(","))
+        else:
+            words = name.split()
+            lead = 0
+            while lead < len(words) - 1 and _INITIAL.match(words[lead]):
+                lead += 1
+            if lead == 0 and len(words) > 1:  # "John Smith"
+                lead = len(words) - 1
+            family, given = " ".join(words[lead:]), " ".join(words[:lead])
+        if family:
+            out.append((family, (given[:1] or "").upper()))
+    return out
+
+
+def record_meta(authors: str | Sequence[str] = "", year: object = None, journal: str = "",
+                keywords: Sequence[str] = ()) -> list[str]:
+    """The metadata tokens of a record (read by :func:`fit_features` when a block's weight is not 0): one per author
+    ("author: Smith J"), the year's bucket ("year: 1995-1999"), the journal, each keyword. Tokens compare without
+    case and accents (:func:`fit_features`)."""
+    tokens = [f"author: {family} {initial}".rstrip() for family, initial in author_names(authors)[:MAX_AUTHORS]]
+    try:
+        value = int(float(str(year).strip())) if year is not None and str(year).strip() else None
+    except ValueError:
+        value = None
+    if value is not None:
+        start = value - value % YEAR_BUCKET if YEAR_BUCKET > 1 else value
+        tokens.append(f"year: {start}-{start + YEAR_BUCKET - 1}" if YEAR_BUCKET > 1 else f"year: {value}")
+    if journal and journal.strip():
+        tokens.append(f"journal: {' '.join(journal.split())}")
+    tokens += [f"keyword: {' '.join(k.split())}" for k in keywords if k and k.strip()]
+    return tokens
+
+
+def metadata_on() -> bool:
+    """Whether any metadata block is read (a weight not 0); callers skip reading the metadata otherwise."""
+    return any((AUTHOR_WEIGHT, YEAR_WEIGHT, JOURNAL_WEIGHT, KEYWORD_WEIGHT))
+
+
+def is_metadata_term(term: str) -> bool:
+    """Whether a feature name is a metadata token (words never contain ": ")."""
+    return term.split(": ", 1)[0] in _BLOCKS and ": " in term
+
+
+def _metadata_matrix(meta: Sequence[Sequence[str]]) -> tuple[sparse.csr_matrix, list[str]]:
+    """The weighted metadata blocks: per block, smoothed IDF of binary presence, rows L2-normalized, times the
+    block's weight; columns named by the first spelling seen."""
+    weights = {"author": AUTHOR_WEIGHT, "year": YEAR_WEIGHT, "journal": JOURNAL_WEIGHT, "keyword": KEYWORD_WEIGHT}
+    column: dict[str, int] = {}
+    names: list[str] = []
+    block_of: list[str] = []
+    rows, cols = [], []
+    for r, tokens in enumerate(meta):
+        seen = set()
+        for token in tokens:
+            block = token.split(": ", 1)[0]
+            if not weights.get(block):
+                continue
+            key = _plain(token).casefold()
+            if key not in column:
+                column[key] = len(names)
+                names.append(token)
+                block_of.append(block)
+            if column[key] not in seen:
+                seen.add(column[key])
+                rows.append(r)
+                cols.append(column[key])
+    n = len(meta)
+    x = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(names)))
+    if not names:
+        return x, names
+    df = np.bincount(cols, minlength=len(names))
+    x = x @ sparse.diags((np.log((1 + n) / (1 + df)) + 1).astype(np.float32))
+    blocks = np.array(block_of)
+    parts = []
+    for block in _BLOCKS:
+        mask = blocks == block
+        if not mask.any():
+            continue
+        part = sparse.csr_matrix(x[:, np.flatnonzero(mask)])
+        norm = np.sqrt(np.asarray(part.multiply(part).sum(axis=1)).ravel())
+        norm[norm == 0] = 1
+        parts.append(sparse.diags((weights[block] / norm).astype(np.float32)) @ part)
+    order = np.concatenate([np.flatnonzero(blocks == b) for b in _BLOCKS])
+    return sparse.hstack(parts, format="csr", dtype=np.float32), [names[i] for i in order]
 
 
 def unsure_turn(decided: int, every: int | None = None, until: int | None = None) -> bool:
@@ -64,11 +185,26 @@ def unsure_turn(decided: int, every: int | None = None, until: int | None = None
 class Features:
     matrix: sparse.csr_matrix  # one row per record, L2-normalized TF-IDF
     terms: np.ndarray  # column -> term
+    words: int = -1  # the first ``words`` columns are words, the rest metadata tokens (-1: all words)
 
 
-def fit_features(texts: Sequence[str]) -> Features:
+def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = None) -> Features:
     """TF-IDF over ``texts`` (English stop words removed, word n-grams of ``NGRAMS`` sizes, sublinear term frequency;
-    words as ``TOKEN_PATTERN``)."""
+    words as ``TOKEN_PATTERN``), then the metadata blocks of ``meta`` (:func:`record_meta`, one list per text) whose
+    weight is not 0."""
+    words = _fit_words(texts)
+    if meta is None or not metadata_on():
+        return words
+    if len(meta) != words.matrix.shape[0]:
+        raise ValueError("fit_features: one metadata list per text")
+    extra, names = _metadata_matrix(meta)
+    if not names:
+        return words
+    return Features(sparse.hstack([words.matrix, extra], format="csr", dtype=np.float32),
+                    np.concatenate([words.terms, np.array(names, dtype=object)]), len(words.terms))
+
+
+def _fit_words(texts: Sequence[str]) -> Features:
     vectorizer = TfidfVectorizer(stop_words="english", ngram_range=NGRAMS, min_df=MIN_DF, max_df=MAX_DF,
                                  sublinear_tf=SUBLINEAR_TF, max_features=MAX_FEATURES, strip_accents="unicode",
                                  dtype=np.float32,

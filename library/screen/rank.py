@@ -11,19 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from .inbox import Inbox
-from .model import Features, Model, fit_features, record_text, train, unsure_turn
+from .model import Features, Model, fit_features, metadata_on, record_meta, record_text, train, unsure_turn
 
-__all__ = ["Ranked", "Ranker", "library_positives"]
+__all__ = ["Positive", "Ranked", "Ranker", "library_positives"]
 
 
-def library_positives(frame: pd.DataFrame | None, topics: Sequence[str], entries: Sequence[str]) -> list[str]:
-    """Texts of the library records on any of ``topics`` (a topic also matches its sub-topics) or linked to any of
-    ``entries``."""
+class Positive(NamedTuple):
+    """A library record the model counts as an include: its text and metadata tokens (model.record_meta)."""
+
+    text: str
+    meta: list[str]
+
+
+def _listed(values: object) -> list[str]:
+    return [str(v) for v in values] if isinstance(values, list | np.ndarray) else []
+
+
+def library_positives(frame: pd.DataFrame | None, topics: Sequence[str], entries: Sequence[str]) -> list[Positive]:
+    """The library records on any of ``topics`` (a topic also matches its sub-topics) or linked to any of
+    ``entries``: text (title, abstract, keywords) and metadata (authors, year, journal, keywords)."""
     if frame is None or not len(frame) or (not topics and not entries):
         return []
     wanted = tuple(topics)
@@ -36,10 +48,10 @@ def library_positives(frame: pd.DataFrame | None, topics: Sequence[str], entries
         return any(str(v) in entries for v in (values if isinstance(values, list | np.ndarray) else []))
 
     mask = frame["topics"].map(on_topic) | frame["entries"].map(on_entry)
-    chosen = frame.loc[mask, ["title", "abstract", "keywords"]]
-    return [record_text(str(t or ""), str(a or ""), [str(k) for k in (kw if isinstance(kw, list | np.ndarray)
-                                                                       else [])])
-            for t, a, kw in chosen.itertuples(index=False, name=None)]
+    chosen = frame.loc[mask, ["title", "abstract", "keywords", "authors", "year", "journal"]]
+    return [Positive(record_text(str(t or ""), str(a or ""), _listed(kw)),
+                     record_meta(_listed(au), None if pd.isna(y) else int(y), str(j or ""), _listed(kw)))
+            for t, a, kw, au, y, j in chosen.itertuples(index=False, name=None)]
 
 
 @dataclass(slots=True)
@@ -64,17 +76,26 @@ class Ranked:
 class Ranker:
     """Features of one inbox (plus library positives), reused across re-rankings while nothing new arrives."""
 
-    def __init__(self, inbox: Inbox, positives: Sequence[str] = (), seed: int = 0) -> None:
+    def __init__(self, inbox: Inbox, positives: Sequence[str | Positive] = (), seed: int = 0) -> None:
+        """``positives``: library records counted as includes (:func:`library_positives`; a bare text has no
+        metadata). Inbox records are read as :func:`library.screen.simulate.read_dataset` reads a labelled set:
+        title, abstract and keywords as text; authors, year, journal and keywords as metadata."""
         self.seed = seed
         self.ids, titles, abstracts = inbox.texts()
+        details = inbox.metadata(authors=metadata_on())
         self.position = {i: n for n, i in enumerate(self.ids)}
         self._ids = np.asarray(self.ids, dtype=np.int64)
         # inbox id -> row among the inbox records (-1: not in the inbox when the features were fitted)
         self._row = np.full(int(self._ids.max()) + 1 if len(self._ids) else 0, -1, dtype=np.int64)
         self._row[self._ids] = np.arange(len(self._ids))
         self.n_library = len(positives)
-        texts = list(positives) + [record_text(t, a) for t, a in zip(titles, abstracts, strict=True)]
-        self.features: Features = fit_features(texts)
+        texts = [p.text if isinstance(p, Positive) else p for p in positives]
+        texts += [record_text(t, a, kw) for t, a, (_, _, _, kw) in zip(titles, abstracts, details, strict=True)]
+        meta = None
+        if metadata_on():
+            meta = [p.meta if isinstance(p, Positive) else [] for p in positives]
+            meta += [record_meta(au, y, j, kw) for au, y, j, kw in details]
+        self.features: Features = fit_features(texts, meta)
 
     def rank(self, states: dict[int, str], limit: int | None = None, explain: int = 0) -> Ranked:
         """``states``: inbox id -> state (open / maybe / included / excluded / conflict) now."""
@@ -115,8 +136,9 @@ class Ranker:
         """The terms the model weighs most towards inclusion (highlighted on the screening page)."""
         if not len(model.coef):
             return []
-        top = np.argsort(-model.coef)[:n]
-        return [str(self.features.terms[i]) for i in top if model.coef[i] > 0]
+        words = model.coef[:self.features.words] if self.features.words >= 0 else model.coef  # no metadata tokens
+        top = np.argsort(-words)[:n]
+        return [str(self.features.terms[i]) for i in top if words[i] > 0]
 
 
 def states_of(inbox: Inbox) -> dict[int, str]:

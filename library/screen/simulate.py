@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LibraryError
-from .model import RunningNB, fit_features, record_text, train, unsure_turn
+from .model import RunningNB, fit_features, record_meta, record_text, train, unsure_turn
 
 __all__ = ["Dataset", "SimulationError", "SimulationResult", "read_dataset", "recall_at", "simulate", "wss"]
 
@@ -48,11 +48,13 @@ class Dataset:
     name: str
     texts: list[str]
     labels: np.ndarray  # 1 = included
+    meta: list[list[str]] | None = None  # metadata tokens per record (model.record_meta), read as the inbox reads them
 
 
 def read_dataset(path: str | Path) -> Dataset:
     """A CSV (or gzipped CSV, ``.gz``) with the columns ``title``, ``abstract`` (may be empty) and
-    ``label_included`` (1/0)."""
+    ``label_included`` (1/0); ``authors`` (separated by ``;`` or ``and``), ``year``, ``journal`` and ``keywords``
+    (separated by ``;``) are read when present, as the inbox reads them (:func:`model.record_meta`)."""
     path = Path(path)
     try:
         with (gzip.open(path, "rt", encoding="utf-8-sig", newline="") if path.suffix == ".gz" else
@@ -63,17 +65,20 @@ def read_dataset(path: str | Path) -> Dataset:
             if missing:
                 raise SimulationError(f"{path}: missing column(s) {', '.join(missing)} (need title, abstract, "
                                       "label_included)")
-            texts, labels = [], []
+            texts, labels, meta = [], [], []
             for line, row in enumerate(reader, 2):
                 row = {(k or "").strip().lower(): (v or "") for k, v in row.items()}
                 label = row["label_included"].strip().lower()
                 if label not in TRUE and label not in FALSE:
                     raise SimulationError(f"{path} (row {line}): label_included is {label!r}; expected 1 or 0")
-                texts.append(record_text(row["title"], row.get("abstract", "")))
+                keywords = [k.strip() for k in row.get("keywords", "").split(";") if k.strip()]
+                texts.append(record_text(row["title"], row.get("abstract", ""), keywords))
+                meta.append(record_meta(row.get("authors", ""), row.get("year"), row.get("journal", ""), keywords))
                 labels.append(label in TRUE)
     except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
         raise SimulationError(f"{path}: cannot be read as a UTF-8 CSV file ({exc})") from exc
-    data = Dataset(Path(path.stem).stem if path.suffix == ".gz" else path.stem, texts, np.array(labels, dtype=np.int8))
+    data = Dataset(Path(path.stem).stem if path.suffix == ".gz" else path.stem, texts, np.array(labels, dtype=np.int8),
+                   meta)
     if data.labels.sum() < 2 or (1 - data.labels).sum() < 2:
         raise SimulationError(f"{path}: needs at least two included and two excluded records to replay")
     return data
@@ -121,7 +126,7 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
     """The screening order the model produces (see the module docstring)."""
     rng = np.random.default_rng(seed)
     labels = data.labels
-    matrix = fit_features(data.texts).matrix
+    matrix = fit_features(data.texts, data.meta).matrix
     inc = list(rng.choice(np.flatnonzero(labels == 1), priors, replace=False))
     exc = list(rng.choice(np.flatnonzero(labels == 0), priors, replace=False))
     order = [*inc, *exc]
