@@ -401,14 +401,27 @@ def _reference(self: Any) -> Any:
 
 
 class memoized_xpath:
-    """Within the block the style trees are only read, so xpath results can be reused; cleared on exit."""
+    """Within the block the style trees are only read, so xpath results can be reused; cleared on exit.
+
+    ``keep``: a dict that carries the xpath results and ``calls_variable`` answers from one block to the next (the
+    compiled styles read the same unchanging tree for every shape of item they compile): read in on entry, the
+    block's findings written back on exit."""
+
+    def __init__(self, keep: dict[str, dict[Any, Any]] | None = None) -> None:
+        self.keep = keep
 
     def __enter__(self) -> None:
+        if self.keep is not None and not _XPATH_ON:
+            _XPATH.update(self.keep.setdefault("xpath", {}))
+            _CALLS.update(self.keep.setdefault("calls", {}))
         _XPATH_ON.append(True)
 
     def __exit__(self, *exc: object) -> None:
         _XPATH_ON.pop()
         if not _XPATH_ON:
+            if self.keep is not None:
+                self.keep["xpath"].update(_XPATH)
+                self.keep["calls"].update(_CALLS)
             _XPATH.clear()
             _ROOTS.clear()
             _CALLS.clear()

@@ -39,6 +39,7 @@ from .citeproc_fixes import (
     is_numeric,
     is_plural,
     last_page,
+    memoized_xpath,
     normalize_initials,
     strip_periods,
     title_case,
@@ -556,10 +557,18 @@ class _Source:
     def function(self, result: str, label: str) -> Callable[..., Any]:
         source = "def render(item, so):\n    ref = item.ref\n" + "\n".join(self.lines) + f"\n    return {result}\n"
         namespace = dict(self.objects)
-        exec(compile(source, f"<csl {label}>", "exec"), namespace)  # noqa: S102 - made from the style alone
+        code = _CODE.get((source, label))
+        if code is None:  # shapes and styles often generate the same source (a macro, a substitute's child)
+            if len(_CODE) >= 8192:
+                _CODE.clear()
+            code = _CODE[(source, label)] = compile(source, f"<csl {label}>", "exec")
+        exec(code, namespace)  # noqa: S102 - made from the style alone
         render = namespace["render"]
         render.source = source  # for reading what was generated
         return render  # type: ignore[no-any-return]
+
+
+_CODE: dict[tuple[str, str], Any] = {}  # generated source -> its code object
 
 
 class _Node:
@@ -700,13 +709,31 @@ def _closure(node: _Node | None, label: str) -> Render | None:
 
 
 class _Compiler:
-    def __init__(self, root: Any, piq: bool, shape: Shape) -> None:
+    def __init__(self, root: Any, piq: bool, shape: Shape, memo: dict[Any, Any] | None = None) -> None:
         self.root = root
         self.piq = piq
         self.shape = shape
         self.macros: dict[str, Any] = {}
+        # what depends on the style alone (an element's markup, a cs:name's renderer, terms), shared by the shapes
+        self.memo: dict[Any, Any] = {} if memo is None else memo
         self.bibliography = root.find(f"{_NS}bibliography")
         self.page_range_format = root.get_option("page-range-format")
+
+    def once(self, kind: str, element: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` for an element (or a term), made once per style: it does not depend on the shape."""
+        key = (kind, element)
+        memo = self.memo
+        if key in memo:
+            return memo[key]
+        found = memo[key] = build()
+        return found
+
+    def term(self, element: Any, name: str, form: str | None = None, plural: bool = False) -> Any:
+        """``element.get_single_term`` / ``get_plural_term``: a style element's terms come from the style's
+        locales whatever the element (citeproc.model.CitationStylesElement.get_term)."""
+        return self.once("term", (name, form, plural), lambda: (
+            element.get_plural_term(name=name, form=form) if plural
+            else element.get_single_term(name=name, form=form)))
 
     # options ---------------------------------------------------------------------------------------------------
     def inherited(self, name: str) -> Any:
@@ -787,8 +814,7 @@ class _Compiler:
             plural = element.get("plural", "false").lower() == "true"
             name = element.get("term")
             form_arg = form if form != "long" else None
-            term = (element.get_plural_term(name=name, form=form_arg) if plural
-                    else element.get_single_term(name=name, form=form_arg))
+            term = self.term(element, name, form_arg, plural)
             constant = Rich(str(term))
         elif "value" in element.attrib:
             constant = Rich(element.get("value"))
@@ -825,6 +851,9 @@ class _Compiler:
 
     def text_markup(self, element: Any) -> Callable[[Any, str], Any]:
         """``Text.markup``: strip periods, case, format, quote, affixes."""
+        return self.once("text markup", element, partial(self._text_markup, element))  # type: ignore[no-any-return]
+
+    def _text_markup(self, element: Any) -> Callable[[Any, str], Any]:
         strip = self.stripper(element)
         case = self.case(element, element.get("variable"))
         formatter = _formatter(element)
@@ -855,8 +884,8 @@ class _Compiler:
     def quoter(self, element: Any) -> Callable[[Any], Any] | None:
         if element.get("quotes", "false").lower() != "true":
             return None
-        open_quote = Rich(str(element.get_single_term(name="open-quote")))
-        close_quote = Rich(str(element.get_single_term(name="close-quote")))
+        open_quote = Rich(str(self.term(element, "open-quote")))
+        close_quote = Rich(str(self.term(element, "close-quote")))
 
         def quote(text: Any) -> Any:
             return cat(cat(open_quote, text), close_quote)
@@ -931,8 +960,12 @@ class _Compiler:
     # numbers -----------------------------------------------------------------------------------------------------
     def number_process(self, element: Any, text: bool) -> Callable[[Any, str], Any]:
         """``FormatNumber._process`` with citeproc_fixes' patches (page ranges, "749-753; discussion 754")."""
+        return self.once(f"number {text}", element,  # type: ignore[no-any-return]
+                         partial(self._number_process, element, text))
+
+    def _number_process(self, element: Any, text: bool) -> Callable[[Any, str], Any]:
         piq = self.piq
-        page_delimiter = element.get_single_term(name="page-range-delimiter")
+        page_delimiter = self.term(element, "page-range-delimiter")
         page_range = Rich(str(page_delimiter)) if page_delimiter else "\u2013"
         range_format = self.page_range_format
         if range_format not in (None, "minimal", "minimal-two", "expanded"):
@@ -1006,12 +1039,15 @@ class _Compiler:
     def label_terms(self, element: Any, variable: str) -> tuple[Any, Any]:
         form = element.get("form", "long")
         form_arg = form if form != "long" else None
-        return (Rich(str(element.get_single_term(name=variable, form=form_arg))),
-                Rich(str(element.get_plural_term(name=variable, form=form_arg))))
+        return (Rich(str(self.term(element, variable, form_arg))),
+                Rich(str(self.term(element, variable, form_arg, plural=True))))
 
     def markup(self, element: Any) -> Callable[[Any], Any]:
         """A number's or label's text as the element formats it (None when it is empty): strip-periods,
         text-case, font formatting, affixes."""
+        return self.once("markup", element, partial(self._markup, element))  # type: ignore[no-any-return]
+
+    def _markup(self, element: Any) -> Callable[[Any], Any]:
         strip = self.stripper(element)
         case = self.case(element, None)
         formatter = _formatter(element)
@@ -1034,6 +1070,9 @@ class _Compiler:
         return lambda plural: (option == "contextual" and plural) or option == "always"
 
     def c_label(self, element: Any) -> Render:
+        return self.once("label", element, partial(self._label, element))  # type: ignore[no-any-return]
+
+    def _label(self, element: Any) -> Render:
         variable = element.get("variable") or ""
         if variable == "locator" or variable.startswith("number-of") or not variable:
             raise Unsupported(f"label of {variable or 'nothing'}")
@@ -1144,6 +1183,10 @@ class _Compiler:
         return render
 
     def date_part(self, element: Any, context: Any) -> Callable[[_Date], Any]:
+        return self.once("date part", (element, context),  # type: ignore[no-any-return]
+                         partial(self._date_part, element, context))
+
+    def _date_part(self, element: Any, context: Any) -> Callable[[_Date], Any]:
         name = element.get("name")
         attrib = dict(element.attrib)
         term_source = context if context is not None else element
@@ -1276,6 +1319,9 @@ class _Compiler:
         return render
 
     def names_label(self, element: Any) -> Callable[[str, bool], Any]:
+        return self.once("names label", element, partial(self._names_label, element))  # type: ignore[no-any-return]
+
+    def _names_label(self, element: Any) -> Callable[[str, bool], Any]:
         markup = self.markup(element)
         choice = self.label_choice(element)
         terms: dict[str, tuple[Any, Any]] = {}
@@ -1300,7 +1346,8 @@ class _Compiler:
             if child.get("macro"):
                 from .citeproc_fixes import _macro_variables  # the repressed titles of a substituted macro
 
-                extra = [(tag, variable) for tag, variable in _macro_variables(child, set())
+                extra = [(tag, variable) for tag, variable in
+                         self.once("macro variables", child, partial(_macro_variables, child, set()))
                          if variable in ("title", "title-short")]
             if render is not None:
                 children.append((render, child.tag, child.get("variable"), extra))
@@ -1327,6 +1374,9 @@ class _Compiler:
 
     def name(self, element: Any) -> Callable[[list[dict[str, str]], Any], Any]:
         """``Name.render`` (process + markup) with citeproc_fixes' name patches."""
+        return self.once("name", element, partial(self._name, element))  # type: ignore[no-any-return]
+
+    def _name(self, element: Any) -> Callable[[list[dict[str, str]], Any], Any]:
         bibliography = self.bibliography
 
         def option(name: str) -> Any:
@@ -1341,12 +1391,12 @@ class _Compiler:
         hyphen = str(element.get("initialize-with-hyphen",
                                  bibliography.get_option("initialize-with-hyphen"))).lower() == "true"
         initialize_false = str(element.get("initialize", "true")).lower() == "false"
-        and_text = Rich(str(element.get_single_term(name="and")))
+        and_text = Rich(str(self.term(element, "and")))
         et_al_element = element.getnext()
         while et_al_element is not None and not isinstance(et_al_element.tag, str):
             et_al_element = et_al_element.getnext()
         if et_al_element is not None and _local(et_al_element) == "et-al":
-            term = Rich(str(et_al_element.get_single_term(et_al_element.get("term", "et-al"))))
+            term = Rich(str(self.term(et_al_element, et_al_element.get("term", "et-al"))))
             et_al_format = _formatter(et_al_element)
             et_al_affixes = _Affixes(et_al_element, self.piq)
             et_al: Any = et_al_affixes.wrap(et_al_format(term) if et_al_format else term) if term else None
@@ -1354,7 +1404,7 @@ class _Compiler:
                                                          namespaces={"cs": _NS[1:-1]}):
             raise Unsupported("cs:et-al not right after cs:name")
         else:
-            et_al = Rich(str(element.get_single_term(name="et-al")))
+            et_al = Rich(str(self.term(element, "et-al")))
         parts_formatters = []
         for part in element.findall(f"{_NS}name-part"):
             parts_formatters.append((part.get("name"), self.case(part, None), _formatter(part),
@@ -1549,6 +1599,8 @@ class CompiledStyle:
         self._sort = list(sort.findall(f"{_NS}key")) if sort is not None else []
         self.descending = [key.get("sort", "ascending").lower() == "descending" for key in self._sort]
         self._shapes: dict[Shape, tuple[Callable[[Item], Any], list[Callable[[Item], Any]]]] = {}
+        self._lookups: dict[str, dict[Any, Any]] = {}  # the style tree's xpath answers, kept from shape to shape
+        self._memo: dict[Any, Any] = {}  # what the compiler makes from the style alone (_Compiler.once)
 
     @property
     def language(self) -> str:
@@ -1574,9 +1626,10 @@ class CompiledStyle:
         if found is None:
             if len(self._shapes) >= self._MAX_SHAPES:
                 self._shapes.clear()
-            compiler = _Compiler(self._root, self._piq, shape)
-            layout = compiler.layout(compiler.bibliography.find(f"{_NS}layout"))
-            keys = [_sort_key(compiler, key) for key in self._sort]
+            with memoized_xpath(self._lookups):
+                compiler = _Compiler(self._root, self._piq, shape, self._memo)
+                layout = compiler.layout(compiler.bibliography.find(f"{_NS}layout"))
+                keys = [_sort_key(compiler, key) for key in self._sort]
             found = self._shapes[shape] = (layout, keys)
         return found
 
