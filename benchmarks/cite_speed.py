@@ -2,7 +2,7 @@
 synthetic records (round 1 with the per-shape compile costs, round 2 at steady state) and ``to_ris([record])``
 per record, as ``reflib publish`` calls them.
 
-``python -m benchmarks.cite_speed [N] [--profile round1|round2|ris]``: N records (10,000 by default) of
+``python -m benchmarks.cite_speed [N] [--profile round1|round2|ris] [--no-gc]``: N records (10,000 by default) of
 :func:`benchmarks.synth.write_library` with seed 29. CPU time of this process (``time.process_time``); other
 jobs on the machine slow it down only through caches, so say the load (``uptime``) with the figures.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import tempfile
@@ -25,6 +26,7 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=10_000)
     parser.add_argument("--profile", choices=("round1", "round2", "ris"))
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--no-gc", action="store_true", help="cyclic GC paused, as reflib publish runs")
     args = parser.parse_args()
 
     from benchmarks.synth import write_library
@@ -51,6 +53,8 @@ def main() -> None:
             to_ris([record])
         return time.process_time() - started
 
+    if args.no_gc:
+        gc.disable()
     profiler = cProfile.Profile() if args.profile else None
     figures = []
     for number in range(1, args.rounds + 1):

@@ -225,16 +225,27 @@ def join_step(delimiter: str, piq: bool) -> Callable[[str, str], str]:
     # after a sentence end ("Title?"), a ". " delimiter loses its "." and the rest is appended as it is
     rest = delimiter[1:] if first == "." and delimiter[1:2] not in ("", ".", ",", "?", "!", ":") else None
 
+    # the last characters of the text so far after which the delimiter is not appended as it is without a closer
+    # look: its own first character, and for "." and "," what :func:`quiet` looks at (marks, closing quotes, a
+    # sentence end before "."); ``starts``: the first characters of an item that a seam can change
+    if shifted:
+        stops = frozenset((first, "\u201d", "\u2019")) | _TAIL | (_ENDS_SENTENCE if first == "." else frozenset())
+    else:
+        stops = frozenset(first)
+    starts = frozenset((".", last))
+
     def step(output: str, item: str) -> str:
         kind = type(output)
         if not output or (kind is not str and kind is not Rich):
             text = None
-        elif (quiet(output, first) if shifted else output[-1] != first):
-            text = output + delimiter
-        elif rest is not None and output[-1] in _ENDS_SENTENCE:
-            text = output + rest
         else:
-            text = None
+            end = output[-1]
+            if end not in stops or (shifted and end in _TAIL and quiet(output, first)):
+                text = output + delimiter
+            elif rest is not None and end in _ENDS_SENTENCE:
+                text = output + rest
+            else:
+                text = None
         if text is None:  # step by step
             if shifted:
                 output, part = _shift(output, seam(output, delimiter), piq)
@@ -244,7 +255,7 @@ def join_step(delimiter: str, piq: bool) -> Callable[[str, str], str]:
             return append(output, item)
         rich_text = rich or kind is Rich
         other = type(item)
-        if item and item[0] != "." and item[0] != last and (other is str or other is Rich):
+        if item and item[0] not in starts and (other is str or other is Rich):
             return Rich(text + item) if rich_text or other is Rich else text + item
         if not item and other is str:
             return Rich(text) if rich_text else text
@@ -433,26 +444,24 @@ class Item:
         kind = None
         language = None
         for key, value in data.items():
-            python_key = key.replace("-", "_")
-            if python_key in ("id", "key"):
-                continue
-            if python_key == "type":
-                kind = value
-                continue
-            if python_key == "shortTitle":
-                python_key = "title_short"
-            if python_key in NAMES:
-                ref[python_key] = _names(value)
-            elif python_key in DATES:
-                ref[python_key] = _date(value)
-            elif key == "language":
-                ref[python_key] = value
-                language = value
-            else:
+            found = _KEYS.get(key)
+            if found is None:
+                found = _key(key)
+            python_key, role = found
+            if role is _TEXT:
                 text = str(value)
                 if "<" in text and _NOCASE in text.lower():  # the span starts with "<" (lower() makes none)
                     raise Unsupported("nocase span")
                 ref[python_key] = Rich(text)
+            elif role is _NAME:
+                ref[python_key] = _names(value)
+            elif role is _DATE:
+                ref[python_key] = _date(value)
+            elif role is _TYPE:
+                kind = value
+            elif role is _LANGUAGE:
+                ref[python_key] = value
+                language = value
         if not isinstance(kind, str):
             raise Unsupported("no type")
         self.type = kind
@@ -466,6 +475,33 @@ class Item:
         else:
             self.language = default_language
         self.repressed: dict[str, list[Any]] = {}
+
+
+_SKIP, _TYPE, _NAME, _DATE, _LANGUAGE, _TEXT = "skip", "type", "name", "date", "language", "text"
+_KEYS: dict[str, tuple[str, str]] = {}  # a CSL-JSON key -> (citeproc-py's name of it, how it is read)
+
+
+def _key(key: str) -> tuple[str, str]:
+    """How :class:`Item` reads ``key`` (the same tests for every item, made once per key)."""
+    python_key = key.replace("-", "_")
+    if python_key in ("id", "key"):
+        role = _SKIP
+    elif python_key == "type":
+        role = _TYPE
+    else:
+        if python_key == "shortTitle":
+            python_key = "title_short"
+        if python_key in NAMES:
+            role = _NAME
+        elif python_key in DATES:
+            role = _DATE
+        elif key == "language":
+            role = _LANGUAGE
+        else:
+            role = _TEXT
+    if len(_KEYS) < 4096 and isinstance(key, str):
+        _KEYS[key] = (python_key, role)
+    return python_key, role
 
 
 _NAME_KEYS = frozenset(("family", "given", "suffix", "non-dropping-particle", "dropping-particle", "literal"))
@@ -997,8 +1033,21 @@ class _Compiler:
                               " & ", piq)
                          for comma in source.split(",")], ", ", piq)
 
+        # the common page, two ASCII numbers ("247-250"), when nothing can meet the delimiter at a seam: what
+        # number_or_range and join give, written out (first + delimiter + last page, Rich if the delimiter is)
+        digits = "0123456789"
+        rich_range = type(page_range) is Rich
+        quick = text and bool(page_range) and type(page_range) in (str, Rich) \
+            and page_range[0] not in digits + ".," and page_range[-1] not in digits + "."
+
         def process(value: Any, variable: str) -> Any:
             source = str(value)
+            if quick and variable == "page" and source.isascii():
+                first, dash, last = source.partition("-")
+                if dash and first.isdigit() and last.isdigit():
+                    last = last_of(first, last)
+                    if last and last[0] in digits:
+                        return Rich(first + page_range + last) if rich_range else first + page_range + last
             if variable == "page" and ";" in source:
                 head, rest = source.split(";", 1)
                 return Rich(str(plain(head, variable)) + ";" + rest)
