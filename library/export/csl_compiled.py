@@ -260,6 +260,7 @@ def join_step(delimiter: str, piq: bool) -> Callable[[str, str], str]:
         if not item and other is str:
             return Rich(text) if rich_text else text
         return append(Rich(text) if rich_text else text, item)
+    step.quick = (stops, starts, delimiter, rich)  # type: ignore[attr-defined]  # for generated code (_emit_join)
     return step
 
 
@@ -633,6 +634,13 @@ def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], ste
     ``rendered`` set when a child that calls a variable printed: no list, no loop."""
     result = source.local()
     name = source.name(step)
+    quick = getattr(step, "quick", None)
+    if quick is not None:
+        stops, starts = source.name(quick[0]), source.name(quick[1])
+        delimiter, kinds, rich = source.name(quick[2]), source.name((str, Rich)), source.name(Rich)
+        joined = (f"{rich}({result} + {delimiter} + {{text}})" if quick[3] else
+                  f"({result} + {delimiter} + {{text}}) if type({result}) is str and type({{text}}) is str "
+                  f"else {rich}({result} + {delimiter} + {{text}})")
     for position, (child, calls) in enumerate(children):
         text = child.emit(source, so)
         flag = f"; {rendered} = True" if rendered is not None and calls else ""
@@ -640,9 +648,18 @@ def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], ste
             source.add(f"{result} = {text}")
             if flag:
                 source.add(f"if {text} is not None{flag}")
-        else:
+        elif quick is None:
             source.add(f"if {text} is not None: {result} = {text} if {result} is None else {name}({result}, {text})"
                        f"{flag}")
+        else:  # join_step's commonest case written out: nothing at the seams, both texts str or Rich
+            source.add(f"if {text} is not None:")
+            if flag:
+                source.add(f"    {rendered} = True")
+            source.add(f"    if {result} is None: {result} = {text}")
+            source.add(f"    elif {result} and {text} and {result}[-1] not in {stops} and {text}[0] not in {starts} "
+                       f"and type({result}) in {kinds} and type({text}) in {kinds}: "
+                       f"{result} = {joined.format(text=text)}")
+            source.add(f"    else: {result} = {name}({result}, {text})")
     return result
 
 
