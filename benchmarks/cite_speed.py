@@ -37,7 +37,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = write_library(Path(folder) / "synth.bib", args.n, seed=29)
         library = Library.load(path, use_cache=False)
-        records = [library.get(key, keep=False) for key in library.keys()]
+        records = [library.get(key, keep=False) for key in library]
     items = [csl_item(record, keep_custom=True) for record in records]
     batches = [(records[i:i + BATCH], items[i:i + BATCH]) for i in range(0, len(records), BATCH)]
 
