@@ -262,7 +262,7 @@ def _citeproc_item_of(source: dict[str, Any], item_id: str) -> dict[str, Any]:
         if key == "id":
             value = item_id
         elif key == "container-title" and isinstance(value, str):
-            value = _COUNTRY.sub("", value) or value
+            value = (_COUNTRY.sub("", value) or value) if "[" in value else value
         elif key == "author" or key == "editor":
             item[key] = [_clean_name(n) for n in value]
             continue

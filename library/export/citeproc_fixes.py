@@ -84,6 +84,37 @@ def _split_tags(text: str) -> tuple[list[str], list[str]]:
     return strings, tags
 
 
+_WORDS: dict[str, tuple[bool, bool, str]] = {}
+
+
+def _word(word: str) -> tuple[bool, bool, str]:
+    """What title case needs of a (non-empty) word, remembered: (longer than one character and no stop word,
+    written in lower case, :func:`_capitalise` of it)."""
+    found = _WORDS.get(word)
+    if found is None:
+        lower = word.lower()
+        found = (len(word) > 1 and not _stop_word(lower), word == lower, _capitalise(word) if word == lower else word)
+        if len(_WORDS) >= 65536:
+            _WORDS.clear()
+        _WORDS[word] = found
+    return found
+
+
+_TAG_FACTS: dict[str, tuple[bool, str | None]] = {}
+
+
+def _tag(tag: str) -> tuple[bool, str | None]:
+    """(whether the tag ends in "!", "?" or ":", the quote mark it is or None), by the regular expressions, once
+    per tag (tags are the few strings of _TAGS)."""
+    found = _TAG_FACTS.get(tag)
+    if found is None:
+        match = _QUOTE_TAG.search(tag) if tag else None
+        found = (re.search(r"[!?:]$", tag) is not None, match.group(1) if match else None)
+        if len(_TAG_FACTS) < 4096:
+            _TAG_FACTS[tag] = found
+    return found
+
+
 class _TitleCase:
     def __init__(self) -> None:
         self.first = True
@@ -98,11 +129,10 @@ class _TitleCase:
         for j, word in enumerate(words):
             if not word:
                 continue
-            lower = word.lower()
-            capitalize = (len(word) > 1 and not _stop_word(lower)) \
-                or (j == len(words) - 1 and following_tag == "-") or self.first or self.after_punct
-            if capitalize and word == lower:
-                words[j] = _capitalise(word)
+            long_word, is_lower, capitalised = _word(word)
+            capitalize = long_word or (j == len(words) - 1 and following_tag == "-") or self.first or self.after_punct
+            if capitalize and is_lower:
+                words[j] = capitalised
             self.after_punct = False
             self.first = False
             self.last = (index, j)
@@ -125,13 +155,12 @@ def title_case(text: str) -> str:
     if strings[0].strip():
         strings[0] = state.words(strings[0], 0, tags[0] if tags else None)
     for i, tag in enumerate(tags):
-        if re.search(r"[!?:]$", tag):
+        ends_punct, mark = _tag(tag)
+        if ends_punct:
             state.after_punct = True
         # citeproc-js passes its split object where the next tag is meant: the "-" rule only works for the first part
         strings[i + 1] = state.words(strings[i + 1], i + 1, None)
-        match = _QUOTE_TAG.search(tag) if tag else None
-        if match:
-            mark = match.group(1)
+        if mark is not None:
             position: int | None = None
             if mark in ("\u201c", "\u2018", " \"", " '"):
                 opener, closer = _OPENERS[mark]
@@ -401,14 +430,27 @@ def _reference(self: Any) -> Any:
 
 
 class memoized_xpath:
-    """Within the block the style trees are only read, so xpath results can be reused; cleared on exit."""
+    """Within the block the style trees are only read, so xpath results can be reused; cleared on exit.
+
+    ``keep``: a dict that carries the xpath results and ``calls_variable`` answers from one block to the next (the
+    compiled styles read the same unchanging tree for every shape of item they compile): read in on entry, the
+    block's findings written back on exit."""
+
+    def __init__(self, keep: dict[str, dict[Any, Any]] | None = None) -> None:
+        self.keep = keep
 
     def __enter__(self) -> None:
+        if self.keep is not None and not _XPATH_ON:
+            _XPATH.update(self.keep.setdefault("xpath", {}))
+            _CALLS.update(self.keep.setdefault("calls", {}))
         _XPATH_ON.append(True)
 
     def __exit__(self, *exc: object) -> None:
         _XPATH_ON.pop()
         if not _XPATH_ON:
+            if self.keep is not None:
+                self.keep["xpath"].update(_XPATH)
+                self.keep["calls"].update(_CALLS)
             _XPATH.clear()
             _ROOTS.clear()
             _CALLS.clear()

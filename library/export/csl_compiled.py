@@ -39,6 +39,7 @@ from .citeproc_fixes import (
     is_numeric,
     is_plural,
     last_page,
+    memoized_xpath,
     normalize_initials,
     strip_periods,
     title_case,
@@ -224,16 +225,27 @@ def join_step(delimiter: str, piq: bool) -> Callable[[str, str], str]:
     # after a sentence end ("Title?"), a ". " delimiter loses its "." and the rest is appended as it is
     rest = delimiter[1:] if first == "." and delimiter[1:2] not in ("", ".", ",", "?", "!", ":") else None
 
+    # the last characters of the text so far after which the delimiter is not appended as it is without a closer
+    # look: its own first character, and for "." and "," what :func:`quiet` looks at (marks, closing quotes, a
+    # sentence end before "."); ``starts``: the first characters of an item that a seam can change
+    if shifted:
+        stops = frozenset((first, "\u201d", "\u2019")) | _TAIL | (_ENDS_SENTENCE if first == "." else frozenset())
+    else:
+        stops = frozenset(first)
+    starts = frozenset((".", last))
+
     def step(output: str, item: str) -> str:
         kind = type(output)
         if not output or (kind is not str and kind is not Rich):
             text = None
-        elif (quiet(output, first) if shifted else output[-1] != first):
-            text = output + delimiter
-        elif rest is not None and output[-1] in _ENDS_SENTENCE:
-            text = output + rest
         else:
-            text = None
+            end = output[-1]
+            if end not in stops or (shifted and end in _TAIL and quiet(output, first)):
+                text = output + delimiter
+            elif rest is not None and end in _ENDS_SENTENCE:
+                text = output + rest
+            else:
+                text = None
         if text is None:  # step by step
             if shifted:
                 output, part = _shift(output, seam(output, delimiter), piq)
@@ -243,11 +255,12 @@ def join_step(delimiter: str, piq: bool) -> Callable[[str, str], str]:
             return append(output, item)
         rich_text = rich or kind is Rich
         other = type(item)
-        if item and item[0] != "." and item[0] != last and (other is str or other is Rich):
+        if item and item[0] not in starts and (other is str or other is Rich):
             return Rich(text + item) if rich_text or other is Rich else text + item
         if not item and other is str:
             return Rich(text) if rich_text else text
         return append(Rich(text) if rich_text else text, item)
+    step.quick = (stops, starts, delimiter, rich)  # type: ignore[attr-defined]  # for generated code (_emit_join)
     return step
 
 
@@ -432,26 +445,24 @@ class Item:
         kind = None
         language = None
         for key, value in data.items():
-            python_key = key.replace("-", "_")
-            if python_key in ("id", "key"):
-                continue
-            if python_key == "type":
-                kind = value
-                continue
-            if python_key == "shortTitle":
-                python_key = "title_short"
-            if python_key in NAMES:
-                ref[python_key] = _names(value)
-            elif python_key in DATES:
-                ref[python_key] = _date(value)
-            elif key == "language":
-                ref[python_key] = value
-                language = value
-            else:
+            found = _KEYS.get(key)
+            if found is None:
+                found = _key(key)
+            python_key, role = found
+            if role is _TEXT:
                 text = str(value)
                 if "<" in text and _NOCASE in text.lower():  # the span starts with "<" (lower() makes none)
                     raise Unsupported("nocase span")
                 ref[python_key] = Rich(text)
+            elif role is _NAME:
+                ref[python_key] = _names(value)
+            elif role is _DATE:
+                ref[python_key] = _date(value)
+            elif role is _TYPE:
+                kind = value
+            elif role is _LANGUAGE:
+                ref[python_key] = value
+                language = value
         if not isinstance(kind, str):
             raise Unsupported("no type")
         self.type = kind
@@ -465,6 +476,33 @@ class Item:
         else:
             self.language = default_language
         self.repressed: dict[str, list[Any]] = {}
+
+
+_SKIP, _TYPE, _NAME, _DATE, _LANGUAGE, _TEXT = "skip", "type", "name", "date", "language", "text"
+_KEYS: dict[str, tuple[str, str]] = {}  # a CSL-JSON key -> (citeproc-py's name of it, how it is read)
+
+
+def _key(key: str) -> tuple[str, str]:
+    """How :class:`Item` reads ``key`` (the same tests for every item, made once per key)."""
+    python_key = key.replace("-", "_")
+    if python_key in ("id", "key"):
+        role = _SKIP
+    elif python_key == "type":
+        role = _TYPE
+    else:
+        if python_key == "shortTitle":
+            python_key = "title_short"
+        if python_key in NAMES:
+            role = _NAME
+        elif python_key in DATES:
+            role = _DATE
+        elif key == "language":
+            role = _LANGUAGE
+        else:
+            role = _TEXT
+    if len(_KEYS) < 4096 and isinstance(key, str):
+        _KEYS[key] = (python_key, role)
+    return python_key, role
 
 
 _NAME_KEYS = frozenset(("family", "given", "suffix", "non-dropping-particle", "dropping-particle", "literal"))
@@ -556,10 +594,18 @@ class _Source:
     def function(self, result: str, label: str) -> Callable[..., Any]:
         source = "def render(item, so):\n    ref = item.ref\n" + "\n".join(self.lines) + f"\n    return {result}\n"
         namespace = dict(self.objects)
-        exec(compile(source, f"<csl {label}>", "exec"), namespace)  # noqa: S102 - made from the style alone
+        code = _CODE.get((source, label))
+        if code is None:  # shapes and styles often generate the same source (a macro, a substitute's child)
+            if len(_CODE) >= 8192:
+                _CODE.clear()
+            code = _CODE[(source, label)] = compile(source, f"<csl {label}>", "exec")
+        exec(code, namespace)  # noqa: S102 - made from the style alone
         render = namespace["render"]
         render.source = source  # for reading what was generated
         return render  # type: ignore[no-any-return]
+
+
+_CODE: dict[tuple[str, str], Any] = {}  # generated source -> its code object
 
 
 class _Node:
@@ -588,6 +634,13 @@ def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], ste
     ``rendered`` set when a child that calls a variable printed: no list, no loop."""
     result = source.local()
     name = source.name(step)
+    quick = getattr(step, "quick", None)
+    if quick is not None:
+        stops, starts = source.name(quick[0]), source.name(quick[1])
+        delimiter, kinds, rich = source.name(quick[2]), source.name((str, Rich)), source.name(Rich)
+        joined = (f"{rich}({result} + {delimiter} + {{text}})" if quick[3] else
+                  f"({result} + {delimiter} + {{text}}) if type({result}) is str and type({{text}}) is str "
+                  f"else {rich}({result} + {delimiter} + {{text}})")
     for position, (child, calls) in enumerate(children):
         text = child.emit(source, so)
         flag = f"; {rendered} = True" if rendered is not None and calls else ""
@@ -595,9 +648,18 @@ def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], ste
             source.add(f"{result} = {text}")
             if flag:
                 source.add(f"if {text} is not None{flag}")
-        else:
+        elif quick is None:
             source.add(f"if {text} is not None: {result} = {text} if {result} is None else {name}({result}, {text})"
                        f"{flag}")
+        else:  # join_step's commonest case written out: nothing at the seams, both texts str or Rich
+            source.add(f"if {text} is not None:")
+            if flag:
+                source.add(f"    {rendered} = True")
+            source.add(f"    if {result} is None: {result} = {text}")
+            source.add(f"    elif {result} and {text} and {result}[-1] not in {stops} and {text}[0] not in {starts} "
+                       f"and type({result}) in {kinds} and type({text}) in {kinds}: "
+                       f"{result} = {joined.format(text=text)}")
+            source.add(f"    else: {result} = {name}({result}, {text})")
     return result
 
 
@@ -700,13 +762,31 @@ def _closure(node: _Node | None, label: str) -> Render | None:
 
 
 class _Compiler:
-    def __init__(self, root: Any, piq: bool, shape: Shape) -> None:
+    def __init__(self, root: Any, piq: bool, shape: Shape, memo: dict[Any, Any] | None = None) -> None:
         self.root = root
         self.piq = piq
         self.shape = shape
         self.macros: dict[str, Any] = {}
+        # what depends on the style alone (an element's markup, a cs:name's renderer, terms), shared by the shapes
+        self.memo: dict[Any, Any] = {} if memo is None else memo
         self.bibliography = root.find(f"{_NS}bibliography")
         self.page_range_format = root.get_option("page-range-format")
+
+    def once(self, kind: str, element: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` for an element (or a term), made once per style: it does not depend on the shape."""
+        key = (kind, element)
+        memo = self.memo
+        if key in memo:
+            return memo[key]
+        found = memo[key] = build()
+        return found
+
+    def term(self, element: Any, name: str, form: str | None = None, plural: bool = False) -> Any:
+        """``element.get_single_term`` / ``get_plural_term``: a style element's terms come from the style's
+        locales whatever the element (citeproc.model.CitationStylesElement.get_term)."""
+        return self.once("term", (name, form, plural), lambda: (
+            element.get_plural_term(name=name, form=form) if plural
+            else element.get_single_term(name=name, form=form)))
 
     # options ---------------------------------------------------------------------------------------------------
     def inherited(self, name: str) -> Any:
@@ -787,8 +867,7 @@ class _Compiler:
             plural = element.get("plural", "false").lower() == "true"
             name = element.get("term")
             form_arg = form if form != "long" else None
-            term = (element.get_plural_term(name=name, form=form_arg) if plural
-                    else element.get_single_term(name=name, form=form_arg))
+            term = self.term(element, name, form_arg, plural)
             constant = Rich(str(term))
         elif "value" in element.attrib:
             constant = Rich(element.get("value"))
@@ -825,6 +904,9 @@ class _Compiler:
 
     def text_markup(self, element: Any) -> Callable[[Any, str], Any]:
         """``Text.markup``: strip periods, case, format, quote, affixes."""
+        return self.once("text markup", element, partial(self._text_markup, element))  # type: ignore[no-any-return]
+
+    def _text_markup(self, element: Any) -> Callable[[Any, str], Any]:
         strip = self.stripper(element)
         case = self.case(element, element.get("variable"))
         formatter = _formatter(element)
@@ -855,8 +937,8 @@ class _Compiler:
     def quoter(self, element: Any) -> Callable[[Any], Any] | None:
         if element.get("quotes", "false").lower() != "true":
             return None
-        open_quote = Rich(str(element.get_single_term(name="open-quote")))
-        close_quote = Rich(str(element.get_single_term(name="close-quote")))
+        open_quote = Rich(str(self.term(element, "open-quote")))
+        close_quote = Rich(str(self.term(element, "close-quote")))
 
         def quote(text: Any) -> Any:
             return cat(cat(open_quote, text), close_quote)
@@ -931,8 +1013,12 @@ class _Compiler:
     # numbers -----------------------------------------------------------------------------------------------------
     def number_process(self, element: Any, text: bool) -> Callable[[Any, str], Any]:
         """``FormatNumber._process`` with citeproc_fixes' patches (page ranges, "749-753; discussion 754")."""
+        return self.once(f"number {text}", element,  # type: ignore[no-any-return]
+                         partial(self._number_process, element, text))
+
+    def _number_process(self, element: Any, text: bool) -> Callable[[Any, str], Any]:
         piq = self.piq
-        page_delimiter = element.get_single_term(name="page-range-delimiter")
+        page_delimiter = self.term(element, "page-range-delimiter")
         page_range = Rich(str(page_delimiter)) if page_delimiter else "\u2013"
         range_format = self.page_range_format
         if range_format not in (None, "minimal", "minimal-two", "expanded"):
@@ -964,8 +1050,21 @@ class _Compiler:
                               " & ", piq)
                          for comma in source.split(",")], ", ", piq)
 
+        # the common page, two ASCII numbers ("247-250"), when nothing can meet the delimiter at a seam: what
+        # number_or_range and join give, written out (first + delimiter + last page, Rich if the delimiter is)
+        digits = "0123456789"
+        rich_range = type(page_range) is Rich
+        quick = text and bool(page_range) and type(page_range) in (str, Rich) \
+            and page_range[0] not in digits + ".," and page_range[-1] not in digits + "."
+
         def process(value: Any, variable: str) -> Any:
             source = str(value)
+            if quick and variable == "page" and source.isascii():
+                first, dash, last = source.partition("-")
+                if dash and first.isdigit() and last.isdigit():
+                    last = last_of(first, last)
+                    if last and last[0] in digits:
+                        return Rich(first + page_range + last) if rich_range else first + page_range + last
             if variable == "page" and ";" in source:
                 head, rest = source.split(";", 1)
                 return Rich(str(plain(head, variable)) + ";" + rest)
@@ -1006,12 +1105,15 @@ class _Compiler:
     def label_terms(self, element: Any, variable: str) -> tuple[Any, Any]:
         form = element.get("form", "long")
         form_arg = form if form != "long" else None
-        return (Rich(str(element.get_single_term(name=variable, form=form_arg))),
-                Rich(str(element.get_plural_term(name=variable, form=form_arg))))
+        return (Rich(str(self.term(element, variable, form_arg))),
+                Rich(str(self.term(element, variable, form_arg, plural=True))))
 
     def markup(self, element: Any) -> Callable[[Any], Any]:
         """A number's or label's text as the element formats it (None when it is empty): strip-periods,
         text-case, font formatting, affixes."""
+        return self.once("markup", element, partial(self._markup, element))  # type: ignore[no-any-return]
+
+    def _markup(self, element: Any) -> Callable[[Any], Any]:
         strip = self.stripper(element)
         case = self.case(element, None)
         formatter = _formatter(element)
@@ -1034,6 +1136,9 @@ class _Compiler:
         return lambda plural: (option == "contextual" and plural) or option == "always"
 
     def c_label(self, element: Any) -> Render:
+        return self.once("label", element, partial(self._label, element))  # type: ignore[no-any-return]
+
+    def _label(self, element: Any) -> Render:
         variable = element.get("variable") or ""
         if variable == "locator" or variable.startswith("number-of") or not variable:
             raise Unsupported(f"label of {variable or 'nothing'}")
@@ -1144,6 +1249,10 @@ class _Compiler:
         return render
 
     def date_part(self, element: Any, context: Any) -> Callable[[_Date], Any]:
+        return self.once("date part", (element, context),  # type: ignore[no-any-return]
+                         partial(self._date_part, element, context))
+
+    def _date_part(self, element: Any, context: Any) -> Callable[[_Date], Any]:
         name = element.get("name")
         attrib = dict(element.attrib)
         term_source = context if context is not None else element
@@ -1276,6 +1385,9 @@ class _Compiler:
         return render
 
     def names_label(self, element: Any) -> Callable[[str, bool], Any]:
+        return self.once("names label", element, partial(self._names_label, element))  # type: ignore[no-any-return]
+
+    def _names_label(self, element: Any) -> Callable[[str, bool], Any]:
         markup = self.markup(element)
         choice = self.label_choice(element)
         terms: dict[str, tuple[Any, Any]] = {}
@@ -1300,7 +1412,8 @@ class _Compiler:
             if child.get("macro"):
                 from .citeproc_fixes import _macro_variables  # the repressed titles of a substituted macro
 
-                extra = [(tag, variable) for tag, variable in _macro_variables(child, set())
+                extra = [(tag, variable) for tag, variable in
+                         self.once("macro variables", child, partial(_macro_variables, child, set()))
                          if variable in ("title", "title-short")]
             if render is not None:
                 children.append((render, child.tag, child.get("variable"), extra))
@@ -1327,6 +1440,9 @@ class _Compiler:
 
     def name(self, element: Any) -> Callable[[list[dict[str, str]], Any], Any]:
         """``Name.render`` (process + markup) with citeproc_fixes' name patches."""
+        return self.once("name", element, partial(self._name, element))  # type: ignore[no-any-return]
+
+    def _name(self, element: Any) -> Callable[[list[dict[str, str]], Any], Any]:
         bibliography = self.bibliography
 
         def option(name: str) -> Any:
@@ -1341,12 +1457,12 @@ class _Compiler:
         hyphen = str(element.get("initialize-with-hyphen",
                                  bibliography.get_option("initialize-with-hyphen"))).lower() == "true"
         initialize_false = str(element.get("initialize", "true")).lower() == "false"
-        and_text = Rich(str(element.get_single_term(name="and")))
+        and_text = Rich(str(self.term(element, "and")))
         et_al_element = element.getnext()
         while et_al_element is not None and not isinstance(et_al_element.tag, str):
             et_al_element = et_al_element.getnext()
         if et_al_element is not None and _local(et_al_element) == "et-al":
-            term = Rich(str(et_al_element.get_single_term(et_al_element.get("term", "et-al"))))
+            term = Rich(str(self.term(et_al_element, et_al_element.get("term", "et-al"))))
             et_al_format = _formatter(et_al_element)
             et_al_affixes = _Affixes(et_al_element, self.piq)
             et_al: Any = et_al_affixes.wrap(et_al_format(term) if et_al_format else term) if term else None
@@ -1354,7 +1470,7 @@ class _Compiler:
                                                          namespaces={"cs": _NS[1:-1]}):
             raise Unsupported("cs:et-al not right after cs:name")
         else:
-            et_al = Rich(str(element.get_single_term(name="et-al")))
+            et_al = Rich(str(self.term(element, "et-al")))
         parts_formatters = []
         for part in element.findall(f"{_NS}name-part"):
             parts_formatters.append((part.get("name"), self.case(part, None), _formatter(part),
@@ -1549,6 +1665,8 @@ class CompiledStyle:
         self._sort = list(sort.findall(f"{_NS}key")) if sort is not None else []
         self.descending = [key.get("sort", "ascending").lower() == "descending" for key in self._sort]
         self._shapes: dict[Shape, tuple[Callable[[Item], Any], list[Callable[[Item], Any]]]] = {}
+        self._lookups: dict[str, dict[Any, Any]] = {}  # the style tree's xpath answers, kept from shape to shape
+        self._memo: dict[Any, Any] = {}  # what the compiler makes from the style alone (_Compiler.once)
 
     @property
     def language(self) -> str:
@@ -1574,9 +1692,10 @@ class CompiledStyle:
         if found is None:
             if len(self._shapes) >= self._MAX_SHAPES:
                 self._shapes.clear()
-            compiler = _Compiler(self._root, self._piq, shape)
-            layout = compiler.layout(compiler.bibliography.find(f"{_NS}layout"))
-            keys = [_sort_key(compiler, key) for key in self._sort]
+            with memoized_xpath(self._lookups):
+                compiler = _Compiler(self._root, self._piq, shape, self._memo)
+                layout = compiler.layout(compiler.bibliography.find(f"{_NS}layout"))
+                keys = [_sort_key(compiler, key) for key in self._sort]
             found = self._shapes[shape] = (layout, keys)
         return found
 
