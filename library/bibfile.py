@@ -48,6 +48,9 @@ class Block:
     entry_type: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)  # (name as written, raw value with delimiters)
     error: str = ""
+    # what library.fields.plain_values says of the entry's values (macros expanded) once a record was read from
+    # it (None: not known); a save uses it (see Library.set_fields)
+    plain: bool | None = field(default=None, compare=False, repr=False)
 
 
 def _block_from(parsed: bpmodel.Block, start: int, end: int, line: int) -> Block | None:

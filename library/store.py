@@ -34,6 +34,8 @@ from .fields import (
     record_problems,
     record_to_fields,
     storable_entry,
+    structured_kept,
+    structured_places,
 )
 from .frame import FRAME_FREE_FIELDS, build_frame, record_row
 from .identifiers import validate_identifier
@@ -100,6 +102,11 @@ def _check(record: Record, key: bool = True) -> None:
     found = record_problems(record, check_key=key)
     if found:
         raise InvalidRecordError(f"record {record.key!r}: " + "; ".join(found))
+
+
+def _expanded(raw: str, macros: dict[str, str]) -> str:
+    """A raw value's text, as :func:`library.index.entry_record` reads it."""
+    return raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw else expand_value(raw, macros)
 
 
 def _new_entry(record: Record) -> str:
@@ -249,8 +256,9 @@ class Library:
         return iter(self.keys())
 
     def _block(self, row: int) -> Block:
-        c, b = (int(x) for x in self._index.entry_refs[row])
-        return self._index.blocks(c)[b]
+        index = self._index
+        c, b = index.entry_ref(row)
+        return index.blocks(c)[b]
 
     def _stored(self, row: int) -> Record:
         record = self._records.get(row)
@@ -569,9 +577,13 @@ class Library:
         if not added:
             return None
         macros = self._index.macros
-        expanded = [raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw else expand_value(raw, macros)
-                    for _, raw in block.fields]
-        if not fields_as_written(names, expanded):  # every field kept as written by a re-render
+        plain = block.plain  # known when the record was read from this block (publish reads every record)
+        if plain:  # every value plain: only the structured ones (names, lists, numbers) are looked at again
+            fields = block.fields
+            kept = structured_kept(names, {i: _expanded(fields[i][1], macros) for i in structured_places(names)})
+        else:
+            kept = fields_as_written(names, [_expanded(raw, macros) for _, raw in block.fields], plain)
+        if not kept:  # every field kept as written by a re-render
             return None
         entry_type = block.entry_type.lower()
         found = with_fields_appended(text, block, entry_type, added)
