@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -102,6 +103,14 @@ def _check(record: Record, key: bool = True) -> None:
     found = record_problems(record, check_key=key)
     if found:
         raise InvalidRecordError(f"record {record.key!r}: " + "; ".join(found))
+
+
+_ENCODED_AS_IS = re.compile(r"[a-z0-9 .:+]*(?:-[a-z0-9 .:+]+)*-?")  # no "--" and nothing encode_value escapes
+
+
+def _stored_text(name: str, value: str) -> str:
+    """:func:`encode_value` (a slug: nothing to escape, no call)."""
+    return value if _ENCODED_AS_IS.fullmatch(value) else encode_value(name, value)
 
 
 def _expanded(raw: str, macros: dict[str, str]) -> str:
@@ -481,7 +490,7 @@ class Library:
         for key, fields in values.items():
             if not fields:
                 continue
-            if not set(fields) <= FRAME_FREE_FIELDS:
+            if not FRAME_FREE_FIELDS.issuperset(fields):
                 raise ValueError(f"not bookkeeping fields: {sorted(set(fields) - FRAME_FREE_FIELDS)}")
             row = self._keys.get(key)
             if key in self._added or (row is not None and self._changes.get(row) is not None):
@@ -492,7 +501,7 @@ class Library:
                 raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
             else:
                 block = self._block(row)
-                if not storable_entry(block.entry_type, tuple(name for name, _ in block.fields)):
+                if not storable_entry(block.entry_type, tuple([name for name, _ in block.fields])):
                     _check(self.get(key), key=False)  # raises what update_many would
                 self._fields.setdefault(row, {}).update(fields)
             count += 1
@@ -573,7 +582,7 @@ class Library:
         if names is None or not values.keys().isdisjoint(names):
             return None
         added = [(name, "{" + stored + "}") for name, value in values.items()
-                 if (stored := encode_value(name, value)).strip()]
+                 if (stored := _stored_text(name, value)).strip()]
         if not added:
             return None
         macros = self._index.macros
@@ -598,6 +607,8 @@ class Library:
         start, end = self._index.span(c)
         text = decode_chunk(self._index.data, start, end, str(self.path))
         blocks = self._index.blocks(c)
+        if not rows and not inserts and len(blocks) == 1 and len(fields) == 1:  # one entry given fields
+            return self._render_alone(text, blocks[0], *next(iter(fields.items())))
         refs = self._index.entry_refs
         by_block = {int(refs[r][1]): (r, rec) for r, rec in rows.items()}
         after_block = {int(refs[r][1]): records for r, records in inserts.items()}
@@ -652,6 +663,22 @@ class Library:
         data = "".join(pieces).encode("utf-8")
         if known is not None and self._saving_blocks is not None:
             self._saving_blocks[hashlib.sha1(data, usedforsecurity=False).digest()] = known
+        return data
+
+    def _render_alone(self, text: str, block: Block, row: int, given: tuple[int, dict[str, str]]) -> bytes:
+        """:meth:`_render_chunk` of a chunk whose only block is an entry given bookkeeping fields (the common
+        case: one entry to a chunk)."""
+        values = given[1]
+        appended = self._appended(text, block, row, values)
+        if appended is None:
+            record = entry_record(block, self._index.macros)
+            record.extra.update(values)
+            data = (text[:block.start] + self._render_changed(record, block, row) + text[block.end:]).encode()
+        else:
+            new, new_block = appended
+            data = (text[:block.start] + new + text[block.end:]).encode()
+            if self._saving_blocks is not None:
+                self._saving_blocks[hashlib.sha1(data, usedforsecurity=False).digest()] = [new_block]
         return data
 
     def render(self) -> list[bytes | memoryview]:

@@ -60,7 +60,8 @@ def status_of(record: Record) -> str:
 
 def old_slugs_of(record: Record) -> tuple[str, ...]:
     """The record's earlier slugs (``slug_old``, space-separated), valid ones only."""
-    return tuple(s for s in record.extra.get("slug_old", "").split() if is_slug(s))
+    olds = record.extra.get("slug_old")
+    return tuple(s for s in olds.split() if is_slug(s)) if olds else ()
 
 
 def _row(slug: str, title: str, authors: str, journal: str, year: int | None, design: str, retracted: bool) -> str:
