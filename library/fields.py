@@ -250,7 +250,7 @@ def _record_from_plain(record: Record, fields: dict[str, str]) -> Record:
         if attr is not None:
             setattr(record, attr, text)
         elif name == "author":
-            record.authors = parse_bibtex_names(text)
+            record.authors = _plain_names_list(text)
         elif name in _LISTS:
             setattr(record, _LISTS[name], split_list(text, ";" if name == "reasons_auto" else None))
         elif name in _SYNOPSIS:
@@ -261,7 +261,7 @@ def _record_from_plain(record: Record, fields: dict[str, str]) -> Record:
                 extra["year"] = text
             record.year = year
         elif name == "editor":
-            record.editors = parse_bibtex_names(text)
+            record.editors = _plain_names_list(text)
         elif name == "relevance":
             record.relevance = _parse_int(text)
             if record.relevance is None and text:
@@ -282,6 +282,18 @@ def _record_from_plain(record: Record, fields: dict[str, str]) -> Record:
         record.links = _parse_links(cited, discussed)
     record.extra = extra
     return record
+
+
+def _plain_names_list(text: str) -> list[Author]:
+    """:func:`parse_bibtex_names` of a plain value (:func:`plain_values`: no braces, LaTeX or ``--``), name by
+    name through a cache: the same people sign many studies of a library, and an Author is immutable."""
+    return [_plain_name(part) for part in _AND_SPLIT.split(text.strip()) if part.strip()]
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain_name(part: str) -> Author:
+    """The one person a part of a plain name list names (as parse_bibtex_names reads it)."""
+    return parse_bibtex_names(part)[0]
 
 
 def _store_name(text: str) -> str:
