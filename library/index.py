@@ -439,6 +439,10 @@ def _rows_reusing(old: pa.Table, entries: list[Block], macros: dict[str, str], r
             built.append(record_row(entry_record(b, macros)))
     if len(built) == len(entries):
         return rows_to_table(built)
+    if not built:  # every row an old one (a save of slugs for the whole file: all of them, in order)
+        if len(take) == base and take == list(range(base)):
+            return old
+        return old.take(pa.array(take, type=pa.int64()))
     return pa.concat_tables([old, rows_to_table(built)]).take(pa.array(take, type=pa.int64()))
 
 
