@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -487,23 +488,28 @@ class Library:
         re-render; see :func:`library.fields.stored_as_written`); any other is rendered in full. Returns how many
         records were given fields."""
         count = 0
+        keys, added, changes, given = self._keys, self._added, self._changes, self._fields
         for key, fields in values.items():
             if not fields:
                 continue
             if not FRAME_FREE_FIELDS.issuperset(fields):
                 raise ValueError(f"not bookkeeping fields: {sorted(set(fields) - FRAME_FREE_FIELDS)}")
-            row = self._keys.get(key)
-            if key in self._added or (row is not None and self._changes.get(row) is not None):
+            row = keys.get(key)
+            if key in added or (row is not None and changes.get(row) is not None):
                 record = self.get(key)
                 record.extra.update(fields)
                 self.update_many([record], stamp=False)
-            elif row is None or row in self._changes:
+            elif row is None or row in changes:
                 raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
             else:
                 block = self._block(row)
                 if not storable_entry(block.entry_type, tuple([name for name, _ in block.fields])):
                     _check(self.get(key), key=False)  # raises what update_many would
-                self._fields.setdefault(row, {}).update(fields)
+                known = given.get(row)
+                if known is None:
+                    given[row] = dict(fields)
+                else:
+                    known.update(fields)
             count += 1
         return count
 
@@ -703,10 +709,12 @@ class Library:
         pieces: list[bytes | memoryview] = []
         view = memoryview(data)
         position = 0
+        none: dict[int, Any] = {}  # (read only)
         for c in sorted(by_chunk.keys() | inserts.keys() | given.keys()):
             start, end = self._index.span(c)
-            pieces.append(view[position:start])
-            pieces.append(self._render_chunk(c, by_chunk.get(c, {}), inserts.get(c, {}), given.get(c, {})))
+            if start > position:
+                pieces.append(view[position:start])
+            pieces.append(self._render_chunk(c, by_chunk.get(c, none), inserts.get(c, none), given.get(c, none)))
             position = end
         pieces.append(view[position:])
         at_end = (packed for key, packed in self._added.items() if key not in placed)
