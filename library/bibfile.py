@@ -48,6 +48,9 @@ class Block:
     entry_type: str = ""
     fields: list[tuple[str, str]] = field(default_factory=list)  # (name as written, raw value with delimiters)
     error: str = ""
+    # what library.fields.plain_values says of the entry's values (macros expanded) once a record was read from
+    # it (None: not known); a save uses it (see Library.set_fields)
+    plain: bool | None = field(default=None, compare=False, repr=False)
 
 
 def _block_from(parsed: bpmodel.Block, start: int, end: int, line: int) -> Block | None:
@@ -189,29 +192,33 @@ def _value_end(text: str, pos: int) -> int:
 
 def _entry_fields(text: str, pos: int) -> tuple[list[tuple[str, str]], int]:
     """Fields of an entry whose key ends just before ``pos``, and the offset after its closing '}'."""
-    fields: list[tuple[str, str]] = []
-    names: set[str] = set()
+    fields: dict[str, str] = {}
+    count = 0  # fields read: more than in ``fields`` when a name came twice
     while True:
         simple = _SIMPLE(text, pos)
         if simple is not None:
             name, value, closer = simple.groups()
-            name, value = name.strip(), value.strip()
-            pos = simple.end() if closer == "," else simple.end() - 1
+            fields[name.strip()] = value.strip()
+            count += 1
+            pos = simple.end()
+            if closer == ",":
+                continue
+            pos -= 1  # (the '}' that closes the entry: its mark is found right there)
+            char, equals = "}", pos
         else:
             char, equals = _mark(_ALL, text, pos)
-            if char == "}":
-                if text[pos:equals].strip():
-                    raise _Unsure  # a dangling name without '='
-                return fields, equals + 1
-            if char != "=":
-                raise _Unsure
-            end = _value_end(text, equals + 1)
-            name, value = text[pos:equals].strip(), text[equals + 1 : end].strip()
-            pos = end + 1 if text[end] == "," else end
-        if name in names:
-            raise _Unsure  # duplicate field: bibtexparser reports a failed block
-        names.add(name)
-        fields.append((name, value))
+        if char == "}":
+            if text[pos:equals].strip():
+                raise _Unsure  # a dangling name without '='
+            if len(fields) != count:
+                raise _Unsure  # duplicate field: bibtexparser reports a failed block
+            return list(fields.items()), equals + 1
+        if char != "=":
+            raise _Unsure
+        end = _value_end(text, equals + 1)
+        fields[text[pos:equals].strip()] = text[equals + 1 : end].strip()
+        count += 1
+        pos = end + 1 if text[end] == "," else end
 
 
 def _split(text: str) -> list[Block]:
@@ -223,7 +230,7 @@ def _split(text: str) -> list[Block]:
         start_mark = _BLOCK_START.search(text, pos)
         if start_mark is None:
             return blocks
-        start, after = start_mark.start(), start_mark.end()
+        start, after = start_mark.span()
         if text[after] != "{":
             raise _Unsure  # (-delimited blocks have marks of their own
         line += text.count("\n", counted, start)

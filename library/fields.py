@@ -186,13 +186,18 @@ def _parse_int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def record_from_fields(key: str, entry_type: str, fields: dict[str, str]) -> Record:
+def record_from_fields(key: str, entry_type: str, fields: dict[str, str], plain: bool | None = None) -> Record:
     """Build a Record from a BibTeX entry whose values are LaTeX text (delimiters removed, macros expanded).
 
     ``fields`` keys are lower-case. Values that do not fit the model (a non-numeric year, say) stay in ``extra``
-    under their own name so that nothing is lost.
+    under their own name so that nothing is lost. ``plain``: what :func:`plain_values` says of the fields, when
+    the caller knows it (plain values are their own text: nothing is decoded).
     """
     record = Record(key=key, entry_type=entry_type.lower())
+    if plain is None:
+        plain = plain_values(tuple(fields), list(fields.values()))
+    if plain:
+        return _record_from_plain(record, fields)
     extra: dict[str, str] = {}
     cited = discussed = ""
     for name, raw in fields.items():
@@ -234,6 +239,61 @@ def record_from_fields(key: str, entry_type: str, fields: dict[str, str]) -> Rec
         record.links = _parse_links(cited, discussed)
     record.extra = extra
     return record
+
+
+def _record_from_plain(record: Record, fields: dict[str, str]) -> Record:
+    """:func:`record_from_fields` of plain values (:func:`plain_values`): each decodes to itself."""
+    extra: dict[str, str] = {}
+    cited = discussed = ""
+    for name, text in fields.items():
+        attr = _SIMPLE.get(name)
+        if attr is not None:
+            setattr(record, attr, text)
+        elif name == "author":
+            record.authors = _plain_names_list(text)
+        elif name in _LISTS:
+            setattr(record, _LISTS[name], split_list(text, ";" if name == "reasons_auto" else None))
+        elif name in _SYNOPSIS:
+            setattr(record.synopsis, _SYNOPSIS[name], text)
+        elif name == "year":
+            year = _parse_int(text)
+            if year is None:
+                extra["year"] = text
+            record.year = year
+        elif name == "editor":
+            record.editors = _plain_names_list(text)
+        elif name == "relevance":
+            record.relevance = _parse_int(text)
+            if record.relevance is None and text:
+                extra["relevance"] = text
+        elif name == "retracted":
+            record.retracted = text.lower() in {"yes", "true", "1"}
+        elif name == "protect":
+            record.protect = split_list(text, ",")
+        elif name == "cited_in":
+            cited = text
+        elif name == "discussed_in":
+            discussed = text
+        elif name == "relations":
+            record.relations = parse_relations(text)
+        else:
+            extra[name] = text
+    if cited or discussed:
+        record.links = _parse_links(cited, discussed)
+    record.extra = extra
+    return record
+
+
+def _plain_names_list(text: str) -> list[Author]:
+    """:func:`parse_bibtex_names` of a plain value (:func:`plain_values`: no braces, LaTeX or ``--``), name by
+    name through a cache: the same people sign many studies of a library, and an Author is immutable."""
+    return [_plain_name(part) for part in _AND_SPLIT.split(text.strip()) if part.strip()]
+
+
+@lru_cache(maxsize=1 << 16)
+def _plain_name(part: str) -> Author:
+    """The one person a part of a plain name list names (as parse_bibtex_names reads it)."""
+    return parse_bibtex_names(part)[0]
 
 
 def _store_name(text: str) -> str:
@@ -292,6 +352,10 @@ _AND_SPLIT = re.compile(r"\s+and\s+", re.IGNORECASE)  # as library.names splits 
 
 _NOT_PLAIN_BYTES = bytes(range(0x20)) + b"\x7f\\{}"  # control characters, backslash and braces
 _NOT_PLAIN_LATEX_BYTES = _NOT_PLAIN_BYTES + b"~$&%#_^"  # and what encode_value escapes
+# the same for text of the first 256 code points (Latin-1): what is not printable there (C0 and C1 controls,
+# DEL, the no-break space, the soft hyphen), backslash and braces
+_NOT_PLAIN_LATIN1 = bytes(c for c in range(256) if not chr(c).isprintable()) + b"\\{}"
+_NOT_PLAIN_LATEX_LATIN1 = _NOT_PLAIN_LATIN1 + b"~$&%#_^"
 
 
 def _plain(value: str, verbatim: bool) -> bool:
@@ -305,11 +369,40 @@ def _plain(value: str, verbatim: bool) -> bool:
         data = value.encode("ascii")
         if len(data.translate(None, _NOT_PLAIN_BYTES if verbatim else _NOT_PLAIN_LATEX_BYTES)) != len(data):
             return False
+    elif (latin1 := _latin1(value)) is not None:  # (one deletion pass too: isprintable is slower)
+        if len(latin1.translate(None, _NOT_PLAIN_LATIN1 if verbatim else _NOT_PLAIN_LATEX_LATIN1)) != len(latin1):
+            return False
     elif (not value.isprintable() or "\\" in value or "{" in value or "}" in value
           or (not verbatim and ("~" in value or "$" in value or "&" in value or "%" in value or "#" in value
                                or "_" in value or "^" in value))):
         return False  # (isprintable: no control character, and no white space but the ASCII space)
     return "  " not in value and (verbatim or "--" not in value)
+
+
+def _latin1(value: str) -> bytes | None:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+
+
+def plain_values(names: tuple[str, ...], values: list[str]) -> bool:
+    """True when every value of an entry (``names`` in lower case, no two the same) is non-empty, without a
+    space at either end, and plain for its kind (:func:`_plain`: nothing to decode or encode): such a value is
+    its own text (:func:`decode_value`) and written back as it is (the first half of :func:`fields_as_written`).
+    The values of each kind are checked together, joined by spaces: a joined text is plain exactly when each
+    value is, is not empty and has no space at either end (else two spaces meet, or the text starts or ends
+    with one)."""
+    latex, verbatim, _ = _shape(names)
+    if latex:
+        text = " ".join([values[i] for i in latex])
+        if not text or not _plain(text, False):
+            return False
+    if verbatim:
+        text = " ".join([values[i] for i in verbatim])
+        if not text or not _plain(text, True):
+            return False
+    return True
 
 
 def _plain_names(value: str) -> bool:
@@ -364,18 +457,27 @@ def _shape(names: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...], tu
             tuple(i for i, (_, single) in enumerate(kinds) if not single))
 
 
-def fields_as_written(names: tuple[str, ...], values: list[str]) -> bool:
+def fields_as_written(names: tuple[str, ...], values: list[str], plain: bool | None = None) -> bool:
     """:func:`stored_as_written` for every field of an entry (``names`` in lower case, no two the same): the
-    values of each kind (LaTeX, verbatim) are checked for plainness together, joined, and what that depends on
-    is worked out once per list of names (entries of a library share a few), not once per value."""
-    for value in values:
-        if not value or value[0] == " " or value[-1] == " ":
-            return all(map(stored_as_written, names, values))
-    latex, verbatim, other = _shape(names)
-    if (latex and not _plain("|".join([values[i] for i in latex]), False)) or (
-            verbatim and not _plain("|".join([values[i] for i in verbatim]), True)):
+    values of each kind (LaTeX, verbatim) are checked for plainness together (:func:`plain_values`; ``plain``
+    is its answer when the caller knows it), and what that depends on is worked out once per list of names
+    (entries of a library share a few), not once per value."""
+    if plain is None:
+        plain = plain_values(names, values)
+    if not plain:
         return all(map(stored_as_written, names, values))
-    return all(_plain_kept(names[i], values[i]) for i in other)  # every value plain
+    return all(_plain_kept(names[i], values[i]) for i in _shape(names)[2])  # every value plain
+
+
+def structured_kept(names: tuple[str, ...], values: dict[int, str]) -> bool:
+    """:func:`fields_as_written` of plain values (:func:`plain_values`), from the values of the fields that are
+    not one text (name lists, lists, numbers: :func:`structured_places`) alone, by place."""
+    return all(_plain_kept(names[i], values[i]) for i in _shape(names)[2])
+
+
+def structured_places(names: tuple[str, ...]) -> tuple[int, ...]:
+    """The places of an entry's fields whose value is not one text (name lists, lists, numbers ...)."""
+    return _shape(names)[2]
 
 
 def _plain_kept(name: str, value: str) -> bool:

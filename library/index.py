@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from .bibfile import Block, expand_value, parse_chunk
 from .errors import BibFileError
-from .fields import record_from_fields
+from .fields import plain_values, record_from_fields
 from .frame import record_row, rows_to_table, table_to_frame
 from .model import Record
 
@@ -123,6 +123,11 @@ class FileIndex:
             self._refs = np.stack([chunk, blocks - t.block_offsets[chunk]], axis=1).astype(np.int64)
         return self._refs
 
+    def entry_ref(self, row: int) -> tuple[int, int]:
+        """(chunk, block within the chunk) of frame row ``row``, as Python ints."""
+        refs = self.entry_refs
+        return refs.item(row, 0), refs.item(row, 1)
+
     def span(self, c: int) -> tuple[int, int]:
         return _span(self.chunks, c)
 
@@ -138,7 +143,8 @@ class FileIndex:
         if found is None:
             start, end = self.span(c)
             found = parse_chunk(decode_chunk(self.data, start, end, self.path))
-            if len(found) != self.chunks.block_offsets[c + 1] - self.chunks.block_offsets[c]:
+            offsets = self.chunks.block_offsets
+            if len(found) != offsets.item(c + 1) - offsets.item(c):
                 raise BibFileError(f"{self.path}: index out of step with the file (chunk at byte {start})")
             self._blocks[c] = found
         return found
@@ -228,10 +234,15 @@ def decode_chunk(data: bytes, start: int, end: int, path: str) -> str:
 
 
 def entry_record(block: Block, macros: dict[str, str]) -> Record:
+    """The record of an entry block (``macros``: the file's); notes on the block whether its values are plain
+    (:func:`library.fields.plain_values`), which a save of new fields for it asks again."""
     # a braced value without '#' expands to what is inside the braces (most values: no call)
     values = {name.lower(): raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw
               else expand_value(raw, macros) for name, raw in block.fields}
-    return record_from_fields(block.key, block.entry_type, values)
+    plain = plain_values(tuple(values), list(values.values()))
+    if len(values) == len(block.fields):  # (no two fields of one name)
+        block.plain = plain
+    return record_from_fields(block.key, block.entry_type, values, plain)
 
 
 def macros_of(blocks: Iterator[Block] | list[Block]) -> dict[str, str]:
@@ -349,7 +360,7 @@ def _build_index(data: bytes, path: str, known: ReusableChunks | None,
 
 
 def _span(chunks: ChunkTable, c: int) -> tuple[int, int]:
-    return int(chunks.bounds[c]), int(chunks.bounds[c + 1])
+    return chunks.bounds.item(c), chunks.bounds.item(c + 1)
 
 
 def _parse_missing(data: bytes, starts: list[int], hits: np.ndarray, digests: list[bytes], path: str,
@@ -428,6 +439,10 @@ def _rows_reusing(old: pa.Table, entries: list[Block], macros: dict[str, str], r
             built.append(record_row(entry_record(b, macros)))
     if len(built) == len(entries):
         return rows_to_table(built)
+    if not built:  # every row an old one (a save of slugs for the whole file: all of them, in order)
+        if len(take) == base and take == list(range(base)):
+            return old
+        return old.take(pa.array(take, type=pa.int64()))
     return pa.concat_tables([old, rows_to_table(built)]).take(pa.array(take, type=pa.int64()))
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,8 @@ from .fields import (
     record_problems,
     record_to_fields,
     storable_entry,
+    structured_kept,
+    structured_places,
 )
 from .frame import FRAME_FREE_FIELDS, build_frame, record_row
 from .identifiers import validate_identifier
@@ -100,6 +104,19 @@ def _check(record: Record, key: bool = True) -> None:
     found = record_problems(record, check_key=key)
     if found:
         raise InvalidRecordError(f"record {record.key!r}: " + "; ".join(found))
+
+
+_ENCODED_AS_IS = re.compile(r"[a-z0-9 .:+]*(?:-[a-z0-9 .:+]+)*-?")  # no "--" and nothing encode_value escapes
+
+
+def _stored_text(name: str, value: str) -> str:
+    """:func:`encode_value` (a slug: nothing to escape, no call)."""
+    return value if _ENCODED_AS_IS.fullmatch(value) else encode_value(name, value)
+
+
+def _expanded(raw: str, macros: dict[str, str]) -> str:
+    """A raw value's text, as :func:`library.index.entry_record` reads it."""
+    return raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw else expand_value(raw, macros)
 
 
 def _new_entry(record: Record) -> str:
@@ -249,8 +266,9 @@ class Library:
         return iter(self.keys())
 
     def _block(self, row: int) -> Block:
-        c, b = (int(x) for x in self._index.entry_refs[row])
-        return self._index.blocks(c)[b]
+        index = self._index
+        c, b = index.entry_ref(row)
+        return index.blocks(c)[b]
 
     def _stored(self, row: int) -> Record:
         record = self._records.get(row)
@@ -470,23 +488,28 @@ class Library:
         re-render; see :func:`library.fields.stored_as_written`); any other is rendered in full. Returns how many
         records were given fields."""
         count = 0
+        keys, added, changes, given = self._keys, self._added, self._changes, self._fields
         for key, fields in values.items():
             if not fields:
                 continue
-            if not set(fields) <= FRAME_FREE_FIELDS:
+            if not FRAME_FREE_FIELDS.issuperset(fields):
                 raise ValueError(f"not bookkeeping fields: {sorted(set(fields) - FRAME_FREE_FIELDS)}")
-            row = self._keys.get(key)
-            if key in self._added or (row is not None and self._changes.get(row) is not None):
+            row = keys.get(key)
+            if key in added or (row is not None and changes.get(row) is not None):
                 record = self.get(key)
                 record.extra.update(fields)
                 self.update_many([record], stamp=False)
-            elif row is None or row in self._changes:
+            elif row is None or row in changes:
                 raise UnknownKeyError(f"no record with key {key!r} in {self.path}")
             else:
                 block = self._block(row)
-                if not storable_entry(block.entry_type, tuple(name for name, _ in block.fields)):
+                if not storable_entry(block.entry_type, tuple([name for name, _ in block.fields])):
                     _check(self.get(key), key=False)  # raises what update_many would
-                self._fields.setdefault(row, {}).update(fields)
+                known = given.get(row)
+                if known is None:
+                    given[row] = dict(fields)
+                else:
+                    known.update(fields)
             count += 1
         return count
 
@@ -565,13 +588,17 @@ class Library:
         if names is None or not values.keys().isdisjoint(names):
             return None
         added = [(name, "{" + stored + "}") for name, value in values.items()
-                 if (stored := encode_value(name, value)).strip()]
+                 if (stored := _stored_text(name, value)).strip()]
         if not added:
             return None
         macros = self._index.macros
-        expanded = [raw[1:-1] if raw[:1] == "{" and raw[-1:] == "}" and "#" not in raw else expand_value(raw, macros)
-                    for _, raw in block.fields]
-        if not fields_as_written(names, expanded):  # every field kept as written by a re-render
+        plain = block.plain  # known when the record was read from this block (publish reads every record)
+        if plain:  # every value plain: only the structured ones (names, lists, numbers) are looked at again
+            fields = block.fields
+            kept = structured_kept(names, {i: _expanded(fields[i][1], macros) for i in structured_places(names)})
+        else:
+            kept = fields_as_written(names, [_expanded(raw, macros) for _, raw in block.fields], plain)
+        if not kept:  # every field kept as written by a re-render
             return None
         entry_type = block.entry_type.lower()
         found = with_fields_appended(text, block, entry_type, added)
@@ -586,6 +613,8 @@ class Library:
         start, end = self._index.span(c)
         text = decode_chunk(self._index.data, start, end, str(self.path))
         blocks = self._index.blocks(c)
+        if not rows and not inserts and len(blocks) == 1 and len(fields) == 1:  # one entry given fields
+            return self._render_alone(text, blocks[0], *next(iter(fields.items())))
         refs = self._index.entry_refs
         by_block = {int(refs[r][1]): (r, rec) for r, rec in rows.items()}
         after_block = {int(refs[r][1]): records for r, records in inserts.items()}
@@ -642,6 +671,22 @@ class Library:
             self._saving_blocks[hashlib.sha1(data, usedforsecurity=False).digest()] = known
         return data
 
+    def _render_alone(self, text: str, block: Block, row: int, given: tuple[int, dict[str, str]]) -> bytes:
+        """:meth:`_render_chunk` of a chunk whose only block is an entry given bookkeeping fields (the common
+        case: one entry to a chunk)."""
+        values = given[1]
+        appended = self._appended(text, block, row, values)
+        if appended is None:
+            record = entry_record(block, self._index.macros)
+            record.extra.update(values)
+            data = (text[:block.start] + self._render_changed(record, block, row) + text[block.end:]).encode()
+        else:
+            new, new_block = appended
+            data = (text[:block.start] + new + text[block.end:]).encode()
+            if self._saving_blocks is not None:
+                self._saving_blocks[hashlib.sha1(data, usedforsecurity=False).digest()] = [new_block]
+        return data
+
     def render(self) -> list[bytes | memoryview]:
         """The bytes the file will have after :meth:`save`, in pieces (unchanged stretches are views, not copies)."""
         data = self._index.data
@@ -664,10 +709,12 @@ class Library:
         pieces: list[bytes | memoryview] = []
         view = memoryview(data)
         position = 0
+        none: dict[int, Any] = {}  # (read only)
         for c in sorted(by_chunk.keys() | inserts.keys() | given.keys()):
             start, end = self._index.span(c)
-            pieces.append(view[position:start])
-            pieces.append(self._render_chunk(c, by_chunk.get(c, {}), inserts.get(c, {}), given.get(c, {})))
+            if start > position:
+                pieces.append(view[position:start])
+            pieces.append(self._render_chunk(c, by_chunk.get(c, none), inserts.get(c, none), given.get(c, none)))
             position = end
         pieces.append(view[position:])
         at_end = (packed for key, packed in self._added.items() if key not in placed)

@@ -89,7 +89,7 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
         taken[new] = record.key
         record.extra["slug"] = new
     changed = {r.key: {"slug": r.extra["slug"]} for r in missing}
-    for key, record in records.items():
+    for key, record in records.items() if previous else ():  # (no earlier slug: nothing to keep)
         before = previous.get(key, "")
         olds = old_slugs_of(record)
         if is_slug(before) and before != record.extra["slug"] and before not in olds:

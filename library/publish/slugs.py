@@ -26,8 +26,11 @@ _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l
 
 def slugify(text: str, fallback: str = "study", limit: int = MAX_LENGTH) -> str:
     """'Oil-Based or Water-Based Contrast for HSG' -> 'oil-based-or-water-based-contrast-for-hsg'."""
-    folded = unicodedata.normalize("NFKD", text.lower().translate(_SPECIAL))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    if text.isascii():  # (nothing to fold: the table and NFKD change no ASCII character)
+        ascii_text = text.lower()
+    else:
+        folded = unicodedata.normalize("NFKD", text.lower().translate(_SPECIAL))
+        ascii_text = folded.encode("ascii", "ignore").decode("ascii")
     slug = _NON_ALNUM.sub("-", ascii_text).strip("-")
     if len(slug) > limit:
         slug = slug[:limit].rsplit("-", 1)[0] if "-" in slug[:limit] else slug[:limit]
@@ -39,8 +42,11 @@ def is_slug(text: str) -> bool:
     return bool(_SLUG.match(text)) and len(text) <= MAX_LENGTH + 12 and not _is_reserved(text)
 
 
+_PAGE = re.compile(r"^page-\d+$")
+
+
 def _is_reserved(slug: str) -> bool:
-    return slug in RESERVED or bool(re.match(r"^page-\d+$", slug))
+    return slug in RESERVED or (slug.startswith("page-") and bool(_PAGE.match(slug)))
 
 
 def make_unique(base: str, taken: set[str]) -> str:

@@ -4,6 +4,7 @@ Zotero and Google Scholar, schema.org ``MedicalScholarlyArticle`` JSON-LD)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..evidence.encyclopedia import Encyclopedia
@@ -46,11 +47,15 @@ class Summary(NamedTuple):
     old_slugs: tuple[str, ...] = ()  # earlier addresses of the study (``slug_old``): redirect pages
 
 
+@lru_cache(maxsize=1 << 16)
+def _initials(given: str) -> str:
+    """'Ben W. J.' -> 'BWJ' (given names recur across a library: worked out once each)."""
+    return "".join([p[0] for p in _INITIALS.split(given) if p])
+
+
 def _short_authors(authors: list[Author], limit: int = 3) -> str:
-    names = []
-    for a in authors[:limit]:
-        initials = "".join(p[0] for p in _INITIALS.split(a.given) if p) if a.given else ""
-        names.append(a.literal or f"{a.family} {initials}".strip())
+    names = [a.literal or (f"{a.family} {_initials(a.given)}".strip() if a.given else a.family.strip())
+             for a in authors[:limit]]
     return ", ".join(names) + (" et al." if len(authors) > limit else "")
 
 
@@ -60,7 +65,8 @@ def status_of(record: Record) -> str:
 
 def old_slugs_of(record: Record) -> tuple[str, ...]:
     """The record's earlier slugs (``slug_old``, space-separated), valid ones only."""
-    return tuple(s for s in record.extra.get("slug_old", "").split() if is_slug(s))
+    olds = record.extra.get("slug_old")
+    return tuple(s for s in olds.split() if is_slug(s)) if olds else ()
 
 
 def _row(slug: str, title: str, authors: str, journal: str, year: int | None, design: str, retracted: bool) -> str:
@@ -83,7 +89,7 @@ def summarize(record: Record, slug: str) -> Summary:
     year = record.year
     row = _row(slug, record.title, authors, journal, year, design, record.retracted)
     topics = tuple(record.all_topics)
-    search = (slug, record.title, ", ".join(a.display() for a in record.authors), str(year or ""), journal,
+    search = (slug, record.title, ", ".join([a.display() for a in record.authors]), str(year or ""), journal,
               design, "; ".join(topics), squash_spaces(record.abstract))
     links = tuple((lk.slug, lk.kind, lk.number) for lk in record.links)
     return Summary(record.key, slug, record.title, authors, year, journal, design, record.effective_level, topics,
