@@ -28,7 +28,6 @@ __all__ = ["CiteCache", "citation_fingerprint"]
 STYLES = ("apa", "vancouver", "mla", "ama")
 _NEVER_PRINTED = ("abstract", "keyword", "note")  # what citeproc is never given (export.citeproc._CITEPROC_SKIP)
 _NOT_IN_KEY = frozenset(("id", "custom", *_NEVER_PRINTED))
-_TABLE = "cite2"  # (k: 20-byte key, apa, vancouver, mla, ama); "cite" was the earlier layout
 
 
 @lru_cache(maxsize=1)
@@ -62,11 +61,11 @@ class CiteCache:
             self.db.execute("PRAGMA synchronous=NORMAL")
         with self.db:
             self.db.execute("DROP TABLE IF EXISTS cite")  # the earlier layout: never read
-            self.db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} (k BLOB PRIMARY KEY, "
-                            + ", ".join(f"{style} TEXT NOT NULL" for style in STYLES) + ")")
+            self.db.execute("CREATE TABLE IF NOT EXISTS cite2 (k BLOB PRIMARY KEY, apa TEXT NOT NULL, "
+                            "vancouver TEXT NOT NULL, mla TEXT NOT NULL, ama TEXT NOT NULL)")
         self.hits = self.misses = 0
         self._salt = citation_fingerprint().encode()
-        self._pending: list[tuple[bytes, ...]] = []  # rows of (key, *STYLES' strings)
+        self._pending: list[tuple[bytes | str, ...]] = []  # rows: the key, then the STYLES' strings
 
     def key(self, record: Record, item: dict[str, Any] | None = None) -> bytes:
         """The cache key: a SHA-1 of the record's CSL-JSON (its citation-relevant fields; ``item`` when the
@@ -96,7 +95,7 @@ class CiteCache:
         for start in range(0, len(unique), 500):
             chunk = unique[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT * FROM {_TABLE} WHERE k IN ({marks})"  # noqa: S608 (only '?' placeholders)
+            query = f"SELECT * FROM cite2 WHERE k IN ({marks})"  # noqa: S608 (only '?' placeholders)
             found.update((row[0], row[1:]) for row in self.db.execute(query, chunk))
         missing = {k: i for i, k in enumerate(keys) if k not in found}  # one record per missing key
         if missing:
@@ -130,7 +129,7 @@ class CiteCache:
     def flush(self) -> None:
         if self._pending:
             with self.db:
-                self.db.executemany(f"INSERT OR REPLACE INTO {_TABLE} VALUES (?, ?, ?, ?, ?)", self._pending)
+                self.db.executemany("INSERT OR REPLACE INTO cite2 VALUES (?, ?, ?, ?, ?)", self._pending)
             self._pending.clear()
 
     def close(self) -> None:
