@@ -408,6 +408,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
             new_studies[s.key] = (hexes[s.key], page_key, old[2], old[3], old[4])
             continue
         to_render.append((s, page_key, near))
+    related_rows: dict[str, str] = {}  # key -> the study's row in other studies' related lists
     for start in range(0, len(to_render), RENDER_BATCH):
         batch = to_render[start:start + RENDER_BATCH]
         batch_records = [records.get(s.key) or lib.get(s.key, keep=False) for s, _, _ in batch]
@@ -419,7 +420,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
                 dump_lines[s.key] = _dump_line(item, s.slug, config)
             last_html, last_ris = last_files(s.key, s.slug)
             html = writer.write_page(f"library/{s.slug}.html", _study_page(record, s, formatted, near, entries,
-                                                                           config), last_html)
+                                                                           config, related_rows), last_html)
             ris = writer.write_page(f"library/{s.slug}.ris", formatted["ris"] + "\n", last_ris)
             report.rendered += 1
             new_studies[s.key] = (hexes[s.key], page_key, stored(s), " ".join(r.key for r in near), f"{html} {ris}")
