@@ -55,11 +55,22 @@ def json_string(value: Any) -> str:
     """:func:`json_script` of one value, made faster for a string: one without a character JSON escapes (a
     control character, '"' or '\\') is put between quotes as it is (the json module's encoder escapes a long
     abstract character by character), the same text."""
-    if type(value) is str and value.isprintable() and '"' not in value and "\\" not in value:
+    if type(value) is str and '"' not in value and "\\" not in value and (
+            value.isprintable() if len(value) < 64 else _no_control(value)):
         if "&" in value or "<" in value or ">" in value:
             return _script_safe(f'"{value}"')
         return f'"{value}"'
     return _script_safe(_JSON.encode(value))
+
+
+_CONTROL = bytes(range(32))  # what JSON escapes besides '"' and '\\'
+
+
+def _no_control(text: str) -> bool:
+    """No character below U+0020 in ``text``: tested on its UTF-8 bytes in C (several times faster on an abstract
+    than ``isprintable``, which looks every character up; in UTF-8 such a byte is always that character)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _CONTROL)) == len(data)
 
 
 def _script_safe(text: str) -> str:

@@ -128,6 +128,15 @@ def highwire_tags(record: Record) -> list[tuple[str, str]]:
 
 
 def _highwire(record: Record, facts: _Facts) -> list[tuple[str, str]]:
+    out = [(name, squash_spaces(value)) for name, value in _tag_values(record, facts) if value and not value.isspace()]
+    if facts.abstract:
+        out.append(("citation_abstract", facts.abstract))
+    out += [("citation_keywords", squash_spaces(k)) for k in record.keywords if k and not k.isspace()]
+    return out
+
+
+def _tag_values(record: Record, facts: _Facts) -> list[tuple[str, str]]:
+    """The tags before the abstract, their values as the record has them (empty ones too)."""
     tags: list[tuple[str, str]] = [("citation_title", record.title)]
     tags += [("citation_author", a.literal or (f"{a.family}, {a.given}" if a.given else a.family))
              for a in record.authors]
@@ -141,12 +150,7 @@ def _highwire(record: Record, facts: _Facts) -> list[tuple[str, str]]:
              ("citation_firstpage", facts.first_page), ("citation_lastpage", facts.last_page),
              ("citation_doi", record.doi), ("citation_pmid", record.pmid), ("citation_issn", record.issn),
              ("citation_isbn", record.isbn), ("citation_language", record.language))
-    # white space squashed; none that is empty or only white space (the abstract is squashed already)
-    out = [(name, squash_spaces(value)) for name, value in tags if value and not value.isspace()]
-    if facts.abstract:
-        out.append(("citation_abstract", facts.abstract))
-    out += [("citation_keywords", squash_spaces(k)) for k in record.keywords if k and not k.isspace()]
-    return out
+    return tags
 
 
 def json_ld(record: Record, url: str) -> dict[str, Any]:
@@ -223,7 +227,13 @@ def head_metadata(record: Record, url: str) -> str:
 
 
 def _head(record: Record, url: str, facts: _Facts) -> str:
-    metas = [f'<meta name="{name}" content="{esc(value)}">\n' for name, value in _highwire(record, facts)]
+    # the tags of highwire_tags in one pass: white space squashed, none empty or only white space
+    metas = [f'<meta name="{name}" content="{esc(squash_spaces(value))}">\n'
+             for name, value in _tag_values(record, facts) if value and not value.isspace()]
+    if facts.abstract:
+        metas.append(f'<meta name="citation_abstract" content="{esc(facts.abstract)}">\n')
+    metas += [f'<meta name="citation_keywords" content="{esc(squash_spaces(k))}">\n' for k in record.keywords
+              if k and not k.isspace()]
     metas += ('<script type="application/ld+json">', *_json_ld_text(record, url, facts), "</script>\n")
     return "".join(metas)
 
