@@ -39,6 +39,7 @@ class SiteWriter:
 
     def __init__(self, root: Path, old_manifest: dict[str, str], force: bool = False) -> None:
         self.root = root
+        self._root = os.fspath(root)
         self.old = old_manifest
         self.new: dict[str, str] = {}
         self.force = force
@@ -77,12 +78,13 @@ class SiteWriter:
     def _put(self, rel: str, parts: list[bytes | memoryview], replace: bool) -> None:
         """Write a file of the site; ``replace``: a file the last run served is there (replaced atomically, so a
         reader never sees half a page)."""
-        self._changing()
+        if self.before_change is not None:
+            self._changing()
         folder = rel.rpartition("/")[0]
         if folder not in self._dirs:
             (self.root / folder).mkdir(parents=True, exist_ok=True)
             self._dirs.add(folder)
-        target = os.path.join(self.root, rel)
+        target = os.path.join(self._root, rel)
         if replace:
             tmp = target + ".tmp"
             with open(tmp, "wb") as handle:
@@ -166,7 +168,8 @@ class SiteWriter:
         file: its digest lives in the study's state), and return the digest. ``last``: the digest of the file at
         that path after the last run (None when there was none): the same bytes are not written again, and an
         existing file is replaced atomically."""
-        self._check(rel)
+        if not _SAFE_PATH.match(rel) or ".." in rel:
+            self._check(rel)  # (raises)
         data = text.encode("utf-8")
         digest = hashlib.sha1(data).hexdigest()
         if not self.force and last == digest:
@@ -190,8 +193,11 @@ class SiteWriter:
         return removed
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
+
 def _write_new(target: str, parts: list[bytes | memoryview]) -> None:
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o666)
+    fd = os.open(target, _NEW_FILE, 0o666)
     try:
         for part in parts:
             _write_all(fd, part)
@@ -200,9 +206,11 @@ def _write_new(target: str, parts: list[bytes | memoryview]) -> None:
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    done = os.write(fd, data)  # all of it, but for a full disk or a signal
+    if done < len(data):
+        view = memoryview(data)[done:]
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def _copy_range(source: int, out: int, offset: int, count: int) -> None:

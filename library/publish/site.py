@@ -32,11 +32,11 @@ from ..store import Library
 from .cites import CiteCache, citation_fingerprint
 from .config import PublishConfig
 from .feeds import LOCAL, atom_feed, newest, rss_feed
-from .markup import COPY_JS, CSS, SEARCH_JS, esc, page
+from .markup import COPY_JS, CSS, SEARCH_JS, esc, page, page_parts
 from .output import STATE_DIR, SiteWriter, StudyState, load_state, mark_writing, save_state
 from .pages import entry_block, list_pages, sitemap_files, topic_closure
 from .slugs import is_slug, make_unique, slugify, topic_slug
-from .study import Summary, head_metadata, old_slugs_of, study_body, summarize
+from .study import Summary, old_slugs_of, study_parts, summarize
 
 __all__ = ["PublishReport", "publish_site"]
 
@@ -238,16 +238,27 @@ def _related(ordered: list[Summary], old_ordered: list[Summary] | None,
 
 
 def _study_page(record: Record, summary: Summary, cites: dict[str, str], related: list[Summary],
-                entries: Encyclopedia, config: PublishConfig) -> str:
-    path = f"library/{summary.slug}.html"
-    body = study_body(record, summary.slug, cites, entries, config)
+                entries: Encyclopedia, config: PublishConfig, rows: dict[str, str] | None = None) -> str:
+    """The study's page; ``rows``: related studies' list items made so far in this run (by key; each study is
+    related to about four others), added to."""
+    url = config.absolute(f"library/{summary.slug}.html")
+    head, body = study_parts(record, summary.slug, cites, entries, config, url)
+    parts = [body]
     if related:
-        rows = "".join(f'<li><a href="{r.slug}.html">{esc(r.title or "(untitled)")}</a> '
-                       f'<span class="meta">{esc(r.authors)} {r.year or ""}</span></li>' for r in related)
-        body += f"\n<section><h2>Related studies</h2><ul>{rows}</ul></section>"
-    return page(record.title or "(untitled)", body, "../", config.site_title,
-                head=head_metadata(record, config.absolute(path)), canonical=config.absolute(path),
-                scripts='<script src="../assets/copy.js"></script>\n')
+        rows = {} if rows is None else rows
+        parts.append("\n<section><h2>Related studies</h2><ul>")
+        for r in related:
+            row = rows.get(r.key)
+            if row is None:
+                row = rows[r.key] = (f'<li><a href="{r.slug}.html">{esc(r.title or "(untitled)")}</a> '
+                                     f'<span class="meta">{esc(r.authors)} {r.year or ""}</span></li>')
+            parts.append(row)
+        parts.append("</ul></section>")
+    return "".join(page_parts(record.title or "(untitled)", parts, "../", config.site_title, head=head,
+                              canonical=url, scripts=_COPY_SCRIPT))
+
+
+_COPY_SCRIPT = '<script src="../assets/copy.js"></script>\n'
 
 
 def _redirect(target: str, config: PublishConfig) -> str:
@@ -397,6 +408,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
             new_studies[s.key] = (hexes[s.key], page_key, old[2], old[3], old[4])
             continue
         to_render.append((s, page_key, near))
+    related_rows: dict[str, str] = {}  # key -> the study's row in other studies' related lists
     for start in range(0, len(to_render), RENDER_BATCH):
         batch = to_render[start:start + RENDER_BATCH]
         batch_records = [records.get(s.key) or lib.get(s.key, keep=False) for s, _, _ in batch]
@@ -408,7 +420,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
                 dump_lines[s.key] = _dump_line(item, s.slug, config)
             last_html, last_ris = last_files(s.key, s.slug)
             html = writer.write_page(f"library/{s.slug}.html", _study_page(record, s, formatted, near, entries,
-                                                                           config), last_html)
+                                                                           config, related_rows), last_html)
             ris = writer.write_page(f"library/{s.slug}.ris", formatted["ris"] + "\n", last_ris)
             report.rendered += 1
             new_studies[s.key] = (hexes[s.key], page_key, stored(s), " ".join(r.key for r in near), f"{html} {ris}")
