@@ -44,38 +44,42 @@ def citation_fingerprint() -> str:
     return digest.hexdigest()
 
 
+FLUSH_ROWS = 10_000  # new rows per commit: each commit of the rollback journal waits for the disk
+
+
 class CiteCache:
     """Formatted HTML citations in the four styles plus the RIS text, per record content.
 
-    One row per record content: its key (:meth:`key`, 20 bytes) and a column per style. The file is in WAL mode
-    with ``synchronous=NORMAL``: a batch's commit does not wait for the disk (a crash may lose the last batches,
-    never the file's integrity: a lost row is formatted again). Rows of the earlier layout (table ``cite``: hex
-    keys of sorted JSON, the strings in one JSON value) are dropped when the file is opened."""
+    One row per record content: its key (:meth:`key`, 20 bytes) and a column per style. New rows are committed
+    every ``FLUSH_ROWS`` rows and on :meth:`close`, in SQLite's default rollback-journal mode (not WAL: a site's
+    folder may sit on a network file system, where WAL's shared memory does not work): a killed run loses at most
+    its last uncommitted rows, which are formatted again, never the file's integrity. Rows of the earlier layout
+    (table ``cite``: hex keys of sorted JSON, the strings in one JSON value) are dropped when the file is opened."""
 
     def __init__(self, path: Path | None) -> None:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path) if path else ":memory:")
         if path is not None:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA journal_mode=DELETE")  # a cache left in WAL mode by an earlier build
         with self.db:
             self.db.execute("DROP TABLE IF EXISTS cite")  # the earlier layout: never read
             self.db.execute("CREATE TABLE IF NOT EXISTS cite2 (k BLOB PRIMARY KEY, apa TEXT NOT NULL, "
                             "vancouver TEXT NOT NULL, mla TEXT NOT NULL, ama TEXT NOT NULL)")
         self.hits = self.misses = 0
         self._salt = citation_fingerprint().encode()
-        self._pending: list[tuple[bytes | str, ...]] = []  # rows: the key, then the STYLES' strings
+        self._pending: dict[bytes, tuple[str, ...]] = {}  # rows not committed yet: key -> the STYLES' strings
 
     def key(self, record: Record, item: dict[str, Any] | None = None) -> bytes:
         """The cache key: a SHA-1 of the record's CSL-JSON (its citation-relevant fields; ``item`` when the
         caller already has it, with or without reflib's ``custom`` fields) and the citation layer's fingerprint.
 
-        The item's variables are serialized with :mod:`marshal` (format 2: no back-references, so equal items
-        give equal bytes), in the order the citation layer made them: a text that tells every two different
-        items apart, made in C at a fraction of sorted JSON's cost. Two equal items in a different order would
-        get two keys (one formatted twice, never a wrong string); :func:`library.export.csl_item` makes them in
-        a fixed order, and the fingerprint covers its code."""
+        The item's variables are serialized with :mod:`marshal` (format 2: no back-references), in the order the
+        citation layer made them: a text that tells every two different items apart, made in C at a fraction of
+        sorted JSON's cost. Equal items give equal bytes when made by the same code (:func:`library.export.
+        csl_item` makes them in a fixed order, and the fingerprint covers its code); two equal items in a
+        different order, or a string interned in one and not in the other (marshal marks interned strings),
+        would get two keys: formatted twice, never given a wrong string."""
         data = item if item is not None else to_csl_json([record])[0]
         digest = hashlib.sha1(marshal.dumps([(k, v) for k, v in data.items() if k not in _NOT_IN_KEY], 2))
         digest.update(self._salt)
@@ -91,7 +95,9 @@ class CiteCache:
         key = self.key
         keys = (list(map(key, records, items)) if items is not None else [key(r) for r in records])
         found: dict[bytes, tuple[str, ...]] = {}
-        unique = list(dict.fromkeys(keys))
+        pending = self._pending
+        unique = [k for k in dict.fromkeys(keys) if k not in pending]
+        found.update((k, pending[k]) for k in keys if k in pending)
         for start in range(0, len(unique), 500):
             chunk = unique[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -103,8 +109,9 @@ class CiteCache:
                                     [items[i] for i in missing.values()] if items is not None else None)
             for k, out in zip(missing, made, strict=True):
                 found[k] = strings = tuple(out[style] for style in STYLES)
-                self._pending.append((k, *strings))
-            self.flush()  # one transaction per batch
+                pending[k] = strings
+            if len(self._pending) >= FLUSH_ROWS:
+                self.flush()
         result: list[dict[str, str]] = []
         for i, (record, k) in enumerate(zip(records, keys, strict=True)):
             if missing.get(k) == i:
@@ -129,7 +136,8 @@ class CiteCache:
     def flush(self) -> None:
         if self._pending:
             with self.db:
-                self.db.executemany("INSERT OR REPLACE INTO cite2 VALUES (?, ?, ?, ?, ?)", self._pending)
+                self.db.executemany("INSERT OR REPLACE INTO cite2 VALUES (?, ?, ?, ?, ?)",
+                                    [(k, *strings) for k, strings in self._pending.items()])
             self._pending.clear()
 
     def close(self) -> None:
