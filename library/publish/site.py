@@ -428,6 +428,9 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
         if s.key not in new_studies:
             new_studies[s.key] = (hexes[s.key], "", stored(s), "", "")
     report.cite_hits, report.cite_misses = cache.hits, cache.misses
+    # the new citations committed now, before the list pages, search shards and dump are written: the commit
+    # waits for the disk, and later the file system would flush those fresh files with it (~0.3 s of a republish)
+    cache.flush()
     mark("study pages")
 
     # redirects: the study's earlier slugs (kept on the record in slug_old) lead to its page
