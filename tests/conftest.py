@@ -4,6 +4,7 @@ real HTTP server on 127.0.0.1 that the network tests load with fake services."""
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import shutil
 import sys
@@ -31,6 +32,27 @@ def corpus_files(*suffixes: str) -> list[Path]:
     if not CORPUS.is_dir():
         return []
     return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def utf8_bib_files() -> list[bytes]:
+    """The bytes of the bundled library, the mixed fixture and every corpus .bib file that is valid UTF-8."""
+    out = []
+    for path in [REFERENCES, FIXTURES / "mixed.bib", *corpus_files(".bib")]:
+        data = path.read_bytes()
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        out.append(data)
+    return out
+
+
+def bib_chunks(data: bytes) -> list[str]:
+    """A BibTeX file's text cut where the library's index cuts it (chunk_starts)."""
+    from library.index import chunk_starts
+
+    starts = chunk_starts(data).tolist()
+    return [data[a:b].decode("utf-8") for a, b in itertools.pairwise(starts)]
 
 
 needs_shared = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 
 import pytest
 
 from library.bibfile import parse_blocks, parse_chunk, parse_chunk_fast
-from library.index import chunk_starts
 
-from .conftest import FIXTURES, REFERENCES, corpus_files
-
-
-def _chunks(data: bytes) -> list[str]:
-    starts = chunk_starts(data).tolist()
-    return [data[a:b].decode("utf-8") for a, b in itertools.pairwise(starts)]
-
-
-def _utf8_bib_files() -> list[bytes]:
-    out = []
-    for path in [REFERENCES, FIXTURES / "mixed.bib", *corpus_files(".bib")]:
-        data = path.read_bytes()
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        out.append(data)
-    return out
+from .conftest import bib_chunks, utf8_bib_files
 
 
 @pytest.mark.parametrize("text", [
@@ -56,8 +37,8 @@ def test_small_cases_match_bibtexparser(text: str) -> None:
 @pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_every_chunk_of_the_fixtures_and_corpus_matches_bibtexparser() -> None:
     covered = 0
-    for data in _utf8_bib_files():
-        for text in _chunks(data):
+    for data in utf8_bib_files():
+        for text in bib_chunks(data):
             fast = parse_chunk_fast(text)
             if fast is not None:
                 covered += 1
@@ -69,7 +50,7 @@ def test_mutated_chunks_match_bibtexparser() -> None:
     """Random edits around the characters that matter (delimiters, escapes, block starts)."""
     rng = random.Random(7)
     pieces = [*'{}",=@\\\n ()#%a', "@article{", "\n@misc{", '{"}', "\\{", "\\}", "\\=", "\\,", "@string{"]
-    texts = [t for data in _utf8_bib_files() for t in _chunks(data)[:80]]
+    texts = [t for data in utf8_bib_files() for t in bib_chunks(data)[:80]]
     checked = 0
     for n in range(max(len(texts), 400)):  # each text mutated several times when only the fixtures are here
         chars = list(texts[n % len(texts)])

@@ -3,27 +3,19 @@ without looking at each again; both shortcuts must give what the value-by-value 
 
 from __future__ import annotations
 
-import itertools
 import random
 
 from library.bibfile import expand_value, parse_chunk
 from library.fields import fields_as_written, plain_values, record_from_fields, stored_as_written
-from library.index import chunk_starts
 
-from .conftest import FIXTURES, REFERENCES, corpus_files
+from .conftest import bib_chunks, utf8_bib_files
 
 
 def _entries(limit: int = 1500) -> list[tuple[str, str, dict[str, str]]]:
     out: list[tuple[str, str, dict[str, str]]] = []
-    for path in [REFERENCES, FIXTURES / "mixed.bib", *corpus_files(".bib")]:
-        data = path.read_bytes()
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        starts = chunk_starts(data).tolist()
-        for a, b in itertools.pairwise(starts):
-            for block in parse_chunk(data[a:b].decode("utf-8")):
+    for data in utf8_bib_files():
+        for text in bib_chunks(data):
+            for block in parse_chunk(text):
                 if block.kind == "entry":
                     values = {name.lower(): expand_value(raw, {}) for name, raw in block.fields}
                     out.append((block.key, block.entry_type, values))
