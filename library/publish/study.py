@@ -232,13 +232,7 @@ def head_metadata(record: Record, url: str) -> str:
 
 
 def _head(record: Record, url: str, facts: _Facts) -> str:
-    # the tags of highwire_tags in one pass: white space squashed, none empty or only white space
-    metas = [f'<meta name="{name}" content="{esc(squash_spaces(value))}">\n'
-             for name, value in _tag_values(record, facts) if value and not value.isspace()]
-    if facts.abstract:
-        metas.append(f'<meta name="citation_abstract" content="{esc(facts.abstract)}">\n')
-    metas += [f'<meta name="citation_keywords" content="{esc(squash_spaces(k))}">\n' for k in record.keywords
-              if k and not k.isspace()]
+    metas = [f'<meta name="{name}" content="{esc(value)}">\n' for name, value in _highwire(record, facts)]
     metas += ('<script type="application/ld+json">', *_json_ld_text(record, url, facts), "</script>\n")
     return "".join(metas)
 
