@@ -29,6 +29,7 @@ from library.export.csl_compiled import (
     seam,
     wrap_reference,
 )
+from library.export.csljson import csl_item
 from library.model import Author, Record
 
 from .conftest import CORPUS, REFERENCES
@@ -92,6 +93,36 @@ def test_what_is_not_compiled_goes_to_citeproc() -> None:
                    authors=[Author(family="Smith", given="John")])
     assert compiled_coverage([record, plain], "apa") == [False, True]
     _assert_same([record, plain])
+
+
+def test_a_group_whose_first_child_calls_a_variable_compiles() -> None:
+    # Vancouver's "Available from: URL" group: its generated code was invalid, so every journal article with a URL
+    # (12% of the corpus) went to citeproc-py
+    record = Record(key="url", title="A trial", journal="Lancet", year=2020, volume="1", pages="1-2",
+                    authors=[Author(family="Smith", given="John")], url="https://example.org/a")
+    assert compiled_coverage([record], "vancouver") == [True]
+    _assert_same([record])
+    _assert_same([record], "text")
+
+
+def test_a_shape_that_fails_to_compile_is_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from library.export import csl_compiled
+    from library.export.citeproc import _Style
+
+    compiled = _Style("vancouver").compiled
+    made: list[object] = []
+
+    def broken(*args: object) -> None:
+        made.append(args)
+        raise SyntaxError("generated code")
+
+    monkeypatch.setattr(csl_compiled, "_Compiler", broken)
+    records = [Record(key=f"r{n}", title=f"Trial {n}", journal="Lancet", year=2000 + n,
+                      authors=[Author(family="Smith", given="John")]) for n in range(3)]
+    for record in records:
+        with pytest.raises(csl_compiled.Unsupported, match="shape not compiled .SyntaxError"):
+            compiled.render(csl_item(record) | {"id": record.key})
+    assert len(made) == 1  # the three records share a shape
 
 
 # --- citeproc-py's string arithmetic ----------------------------------------------------------------------------

@@ -646,8 +646,8 @@ def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], ste
         flag = f"; {rendered} = True" if rendered is not None and calls else ""
         if position == 0:
             source.add(f"{result} = {text}")
-            if flag:
-                source.add(f"if {text} is not None{flag}")
+            if rendered is not None and calls:
+                source.add(f"if {text} is not None: {rendered} = True")
         elif quick is None:
             source.add(f"if {text} is not None: {result} = {text} if {result} is None else {name}({result}, {text})"
                        f"{flag}")
@@ -1692,10 +1692,15 @@ class CompiledStyle:
         if found is None:
             if len(self._shapes) >= self._MAX_SHAPES:
                 self._shapes.clear()
-            with memoized_xpath(self._lookups):
-                compiler = _Compiler(self._root, self._piq, shape, self._memo)
-                layout = compiler.layout(compiler.bibliography.find(f"{_NS}layout"))
-                keys = [_sort_key(compiler, key) for key in self._sort]
+            try:
+                with memoized_xpath(self._lookups):
+                    compiler = _Compiler(self._root, self._piq, shape, self._memo)
+                    layout = compiler.layout(compiler.bibliography.find(f"{_NS}layout"))
+                    keys = [_sort_key(compiler, key) for key in self._sort]
+            except Exception as error:  # kept as failed: the shape's next items do not compile it again
+                reason = f"{shape.type} shape not compiled ({type(error).__name__}: {error})"
+                layout = _unsupported_layout(reason)
+                keys = [_unsupported_key(reason) for _ in self._sort]
             found = self._shapes[shape] = (layout, keys)
         return found
 
@@ -1742,6 +1747,12 @@ def _sort_key(compiler: _Compiler, key: Any) -> Callable[[Item], Any]:
             return text
         return macro_key
     return _unsupported_key("sort key without variable or macro")
+
+
+def _unsupported_layout(reason: str) -> Callable[[Item], Any]:
+    def layout(item: Item) -> Any:
+        raise Unsupported(reason)
+    return layout
 
 
 def _unsupported_key(reason: str) -> Callable[[Item], Any]:
