@@ -6,8 +6,17 @@ not cover; the same strings as ``cite_this`` per record), writes every file (~20
 republish after an edit reads the edited library, formats the edited study and takes every other study's
 citations from the persistent cache. Wall-clock and CPU seconds are both shown: on a shared machine the CPU time
 of the process is the one-core figure, split into user mode (reflib's own work) and system (the kernel writing
-the files; large and erratic on the benchmark VM, see ``_user_system``). ``REFLIB_BENCH_PUBLISH_N`` sets the size
-(default 100,000).
+the files). ``REFLIB_BENCH_PUBLISH_N`` sets the size (default 100,000).
+
+Why the system time varies so much on the benchmark VM (traced with ``perf`` on 2026-12-07): its root file system
+is ext4 without a journal, where the inode allocator passes over inodes freed in the last 5 seconds (305 while
+their inode-table block is dirty), looking each one up in the buffer cache (``recently_deleted`` in
+fs/ext4/ialloc.c). Within ~5 minutes of deleting many files (an earlier site, a test run's temporary folders), a
+folder of tens of thousands of new files costs up to ~0.7 ms of kernel time per file instead of ~0.1 (20,000 files
+of 9 KB: 5-15 s against 1.2 s), and 70% of the samples of such a run are in ``find_inode_bit`` /
+``recently_deleted``. A first publish of 100,000 studies measured away from deletions takes ~22 s of system time
+(page clearing and copying for the 2.3 GB written); right after deleting a site, 34-130 s. So do not time a
+publish within minutes of deleting a site; this bench deletes its site only after both measurements.
 
 The citation figures per study (1,000 synthetic records through the public API: one by one, citeproc-py alone,
 the site's batches) are printed first, for comparison with earlier runs.
@@ -27,9 +36,8 @@ N = int(os.environ.get("REFLIB_BENCH_PUBLISH_N", "100000"))
 
 
 def _user_system(before: os.times_result, digits: int = 0) -> str:
-    """The CPU time since ``before`` split into user mode (reflib's Python) and system (the kernel: mostly putting
-    the written files into the page cache, which on the benchmark VM costs 1-13 s per 10,000 studies between
-    identical runs)."""
+    """The CPU time since ``before`` split into user mode (reflib's Python) and system (the kernel: creating the
+    files and putting them into the page cache; see the module's note on why it varies)."""
     now = os.times()
     return f"user {now.user - before.user:.{digits}f} + system {now.system - before.system:.{digits}f}"
 
