@@ -125,6 +125,19 @@ def test_a_shape_that_fails_to_compile_is_compiled_once(monkeypatch: pytest.Monk
     assert len(made) == 1  # the three records share a shape
 
 
+def test_variables_the_style_never_reads_do_not_make_a_new_shape() -> None:
+    from library.export.citeproc import _Style
+
+    compiled = _Style("apa").compiled
+    base = {"id": "a", "type": "article-journal", "title": "A trial", "container-title": "Lancet",
+            "issued": {"date-parts": [[2020]]}, "author": [{"family": "Smith", "given": "John"}]}
+    compiled.render(base)
+    compiled.render(base | {"id": "b", "abstract": "Background.", "keyword": "tubal patency", "note": "n"})
+    assert len(compiled._shapes) == 1
+    compiled.render(base | {"id": "c", "DOI": "10.1/x"})  # APA prints the DOI: a shape of its own
+    assert len(compiled._shapes) == 2
+
+
 # --- citeproc-py's string arithmetic ----------------------------------------------------------------------------
 
 _PIECE = st.text(alphabet=st.sampled_from(list(" .,;:!?ab\u201d\u2019\ue010\ue011\"'")), max_size=5)
