@@ -7,6 +7,7 @@ comparison on every record of ../shared/corpus."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from citeproc.string import MixedString, String
@@ -136,6 +137,51 @@ def test_variables_the_style_never_reads_do_not_make_a_new_shape() -> None:
     assert len(compiled._shapes) == 1
     compiled.render(base | {"id": "c", "DOI": "10.1/x"})  # APA prints the DOI: a shape of its own
     assert len(compiled._shapes) == 2
+
+
+def test_a_macro_is_compiled_once_for_the_shapes_that_agree_on_its_variables() -> None:
+    from library.export.citeproc import _Style
+
+    compiled = _Style("apa").compiled
+    base = {"id": "a", "type": "article-journal", "title": "A trial", "container-title": "Lancet",
+            "issued": {"date-parts": [[2020]]}, "author": [{"family": "Smith", "given": "John"}]}
+    for n, extra in enumerate([{}, {"DOI": "10.1/x"}, {"page": "1-2"}]):
+        compiled.render(base | {"id": f"i{n}"} | extra)
+    assert len(compiled._shapes) == 3
+    made = Counter(key[1] for key in compiled._memo if isinstance(key, tuple) and key[0] == "macro")
+    assert made["title"] == 1  # neither the DOI nor the page changes how the title is compiled
+    assert made["source-DOI-URL"] == 2  # the DOI does
+
+
+_MACROS = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>t</title><id>t</id><updated>2020-01-01T00:00:00+00:00</updated></info>
+  <macro name="a"><text macro="b"/></macro>
+  <macro name="b"><text variable="title"/><text macro="a"/></macro>
+  <macro name="c"><choose><if type="book"><text variable="page-first"/></if>
+    <else-if is-numeric="volume"><text variable="volume" form="short"/></else-if></choose><text macro="d"/></macro>
+  <macro name="d"><names variable="author editor"><name/></names></macro>
+  <citation><layout><text macro="c"/></layout></citation>
+  <bibliography><layout><text macro="c"/></layout></bibliography>
+</style>"""
+
+
+def test_what_a_macro_depends_on(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from citeproc import CitationStylesStyle
+
+    from library.export.csl_compiled import _macro_depends
+
+    path = tmp_path / "macros.csl"
+    path.write_text(_MACROS, encoding="utf-8")
+    root = CitationStylesStyle(str(path), validate=False).root
+    assert _macro_depends(root, "a") is None  # calls itself through b: never shared
+    assert _macro_depends(root, "b") is None
+    uses_type, variables, numbers = _macro_depends(root, "c")
+    assert uses_type and numbers == {"volume"}
+    assert {"page_first", "page", "volume", "volume_short", "author", "editor"} <= variables
+    assert "title" not in variables
+    assert _macro_depends(root, "d") == (False, frozenset({"author", "author_short", "editor", "editor_short"}),
+                                         frozenset())
 
 
 # --- citeproc-py's string arithmetic ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
@@ -830,8 +830,20 @@ class _Compiler:
 
     def macro(self, name: str) -> _Node | None:
         if name not in self.macros:
+            depends = self.once("macro depends", name, partial(_macro_depends, self.root, name))
+            shared = None
+            if depends is not None:  # shared by the shapes that agree on what the macro looks at
+                uses_type, variables, numbers = depends
+                shape = self.shape
+                shared = ("macro", name, shape.type if uses_type else None, shape.present & variables,
+                          shape.numeric & numbers)
+                if shared in self.memo:
+                    self.macros[name] = self.memo[shared]
+                    return self.macros[name]  # type: ignore[no-any-return]
             self.macros[name] = _Call(_unsupported(f"recursive macro {name}"))
             self.macros[name] = self.render_children(self.root.get_macro(name), "")
+            if shared is not None:
+                self.memo[shared] = self.macros[name]
         return self.macros[name]  # type: ignore[no-any-return]
 
     # cs:layout ---------------------------------------------------------------------------------------------------
@@ -1635,6 +1647,60 @@ def _as_is(text: Any, language: str) -> Any:
     return text if text else None
 
 
+def _looked_up(elements: Iterable[Any]) -> frozenset[str]:
+    """The names the compiler may look up in a shape's variables for these elements: each variable as written and
+    in Python form, and its short form (page-first looks up page)."""
+    names: set[str] = set()
+    for element in elements:
+        if isinstance(element.tag, str):
+            for v in (element.get("variable") or "").split():
+                names.update((v, v.replace("-", "_"), (v + "-short").replace("-", "_")))
+                if v.startswith("page"):
+                    names.add("page")
+    return frozenset(names)
+
+
+def _macro_depends(root: Any, name: str) -> tuple[bool, frozenset[str], frozenset[str]] | None:
+    """What a macro's compiled form depends on, with the macros it calls: whether a condition tests the type, the
+    variables it looks up and those tested for being numeric; None for a macro that calls itself (through others:
+    its form then depends on where the compiling started)."""
+    elements: list[Any] = []
+    stack = [name]
+    seen = {name}
+    while stack:
+        macro = root.get_macro(stack.pop())
+        for element in macro.iter():
+            if not isinstance(element.tag, str):
+                continue
+            elements.append(element)
+            called = element.get("macro") if element is not macro else None
+            if called is not None:
+                if called == name:
+                    return None
+                if called not in seen:
+                    seen.add(called)
+                    stack.append(called)
+    if any(_calls_back(root, called, seen) for called in seen - {name}):
+        return None
+    uses_type = any("type" in element.attrib for element in elements)
+    numbers = frozenset(v.replace("-", "_") for element in elements for v in (element.get("is-numeric") or "").split())
+    return uses_type, _looked_up(elements), numbers
+
+
+def _calls_back(root: Any, name: str, group: set[str]) -> bool:
+    """Whether macro ``name`` calls itself through the macros of ``group``."""
+    stack, seen = [name], {name}
+    while stack:
+        for element in root.get_macro(stack.pop()).iter():
+            called = element.get("macro") if isinstance(element.tag, str) else None
+            if called == name:
+                return True
+            if called is not None and called in group and called not in seen:
+                seen.add(called)
+                stack.append(called)
+    return False
+
+
 def _fail(what: str) -> Any:
     raise Unsupported(what)
 
@@ -1663,12 +1729,7 @@ class CompiledStyle:
         # every name the compiler may look up in a shape's variables: the style's variables as written and in
         # Python form, their short forms, and page (page-first); an item's other variables change nothing, so
         # they are left out of its shape (on real records, 4x fewer shapes to compile)
-        referenced = {"page"}
-        for element in root.iter():
-            if isinstance(element.tag, str):
-                for v in (element.get("variable") or "").split():
-                    referenced.update((v, v.replace("-", "_"), (v + "-short").replace("-", "_")))
-        self._referenced = frozenset(referenced)
+        self._referenced = _looked_up(root.iter()) | {"page"}
         bibliography = root.find(f"{_NS}bibliography")
         sort = bibliography.find(f"{_NS}sort")
         self._sort = list(sort.findall(f"{_NS}key")) if sort is not None else []
