@@ -153,6 +153,21 @@ def test_a_macro_is_compiled_once_for_the_shapes_that_agree_on_its_variables() -
     assert made["source-DOI-URL"] == 2  # the DOI does
 
 
+def test_the_compiled_macros_are_dropped_with_the_shapes() -> None:
+    from library.export.citeproc import _Style
+
+    compiled = _Style("apa").compiled
+    compiled._MAX_SHAPES = 2
+    base = {"id": "a", "type": "article-journal", "title": "A trial", "container-title": "Lancet",
+            "issued": {"date-parts": [[2020]]}, "author": [{"family": "Smith", "given": "John"}]}
+    items = [base | {"id": f"i{n}"} | extra for n, extra in enumerate([{}, {"DOI": "10.1/x"}, {"page": "1-2"}])]
+    first = [compiled.render(item) for item in items]
+    assert len(compiled._shapes) == 1  # the third shape found two: they were dropped
+    made = Counter(key[1] for key in compiled._memo if isinstance(key, tuple) and key[0] == "macro")
+    assert made["source-DOI-URL"] == 1
+    assert [compiled.render(item) for item in items] == first
+
+
 _MACROS = """<?xml version="1.0" encoding="utf-8"?>
 <style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
   <info><title>t</title><id>t</id><updated>2020-01-01T00:00:00+00:00</updated></info>
