@@ -176,6 +176,7 @@ _MACROS = """<?xml version="1.0" encoding="utf-8"?>
   <macro name="c"><choose><if type="book"><text variable="page-first"/></if>
     <else-if is-numeric="volume"><text variable="volume" form="short"/></else-if></choose><text macro="d"/></macro>
   <macro name="d"><names variable="author editor"><name/></names></macro>
+  <macro name="e"><text macro="a"/></macro>
   <citation><layout><text macro="c"/></layout></citation>
   <bibliography><layout><text macro="c"/></layout></bibliography>
 </style>"""
@@ -188,15 +189,17 @@ def test_what_a_macro_depends_on(tmp_path) -> None:  # type: ignore[no-untyped-d
 
     path = tmp_path / "macros.csl"
     path.write_text(_MACROS, encoding="utf-8")
-    root = CitationStylesStyle(str(path), validate=False).root
-    assert _macro_depends(root, "a") is None  # calls itself through b: never shared
-    assert _macro_depends(root, "b") is None
-    uses_type, variables, numbers = _macro_depends(root, "c")
+    depends = _macro_depends(CitationStylesStyle(str(path), validate=False).root)
+    assert depends["a"] is None  # calls itself through b: never shared
+    assert depends["b"] is None
+    assert depends["e"] is None  # calls a, which calls itself
+    c = depends["c"]
+    assert c is not None
+    uses_type, variables, numbers = c
     assert uses_type and numbers == {"volume"}
     assert {"page_first", "page", "volume", "volume_short", "author", "editor"} <= variables
     assert "title" not in variables
-    assert _macro_depends(root, "d") == (False, frozenset({"author", "author_short", "editor", "editor_short"}),
-                                         frozenset())
+    assert depends["d"] == (False, frozenset({"author", "author_short", "editor", "editor_short"}), frozenset())
 
 
 # --- citeproc-py's string arithmetic ----------------------------------------------------------------------------

@@ -830,7 +830,7 @@ class _Compiler:
 
     def macro(self, name: str) -> _Node | None:
         if name not in self.macros:
-            depends = self.once("macro depends", name, partial(_macro_depends, self.root, name))
+            depends = self.once("macro depends", "", partial(_macro_depends, self.root)).get(name)
             shared = None
             if depends is not None:  # shared by the shapes that agree on what the macro looks at
                 uses_type, variables, numbers = depends
@@ -1660,45 +1660,40 @@ def _looked_up(elements: Iterable[Any]) -> frozenset[str]:
     return frozenset(names)
 
 
-def _macro_depends(root: Any, name: str) -> tuple[bool, frozenset[str], frozenset[str]] | None:
-    """What a macro's compiled form depends on, with the macros it calls: whether a condition tests the type, the
-    variables it looks up and those tested for being numeric; None for a macro that calls itself (through others:
-    its form then depends on where the compiling started)."""
-    elements: list[Any] = []
-    stack = [name]
-    seen = {name}
-    while stack:
-        macro = root.get_macro(stack.pop())
-        for element in macro.iter():
-            if not isinstance(element.tag, str):
-                continue
-            elements.append(element)
-            called = element.get("macro") if element is not macro else None
-            if called is not None:
-                if called == name:
-                    return None
-                if called not in seen:
-                    seen.add(called)
+def _macro_depends(root: Any) -> dict[str, tuple[bool, frozenset[str], frozenset[str]] | None]:
+    """For each macro of the style, what its compiled form depends on, with the macros it calls: whether a
+    condition tests the type, the variables it looks up and those tested for being numeric; None for a macro that
+    calls, or calls a macro that calls, itself (its form then depends on where the compiling started). Each macro's
+    elements are read once."""
+    own: dict[str, tuple[bool, frozenset[str], frozenset[str], frozenset[str]]] = {}
+    for macro in root.iterchildren(f"{_NS}macro"):
+        elements = [element for element in macro.iter() if isinstance(element.tag, str)]
+        own[macro.get("name")] = (
+            any("type" in element.attrib for element in elements), _looked_up(elements),
+            frozenset(v.replace("-", "_") for element in elements for v in (element.get("is-numeric") or "").split()),
+            frozenset(called for element in elements if (called := element.get("macro")) is not None))
+
+    def reached(name: str) -> set[str]:  # the macros ``name`` calls, directly or not
+        found: set[str] = set()
+        stack = [name]
+        while stack:
+            for called in own[stack.pop()][3]:
+                if called in own and called not in found:
+                    found.add(called)
                     stack.append(called)
-    if any(_calls_back(root, called, seen) for called in seen - {name}):
-        return None
-    uses_type = any("type" in element.attrib for element in elements)
-    numbers = frozenset(v.replace("-", "_") for element in elements for v in (element.get("is-numeric") or "").split())
-    return uses_type, _looked_up(elements), numbers
+        return found
 
-
-def _calls_back(root: Any, name: str, group: set[str]) -> bool:
-    """Whether macro ``name`` calls itself through the macros of ``group``."""
-    stack, seen = [name], {name}
-    while stack:
-        for element in root.get_macro(stack.pop()).iter():
-            called = element.get("macro") if isinstance(element.tag, str) else None
-            if called == name:
-                return True
-            if called is not None and called in group and called not in seen:
-                seen.add(called)
-                stack.append(called)
-    return False
+    closure = {name: reached(name) for name in own}
+    cyclic = {name for name, found in closure.items() if name in found}
+    depends: dict[str, tuple[bool, frozenset[str], frozenset[str]] | None] = {}
+    for name, found in closure.items():
+        group = found | {name}
+        if group & cyclic:
+            depends[name] = None
+            continue
+        depends[name] = (any(own[m][0] for m in group), frozenset().union(*(own[m][1] for m in group)),
+                         frozenset().union(*(own[m][2] for m in group)))
+    return depends
 
 
 def _fail(what: str) -> Any:
