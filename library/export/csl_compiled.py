@@ -646,7 +646,7 @@ def _emit_join(source: _Source, so: str, children: list[tuple[_Node, bool]], ste
         flag = f"; {rendered} = True" if rendered is not None and calls else ""
         if position == 0:
             source.add(f"{result} = {text}")
-            if rendered is not None and calls:
+            if flag:
                 source.add(f"if {text} is not None: {rendered} = True")
         elif quick is None:
             source.add(f"if {text} is not None: {result} = {text} if {result} is None else {name}({result}, {text})"
@@ -1660,6 +1660,12 @@ def _looked_up(elements: Iterable[Any]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _numeric_tested(elements: Iterable[Any]) -> frozenset[str]:
+    """The variables (in Python form) these elements' conditions test for being numeric."""
+    return frozenset(v.replace("-", "_") for element in elements if isinstance(element.tag, str)
+                     for v in (element.get("is-numeric") or "").split())
+
+
 def _macro_depends(root: Any) -> dict[str, tuple[bool, frozenset[str], frozenset[str]] | None]:
     """For each macro of the style, what its compiled form depends on, with the macros it calls: whether a
     condition tests the type, the variables it looks up and those tested for being numeric; None for a macro that
@@ -1669,8 +1675,7 @@ def _macro_depends(root: Any) -> dict[str, tuple[bool, frozenset[str], frozenset
     for macro in root.iterchildren(f"{_NS}macro"):
         elements = [element for element in macro.iter() if isinstance(element.tag, str)]
         own[macro.get("name")] = (
-            any("type" in element.attrib for element in elements), _looked_up(elements),
-            frozenset(v.replace("-", "_") for element in elements for v in (element.get("is-numeric") or "").split()),
+            any("type" in element.attrib for element in elements), _looked_up(elements), _numeric_tested(elements),
             frozenset(called for element in elements if (called := element.get("macro")) is not None))
 
     def reached(name: str) -> set[str]:  # the macros ``name`` calls, directly or not
@@ -1719,12 +1724,11 @@ class CompiledStyle:
         self._root = root
         self._piq = piq
         self._default_language = (root.get("default-locale") or "en")[:2]
-        self._numeric = frozenset(v.replace("-", "_") for element in root.iter() if isinstance(element.tag, str)
-                                  for v in (element.get("is-numeric") or "").split())
-        # every name the compiler may look up in a shape's variables: the style's variables as written and in
-        # Python form, their short forms, and page (page-first); an item's other variables change nothing, so
-        # they are left out of its shape (on the real corpus, about half as many shapes to compile)
-        self._referenced = _looked_up(root.iter()) | {"page"}
+        self._numeric = _numeric_tested(root.iter())
+        # every name the compiler may look up in a shape's variables (the style's variables as written, in Python
+        # form and short, page for page-first); an item's other variables change nothing, so they are left out of
+        # its shape (on the real corpus, about half as many shapes to compile)
+        self._referenced = _looked_up(root.iter())
         bibliography = root.find(f"{_NS}bibliography")
         sort = bibliography.find(f"{_NS}sort")
         self._sort = list(sort.findall(f"{_NS}key")) if sort is not None else []
@@ -1766,7 +1770,7 @@ class CompiledStyle:
                     keys = [_sort_key(compiler, key) for key in self._sort]
             except Exception as error:  # kept as failed: the shape's next items do not compile it again
                 reason = f"{shape.type} shape not compiled ({type(error).__name__}: {error})"
-                layout = _unsupported_layout(reason)
+                layout = _unsupported_key(reason)  # (a layout, like a key, takes the item alone)
                 keys = [_unsupported_key(reason) for _ in self._sort]
             found = self._shapes[shape] = (layout, keys)
         return found
@@ -1814,12 +1818,6 @@ def _sort_key(compiler: _Compiler, key: Any) -> Callable[[Item], Any]:
             return text
         return macro_key
     return _unsupported_key("sort key without variable or macro")
-
-
-def _unsupported_layout(reason: str) -> Callable[[Item], Any]:
-    def layout(item: Item) -> Any:
-        raise Unsupported(reason)
-    return layout
 
 
 def _unsupported_key(reason: str) -> Callable[[Item], Any]:
