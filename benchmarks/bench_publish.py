@@ -129,17 +129,19 @@ def _real(report: Report, entries: Any, config: Any) -> None:
     lib.save()
     out = WORK / "publish-real-site"
     shutil.rmtree(out, ignore_errors=True)
-    library = Library.load(bib)
-    stored = list(library.records())
-    uncovered = ", ".join(f"{style} {len(covered) - sum(covered)}" for style in ("apa", "vancouver", "ama", "mla")
-                          for covered in [compiled_coverage(stored, style)])
     started, cpu, times = time.perf_counter(), time.process_time(), os.times()
     done = publish_site(Library.load(bib), out, entries, config)
     wall, used = time.perf_counter() - started, time.process_time() - cpu
     report.add("publish", f"real corpus first publish ({done.studies:,} studies)",
                f"{wall:.0f} s ({used:.0f} cpu: {_user_system(times)})",
                f"{used / max(done.studies, 1) * 1000:.2f} ms cpu per study")
-    report.add("publish", "  real corpus records the compiled styles leave to citeproc-py", uncovered,
+    # after the timed run: it must compile the styles' shapes itself
+    stored = list(Library.load(bib).records())
+    uncovered = []
+    for style in ("apa", "vancouver", "ama", "mla"):
+        covered = compiled_coverage(stored, style)
+        uncovered.append(f"{style} {len(covered) - sum(covered)}")
+    report.add("publish", "  real corpus records the compiled styles leave to citeproc-py", ", ".join(uncovered),
                f"of {len(stored):,}")
     shutil.rmtree(out, ignore_errors=True)
 
