@@ -28,7 +28,8 @@ from .fields import plain_values, record_from_fields
 from .frame import record_row, rows_to_table, table_to_frame
 from .model import Record
 
-__all__ = ["ChunkTable", "FileIndex", "ReusableChunks", "build_index", "chunk_starts", "decode_chunk", "entry_record"]
+__all__ = ["ChunkTable", "FileIndex", "ReusableChunks", "RowOrigin", "build_index", "chunk_starts", "decode_chunk",
+           "entry_record"]
 
 DIGEST_SIZE = 20  # SHA-1
 KINDS = ("entry", "string", "preamble", "comment", "malformed")
@@ -95,13 +96,15 @@ class FileIndex:
     """A file's bytes, chunk table and frame rows (an Arrow table, one row per entry block, in file order)."""
 
     def __init__(self, data: bytes, path: str, chunks: ChunkTable, table: pa.Table, macros: dict[str, str],
-                 macros_digest: bytes, blocks: dict[int, list[Block]] | None = None) -> None:
+                 macros_digest: bytes, blocks: dict[int, list[Block]] | None = None,
+                 origin: RowOrigin | None = None) -> None:
         self.data = data
         self.path = path
         self.chunks = chunks
         self.table = table
         self.macros = macros
         self.macros_digest = macros_digest
+        self.origin = origin  # where the rows are in the cache's rows file (library.cache), when known
         self._blocks: dict[int, list[Block]] = blocks if blocks is not None else {}
         self._rows: pd.DataFrame | None = None
         self._refs: np.ndarray | None = None
@@ -158,6 +161,21 @@ class FileIndex:
             yield self.line(c) + block.line + 1, block
 
 
+@dataclass(frozen=True, slots=True)
+class RowOrigin:
+    """Where each frame row of an index is in a rows file of the index cache (:mod:`library.cache`): its row
+    number there, or -1 for a row that file does not hold (parsed since). ``base`` names the file (opaque here).
+    Carried through re-builds, so that the cache after a few edits can be saved as the few new rows and how to
+    stitch them into that file's rows, instead of all rows again."""
+
+    base: tuple[str, int, int]
+    rows: np.ndarray  # int64[rows of the index]
+
+    def fresh(self) -> int:
+        """How many rows the base file does not hold."""
+        return int((self.rows < 0).sum())
+
+
 class KnownRow(NamedTuple):
     """An entry a save wrote whose frame row is a row of the index before the save (only fields no row reads
     changed): when the saved bytes are indexed, a parsed entry with exactly this type and these fields (name and
@@ -176,23 +194,31 @@ class ReusableChunks:
     table: pa.Table
     macros_digest: bytes = b""
     _positions: dict[bytes, int] | None = None
+    origin: RowOrigin | None = None
 
     @classmethod
     def of(cls, index: FileIndex) -> ReusableChunks:
-        return cls(index.chunks, index.table, index.macros_digest)
+        return cls(index.chunks, index.table, index.macros_digest, origin=index.origin)
 
     def positions(self) -> dict[bytes, int]:
-        """Digest -> chunk; chunks with a malformed block are not lent (in a new context they may merge)."""
+        """Digest (as :func:`digest_keys` gives it) -> chunk; chunks with a malformed block are not lent (in a new
+        context they may merge)."""
         if self._positions is None:
             t = self.chunks
             bad = np.zeros(len(t), dtype=bool)
             malformed = np.flatnonzero(t.kinds == MALFORMED)
             if len(malformed):
                 bad[np.searchsorted(t.block_offsets, malformed, side="right") - 1] = True
-            blob = t.digests
-            self._positions = {blob[i * DIGEST_SIZE : (i + 1) * DIGEST_SIZE]: i
-                               for i in np.flatnonzero(~bad).tolist()}
+            lent = np.flatnonzero(~bad)
+            self._positions = dict(zip(digest_keys(t.digests)[lent].tolist(), lent.tolist(), strict=True))
         return self._positions
+
+
+def digest_keys(blob: bytes) -> np.ndarray:
+    """Concatenated digests as an array of fixed-width byte strings (made in C, not by slicing in Python). Its
+    items drop trailing zero bytes, alike for every digest looked up, so equal digests still give equal keys,
+    and two different SHA-1 digests collide only if they differ in nothing but trailing zeros."""
+    return np.frombuffer(blob, dtype=f"S{DIGEST_SIZE}")
 
 
 _BLOCK_START = re.compile(rb"@[\w\x80-\xff]*[ \t]*[{(]")  # as bibtexparser's, non-ASCII letters included
@@ -326,7 +352,8 @@ def _build_index(data: bytes, path: str, known: ReusableChunks | None,
     digests = chunk_digests(data, starts)
     old = known.chunks if known is not None else ChunkTable.empty()
     lent = known.positions() if known is not None else {}
-    hits = np.array([lent.get(d, -1) for d in digests], dtype=np.int64)
+    hits = np.fromiter(map(lent.get, digest_keys(b"".join(digests)).tolist(), itertools.repeat(-1)), dtype=np.int64,
+                       count=len(digests))
     parsed, keep = _parse_missing(data, starts, hits, digests, path, progress, blocks or {})
 
     first = np.flatnonzero(keep)  # basic chunk index of each final chunk
@@ -348,15 +375,23 @@ def _build_index(data: bytes, path: str, known: ReusableChunks | None,
     if known is not None and digest != known.macros_digest and (source >= 0).any():
         return None  # rows built with other macros cannot be re-used
 
+    fresh_from: np.ndarray | None = None  # rows of `fresh` that are rows of known.table (-1: built now)
     if rows and known is not None and digest == known.macros_digest:
-        fresh = _rows_reusing(known.table, [b for b in new_blocks if b.kind == "entry"], macros, rows)
+        fresh, fresh_from = _rows_reusing(known.table, [b for b in new_blocks if b.kind == "entry"], macros, rows)
     else:
         fresh = rows_to_table([record_row(entry_record(b, macros)) for b in new_blocks if b.kind == "entry"])
-    table = _rows_table(known, source, [parsed[i] for i in new_order], fresh)
+    table, taken = _rows_table(known, source, [parsed[i] for i in new_order], fresh)
     entry_blocks = np.flatnonzero(chunks.kinds == ENTRY)
     lines = chunks.chunk_lines()[chunks.chunk_of_blocks()[entry_blocks]] + chunks.lines[entry_blocks] + 1
     table = table.set_column(table.schema.get_field_index("line"), "line", pa.array(lines, type=pa.int64()))
-    return FileIndex(data, path, chunks, table, macros, digest, final_blocks)
+    origin = None
+    if known is not None and known.origin is not None and taken is not None:
+        before = known.origin.rows
+        after = (before[fresh_from] if fresh_from is not None else np.full(fresh.num_rows, -1, dtype=np.int64))
+        if fresh_from is not None:
+            after[fresh_from < 0] = -1
+        origin = RowOrigin(known.origin.base, np.concatenate([before, after])[taken])
+    return FileIndex(data, path, chunks, table, macros, digest, final_blocks, origin)
 
 
 def _span(chunks: ChunkTable, c: int) -> tuple[int, int]:
@@ -424,9 +459,10 @@ def _chunk_table(data: bytes, old: ChunkTable, bounds: np.ndarray, source: np.nd
 
 
 def _rows_reusing(old: pa.Table, entries: list[Block], macros: dict[str, str], rows: dict[str, KnownRow]
-                  ) -> pa.Table:
+                  ) -> tuple[pa.Table, np.ndarray]:
     """The rows of parsed ``entries``: an old row where ``rows`` knows the entry's exact type and fields (the
-    same fields, with the same macros, make the same record), else built from the entry."""
+    same fields, with the same macros, make the same record), else built from the entry; and for each, the row
+    of ``old`` it is (-1: built)."""
     built: list[tuple[object, ...]] = []
     take: list[int] = []
     base = old.num_rows
@@ -437,20 +473,23 @@ def _rows_reusing(old: pa.Table, entries: list[Block], macros: dict[str, str], r
         else:
             take.append(base + len(built))
             built.append(record_row(entry_record(b, macros)))
+    taken = np.array(take, dtype=np.int64)
+    reused = np.where(taken < base, taken, -1)
     if len(built) == len(entries):
-        return rows_to_table(built)
+        return rows_to_table(built), reused
     if not built:  # every row an old one (a save of slugs for the whole file: all of them, in order)
         if len(take) == base and take == list(range(base)):
-            return old
-        return old.take(pa.array(take, type=pa.int64()))
-    return pa.concat_tables([old, rows_to_table(built)]).take(pa.array(take, type=pa.int64()))
+            return old, reused
+        return old.take(pa.array(take, type=pa.int64())), reused
+    return pa.concat_tables([old, rows_to_table(built)]).take(pa.array(take, type=pa.int64())), reused
 
 
 def _rows_table(known: ReusableChunks | None, source: np.ndarray, parsed: list[list[Block]],
-                fresh: pa.Table) -> pa.Table:
-    """Frame rows in file order: slices of ``known``'s table for re-used chunks, ``fresh`` for parsed ones."""
+                fresh: pa.Table) -> tuple[pa.Table, np.ndarray | None]:
+    """Frame rows in file order: slices of ``known``'s table for re-used chunks, ``fresh`` for parsed ones; and
+    for each, its row in ``known``'s table and ``fresh`` put together (None without ``known``)."""
     if known is None:
-        return fresh
+        return fresh, None
     reused = source >= 0
     old_rows = known.chunks.row_offsets()
     parsed_rows = np.array([sum(1 for b in blocks if b.kind == "entry") for blocks in parsed], dtype=np.int64)
@@ -461,4 +500,5 @@ def _rows_table(known: ReusableChunks | None, source: np.ndarray, parsed: list[l
     counts[~reused] = parsed_rows
     offsets[~reused] = known.table.num_rows + np.cumsum(parsed_rows) - parsed_rows
     pool = pa.concat_tables([known.table, fresh]) if fresh.num_rows else known.table
-    return _stitch(pool, _gather(offsets, counts))
+    positions = _gather(offsets, counts)
+    return _stitch(pool, positions), positions

@@ -3,6 +3,7 @@ workers) gives exactly what a cold parse gives, and a damaged or mismatched cach
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import time
@@ -194,15 +195,15 @@ def test_a_zeroed_page_is_detected(cached: Path) -> None:
 
 def test_files_of_two_different_writes_do_not_pair(cached: Path) -> None:
     old_rows = _files(cached)[1].read_bytes()
-    _replace(cached, "title = {", "title = {Edited: ")
-    Library.load(cached)  # writes both files again (the rows under a new name)
+    _replace(cached, "title = {", "title = {Edited: ", -1)
+    Library.load(cached)  # most rows edited: writes both files again (the rows under a new name)
     _files(cached)[1].write_bytes(old_rows)  # as if another process's write landed in between
     _check_ignored_then_rewritten(cached)
 
 
 def test_each_write_uses_a_new_rows_file_and_removes_the_old_one(cached: Path) -> None:
     first = _files(cached)[1]
-    _replace(cached, "title = {", "title = {Edited: ")
+    _replace(cached, "title = {", "title = {Edited: ", -1)
     Library.load(cached)
     second = _files(cached)[1]
     assert second != first and not first.exists()
@@ -232,3 +233,95 @@ def test_stale_temp_files_are_removed_and_fresh_ones_kept(cached: Path) -> None:
     _replace(cached, "title = {", "title = {Edited: ")
     Library.load(cached)
     assert not stale.exists() and fresh.exists()
+
+
+# --- after a few edits only the edited rows are written ----------------------------------------------------------
+def _meta(path: Path) -> dict[str, object]:
+    meta = cache_mod._read_meta(cache_mod.cache_files(path)[0])
+    assert meta is not None
+    return meta
+
+
+def _cache_names(path: Path) -> list[str]:
+    meta = cache_mod.cache_files(path)[0]
+    return sorted(p.name for p in meta.parent.iterdir() if p.name.startswith(meta.stem))
+
+
+@pytest.fixture
+def large(tmp_path: Path) -> Path:
+    """A library with enough rows that a few edited ones are under the share kept apart (1/50)."""
+    path = tmp_path / "large.bib"
+    path.write_text(_library_text(600), encoding="utf-8")
+    Library.load(path)
+    assert "delta_name" not in _meta(path)
+    return path
+
+
+def test_a_few_edits_write_only_their_rows(large: Path) -> None:
+    meta, base = _files(large)
+    base_bytes = base.read_bytes()
+    _replace(large, "@article{k20,\n  author = {Smith", "@article{k20,\n  author = {Smyth")
+    _replace(large, "@article{k400,\n  author = {Smith, J.", "@article{k400,\n  author = {Smith, J. and Roe, R.")
+    _assert_same_library(large)  # the stitched rows are what a cold parse gives
+    first = _meta(large)
+    assert first["arrow_name"] == base.name and base.read_bytes() == base_bytes  # the big file is not rewritten
+    assert first["delta_name"] != base.name and (meta.parent / str(first["delta_name"])).stat().st_size < len(
+        base_bytes) / 10
+    assert [int(kind) for kind, _, _ in first["runs"]] == [0, 1, 0, 1, 0]  # type: ignore[attr-defined]
+    # an entry added, one removed: the second file is made again (with every row the first does not hold)
+    _replace(large, "@article{k300,", "@article{k300x,")
+    text = large.read_text(encoding="utf-8")
+    start = text.index("@article{k500,")
+    large.write_text(text[:start] + text[text.index("@article{k501,"):], encoding="utf-8")
+    _assert_same_library(large)
+    second = _meta(large)
+    assert second["arrow_name"] == base.name and second["delta_name"] != first["delta_name"]
+    assert _cache_names(large) == sorted([meta.name, base.name, str(second["delta_name"])])  # the old one gone
+
+
+def test_rows_a_save_kept_are_not_written_again(large: Path) -> None:
+    """Rows a save re-uses (only slugs stored) stay rows of the big file; an edited one goes to the small one."""
+    lib = Library.load(large)
+    keys = list(lib)[:300]
+    lib.set_fields({k: {"slug": f"s-{i}"} for i, k in enumerate(keys)})
+    record = lib.get(keys[5])
+    record.title = "Changed in the same save"
+    lib.update(record)
+    lib.save()
+    index = lib.file_index  # the saved bytes indexed in this process, rows reused where a save kept them
+    assert index.origin is not None and index.origin.fresh() == 1
+    cache_mod.save_cache(large, hashlib.sha1(large.read_bytes()).digest(), index)
+    assert "delta_name" in _meta(large)
+    loaded = cache_mod.load_cache(large)
+    assert loaded is not None
+    loaded[1].data = large.read_bytes()
+    _assert_same_index(loaded[1], build_index(large.read_bytes(), str(large)))
+
+
+def test_a_damaged_or_missing_second_file_is_detected(large: Path) -> None:
+    _replace(large, "@article{k20,\n  author = {Smith", "@article{k20,\n  author = {Smyth")
+    Library.load(large)
+    meta = _meta(large)
+    delta = cache_mod.cache_files(large)[0].parent / str(meta["delta_name"])
+    raw = bytearray(delta.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    delta.write_bytes(bytes(raw))
+    _check_ignored_then_rewritten(large)
+    _replace(large, "@article{k30,\n  author = {Smith", "@article{k30,\n  author = {Smyth")
+    Library.load(large)
+    (cache_mod.cache_files(large)[0].parent / str(_meta(large)["delta_name"])).unlink()
+    _check_ignored_then_rewritten(large)
+
+
+def test_many_edits_write_all_rows_again(large: Path) -> None:
+    _, base = _files(large)
+    for n in range(40):  # one at a time, each opened: the rows kept apart add up past their share
+        _replace(large, f"@article{{k{n * 13},\n  author = {{Smith", f"@article{{k{n * 13},\n  author = {{Smyth")
+        Library.load(large)
+        if "delta_name" not in _meta(large):
+            break
+    else:
+        raise AssertionError("the second file grew without limit")
+    assert not base.exists() and _meta(large)["rows"] == Library.load(large, use_cache=False).frame().shape[0]
+    assert _cache_names(large) == sorted(p.name for p in _files(large))
+    _assert_same_library(large)
