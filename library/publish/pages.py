@@ -3,6 +3,7 @@ built from study :class:`~library.publish.study.Summary` rows (no record is pars
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -143,10 +144,13 @@ def entry_block(entry: Entry, linked: Sequence[Summary], citations: dict[str, st
 def sitemap_files(urls: Sequence[tuple[str, str]], base: str, limit: int = 50_000) -> dict[str, str]:
     """{path: xml}: ``sitemap.xml`` alone, or a sitemap index with ``sitemap-N.xml`` files of at most 50,000
     URLs each (the protocol's limit). ``urls`` are (site path, lastmod 'YYYY-MM-DD' or '')."""
+    start = f"<url><loc>{esc(base)}"  # site paths are built from sanitized slugs: nothing to escape in them
+
     def urlset(chunk: Sequence[tuple[str, str]]) -> str:
-        prefix = esc(base)  # site paths are built from sanitized slugs: nothing to escape in them
-        rows = "".join([f"<url><loc>{prefix}{path}</loc><lastmod>{mod}</lastmod></url>\n" if mod else
-                        f"<url><loc>{prefix}{path}</loc></url>\n" for path, mod in chunk])
+        paths, mods = zip(*chunk, strict=True) if chunk else ((), ())
+        # each row's end made once per distinct date (few), the rows put together in C
+        ends = {mod: f"</loc><lastmod>{mod}</lastmod></url>\n" if mod else "</loc></url>\n" for mod in set(mods)}
+        rows = "".join(map(operator.add, map(start.__add__, paths), map(ends.__getitem__, mods)))
         return ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{rows}</urlset>\n')
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..evidence.encyclopedia import Encyclopedia
 from ..export.csljson import csl_item
@@ -327,13 +327,12 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     mark("read")
 
     cache = cites or CiteCache(outdir / STATE_DIR / "cite.sqlite")
-    summaries: dict[str, Summary] = {}
-    for key in digests:
-        if key in records:
-            summaries[key] = summarize(records[key], records[key].extra["slug"])
-        else:
-            summaries[key] = old_studies[key][2]
-    published = [s for s in summaries.values() if s.status in config.statuses]
+    summaries = cast(dict[str, Summary], dict.fromkeys(digests))  # every value is set below
+    summaries.update(zip(same, same_summaries, strict=True))  # (in C; the keys keep the library's order)
+    for key, record in records.items():
+        summaries[key] = summarize(record, record.extra["slug"])
+    published = list(itertools.compress(summaries.values(),
+                                        map(config.statuses.__contains__, map(_status_of, summaries.values()))))
     report.studies = len(published)
     # what changed since the last run: edited, added and removed studies (their last and current published form)
     statuses = config.statuses
@@ -394,9 +393,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
         else:
             new_studies.update((s.key, old) for s in published
                                if s.key not in affected and (old := old_studies.get(s.key)) is not None and old[4])
-    for s in published:
-        if s.key in new_studies:
-            continue
+    for s in itertools.compress(published, map(operator.not_, map(new_studies.__contains__, map(_key_of, published)))):
         old = old_studies.get(s.key)
         if s.key not in affected and old is not None:  # its files are not known: made again
             near = [summaries[k] for k in old[3].split() if k in summaries]
@@ -424,9 +421,10 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
             ris = writer.write_page(f"library/{s.slug}.ris", formatted["ris"] + "\n", last_ris)
             report.rendered += 1
             new_studies[s.key] = (hexes[s.key], page_key, stored(s), " ".join(r.key for r in near), f"{html} {ris}")
-    for s in summaries.values():  # unpublished studies keep their summary (no page)
-        if s.key not in new_studies:
-            new_studies[s.key] = (hexes[s.key], "", stored(s), "", "")
+    if len(new_studies) < len(summaries):  # unpublished studies keep their summary (no page)
+        for s in summaries.values():
+            if s.key not in new_studies:
+                new_studies[s.key] = (hexes[s.key], "", stored(s), "", "")
     report.cite_hits, report.cite_misses = cache.hits, cache.misses
     # the new citations committed now, before the list pages, search shards and dump are written: the commit
     # waits for the disk, and later the file system would flush those fresh files with it (~0.3 s of a republish)
@@ -436,7 +434,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     # redirects: the study's earlier slugs (kept on the record in slug_old) lead to its page
     current = {s.slug for s in published}
     redirects: dict[str, str] = {}
-    for s in published:
+    for s in itertools.compress(published, map(bool, map(_old_slugs_of, published))):  # the few that moved
         for old_slug in s.old_slugs:
             if old_slug not in current and old_slug not in redirects:
                 redirects[old_slug] = s.slug
@@ -532,12 +530,14 @@ def _keep_list(writer: SiteWriter, folder: str, name: str, count: int, size: int
 
 
 _topics_of, _key_of, _links_of = attrgetter("topics"), attrgetter("key"), attrgetter("links")
-_design_of, _slug_of = attrgetter("design"), attrgetter("slug")
+_design_of, _slug_of, _modified_of = attrgetter("design"), attrgetter("slug"), attrgetter("modified")
+_old_slugs_of, _status_of = attrgetter("old_slugs"), attrgetter("status")
 
 
-def _lastmod(s: Summary) -> str:
-    """The sitemap's date of a study page: the day of its last edit, when the record has one."""
-    day = s.modified[:10]
+@lru_cache(maxsize=4096)
+def _lastmod(modified: str) -> str:  # few distinct values: checked once each
+    """The sitemap's date of a study page: the day of its last edit (the record's ``modified``), when it has one."""
+    day = modified[:10]
     return day if _DAY.match(day) else ""
 
 
@@ -561,17 +561,20 @@ def _last_members(items: list[Summary], touched: dict[str, tuple[Summary | None,
     return out
 
 
-def _members(items: list[Summary], wanted: set[str] | None) -> dict[str, list[Summary]]:
+def _members(items: list[Summary], wanted: set[str] | None, sets: list[tuple[str, ...]] | None = None,
+             distinct: Collection[tuple[str, ...]] | None = None) -> dict[str, list[Summary]]:
     """{topic: its studies among ``items``, in their order} for the ``wanted`` topics (all when None); a study
-    belongs to its topics and their ancestors."""
+    belongs to its topics and their ancestors. ``sets``: each item's topics, ``distinct``: those sets once each
+    (when the caller has them)."""
     members: dict[str, list[Summary]] = defaultdict(list)
     if wanted is None:
         for s in items:
             for t in topic_closure(s.topics):
                 members[t].append(s)
         return members
-    sets = list(map(_topics_of, items))
-    distinct = set(sets)
+    if sets is None or distinct is None:
+        sets = list(map(_topics_of, items))
+        distinct = set(sets)
     for topic in wanted:  # a few topics (those a republish touched): one pass in C each
         holding = {topics for topics in distinct if topic in topic_closure(topics)}
         if holding:
@@ -611,15 +614,17 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
     browse = [s for s in ordered if s.stance not in excluded]
     # topics: every published study's topics are listed; browse pages list those of a stance not excluded. The
     # counts come from the few distinct topic sets; the studies of a topic are gathered only for the pages made
+    browse_sets = list(map(_topics_of, browse))
+    per_set = Counter(browse_sets)
     found: set[str] = set()
-    for topics in set(map(_topics_of, ordered)):
+    for topics in set(map(_topics_of, ordered)) if len(browse) < len(ordered) else per_set:
         found.update(topic_closure(topics))
     all_topics = sorted(found)
     counts: Counter[str] = Counter()
-    for topics, n in Counter(map(_topics_of, browse)).items():
+    for topics, n in per_set.items():
         for t in topic_closure(topics):
             counts[t] += n
-    members = _members(browse, None if touched is None else dirty_topics)
+    members = _members(browse, None if touched is None else dirty_topics, browse_sets, per_set.keys())
     tree_rows = []
     for topic in all_topics:
         slug = topic_slug(topic)
@@ -711,7 +716,8 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
     urls = [("index.html", ""), ("library/index.html", "")]
     urls += [(f"topics/{topic_slug(t)}.html", "") for t in all_topics]
     urls += [(f"entries/{e.slug}.html", "") for e in entries]
-    urls += zip(map("library/{}.html".format, map(_slug_of, published)), map(_lastmod, published), strict=True)
+    urls += zip(map("library/{}.html".format, map(_slug_of, published)), map(_lastmod, map(_modified_of, published)),
+                strict=True)
     for name, text in sitemap_files(urls, config.base_url or LOCAL).items():
         writer.write(name, text)
 
