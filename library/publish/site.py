@@ -310,12 +310,12 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     old_studies = all_old if same_site else {}
     digests = lib.entry_digests()
     # the records whose stored text changed (compared in C: the last run's digests against this run's)
-    last_digests = dict(zip(old_studies, map(itemgetter(0), old_studies.values()), strict=True))
-    now_digests = dict(zip(digests, map(bytes.hex, digests.values()), strict=True))
-    differ = {k for k, _ in now_digests.items() - last_digests.items()}
-    changed = [k for k in digests if k in differ]
+    keys = list(digests)
+    last = map(itemgetter(0), map(old_studies.get, keys, itertools.repeat(_NO_STATE)))
+    differ = list(map(operator.ne, last, map(bytes.hex, digests.values())))
+    changed = list(itertools.compress(keys, differ))
     records = {k: lib.get(k, keep=False) for k in changed}
-    same = [k for k in digests if k not in differ]  # unchanged since the last run: their summaries are known
+    same = list(itertools.compress(keys, map(operator.not_, differ)))  # their summaries are known
     same_summaries = list(map(itemgetter(2), map(old_studies.__getitem__, same)))
     taken = dict(zip(map(attrgetter("slug"), same_summaries), same, strict=True))
     reserved = set(itertools.chain.from_iterable(map(attrgetter("old_slugs"), same_summaries)))
@@ -464,6 +464,9 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     mark("state")
     report.seconds = time.perf_counter() - started
     return report
+
+
+_NO_STATE = ("",)  # the digest of a study the last run did not have: equal to none
 
 
 def _sort_key(s: Summary) -> tuple[int, str, str]:
