@@ -95,6 +95,7 @@ def run(report: Report) -> None:
     record.title = record.title + " (corrected)"
     lib.update(record)
     lib.save()
+    del lib, record  # the edit is another command's work: the publish starts without that library in memory
     load = os.getloadavg()[0]
     started, cpu, times = time.perf_counter(), time.process_time(), os.times()
     again = publish_site(Library.load(bib), out, entries, config)
