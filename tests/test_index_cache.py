@@ -325,3 +325,47 @@ def test_many_edits_write_all_rows_again(large: Path) -> None:
     assert not base.exists() and _meta(large)["rows"] == Library.load(large, use_cache=False).frame().shape[0]
     assert _cache_names(large) == sorted(p.name for p in _files(large))
     _assert_same_library(large)
+
+
+def _race_cache(path: str, cache_dir: str, variants: list[str], seed: int, rounds: int) -> None:
+    """One of two processes saving and loading the cache of one library path whose text keeps changing (each
+    round: one of ``variants``); every index the cache gives must be exactly the cold index of the text whose
+    digest it claims, whatever the other process wrote in between (else the process exits non-zero)."""
+    os.environ["REFLIB_CACHE_DIR"] = cache_dir
+    rng = random.Random(seed)
+    texts = [Path(v).read_bytes() for v in variants]
+    expected = {hashlib.sha1(t).digest(): build_index(t, path).table for t in texts}
+    for _ in range(rounds):
+        data = rng.choice(texts)
+        cached = cache_mod.load_cache(Path(path))
+        if cached is not None:
+            digest, index = cached
+            if digest not in expected or not index.table.equals(expected[digest]):
+                raise SystemExit("the cache gave rows that are not those of the text it names")
+        known = ReusableChunks.of(cached[1]) if cached is not None else None
+        cache_mod.save_cache(Path(path), hashlib.sha1(data).digest(), build_index(data, path, known))
+
+
+@pytest.mark.slow  # a few seconds: two worker processes
+def test_two_processes_writing_the_cache_never_pair_wrong_files(tmp_path: Path) -> None:
+    import multiprocessing
+
+    base = _library_text(600)
+    edits = [base, base.replace("title = {", "title = {Edited: ", 1),
+             base.replace("@article{k300,", "@article{k300x,").replace("title = {", "title = {Two: ", 2),
+             base.replace("@article{k40,", "@article{inserted,\n  title = {New}\n}\n\n@article{k40,"),
+             base.replace("title = {", "title = {All edited: ")]  # most rows: a full write
+    variants = []
+    for i, text in enumerate(edits):
+        variants.append(str(tmp_path / f"v{i}.bib"))
+        Path(variants[-1]).write_text(text, encoding="utf-8")
+    path = tmp_path / "lib.bib"
+    path.write_text(base, encoding="utf-8")
+    cache_dir = str(tmp_path / "cache")
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_race_cache, args=(str(path), cache_dir, variants, seed, 40)) for seed in (1, 2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
