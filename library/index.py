@@ -387,9 +387,10 @@ def _build_index(data: bytes, path: str, known: ReusableChunks | None,
     origin = None
     if known is not None and known.origin is not None and taken is not None:
         before = known.origin.rows
-        after = (before[fresh_from] if fresh_from is not None else np.full(fresh.num_rows, -1, dtype=np.int64))
-        if fresh_from is not None:
-            after[fresh_from < 0] = -1
+        after = np.full(fresh.num_rows, -1, dtype=np.int64)  # rows parsed now: in no rows file
+        if fresh_from is not None:  # ... but those a save kept are the rows they were
+            kept = fresh_from >= 0
+            after[kept] = before[fresh_from[kept]]
         origin = RowOrigin(known.origin.base, np.concatenate([before, after])[taken])
     return FileIndex(data, path, chunks, table, macros, digest, final_blocks, origin)
 
