@@ -46,7 +46,7 @@ def _order(asreview: str, plain: Path, include: int, exclude: int, seed: int, fo
     last include, and WSS@95 is decided before that)."""
     project = folder / f"run-{seed}.asreview"
     subprocess.run([asreview, "simulate", str(plain), "--prior-idx", str(include), str(exclude), "--seed", str(seed),
-                    "-o", str(project)], check=True, capture_output=True)
+                    "-o", str(project)], check=True, capture_output=True, cwd=folder)  # (it leaves a cache file)
     with zipfile.ZipFile(project) as archive:
         (folder / "results.db").write_bytes(archive.read("results.db"))
     with sqlite3.connect(folder / "results.db") as db:
