@@ -62,9 +62,10 @@ def replay_set(asreview: str, name: str) -> dict[str, object]:
     with gzip.open(source, "rt", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     labels = read_dataset(source).labels
-    version = subprocess.run([asreview, "--version"], check=True, capture_output=True, text=True).stdout.strip()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        version = subprocess.run([asreview, "--version"], check=True, capture_output=True, text=True,
+                                 cwd=folder).stdout.strip()
         plain = folder / f"{name}.csv"  # row i = record i of our dataset (ASReview numbers rows from 0)
         with plain.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
