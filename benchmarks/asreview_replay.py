@@ -30,15 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.bench_screen import _seeds, dataset_path
-from library.screen.simulate import read_dataset, recall_at, wss
-
-
-def _priors(labels: np.ndarray, seed: int) -> tuple[int, int]:
-    """The prior include and exclude our replay draws for ``seed`` (simulate.replay, priors=1)."""
-    rng = np.random.default_rng(seed)
-    include = int(rng.choice(np.flatnonzero(labels == 1), 1, replace=False)[0])
-    exclude = int(rng.choice(np.flatnonzero(labels == 0), 1, replace=False)[0])
-    return include, exclude
+from library.screen.simulate import prior_records, read_dataset, recall_at, wss
 
 
 def _order(asreview: str, plain: Path, include: int, exclude: int, seed: int, folder: Path, n: int) -> np.ndarray:
@@ -71,7 +63,10 @@ def replay_set(asreview: str, name: str) -> dict[str, object]:
             writer = csv.writer(handle)
             writer.writerow(["title", "abstract", "label_included"])
             writer.writerows([r.get("title") or "", r.get("abstract") or "", r["label_included"]] for r in rows)
-        orders = [_order(asreview, plain, *_priors(labels, seed), seed, folder, len(labels)) for seed in _seeds(name)]
+        orders = []
+        for seed in _seeds(name):
+            (include,), (exclude,) = prior_records(labels, seed)  # the priors our replay starts from
+            orders.append(_order(asreview, plain, include, exclude, seed, folder, len(labels)))
     values = [wss(order, labels) for order in orders]
     return {"set": name, "asreview": version, "ai": "elas_u4 (default)", "records": len(labels),
             "includes": int(labels.sum()), "seeds": list(_seeds(name)), "wss95": [round(v, 4) for v in values],

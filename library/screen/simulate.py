@@ -33,7 +33,8 @@ import numpy as np
 from ..errors import LibraryError
 from .model import RunningNB, fit_features, record_meta, record_text, train, unsure_turn
 
-__all__ = ["Dataset", "SimulationError", "SimulationResult", "read_dataset", "recall_at", "simulate", "wss"]
+__all__ = ["Dataset", "SimulationError", "SimulationResult", "prior_records", "read_dataset", "recall_at",
+           "simulate", "wss"]
 
 TRUE = {"1", "1.0", "true", "yes", "y", "included", "include"}
 FALSE = {"0", "0.0", "false", "no", "n", "excluded", "exclude", ""}
@@ -121,14 +122,20 @@ class SimulationResult:
 Trainer = Callable[..., object]
 
 
+def prior_records(labels: np.ndarray, seed: int, priors: int = 1) -> tuple[list[int], list[int]]:
+    """The random prior includes and excludes a replay starts from (``priors`` of each, drawn with ``seed``)."""
+    rng = np.random.default_rng(seed)
+    inc = [int(i) for i in rng.choice(np.flatnonzero(labels == 1), priors, replace=False)]
+    exc = [int(i) for i in rng.choice(np.flatnonzero(labels == 0), priors, replace=False)]
+    return inc, exc
+
+
 def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: int | None = None,
            batch: int = 5, unsure_every: int | None = None, unsure_until: int | None = None) -> np.ndarray:
     """The screening order the model produces (see the module docstring)."""
-    rng = np.random.default_rng(seed)
     labels = data.labels
     matrix = fit_features(data.texts, data.meta).matrix
-    inc = list(rng.choice(np.flatnonzero(labels == 1), priors, replace=False))
-    exc = list(rng.choice(np.flatnonzero(labels == 0), priors, replace=False))
+    inc, exc = prior_records(labels, seed, priors)
     order = [*inc, *exc]
     unread = np.ones(len(labels), dtype=bool)
     unread[order] = False
