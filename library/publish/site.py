@@ -310,12 +310,12 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     old_studies = all_old if same_site else {}
     digests = lib.entry_digests()
     # the records whose stored text changed (compared in C: the last run's digests against this run's)
-    keys = list(digests)
-    last = map(itemgetter(0), map(old_studies.get, keys, itertools.repeat(_NO_STATE)))
+    library_keys = list(digests)
+    last = map(itemgetter(0), map(old_studies.get, library_keys, itertools.repeat(_NO_STATE)))
     differ = list(map(operator.ne, last, map(bytes.hex, digests.values())))
-    changed = list(itertools.compress(keys, differ))
+    changed = list(itertools.compress(library_keys, differ))
     records = {k: lib.get(k, keep=False) for k in changed}
-    same = list(itertools.compress(keys, map(operator.not_, differ)))  # their summaries are known
+    same = list(itertools.compress(library_keys, map(operator.not_, differ)))  # their summaries are known
     same_summaries = list(map(itemgetter(2), map(old_studies.__getitem__, same)))
     taken = dict(zip(map(attrgetter("slug"), same_summaries), same, strict=True))
     reserved = set(itertools.chain.from_iterable(map(attrgetter("old_slugs"), same_summaries)))
