@@ -4,6 +4,7 @@ does) and the ranking model's naive Bayes (the same estimates as scikit-learn's)
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import sparse
 from sklearn.naive_bayes import MultinomialNB
 
@@ -115,3 +116,29 @@ def test_the_replay_retrains_after_every_decision_as_the_inbox_does(monkeypatch)
     monkeypatch.setattr(model, "UNSURE_EVERY", 0)  # an uncertainty pick is one record even in batch mode
     replay(Dataset("toy", texts, labels), seed=1, every_decision_until=10, batch=5)
     assert len(calls) == (10 - 2) + 30 // 5
+
+
+def test_a_replay_stopped_once_the_figures_are_decided_gives_the_figures_of_a_full_replay():
+    rng = np.random.default_rng(11)
+    words = ["oil contrast tubal", "stent coronary cardiac", "asthma inhaler child", "tubal flushing fertility"]
+    labels = (rng.random(300) < 0.1).astype(np.int8)
+    labels[:2] = 1
+    texts = [f"{words[0] if y and n % 4 else words[1 + n % 3]} note{n % 11} w{n % 5}" for n, y in enumerate(labels)]
+    data = Dataset("toy", texts, labels)
+    for seed in (0, 3):
+        full = replay(data, seed=seed)[2:]
+        early = replay(data, seed=seed, until_decided=True)[2:]
+        assert sorted(full) == sorted(early)
+        assert not np.array_equal(full, early)  # the tail after the decided point was not replayed
+        result = simulate(data, seed=seed, random_runs=2)
+        assert result.wss95 == wss(full, labels)
+        assert (result.recall10, result.recall25) == (recall_at(full, labels, 0.10), recall_at(full, labels, 0.25))
+
+
+def test_ratio_balance_weighs_the_includes_as_asreviews_balanced_sample_weight(monkeypatch):
+    monkeypatch.setattr(model, "BALANCE", "ratio")
+    monkeypatch.setattr(model, "INCLUDE_RATIO", 9.8)
+    share = model._balance_share(3, 40)
+    # ASReview: includes weigh 1 each, excludes n_inc / (ratio * n_exc), then scaled to average 1
+    inc_total, exc_total = 3 * 1.0, 40 * 3 / (9.8 * 40)
+    assert share == pytest.approx(inc_total / (inc_total + exc_total))

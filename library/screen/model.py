@@ -38,7 +38,9 @@ INCLUDE_BOOST = 1.0
 MAX_DF = 1.0  # drop terms in more than this share of the records
 TITLE_WEIGHT = 2  # how many times the title is read
 SUBLINEAR_TF = True
-BALANCE = "weights"  # weights (each class half the weight) | double (ASReview's include share)
+BALANCE = "weights"  # weights (each class half the weight) | double (ASReview 1's include share) | ratio (below)
+INCLUDE_RATIO = 9.8  # BALANCE = "ratio": the includes weigh this many times the excludes (ASReview 2-3's balancer)
+STOP_WORDS = "english"  # scikit-learn's English list, or "" for none
 PARTNER = "svm"  # the discriminative half of CLASSIFIER = "ens" (naive Bayes + this, scores standardized)
 PSEUDO_EXCLUDES = 0  # random unread records added as excludes (Cormack & Grossman's CAL)
 # uncertainty picks: while fewer than UNSURE_UNTIL decisions are made, every UNSURE_EVERY-th record offered is the
@@ -205,7 +207,7 @@ def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = No
 
 
 def _fit_words(texts: Sequence[str]) -> Features:
-    vectorizer = TfidfVectorizer(stop_words="english", ngram_range=NGRAMS, min_df=MIN_DF, max_df=MAX_DF,
+    vectorizer = TfidfVectorizer(stop_words=STOP_WORDS or None, ngram_range=NGRAMS, min_df=MIN_DF, max_df=MAX_DF,
                                  sublinear_tf=SUBLINEAR_TF, max_features=MAX_FEATURES, strip_accents="unicode",
                                  dtype=np.float32,
                                  token_pattern=TOKEN_PATTERN)
@@ -259,7 +261,7 @@ def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence
     if PSEUDO_EXCLUDES:
         rows, y = _with_pseudo_excludes(matrix.shape[0], rows, y, seed)
     n_inc, n_exc = int(y.sum()), int(len(y) - y.sum())
-    share = _include_share(n_inc, n_exc) if BALANCE == "double" else 0.5
+    share = _balance_share(n_inc, n_exc)
     weight = np.where(y == 1, share * len(rows) / n_inc, (1 - share) * len(rows) / n_exc)
     weight = np.where(y == 1, INCLUDE_BOOST * weight, weight)
     x = matrix[rows]
@@ -304,7 +306,7 @@ class RunningNB:
         n_exc, n_inc = self.count
         if not n_inc or not n_exc or self.matrix.shape[1] == 0:
             raise ValueError("RunningNB needs an include and an exclude")
-        share = _include_share(n_inc, n_exc) if BALANCE == "double" else 0.5
+        share = _balance_share(n_inc, n_exc)
         w_inc = INCLUDE_BOOST * share * (n_inc + n_exc) / n_inc
         w_exc = (1 - share) * (n_inc + n_exc) / n_exc
         seen = np.flatnonzero(self.present)
@@ -319,6 +321,15 @@ class RunningNB:
 
 def _spread(matrix: sparse.csr_matrix, coef: np.ndarray) -> float:
     return float(np.std(matrix @ coef)) or 1.0
+
+
+def _balance_share(n_inc: int, n_exc: int) -> float:
+    """The share of the training weight that goes to the includes under ``BALANCE`` (the weights average 1)."""
+    if BALANCE == "double":
+        return _include_share(n_inc, n_exc)
+    if BALANCE == "ratio":
+        return INCLUDE_RATIO / (INCLUDE_RATIO + 1)
+    return 0.5
 
 
 def _include_share(n_inc: int, n_exc: int) -> float:
