@@ -41,6 +41,8 @@ SUBLINEAR_TF = True
 BALANCE = "weights"  # weights (each class half the weight) | double (ASReview 1's include share) | ratio (below)
 INCLUDE_RATIO = 9.8  # BALANCE = "ratio": the includes weigh this many times the excludes (ASReview 2-3's balancer)
 STOP_WORDS = "english"  # scikit-learn's English list, or "" for none
+ROW_NORM = "l2"  # each record's TF-IDF row scaled to unit length (l2 or l1), or "" for none
+BINARY = False  # term presence (1) instead of term frequency before IDF
 PARTNER = "svm"  # the discriminative half of CLASSIFIER = "ens" (naive Bayes + this, scores standardized)
 PSEUDO_EXCLUDES = 0  # random unread records added as excludes (Cormack & Grossman's CAL)
 # uncertainty picks: while fewer than UNSURE_UNTIL decisions are made, every UNSURE_EVERY-th record offered is the
@@ -208,8 +210,8 @@ def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = No
 
 def _fit_words(texts: Sequence[str]) -> Features:
     vectorizer = TfidfVectorizer(stop_words=STOP_WORDS or None, ngram_range=NGRAMS, min_df=MIN_DF, max_df=MAX_DF,
-                                 sublinear_tf=SUBLINEAR_TF, max_features=MAX_FEATURES, strip_accents="unicode",
-                                 dtype=np.float32,
+                                 norm=ROW_NORM or None, binary=BINARY, sublinear_tf=SUBLINEAR_TF,
+                                 max_features=MAX_FEATURES, strip_accents="unicode", dtype=np.float32,
                                  token_pattern=TOKEN_PATTERN)
     texts = list(texts)
     if not any(t.strip() for t in texts):
