@@ -52,6 +52,8 @@ def _cached_features(texts: list[str], meta: list[list[str]] | None = None) -> A
 
 
 def _value(text: str) -> Any:
+    if text in ("True", "False"):
+        return text == "True"
     for kind in (int, float):
         try:
             return kind(text)

@@ -142,3 +142,10 @@ def test_ratio_balance_weighs_the_includes_as_asreviews_balanced_sample_weight(m
     # ASReview: includes weigh 1 each, excludes n_inc / (ratio * n_exc), then scaled to average 1
     inc_total, exc_total = 3 * 1.0, 40 * 3 / (9.8 * 40)
     assert share == pytest.approx(inc_total / (inc_total + exc_total))
+
+
+def test_a_bad_feature_setting_is_an_error_not_an_empty_vocabulary(monkeypatch):
+    assert model.fit_features(["the of and", "a an"]).matrix.shape == (2, 0)  # only stop words: no features
+    monkeypatch.setattr(model, "BINARY", 1)  # scikit-learn wants a bool: once read as "no words", every score 0
+    with pytest.raises(ValueError, match="binary"):
+        model.fit_features(["oil contrast tubal", "coronary stent"])

@@ -218,7 +218,9 @@ def _fit_words(texts: Sequence[str]) -> Features:
         return Features(sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([], dtype=object))
     try:
         matrix = vectorizer.fit_transform(texts)
-    except ValueError:  # only stop words
+    except ValueError as exc:  # only stop words; any other error (a bad setting) is raised, not read as "no words"
+        if "empty vocabulary" not in str(exc):
+            raise
         return Features(sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([], dtype=object))
     return Features(matrix.tocsr(), vectorizer.get_feature_names_out())
 
