@@ -3,6 +3,8 @@ does) and the ranking model's naive Bayes (the same estimates as scikit-learn's)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from scipy import sparse
@@ -36,13 +38,20 @@ def test_figures_count_only_the_records_in_the_order():
     assert recall_at(order, labels, 0.25) == 1.0  # first 3 of 10
 
 
-def test_simulate_leaves_the_priors_out_of_its_figures():
-    rng = np.random.default_rng(5)
-    words = ["oil contrast tubal", "stent coronary cardiac", "asthma inhaler child", "tubal flushing fertility"]
-    labels = (rng.random(80) < 0.15).astype(np.int8)
+WORDS = ["oil contrast tubal", "stent coronary cardiac", "asthma inhaler child", "tubal flushing fertility"]
+
+
+def toy(n: int, share: float, seed: int, text: Callable[[int, int], str]) -> Dataset:
+    """``n`` records, about ``share`` of them included (the first two always), each record's text from
+    ``text(index, label)``."""
+    labels = (np.random.default_rng(seed).random(n) < share).astype(np.int8)
     labels[:2] = 1
-    texts = [f"{words[0] if y else words[1 + n % 3]} note{n % 7}" for n, y in enumerate(labels)]
-    data = Dataset("toy", texts, labels)
+    return Dataset("toy", [text(i, int(y)) for i, y in enumerate(labels)], labels)
+
+
+def test_simulate_leaves_the_priors_out_of_its_figures():
+    data = toy(80, 0.15, 5, lambda n, y: f"{WORDS[0] if y else WORDS[1 + n % 3]} note{n % 7}")
+    labels = data.labels
     order = replay(data, seed=4)
     result = simulate(data, seed=4, random_runs=3)
     assert result.priors == 2 and result.records == 80
@@ -119,12 +128,8 @@ def test_the_replay_retrains_after_every_decision_as_the_inbox_does(monkeypatch)
 
 
 def test_a_replay_stopped_once_the_figures_are_decided_gives_the_figures_of_a_full_replay():
-    rng = np.random.default_rng(11)
-    words = ["oil contrast tubal", "stent coronary cardiac", "asthma inhaler child", "tubal flushing fertility"]
-    labels = (rng.random(300) < 0.1).astype(np.int8)
-    labels[:2] = 1
-    texts = [f"{words[0] if y and n % 4 else words[1 + n % 3]} note{n % 11} w{n % 5}" for n, y in enumerate(labels)]
-    data = Dataset("toy", texts, labels)
+    data = toy(300, 0.1, 11, lambda n, y: f"{WORDS[0] if y and n % 4 else WORDS[1 + n % 3]} note{n % 11} w{n % 5}")
+    labels = data.labels
     for seed in (0, 3):
         full = replay(data, seed=seed)[2:]
         early = replay(data, seed=seed, until_decided=True)[2:]
