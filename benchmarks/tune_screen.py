@@ -36,7 +36,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 _DEFAULTS: dict[str, Any] = {}
 _FEATURES: dict[tuple[Any, ...], Any] = {}  # per worker: the features of a set under the feature settings
 _FEATURE_SETTINGS = ("NGRAMS", "MIN_DF", "MAX_DF", "MAX_FEATURES", "SUBLINEAR_TF", "TOKEN_PATTERN", "STOP_WORDS",
-                     "ROW_NORM", "BINARY",
+                     "ROW_NORM", "BINARY", "CLASSIFIER", "PARTNER_FEATURES",
                      "AUTHOR_WEIGHT", "YEAR_WEIGHT", "YEAR_BUCKET", "JOURNAL_WEIGHT", "KEYWORD_WEIGHT", "MAX_AUTHORS")
 
 

@@ -44,6 +44,14 @@ STOP_WORDS = "english"  # scikit-learn's English list, or "" for none
 ROW_NORM = "l2"  # each record's TF-IDF row scaled to unit length (l2 or l1), or "" for none
 BINARY = False  # term presence (1) instead of term frequency before IDF
 PARTNER = "svm"  # the discriminative half of CLASSIFIER = "ens" (naive Bayes + this, scores standardized)
+# the partner's own features: "" = the same as naive Bayes; "asreview" = ASReview 3's TF-IDF (word uni- and bigrams,
+# scikit-learn's token pattern, no stop-word list, max_df 0.95), a block of columns after the others that only the
+# partner reads; PARTNER_BALANCE "" = BALANCE, "ratio" = INCLUDE_RATIO; PARTNER_WEIGHT: its share of the sum
+PARTNER_FEATURES = ""
+ASREVIEW_TFIDF = {"ngram_range": (1, 2), "token_pattern": r"(?u)\b\w\w+\b", "stop_words": None,
+                  "max_df": 0.95, "min_df": 1, "norm": "l2", "binary": False, "sublinear_tf": True}
+PARTNER_BALANCE = ""
+PARTNER_WEIGHT = 1.0
 PSEUDO_EXCLUDES = 0  # random unread records added as excludes (Cormack & Grossman's CAL)
 # uncertainty picks: while fewer than UNSURE_UNTIL decisions are made, every UNSURE_EVERY-th record offered is the
 # one the model is least sure about (score nearest the decision boundary) instead of the top-ranked one
@@ -189,13 +197,18 @@ def unsure_turn(decided: int, every: int | None = None, until: int | None = None
 class Features:
     matrix: sparse.csr_matrix  # one row per record, L2-normalized TF-IDF
     terms: np.ndarray  # column -> term
-    words: int = -1  # the first ``words`` columns are words, the rest metadata tokens (-1: all words)
+    words: int = -1  # the first ``words`` columns are words, the rest metadata tokens or the partner's (-1: all words)
+    partner: int = -1  # the columns from here on are read only by the ensemble's partner (-1: none)
 
 
 def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = None) -> Features:
     """TF-IDF over ``texts`` (English stop words removed, word n-grams of ``NGRAMS`` sizes, sublinear term frequency;
     words as ``TOKEN_PATTERN``), then the metadata blocks of ``meta`` (:func:`record_meta`, one list per text) whose
     weight is not 0."""
+    return _with_partner(_fit_with_meta(texts, meta), texts)
+
+
+def _fit_with_meta(texts: Sequence[str], meta: Sequence[Sequence[str]] | None) -> Features:
     words = _fit_words(texts)
     if meta is None or not metadata_on():
         return words
@@ -208,11 +221,23 @@ def fit_features(texts: Sequence[str], meta: Sequence[Sequence[str]] | None = No
                     np.concatenate([words.terms, np.array(names, dtype=object)]), len(words.terms))
 
 
-def _fit_words(texts: Sequence[str]) -> Features:
-    vectorizer = TfidfVectorizer(stop_words=STOP_WORDS or None, ngram_range=NGRAMS, min_df=MIN_DF, max_df=MAX_DF,
-                                 norm=ROW_NORM or None, binary=BINARY, sublinear_tf=SUBLINEAR_TF,
-                                 max_features=MAX_FEATURES, strip_accents="unicode", dtype=np.float32,
-                                 token_pattern=TOKEN_PATTERN)
+def _with_partner(features: Features, texts: Sequence[str]) -> Features:
+    """``features`` plus the partner's own block (``PARTNER_FEATURES``) when the ensemble reads one."""
+    if CLASSIFIER != "ens" or PARTNER_FEATURES != "asreview":
+        return features
+    block = _fit_words(texts, **ASREVIEW_TFIDF)
+    words = features.words if features.words >= 0 else len(features.terms)
+    return Features(sparse.hstack([features.matrix, block.matrix], format="csr", dtype=np.float32),
+                    np.concatenate([features.terms, block.terms]), words, features.matrix.shape[1])
+
+
+def _fit_words(texts: Sequence[str], **settings: object) -> Features:
+    chosen: dict[str, object] = {"stop_words": STOP_WORDS or None, "ngram_range": NGRAMS, "min_df": MIN_DF,
+                                 "max_df": MAX_DF, "norm": ROW_NORM or None, "binary": BINARY,
+                                 "sublinear_tf": SUBLINEAR_TF, "token_pattern": TOKEN_PATTERN}
+    chosen.update(settings)
+    vectorizer = TfidfVectorizer(max_features=MAX_FEATURES, strip_accents="unicode", dtype=np.float32,
+                                 **chosen)  # type: ignore[arg-type]
     texts = list(texts)
     if not any(t.strip() for t in texts):
         return Features(sparse.csr_matrix((len(texts), 0), dtype=np.float32), np.array([], dtype=object))
@@ -247,9 +272,11 @@ class Model:
         return [(str(terms[row.indices[i]]), float(contrib[i])) for i in order if contrib[i] > 0]
 
 
-def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence[int], seed: int = 0) -> Model:
+def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence[int], seed: int = 0,
+          partner: int = -1) -> Model:
     """Fit the linear model on the labelled rows; with no includes or no excludes, rank by similarity to what is
-    known (the mean TF-IDF vector of the includes, minus that of the excludes)."""
+    known (the mean TF-IDF vector of the includes, minus that of the excludes). ``partner``: where the ensemble
+    partner's own columns start (:attr:`Features.partner`)."""
     inc, exc = np.asarray(included, dtype=np.int64), np.asarray(excluded, dtype=np.int64)
     if matrix.shape[1] == 0:
         return Model(np.zeros(0, dtype=np.float32), 0.0, (len(inc), len(exc)))
@@ -270,6 +297,8 @@ def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence
     weight = np.where(y == 1, INCLUDE_BOOST * weight, weight)
     x = matrix[rows]
     trained_on = (len(inc), len(exc))
+    if CLASSIFIER == "ens" and partner >= 0:
+        return _ensemble(matrix, x, y, weight, seed, partner, trained_on)
     if CLASSIFIER == "ens":
         a, b = fit_nb(x, y, weight), _FITS[PARTNER](x, y, weight, seed)
         coef = a[0] / _spread(matrix, a[0]) + b[0] / _spread(matrix, b[0])
@@ -321,6 +350,22 @@ class RunningNB:
         coef[seen] += np.log(w_inc * self.sums[1, seen] + NB_ALPHA) - np.log(w_exc * self.sums[0, seen] + NB_ALPHA)
         intercept = float(np.log(w_inc * n_inc) - np.log(w_exc * n_exc))
         return Model(coef.astype(np.float32), intercept, (n_inc, n_exc))
+
+
+def _ensemble(matrix: sparse.csr_matrix, x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, seed: int,
+              partner: int, trained_on: tuple[int, int]) -> Model:
+    """Naive Bayes on the columns before ``partner``, the partner on its own columns (with its own balance),
+    each scaled by the spread of its scores over every record, summed as one coefficient vector."""
+    x = sparse.csr_matrix(x)
+    nb = np.zeros(matrix.shape[1])
+    nb[:partner] = fit_nb(x[:, :partner], y, weight)[0]
+    if PARTNER_BALANCE == "ratio":
+        share = INCLUDE_RATIO / (INCLUDE_RATIO + 1)
+        weight = np.where(y == 1, share * len(y) / y.sum(), (1 - share) * len(y) / (len(y) - y.sum()))
+    other = np.zeros(matrix.shape[1])
+    other[partner:] = _FITS[PARTNER](x[:, partner:], y, weight, seed)[0]
+    coef = nb / _spread(matrix, nb) + PARTNER_WEIGHT * other / _spread(matrix, other)
+    return Model(coef.astype(np.float32), 0.0, trained_on)
 
 
 def _spread(matrix: sparse.csr_matrix, coef: np.ndarray) -> float:

@@ -109,7 +109,7 @@ class Ranker:
         rows = np.where(rows >= 0, rows + offset, -1)
         inc = list(range(offset)) + rows[(kinds == 3) & (rows >= 0)].tolist()
         exc = rows[(kinds == 4) & (rows >= 0)].tolist()
-        model = train(self.features.matrix, inc, exc, seed=self.seed)
+        model = train(self.features.matrix, inc, exc, seed=self.seed, partner=self.features.partner)
         waiting = (kinds >= 0) & (kinds <= 2) & (rows >= 0)
         unread = rows[waiting]
         later = kinds[waiting] != 0

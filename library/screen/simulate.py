@@ -138,7 +138,8 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
     records after the priors screened) and the rest follows in the order of the last model's scores: WSS@95,
     recall@10% / @25% and the random figures are the same as a full replay's (a test holds them equal)."""
     labels = data.labels
-    matrix = fit_features(data.texts, data.meta).matrix
+    features = fit_features(data.texts, data.meta)
+    matrix = features.matrix
     inc, exc = prior_records(labels, seed, priors)
     order = [*inc, *exc]
     unread = np.ones(len(labels), dtype=bool)
@@ -154,7 +155,7 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
             rest = np.flatnonzero(unread)
             order += [int(n) for n in rest[np.argsort(-scores[rest], kind="stable")]]
             break
-        model = running.model() if running is not None else train(matrix, inc, exc, seed=seed)
+        model = running.model() if running is not None else train(matrix, inc, exc, seed=seed, partner=features.partner)
         scores = model.scores(matrix)
         scores[~unread] = -np.inf
         take = 1 if every_decision_until is None or len(order) < every_decision_until else batch
