@@ -154,3 +154,31 @@ def test_a_bad_feature_setting_is_an_error_not_an_empty_vocabulary(monkeypatch):
     monkeypatch.setattr(model, "BINARY", 1)  # scikit-learn wants a bool: once read as "no words", every score 0
     with pytest.raises(ValueError, match="binary"):
         model.fit_features(["oil contrast tubal", "coronary stent"])
+
+
+def test_the_ensemble_partner_reads_only_its_own_block(monkeypatch):
+    from sklearn.svm import LinearSVC
+
+    for key, value in {"CLASSIFIER": "ens", "PARTNER": "svm", "PARTNER_FEATURES": "asreview",
+                       "PARTNER_BALANCE": "ratio", "C": 0.11}.items():
+        monkeypatch.setattr(model, key, value)
+    data = toy(60, 0.2, 3, lambda n, y: f"{WORDS[0] if y else WORDS[1 + n % 3]} w{n % 4}" + " of the" * (n % 2))
+    features = model.fit_features(data.texts)
+    assert 0 < features.partner < features.matrix.shape[1] and features.words == features.partner
+    partner_terms = set(features.terms[features.partner:])
+    assert "oil contrast" in partner_terms and "of the" in partner_terms  # bigrams, no stop-word list
+    assert "of" not in set(features.terms[:features.partner])  # naive Bayes keeps its stop words out
+    inc, exc = [0, 1, *np.flatnonzero(data.labels[2:20]) + 2], [int(i) + 2 for i in np.flatnonzero(1 - data.labels[2:20])]
+    ranker = model.train(features.matrix, inc, exc, partner=features.partner)
+    x = features.matrix
+    rows = np.array([*inc, *exc])
+    y = np.r_[np.ones(len(inc)), np.zeros(len(exc))]
+    nb = np.asarray(x[:, :features.partner] @ model.fit_nb(x[rows][:, :features.partner], y,
+                                                              np.where(y == 1, 0.5 * len(y) / len(inc),
+                                                                       0.5 * len(y) / len(exc)))[0]).ravel()
+    share = 9.8 / 10.8
+    weight = np.where(y == 1, share * len(y) / len(inc), (1 - share) * len(y) / len(exc))
+    svm = LinearSVC(C=0.11, random_state=0, max_iter=2000).fit(x[rows][:, features.partner:], y, sample_weight=weight)
+    other = np.asarray(x[:, features.partner:] @ svm.coef_.ravel()).ravel()
+    expected = nb / nb.std() + other / other.std()
+    assert np.allclose(ranker.scores(x), expected, atol=1e-4)
