@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_screen import TUNE, dataset_path
+from library.screen.model import ASREVIEW_TFIDF
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "base": {},
@@ -29,9 +30,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # list, max_df 0.95, sublinear TF), title read once, no year block, no uncertainty picks. On the nine tuning
     # sets it gives the real ASReview 3.0.8's replayed WSS@95 (benchmarks/data/asreview-replay.jsonl) on 34 of the
     # 45 set x seed runs to the fourth decimal, the others within 0.018 (CHANGELOG, issue 18, ninth round).
-    "asreview": {"CLASSIFIER": "svm", "C": 0.11, "BALANCE": "ratio", "INCLUDE_RATIO": 9.8, "NGRAMS": (1, 2),
-                 "MAX_DF": 0.95, "STOP_WORDS": "", "TOKEN_PATTERN": r"(?u)\b\w\w+\b", "TITLE_WEIGHT": 1,
-                 "YEAR_WEIGHT": 0.0, "UNSURE_EVERY": 0},
+    "asreview": {"CLASSIFIER": "svm", "C": 0.11, "BALANCE": "ratio", "INCLUDE_RATIO": 9.8,
+                 "NGRAMS": ASREVIEW_TFIDF["ngram_range"], "MAX_DF": ASREVIEW_TFIDF["max_df"], "STOP_WORDS": "",
+                 "TOKEN_PATTERN": ASREVIEW_TFIDF["token_pattern"], "TITLE_WEIGHT": 1, "YEAR_WEIGHT": 0.0,
+                 "UNSURE_EVERY": 0},
 }
 _DEFAULTS: dict[str, Any] = {}
 _FEATURES: dict[tuple[Any, ...], Any] = {}  # per worker: the features of a set under the feature settings

@@ -292,8 +292,7 @@ def train(matrix: sparse.csr_matrix, included: Sequence[int], excluded: Sequence
     if PSEUDO_EXCLUDES:
         rows, y = _with_pseudo_excludes(matrix.shape[0], rows, y, seed)
     n_inc, n_exc = int(y.sum()), int(len(y) - y.sum())
-    share = _balance_share(n_inc, n_exc)
-    weight = np.where(y == 1, share * len(rows) / n_inc, (1 - share) * len(rows) / n_exc)
+    weight = _sample_weights(y, _balance_share(n_inc, n_exc))
     weight = np.where(y == 1, INCLUDE_BOOST * weight, weight)
     x = matrix[rows]
     trained_on = (len(inc), len(exc))
@@ -359,9 +358,8 @@ def _ensemble(matrix: sparse.csr_matrix, x: sparse.csr_matrix, y: np.ndarray, we
     x = sparse.csr_matrix(x)
     nb = np.zeros(matrix.shape[1])
     nb[:partner] = fit_nb(x[:, :partner], y, weight)[0]
-    if PARTNER_BALANCE == "ratio":
-        share = INCLUDE_RATIO / (INCLUDE_RATIO + 1)
-        weight = np.where(y == 1, share * len(y) / y.sum(), (1 - share) * len(y) / (len(y) - y.sum()))
+    if PARTNER_BALANCE:
+        weight = _sample_weights(y, _balance_share(int(y.sum()), int(len(y) - y.sum()), PARTNER_BALANCE))
     other = np.zeros(matrix.shape[1])
     other[partner:] = _FITS[PARTNER](x[:, partner:], y, weight, seed)[0]
     coef = nb / _spread(matrix, nb) + PARTNER_WEIGHT * other / _spread(matrix, other)
@@ -372,13 +370,21 @@ def _spread(matrix: sparse.csr_matrix, coef: np.ndarray) -> float:
     return float(np.std(matrix @ coef)) or 1.0
 
 
-def _balance_share(n_inc: int, n_exc: int) -> float:
-    """The share of the training weight that goes to the includes under ``BALANCE`` (the weights average 1)."""
-    if BALANCE == "double":
+def _balance_share(n_inc: int, n_exc: int, balance: str = "") -> float:
+    """The share of the training weight that goes to the includes under ``balance`` (default ``BALANCE``)."""
+    balance = balance or BALANCE
+    if balance == "double":
         return _include_share(n_inc, n_exc)
-    if BALANCE == "ratio":
+    if balance == "ratio":
         return INCLUDE_RATIO / (INCLUDE_RATIO + 1)
     return 0.5
+
+
+def _sample_weights(y: np.ndarray, share: float) -> np.ndarray:
+    """Per labelled row (``y`` 1 = include): the includes share ``share`` of the weight, the excludes the rest;
+    the weights average 1."""
+    n_inc = float(y.sum())
+    return np.where(y == 1, share * len(y) / n_inc, (1 - share) * len(y) / (len(y) - n_inc))
 
 
 def _include_share(n_inc: int, n_exc: int) -> float:

@@ -33,8 +33,8 @@ import numpy as np
 from ..errors import LibraryError
 from .model import RunningNB, fit_features, record_meta, record_text, train, unsure_turn
 
-__all__ = ["Dataset", "SimulationError", "SimulationResult", "prior_records", "read_dataset", "recall_at",
-           "simulate", "wss"]
+__all__ = ["Dataset", "SimulationError", "SimulationResult", "includes_needed", "prior_records", "read_dataset",
+           "recall_at", "simulate", "wss"]
 
 TRUE = {"1", "1.0", "true", "yes", "y", "included", "include"}
 FALSE = {"0", "0.0", "false", "no", "n", "excluded", "exclude", ""}
@@ -89,9 +89,14 @@ def wss(order: Sequence[int] | np.ndarray, labels: np.ndarray, level: int = 95) 
     """WSS@``level`` of screening ``order`` (indexes into ``labels``; N = ``len(order)``, the records counted)."""
     seen = labels[np.asarray(order)]
     found = np.cumsum(seen)
-    needed = -(-level * int(seen.sum()) // 100)  # ceil(level% of the includes), in integers
+    needed = includes_needed(int(seen.sum()), level)
     screened = int(np.searchsorted(found, needed) + 1)
     return (len(seen) - screened) / len(seen) - (100 - level) / 100
+
+
+def includes_needed(includes: int, level: int = 95) -> int:
+    """How many of ``includes`` make ``level``% recall: the ceiling, computed in integers."""
+    return -(-level * includes // 100)
 
 
 def recall_at(order: Sequence[int] | np.ndarray, labels: np.ndarray, share: float) -> float:
@@ -148,7 +153,7 @@ def replay(data: Dataset, seed: int = 0, priors: int = 1, every_decision_until: 
     for n in order if running is not None else ():
         running.add(n, bool(labels[n]))  # type: ignore[union-attr]
     counted = len(labels) - len(order)
-    needed = -(-95 * (int(labels.sum()) - len(inc)) // 100)  # as wss() counts them
+    needed = includes_needed(int(labels.sum()) - len(inc))  # as wss() counts them
     scores = np.zeros(len(labels), dtype=np.float32)
     while unread.any():
         if until_decided and len(inc) - priors >= needed and 4 * (len(order) - 2 * priors) >= counted:
