@@ -171,10 +171,6 @@ class RowOrigin:
     base: tuple[str, int, int]
     rows: np.ndarray  # int64[rows of the index]
 
-    def fresh(self) -> int:
-        """How many rows the base file does not hold."""
-        return int((self.rows < 0).sum())
-
 
 class KnownRow(NamedTuple):
     """An entry a save wrote whose frame row is a row of the index before the save (only fields no row reads
