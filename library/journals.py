@@ -30,6 +30,9 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ASIDES = re.compile(r"\s*(?:\([^)]*\)|\[[^\]]*\])")
 _SUBTITLE = re.compile(r"\s*(?::|\s/\s|\s=\s).*$")
 _DROP = frozenset({"the"})
+# an ISO 4 qualifier that tells apart two serials of one title by the year the later one began: entrez.csv has
+# "Science" -> "Science (80- )", where NLM's MedlineTA (what AMA and Vancouver print) is plain "Science"
+_YEAR_QUALIFIER = re.compile(r"\s*\(\d{2,4}-\s*\)$")
 
 
 def journal_key(name: str) -> str:
@@ -81,7 +84,7 @@ def _indexes() -> tuple[dict[str, Abbreviation], dict[str, Abbreviation], dict[s
         for row in csv.reader(io.StringIO(text, newline="")):
             if len(row) < 2 or not row[0].strip() or not row[1].strip():
                 continue
-            title, abbreviation = row[0].strip(), row[1].strip()
+            title, abbreviation = row[0].strip(), _YEAR_QUALIFIER.sub("", row[1].strip())
             key = journal_key(title)
             # a later list does not override an earlier one; within one list two answers are ambiguous
             if rank and key in titles and key not in seen_here:

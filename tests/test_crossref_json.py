@@ -111,5 +111,10 @@ def test_habanero_recorded_responses():
     assert len(query.records) == 2 and query.records[0].abstract.startswith("Communication is perhaps")
     csl = read(HABANERO / "test_content_negotiation_citeproc_json.1.json").records[0]
     assert csl.abstract.startswith("The train of thought") and "<" not in csl.abstract
+    # content negotiation's name for the short title (an abbreviation equal to the title is dropped)
+    assert csl.journal == "Science" and csl.journal_abbrev == ""
+    negotiated = crossref_record({"type": "journal-article", "container-title": "Fertility and Sterility",
+                                  "container-title-short": "Fertil Steril"})
+    assert negotiated.journal_abbrev == "Fertil Steril"
     bad = read(HABANERO / "test_works_bad_id_warn.0.txt")
     assert bad.problems[0].fatal and "Resource not found." in bad.problems[0].message

@@ -174,7 +174,8 @@ def crossref_record(work: dict[str, Any]) -> Record:
         record.booktitle = container
     else:
         record.journal = container
-        record.journal_abbrev = _text(work.get("short-container-title"))
+        # the REST API's name; content negotiation's citeproc JSON says "container-title-short"
+        record.journal_abbrev = _text(work.get("short-container-title") or work.get("container-title-short"))
     record.year, record.month = _date(work)
     record.volume = _text(work.get("volume"))
     record.issue = _text(work.get("issue"))
