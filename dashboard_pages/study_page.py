@@ -20,6 +20,7 @@ from library.views import (
     identifier_links,
     journal_line,
     level_label,
+    reader_keywords,
     related_studies,
     safe_url,
     study_label,
@@ -34,7 +35,6 @@ _STANCE_COLORS = {"critical": "orange", "hostile": "red", "supportive": "green",
 
 
 AUTHORS_SHOWN = 20  # as journals do: the first 20 names, then "et al." with a way to show everyone
-_INTERNAL_KEYWORD = re.compile(r"^[a-z][a-z0-9-]*:\S")  # trial:H2Oil, outcome:live-birth: editors' markers
 
 
 def _author_names(record: Record) -> list[str]:
@@ -72,11 +72,6 @@ def affiliation_lines(record: Record) -> list[str]:
     text = str(record.extra.get("affiliations", "") or record.extra.get("affiliation", "") or "")
     parts = re.split(r"\s*;\s*|\n", text)
     return [p for p in dict.fromkeys(" ".join(p.split()) for p in parts) if p]
-
-
-def reader_keywords(keywords: list[str]) -> list[str]:
-    """Keywords a reader sees: the editors' internal markers (``trial:H2Oil``, ``outcome:...``) left out."""
-    return [k for k in keywords if not _INTERNAL_KEYWORD.match(k.strip())]
 
 
 _STANCE_HELP = {

@@ -17,7 +17,7 @@ from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, norm
 from .model import RELATION_KINDS, Record, Relation
 
 __all__ = ["IdentifierLink", "RelationRow", "abstract_sections", "escape_markdown", "identifier_links",
-           "journal_line", "related_studies", "safe_url", "split_inline_labels", "study_relations"]
+           "journal_line", "reader_keywords", "related_studies", "safe_url", "split_inline_labels", "study_relations"]
 
 
 _MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character CommonMark can escape
@@ -30,6 +30,15 @@ def escape_markdown(text: str) -> str:
     newlines become spaces so a title cannot start a heading or a list.
     """
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+_INTERNAL_KEYWORD = re.compile(r"^[a-z][a-z0-9-]*:\S")  # trial:H2Oil, outcome:live-birth: editors' markers
+
+
+def reader_keywords(keywords: list[str]) -> list[str]:
+    """Keywords a reader sees (the dashboard's reader mode, the published site): the editors' internal markers
+    (``trial:H2Oil``, ``outcome:...``) left out."""
+    return [k for k in keywords if not _INTERNAL_KEYWORD.match(k.strip())]
 
 
 def journal_line(record: Record) -> str:
@@ -62,7 +71,7 @@ def safe_url(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
-    return quote(url.strip(), safe=":/?#@!$&'*+,;=%-._~")
+    return quote(url.strip(), safe=":/?#@!$&'*+,;=%-._~", errors="surrogatepass")  # (a lone surrogate: escaped)
 
 
 def identifier_links(record: Record) -> list[IdentifierLink]:
@@ -73,7 +82,7 @@ def identifier_links(record: Record) -> list[IdentifierLink]:
     except InvalidIdentifier:
         doi = ""
     if doi:
-        links.append(IdentifierLink("DOI", doi, "https://doi.org/" + quote(doi, safe="/:;._-")))
+        links.append(IdentifierLink("DOI", doi, "https://doi.org/" + quote(doi, safe="/:;._-", errors="surrogatepass")))
     try:
         pmid = normalize_pmid(record.pmid) if record.pmid else ""
     except InvalidIdentifier:

@@ -228,6 +228,99 @@ def test_cite_this_four_styles_and_ris(site: tuple[Path, Path]) -> None:
     assert ris.startswith("TY  - ") and f"DO  - {record.doi}" in ris
 
 
+OTHER_KINDS = """
+@incollection{chapter2019,
+  author    = {Rivera, Ana},
+  editor    = {Okafor, Chidi and Lindqvist, Maja},
+  title     = {Tubal factor infertility},
+  booktitle = {Textbook of Reproductive Surgery},
+  publisher = {Springer},
+  isbn      = {978-3-030-00000-1},
+  pages     = {101--120},
+  year      = {2019}
+}
+@inproceedings{talk2018,
+  author    = {Novak, Petr},
+  title     = {Office tubal patency testing},
+  booktitle = {Proceedings of the Annual Meeting of Reproductive Imaging},
+  year      = {2018}
+}
+@phdthesis{thesis2020,
+  author = {Hicks, Laura},
+  title  = {Foam sonography for tubal patency},
+  school = {Radboud University},
+  year   = {2020}
+}
+@techreport{report2021,
+  author      = {Moreau, Claire},
+  title       = {Radiation dose in fluoroscopic gynaecology},
+  institution = {National Radiation Protection Board},
+  number      = {NRPB-W21},
+  year        = {2021}
+}
+@article{markers2022,
+  author   = {Tan, Wei},
+  title    = {Oil contrast and live birth},
+  journal  = {Fertility and Sterility},
+  year     = {2022},
+  volume   = {117},
+  url      = {JaVaScRiPt:alert(document.domain)},
+  keywords = {trial:H2Oil; outcome:live-birth; Hysterosalpingography; Infertility: female}
+}
+"""
+
+
+def test_books_theses_reports_get_the_tags_zotero_types_them_by(tmp_path: Path) -> None:
+    """Zotero's Embedded Metadata translator picks the item type from the tag present (citation_book_title ->
+    book section, citation_conference_title -> conference paper, citation_dissertation_institution -> thesis,
+    citation_technical_report_institution -> report) and reads the number of a report from its own tag."""
+    bib, out = _site(tmp_path, extra=OTHER_KINDS)
+
+    def tags_and_ld(key: str) -> tuple[dict[str, list[str]], dict[str, object]]:
+        metas, scripts = _meta(out / "library" / f"{_slug_of(bib, key)}.html")
+        tags: dict[str, list[str]] = {}
+        for name, value in metas:
+            tags.setdefault(name, []).append(value)
+        return tags, scripts[0]
+
+    tags, ld = tags_and_ld("chapter2019")
+    assert tags["citation_inbook_title"] == tags["citation_book_title"] == ["Textbook of Reproductive Surgery"]
+    assert "citation_journal_title" not in tags and tags["citation_publisher"] == ["Springer"]
+    assert ld["isPartOf"] == {"@type": "Book", "name": "Textbook of Reproductive Surgery",
+                              "isbn": "978-3-030-00000-1"}
+    assert ld["publisher"] == {"@type": "Organization", "name": "Springer"}
+    assert [e["familyName"] for e in ld["editor"]] == ["Okafor", "Lindqvist"]  # type: ignore[index]
+    tags, ld = tags_and_ld("talk2018")
+    assert tags["citation_conference_title"] == ["Proceedings of the Annual Meeting of Reproductive Imaging"]
+    tags, ld = tags_and_ld("thesis2020")
+    assert tags["citation_dissertation_institution"] == ["Radboud University"]
+    assert ld["publisher"] == {"@type": "Organization", "name": "Radboud University"}
+    tags, _ = tags_and_ld("report2021")
+    assert tags["citation_technical_report_institution"] == ["National Radiation Protection Board"]
+    assert tags["citation_technical_report_number"] == ["NRPB-W21"] and "citation_issue" not in tags
+
+
+def test_editors_markers_and_unsafe_urls_stay_off_the_site(tmp_path: Path) -> None:
+    """Keywords such as ``trial:H2Oil`` are the editors' markers (the dashboard shows them to editors only): the
+    site leaves them out of the page, the meta tags, the JSON-LD and the RIS file, and keeps real keywords; a URL
+    of a scheme no page links to is printed nowhere (not in the citations nor the RIS file, where a reference
+    manager would make a link of it)."""
+    bib, out = _site(tmp_path, extra=OTHER_KINDS)
+    slug = _slug_of(bib, "markers2022")
+    page = (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
+    ris = (out / "library" / f"{slug}.ris").read_text(encoding="utf-8")
+    dump = next(json.loads(line) for line in (out / "library.jsonl").read_text(encoding="utf-8").splitlines()
+                if json.loads(line)["id"] == "markers2022")
+    for text in (page, ris, json.dumps(dump)):
+        assert "H2Oil" not in text and "outcome:" not in text
+        assert "alert(document.domain)" not in text.lower()
+    metas, scripts = _meta(out / "library" / f"{slug}.html")
+    assert [v for n, v in metas if n == "citation_keywords"] == ["Hysterosalpingography", "Infertility: female"]
+    assert scripts[0]["keywords"] == "Hysterosalpingography; Infertility: female"
+    assert "KW  - Hysterosalpingography" in ris and "KW  - Infertility: female" in ris
+    assert Library.load(bib).get("markers2022").keywords[:2] == ["trial:H2Oil", "outcome:live-birth"]  # kept
+
+
 @pytest.mark.slow  # about a second or more: run by make test, not make unit
 def test_incremental_rewrites_only_what_changed_and_slugs_stay(tmp_path: Path) -> None:
     bib, out = _site(tmp_path)

@@ -40,11 +40,16 @@ def _generated(count: int, seed: int = 19) -> list[Record]:
     rng = random.Random(seed)
     records = []
     for i in range(count):
-        record = Record(key=f"gen{i}", entry_type=rng.choice(["article", "incollection", "inproceedings", "book"]))
+        record = Record(key=f"gen{i}", entry_type=rng.choice(["article", "incollection", "inproceedings", "book",
+                                                              "phdthesis", "techreport"]))
         record.authors = [Author(family=_text(rng, 6), given=_text(rng, 3) if rng.random() < 0.7 else "",
                                  literal=_text(rng, 4) if rng.random() < 0.2 else "",
                                  orcid=rng.choice(["", "0000-0002-1825-0097", " https://orcid.org/0000-0002-1825-009X"]))
                           for _ in range(rng.randint(0, 4))]
+        record.editors = [Author(family=_text(rng, 5), given=_text(rng, 3), literal=_text(rng, 3) if rng.random() < 0.2
+                                 else "") for _ in range(rng.choice([0, 0, 1, 2]))]
+        if rng.random() < 0.3:
+            record.extra["school" if rng.random() < 0.5 else "institution"] = _text(rng, 6)
         for name in ("title", "journal", "journal_abbrev", "booktitle", "publisher", "volume", "issue", "issn",
                      "isbn", "language", "doi", "pmid", "pmcid", "url"):
             if rng.random() < 0.6:

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from ..model import Author, Record
-from .parts import article_number_of, bcp47, iso_date, kind_of, month_number, page_range, standard_extra
+from .parts import article_number_of, bcp47, iso_date, kind_of, month_number, page_range, publisher_of, standard_extra
 
 __all__ = ["csl_item", "csl_type", "to_csl_json", "validate_csl_json"]
 
@@ -81,8 +81,7 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     item["container-title-short"] = record.journal_abbrev
     item["collection-title"] = standard_extra(record, "series")
     item["edition"] = standard_extra(record, "edition")
-    item["publisher"] = (record.publisher or standard_extra(record, "institution")
-                         or standard_extra(record, "school") or standard_extra(record, "organization"))
+    item["publisher"] = publisher_of(record)
     item["publisher-place"] = standard_extra(record, "address")
     item["genre"] = standard_extra(record, "type")
     if record.year is not None:

@@ -155,6 +155,13 @@ def standard_extra(record: Record, name: str) -> str:
     return value.strip()
 
 
+def publisher_of(record: Record) -> str:
+    """Who issued the work: its publisher, else the BibTeX institution, school or organization (CSL's
+    ``publisher``; a thesis's university, a report's institution)."""
+    return (record.publisher or standard_extra(record, "institution") or standard_extra(record, "school")
+            or standard_extra(record, "organization"))
+
+
 
 # ISO 639-2 (PubMed's "eng", "fre" ...) and English names -> BCP 47 primary language subtags
 _BCP47 = {"eng": "en", "english": "en", "fre": "fr", "fra": "fr", "french": "fr", "ger": "de", "deu": "de",

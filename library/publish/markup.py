@@ -40,7 +40,7 @@ def safe_href(url: str) -> str:
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return ""
-    return esc(quote(text, safe=":/?#@!$&'*+,;=%-._~"))
+    return esc(quote(text, safe=":/?#@!$&'*+,;=%-._~", errors="surrogatepass"))
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))

@@ -36,11 +36,11 @@ from .markup import COPY_JS, CSS, SEARCH_JS, esc, page, page_parts
 from .output import STATE_DIR, SiteWriter, StudyState, load_state, mark_writing, save_state
 from .pages import entry_block, list_pages, sitemap_files, topic_closure
 from .slugs import is_slug, make_unique, slugify, topic_slug
-from .study import Summary, old_slugs_of, study_parts, summarize
+from .study import Summary, old_slugs_of, public_record, study_parts, summarize
 
 __all__ = ["PublishReport", "publish_site"]
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"  # 2: internal keywords and unsafe URLs left out, more metadata for books, theses, reports
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 SHARD_SIZE = 1000
 WALK_LIMIT = 2000  # steps a republish walks the order to find a study's pool neighbours before it gathers the pool
@@ -99,6 +99,11 @@ def _assign_slugs(lib: Library, records: dict[str, Record], taken: dict[str, str
         lib.set_fields(changed)
         lib.save()
     return len(missing), bool(changed)
+
+
+def _shown(lib: Library, key: str) -> Record:
+    """A study's record as the site shows it (:func:`.study.public_record`)."""
+    return public_record(lib.get(key, keep=False))
 
 
 @lru_cache(maxsize=65536)
@@ -321,6 +326,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     reserved = set(itertools.chain.from_iterable(map(attrgetter("old_slugs"), same_summaries)))
     previous = {k: all_old[k][2].slug for k in records if k in all_old}
     report.slugs_assigned, saved = _assign_slugs(lib, records, taken, reserved, previous)
+    records = {k: public_record(r) for k, r in records.items()}  # what the site shows of them (slugs stored)
     if saved:
         digests = lib.entry_digests()  # the saved text: next run compares with these
     report.parsed = len(records)
@@ -408,7 +414,7 @@ def _publish(lib: Library, outdir: Path, entries: Encyclopedia, config: PublishC
     related_rows: dict[str, str] = {}  # key -> the study's row in other studies' related lists
     for start in range(0, len(to_render), RENDER_BATCH):
         batch = to_render[start:start + RENDER_BATCH]
-        batch_records = [records.get(s.key) or lib.get(s.key, keep=False) for s, _, _ in batch]
+        batch_records = [records.get(s.key) or _shown(lib, s.key) for s, _, _ in batch]
         items = [csl_item(record, keep_custom=True) for record in batch_records]
         formatted_all = cache.get_many(batch_records, items)
         for (s, page_key, near), record, item, formatted in zip(batch, batch_records, items, formatted_all,
@@ -691,7 +697,7 @@ def _write_lists(writer: SiteWriter, published: list[Summary], ordered: list[Sum
         citations = {}
         for s in linked:
             if any(slug == entry.slug and kind == "cited" for slug, kind, _ in s.links):
-                record = records.get(s.key) or lib.get(s.key, keep=False)
+                record = records.get(s.key) or _shown(lib, s.key)
                 citations[s.key] = cache.get(record).get("vancouver", "")
         if titles is None:
             titles = {s.title.casefold() for s in published}
@@ -865,7 +871,7 @@ def _write_dump(writer: SiteWriter, outdir: Path, published: list[Summary], reco
     for key in keys:
         line = made.get(key) or (old_lines.get(key) if key not in records else None)
         if line is None:
-            record = records.get(key) or lib.get(key, keep=False)
+            record = records.get(key) or _shown(lib, key)
             line = _dump_line(csl_item(record, keep_custom=True), slug(key), config)
         out.append(line)
     writer.write("library.jsonl", b"\n".join(out) + (b"\n" if out else b""))

@@ -3,21 +3,22 @@ Zotero and Google Scholar, schema.org ``MedicalScholarlyArticle`` JSON-LD)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..evidence.encyclopedia import Encyclopedia
-from ..export.parts import iso_date, month_number, page_range
+from ..export.parts import iso_date, kind_of, month_number, page_range, publisher_of
 from ..latex import squash_spaces
 from ..model import Author, Record
-from ..study_view import IdentifierLink, abstract_sections, identifier_links, journal_line
+from ..study_view import IdentifierLink, abstract_sections, identifier_links, journal_line, reader_keywords
 from .config import PublishConfig
 from .markup import esc, json_string, safe_href
 from .slugs import is_slug, topic_slug
 
-__all__ = ["STYLE_LABELS", "Summary", "head_metadata", "highwire_tags", "json_ld", "study_body", "study_parts",
-           "summarize"]
+__all__ = ["STYLE_LABELS", "Summary", "head_metadata", "highwire_tags", "json_ld", "public_record", "study_body",
+           "study_parts", "summarize"]
 
 STYLE_LABELS = {"apa": "APA 7", "vancouver": "Vancouver (NLM)", "mla": "MLA 9", "ama": "AMA 11"}
 _INITIALS = re.compile(r"[\s.\-]+")
@@ -68,6 +69,18 @@ def old_slugs_of(record: Record) -> tuple[str, ...]:
     """The record's earlier slugs (``slug_old``, space-separated), valid ones only."""
     olds = record.extra.get("slug_old")
     return tuple(s for s in olds.split() if is_slug(s)) if olds else ()
+
+
+def public_record(record: Record) -> Record:
+    """What the site shows of a record: the editors' internal keyword markers (``trial:H2Oil``) left out, as the
+    dashboard's reader mode leaves them out, and a URL of a scheme no page links to (``javascript:``, ``data:``)
+    dropped, so that neither reaches the citations, the RIS file, the meta tags, the JSON-LD or the dump. The
+    record itself when nothing is left out (the usual case: no copy)."""
+    keywords = reader_keywords(record.keywords) if record.keywords else record.keywords
+    url = record.url if not record.url or safe_href(record.url) else ""
+    if len(keywords) == len(record.keywords) and url == record.url:
+        return record
+    return dataclasses.replace(record, keywords=keywords, url=url)
 
 
 def _row(slug: str, title: str, authors: str, journal: str, year: int | None, design: str, retracted: bool) -> str:
@@ -123,10 +136,6 @@ def _date_parts(record: Record) -> tuple[int, ...]:
     return (record.year, month) if month else (record.year,)
 
 
-_BOOK_TITLE_TAGS = {"incollection": "citation_inbook_title", "inbook": "citation_inbook_title",
-                    "inproceedings": "citation_conference_title"}
-
-
 def highwire_tags(record: Record) -> list[tuple[str, str]]:
     """(name, content) of the ``citation_*`` meta tags, in the order Google Scholar documents them."""
     return _highwire(record, _facts(record))
@@ -148,14 +157,41 @@ def _tag_values(record: Record, facts: _Facts) -> list[tuple[str, str]]:
     parts = facts.date
     if parts:
         tags.append(("citation_publication_date", "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))))
-    book = _BOOK_TITLE_TAGS.get(record.entry_type)
-    tags.append((book, record.booktitle) if book else ("citation_journal_title", record.journal))
+    kind = kind_of(record)
+    report = kind == "report"
+    if kind == "chapter":  # Google Scholar reads the first, Zotero's Embedded Metadata the second
+        tags += (("citation_inbook_title", record.booktitle), ("citation_book_title", record.booktitle))
+    elif kind == "conference":
+        tags.append(("citation_conference_title", record.booktitle))
+    elif kind == "thesis":
+        tags.append(("citation_dissertation_institution", publisher_of(record)))
+    elif report:
+        tags += (("citation_technical_report_institution", publisher_of(record)),
+                 ("citation_technical_report_number", record.issue))
+    else:
+        tags.append(("citation_journal_title", record.journal))
     tags += (("citation_journal_abbrev", record.journal_abbrev), ("citation_publisher", record.publisher),
-             ("citation_volume", record.volume), ("citation_issue", record.issue),
+             ("citation_volume", record.volume), ("citation_issue", "" if report else record.issue),
              ("citation_firstpage", facts.first_page), ("citation_lastpage", facts.last_page),
              ("citation_doi", record.doi), ("citation_pmid", record.pmid), ("citation_issn", record.issn),
              ("citation_isbn", record.isbn), ("citation_language", record.language))
     return tags
+
+
+def _people(people: list[Author]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for a in people:
+        if a.literal:
+            out.append({"@type": "Organization", "name": a.literal})
+            continue
+        person: dict[str, Any] = {"@type": "Person", "name": f"{a.given} {a.family}".strip(), "familyName": a.family}
+        if a.given:
+            person["givenName"] = a.given
+        match = _ORCID.match(a.orcid.strip()) if a.orcid else None
+        if match:
+            person["sameAs"] = f"https://orcid.org/{match.group(1)}"
+        out.append(person)
+    return out
 
 
 def json_ld(record: Record, url: str) -> dict[str, Any]:
@@ -168,21 +204,10 @@ def _json_ld(record: Record, url: str, facts: _Facts) -> dict[str, Any]:
                             "headline": record.title, "name": record.title}
     if url:
         data["url"] = url
-    authors = []
-    for a in record.authors:
-        if a.literal:
-            authors.append({"@type": "Organization", "name": a.literal})
-        else:
-            person: dict[str, Any] = {"@type": "Person", "name": f"{a.given} {a.family}".strip(),
-                                      "familyName": a.family}
-            if a.given:
-                person["givenName"] = a.given
-            match = _ORCID.match(a.orcid.strip()) if a.orcid else None
-            if match:
-                person["sameAs"] = f"https://orcid.org/{match.group(1)}"
-            authors.append(person)
-    if authors:
-        data["author"] = authors
+    if record.authors:
+        data["author"] = _people(record.authors)
+    if record.editors:
+        data["editor"] = _people(record.editors)
     parts = facts.date
     if parts:
         data["datePublished"] = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))
@@ -198,6 +223,14 @@ def _json_ld(record: Record, url: str, facts: _Facts) -> dict[str, Any]:
         if record.issue:
             container = {"@type": "PublicationIssue", "issueNumber": record.issue, "isPartOf": container}
         data["isPartOf"] = container
+    elif record.booktitle and kind_of(record) in ("chapter", "conference"):
+        book: dict[str, Any] = {"@type": "Book", "name": record.booktitle}
+        if record.isbn:
+            book["isbn"] = record.isbn
+        data["isPartOf"] = book
+    publisher = publisher_of(record)
+    if publisher:
+        data["publisher"] = {"@type": "Organization", "name": publisher}
     if facts.first_page:
         data["pageStart"] = facts.first_page
     if facts.last_page:
@@ -246,19 +279,9 @@ def _json_ld_text(record: Record, url: str, facts: _Facts) -> list[str]:
     if url:
         out += (',"url":', q(url))
     if record.authors:
-        people = []
-        for a in record.authors:
-            if a.literal:
-                people.append(f'{{"@type":"Organization","name":{q(a.literal)}}}')
-                continue
-            person = f'{{"@type":"Person","name":{q(f"{a.given} {a.family}".strip())},"familyName":{q(a.family)}'
-            if a.given:
-                person += f',"givenName":{q(a.given)}'
-            match = _ORCID.match(a.orcid.strip()) if a.orcid else None
-            if match:
-                person += f',"sameAs":{q(f"https://orcid.org/{match.group(1)}")}'
-            people.append(person + "}")
-        out += (',"author":[', ",".join(people), "]")
+        out += (',"author":[', _people_text(record.authors), "]")
+    if record.editors:
+        out += (',"editor":[', _people_text(record.editors), "]")
     if facts.date:
         out += (',"datePublished":', q("-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(facts.date))))
     if record.journal:
@@ -273,6 +296,12 @@ def _json_ld_text(record: Record, url: str, facts: _Facts) -> list[str]:
         if record.issue:
             container = f'{{"@type":"PublicationIssue","issueNumber":{q(record.issue)},"isPartOf":{container}}}'
         out += (',"isPartOf":', container)
+    elif record.booktitle and kind_of(record) in ("chapter", "conference"):
+        isbn = f',"isbn":{q(record.isbn)}' if record.isbn else ""
+        out += (',"isPartOf":', f'{{"@type":"Book","name":{q(record.booktitle)}{isbn}}}')
+    publisher = publisher_of(record)
+    if publisher:
+        out += (',"publisher":', f'{{"@type":"Organization","name":{q(publisher)}}}')
     if facts.first_page:
         out += (',"pageStart":', q(facts.first_page))
     if facts.last_page:
@@ -294,6 +323,24 @@ def _json_ld_text(record: Record, url: str, facts: _Facts) -> list[str]:
         out += (',"inLanguage":', q(record.language))
     out.append("}")
     return out
+
+
+def _people_text(people: list[Author]) -> str:
+    """:func:`_people` as JSON text."""
+    q = json_string
+    out = []
+    for a in people:
+        if a.literal:
+            out.append(f'{{"@type":"Organization","name":{q(a.literal)}}}')
+            continue
+        person = f'{{"@type":"Person","name":{q(f"{a.given} {a.family}".strip())},"familyName":{q(a.family)}'
+        if a.given:
+            person += f',"givenName":{q(a.given)}'
+        match = _ORCID.match(a.orcid.strip()) if a.orcid else None
+        if match:
+            person += f',"sameAs":{q(f"https://orcid.org/{match.group(1)}")}'
+        out.append(person + "}")
+    return ",".join(out)
 
 
 @lru_cache(maxsize=4096)
