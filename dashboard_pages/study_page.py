@@ -40,6 +40,9 @@ AUTHORS_SHOWN = 20  # as journals do: the first 20 names, then "et al." with a w
 def _author_names(record: Record) -> list[str]:
     names = []
     for author in record.authors:
+        if author.is_others:  # BibTeX's "and others": the list goes on
+            names.append("*et al.*")
+            continue
         name = md(author.literal or " ".join(p for p in (author.given, author.family) if p))
         orcid = author.orcid.removeprefix("https://orcid.org/").strip()
         if _ORCID.match(orcid):

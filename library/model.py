@@ -32,6 +32,11 @@ class Author:
     def is_collective(self) -> bool:
         return bool(self.literal)
 
+    @property
+    def is_others(self) -> bool:
+        """BibTeX's ``and others`` (or a literal "et al."): the list goes on; never a person to print."""
+        return not self.family and self.literal.strip().lower() in ("others", "et al", "et al.")
+
     def display(self) -> str:
         """'Family, Given' for people, the name itself for collectives."""
         if self.literal:

@@ -110,7 +110,7 @@ def test_highwire_tags_give_the_record(site: tuple[Path, Path]) -> None:
             tags.setdefault(name, []).append(value)
         assert tags["citation_title"] == [" ".join(record.title.split())]
         assert tags.get("citation_author", []) == [a.literal or (f"{a.family}, {a.given}" if a.given else a.family)
-                                                   for a in record.authors]
+                                                   for a in record.authors if not a.is_others]
         if record.year:
             assert tags["citation_publication_date"][0].startswith(str(record.year))
         first, last = page_range(record.pages)
@@ -258,6 +258,12 @@ OTHER_KINDS = """
   number      = {NRPB-W21},
   year        = {2021}
 }
+@article{truncated1988,
+  author  = {Novy, M. J. and Thurmond, A. S. and Patton, P. and others},
+  title   = {Cornual obstruction treated by transcervical catheterization},
+  journal = {Fertility and Sterility},
+  year    = {1988}
+}
 @article{markers2022,
   author   = {Tan, Wei},
   title    = {Oil contrast and live birth},
@@ -319,6 +325,22 @@ def test_editors_markers_and_unsafe_urls_stay_off_the_site(tmp_path: Path) -> No
     assert scripts[0]["keywords"] == "Hysterosalpingography; Infertility: female"
     assert "KW  - Hysterosalpingography" in ris and "KW  - Infertility: female" in ris
     assert Library.load(bib).get("markers2022").keywords[:2] == ["trial:H2Oil", "outcome:live-birth"]  # kept
+
+
+def test_and_others_is_never_an_author_on_the_site(tmp_path: Path) -> None:
+    """BibTeX's ``and others`` says the list goes on: the page says "et al.", no tool is told of an author
+    called "others" (meta tags, JSON-LD, RIS)."""
+    bib, out = _site(tmp_path, extra=OTHER_KINDS)
+    slug = _slug_of(bib, "truncated1988")
+    page = (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
+    assert '<p class="authors">M. J. Novy, A. S. Thurmond, P. Patton et al.</p>' in page
+    metas, scripts = _meta(out / "library" / f"{slug}.html")
+    assert [v for n, v in metas if n == "citation_author"] == ["Novy, M. J.", "Thurmond, A. S.", "Patton, P."]
+    assert [a["familyName"] for a in scripts[0]["author"]] == ["Novy", "Thurmond", "Patton"]  # type: ignore[index]
+    ris = (out / "library" / f"{slug}.ris").read_text(encoding="utf-8")
+    assert "others" not in ris and ris.count("AU  - ") == 3
+    rows = (out / "library" / "index.html").read_text(encoding="utf-8")
+    assert "Novy MJ, Thurmond AS, Patton P et al." in rows
 
 
 @pytest.mark.slow  # about a second or more: run by make test, not make unit

@@ -54,10 +54,6 @@ def csl_name(author: Author) -> dict[str, str]:
     return name
 
 
-def _is_others(author: Author) -> bool:
-    return author.literal.strip().lower() in ("others", "et al", "et al.") and not author.family
-
-
 def _date(parts: tuple[int, ...]) -> dict[str, Any]:
     return {"date-parts": [list(parts)]}
 
@@ -67,8 +63,8 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     kind = kind_of(record)
     item: dict[str, Any] = {"id": record.key, "type": csl_type(record)}
     # BibTeX's "and others" means "the list goes on", never a person: CSL styles apply their own et-al rules
-    authors = [a for a in record.authors if not _is_others(a)]
-    editors = [a for a in record.editors if not _is_others(a)]
+    authors = [a for a in record.authors if not a.is_others]
+    editors = [a for a in record.editors if not a.is_others]
     if authors:
         item["author"] = [csl_name(a) for a in authors]
     if editors:

@@ -49,9 +49,11 @@ def ris_lines(record: Record) -> Iterator[tuple[str, str]]:
     yield "TY", ris_type(record)
     yield "ID", record.key
     for author in record.authors:
-        yield "AU", _name(author)
+        if not author.is_others:  # BibTeX's "and others": no person of that name (RIS has no "et al.")
+            yield "AU", _name(author)
     for editor in record.editors:
-        yield "A2" if kind in ("chapter", "conference") else "ED", _name(editor)
+        if not editor.is_others:
+            yield "A2" if kind in ("chapter", "conference") else "ED", _name(editor)
     yield "TI", record.title
     if kind in ("chapter", "conference"):
         yield "T2", record.booktitle

@@ -56,9 +56,10 @@ def _initials(given: str) -> str:
 
 
 def _short_authors(authors: list[Author], limit: int = 3) -> str:
+    named = [a for a in authors if not a.is_others]  # "and others": the list goes on
     names = [a.literal or (f"{a.family} {_initials(a.given)}".strip() if a.given else a.family.strip())
-             for a in authors[:limit]]
-    return ", ".join(names) + (" et al." if len(authors) > limit else "")
+             for a in named[:limit]]
+    return ", ".join(names) + (" et al." if len(named) > limit or (names and len(named) < len(authors)) else "")
 
 
 def status_of(record: Record) -> str:
@@ -103,7 +104,8 @@ def summarize(record: Record, slug: str) -> Summary:
     year = record.year
     row = _row(slug, record.title, authors, journal, year, design, record.retracted)
     topics = tuple(record.all_topics)
-    search = (slug, record.title, ", ".join([a.display() for a in record.authors]), str(year or ""), journal,
+    search = (slug, record.title, ", ".join([a.display() for a in record.authors if not a.is_others]), str(year or ""),
+              journal,
               design, "; ".join(topics), squash_spaces(record.abstract))
     links = tuple((lk.slug, lk.kind, lk.number) for lk in record.links)
     return Summary(record.key, slug, record.title, authors, year, journal, design, record.effective_level, topics,
@@ -153,7 +155,7 @@ def _tag_values(record: Record, facts: _Facts) -> list[tuple[str, str]]:
     """The tags before the abstract, their values as the record has them (empty ones too)."""
     tags: list[tuple[str, str]] = [("citation_title", record.title)]
     tags += [("citation_author", a.literal or (f"{a.family}, {a.given}" if a.given else a.family))
-             for a in record.authors]
+             for a in record.authors if not a.is_others]
     parts = facts.date
     if parts:
         tags.append(("citation_publication_date", "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))))
@@ -178,9 +180,15 @@ def _tag_values(record: Record, facts: _Facts) -> list[tuple[str, str]]:
     return tags
 
 
+def _any_named(people: list[Author]) -> bool:
+    return any(not a.is_others for a in people)
+
+
 def _people(people: list[Author]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for a in people:
+        if a.is_others:
+            continue
         if a.literal:
             out.append({"@type": "Organization", "name": a.literal})
             continue
@@ -204,9 +212,9 @@ def _json_ld(record: Record, url: str, facts: _Facts) -> dict[str, Any]:
                             "headline": record.title, "name": record.title}
     if url:
         data["url"] = url
-    if record.authors:
+    if _any_named(record.authors):
         data["author"] = _people(record.authors)
-    if record.editors:
+    if _any_named(record.editors):
         data["editor"] = _people(record.editors)
     parts = facts.date
     if parts:
@@ -278,9 +286,9 @@ def _json_ld_text(record: Record, url: str, facts: _Facts) -> list[str]:
     out = ['{"@context":"https://schema.org","@type":"MedicalScholarlyArticle","headline":', title, ',"name":', title]
     if url:
         out += (',"url":', q(url))
-    if record.authors:
+    if _any_named(record.authors):
         out += (',"author":[', _people_text(record.authors), "]")
-    if record.editors:
+    if _any_named(record.editors):
         out += (',"editor":[', _people_text(record.editors), "]")
     if facts.date:
         out += (',"datePublished":', q("-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(facts.date))))
@@ -330,6 +338,8 @@ def _people_text(people: list[Author]) -> str:
     q = json_string
     out = []
     for a in people:
+        if a.is_others:
+            continue
         if a.literal:
             out.append(f'{{"@type":"Organization","name":{q(a.literal)}}}')
             continue
@@ -369,12 +379,15 @@ def _badges(record: Record, config: PublishConfig) -> str:
 def _authors(record: Record) -> str:
     names = []
     for a in record.authors:
+        if a.is_others:
+            continue
         name = esc(a.literal or f"{a.given} {a.family}".strip())
         match = _ORCID.match(a.orcid.strip()) if a.orcid else None
         if match:
             name += f' <a href="https://orcid.org/{match.group(1)}" rel="nofollow">ORCID</a>'
         names.append(name)
-    return ", ".join(names)
+    truncated = names and len(names) < len(record.authors)  # BibTeX's "and others"
+    return ", ".join(names) + (" et al." if truncated else "")
 
 
 @lru_cache(maxsize=4096)
@@ -402,7 +415,7 @@ def _body(record: Record, slug: str, cites: dict[str, str], entries: Encyclopedi
         parts.append(f"<p>{badges}</p>")
     if config.unverified_note and status_of(record) == "unverified":
         parts.append(f'<p class="badge warn">Details not yet verified: {esc(record.unverified)}</p>')
-    if record.authors:
+    if _any_named(record.authors):
         parts.append(f'<p class="authors">{_authors(record)}</p>')
     line = journal_line(record)
     if line:
