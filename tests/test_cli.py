@@ -91,3 +91,20 @@ def test_search_level_accepts_the_last_words_of_the_level():
     assert full and full <= short
     assert all(r["level"].endswith(" 1") for r in json.loads(
         run("--bib", str(REFERENCES), "search", "--level", "1", "--json").stdout))
+
+
+def test_a_reader_that_goes_away_does_not_stop_an_import_before_its_save(tmp_path):
+    """``reflib import FILE | head -1``: the pipe closes after the first line, and the import still saves what
+    it reports (it printed "N added" and saved nothing before: the save came after the report)."""
+    bib = tmp_path / "lib.bib"
+    bib.write_text("", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "library.cli", "--bib", str(bib), "import",
+                                str(FIXTURES / "import" / "hsg.ris")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               cwd=ROOT)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the first line
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, errors
+    assert "Traceback" not in errors
+    text = bib.read_text(encoding="utf-8")
+    assert text.count("\n@") + text.startswith("@") >= 3  # the file's records are in the library

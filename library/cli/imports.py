@@ -134,10 +134,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         report.dry_run = preview
         report.problems.extend(result.problems)
         reports.append(report)
+    written = not preview and lib.dirty
+    if written:  # saved before the report is printed: a report says what is on disk
+        lib.save()
     if args.json:  # written as it is made: a million records' report is never held as JSON data
-        write_json({"library": str(args.bib), "written": False if blocked or args.dry_run else lib.dirty,
-                    "blocked_by_problems": blocked, "files": JsonArray(r.to_json(stream=True) for r in reports)},
-                   sys.stdout)
+        write_json({"library": str(args.bib), "written": written, "blocked_by_problems": blocked,
+                    "files": JsonArray(r.to_json(stream=True) for r in reports)}, sys.stdout)
     else:
         for report in reports:
             print(report.summary())
@@ -145,10 +147,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"reflib import: {len(errors)} record(s) could not be read; nothing imported. Fix them, or re-run "
               "with --keep-going to import the good records and skip the bad ones.", file=sys.stderr)
         return 1
-    if not preview and lib.dirty:
-        lib.save()
-        if not args.json:
-            print(f"saved {args.bib}")
+    if written and not args.json:
+        print(f"saved {args.bib}")
     return 1 if errors else 0
 
 

@@ -23,6 +23,7 @@ direction marks.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from typing import Any, TextIO
@@ -61,20 +62,49 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class EscapingStream:
-    """A text stream that writes through :func:`show`; everything else is the wrapped stream's."""
+    """A text stream that writes through :func:`show`; everything else is the wrapped stream's.
+
+    When the reader of a pipe goes away (``reflib import FILE | head -1``), the rest of the output is dropped and
+    the command goes on to finish its work (an import still saves): a closed pipe never stops a command half way,
+    between its report and its save."""
 
     def __init__(self, stream: TextIO) -> None:
         self.wrapped = stream
         self.terminal = _is_terminal(stream)
+        self.reader_gone = False
+
+    def _put(self, text: str) -> None:
+        if self.reader_gone:
+            return
+        try:
+            self.wrapped.write(text)
+        except BrokenPipeError:
+            self._drop_output()
+
+    def _drop_output(self) -> None:
+        self.reader_gone = True
+        try:  # what is still buffered, and the interpreter's flush at exit, go nowhere instead of failing again
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.wrapped.fileno())
+            os.close(null)
+        except (OSError, ValueError, AttributeError):  # a stream without a descriptor (a test's capture)
+            pass
 
     def write(self, text: str) -> int:
-        self.wrapped.write(show(text))
+        self._put(show(text))
         return len(text)
 
     def write_data(self, text: str) -> int:
         """Write data (an export): control characters shown, invisible format characters only on a terminal."""
-        self.wrapped.write(show(text, self.terminal))
+        self._put(show(text, self.terminal))
         return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self.wrapped.flush()
+            except BrokenPipeError:
+                self._drop_output()
 
     def writelines(self, lines: Any) -> None:
         for line in lines:
