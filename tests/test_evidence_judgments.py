@@ -136,6 +136,11 @@ def test_taxonomy_keys_are_validated_with_hints_and_synonyms_reach_the_tree(taxo
     (rec(title="Knockdown of X in cultured granulosa cells", abstract="Cells were transfected with siRNA; western blot "
          "and RT-qPCR showed ..."), "in-vitro"),
     (rec(title="Uterine infection after calving", journal="Theriogenology"), "animal"),
+    # "in vivo" measured in a trial in people is not laboratory work (a Cohen 2006 record, found by a QA run)
+    (rec(title="The effect of cetirizine on histamine release in human skin in vivo assessed by microdialysis",
+         abstract="We conducted a placebo-controlled double-blind trial in ten normal volunteers."), "human"),
+    (rec(title="A double-blind, randomized, placebo-controlled study of pimobendan in dogs with cardiomyopathy",
+         abstract="Dogs were randomized; dogs given pimobendan lived longer."), "animal"),
 ])
 def test_species(record, kind):
     assert detect_species(record).kind == kind

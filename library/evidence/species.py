@@ -65,6 +65,10 @@ newborn adults adolescents adolescent participants participant volunteers volunt
 couples mothers mother pregnancies outpatients inpatients cohort hospitalized hospitalised enrolled recruited
 humans subjects""")
 _WORD = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+# how trials in people describe themselves: laboratory work never does ("in vivo" and "in vitro" in a trial in
+# volunteers are measurements, not the kind of study); veterinary trials do, so this never vetoes "animal"
+_TRIAL_IN_PEOPLE = re.compile(r"double[- ]blind|placebo[- ]controlled|randomi[sz]ed[, ]+controlled trial|"
+                              r"healthy (?:male |female )?volunteers|\bclinical trial\b(?!s)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,9 @@ def _from_text(record: Record) -> Species:
     counts = f"{animals} animal, {lab} laboratory and {people} people words (title words count 3)"
     if animals >= 2:
         return Species("animal", f"animal subjects ({first or later!r} ...): {counts}")
+    trial = _TRIAL_IN_PEOPLE.search(record.title) or _TRIAL_IN_PEOPLE.search(record.abstract[:MAX_TEXT])
+    if trial:
+        return Species("human", f"a trial in people ({trial.group(0)!r}), not laboratory work: {counts}")
     return Species("in-vitro", f"laboratory study: {counts}")
 
 
