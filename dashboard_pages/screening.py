@@ -82,7 +82,7 @@ def _page(inbox: Inbox, lib: Library) -> None:
     config = load_config(lib.path)
     _settle(inbox, lib)
     reviewer = st.text_input("Reviewer", value=os.environ.get("REFLIB_REVIEWER", "editor"), key="screen_reviewer")
-    states = states_of(inbox)
+    states = states_of(inbox, reviewer)  # what this reviewer decided is not offered to them again
     ranker = _ranker(str(path), len(states), f"{lib.path}:{len(lib)}", inbox, lib)
     if len(ranker.ids) != len(states):
         _ranker.clear()

@@ -326,3 +326,66 @@ def test_two_reviewer_mode_from_the_cli(tmp_path, capsys):
     assert data["agreement"][0]["kappa"] == pytest.approx(-0.5)
     assert run(bib, "screen", "include", str(ids[0]), "--reviewer", "cy") == 0  # a third reviewer settles it
     assert "is in the library as" in capsys.readouterr().out and len(Library.load(bib)) == 1
+
+
+def test_next_never_offers_a_reviewer_what_they_decided(tmp_path, capsys):
+    """Two-reviewer mode: ann's decided records wait for bob, and ``next`` moves on for ann (it kept offering
+    her the record she had just excluded); a conflict goes to a third reviewer, not back to the two."""
+    bib = tmp_path / "references.bib"
+    with Inbox.open(inbox_path(bib)) as inbox:
+        ids = inbox.add([record(n) for n in range(3)], source="s")
+    assert run(bib, "screen", "config", "--reviewers", "2") == 0
+    offered = []
+    for _ in range(3):
+        capsys.readouterr()
+        assert run(bib, "screen", "next", "--json", "--reviewer", "ann") == 0
+        item = json.loads(capsys.readouterr().out)
+        offered.append(item["id"])
+        assert run(bib, "screen", "exclude", str(item["id"]), "--reason", "wrong design", "--reviewer", "ann") == 0
+    assert sorted(offered) == sorted(ids)
+    capsys.readouterr()
+    assert run(bib, "screen", "next", "--json", "--reviewer", "ann") == 0
+    assert json.loads(capsys.readouterr().out) is None  # nothing left for ann
+    assert run(bib, "screen", "next", "--json", "--reviewer", "bob") == 0
+    assert json.loads(capsys.readouterr().out)["id"] in ids  # everything waits for bob
+    assert run(bib, "screen", "include", str(ids[0]), "--reviewer", "bob") == 0  # a conflict
+    capsys.readouterr()
+    assert run(bib, "screen", "list", "--state", "conflict", "--json") == 0
+    assert [i["id"] for i in json.loads(capsys.readouterr().out)] == [ids[0]]
+    for who, offered_conflict in (("ann", False), ("bob", False), ("cy", True)):
+        assert run(bib, "screen", "list", "--json", "--reviewer", who) == 0
+        listed = [i["id"] for i in json.loads(capsys.readouterr().out)]
+        assert ids[0] not in listed  # --state open lists open records only
+        with Inbox.open(inbox_path(bib)) as inbox:
+            from library.screen.rank import Ranker, states_of
+            ranked = Ranker(inbox).rank(states_of(inbox, who))
+        assert (ids[0] in ranked.ids) is offered_conflict, who
+
+
+def test_decisions_check_every_number_first_and_a_changed_include_says_it_stays(tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    with Inbox.open(inbox_path(bib)) as inbox:
+        ids = inbox.add([record(n) for n in range(2)], source="s")
+    with pytest.raises(InboxError):  # the CLI prints it in one line (main's LibraryError handler)
+        Inbox.open(inbox_path(bib)).get(99999)
+    assert run(bib, "screen", "include", str(ids[0]), "99999") != 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.get(ids[0]).state == "open"  # nothing half done
+    assert run(bib, "screen", "include", str(ids[0])) == 0
+    capsys.readouterr()
+    assert run(bib, "screen", "exclude", str(ids[0]), "--reason", "wrong design") == 0
+    out = capsys.readouterr().out
+    assert "-> excluded" in out and "it stays there" in out
+
+
+def test_list_source_filters_open_records_and_an_unknown_source_is_named(tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    with Inbox.open(inbox_path(bib)) as inbox:
+        first = inbox.add([record(n) for n in range(3)], source="search-a")
+        second = inbox.add([record(n) for n in range(3, 5)], source="search-b")
+    assert run(bib, "screen", "list", "--source", "search-b", "--json") == 0
+    assert sorted(i["id"] for i in json.loads(capsys.readouterr().out)) == sorted(second)
+    assert run(bib, "screen", "list", "--source", "search-a", "--json") == 0
+    assert sorted(i["id"] for i in json.loads(capsys.readouterr().out)) == sorted(first)
+    assert run(bib, "screen", "list", "--source", "nothing-like-it") == 1
+    assert "search-a; search-b" in capsys.readouterr().err

@@ -53,9 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     listing.add_argument("--limit", type=int, default=20)
     listing.add_argument("--offset", type=int, default=0)
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--reviewer", default=None, help="whose list: what they decided is left out (default: "
+                         "$REFLIB_REVIEWER or your user name)")
     listing.set_defaults(handler=cmd_list)
     nxt = actions.add_parser("next", help="the record to screen next, with why it ranks high")
     nxt.add_argument("--json", action="store_true")
+    nxt.add_argument("--reviewer", default=None, help="who screens: what they decided is not offered again")
     nxt.set_defaults(handler=cmd_next)
     for name, text in (("include", "include (moves it into the library)"), ("exclude", "exclude with --reason"),
                        ("maybe", "mark as maybe (decide later)")):
@@ -117,14 +120,26 @@ def _rank(args: argparse.Namespace, inbox: Inbox, limit: int | None, explain: in
     topics = sorted({t for (t,) in inbox.conn.execute("SELECT DISTINCT value FROM records, json_each(topics)")})
     entries = sorted({e for (e,) in inbox.conn.execute("SELECT DISTINCT entry FROM records WHERE entry IS NOT NULL")})
     ranker = Ranker(inbox, library_positives(lib.frame() if lib is not None and len(lib) else None, topics, entries))
-    return ranker, ranker.rank(states_of(inbox), limit=limit, explain=explain)
+    states = states_of(inbox, reviewer_name(args.reviewer))  # what this reviewer decided is not offered again
+    if getattr(args, "source", None):
+        wanted = {i for (i,) in inbox.conn.execute("SELECT id FROM records WHERE source = ?", (args.source,))}
+        states = {i: state for i, state in states.items() if i in wanted}
+    return ranker, ranker.rank(states, limit=limit, explain=explain)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     with _inbox(args, create=True) as inbox:
+        if args.source is not None and inbox.conn.execute("SELECT 1 FROM records WHERE source = ? LIMIT 1",
+                                                          (args.source,)).fetchone() is None:
+            known = [s for (s,) in inbox.conn.execute("SELECT DISTINCT source FROM records ORDER BY source")]
+            print(f"reflib screen list: no inbox record comes from {args.source!r}; sources: "
+                  f"{'; '.join(known) or '(none yet)'}", file=sys.stderr)
+            return 1
         if args.state == "open":
-            _, ranked = _rank(args, inbox, args.offset + args.limit, args.limit + args.offset)
-            ids = ranked.ids[args.offset:]  # type: ignore[attr-defined]
+            _, ranked = _rank(args, inbox, None, args.limit + args.offset)
+            states = dict(inbox.conn.execute("SELECT id, state FROM records").fetchall())
+            ids = [i for i in ranked.ids if states.get(i) == "open"]  # type: ignore[attr-defined]
+            ids = ids[args.offset:args.offset + args.limit]  # (maybe and conflict records: --state maybe|conflict)
             items = [inbox.get(i) for i in ids]
             terms = ranked.terms  # type: ignore[attr-defined]
         else:
@@ -174,9 +189,14 @@ def cmd_decide(args: argparse.Namespace) -> int:
     who = reviewer_name(args.reviewer)
     with _inbox(args) as inbox:
         ids = [_id(i) for i in args.ids]
+        items = {record_id: inbox.get(record_id) for record_id in ids}  # every number checked before any decision
         for record_id in ids:
             state = inbox.decide(record_id, args.decision, who, reason, args.note)
             print(f"#{record_id}: {args.decision} by {who} -> {state}")
+            key = items[record_id].library_key
+            if key and state != "included":
+                print(f"  note: it was added to the library as {key}; it stays there (remove it with your editor if "
+                      "it should go)")
         _settle(args, inbox)
     return 0
 

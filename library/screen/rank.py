@@ -19,7 +19,7 @@ import pandas as pd
 from .inbox import Inbox
 from .model import Features, Model, fit_features, metadata_on, record_meta, record_text, train, unsure_turn
 
-__all__ = ["Positive", "Ranked", "Ranker", "library_positives"]
+__all__ = ["DECIDED_BY_YOU", "Positive", "Ranked", "Ranker", "library_positives", "states_of"]
 
 
 class Positive(NamedTuple):
@@ -141,5 +141,17 @@ class Ranker:
         return [str(self.features.terms[i]) for i in top if words[i] > 0]
 
 
-def states_of(inbox: Inbox) -> dict[int, str]:
-    return dict(inbox.conn.execute("SELECT id, state FROM records").fetchall())  # INTEGER id, TEXT state
+DECIDED_BY_YOU = "decided by you"  # a state ranking never offers (not among Ranker.rank's states)
+
+
+def states_of(inbox: Inbox, reviewer: str | None = None) -> dict[int, str]:
+    """Inbox id -> state. For ``reviewer``, a record still waiting for someone else (open in two-reviewer mode,
+    or a conflict for a third reviewer) that this reviewer has decided is ``DECIDED_BY_YOU``: never offered to
+    them again."""
+    states: dict[int, str] = dict(inbox.conn.execute("SELECT id, state FROM records").fetchall())
+    if reviewer is not None:
+        for (record_id,) in inbox.conn.execute("SELECT DISTINCT record_id FROM decisions WHERE reviewer = ?",
+                                               (reviewer,)):
+            if states.get(record_id) in ("open", "conflict"):
+                states[record_id] = DECIDED_BY_YOU
+    return states
