@@ -389,3 +389,24 @@ def test_list_source_filters_open_records_and_an_unknown_source_is_named(tmp_pat
     assert sorted(i["id"] for i in json.loads(capsys.readouterr().out)) == sorted(first)
     assert run(bib, "screen", "list", "--source", "nothing-like-it") == 1
     assert "search-a; search-b" in capsys.readouterr().err
+
+
+def test_prisma_counts_each_record_once(tmp_path, capsys):
+    """identified = duplicates removed + screened + awaiting, and screened = included + excluded + undecided
+    (a maybe was counted both as screened and as awaiting: the boxes did not add up)."""
+    bib = tmp_path / "references.bib"
+    bib.write_bytes((FIXTURES / "import" / "hsg.bib").read_bytes())
+    assert run(bib, "import", "--screen", str(HSG_RIS)) == 0
+    assert run(bib, "import", "--screen", str(HSG_XML)) == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        ids = [it.id for it in inbox.items()]
+    assert len(ids) >= 3
+    assert run(bib, "screen", "maybe", str(ids[0])) == 0
+    assert run(bib, "screen", "exclude", str(ids[1]), "--reason", "wrong design") == 0
+    assert run(bib, "screen", "include", str(ids[2])) == 0
+    capsys.readouterr()
+    assert run(bib, "screen", "prisma", "--format", "json") == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["identified_total"] == d["duplicates_removed"] + d["screened"] + d["awaiting"]
+    assert (d["screened"], d["included"], d["excluded_total"], d["undecided"]) == (3, 1, 1, 1)
+    assert d["awaiting"] == len(ids) - 3

@@ -300,7 +300,8 @@ def cmd_prisma(args: argparse.Namespace) -> int:
     d = f.to_json()
     print(f"PRISMA 2020 flow ({f.label})\n  identified: {d['identified_total']} "
           f"({', '.join(f'{k}: {v}' for k, v in f.identified.items()) or 'none'})\n"
-          f"  duplicates removed: {f.duplicates}\n  screened: {f.screened} (awaiting: {f.awaiting})\n"
+          f"  duplicates removed: {f.duplicates}\n  screened: {f.screened} (undecided: {f.undecided}; awaiting "
+          f"screening: {f.awaiting})\n"
           f"  excluded: {d['excluded_total']}" + "".join(f"\n    {k}: {v}" for k, v in f.excluded.items())
           + f"\n  included: {f.included}")
     return 0

@@ -21,12 +21,14 @@ class Flow:
     screened: int = 0
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> records
     included: int = 0
-    awaiting: int = 0
+    undecided: int = 0  # screened, neither included nor excluded yet: maybe, or reviewers who disagree
+    awaiting: int = 0  # not screened yet (in two-reviewer mode: not by both reviewers)
 
     def to_json(self) -> dict[str, object]:
         return {"label": self.label, "identified": self.identified, "identified_total": sum(self.identified.values()),
                 "duplicates_removed": self.duplicates, "screened": self.screened, "excluded": self.excluded,
-                "excluded_total": sum(self.excluded.values()), "included": self.included, "awaiting": self.awaiting}
+                "excluded_total": sum(self.excluded.values()), "included": self.included, "undecided": self.undecided,
+                "awaiting": self.awaiting}
 
 
 def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> Flow:
@@ -51,9 +53,10 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
     states = Counter(str(r[2]) for r in rows)
     ids = {int(r[0]) for r in rows}
     out.included = states["included"]
-    out.awaiting = states["open"] + states["maybe"] + states["conflict"]
+    out.undecided = states["maybe"] + states["conflict"]
+    out.awaiting = states["open"]  # each record counted once: identified = duplicates + screened + awaiting
     out.excluded = dict(Counter((why or "no reason") for i, _, why in inbox.exclusions() if i in ids).most_common())
-    out.screened = out.included + sum(out.excluded.values()) + states["maybe"] + states["conflict"]
+    out.screened = out.included + sum(out.excluded.values()) + out.undecided
     return out
 
 
@@ -66,7 +69,8 @@ def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
     return [
         (20, 20, 420, 40 + 18 * len(ident), ident),
         (480, 20, 260, 60, ["Duplicates removed before", f"screening (n = {f.duplicates})"]),
-        (20, 220, 420, 60, [f"Records screened (n = {f.screened})", f"Awaiting screening (n = {f.awaiting})"]),
+        (20, 220, 420, 60, [f"Records screened (n = {f.screened}; undecided {f.undecided})",
+                            f"Awaiting screening (n = {f.awaiting})"]),
         (480, 200, 260, 40 + 18 * len(excl), excl),
         (20, 420, 420, 60, [f"Studies included (n = {f.included})", f"({f.label})"]),
     ]
