@@ -251,6 +251,34 @@ def test_two_processes_deciding_at_once_lose_nothing(tmp_path):
         assert inbox.count(("included",)) == 30 and inbox.count(("excluded",)) == 30
 
 
+def _include_each(bib: str, reviewer: str, ids: list[int], codes: multiprocessing.Queue[int]) -> None:
+    for i in ids:
+        codes.put(main(["--bib", bib, "screen", "include", str(i), "--reviewer", reviewer]))
+
+
+@pytest.mark.slow  # a few seconds: two processes running the CLI
+def test_two_editors_including_at_once_both_succeed_and_every_include_reaches_the_library(tmp_path):
+    """Each include moves its record into references.bib; when the other editor saved the library meanwhile,
+    the move is retried on the library as it is now (it failed with "your changes were not saved" although the
+    decision was stored, and the record reached the library only with someone's next command)."""
+    bib = tmp_path / "references.bib"
+    with Inbox.open(inbox_path(bib)) as inbox:
+        ids = inbox.add([record(n) for n in range(24)], source="s")
+    ctx = multiprocessing.get_context("spawn")
+    codes = ctx.Queue()
+    workers = [ctx.Process(target=_include_each, args=(str(bib), who, part, codes))
+               for who, part in (("ann", ids[0::2]), ("bob", ids[1::2]))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+        assert w.exitcode == 0
+    assert sorted(codes.get(timeout=5) for _ in ids) == [0] * len(ids)
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.count(("included",)) == len(ids) and not inbox.pending_includes()
+    assert len(Library.load(bib)) == len(ids)
+
+
 # --- watch run ----------------------------------------------------------------------------------------------------
 @pytest.fixture
 def eutils(monkeypatch):

@@ -14,12 +14,13 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingest.screening import ScreeningConfig, load_config, save_config, settle_includes
 from library.cli.shell import open_library, print_json
-from library.errors import LibraryError
+from library.errors import ConflictError, LibraryError
 from library.screen.inbox import Inbox, InboxError, cohen_kappa, inbox_path
 from library.screen.prisma import flow, to_png, to_svg
 from library.store import Library
@@ -201,14 +202,28 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+SETTLE_TRIES = 5
+
+
 def _settle(args: argparse.Namespace, inbox: Inbox) -> None:
-    if not inbox.pending_includes():
+    """Bring the included records into the library. Another editor saving the library meanwhile is no error:
+    the decision is already in the inbox, so the library is read again and the move retried."""
+    for attempt in range(SETTLE_TRIES):
+        if not inbox.pending_includes():
+            return
+        lib = _lib(args)  # (an empty library is falsy: `or` would open a new one over the existing empty file)
+        if lib is None:
+            lib = Library.create(args.bib)
+        try:
+            settled = settle_includes(lib, inbox)
+        except ConflictError:
+            if attempt == SETTLE_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+            continue
+        for record_id, key in settled.items():
+            print(f"#{record_id} is in the library as {key}")
         return
-    lib = _lib(args)  # (an empty library is falsy: `or` would open a new one over the existing empty file)
-    if lib is None:
-        lib = Library.create(args.bib)
-    for record_id, key in settle_includes(lib, inbox).items():
-        print(f"#{record_id} is in the library as {key}")
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
