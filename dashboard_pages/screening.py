@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import streamlit as st
 
 from ingest.screening import include_into_library, load_config
 from library import Library
 from library.errors import LibraryError
+from library.screen.featurecache import cache_path
 from library.screen.inbox import Inbox, inbox_path
 from library.screen.prisma import flow, to_png, to_svg
 from library.screen.rank import Ranker, library_positives, states_of
@@ -25,7 +27,8 @@ def _ranker(path: str, records: int, lib_token: str, _inbox: Inbox, _lib: Librar
     """Features are fitted once per inbox size and library version; re-ranking after a decision reuses them."""
     topics = sorted({t for (t,) in _inbox.conn.execute("SELECT DISTINCT value FROM records, json_each(topics)")})
     entries = sorted({e for (e,) in _inbox.conn.execute("SELECT DISTINCT entry FROM records WHERE entry NOT NULL")})
-    return Ranker(_inbox, library_positives(_lib.frame() if len(_lib) else None, topics, entries))
+    return Ranker(_inbox, library_positives(_lib.frame() if len(_lib) else None, topics, entries),
+                  cache=cache_path(Path(path)))
 
 
 def highlight(text: str, terms: list[str]) -> str:

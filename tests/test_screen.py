@@ -438,3 +438,42 @@ def test_prisma_counts_each_record_once(tmp_path, capsys):
     assert d["identified_total"] == d["duplicates_removed"] + d["screened"] + d["awaiting"]
     assert (d["screened"], d["included"], d["excluded_total"], d["undecided"]) == (3, 1, 1, 1)
     assert d["awaiting"] == len(ids) - 3
+
+
+def test_features_are_read_back_by_the_next_command_and_refitted_when_anything_changes(tmp_path, monkeypatch):
+    """``screen next`` is a new process each time: the fit is kept beside the inbox and read back while the texts
+    and settings are the same (15 s per command at 100,000 records before); a new record, another setting or a
+    damaged file means a new fit, and the ranking is the one a fresh fit gives."""
+    from library.screen import featurecache, model
+    from library.screen.rank import Ranker, states_of
+
+    path = tmp_path / "x.inbox.sqlite"
+    cache = featurecache.cache_path(path)
+    with Inbox.open(path) as inbox:
+        ids = inbox.add([record(n, abstract=f"tubal flushing with oil contrast {n}") for n in range(12)], source="s")
+        inbox.decide(ids[0], "include", "ann")
+        inbox.decide(ids[1], "exclude", "ann", "wrong design")
+        fresh = Ranker(inbox).rank(states_of(inbox), explain=3)
+        first = Ranker(inbox, cache=cache)
+        assert cache.exists()
+        fits = []
+        real_fit = model.fit_features
+        monkeypatch.setattr(model, "fit_features", lambda *a, **k: fits.append(1) or real_fit(*a, **k))
+        again = Ranker(inbox, cache=cache)
+        assert not fits  # read back, not fitted
+        assert (again.features.matrix != first.features.matrix).nnz == 0
+        assert list(again.features.terms) == list(first.features.terms)
+        ranked = again.rank(states_of(inbox), explain=3)
+        assert ranked.ids == fresh.ids and ranked.terms == fresh.terms
+        inbox.add([record(99, abstract="a new record with new words")], source="s")
+        Ranker(inbox, cache=cache)
+        assert len(fits) == 1  # the texts changed
+        monkeypatch.setattr(model, "MIN_DF", 2)
+        Ranker(inbox, cache=cache)
+        assert len(fits) == 2  # a setting changed
+        monkeypatch.setattr(model, "MIN_DF", 1)
+        cache.write_bytes(b"not an npz file")
+        Ranker(inbox, cache=cache)
+        assert len(fits) == 3  # a damaged file is fitted again (and replaced)
+        Ranker(inbox, cache=cache)
+        assert len(fits) == 3

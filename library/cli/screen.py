@@ -115,12 +115,14 @@ def _lib(args: argparse.Namespace) -> Library | None:
 
 
 def _rank(args: argparse.Namespace, inbox: Inbox, limit: int | None, explain: int) -> tuple[Ranker, object]:
-    from library.screen.rank import Ranker, library_positives, states_of  # scikit-learn: loaded when ranking
+    from library.screen.featurecache import cache_path  # scikit-learn: loaded when ranking
+    from library.screen.rank import Ranker, library_positives, states_of
 
     lib = _lib(args)
     topics = sorted({t for (t,) in inbox.conn.execute("SELECT DISTINCT value FROM records, json_each(topics)")})
     entries = sorted({e for (e,) in inbox.conn.execute("SELECT DISTINCT entry FROM records WHERE entry IS NOT NULL")})
-    ranker = Ranker(inbox, library_positives(lib.frame() if lib is not None and len(lib) else None, topics, entries))
+    ranker = Ranker(inbox, library_positives(lib.frame() if lib is not None and len(lib) else None, topics, entries),
+                    cache=cache_path(inbox_path(args.bib)))  # the last command's fit, while the texts are the same
     states = states_of(inbox, reviewer_name(args.reviewer))  # what this reviewer decided is not offered again
     if getattr(args, "source", None):
         wanted = {i for (i,) in inbox.conn.execute("SELECT id FROM records WHERE source = ?", (args.source,))}

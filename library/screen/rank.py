@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from . import model
+from .featurecache import cached_features
 from .inbox import Inbox
-from .model import Features, Model, fit_features, metadata_on, record_meta, record_text, train, unsure_turn
+from .model import Features, Model, metadata_on, record_meta, record_text, train, unsure_turn
 
 __all__ = ["DECIDED_BY_YOU", "Positive", "Ranked", "Ranker", "library_positives", "states_of"]
 
@@ -76,13 +79,15 @@ class Ranked:
 class Ranker:
     """Features of one inbox (plus library positives), reused across re-rankings while nothing new arrives."""
 
-    def __init__(self, inbox: Inbox, positives: Sequence[str | Positive] = (), seed: int = 0) -> None:
+    def __init__(self, inbox: Inbox, positives: Sequence[str | Positive] = (), seed: int = 0,
+                 cache: Path | None = None) -> None:
         """``positives``: library records counted as includes (:func:`library_positives`; a bare text has no
         metadata). Inbox records are read as :func:`library.screen.simulate.read_dataset` reads a labelled set:
-        title, abstract and keywords as text; authors, year, journal and keywords as metadata."""
+        title, abstract and keywords as text; authors, year, journal and keywords as metadata. ``cache``: a file
+        that keeps the fitted features for the next command (:mod:`.featurecache`)."""
         self.seed = seed
         self.ids, titles, abstracts = inbox.texts()
-        details = inbox.metadata(authors=metadata_on())
+        details = inbox.metadata(authors=model.AUTHOR_WEIGHT != 0)  # (names are parsed only when read: ~1.5 s at 100k)
         self.position = {i: n for n, i in enumerate(self.ids)}
         self._ids = np.asarray(self.ids, dtype=np.int64)
         # inbox id -> row among the inbox records (-1: not in the inbox when the features were fitted)
@@ -95,7 +100,7 @@ class Ranker:
         if metadata_on():
             meta = [p.meta if isinstance(p, Positive) else [] for p in positives]
             meta += [record_meta(au, y, j, kw) for au, y, j, kw in details]
-        self.features: Features = fit_features(texts, meta)
+        self.features: Features = cached_features(cache, texts, meta)
 
     def rank(self, states: dict[int, str], limit: int | None = None, explain: int = 0) -> Ranked:
         """``states``: inbox id -> state (open / maybe / included / excluded / conflict) now."""
