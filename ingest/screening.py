@@ -41,9 +41,12 @@ class IntakeReport:
     in_inbox: list[tuple[str, str]] = field(default_factory=list)  # (title, inbox record / state)
     possible: list[tuple[int, str, str]] = field(default_factory=list)  # (inbox id, other, reasons)
     skipped: int = 0
+    would_add: int | None = None  # a dry run: how many would have been added (nothing was)
 
     def summary(self) -> str:
-        lines = [f"{self.source}: {self.found} record(s): {len(self.added)} added to the screening inbox, "
+        added = (f"{self.would_add} would be added to the screening inbox (dry run: nothing added)"
+                 if self.would_add is not None else f"{len(self.added)} added to the screening inbox")
+        lines = [f"{self.source}: {self.found} record(s): {added}, "
                  f"{len(self.in_library)} already in the library, {len(self.in_inbox)} already in the inbox"
                  + (f", {self.skipped} without title or identifier skipped" if self.skipped else "")]
         lines += [f"  possible duplicate: inbox #{i} may be {other} ({why})" for i, other, why in self.possible]
@@ -54,7 +57,7 @@ class IntakeReport:
                 "in_library": [{"title": t, "key": k} for t, k in self.in_library],
                 "in_inbox": [{"title": t, "inbox": k} for t, k in self.in_inbox],
                 "possible_duplicates": [{"inbox": i, "other": o, "reasons": r} for i, o, r in self.possible],
-                "skipped": self.skipped}
+                "skipped": self.skipped, **({"would_add": self.would_add} if self.would_add is not None else {})}
 
 
 def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, source: str, query: str = "",
@@ -104,6 +107,7 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
                 notes.setdefault(n, []).append(f"may be inbox {label}: {'; '.join(link.evidence.reasons)}")
     keep = [n for n in range(len(usable)) if n not in drop]
     if dry_run:
+        report.would_add = len(keep)
         return report
     report.added = inbox.add(usable.subset(keep), source=source, query=query, topics=topics, entry=entry,
                              link_kind=link_kind, notes=["; ".join(notes.get(n, [])) for n in keep],

@@ -477,3 +477,14 @@ def test_features_are_read_back_by_the_next_command_and_refitted_when_anything_c
         assert len(fits) == 3  # a damaged file is fitted again (and replaced)
         Ranker(inbox, cache=cache)
         assert len(fits) == 3
+
+
+def test_import_screen_dry_run_says_what_would_be_added(tmp_path, capsys):
+    bib = tmp_path / "references.bib"
+    assert run(bib, "import", "--screen", "--dry-run", str(HSG_RIS)) == 0
+    out = capsys.readouterr().out
+    assert "3 would be added to the screening inbox (dry run: nothing added)" in out
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.count() == 0
+    assert run(bib, "import", "--screen", "--dry-run", "--json", str(HSG_RIS)) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["would_add"] == 3
