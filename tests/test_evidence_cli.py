@@ -218,6 +218,13 @@ def test_search_by_entry_design_and_level(capsys):
     assert code == 0
     record = json.loads(out)[0]
     assert record["key"] == "acog2020co800" and record["entries"] == [HSG] and record["level"] == ""
+    # a design by its label, any case; a design or level nothing can match is a usage error, never "0 records"
+    assert keys(capsys, "--design", "Randomized Controlled Trial") == keys(capsys, "--design", "rct")
+    for option, value, needle in (("--design", "randomized", "did you mean"), ("--level", "foo", "last words"),
+                                  ("--level", "therapy 7", "last words")):
+        with pytest.raises(SystemExit) as stop:
+            keys(capsys, option, value)
+        assert stop.value.code == 2 and needle in capsys.readouterr().err
 
 
 @pytest.mark.slow  # ~3-4 s: real reflib processes

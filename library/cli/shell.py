@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -93,9 +94,44 @@ def query_from_args(args: argparse.Namespace, lib: Library | None = None) -> Fra
         except UnknownFilterError as exc:
             print(f"reflib: {exc}", file=sys.stderr)
             raise SystemExit(2) from exc
+    try:
+        designs = [resolve_design(d) for d in args.design]
+        levels = [check_level_filter(level) for level in args.level]
+    except ValueError as exc:
+        print(f"reflib: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
     return FrameQuery(
-        query=args.query, topics=tuple(topics), entries=tuple(entries), designs=tuple(args.design),
-        levels=tuple(args.level), year_from=args.year_from, year_to=args.year_to, vocabulary=vocabulary)
+        query=args.query, topics=tuple(topics), entries=tuple(entries), designs=tuple(designs),
+        levels=tuple(levels), year_from=args.year_from, year_to=args.year_to, vocabulary=vocabulary)
+
+
+def resolve_design(name: str) -> str:
+    """A design filter by id ('rct') or label ('Randomized controlled trial'), any case; ValueError naming the
+    designs (closest first) for anything else: a filter nothing can match is never a silent empty result."""
+    from ..evidence.design import DESIGN_LABELS
+
+    wanted = " ".join(name.split()).casefold()
+    for design, label in DESIGN_LABELS.items():
+        if wanted in (design, label.casefold()):
+            return design
+    names = [*DESIGN_LABELS, *(label.casefold() for label in DESIGN_LABELS.values())]
+    close = difflib.get_close_matches(wanted, names, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(f"unknown study design {name!r}{hint} Designs: {', '.join(DESIGN_LABELS)}")
+
+
+def check_level_filter(text: str) -> str:
+    """A level filter is a level's last words: '1', 'therapy 1' or 'OCEBM2011 therapy 1' (any case)."""
+    from ..evidence.level import QUESTIONS, SCHEME
+
+    words = text.casefold().split()
+    ok = bool(words) and len(words) <= 3 and words[-1] in ("1", "2", "3", "4", "5")
+    if ok and len(words) >= 2:
+        ok = words[-2] in QUESTIONS and (len(words) == 2 or words[0] == SCHEME.casefold())
+    if not ok:
+        raise ValueError(f"evidence level filter {text!r} must be a level or its last words: '1'..'5', "
+                         f"'therapy 1' or '{SCHEME} therapy 1' (questions: {', '.join(QUESTIONS)})")
+    return text
 
 
 def _flat(series: pd.Series) -> list[str]:
