@@ -482,3 +482,26 @@ def test_reimporting_a_file_reflib_exported_adds_nothing_and_changes_nothing(tmp
     assert data["counts"]["added"] == 0 and data["counts"]["review"] == 0, data["added"]
     assert not [m for m in data["merged"] if m["changed"]]
     assert bib.read_bytes() == before
+
+
+def test_rows_without_a_title_never_block_the_rest_of_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CSV row with only a PMID is a record (``enrich`` fills its title); a row with nothing to know it by is
+    skipped with a warning; neither blocks the file (a title-less row refused the whole import before). A RIS
+    record without TI takes its short title (ST)."""
+    lib = tmp_path / "references.bib"
+    lib.write_text("", encoding="utf-8")
+    rows = tmp_path / "export.csv"
+    rows.write_text("title,authors,year,pmid,journal\n"
+                    "Tubal flushing with oil-based contrast,Dreyer K,2017,28520519,N Engl J Med\n"
+                    ",,,10434822,\n"
+                    ",Smith J,2001,,Fertil Steril\n", encoding="utf-8")
+    assert main(["--bib", str(lib), "import", str(rows)]) == 0
+    out, err = capsys.readouterr()
+    assert "2 added" in out and "warning" in (out + err) and "line 4" in (out + err)
+    pmids = {r.pmid for r in Library.load(lib).records()}
+    assert pmids == {"28520519", "10434822"}
+    ris = tmp_path / "short.ris"
+    ris.write_text("TY  - JOUR\nAU  - Cole, A\nST  - Saline sonography of the tubes\nJO  - Radiology\nPY  - 1999\n"
+                   "ER  - \n", encoding="utf-8")
+    assert main(["--bib", str(lib), "import", str(ris)]) == 0
+    assert "Saline sonography of the tubes" in {r.title for r in Library.load(lib).records()}

@@ -261,7 +261,8 @@ def read_crossref_json(data: bytes, source: str) -> ReadResult:
             continue
         record = crossref_record(item)
         if not (record.title or record.doi):
-            result.problems.append(ReadProblem(source, "work has no title and no DOI; skipped", record=index))
+            result.problems.append(ReadProblem(source, "work has no title and no DOI; skipped", record=index,
+                                               severity="warning"))
             continue
         result.problems.extend(identifier_problems(record, source, index=index))
         result.records.append(record)

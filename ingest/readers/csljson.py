@@ -177,7 +177,8 @@ def read_csl_json(data: bytes, source: str) -> ReadResult:
             continue
         record = csl_record(item)
         if not (record.title or record.doi or record.authors):
-            result.problems.append(ReadProblem(source, "item has no title, author or DOI; skipped", record=index))
+            result.problems.append(ReadProblem(source, "item has no title, author or DOI; skipped", record=index,
+                                               severity="warning"))
             continue
         result.problems.extend(identifier_problems(record, source, index=index))
         result.records.append(record)

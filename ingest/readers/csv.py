@@ -227,8 +227,9 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
                 continue
             values = {name: row[i].strip() for name, i in mapped.items() if i < len(row) and row[i].strip()}
             record = _row_record(values)
-            if not (record.title or record.doi):
-                result.problems.append(ReadProblem(source, "row has no title or DOI; skipped", start, index))
+            if not (record.title or record.doi or record.pmid or record.pmcid):  # (enrich fills a PMID's title)
+                result.problems.append(ReadProblem(source, "row has no title, DOI, PMID or PMCID; skipped", start,
+                                                   index, severity="warning"))  # nothing to read: never blocks
                 continue
             result.problems.extend(identifier_problems(record, source, start, index))
             result.records.append(record)

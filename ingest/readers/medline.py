@@ -164,7 +164,8 @@ def read_medline(data: bytes, source: str) -> ReadResult:
         found = index
         record = medline_record(tags)
         if not (record.title or record.pmid or record.doi):
-            result.problems.append(ReadProblem(source, "record has no title, PMID or DOI; skipped", line, index))
+            result.problems.append(ReadProblem(source, "record has no title, PMID or DOI; skipped", line, index,
+                                               severity="warning"))
             continue
         result.problems.extend(identifier_problems(record, source, line, index))
         result.records.append(record)

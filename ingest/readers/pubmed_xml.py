@@ -167,7 +167,7 @@ def _tree_records(stream: BinaryIO, source: str, skip: int = 0) -> Iterator[Reco
                 while element.getprevious() is not None:
                     del parent[0]
             if not (record.title or record.pmid or record.doi):
-                yield ReadProblem(source, "record has no title, PMID or DOI; skipped", line, index)
+                yield ReadProblem(source, "record has no title, PMID or DOI; skipped", line, index, severity="warning")
                 continue
             yield from identifier_problems(record, source, line, index)
             yield record
@@ -323,7 +323,8 @@ def _chunk_records(stream: BinaryIO, source: str) -> Generator[Record | ReadProb
         record = normalize_record(journal_article(element, found[1]), in_place=True)
         del element, found
         if not (record.title or record.pmid or record.doi):
-            yield ReadProblem(source, "record has no title, PMID or DOI; skipped", line_of(base + pos), index)
+            yield ReadProblem(source, "record has no title, PMID or DOI; skipped", line_of(base + pos), index,
+                                      severity="warning")
         else:
             if (record.doi or record.pmid or record.pmcid) and record.identifier_problems():
                 yield from identifier_problems(record, source, line_of(base + pos), index)

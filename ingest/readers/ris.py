@@ -304,7 +304,8 @@ def ris_record(tags: Tags) -> Record:
     ris_type = _one(get("TY")).strip()
     entry_type = RIS_TYPES.get(ris_type.upper()) or RIS_TYPES.get(ris_type.lower(), "misc")
     record = Record(key="", entry_type=entry_type)
-    record.title = _first(tags, "TI", "T1", "CT") or (_one(get("BT")) if entry_type == "book" else "")
+    record.title = (_first(tags, "TI", "T1", "CT") or (_one(get("BT")) if entry_type == "book" else "")
+                    or _first(tags, "ST"))  # a short title is better than none
     authors, more_authors = get("AU"), get("A1")
     if authors or more_authors:
         record.authors = _names(authors + more_authors if authors and more_authors else authors or more_authors or [])
@@ -449,7 +450,8 @@ def _read(data: bytes, source: str, wos: bool) -> ReadResult:
         index, line, tags = item
         record = convert(tags)
         if not (record.title or record.doi or record.authors):
-            result.problems.append(ReadProblem(source, "record has no title, author or DOI; skipped", line, index))
+            result.problems.append(ReadProblem(source, "record has no title, author or DOI; skipped", line, index,
+                                               severity="warning"))
             continue
         result.problems.extend(identifier_problems(record, source, line, index))
         result.records.append(record)
