@@ -171,10 +171,12 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
     # list (the readers') gives a new Record on every access, so it is normalized in place
     normalized = RecordList()
     usable = array("q")  # positions (8 bytes each)
+    abbreviated = array("q")  # positions whose journal abbreviation came from the NLM list
     packed_in = records.packed() if isinstance(records, RecordList) else None
     for n, incoming in enumerate(records):
         record = normalize_record(incoming, in_place=packed_in is not None)
-        report.abbreviated += bool(fill_journal_abbrev(record))  # what a source supplies is kept
+        if fill_journal_abbrev(record):  # what a source supplies is kept
+            abbreviated.append(n)
         if record.title or record.doi or record.pmid or record.pmcid:
             usable.append(n)
         else:
@@ -191,6 +193,7 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
                  else {})
     identical = {usable[n]: key for n, key in identical.items()}
     rest = [n for n in usable if n not in identical] if identical else usable
+    filled_abbrev = set(abbreviated)  # counted below only where the abbreviation reaches the library
     links = [Link(rest[l.index], rest[l.other] if isinstance(l.other, int) else l.other, l.decision, l.evidence)
              for l in match_batch(normalized.subset(rest), frame if frame is not None else [])]
     if not fuzzy:
@@ -214,12 +217,14 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
                    [] if n in identical else list(group.link[n].evidence.reasons) if group and n in group.link
                    else ["accepted by an editor"])
             key_of[n] = target_key
+            report.abbreviated += n in filled_abbrev and "journal_abbrev" in report.merged[-1].filled
             continue
         record.key, source_key = make_key(record, taken, taken.hints), record.key
         linker.apply(record)
         packed = new[record.key] = pack_record(record)
         key_of[n] = record.key
         report.added.append(Added(record.key, record.title, source_key, packed))
+        report.abbreviated += n in filled_abbrev
     del normalized, plan  # the incoming records as read: what is kept now is in new, touched and the report
     _review(report, links, key_of, new)
     rules = _taxonomy(lib, report)

@@ -108,6 +108,7 @@ def test_reimport_adds_nothing_and_changes_nothing(tmp_path: Path) -> None:
         again = Library.load(path)
         report = import_records(again, read_file(FIXTURES / name).records, source=name)
         assert report.added == [], name
+        assert report.abbreviated == 0, name  # nothing was filled in the library (it said "N filled")
         assert not again.dirty, name
         assert not again.save() and path.read_bytes() == before
     # the five files describe 5 distinct studies; identifiers and titles matched across formats - except the
