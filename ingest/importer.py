@@ -26,6 +26,7 @@ Rules (the contract other parts rely on):
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
@@ -220,6 +221,8 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
             report.abbreviated += n in filled_abbrev and "journal_abbrev" in report.merged[-1].filled
             continue
         record.key, source_key = make_key(record, taken, taken.hints), record.key
+        if source_key != record.key and _CITE_KEY.fullmatch(source_key):
+            _keep_alias(record, source_key)
         linker.apply(record)
         packed = new[record.key] = pack_record(record)
         key_of[n] = record.key
@@ -237,6 +240,17 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
             record.extra = storable_extra(record.extra)
             lib.add(classify_record(record, rules) if rules else record)
     return report
+
+
+# a source's own citation key (BibTeX, CSL-JSON ids): kept as an alias in ``ids`` when the record gets reflib's key,
+# so that \cite{oldkey} still resolves (biblatex/biber read ``ids``); a bare number (a RIS or EndNote ID) is no key
+_CITE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_:./+\-]*")
+
+
+def _keep_alias(record: Record, alias: str) -> None:
+    aliases = [a.strip() for a in record.extra.get("ids", "").split(",") if a.strip()]
+    if alias not in aliases:
+        record.extra["ids"] = ", ".join([*aliases, alias])
 
 
 def _merge(lib: Library, report: ImportReport, record: Record, key: str, source: str, linker: _Linker,

@@ -506,3 +506,25 @@ def test_rows_without_a_title_never_block_the_rest_of_a_file(tmp_path: Path, cap
                    "ER  - \n", encoding="utf-8")
     assert main(["--bib", str(lib), "import", str(ris)]) == 0
     assert "Saline sonography of the tubes" in {r.title for r in Library.load(lib).records()}
+
+
+def test_a_renamed_bibtex_key_is_kept_as_an_alias(tmp_path: Path) -> None:
+    """The library's keys follow one rule (authorYEARword); a BibTeX file's own key is kept in ``ids`` so that
+    ``\\cite{oldkey}`` still resolves with biblatex (it was dropped without a trace); a RIS record's numeric ID is
+    no citation key."""
+    lib = tmp_path / "references.bib"
+    lib.write_text("", encoding="utf-8")
+    source = tmp_path / "mine.bib"
+    source.write_text("@article{Dreyer:NEJM:2017,\n  author = {Dreyer, Kim},\n  title = {Oil-based or water-based "
+                      "contrast for hysterosalpingography},\n  journal = {N Engl J Med},\n  year = {2017}\n}\n",
+                      encoding="utf-8")
+    assert main(["--bib", str(lib), "import", str(source)]) == 0
+    (record,) = Library.load(lib).records()
+    assert record.key == "dreyer2017oil" and record.extra["ids"] == "Dreyer:NEJM:2017"
+    assert main(["--bib", str(lib), "import", str(source)]) == 0  # a re-import changes nothing
+    assert Library.load(lib).get("dreyer2017oil").extra["ids"] == "Dreyer:NEJM:2017"
+    ris = tmp_path / "x.ris"
+    ris.write_text("TY  - JOUR\nID  - 4711\nAU  - Cole, A\nTI  - Saline sonography\nPY  - 1999\nER  - \n",
+                   encoding="utf-8")
+    assert main(["--bib", str(lib), "import", str(ris)]) == 0
+    assert "ids" not in Library.load(lib).get("cole1999saline").extra
