@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ingest.importer import import_records
-from ingest.readers import read_data
+from ingest.readers import read_data, read_file
 from library import Library
 
 # fixed examples, no shrinking (a failure is shown as generated; shrinking it took minutes): a few seconds a format
@@ -109,3 +109,21 @@ def test_values_read_back_through_each_importer(tmp_path: Path, fmt: str, record
     back = Library.load(path, use_cache=False).get(report.added[0].key)
     for name in FIELDS:
         assert getattr(back, name) == canonical(record[name]), (fmt, name)
+
+
+def test_article_numbers_and_notes_survive_a_round_trip(tmp_path) -> None:
+    """biblatex's ``eid`` and CSL-JSON's ``number`` (how reflib exports an article number) read back as pages;
+    BibTeX keeps a note's final full stop and writes the journal abbreviation (``shortjournal``)."""
+    from library.export import export_records
+    from library.model import Record
+
+    record = Record(key="wang2020tubal", entry_type="article", title="Tubal flushing for subfertility",
+                    journal="Cochrane Database of Systematic Reviews", journal_abbrev="Cochrane Database Syst Rev",
+                    year=2020, pages="CD003718", note="15 RCTs, 3864 women.")
+    for fmt, name in (("biblatex", "x.bib"), ("csl-json", "x.json"), ("bibtex", "y.bib")):
+        path = tmp_path / name
+        path.write_text(export_records([record], fmt).text, encoding="utf-8")
+        (back,) = read_file(path).records
+        assert back.pages == "CD003718", fmt
+        assert back.journal_abbrev == "Cochrane Database Syst Rev", fmt
+    assert "note         = {15 RCTs, 3864 women.}" in export_records([record], "bibtex").text

@@ -226,6 +226,8 @@ def _biblatex_aliases(values: dict[str, str]) -> None:
         values["language"] = values.pop("langid")
     if "issue" in values and "number" not in values:
         values["number"] = values.pop("issue")
+    if "eid" in values and "pages" not in values:  # an article number (biblatex's eid; reflib's export writes it)
+        values["pages"] = values.pop("eid")
     eprint_type = _EPRINT_TYPES.get(values.get("eprinttype", "").strip().lower())
     if eprint_type and "eprint" in values and eprint_type not in values:
         values[eprint_type] = values.pop("eprint")

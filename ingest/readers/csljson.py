@@ -131,6 +131,8 @@ def csl_record(item: dict[str, Any]) -> Record:
     record.volume = _text(item.get("volume"))
     record.issue = _text(item.get("issue"))
     record.pages = _text(item.get("page") or item.get("article-number"))
+    if not record.pages and entry_type == "article" and item.get("number"):
+        record.pages = _text(item.get("number"))  # an article's number (what csl_item writes for "e0193972")
     record.doi = _text(item.get("DOI"))
     record.pmid = _text(item.get("PMID"))
     record.pmcid = _text(item.get("PMCID"))

@@ -153,12 +153,12 @@ def _month(record: Record) -> str:
 
 
 def _note(record: Record) -> str:
-    parts = [record.note.strip().rstrip(".")] if record.note.strip() else []
-    if record.urldate:
-        date = iso_date(record.urldate)
-        stamp = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(date)) if date else record.urldate
-        parts.append(f"Accessed {stamp}")
-    return text_field(". ".join(parts)) if parts else ""
+    note = record.note.strip()
+    if not record.urldate:
+        return text_field(note) if note else ""  # as written (its final full stop was dropped)
+    date = iso_date(record.urldate)
+    stamp = "-".join(f"{p:02d}" if i else str(p) for i, p in enumerate(date)) if date else record.urldate
+    return text_field(". ".join([*([note.rstrip(".")] if note else []), f"Accessed {stamp}"]))
 
 
 def bibtex_fields(record: Record, entry_type: str) -> list[tuple[str, str]]:
@@ -180,6 +180,9 @@ def bibtex_fields(record: Record, entry_type: str) -> list[tuple[str, str]]:
         ("editor", names(record.editors)),
         ("title", protect_title(record.title)),
         ("journal", text_field(record.journal) if container_is_journal else ""),
+        # not a classic BibTeX field (styles skip it), but what JabRef, Zotero and biblatex read: the abbreviation
+        # survives a round trip
+        ("shortjournal", text_field(record.journal_abbrev) if container_is_journal else ""),
         ("booktitle", protect_title(record.booktitle) if not container_is_journal else ""),
         ("edition", text_field(extra["edition"])),
         ("series", text_field(extra["series"])),
