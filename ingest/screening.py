@@ -74,22 +74,24 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
             usable.append(record)
     report.skipped = len(records) - len(usable)
     drop: set[int] = set()
-    notes: dict[int, list[str]] = {}
+    notes: dict[int, list[tuple[str, str]]] = {}  # position -> (which record it may be, why)
     frame = lib.frame() if len(lib) else None
     for link in match_batch(usable, frame if frame is not None else []):
         if isinstance(link.other, int):
             if link.decision == "auto" and link.other not in drop:
                 drop.add(link.index)
                 report.in_inbox.append((usable[link.index].title, f"same as record {link.other + 1} of this batch"))
-            elif link.decision == "review":
+            elif link.decision == "review":  # named by its title: "record 2 of this batch" means nothing later
+                other = " ".join(usable[link.other].title.split())
+                other = f"{other[:70]}..." if len(other) > 70 else other
                 notes.setdefault(link.index, []).append(
-                    f"may be record {link.other + 1} of this batch: {'; '.join(link.evidence.reasons)}")
+                    (f"another record of the same import, {other!r}", "; ".join(link.evidence.reasons)))
             continue
         if link.decision == "auto" and link.index not in drop:
             drop.add(link.index)
             report.in_library.append((usable[link.index].title, link.other))
         elif link.decision == "review":
-            notes.setdefault(link.index, []).append(f"may be {link.other}: {'; '.join(link.evidence.reasons)}")
+            notes.setdefault(link.index, []).append((str(link.other), "; ".join(link.evidence.reasons)))
     rest = [n for n in range(len(usable)) if n not in drop]
     stored = inbox.stored_records()
     if stored and rest:
@@ -104,18 +106,19 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
                 drop.add(n)
                 report.in_inbox.append((usable[n].title, label))
             elif link.decision == "review":
-                notes.setdefault(n, []).append(f"may be inbox {label}: {'; '.join(link.evidence.reasons)}")
+                notes.setdefault(n, []).append((f"inbox {label}", "; ".join(link.evidence.reasons)))
     keep = [n for n in range(len(usable)) if n not in drop]
     if dry_run:
         report.would_add = len(keep)
         return report
     report.added = inbox.add(usable.subset(keep), source=source, query=query, topics=topics, entry=entry,
-                             link_kind=link_kind, notes=["; ".join(notes.get(n, [])) for n in keep],
+                             link_kind=link_kind,
+                             notes=["; ".join(f"may be {who}: {why}" for who, why in notes.get(n, [])) for n in keep],
                              found=len(records), in_library=len(report.in_library),
                              in_inbox=len(report.in_inbox), reviewers=reviewers)
     for inbox_id, n in zip(report.added, keep, strict=True):
-        for note in notes.get(n, []):
-            report.possible.append((inbox_id, note.split(":", 1)[0].removeprefix("may be "), note.split(":", 1)[-1]))
+        for who, why in notes.get(n, []):
+            report.possible.append((inbox_id, who, why))
     return report
 
 

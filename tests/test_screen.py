@@ -488,3 +488,24 @@ def test_import_screen_dry_run_says_what_would_be_added(tmp_path, capsys):
         assert inbox.count() == 0
     assert run(bib, "import", "--screen", "--dry-run", "--json", str(HSG_RIS)) == 0
     assert json.loads(capsys.readouterr().out)["files"][0]["would_add"] == 3
+
+
+def test_possible_duplicates_are_named_by_title_and_shown(tmp_path, capsys):
+    """A possible duplicate inside one import is named by its title ("record 2 of this batch" meant nothing
+    afterwards), ``screen show`` prints the note, and an empty exclusion reason is refused, not half saved."""
+    bib = tmp_path / "references.bib"
+    twin = record(1)
+    other = Record(key="", title=twin.title, authors=twin.authors, year=twin.year, journal=twin.journal,
+                   volume="99", pages="1--6")  # another volume: maybe the same, maybe not
+    with Inbox.open(inbox_path(bib)) as inbox:
+        from ingest.screening import screen_records
+        lib = Library.create(bib)
+        report = screen_records(lib, inbox, [twin, other], source="s")
+    assert report.possible, report
+    who = report.possible[0][1]
+    assert "another record of the same import" in who and twin.title[:30] in who
+    assert not report.possible[0][2].startswith(" ")
+    assert run(bib, "screen", "show", str(report.possible[0][0])) == 0
+    assert "note: may be another record of the same import" in capsys.readouterr().out
+    assert run(bib, "screen", "config", "--reason", " ") == 2
+    assert "cannot be empty" in capsys.readouterr().err

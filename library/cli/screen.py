@@ -255,7 +255,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         if args.json:
             print_json(item.to_json() | {"decisions": history})
             return 0
-        print(f"#{item.id} [{item.state}] {item.title}\n  from {item.source} {item.query!r} ({item.added})")
+        query = f" {item.query!r}" if item.query else ""
+        print(f"#{item.id} [{item.state}] {item.title}\n  from {item.source}{query} ({item.added})")
+        if item.note:
+            print(f"  note: {item.note}")
         for h in history:
             print(f"  {h['at']} {h['reviewer']}: {h['decision']} {h['reason']} {h['note']}".rstrip())
     return 0
@@ -326,8 +329,12 @@ def cmd_prisma(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     config = load_config(args.bib)
-    if args.reviewers is not None or args.reason:
-        config = ScreeningConfig(args.reason or config.reasons, args.reviewers or config.reviewers)
+    reasons = [r.strip() for r in args.reason or [] if r.strip()]
+    if args.reason is not None and not reasons:
+        print("reflib screen config: an exclusion reason cannot be empty (the list is unchanged)", file=sys.stderr)
+        return 2
+    if args.reviewers is not None or reasons:
+        config = ScreeningConfig(reasons or config.reasons, args.reviewers or config.reviewers)
         save_config(args.bib, config)
         if args.reviewers is not None:
             with _inbox(args, create=True) as inbox:
