@@ -464,6 +464,7 @@ def test_old_slug_is_kept_on_the_record_and_redirects_from_a_fresh_folder(tmp_pa
     assert twin_slug not in (old_slug, "renamed-study") and twin_slug.startswith(old_slug)
     redirect = (fresh / "library" / f"{old_slug}.html").read_text(encoding="utf-8")
     assert 'content="0; url=renamed-study.html"' in redirect
+    assert '<link rel="canonical" href="https://example.org/rl/library/renamed-study.html">' in redirect
     html5lib.HTMLParser(strict=True).parse(redirect)
     sitemap = (fresh / "sitemap.xml").read_text(encoding="utf-8")
     assert f"library/{old_slug}.html" not in sitemap and "library/renamed-study.html" in sitemap

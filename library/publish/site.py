@@ -267,8 +267,11 @@ _COPY_SCRIPT = '<script src="../assets/copy.js"></script>\n'
 
 
 def _redirect(target: str, config: PublishConfig) -> str:
+    """The page at a study's earlier address: a refresh to its page, and that page as the canonical address (what
+    search engines read of a static redirect)."""
     return page("Moved", f'<p>This study has moved to <a href="{target}">{target}</a>.</p>', "../",
-                config.site_title, head=f'<meta http-equiv="refresh" content="0; url={target}">\n')
+                config.site_title, head=f'<meta http-equiv="refresh" content="0; url={target}">\n',
+                canonical=config.absolute(f"library/{target}"))
 
 
 def _global_hash(config: PublishConfig, entries: Encyclopedia, lib: Library) -> str:
