@@ -204,3 +204,32 @@ def test_rules_found_on_set_two_and_the_csl_json_tune_set() -> None:
     abstract = Record(key="a", entry_type="article", title="Effusion", journal="Respirology", year=2008,
                       volume="13", pages="A125 [015-02]", authors=[Author("Refaat", "S.")])
     assert ", p. A125 [015" in format_citation(abstract, "mla")
+
+
+# what citeproc-js (Zotero's engine) prints for these, checked with library.export.conformance.render_citeproc_js
+_EDITED = Record(key="westfahl2000space", entry_type="collection", editors=[Author(family="Westfahl", given="Gary")],
+                 title="Space and Beyond", booktitle="Space and Beyond", publisher="Greenwood", year=2000)
+_THESIS = Record(key="hicks2000branch", entry_type="phdthesis", authors=[Author(family="Hicks", given="Illya V.")],
+                 title="Branch Decompositions and their Applications", year=2000,
+                 extra={"school": "Rice University"})
+
+
+@pytest.mark.parametrize("engine", ["compiled", "citeproc"])
+@pytest.mark.parametrize(("record", "style", "expected"), [
+    (_EDITED, "apa", "Westfahl, G. (Ed.). (2000). Space and Beyond. Greenwood."),
+    (_EDITED, "vancouver", "Westfahl G, editor. Space and Beyond. Greenwood; 2000."),
+    (_EDITED, "mla", "Westfahl, Gary, editor. Space and Beyond. Greenwood, 2000."),
+    (_EDITED, "ama", "Westfahl G, ed. Space and Beyond. Greenwood; 2000."),
+    (_THESIS, "apa", "Hicks, I. V. (2000). Branch Decompositions and their Applications [Doctoral dissertation]. "
+                     "Rice University."),
+    (_THESIS, "vancouver", "Hicks IV. Branch Decompositions and their Applications [Doctoral dissertation]. "
+                           "Rice University; 2000."),
+])
+def test_substituted_editors_are_not_printed_twice_and_theses_say_what_they_are(record: Record, style: str,
+                                                                               expected: str, engine: str) -> None:
+    """An edited book without authors prints its editor once, in the author's place (CSL 1.0.2: substituted
+    variables are empty for the rest of the entry; it printed "(G. Westfahl, Ed.)" again, and a collection was
+    its own container). A thesis without a ``type`` is a doctoral dissertation, and APA's "Publication" term is
+    printed only with a publication number (a cs:choose counts as printing a variable only when the branch it
+    took calls one)."""
+    assert format_citation(record, style, "text", engine) == expected

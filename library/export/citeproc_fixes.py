@@ -332,6 +332,88 @@ def _macro_variables(element: Any, seen: set[str]) -> list[tuple[str, str]]:
     return found
 
 
+def repressed_roles(entries: list[Any] | None) -> frozenset[str]:
+    """The name variables a substitution printed (``repressed`` of the names tag: each entry a ``variable``
+    attribute, e.g. "editor" or "editor translator"): CSL 1.0.2 treats them as empty for the rest of the entry,
+    so an edited book's editor, printed in the author's place, is not printed again as "(Ed.)"."""
+    return frozenset(v for entry in entries or () if entry for v in str(entry).split())
+
+
+def _patched_names_process(original: Callable[..., Any]) -> Callable[..., Any]:
+    def process(self: Any, item: Any, names_context: Any = None, context: Any = None, **kwargs: Any) -> Any:
+        layout = (context if context is not None else self).get_layout()
+        blocked = repressed_roles(layout.repressed.get(self.tag))
+        variable = self.get("variable")
+        if not blocked or not variable or blocked.isdisjoint(variable.split()):
+            return original(self, item, names_context, context, **kwargs)
+        kept = [role for role in variable.split() if role not in blocked]
+        if not kept:
+            return None
+        self.set("variable", " ".join(kept))  # (rendering holds the export lock: one render at a time)
+        try:
+            return original(self, item, names_context, context, **kwargs)
+        finally:
+            self.set("variable", variable)
+    return process
+
+
+_TAKEN: list[Any] = [None]  # the branch the cs:choose rendered last (set after its children: the outermost wins)
+
+
+def _patched_choose_render(original: Callable[..., Any]) -> Callable[..., Any]:
+    from citeproc.model import ConditionFailed
+
+    def render(self: Any, item: Any, context: Any = None, delimiter: str = "", **kwargs: Any) -> Any:
+        for child in self.getchildren():
+            try:
+                text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+            except ConditionFailed:
+                continue
+            except Exception:
+                _TAKEN[0] = child
+                raise
+            _TAKEN[0] = child
+            return text
+        _TAKEN[0] = None
+        return None
+    return render
+
+
+def _patched_group_process(original: Callable[..., Any]) -> Callable[..., Any]:
+    """citeproc-py's cs:group, where a cs:choose child calls the variables of the branch it took, not of every
+    branch (as citeproc-js counts them): APA's thesis "(Publication)" group printed its bare term, its term chosen
+    because a genre was there, beside an empty publication number."""
+    from citeproc.model import Choose, VariableError
+
+    def process(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        output = []
+        variable_called = variable_rendered = False
+        delimiter = self.get("delimiter", "")
+        for child in self.iterchildren():
+            is_choose = isinstance(child, Choose)
+            calls = False if is_choose else child.calls_variable()
+            try:
+                if is_choose:
+                    _TAKEN[0] = None
+                    try:
+                        text = child.render(item, context=context, delimiter=delimiter, **kwargs)
+                    finally:
+                        branch = _TAKEN[0]
+                        calls = branch is not None and branch.calls_variable()
+                else:
+                    text = child.render(item, context=context, **kwargs)
+                if text is not None:
+                    output.append(text)
+                    variable_rendered = variable_rendered or calls
+            except VariableError:
+                pass
+            variable_called = variable_called or calls
+        if output and (not variable_called or variable_rendered):
+            return self.join(output)
+        raise VariableError
+    return process
+
+
 def _patched_repress(original: Callable[..., Any]) -> Callable[..., Any]:
     def add_to_repressed_list(self: Any, child: Any, context: Any) -> None:
         original(self, child, context)
@@ -735,6 +817,9 @@ def install() -> None:
     model.StrippedPeriods.strip_periods = _patched_strip_periods(model.StrippedPeriods.strip_periods)
     model.If._is_numeric = _patched_is_numeric(model.If._is_numeric)
     model.Substitute.add_to_repressed_list = _patched_repress(model.Substitute.add_to_repressed_list)
+    model.Names.process = _patched_names_process(model.Names.process)
+    model.Choose.render = _patched_choose_render(model.Choose.render)
+    model.Group.process = _patched_group_process(model.Group.process)
     model.Name.process = _patched_name_process(model.Name.process)
     model.Name.initialize = _patched_initialize(model.Name.initialize)
     source.Name.parts = _patched_parts(source.Name.parts)

@@ -41,6 +41,7 @@ from .citeproc_fixes import (
     last_page,
     memoized_xpath,
     normalize_initials,
+    repressed_roles,
     strip_periods,
     title_case,
 )
@@ -1173,7 +1174,11 @@ class _Compiler:
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
-            calls = bool(child.calls_variable())
+            if _local(child) == "choose":  # it calls the variables of the branch this shape takes (as citeproc-js)
+                branch = self.branch(child)
+                calls = branch is not None and bool(branch.calls_variable())
+            else:
+                calls = bool(child.calls_variable())
             called = called or calls
             node = self.choose(child, delimiter) if _local(child) == "choose" else self.element(child)
             if node is not None:
@@ -1189,14 +1194,19 @@ class _Compiler:
         """A cs:choose rendered on its own (a child of cs:substitute): no delimiter handed down."""
         return self.choose(element, "")
 
-    def choose(self, element: Any, delimiter: str) -> _Node | None:
-        """The branch this shape of item takes (conditions depend on type, variables and numbers only)."""
+    def branch(self, element: Any) -> Any:
+        """The cs:if / cs:else-if / cs:else of a cs:choose this shape of item takes (None: none)."""
         for child in element.iterchildren():
             if not isinstance(child.tag, str):
                 continue
             if _local(child) == "else" or self.condition(child):
-                return self.render_children(child, delimiter)
+                return child
         return None
+
+    def choose(self, element: Any, delimiter: str) -> _Node | None:
+        """The branch this shape of item takes (conditions depend on type, variables and numbers only)."""
+        branch = self.branch(element)
+        return self.render_children(branch, delimiter) if branch is not None else None
 
     def condition(self, element: Any) -> bool:
         """``If.render``'s test for this shape (``match`` over all the tests' results, as citeproc-py)."""
@@ -1370,11 +1380,14 @@ class _Compiler:
         affixes = _Affixes(element, self.piq)
         piq = self.piq
         role_keys = [(role, role) for role in roles]
+        names_tag = element.tag
 
         def render(item: Item, sort_options: Any) -> Any:
             output = []
+            repressed = item.repressed.get(names_tag)
+            blocked = repressed_roles(repressed) if repressed else ()  # printed by a substitution already
             for role, key in role_keys:
-                if key in item.ref:
+                if key in item.ref and role not in blocked:
                     text = name(item.ref[key], sort_options)
                     if label is not None:
                         tag = label(role, len(item.ref[key]) > 1)
@@ -1387,8 +1400,10 @@ class _Compiler:
                 if any(t is None for t in output):
                     raise Unsupported("empty names")
                 text = join(output, delimiter, piq)
+            elif substitute is None:  # every name of it was printed by a substitution
+                return None
             else:
-                text = substitute(item, sort_options)  # type: ignore[misc]
+                text = substitute(item, sort_options)
             if not text:
                 return None
             if formatter is not None:

@@ -58,6 +58,10 @@ def _date(parts: tuple[int, ...]) -> dict[str, Any]:
     return {"date-parts": [list(parts)]}
 
 
+# what a thesis is when its record does not say (BibTeX's type field): every style prints the genre
+_THESIS_GENRE = {"phdthesis": "Doctoral dissertation", "mastersthesis": "Master's thesis"}
+
+
 def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     """One record -> one CSL-JSON item (only non-empty variables)."""
     kind = kind_of(record)
@@ -79,7 +83,7 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     item["edition"] = standard_extra(record, "edition")
     item["publisher"] = publisher_of(record)
     item["publisher-place"] = standard_extra(record, "address")
-    item["genre"] = standard_extra(record, "type")
+    item["genre"] = standard_extra(record, "type") or _THESIS_GENRE.get(record.entry_type.lower(), "")
     if record.year is not None:
         month = month_number(record.month) if record.month else None
         item["issued"] = _date((record.year, month) if month else (record.year,))

@@ -52,7 +52,10 @@ class ExportResult:
 _KINDS = {
     "article": "article",
     "book": "book", "mvbook": "book", "booklet": "book",
+    # biblatex's edited volumes: a book (its title is the work's, never a container of itself)
+    "collection": "book", "mvcollection": "book", "reference": "book", "mvreference": "book",
     "incollection": "chapter", "inbook": "chapter", "bookinbook": "chapter", "suppbook": "chapter",
+    "inreference": "chapter", "suppcollection": "chapter",
     "inproceedings": "conference", "conference": "conference",
     "proceedings": "proceedings", "mvproceedings": "proceedings",
     "online": "web", "electronic": "web", "www": "web", "webpage": "web",
