@@ -214,8 +214,19 @@ _THESIS = Record(key="hicks2000branch", entry_type="phdthesis", authors=[Author(
                  extra={"school": "Rice University"})
 
 
+_REPORT = Record(key="gustedt1991well", entry_type="techreport", authors=[Author(family="Gustedt", given="Jens")],
+                 title="Well Quasi Ordering Finite Posets and Formal Languages", year=1991, issue="290/1991",
+                 extra={"institution": "Technische Universität Berlin"})
+
+
 @pytest.mark.parametrize("engine", ["compiled", "citeproc"])
 @pytest.mark.parametrize(("record", "style", "expected"), [
+    # a report's BibTeX number is its report number (it was printed as an issue: "(Issue X)"); "290/1991" is a
+    # number to citeproc-js (MLA's "no.")
+    (_REPORT, "vancouver", "Gustedt J. Well Quasi Ordering Finite Posets and Formal Languages. Technische "
+                           "Universität Berlin; 1991. Report no.: 290/1991."),
+    (_REPORT, "mla", "Gustedt, Jens. Well Quasi Ordering Finite Posets and Formal Languages. no. 290/1991, "
+                     "Technische Universität Berlin, 1991."),
     (_EDITED, "apa", "Westfahl, G. (Ed.). (2000). Space and Beyond. Greenwood."),
     (_EDITED, "vancouver", "Westfahl G, editor. Space and Beyond. Greenwood; 2000."),
     (_EDITED, "mla", "Westfahl, Gary, editor. Space and Beyond. Greenwood, 2000."),

@@ -771,12 +771,13 @@ def _patched_strip_periods(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _NUMBER_PART = re.compile(r"^[A-Za-z]*\d+[A-Za-z]*$")
-_NUMBER_SEPARATORS = re.compile(r"\s*(?:&|,|[-\u2013]+|\band\b)\s*")
+_NUMBER_SEPARATORS = re.compile(r"\s*(?:&|,|[-\u2013]+|\band\b)\s*|/")  # "290/1991" too (not "12 / 5")
 
 
 def is_numeric(value: str) -> bool:
     """CSL's ``is-numeric`` as citeproc-js tests a number variable: numbers with letter affixes, also several
-    joined by "-", ",", "&" or "and" ("77-78", "2 & 3", "12A"); citeproc-py took only a single number."""
+    joined by "-", ",", "&", "and" or a bare "/" ("77-78", "2 & 3", "12A", "290/1991"); citeproc-py took only a
+    single number."""
     parts = _NUMBER_SEPARATORS.split(value.strip())
     return bool(parts) and all(_NUMBER_PART.match(part) for part in parts)
 

@@ -93,10 +93,13 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
         parts = iso_date(record.urldate)
         item["accessed"] = _date(parts) if parts else {"literal": record.urldate}
     item["volume"] = record.volume
-    item["issue"] = record.issue
+    if kind == "report":  # BibTeX's number of a report is its report number ("(Report No. X)"), not an issue
+        item["number"] = record.issue
+    else:
+        item["issue"] = record.issue
     first, last = page_range(record.pages)
     number = article_number_of(first, last)
-    if number:
+    if number and kind != "report":
         item["number"] = number
     else:
         item["page"] = f"{first}-{last}" if last else first
