@@ -234,3 +234,15 @@ def test_errors_are_one_line_with_exit_1_from_a_real_process(bib):
     assert result.returncode == 1
     assert result.stderr.startswith("reflib: unknown encyclopedia entry 'nope'")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_accepting_a_topic_nothing_suggested_says_so(bib, capsys):
+    """``accept`` is for suggestions (and automatic topics, which it makes manual); a topic classification never
+    offered is added as ``tag`` would, with a note instead of silently."""
+    code, out, err = run(capsys, "--bib", bib, "accept", "dreyer2017oil", "Bone Health")
+    assert code == 0 and "Bone Health" in out
+    assert "was not suggested for dreyer2017oil" in err
+    record = Library.load(bib).get("dreyer2017oil")
+    auto = record.topics_auto[0]
+    code, _, err = run(capsys, "--bib", bib, "accept", "dreyer2017oil", auto)
+    assert code == 0 and "not suggested" not in err  # an automatic topic made manual: no note
