@@ -75,6 +75,10 @@ def test_newer_and_corrupt_inbox_files_are_reported_and_the_library_untouched(tm
     err = capsys.readouterr().err
     assert str(path) in err and "not a usable screening inbox" in err and "library was not touched" in err
     assert bib.read_bytes() == before
+    path.write_bytes(b"")  # truncated to nothing: SQLite would start a new inbox and forget every exclusion
+    assert run(bib, "screen", "list") == 1
+    assert "the inbox file is empty" in capsys.readouterr().err
+    assert path.read_bytes() == b"" and bib.read_bytes() == before
 
 
 # --- decisions ----------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -143,6 +144,10 @@ class Inbox:
         path = Path(path)
         if not path.exists() and not create:
             raise InboxError(f"{path}: no screening inbox yet (add records with --screen or `reflib watch run`)")
+        if _emptied(path):  # SQLite would take it for a new inbox: every decision (and exclusion) gone unnoticed
+            raise InboxError(f"{path}: the inbox file is empty (0 bytes): a truncated inbox has lost its decisions; "
+                             "restore it from a backup, or delete the empty file to start a new inbox (the library "
+                             "was not touched)")
         try:
             conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
@@ -377,6 +382,22 @@ class Inbox:
             "WHERE r.state = 'excluded' AND d.decision = 'exclude' ORDER BY d.id").fetchall()
         latest = {int(i): (int(i), str(s), str(why)) for i, s, why in rows}
         return list(latest.values())
+
+
+def _emptied(path: Path) -> bool:
+    """An existing inbox file of 0 bytes with nothing in its write-ahead log. A file another process is creating
+    this very moment is 0 bytes for a few milliseconds: it is looked at again before it is called empty."""
+    wal = Path(f"{path}-wal")
+    for attempt in range(3):
+        try:
+            if path.stat().st_size:
+                return False
+        except FileNotFoundError:
+            return False  # no file: a new inbox
+        if wal.exists() and wal.stat().st_size:
+            return False
+        time.sleep(0.05 * (attempt + 1))
+    return True
 
 
 def state_of(decisions: list[str], needed: int = 1) -> str:
