@@ -358,6 +358,8 @@ def test_two_reviewer_mode_from_the_cli(tmp_path, capsys):
     assert data["agreement"][0]["kappa"] == pytest.approx(-0.5)
     assert run(bib, "screen", "include", str(ids[0]), "--reviewer", "cy") == 0  # a third reviewer settles it
     assert "is in the library as" in capsys.readouterr().out and len(Library.load(bib)) == 1
+    assert run(bib, "screen", "stats", "--json") == 0  # the adjudicator is in no agreement pair
+    assert [a["reviewers"] for a in json.loads(capsys.readouterr().out)["agreement"]] == [["ann", "bob"]]
 
 
 def test_next_never_offers_a_reviewer_what_they_decided(tmp_path, capsys):

@@ -364,9 +364,17 @@ class Inbox:
                 self._settle(conn, record_id)
 
     def decisions_by_reviewer(self) -> dict[str, dict[int, str]]:
+        """Reviewer -> {record id: their newest decision}, for agreement: only the first two reviewers of each
+        record count (a third reviewer sees only the disagreements, so their decisions say nothing of agreement)."""
         out: dict[str, dict[int, str]] = {}
+        first: dict[int, list[str]] = {}
         for reviewer, record_id, decision in self.conn.execute(
                 "SELECT reviewer, record_id, decision FROM decisions ORDER BY id"):
+            who = first.setdefault(int(record_id), [])
+            if reviewer not in who:
+                if len(who) == 2:
+                    continue  # an adjudicator
+                who.append(reviewer)
             out.setdefault(reviewer, {})[int(record_id)] = decision
         return out
 
