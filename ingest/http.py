@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from urllib3.exceptions import MaxRetryError, NameResolutionError
 
 from library.errors import LibraryError
 
@@ -270,9 +272,16 @@ class HttpClient:
                     f"{label}: no answer within {s.read_timeout:g} s after {attempt} attempt(s); the service may "
                     "be overloaded - try again later")
             except requests.RequestException as exc:
-                failure = ConnectionFailed(
-                    f"{label}: connection failed or the answer was cut off after {attempt} attempt(s) "
-                    f"({type(exc).__name__}); check the network or the service URL ({url})")
+                if _unresolved(exc):  # no network (or a wrong host): one more try, not the whole backoff ladder
+                    failure = ConnectionFailed(
+                        f"{label}: the host name could not be resolved after {attempt} attempt(s): no network, or "
+                        f"a wrong service URL ({url})")
+                    if attempt >= min(2, attempts):
+                        raise failure from None
+                else:
+                    failure = ConnectionFailed(
+                        f"{label}: connection failed or the answer was cut off after {attempt} attempt(s) "
+                        f"({type(exc).__name__}); check the network or the service URL ({url})")
             else:
                 status = response.status_code
                 self._adapt(service, response.headers)
@@ -301,3 +310,18 @@ class HttpClient:
             self.stats.waited += wait
             self.sleep(wait)
         raise AssertionError("unreachable")
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a request failed because its host name did not resolve (urllib3's NameResolutionError, or the
+    socket's gaierror, somewhere in the chain of causes)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, NameResolutionError | socket.gaierror):
+            return True
+        nested = (cause.reason if isinstance(cause, MaxRetryError) else
+                  next((a for a in getattr(cause, "args", ()) if isinstance(a, BaseException)), None))
+        cause = cause.__cause__ or cause.__context__ or nested
+    return False

@@ -113,6 +113,28 @@ def test_connection_refused_is_a_clear_error():
         http.get(url + "ok", service="ncbi")
 
 
+def test_a_host_name_that_does_not_resolve_fails_after_one_retry(monkeypatch):
+    """No network (or a wrong host): the name lookup fails; one more try, then a clear error, not the whole
+    backoff ladder (16 s offline before). The lookup is refused by the socket layer here: no test leaves the
+    machine."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def lookup(host, *args, **kwargs):
+        if str(host).endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    sleeps = Sleeps()
+    http = HttpClient(Settings(backoff=0.01, retries=5, connect_timeout=1, read_timeout=1, ncbi_rate=1000.0),
+                      sleep=sleeps)
+    with pytest.raises(ConnectionFailed, match="could not be resolved after 2 attempt"):
+        http.get("http://eutils.reflib-test.invalid/efetch.fcgi", service="ncbi")
+    assert http.stats.requests == 2 and len(sleeps) == 1
+
+
 def test_identification_ncbi_and_crossref(server):
     http = client(server, email="editor@example.org", ncbi_api_key="KEY123")
     http.get(server.url + "ok", {"db": "pubmed"}, service="ncbi")
