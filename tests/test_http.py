@@ -132,7 +132,7 @@ def test_a_host_name_that_does_not_resolve_fails_after_one_retry(monkeypatch):
                       sleep=sleeps)
     with pytest.raises(ConnectionFailed, match="could not be resolved after 2 attempt"):
         http.get("http://eutils.reflib-test.invalid/efetch.fcgi", service="ncbi")
-    assert http.stats.requests == 2 and len(sleeps) == 1
+    assert http.stats.requests == 2 and http.stats.retries == 1  # (the rate limiter may sleep too)
 
 
 def test_identification_ncbi_and_crossref(server):
