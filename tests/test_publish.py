@@ -264,6 +264,12 @@ OTHER_KINDS = """
   journal = {Fertility and Sterility},
   year    = {1988}
 }
+@article{spoof2023,
+  author  = {Reyes, Ana},
+  title   = {Tubal patency \u202etset\u202c in practice},
+  journal = {Fertility and Sterility},
+  year    = {2023}
+}
 @article{markers2022,
   author   = {Tan, Wei},
   title    = {Oil contrast and live birth},
@@ -325,6 +331,17 @@ def test_editors_markers_and_unsafe_urls_stay_off_the_site(tmp_path: Path) -> No
     assert scripts[0]["keywords"] == "Hysterosalpingography; Infertility: female"
     assert "KW  - Hysterosalpingography" in ris and "KW  - Infertility: female" in ris
     assert Library.load(bib).get("markers2022").keywords[:2] == ["trial:H2Oil", "outcome:live-birth"]  # kept
+
+
+def test_direction_overrides_are_not_published(tmp_path: Path) -> None:
+    """A right-to-left override in a title reorders the text after it in a list row (the "Trojan Source"
+    trick): the site publishes the title without it."""
+    bib, out = _site(tmp_path, extra=OTHER_KINDS)
+    slug = _slug_of(bib, "spoof2023")
+    for path in (out / "library" / f"{slug}.html", out / "library" / f"{slug}.ris", out / "library" / "index.html"):
+        text = path.read_text(encoding="utf-8")
+        assert "\u202e" not in text and "\u202c" not in text, path
+    assert "Tubal patency tset in practice" in (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
 
 
 def test_and_others_is_never_an_author_on_the_site(tmp_path: Path) -> None:

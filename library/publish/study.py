@@ -22,6 +22,7 @@ __all__ = ["STYLE_LABELS", "Summary", "head_metadata", "highwire_tags", "json_ld
 
 STYLE_LABELS = {"apa": "APA 7", "vancouver": "Vancouver (NLM)", "mla": "MLA 9", "ama": "AMA 11"}
 _INITIALS = re.compile(r"[\s.\-]+")
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 _ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
 
 
@@ -74,14 +75,20 @@ def old_slugs_of(record: Record) -> tuple[str, ...]:
 
 def public_record(record: Record) -> Record:
     """What the site shows of a record: the editors' internal keyword markers (``trial:H2Oil``) left out, as the
-    dashboard's reader mode leaves them out, and a URL of a scheme no page links to (``javascript:``, ``data:``)
-    dropped, so that neither reaches the citations, the RIS file, the meta tags, the JSON-LD or the dump. The
-    record itself when nothing is left out (the usual case: no copy)."""
+    dashboard's reader mode leaves them out, a URL of a scheme no page links to (``javascript:``, ``data:``)
+    dropped, and explicit bidirectional overrides and isolates removed from the title, abstract and container, so
+    that none of them reaches the citations, the RIS file, the meta tags, the JSON-LD or the dump. The record
+    itself when nothing is left out (the usual case: no copy)."""
     keywords = reader_keywords(record.keywords) if record.keywords else record.keywords
     url = record.url if not record.url or safe_href(record.url) else ""
-    if len(keywords) == len(record.keywords) and url == record.url:
+    shown = [record.title, record.abstract, record.journal, record.booktitle]
+    spoofed = any(_BIDI_CONTROL.search(text) for text in shown if not text.isascii())
+    if len(keywords) == len(record.keywords) and url == record.url and not spoofed:
         return record
-    return dataclasses.replace(record, keywords=keywords, url=url)
+    out = dataclasses.replace(record, keywords=keywords, url=url)
+    if spoofed:  # explicit direction overrides reorder the text around them on the page ("Trojan Source")
+        out.title, out.abstract, out.journal, out.booktitle = (_BIDI_CONTROL.sub("", text) for text in shown)
+    return out
 
 
 def _row(slug: str, title: str, authors: str, journal: str, year: int | None, design: str, retracted: bool) -> str:
