@@ -178,6 +178,18 @@ def test_prisma_escapes_and_png(tmp_path):
         assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b: 1" in svg
         assert to_png(f).startswith(b"\x89PNG")
         assert flow(inbox, source="other").identified == {}
+    # the connector leaves the identification box at its bottom edge (there was a gap down to y = 180), and a long
+    # source name keeps its end inside the box
+    import io
+
+    from PIL import Image
+
+    from library.screen.prisma import Flow
+    long = Flow("all", identified={"/a/very/long/path/to/a/folder/of/exports/from/scopus/scopus-export.ris": 9})
+    image = Image.open(io.BytesIO(to_png(long))).convert("L")
+    bottom = 20 + 40 + 18 * 2
+    assert all(image.getpixel((230, y)) < 128 for y in range(bottom + 2, 210, 10))
+    assert "\u2026" in to_svg(long) and "scopus-export.ris: 9" in to_svg(long)
 
 
 # --- ranking --------------------------------------------------------------------------------------------------

@@ -63,9 +63,9 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
 def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
     """(x, y, width, height, lines) of each box in a 760 x 560 canvas."""
     ident = [f"Records identified (n = {sum(f.identified.values())})"]
-    ident += [f"  {name}: {n}" for name, n in sorted(f.identified.items())[:6]]
+    ident += [f"  {_fit(name, 48)}: {n}" for name, n in sorted(f.identified.items())[:6]]
     excl = [f"Records excluded (n = {sum(f.excluded.values())})"]
-    excl += [f"  {why}: {n}" for why, n in list(f.excluded.items())[:8]]
+    excl += [f"  {_fit(why, 28)}: {n}" for why, n in list(f.excluded.items())[:8]]
     return [
         (20, 20, 420, 40 + 18 * len(ident), ident),
         (480, 20, 260, 60, ["Duplicates removed before", f"screening (n = {f.duplicates})"]),
@@ -76,33 +76,56 @@ def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
     ]
 
 
+def _fit(text: str, most: int) -> str:
+    """A name that fits its box: a long one keeps its end (a file's name is at the end of its path)."""
+    return text if len(text) <= most else "\u2026" + text[-(most - 1):]
+
+
+def _arrows(boxes: list[tuple[int, int, int, int, list[str]]]) -> list[tuple[int, int, int, int]]:
+    """Connectors from box edge to box edge: identified -> screened -> included, and each to its side box."""
+    (ix, iy, iw, ih, _), (dx, _, _, _, _), (sx, sy, sw, sh, _), (ex, _, _, _, _), (_, ny, _, _, _) = boxes
+    middle = ix + iw // 2
+    return [(middle, iy + ih, middle, sy - 2), (middle, sy + sh, middle, ny - 2),
+            (ix + iw, iy + 30, dx - 2, iy + 30), (sx + sw, sy + 30, ex - 2, sy + 30)]
+
+
 def to_svg(f: Flow) -> str:
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="760" height="520" font-family="sans-serif" '
              'font-size="13">', '<rect width="760" height="520" fill="white"/>',
              '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
              '<path d="M0,0 L8,4 L0,8 z" fill="#333"/></marker></defs>',
              f'<title>PRISMA 2020 flow: {escape(f.label)}</title>']
-    for x, y, w, h, lines in _boxes(f):
+    boxes = _boxes(f)
+    for x, y, w, h, lines in boxes:
         parts.append(f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="#f4f6fa" stroke="#333"/>')
         for n, line in enumerate(lines):
             parts.append(f'<text x="{x + 10}" y="{y + 22 + 18 * n}" xml:space="preserve">{escape(line)}</text>')
-    for x1, y1, x2, y2 in ((230, 180, 230, 218), (230, 282, 230, 418), (440, 50, 478, 50), (440, 250, 478, 250)):
+    for x1, y1, x2, y2 in _arrows(boxes):
         parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#333" marker-end="url(#a)"/>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
 def to_png(f: Flow) -> bytes:
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw, ImageFont
 
     image = Image.new("RGB", (760, 520), "white")
     draw = ImageDraw.Draw(image)
-    for x, y, w, h, lines in _boxes(f):
+    try:  # Pillow's own scalable font: real word spaces (the old bitmap font ran "Records screened" together)
+        font: ImageFont.ImageFont | ImageFont.FreeTypeFont = ImageFont.load_default(size=13)
+    except (TypeError, OSError, ImportError):  # an old Pillow, or one without FreeType
+        font = ImageFont.load_default()
+    boxes = _boxes(f)
+    for x, y, w, h, lines in boxes:
         draw.rectangle((x, y, x + w, y + h), fill="#f4f6fa", outline="#333333")
         for n, line in enumerate(lines):
-            draw.text((x + 10, y + 10 + 18 * n), line, fill="black")
-    for x1, y1, x2, y2 in ((230, 180, 230, 218), (230, 282, 230, 418), (440, 50, 478, 50), (440, 250, 478, 250)):
+            draw.text((x + 10, y + 10 + 18 * n), line, fill="black", font=font)
+    for x1, y1, x2, y2 in _arrows(boxes):
         draw.line((x1, y1, x2, y2), fill="#333333", width=2)
+        if x1 == x2:  # an arrowhead at the end, pointing down or right
+            draw.polygon([(x2 - 5, y2 - 8), (x2 + 5, y2 - 8), (x2, y2)], fill="#333333")
+        else:
+            draw.polygon([(x2 - 8, y2 - 5), (x2 - 8, y2 + 5), (x2, y2)], fill="#333333")
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
