@@ -29,8 +29,39 @@ def _level_parts(level: str) -> tuple[str, int | None]:
     return parsed.question, parsed.level
 
 
+def _form_values(record: Record) -> dict[str, object]:
+    """What each field of the form shows for ``record`` (its widget's value before any editing)."""
+    current_q, current_n = _level_parts(record.level)
+    derived = _level_parts(derive_level(record.effective_design, current_q))[1] if current_q else None
+    return {
+        "topics": list(record.topics), "design": record.design if record.design in DESIGN_ORDER else "",
+        "question": current_q if current_q in QUESTIONS else "",
+        "level": current_n if current_n is not None and current_n != derived else None,
+        "level-reason": record.level_reason, "stance": record.stance if record.stance in STANCES else "",
+        "relevance": record.relevance or 0, "verified": record.verification == "verified",
+        "unverified": "" if record.verification == "verified" else record.unverified,
+        "tldr": record.synopsis.tldr, "findings": record.synopsis.findings,
+        "implications": record.synopsis.implications, "notes": record.notes}
+
+
+def _follow_the_file(prefix: str, fresh: dict[str, object]) -> None:
+    """When the record changed under the form (another editor saved, and the library was reloaded), every field
+    this editor has not touched shows the record as it is now: its widget state is dropped, so the widget starts
+    again from the new value. A field the editor changed keeps their value. Without this, a save after "Reload"
+    wrote the old values of untouched fields back over the other editor's change."""
+    baseline_key = f"{prefix}-baseline"
+    baseline = st.session_state.get(baseline_key)
+    if isinstance(baseline, dict) and baseline != fresh:
+        for name, value in baseline.items():
+            widget = f"{prefix}-{name}"
+            if widget in st.session_state and st.session_state[widget] == value:
+                del st.session_state[widget]
+    st.session_state[baseline_key] = fresh
+
+
 def _evidence_form(lib: Library, record: Record) -> None:
     prefix = f"edit-{record.key}"
+    _follow_the_file(prefix, _form_values(record))
     known = catalog.taxonomy_topics() or topic_options(lib.frame())
     with st.form(f"{prefix}-form", border=True):
         st.markdown("**Evidence**")

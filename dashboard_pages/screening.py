@@ -37,13 +37,22 @@ def highlight(text: str, terms: list[str]) -> str:
     if not words or not text:
         return md(text)
     pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    text = " ".join(text.split())  # as md() shows it: one space between words
     out, last = [], 0
     for match in pattern.finditer(text):
-        out.append(md(text[last:match.start()]))
+        out.append(_between(text[last:match.start()]))
         out.append(f"**{md(match.group(0))}**")
         last = match.end()
-    out.append(md(text[last:]))
+    out.append(_between(text[last:]))
     return "".join(out)
+
+
+def _between(piece: str) -> str:
+    """The text between two highlighted words, escaped, with its spaces at both ends kept (md() trims them:
+    "minor trauma" came out as "**minor****trauma**")."""
+    if not piece.strip():
+        return " " if piece else ""
+    return (" " if piece[0] == " " else "") + md(piece) + (" " if piece[-1] == " " else "")
 
 
 def _settle(inbox: Inbox, lib: Library) -> None:

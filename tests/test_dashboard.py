@@ -345,6 +345,26 @@ def test_refused_save_shows_its_message_and_offers_reload(editor: Path) -> None:
     assert "% edited by someone else" in editor.read_text()
 
 
+def test_after_a_reload_untouched_fields_show_the_file_and_a_save_keeps_the_other_editors_change(
+        editor: Path) -> None:
+    """Another editor set this study's notes while the form was open; this editor changed the TL;DR, was
+    refused, reloaded and saved again: both changes are in the file (the reloaded form still held the old, empty
+    notes and wrote them back over the other editor's)."""
+    at = _ok(_app(study="fang2018oil"))
+    _with_record(editor, "fang2018oil", notes="A colleague's note")
+    at.text_input(key="edit-fang2018oil-tldr").set_value("My TL;DR")
+    at.button(key="FormSubmitter:edit-fang2018oil-form-Save changes").click().run()
+    assert "changed on disk" in at.error[0].value
+    at.button(key="reload_conflict-study-form").click().run()
+    _ok(at)
+    assert at.text_area(key="edit-fang2018oil-notes").value == "A colleague's note"  # the file's value now
+    assert at.text_input(key="edit-fang2018oil-tldr").value == "My TL;DR"  # the editor's own edit kept
+    at.button(key="FormSubmitter:edit-fang2018oil-form-Save changes").click().run()
+    _ok(at)
+    saved = Library.load(editor).get("fang2018oil")
+    assert saved.notes == "A colleague's note" and saved.synopsis.tldr == "My TL;DR"
+
+
 def test_editor_refuses_a_taken_citation_number(editor: Path) -> None:
     _link(editor, {"wang2020cochrane": EntryLink("hysteroscopy", "cited", 1)})
     at = _ok(_app(study="fang2018oil"))

@@ -45,6 +45,9 @@ def _app() -> AppTest:
 def test_highlight_escapes_and_bolds():
     out = highlight("Oil *contrast* <b>x</b> oil", ["oil", "contrast medium"])
     assert out.count("**Oil**") == 1 and "**oil**" in out and "\\*contrast\\*" in out and "<b>" not in out
+    # the words around a highlighted one keep their spaces ("minor trauma" read "**minor****trauma**")
+    out = highlight("fracture due to minor trauma is reported", ["minor", "trauma"])
+    assert out == "fracture due to **minor** **trauma** is reported"
 
 
 def test_screen_include_exclude_maybe_undo(screening: Path):
