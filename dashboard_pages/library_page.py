@@ -12,7 +12,7 @@ import streamlit as st
 
 from library import Library
 from library.frame import FrameQuery
-from library.search import Vocabulary, parse_search
+from library.search import UnknownFilterError, Vocabulary, parse_search, resolve_topic
 from library.views import (
     DEFAULT_SORT,
     DESIGN_ORDER,
@@ -87,6 +87,16 @@ def _options(_frame: pd.DataFrame, token: str, taxonomy: tuple[str, ...], entrie
     }
 
 
+def _topic_of_link(text: str, present: list[str]) -> str:
+    """A topic from a link as the command line reads one: its path, id, last segment or a synonym ("HSG")."""
+    if text in present:
+        return text
+    try:
+        return resolve_topic(text, catalog.taxonomy(), present, catalog.vocabulary()[0])
+    except UnknownFilterError:
+        return text  # not a topic of this library: reported with the others
+
+
 def _seed_widgets(url: dict[str, list[str]], options: dict[str, list[str]], years: tuple[int, int] | None) -> None:
     """First render (or coming back from a study): the widgets start from the address bar."""
     if any(key in st.session_state for key in _KEYS.values()):
@@ -97,6 +107,7 @@ def _seed_widgets(url: dict[str, list[str]], options: dict[str, list[str]], year
     query = parsed.query
     wanted = {"topic": query.topics, "entry": query.entries, "design": query.designs, "level": query.levels,
               "stance": query.stances, "verification": tuple(url.get("verification", ()))}
+    wanted["topic"] = tuple(_topic_of_link(t, options["topic"]) for t in query.topics)
     for name, values in wanted.items():
         allowed = [v for v in values if v in options[name]]
         if len(allowed) < len(values):
@@ -237,7 +248,8 @@ def render(lib: Library, editor: bool) -> None:
     _explain_search(query.query, vocabulary)
 
     head, sorter = st.columns([3, 1], vertical_alignment="bottom")
-    head.markdown(f"**{len(rows):,}** of {studies(len(frame))}" + (" match the filters" if params else ""))
+    filtered = any(name != "sort" for name in params)  # a sort order alone filters nothing
+    head.markdown(f"**{len(rows):,}** of {studies(len(frame))}" + (" match the filters" if filtered else ""))
     sorter.selectbox("Sort", list(SORTS), key=_KEYS["sort"], format_func=SORTS.__getitem__,
                      label_visibility="collapsed")
     if len(rows) == 0:

@@ -77,6 +77,9 @@ def _with_record(path: Path, key: str, **fields: object) -> None:
 def test_library_view_shows_count_and_table(bib: Path) -> None:
     at = _ok(_app())
     assert _count(at) == 36
+    sorted_only = _ok(_app(sort="newest"))  # a sort order is not a filter
+    assert not any("match the filters" in m.value for m in sorted_only.markdown)
+    assert any("match the filters" in m.value for m in _ok(_app(design=["rct"])).markdown)
     table = at.dataframe[0].value
     assert len(table) == 36
     assert {"Year", "First author", "Title", "Design"} <= set(table.columns)
@@ -107,6 +110,10 @@ def test_topic_filter_is_hierarchical(bib: Path) -> None:
     parent = _count(at)
     assert 0 < leaf < parent < 36
     assert at.query_params["topic"] == "Diagnostics"
+    # a link written with the command line's names: a synonym or the last segment finds the topic
+    short = _ok(_app(topic="HSG"))
+    assert short.sidebar.multiselect(key="f_topic").value == ["Diagnostics > Tubal patency > HSG"]
+    assert not [t for t in short.toast if "Ignored" in t.value]
 
 
 def test_a_shared_link_restores_the_filtered_view(bib: Path) -> None:
