@@ -107,4 +107,11 @@ def undo_merge(lib: Library, merge: SavedMerge | str, save: Save | None = None) 
     entry = find_saved_merge(lib, merge) if isinstance(merge, str) else merge
     if entry is None:
         raise MergeError(f"no saved merge into or of {merge!r} in {journal_path(lib.path)}")
-    return entry, save_undo(lib, entry, save=save)
+    saved = save_undo(lib, entry, save=save)
+    path = decisions_path(lib.path)
+    if saved and path.exists():  # an editor's "same study" undone: the pair is for review again, not merged again
+        decisions = load_decisions(path)
+        withdrawn = [decisions.withdraw_accept(entry.keeper, removed) for removed in entry.removed]  # every pair
+        if any(withdrawn):
+            save_decisions(decisions, path)
+    return entry, saved

@@ -167,3 +167,17 @@ def test_undone_copy_goes_to_the_end_when_its_neighbour_is_gone(bib: Path) -> No
     del journal["merges"][0]["after"]  # a journal written before positions were kept
     journal_path(bib).write_text(json.dumps(journal))
     assert load_journal(journal_path(bib))[0].after == ()
+
+
+def test_undoing_an_editors_merge_puts_the_pair_back_for_review(bib: Path) -> None:
+    """An editor's "same study" is remembered as an accepted pair, which later runs merge again; undoing that merge
+    withdraws it, so the pair is offered for review instead of being merged again (and left off the review list)."""
+    from library.dedupe import decisions_path, load_decisions
+    from library.services import apply_merges, undo_merge
+
+    lib = Library.load(bib)
+    decided = load_decisions(decisions_path(bib))
+    (merge,) = apply_merges(lib, [["vanwelie2019foam", "vanwelie2019ris"]], decisions=decided)
+    assert load_decisions(decisions_path(bib)).status("vanwelie2019foam", "vanwelie2019ris") == "accepted"
+    undo_merge(Library.load(bib), merge.keeper)
+    assert load_decisions(decisions_path(bib)).status("vanwelie2019foam", "vanwelie2019ris") == ""

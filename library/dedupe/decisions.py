@@ -59,6 +59,10 @@ class Decisions:
         self.accepted.pop(pair, None)
         self.rejected[pair] = date or dt.date.today().isoformat()
 
+    def withdraw_accept(self, a: str, b: str) -> bool:
+        """Forget that the pair was accepted (its merge was undone: the pair is for review again); whether it was."""
+        return self.accepted.pop(_pair(a, b), None) is not None
+
     def status(self, a: str, b: str) -> str:
         """'accepted', 'rejected' or '' for a pair nobody decided yet."""
         pair = _pair(a, b)
