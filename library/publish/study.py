@@ -111,9 +111,9 @@ def summarize(record: Record, slug: str) -> Summary:
     year = record.year
     row = _row(slug, record.title, authors, journal, year, design, record.retracted)
     topics = tuple(record.all_topics)
-    search = (slug, record.title, ", ".join([a.display() for a in record.authors if not a.is_others]), str(year or ""),
-              journal,
-              design, "; ".join(topics), squash_spaces(record.abstract))
+    names = ", ".join([a.display() for a in record.authors if not a.is_others])
+    search = (slug, record.title, names, str(year or ""), journal, design, "; ".join(topics),
+              squash_spaces(record.abstract))
     links = tuple((lk.slug, lk.kind, lk.number) for lk in record.links)
     return Summary(record.key, slug, record.title, authors, year, journal, design, record.effective_level, topics,
                    record.stance, status_of(record), record.added, record.modified, links, row, search,
