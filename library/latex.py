@@ -53,6 +53,7 @@ LETTERS = {
     "Xi": "Ξ", "Upsilon": "Υ", "iota": "ι", "upsilon": "υ", "div": "÷", "in": "∈", "mp": "∓", "surd": "√",
     "propto": "∝", "equiv": "≡", "ll": "≪", "gg": "≫", "textminus": "−", "textcelsius": "℃",
     "nobreak": "\u2060",
+    "psq": " f.", "psqq": " ff.",  # biblatex's "and the following page(s)": pages = {579\psqq}
 }
 ESCAPES = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "{", "}": "}", " ": " ", ",": "\u2009",
             "-": "", "/": "", "@": "@", "\\": "\n"}

@@ -15,6 +15,7 @@ from library.names import parse_bibtex_names
     (r"{HSG} and {SIS}", "HSG and SIS"), ("561--567", "561–567"), (r"\emph{in vitro} study", "in vitro study"),
     (r"$\beta$-hCG", "β-hCG"), (r"50\% of \$5", "50% of $5"), (r"Ko\l{}odziej", "Kołodziej"), (r"Garc\'{\i}a", "García"),
     ("plain  text\n  wrapped", "plain text wrapped"),
+    (r"579\psqq", "579 ff."), (r"12\psq", "12 f."),  # biblatex's "and the following pages" ("579psqq" before)
 ])
 def test_decode_latex(raw, expected):
     assert decode_latex(raw) == expected
