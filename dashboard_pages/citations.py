@@ -47,7 +47,9 @@ def render(record: Record) -> None:
             except (LibraryError, ValueError) as exc:  # a style that cannot format it must not hide the page
                 st.caption(f"This citation could not be formatted: {exc}")
                 continue
-            st.markdown(f'<div class="reflib-citation">{shown}</div>', unsafe_allow_html=True)  # escaped HTML
+            # escaped HTML; its colons as entities too: Streamlit reads ":material/warning:" as an icon even here
+            shown = shown.replace(":", "&#58;")
+            st.markdown(f'<div class="reflib-citation">{shown}</div>', unsafe_allow_html=True)
             st.code(text, language=None, wrap_lines=True)
     st.caption("The copy button at the top right of the plain-text block copies the citation without markup.")
     st.download_button("Download RIS (EndNote, Zotero, Mendeley)", functools.partial(_ris, record),

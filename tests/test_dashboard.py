@@ -616,3 +616,8 @@ def test_cite_this_shows_the_style_italics_and_copies_plain_text(bib: Path) -> N
     assert len(blocks) == 1
     plain = blocks[0]
     assert "<i>" not in plain and "N Engl J Med" in plain and XSS in plain  # the copy button copies this
+    # Streamlit reads ":material/warning:" as an icon even inside the citation's HTML: its colons are entities
+    _with_record(bib, "dreyer2017oil", title="Oil :material/warning: contrast")
+    at = _ok(_app(study="dreyer2017oil"))
+    (shown_icon,) = [m.value for m in at.markdown if 'class="reflib-citation"' in m.value]
+    assert ":material/" not in shown_icon and "&#58;material/warning&#58;" in shown_icon

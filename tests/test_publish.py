@@ -265,7 +265,7 @@ OTHER_KINDS = """
   year    = {1988}
 }
 @article{spoof2023,
-  author  = {Reyes, Ana},
+  author  = {Reyes, Ana and \u202eRtl, Override},
   title   = {Tubal patency \u202etset\u202c in practice},
   journal = {Fertility and Sterility},
   year    = {2023}
@@ -341,7 +341,8 @@ def test_direction_overrides_are_not_published(tmp_path: Path) -> None:
     for path in (out / "library" / f"{slug}.html", out / "library" / f"{slug}.ris", out / "library" / "index.html"):
         text = path.read_text(encoding="utf-8")
         assert "\u202e" not in text and "\u202c" not in text, path
-    assert "Tubal patency tset in practice" in (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
+    page = (out / "library" / f"{slug}.html").read_text(encoding="utf-8")
+    assert "Tubal patency tset in practice" in page and "Rtl, Override" in page  # the name, without its override
 
 
 def test_and_others_is_never_an_author_on_the_site(tmp_path: Path) -> None:

@@ -15,7 +15,18 @@ from importlib import resources
 from typing import Any
 
 from ..model import Author, Record
-from .parts import article_number_of, bcp47, iso_date, kind_of, month_number, page_range, publisher_of, standard_extra
+from .parts import (
+    DIRECTION_CONTROLS,
+    article_number_of,
+    bcp47,
+    iso_date,
+    kind_of,
+    month_number,
+    page_range,
+    publisher_of,
+    standard_extra,
+    without_direction_controls,
+)
 
 __all__ = ["csl_item", "csl_type", "to_csl_json", "validate_csl_json"]
 
@@ -111,11 +122,42 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     item["keyword"] = ", ".join(record.keywords)
     item["note"] = record.note
     item = {k: v for k, v in item.items() if v != "" and v is not None and v != []}  # as "not in ('', None, [])"
+    if _has_direction_controls(item):
+        item = _without_direction_controls(item)
     if keep_custom:
         custom = _custom(record)
         if custom:
             item["custom"] = custom
     return item
+
+
+def _controlled(text: Any) -> bool:
+    return isinstance(text, str) and not text.isascii() and DIRECTION_CONTROLS.search(text) is not None
+
+
+def _has_direction_controls(item: dict[str, Any]) -> bool:
+    """Whether a text of the item, or of one of its names, holds a direction control (rare: checked cheaply)."""
+    for value in item.values():
+        if isinstance(value, list):
+            if any(_controlled(part) for name in value if isinstance(name, dict) for part in name.values()):
+                return True
+        elif _controlled(value):
+            return True
+    return False
+
+
+def _without_direction_controls(item: dict[str, Any]) -> dict[str, Any]:
+    """Every text of the item, names too, without explicit direction controls (:func:`.parts.without_direction_
+    controls`)."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return without_direction_controls(value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+    return {k: clean(v) for k, v in item.items()}
 
 
 def _custom(record: Record) -> dict[str, Any]:

@@ -158,6 +158,16 @@ def standard_extra(record: Record, name: str) -> str:
     return value.strip()
 
 
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")  # explicit embeddings, overrides and isolates
+
+
+def without_direction_controls(text: str) -> str:
+    """``text`` without explicit bidirectional embeddings, overrides and isolates: in a citation or on a page they
+    reorder the text after them (a right-to-left override in an author's name printed the rest of the reference
+    backwards). Bibliographic text never needs them; right-to-left scripts are ordered by their letters."""
+    return DIRECTION_CONTROLS.sub("", text) if not text.isascii() else text
+
+
 def publisher_of(record: Record) -> str:
     """Who issued the work: its publisher, else the BibTeX institution, school or organization (CSL's
     ``publisher``; a thesis's university, a report's institution)."""

@@ -9,7 +9,15 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..evidence.encyclopedia import Encyclopedia
-from ..export.parts import iso_date, kind_of, month_number, page_range, publisher_of
+from ..export.parts import (
+    DIRECTION_CONTROLS,
+    iso_date,
+    kind_of,
+    month_number,
+    page_range,
+    publisher_of,
+    without_direction_controls,
+)
 from ..latex import squash_spaces
 from ..model import Author, Record
 from ..study_view import IdentifierLink, abstract_sections, identifier_links, journal_line, reader_keywords
@@ -22,7 +30,6 @@ __all__ = ["STYLE_LABELS", "Summary", "head_metadata", "highwire_tags", "json_ld
 
 STYLE_LABELS = {"apa": "APA 7", "vancouver": "Vancouver (NLM)", "mla": "MLA 9", "ama": "AMA 11"}
 _INITIALS = re.compile(r"[\s.\-]+")
-_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 _ORCID = re.compile(r"^(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
 
 
@@ -82,13 +89,20 @@ def public_record(record: Record) -> Record:
     keywords = reader_keywords(record.keywords) if record.keywords else record.keywords
     url = record.url if not record.url or safe_href(record.url) else ""
     shown = [record.title, record.abstract, record.journal, record.booktitle]
-    spoofed = any(_BIDI_CONTROL.search(text) for text in shown if not text.isascii())
+    names = [part for a in (*record.authors, *record.editors) for part in (a.family, a.given, a.literal)]
+    spoofed = any(DIRECTION_CONTROLS.search(text) for text in (*shown, *names) if not text.isascii())
     if len(keywords) == len(record.keywords) and url == record.url and not spoofed:
         return record
     out = dataclasses.replace(record, keywords=keywords, url=url)
     if spoofed:  # explicit direction overrides reorder the text around them on the page ("Trojan Source")
-        out.title, out.abstract, out.journal, out.booktitle = (_BIDI_CONTROL.sub("", text) for text in shown)
+        out.title, out.abstract, out.journal, out.booktitle = map(without_direction_controls, shown)
+        out.authors, out.editors = _plain_names(record.authors), _plain_names(record.editors)
     return out
+
+
+def _plain_names(people: list[Author]) -> list[Author]:
+    return [dataclasses.replace(a, family=without_direction_controls(a.family), given=without_direction_controls(
+        a.given), literal=without_direction_controls(a.literal)) for a in people]
 
 
 def _row(slug: str, title: str, authors: str, journal: str, year: int | None, design: str, retracted: bool) -> str:
