@@ -128,8 +128,12 @@ def _page(inbox: Inbox, lib: Library) -> None:
         sources = ["all searches", *sorted({str(it["source"]) for it in inbox.identified()})]
         choice = st.selectbox("Flow of", sources, key="screen_flow_source")
         current = flow(inbox, None if choice == "all searches" else str(choice))
-        st.image(to_png(current))
-        st.download_button("Download SVG", to_svg(current), file_name="prisma.svg", mime="image/svg+xml")
+        png = to_png(current)
+        st.image(png)
+        left, right = st.columns(2)
+        left.download_button("Download SVG", to_svg(current), file_name="prisma.svg", mime="image/svg+xml",
+                             key="prisma-svg")
+        right.download_button("Download PNG", png, file_name="prisma.png", mime="image/png", key="prisma-png")
 
 
 def _one(inbox: Inbox, lib: Library, record_id: int, why: str, terms: list[str],

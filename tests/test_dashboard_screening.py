@@ -77,3 +77,5 @@ def test_screen_include_exclude_maybe_undo(screening: Path):
         assert inbox.count(("maybe",)) == 0 and inbox.count(("open",)) == 3
     assert first  # a record was shown
     assert not at.exception
+    downloads = {b.proto.label for b in at.get("download_button")}
+    assert {"Download SVG", "Download PNG"} <= downloads  # the PRISMA flow in both formats
