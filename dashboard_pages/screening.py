@@ -130,10 +130,10 @@ def _page(inbox: Inbox, lib: Library) -> None:
         current = flow(inbox, None if choice == "all searches" else str(choice))
         png = to_png(current)
         st.image(png)
-        left, right = st.columns(2)
-        left.download_button("Download SVG", to_svg(current), file_name="prisma.svg", mime="image/svg+xml",
-                             key="prisma-svg")
-        right.download_button("Download PNG", png, file_name="prisma.png", mime="image/png", key="prisma-png")
+        svg_column, png_column = st.columns(2)
+        svg_column.download_button("Download SVG", to_svg(current), file_name="prisma.svg", mime="image/svg+xml",
+                                   key="prisma-svg")
+        png_column.download_button("Download PNG", png, file_name="prisma.png", mime="image/png", key="prisma-png")
 
 
 def _one(inbox: Inbox, lib: Library, record_id: int, why: str, terms: list[str],
