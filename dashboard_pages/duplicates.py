@@ -210,11 +210,15 @@ def render(lib: Library) -> None:
         return
     if result.clusters:
         st.markdown(f"### Sure duplicates ({len(result.clusters)})")
-        st.caption("Same identifier and the same title: merging keeps every value (differences go to provenance).")
+        st.caption("The same publication by the rules (an identifier whose titles and authors agree, or title, year "
+                   "and authors with an agreeing journal, volume or page): merging keeps every value (differences "
+                   "go to provenance).")
         for n, cluster in enumerate(result.clusters):
             text, button = st.columns([5, 1], vertical_alignment="center")
             titles = " · ".join(md(lib.get(k).title[:80]) for k in cluster.keys[:2])
-            text.markdown(f"**{md(', '.join(cluster.keys))}** — {titles}")
+            reasons = list(dict.fromkeys(r for pair in cluster.pairs for r in pair.reasons))
+            text.markdown(f"**{md(', '.join(cluster.keys))}** — {titles}"
+                          + (f"  \n:gray[why: {md('; '.join(reasons[:4]))}]" if reasons else ""))
             if button.button("Merge", key=f"dup-cluster-{n}", icon=":material/merge:"):
                 _merge(lib, list(cluster.keys))
     if result.review:

@@ -570,6 +570,8 @@ def test_duplicates_merge_can_be_undone_after_the_save(editor: Path) -> None:
     loaded = Library.load(editor)
     before = [loaded.get("dreyer2017copy"), loaded.get("dreyer2017oil")]
     at = _ok(_app(view="duplicates"))
+    shown = _texts(at)
+    assert "why: " in shown and "doi" in shown.lower()  # each sure cluster says what joined it
     at.button(key="dup-cluster-0").click().run()
     _ok(at)
     assert "@article{dreyer2017copy" not in editor.read_text()
