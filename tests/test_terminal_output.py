@@ -160,4 +160,7 @@ def test_bidi_overrides_are_shown_on_the_terminal(tmp_path: Path, capsys: pytest
             patch.setattr("sys.stdout", terminal)
             assert main(["--bib", str(bib), "export", "--query", "gnihsulf", "--format", fmt]) == 0
         shown = "".join(terminal.parts)
-        assert "gnihsulf" in shown and not INVISIBLE.search(shown) and "<U+202E>" in shown, (fmt, shown)
+        assert "gnihsulf" in shown and not INVISIBLE.search(shown), (fmt, shown)
+        # data formats keep the character (shown escaped); a formatted citation leaves direction controls out (in
+        # a document it would print the rest of the reference backwards)
+        assert ("<U+202E>" in shown) == (fmt not in ("ama", "apa")), (fmt, shown)

@@ -32,7 +32,7 @@ from lxml import etree
 from ..model import Record
 from .citeproc_fixes import install, memoized_xpath, punctuation_in_quote
 from .csl_compiled import CompiledStyle, sort_order
-from .csljson import csl_item
+from .csljson import csl_item, has_direction_controls, without_direction_controls_item
 from .parts import UnknownFormatError
 from .requirements import style_warnings
 
@@ -255,6 +255,8 @@ def _citeproc_item(record: Record, item_id: str) -> dict[str, Any]:
 def _citeproc_item_of(source: dict[str, Any], item_id: str) -> dict[str, Any]:
     """:func:`_citeproc_item` from the record's CSL-JSON item already made (with or without ``custom``; not
     changed)."""
+    if has_direction_controls(source):  # an override in a name printed the rest of the reference backwards
+        source = without_direction_controls_item(source)
     item: dict[str, Any] = {}  # as _clean_text({...source, "id": item_id}), in one pass and in the same order
     for key, value in source.items():
         if key in _CITEPROC_SKIP:

@@ -122,8 +122,6 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     item["keyword"] = ", ".join(record.keywords)
     item["note"] = record.note
     item = {k: v for k, v in item.items() if v != "" and v is not None and v != []}  # as "not in ('', None, [])"
-    if _has_direction_controls(item):
-        item = _without_direction_controls(item)
     if keep_custom:
         custom = _custom(record)
         if custom:
@@ -135,7 +133,7 @@ def _controlled(text: Any) -> bool:
     return isinstance(text, str) and not text.isascii() and DIRECTION_CONTROLS.search(text) is not None
 
 
-def _has_direction_controls(item: dict[str, Any]) -> bool:
+def has_direction_controls(item: dict[str, Any]) -> bool:
     """Whether a text of the item, or of one of its names, holds a direction control (rare: checked cheaply)."""
     for value in item.values():
         if isinstance(value, list):
@@ -146,9 +144,10 @@ def _has_direction_controls(item: dict[str, Any]) -> bool:
     return False
 
 
-def _without_direction_controls(item: dict[str, Any]) -> dict[str, Any]:
+def without_direction_controls_item(item: dict[str, Any]) -> dict[str, Any]:
     """Every text of the item, names too, without explicit direction controls (:func:`.parts.without_direction_
-    controls`)."""
+    controls`): what the citation styles are given. The CSL-JSON export keeps the data as it is (the terminal
+    shows such characters escaped)."""
     def clean(value: Any) -> Any:
         if isinstance(value, str):
             return without_direction_controls(value)
