@@ -114,7 +114,9 @@ def _lib(args: argparse.Namespace) -> Library | None:
     return open_library(args) if args.bib.exists() else None
 
 
-def _rank(args: argparse.Namespace, inbox: Inbox, limit: int | None, explain: int) -> tuple[Ranker, object]:
+def _rank(args: argparse.Namespace, inbox: Inbox, limit: int | None, explain: int
+          ) -> tuple[Ranker, object, dict[int, str]]:
+    """The ranking for this reviewer (and ``--source``), with the states it was made from."""
     from library.screen.featurecache import cache_path  # scikit-learn: loaded when ranking
     from library.screen.rank import Ranker, library_positives, states_of
 
@@ -127,7 +129,7 @@ def _rank(args: argparse.Namespace, inbox: Inbox, limit: int | None, explain: in
     if getattr(args, "source", None):
         wanted = {i for (i,) in inbox.conn.execute("SELECT id FROM records WHERE source = ?", (args.source,))}
         states = {i: state for i, state in states.items() if i in wanted}
-    return ranker, ranker.rank(states, limit=limit, explain=explain)
+    return ranker, ranker.rank(states, limit=limit, explain=explain), states
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -139,8 +141,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                   f"{'; '.join(known) or '(none yet)'}", file=sys.stderr)
             return 1
         if args.state == "open":
-            _, ranked = _rank(args, inbox, None, args.limit + args.offset)
-            states = dict(inbox.conn.execute("SELECT id, state FROM records").fetchall())
+            _, ranked, states = _rank(args, inbox, None, args.limit + args.offset)
             ids = [i for i in ranked.ids if states.get(i) == "open"]  # type: ignore[attr-defined]
             ids = ids[args.offset:args.offset + args.limit]  # (maybe and conflict records: --state maybe|conflict)
             items = [inbox.get(i) for i in ids]
@@ -161,7 +162,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_next(args: argparse.Namespace) -> int:
     with _inbox(args, create=True) as inbox:
-        _, ranked = _rank(args, inbox, 1, 1)
+        _, ranked, _ = _rank(args, inbox, 1, 1)
         if not ranked.ids:  # type: ignore[attr-defined]
             print_json(None) if args.json else print("nothing left to screen")
             return 0
