@@ -136,12 +136,9 @@ def cmd_untag(args: argparse.Namespace) -> int:
 
 
 def cmd_accept(args: argparse.Namespace) -> int:
-    offered: list[str] = []  # what classification offered: suggestions and automatic topics
-
     def accept(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
-        if not offered:
-            offered.extend(t.casefold() for t in [*record.topics_suggested, *record.topics_auto, "\0"])
         out = accept_topic(record, taxonomy, topic)
+        offered = {t.casefold() for t in (*record.topics_suggested, *record.topics_auto)}  # what classification offered
         added = [t for t in out.topics if t not in record.topics]
         if added and all(t.casefold() not in offered for t in added):
             print(f"note: {'; '.join(added)} was not suggested for {record.key}: added as a manual topic, as "
