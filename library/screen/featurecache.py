@@ -5,8 +5,9 @@ arrays are stored (``allow_pickle`` stays off): nothing in the file is executed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
+import io
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 import sklearn
 from scipy import sparse
 
+from ..atomic import atomic_write
 from . import model
 from .model import Features
 
@@ -63,16 +65,13 @@ def _load(path: Path, key: str) -> Features | None:
 def _save(path: Path, key: str, features: Features) -> None:
     matrix = features.matrix.tocsr()
     terms = _SEPARATOR.join(str(t) for t in features.terms).encode("utf-8", "surrogatepass")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, key=np.frombuffer(key.encode(), dtype=np.uint8), data=matrix.data,
-                     indices=matrix.indices, indptr=matrix.indptr, shape=np.array(matrix.shape, dtype=np.int64),
-                     terms=np.frombuffer(terms, dtype=np.uint8),
-                     columns=np.array([features.words, features.partner], dtype=np.int64))
-        os.replace(tmp, path)
-    except OSError:  # a cache: a read-only folder only costs the next command a fit
-        tmp.unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, key=np.frombuffer(key.encode(), dtype=np.uint8), data=matrix.data, indices=matrix.indices,
+             indptr=matrix.indptr, shape=np.array(matrix.shape, dtype=np.int64),
+             terms=np.frombuffer(terms, dtype=np.uint8),
+             columns=np.array([features.words, features.partner], dtype=np.int64))
+    with contextlib.suppress(OSError):  # a cache: a read-only folder only costs the next command a fit
+        atomic_write(path, [buffer.getbuffer()])
 
 
 def cached_features(path: Path | None, texts: Sequence[str], meta: Sequence[Sequence[str]] | None) -> Features:
