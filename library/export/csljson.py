@@ -16,9 +16,9 @@ from typing import Any
 
 from ..model import Author, Record
 from .parts import (
-    DIRECTION_CONTROLS,
     article_number_of,
     bcp47,
+    holds_direction_controls,
     iso_date,
     kind_of,
     month_number,
@@ -130,7 +130,7 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
 
 
 def _controlled(text: Any) -> bool:
-    return isinstance(text, str) and not text.isascii() and DIRECTION_CONTROLS.search(text) is not None
+    return isinstance(text, str) and holds_direction_controls(text)
 
 
 def has_direction_controls(item: dict[str, Any]) -> bool:

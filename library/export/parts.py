@@ -161,6 +161,11 @@ def standard_extra(record: Record, name: str) -> str:
 DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")  # explicit embeddings, overrides and isolates
 
 
+def holds_direction_controls(text: str) -> bool:
+    """Whether ``text`` has an explicit bidirectional embedding, override or isolate (ASCII text never has)."""
+    return not text.isascii() and DIRECTION_CONTROLS.search(text) is not None
+
+
 def without_direction_controls(text: str) -> str:
     """``text`` without explicit bidirectional embeddings, overrides and isolates: in a citation or on a page they
     reorder the text after them (a right-to-left override in an author's name printed the rest of the reference

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from ..evidence.encyclopedia import Encyclopedia
 from ..export.parts import (
-    DIRECTION_CONTROLS,
+    holds_direction_controls,
     iso_date,
     kind_of,
     month_number,
@@ -90,7 +90,7 @@ def public_record(record: Record) -> Record:
     url = record.url if not record.url or safe_href(record.url) else ""
     shown = [record.title, record.abstract, record.journal, record.booktitle]
     names = [part for a in (*record.authors, *record.editors) for part in (a.family, a.given, a.literal)]
-    spoofed = any(DIRECTION_CONTROLS.search(text) for text in (*shown, *names) if not text.isascii())
+    spoofed = any(map(holds_direction_controls, (*shown, *names)))
     if len(keywords) == len(record.keywords) and url == record.url and not spoofed:
         return record
     out = dataclasses.replace(record, keywords=keywords, url=url)
