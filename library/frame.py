@@ -36,6 +36,7 @@ __all__ = [
     "build_frame",
     "filter_frame",
     "filter_positions",
+    "level_matches",
     "list_mask",
     "record_row",
 ]
@@ -149,7 +150,7 @@ def _casefolded(value: str, *, match: Callable[[str, set[str]], bool], wanted: s
     return match(value.casefold(), wanted)
 
 
-def _level_matches(level: str, wanted: set[str]) -> bool:
+def level_matches(level: str, wanted: set[str]) -> bool:
     """"OCEBM2011 therapy 2" matches "OCEBM2011 therapy 2", "therapy 2" and "2" (the last words)."""
     return level in wanted or any(w and level.endswith(" " + w) for w in wanted)
 
@@ -206,7 +207,7 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
                            ("verification", query.verification)):
         if wanted:
             lowered = {w.casefold().strip() for w in wanted}
-            match: Callable[[str, set[str]], bool] = _level_matches if column == "level" else _exact_matches
+            match: Callable[[str, set[str]], bool] = level_matches if column == "level" else _exact_matches
             mask &= _value_mask(frame, column, functools.partial(_casefolded, match=match, wanted=lowered))
     if query.topics:
         wanted_topics = query.topics

@@ -121,14 +121,13 @@ def resolve_design(name: str) -> str:
 
 
 def check_level_filter(text: str) -> str:
-    """A level filter is a level's last words: '1', 'therapy 1' or 'OCEBM2011 therapy 1' (any case)."""
-    from ..evidence.level import QUESTIONS, SCHEME
+    """A level filter must match some level as the library's filter matches them (:func:`library.frame.
+    level_matches`: the level or its last words, '1', 'therapy 1', 'OCEBM2011 therapy 1', any case)."""
+    from ..evidence.level import QUESTIONS, SCHEME, format_level
+    from ..frame import level_matches
 
-    words = text.casefold().split()
-    ok = bool(words) and len(words) <= 3 and words[-1] in ("1", "2", "3", "4", "5")
-    if ok and len(words) >= 2:
-        ok = words[-2] in QUESTIONS and (len(words) == 2 or words[0] == SCHEME.casefold())
-    if not ok:
+    wanted = {text.casefold().strip()}
+    if not any(level_matches(format_level(q, n).casefold(), wanted) for q in QUESTIONS for n in range(1, 6)):
         raise ValueError(f"evidence level filter {text!r} must be a level or its last words: '1'..'5', "
                          f"'therapy 1' or '{SCHEME} therapy 1' (questions: {', '.join(QUESTIONS)})")
     return text
