@@ -1,0 +1,99 @@
+"""Replays the RCT variants of benchmarks/data/design-rct-round2.md on one part of the labelled PubMed samples.
+
+``python -m benchmarks.design_rct_round tune|report`` prints, per variant, the RCTs predicted, precision and
+recall against the third party's rater, and new RCTs on records labelled systematic review, meta-analysis or
+protocol. The variants swap the design module's sentence patterns for the run (nothing is changed on disk).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import library.evidence.design as design
+from benchmarks.bench_pubmed_sample import SAMPLES
+from benchmarks.realdata import part_of
+from library.evidence.patterns import compile_pattern
+from library.model import Record
+
+ROOT = Path(__file__).resolve().parent.parent
+WIM = ROOT / "benchmarks" / "data" / "pubmed-2022-wim-sample.tsv.gz"
+KINDS = ("randomized_trial", "systematic_review", "meta_analysis", "protocol")
+
+V2 = r"|\bmethods?\s*:\s*(?:a|an|in (?:a|an|this))\b[^.\n]*|\bin (?:this|a|an) (?:[\w-]+,?\s+){0,8}(?:trial|study)\b[^.\n]*"
+ALLOCATED = r"\b(?:were|was) (?:then |subsequently )?(?:randomi[sz]ed|randomly (?:assigned|allocated|divided))\b"
+V4 = re.compile(ALLOCATED)
+V6 = re.compile(ALLOCATED + r"[^.]{0,60}?(?:\b(?:to|into|between)\b|\b\d+\s*:\s*\d+\b)")
+
+
+def labelled_rows() -> list[tuple[str, Record, dict[str, bool]]]:
+    """(sample name, record, rater's labels) for every measured record of the three samples."""
+    csv.field_size_limit(1 << 26)
+    rows = []
+    for path in (*SAMPLES, WIM):
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                if "2018" in path.name and not row.get("human"):
+                    continue  # the 2018 rater did not label this record
+                record = Record(key=f"pmid{row['pmid']}", pmid=row["pmid"], title=row["title"],
+                                abstract=row["abstract"])
+                rows.append((path.name, record, {k: row.get(k) == "1" for k in KINDS}))
+    return rows
+
+
+@contextmanager
+def variant(statement_extra: str, body: re.Pattern[str] | None) -> Iterator[None]:
+    """The design module with ``statement_extra`` added to its statement sentences and, when ``body`` is given,
+    an allocation phrase anywhere in the abstract counted as an RCT statement (weak tier)."""
+    saved_statement, saved_weak = design._STATEMENT, design._weak
+    design._STATEMENT = compile_pattern(design.STATEMENT + statement_extra)
+
+    def weak(record: Record) -> list[tuple[str, str]]:
+        found = saved_weak(record)
+        match = body.search(record.abstract[:design.MAX_TEXT].lower()) if body is not None else None
+        if match:
+            found.append(("rct", f"abstract says {match.group(0)!r}"))
+        return found
+
+    design._weak = weak
+    try:
+        yield
+    finally:
+        design._STATEMENT, design._weak = saved_statement, saved_weak
+
+
+VARIANTS: dict[str, tuple[str, re.Pattern[str] | None]] = {
+    "current": ("", None), "V2": (V2, None), "V4": ("", V4), "V6": ("", V6), "V5": (V2, V4), "V7": (V2, V6),
+}
+
+
+def measure(rows: list[tuple[str, Record, dict[str, bool]]], name: str,
+            show: Callable[[str], None] = print) -> list[str]:
+    extra, body = VARIANTS[name]
+    with variant(extra, body):
+        predicted = [design.detect_design(record).design for _, record, _ in rows]
+    expected = [labels["randomized_trial"] for _, _, labels in rows]
+    said = [p == "rct" for p in predicted]
+    hits = sum(e and s for e, s in zip(expected, said, strict=True))
+    wrong_kind = sum(s and (lab["systematic_review"] or lab["meta_analysis"] or lab["protocol"])
+                     for s, (_, _, lab) in zip(said, rows, strict=True))
+    show(f"{name}: {len(rows)} records, rater {sum(expected)} RCTs, predicted {sum(said)}, "
+         f"precision {hits / max(sum(said), 1):.3f}, recall {hits / max(sum(expected), 1):.3f}, "
+         f"false {sum(said) - hits} ({(sum(said) - hits) / len(rows) * 10000:.0f} per 10,000), "
+         f"RCT on SR/MA/protocol {wrong_kind}")
+    return predicted
+
+
+def main(part: str, names: list[str]) -> None:
+    rows = [row for row in labelled_rows() if part_of(row[1].pmid) == part]
+    for name in names or list(VARIANTS):
+        measure(rows, name)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
