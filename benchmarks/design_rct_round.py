@@ -97,3 +97,33 @@ def main(part: str, names: list[str]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2:])
+
+
+SPLIT = re.compile(r"\b(?:training|validation|testing|test|derivation|development)\b")
+
+
+def suggestion(record: Record, guess: str) -> str:
+    """Rule S of the round's document, as replayed here (the product's rule lives in library.evidence.design)."""
+    if guess:
+        return ""
+    text = record.abstract[:design.MAX_TEXT].lower()
+    for match in V6.finditer(text):
+        end = text.find(".", match.end())
+        if not SPLIT.search(text, match.start(), end if end >= 0 else len(text)):
+            return "rct"
+    return ""
+
+
+def measure_suggestions(part: str) -> None:
+    rows = [row for row in labelled_rows() if part_of(row[1].pmid) == part]
+    guesses = measure(rows, "current", lambda s: None)
+    said = [suggestion(record, g) == "rct" and g != "preclinical" for (_, record, _), g in zip(rows, guesses, strict=True)]
+    expected = [lab["randomized_trial"] for _, _, lab in rows]
+    open_rcts = sum(e and not g for e, g in zip(expected, guesses, strict=True))
+    hits = sum(s and e for s, e in zip(said, expected, strict=True))
+    wrong_kind = sum(s and (lab["systematic_review"] or lab["meta_analysis"] or lab["protocol"])
+                     for s, (_, _, lab) in zip(said, rows, strict=True))
+    print(f"suggestions ({part}): {sum(said)} suggested, {hits} of them the rater's RCTs "
+          f"(precision {hits / max(sum(said), 1):.3f}); rater RCTs with no design {open_rcts}, suggested {hits} "
+          f"({hits / max(open_rcts, 1):.3f}); on SR/MA/protocol {wrong_kind}; "
+          f"{sum(said) / len(rows) * 10000:.0f} suggestions per 10,000 records")
