@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WIM = ROOT / "benchmarks" / "data" / "pubmed-2022-wim-sample.tsv.gz"
 KINDS = ("randomized_trial", "systematic_review", "meta_analysis", "protocol")
 
-V2 = r"|\bmethods?\s*:\s*(?:a|an|in (?:a|an|this))\b[^.\n]*|\bin (?:this|a|an) (?:[\w-]+,?\s+){0,8}(?:trial|study)\b[^.\n]*"
+V2 = (r"|\bmethods?\s*:\s*(?:a|an|in (?:a|an|this))\b[^.\n]*"
+      r"|\bin (?:this|a|an) (?:[\w-]+,?\s+){0,8}(?:trial|study)\b[^.\n]*")
 ALLOCATED = r"\b(?:were|was) (?:then |subsequently )?(?:randomi[sz]ed|randomly (?:assigned|allocated|divided))\b"
 V4 = re.compile(ALLOCATED)
 V6 = re.compile(ALLOCATED + r"[^.]{0,60}?(?:\b(?:to|into|between)\b|\b\d+\s*:\s*\d+\b)")
@@ -117,7 +118,8 @@ def suggestion(record: Record, guess: str) -> str:
 def measure_suggestions(part: str) -> None:
     rows = [row for row in labelled_rows() if part_of(row[1].pmid) == part]
     guesses = measure(rows, "current", lambda s: None)
-    said = [suggestion(record, g) == "rct" and g != "preclinical" for (_, record, _), g in zip(rows, guesses, strict=True)]
+    said = [suggestion(record, g) == "rct" and g != "preclinical"
+            for (_, record, _), g in zip(rows, guesses, strict=True)]
     expected = [lab["randomized_trial"] for _, _, lab in rows]
     open_rcts = sum(e and not g for e, g in zip(expected, guesses, strict=True))
     hits = sum(s and e for s, e in zip(said, expected, strict=True))
