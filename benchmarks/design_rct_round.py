@@ -129,3 +129,18 @@ def measure_suggestions(part: str) -> None:
           f"(precision {hits / max(sum(said), 1):.3f}); rater RCTs with no design {open_rcts}, suggested {hits} "
           f"({hits / max(open_rcts, 1):.3f}); on SR/MA/protocol {wrong_kind}; "
           f"{sum(said) / len(rows) * 10000:.0f} suggestions per 10,000 records")
+
+
+def measure_kinds(part: str) -> None:
+    """Protocol and systematic review / meta-analysis figures of the current rules on one part (protocol round)."""
+    rows = [row for row in labelled_rows() if part_of(row[1].pmid) == part]
+    guesses = [design.detect_design(record).design for _, record, _ in rows]
+    for name, keys, designs in (("protocol", ("protocol",), {"protocol"}),
+                                ("SR/MA", ("systematic_review", "meta_analysis"),
+                                 {"systematic-review", "meta-analysis"})):
+        expected = [any(lab[k] for k in keys) for _, _, lab in rows]
+        said = [g in designs for g in guesses]
+        hits = sum(e and s for e, s in zip(expected, said, strict=True))
+        print(f"{name} ({part}, {len(rows)} records): rater {sum(expected)}, predicted {sum(said)}, found {hits}, "
+              f"false {sum(said) - hits}, precision {hits / max(sum(said), 1):.3f}, "
+              f"recall {hits / max(sum(expected), 1):.3f}")
