@@ -151,6 +151,19 @@ def test_rules_from_an_editors_file():
     (rec(pubtypes=["Letter", "Comment"]), "editorial"),
     (rec(title="Organ doses calculated with a voxel phantom"), "other"),
     (rec(title="Radiation dose in hysterosalpingography"), ""),
+    # a protocol is the study's own: review protocols are protocols, not reviews with results
+    (rec(title="Tubal flushing with oil-based contrast: a systematic review protocol."), "protocol"),
+    (rec(title="Patient involvement in fertility research: a scoping review protocol"), "protocol"),
+    (rec(title="Oil versus water contrast at HSG (H2Oil): design and rationale of a randomised trial"), "protocol"),
+    (rec(title="Evidence based disease control in potato production: a systematic map protocol"), "protocol"),
+    (rec(abstract="This is a protocol for a multicentre randomised trial of tubal flushing."), "protocol"),
+    # ... and a treatment or laboratory protocol named in a design statement does not make one
+    (rec(title="Sinusoidal obstruction syndrome after chemotherapy: a case report",
+         abstract="We report a case of a nine-year-old boy treated according to the ALL IC-BFM 2009 treatment "
+                  "protocol."), "case-report"),
+    (rec(abstract="We performed a retrospective cohort analysis of women before and after an outpatient HSG "
+                  "protocol was introduced."), "cohort"),
+    (rec(abstract="We present a new protocol to transdifferentiate human monocytes into neuronal-like cells."), ""),
 ])
 def test_design_rules(record, design):
     assert detect_design(record).design == design

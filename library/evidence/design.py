@@ -114,7 +114,7 @@ DESIGN_MESH = {  # MeSH headings that describe how a study was done (not "... as
 _RANDOMIZED = r"(?<!non-)(?<!non )\brandomi[sz]ed\b"
 TITLE_PATTERNS = {
     # a study's own protocol (a review protocol is a protocol, not a review); not a treatment protocol
-    "protocol": (r"\b(study|trial|review|research) protocol\b|\bprotocol (for|of) (a|an|the)\b|: protocol\.?$"
+    "protocol": (r"\b(study|trial|review|research|map) protocol\b|\bprotocol (for|of) (a|an|the)\b|: protocol\.?$"
                  r"|\bprotocol and (rationale|design|statistical analysis plan)\b|\bdesign and rationale\b"),
     "meta-analysis": r"\bmeta-?analys[ie]s\b|\bpooled analysis\b",
     "systematic-review": r"\bsystematic(ally)? (literature )?review\b|\bscoping review\b|\bumbrella review\b",
@@ -141,8 +141,8 @@ TITLE_PATTERNS = {
 # what an abstract says about its own design ("Design: ...", "we conducted a ...", "this was a ...")
 _ABSTRACT_TERMS = {
     # the study's own protocol; "according to the ... treatment protocol" or "a new protocol to culture ..." is not
-    "protocol": (r"(study|trial|review|research) protocol|this protocol\b"
-                 r"|protocol (for|of) (a|an|the|this)\b[^.]*?\b(trial|study|review)"),
+    "protocol": (r"(study|trial|review|research|map) protocol|this protocol\b"
+                 r"|protocol (for|of) (a|an|the|this)\b[^.]*?\b(trial|study|review|map)"),
     "meta-analysis": r"meta-?analys[ie]s",
     "systematic-review": r"systematic (literature )?review",
     "rct": _RANDOMIZED + r"[^.]*?\btrial\b|\brct\b",
