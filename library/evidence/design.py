@@ -117,7 +117,8 @@ TITLE_PATTERNS = {
     "protocol": (r"\b(study|trial|review|research|map) protocol\b|\bprotocol (for|of) (a|an|the)\b|: protocol\.?$"
                  r"|\bprotocol and (rationale|design|statistical analysis plan)\b|\bdesign and rationale\b"),
     "meta-analysis": r"\bmeta-?analys[ie]s\b|\bpooled analysis\b",
-    "systematic-review": r"\bsystematic(ally)? (literature )?review\b|\bscoping review\b|\bumbrella review\b",
+    "systematic-review": (r"\bsystematic(ally)? (literature )?review\b|\bscoping review\b|\bumbrella review\b"
+                          r"|\boverview of (systematic )?reviews\b|\boverview of meta-?analyses\b"),
     "guideline": (r"\bguidelines?\b|\bcommittee opinion\b|\bpractice bulletin\b|\btechnology assessment\b"
                   r"|\bconsensus (statement|conference)\b|\bposition (statement|paper)\b"),
     "rct": _RANDOMIZED + r"[^.:;?]*\btrial\b(?!s)|\brct\b",
@@ -165,6 +166,8 @@ STATEMENT = (r"\bstudy design\s*:[^.\n]*|\bdesign\s*:[^.\n]*"
 _STATEMENT = compile_pattern(STATEMENT)
 _TITLE = {d: compile_pattern(p) for d, p in TITLE_PATTERNS.items()}
 _ABSTRACT = {d: compile_pattern(r"\b(?:" + p + r")") for d, p in _ABSTRACT_TERMS.items()}
+_NOTICE = re.compile(r"(?:correction|corrigendum|erratum|retraction|retracted|notice of retraction"
+                     r"|expression of concern|withdrawn)\b\s*(?::|to\b|of\b|notice\b)")
 _COCHRANE_DOI = re.compile(r"^10\.1002/14651858\.(CD\d+)(\.pub\d+)?$", re.IGNORECASE)
 
 
@@ -226,8 +229,15 @@ def _weak(record: Record) -> list[tuple[str, str]]:
     return found
 
 
+def _notice(record: Record) -> list[tuple[str, str]]:
+    """A correction or retraction notice: its title names the article it corrects, but it is not a study."""
+    if _NOTICE.match(record.title.lstrip().lower()):
+        return [("editorial", "title: a correction / retraction notice, not a study")]
+    return []
+
+
 def _rules(record: Record) -> DesignGuess:
-    for found in (_strong(record), _weak(record)):
+    for found in (_strong(record), _notice(record), _weak(record)):
         if found:
             design, reason = min(found, key=lambda item: _RANK[item[0]])
             return DesignGuess(design, reason)
