@@ -164,6 +164,14 @@ def test_rules_from_an_editors_file():
     (rec(abstract="We performed a retrospective cohort analysis of women before and after an outpatient HSG "
                   "protocol was introduced."), "cohort"),
     (rec(abstract="We present a new protocol to transdifferentiate human monocytes into neuronal-like cells."), ""),
+    # a correction or retraction notice is not the study its title names; a treatment called correction is a study
+    (rec(title="Erratum: Author Correction: oil-based contrast at HSG: a randomized controlled trial"), "editorial"),
+    (rec(title="Correction to: Tubal flushing: a systematic review and meta-analysis"), "editorial"),
+    (rec(title="RETRACTED: Hysterosalpingography in 300 women: a prospective cohort study"), "editorial"),
+    (rec(title="Retraction notice to \"Oil contrast and pregnancy: a cohort study\""), "editorial"),
+    (rec(title="Erratum: contrast media", pubtypes=["Randomized Controlled Trial"]), "rct"),  # the notice's own type
+    (rec(title="Correction of tubal occlusion by selective salpingography: a randomized trial"), "rct"),
+    (rec(title="An overview of systematic reviews of tubal flushing"), "systematic-review"),
 ])
 def test_design_rules(record, design):
     assert detect_design(record).design == design

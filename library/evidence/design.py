@@ -167,7 +167,7 @@ _STATEMENT = compile_pattern(STATEMENT)
 _TITLE = {d: compile_pattern(p) for d, p in TITLE_PATTERNS.items()}
 _ABSTRACT = {d: compile_pattern(r"\b(?:" + p + r")") for d, p in _ABSTRACT_TERMS.items()}
 _NOTICE = re.compile(r"(?:correction|corrigendum|erratum|retraction|retracted|notice of retraction"
-                     r"|expression of concern|withdrawn)\b\s*(?::|to\b|of\b|notice\b)")
+                     r"|expression of concern|withdrawn)\b\s*(?::|to\b|notice\b)")  # not "correction of": a treatment
 _COCHRANE_DOI = re.compile(r"^10\.1002/14651858\.(CD\d+)(\.pub\d+)?$", re.IGNORECASE)
 
 
