@@ -76,8 +76,8 @@ __all__ = [
 # Strongest design first: the order of the evidence map's columns and of "strongest evidence first".
 DESIGN_ORDER: tuple[str, ...] = (
     "systematic-review", "meta-analysis", "guideline", "rct", "non-randomized-trial", "cohort", "case-control",
-    "cross-sectional", "diagnostic-accuracy", "case-series", "case-report", "narrative-review", "editorial",
-    "protocol", "other",
+    "cross-sectional", "diagnostic-accuracy", "case-series", "case-report", "scoping-review", "narrative-review",
+    "editorial", "protocol", "other",
 )
 DESIGN_ORDER += tuple(d for d in DESIGNS if d not in DESIGN_ORDER)  # a design added to the vocabulary sorts last
 _DESIGN_SHORT = {"rct": "RCT", "non-randomized-trial": "Non-randomized trial", "cohort": "Cohort",

@@ -40,7 +40,8 @@ def test_every_kind_of_problem_with_its_line():
         (22, "retracted-cited", "retracted2019", "retracted but still cited in hysterosalpingogram"),
         (33, "unknown-topic", "badvalues2022",
          "automatic topics no longer in the taxonomy: Endometriosis > Retired topic (run `reflib classify`)"),
-        (33, "invalid-value", "badvalues2022", "design 'trial' is not one of: systematic-review, meta-analysis, rct, "
+        (33, "invalid-value", "badvalues2022", "design 'trial' is not one of: systematic-review, scoping-review, meta-analysis, "
+         "rct, "
          "non-randomized-trial, cohort, case-control, cross-sectional, diagnostic-accuracy, case-series, "
          "case-report, guideline, narrative-review, editorial, protocol, preclinical, other"),
         (33, "invalid-value", "badvalues2022", "level: evidence level 'level 2' must look like 'OCEBM2011 <question> "

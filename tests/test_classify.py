@@ -172,6 +172,14 @@ def test_rules_from_an_editors_file():
     (rec(title="Erratum: contrast media", pubtypes=["Randomized Controlled Trial"]), "rct"),  # the notice's own type
     (rec(title="Correction of tubal occlusion by selective salpingography: a randomized trial"), "rct"),
     (rec(title="An overview of systematic reviews of tubal flushing"), "systematic-review"),
+    # a scoping review maps the literature: its own design, not a systematic review
+    (rec(title="Tubal patency testing in low-resource settings: a scoping review"), "scoping-review"),
+    (rec(title="Hysterosalpingography training: a systematic scoping review."), "scoping-review"),
+    (rec(abstract="We conducted a scoping review following the JBI guidance for systematic reviews."),
+     "scoping-review"),
+    (rec(title="Oil contrast: a scoping review", pubtypes=["Scoping Review"]), "scoping-review"),
+    (rec(title="HSG pain relief: a scoping review protocol"), "protocol"),
+    (rec(title="Flushing and fertility: an umbrella review"), "systematic-review"),
 ])
 def test_design_rules(record, design):
     assert detect_design(record).design == design
@@ -190,6 +198,8 @@ def test_level_table_and_format():
     assert derive_level("cohort", "prognosis") == "OCEBM2011 prognosis 3"
     assert derive_level("guideline", "therapy") == derive_level("protocol", "diagnosis") == ""
     assert derive_level("narrative-review", "prognosis") == ""  # OCEBM 2011 has no level 5 for prognosis
+    # a scoping review neither appraises nor pools: no level for any question (a systematic review gets 1)
+    assert all(derive_level("scoping-review", q) == "" for q in QUESTIONS)
     assert {q for _, q in LEVEL_TABLE} == set(QUESTIONS)
     assert {d for d, _ in LEVEL_TABLE} <= set(DESIGNS)
 

@@ -5,7 +5,10 @@ Vocabulary (stored in ``design`` / ``design_auto``; these exact slugs):
 ==================== =====================================================================================
 slug                 meaning
 ==================== =====================================================================================
-systematic-review    systematic review without (or not reported as) a meta-analysis; Cochrane reviews
+systematic-review    systematic review without (or not reported as) a meta-analysis; Cochrane reviews; umbrella
+                     reviews and overviews of reviews
+scoping-review       scoping review (also "systematic scoping review"): maps what was studied without appraising
+                     or pooling results, so it gets no evidence level
 meta-analysis        meta-analysis, including network and individual-patient-data meta-analyses
 rct                  randomized controlled trial, including follow-up reports and non-inferiority trials
 non-randomized-trial controlled or single-arm trial where investigators allocate without randomization
@@ -46,6 +49,7 @@ __all__ = ["DESIGNS", "DESIGN_LABELS", "PRIORITY", "PUBLICATION_FORMS", "DesignG
 
 DESIGN_LABELS = {
     "systematic-review": "Systematic review",
+    "scoping-review": "Scoping review",
     "meta-analysis": "Meta-analysis",
     "rct": "Randomized controlled trial",
     "non-randomized-trial": "Non-randomized trial",
@@ -63,19 +67,20 @@ DESIGN_LABELS = {
     "other": "Other",
 }
 DESIGNS = tuple(DESIGN_LABELS)
-PRIORITY = ("protocol", "meta-analysis", "systematic-review", "guideline", "rct", "non-randomized-trial",
+PRIORITY = ("protocol", "meta-analysis", "scoping-review", "systematic-review", "guideline", "rct", "non-randomized-trial",
             "editorial", "case-report", "narrative-review", "diagnostic-accuracy", "case-control", "cohort",
             "cross-sectional", "case-series", "preclinical", "other")
 _RANK = {d: i for i, d in enumerate(PRIORITY)}
 # designs that say what kind of publication a record is, not how a study was done: kept for preclinical work
-PUBLICATION_FORMS = frozenset({"systematic-review", "meta-analysis", "guideline", "narrative-review", "editorial",
-                               "protocol"})
+PUBLICATION_FORMS = frozenset({"systematic-review", "scoping-review", "meta-analysis", "guideline",
+                               "narrative-review", "editorial", "protocol"})
 
 STRONG_PUBTYPES = {
     "clinical trial protocol": "protocol",
     "meta-analysis": "meta-analysis",
     "network meta-analysis": "meta-analysis",
     "systematic review": "systematic-review",
+    "scoping review": "scoping-review",
     "practice guideline": "guideline",
     "guideline": "guideline",
     "consensus development conference": "guideline",
@@ -117,7 +122,8 @@ TITLE_PATTERNS = {
     "protocol": (r"\b(study|trial|review|research|map) protocol\b|\bprotocol (for|of) (a|an|the)\b|: protocol\.?$"
                  r"|\bprotocol and (rationale|design|statistical analysis plan)\b|\bdesign and rationale\b"),
     "meta-analysis": r"\bmeta-?analys[ie]s\b|\bpooled analysis\b",
-    "systematic-review": (r"\bsystematic(ally)? (literature )?review\b|\bscoping review\b|\bumbrella review\b"
+    "scoping-review": r"\bscoping review\b",
+    "systematic-review": (r"\bsystematic(ally)? (literature )?review\b|\bumbrella review\b"
                           r"|\boverview of (systematic )?reviews\b|\boverview of meta-?analyses\b"),
     "guideline": (r"\bguidelines?\b|\bcommittee opinion\b|\bpractice bulletin\b|\btechnology assessment\b"
                   r"|\bconsensus (statement|conference)\b|\bposition (statement|paper)\b"),
@@ -145,6 +151,7 @@ _ABSTRACT_TERMS = {
     "protocol": (r"(study|trial|review|research|map) protocol|this protocol\b"
                  r"|protocol (for|of) (a|an|the|this)\b[^.]*?\b(trial|study|review|map)"),
     "meta-analysis": r"meta-?analys[ie]s",
+    "scoping-review": r"scoping review",
     "systematic-review": r"systematic (literature )?review",
     "rct": _RANDOMIZED + r"[^.]*?\btrial\b|\brct\b",
     "non-randomized-trial": r"non-?randomi[sz]ed\b[^.]*?\b(trial|study)|single-arm",

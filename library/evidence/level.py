@@ -25,7 +25,8 @@ case-series             4        4         4         4    4
 case-report             4        4         4         4    4
 narrative-review        5        5         -         5    5
 editorial               5        5         -         5    5
-guideline, protocol,    -        -         -         -    -
+scoping-review,         -        -         -         -    -
+guideline, protocol,
 preclinical, other
 ======================= ======== ========= ========= ==== =========
 
@@ -40,6 +41,8 @@ Assumptions an editor should know when reading an automatic level:
 * For prognosis a cohort is level 3 (level 2 needs an inception cohort) and a randomized trial level 3 (its
   control arm); level 5 (mechanism-based reasoning) does not exist for prognosis.
 * Narrative reviews and editorials are level 5: expert opinion and mechanism-based reasoning.
+* A scoping review maps what has been studied without appraising or pooling the results, so it is not graded
+  (it used to be classed a systematic review, which the table puts at level 1).
 * Guidelines, protocols and other designs are not graded: a guideline's strength comes from the evidence it
   cites, and a protocol has no results. Animal and in-vitro studies (``preclinical``) are not human clinical
   evidence and get no level.
