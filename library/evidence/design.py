@@ -68,8 +68,8 @@ DESIGN_LABELS = {
 }
 DESIGNS = tuple(DESIGN_LABELS)
 PRIORITY = ("protocol", "meta-analysis", "scoping-review", "systematic-review", "guideline", "rct",
-            "non-randomized-trial", "editorial", "case-report", "narrative-review", "diagnostic-accuracy", "case-control", "cohort",
-            "cross-sectional", "case-series", "preclinical", "other")
+            "non-randomized-trial", "editorial", "case-report", "narrative-review", "diagnostic-accuracy",
+            "case-control", "cohort", "cross-sectional", "case-series", "preclinical", "other")
 _RANK = {d: i for i, d in enumerate(PRIORITY)}
 # designs that say what kind of publication a record is, not how a study was done: kept for preclinical work
 PUBLICATION_FORMS = frozenset({"systematic-review", "scoping-review", "meta-analysis", "guideline",
