@@ -61,7 +61,7 @@ def _decisions(lib: Library) -> Decisions:
         return Decisions()
 
 
-def decisions_token(decided: Decisions) -> str:
+def _decisions_token(decided: Decisions) -> str:
     """What the scan depends on in the decisions: the pairs and their answers (a flipped answer keeps the count)."""
     pairs = repr((sorted(decided.accepted), sorted(decided.rejected))).encode()
     return hashlib.sha1(pairs, usedforsecurity=False).hexdigest()
@@ -259,7 +259,7 @@ def _related(lib: Library, related: list[Related]) -> None:
 def render(lib: Library) -> None:
     st.title("Duplicates")
     decided = _decisions(lib)
-    findings = _scan(lib, frame_token(lib), decided, decisions_token(decided))
+    findings = _scan(lib, frame_token(lib), decided, _decisions_token(decided))
     result, related = findings.result, findings.related
     st.caption(f"{studies(result.records)} checked ({result.compared:,} candidate pairs compared). "
                f"Decisions are remembered in {decisions_path(lib.path).name}.")
