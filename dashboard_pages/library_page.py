@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import replace
 from typing import cast
 
@@ -129,8 +128,17 @@ def _year_bounds(frame: pd.DataFrame) -> tuple[int, int] | None:
     return int(years.min()), int(years.max())
 
 
-def _counted(name: str, counts: dict[str, dict[str, int]]) -> Callable[[str], str]:
-    return lambda value: filter_choices.label(name, value, counts[name])
+def _counted_filter(label: str, name: str, options: dict[str, list[str]], counts: dict[str, dict[str, int]]
+                    ) -> list[str]:
+    """A design, level or stance filter, its choices labelled with their counts; none when no study has a value
+    and none is chosen (an empty box is drawn greyed out, and says nothing a missing one does not)."""
+    if not options[name]:
+        # a value set for a widget that is not drawn would outlive a visit to a study, and coming back the filters
+        # would not start again from the address (_seed_widgets)
+        st.session_state.pop(_KEYS[name], None)
+        return []
+    return st.multiselect(label, options[name], key=_KEYS[name],
+                          format_func=lambda value: filter_choices.label(name, value, counts[name]))
 
 
 def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], counts: dict[str, dict[str, int]],
@@ -155,12 +163,9 @@ def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], counts: dict[st
                              st.slider("Publication year", years[0], years[1], key=_KEYS["years"]))
             year_from = low if low > years[0] else None
             year_to = high if high < years[1] else None
-        designs = st.multiselect("Study design", options["design"], key=_KEYS["design"],
-                                 format_func=_counted("design", counts))
-        levels = st.multiselect("Evidence level", options["level"], key=_KEYS["level"],
-                                format_func=_counted("level", counts))
-        stances = st.multiselect("Stance", options["stance"], key=_KEYS["stance"],
-                                 format_func=_counted("stance", counts))
+        designs = _counted_filter("Study design", "design", options, counts)
+        levels = _counted_filter("Evidence level", "level", options, counts)
+        stances = _counted_filter("Stance", "stance", options, counts)
         checks = st.multiselect("Verification", options["verification"], key=_KEYS["verification"],
                                 format_func=lambda v: _VERIFICATION_LABELS[v])
         st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")

@@ -91,7 +91,7 @@ def test_a_shared_link_keeps_values_no_study_has_with_count_zero(bib: Path) -> N
     at.button(key="clear_empty").click().run()
     no_exception(at)
     assert f"{design_short(design)} (0)" not in at.sidebar.multiselect(key="f_design").options
-    assert at.sidebar.multiselect(key="f_stance").options == []
+    assert "f_stance" not in [box.key for box in at.sidebar.multiselect]  # no study has a stance: no empty box
 
 
 def test_a_chosen_value_keeps_its_filter_when_no_study_has_it_any_more(bib: Path) -> None:
