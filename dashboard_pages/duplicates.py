@@ -6,11 +6,17 @@ study" answer goes into ``<library>.dedupe.json`` so the pair is never proposed 
 erratum, reply, comment, protocol or meeting abstract of another record) are never merged; "Link" stores the
 relation in the first record's ``relations`` field. Saved merges are kept in ``<library>.merges.json``; "Recent
 merges" lists them with an Undo button (refused, with the reason, when the merged record was edited since).
+
+The library-wide scan runs once per library version and set of decisions (shared by reruns and sessions) on the
+library's cached frame, as ``reflib dedupe`` does: it never builds a Record per entry. Each list is shown a page
+at a time, so a library with thousands of findings renders a few dozen rows, not thousands of widgets.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -23,14 +29,21 @@ from library.dedupe import (
     PairEvidence,
     Related,
     decisions_path,
-    find_duplicates,
     store_relations,
 )
 from library.dedupe.decisions import Decisions
 from library.dedupe.undo_log import SavedMerge, journal_path
 from library.model import Relation
 from library.normalize import normalize_record
-from library.services import apply_merges, decisions_of, recent_merges, record_decision, settle_undo_log, undo_merge
+from library.services import (
+    apply_merges,
+    decisions_of,
+    recent_merges,
+    record_decision,
+    scan_duplicates,
+    settle_undo_log,
+    undo_merge,
+)
 from library.views import studies
 
 from .session import frame_token, md, open_study, save_library
@@ -48,9 +61,54 @@ def _decisions(lib: Library) -> Decisions:
         return Decisions()
 
 
+def _decisions_token(decided: Decisions) -> str:
+    """What the scan depends on in the decisions: the pairs and their answers (a flipped answer keeps the count)."""
+    pairs = repr((sorted(decided.accepted), sorted(decided.rejected))).encode()
+    return hashlib.sha1(pairs, usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """One scan of the library and the related links whose relation is not stored yet."""
+
+    result: DedupeResult
+    related: list[Related]
+
+
 @st.cache_resource(max_entries=2, show_spinner="Looking for duplicates…")
-def _scan(_lib: Library, token: str, decided: int) -> DedupeResult:
-    return find_duplicates(list(_lib.records()), decisions_of(_lib))
+def _scan(_lib: Library, token: str, _decided: Decisions, decided: str) -> Findings:
+    """Once per library version (``token``) and decisions: reruns, paging and other sessions reuse it."""
+    result = scan_duplicates(_lib, _decided)
+    return Findings(result, _unstored(_lib, result))
+
+
+CLUSTERS_PER_PAGE = 20
+REVIEWS_PER_PAGE = 5  # each pair is a side-by-side table of ten fields and four buttons
+RELATED_PER_PAGE = 20
+
+
+def page_range(count: int, per_page: int, page: int) -> range:
+    """Positions of the items on ``page`` (1-based, clamped to the pages there are) of ``count`` items."""
+    pages = max(1, -(-count // per_page))
+    start = (min(max(1, page), pages) - 1) * per_page
+    return range(start, min(count, start + per_page))
+
+
+def _shown(count: int, per_page: int, key: str) -> range:
+    """The items on the page chosen with the page buttons ``key`` (drawn by :func:`_pager` below the items); when
+    a merge removed the chosen page, the new last page."""
+    chosen = st.session_state.get(key, 1)
+    shown = page_range(count, per_page, chosen if isinstance(chosen, int) else 1)
+    if count > per_page:
+        st.caption(f"Showing {shown.start + 1:,}–{shown.stop:,} of {count:,}.")
+    return shown
+
+
+def _pager(count: int, per_page: int, key: str, shown: range) -> None:
+    """Page buttons; a chosen page that no longer exists falls back to ``default``, the page shown above."""
+    pages = -(-count // per_page)
+    if pages > 1:
+        st.pagination(pages, default=shown.start // per_page + 1, key=key, max_visible_pages=7)
 
 
 # --- import ---------------------------------------------------------------------------------------------------
@@ -187,21 +245,24 @@ def _related(lib: Library, related: list[Related]) -> None:
     st.markdown(f"### Related records ({len(related)})")
     st.caption("An erratum, retraction, comment, reply, protocol or meeting abstract of another record: never "
                "merged. Link stores the relation on the first record; both study pages then show it.")
-    for n, link in enumerate(related):
+    shown = _shown(len(related), RELATED_PER_PAGE, "dup-related-page")
+    for n in shown:
+        link = related[n]
         text, button = st.columns([5, 1], vertical_alignment="center")
         text.markdown(f"**{md(link.a)}** {md(link.kind)} **{md(link.b)}** — {md(lib.get(link.a).title[:80])}  \n"
                       f"{md('; '.join(link.reasons))}")
         if button.button("Link", key=f"dup-relate-{n}", icon=":material/link:"):
             _relate(lib, link)
+    _pager(len(related), RELATED_PER_PAGE, "dup-related-page", shown)
 
 
 def render(lib: Library) -> None:
     st.title("Duplicates")
     decided = _decisions(lib)
-    result = _scan(lib, frame_token(lib), len(decided))
+    findings = _scan(lib, frame_token(lib), decided, _decisions_token(decided))
+    result, related = findings.result, findings.related
     st.caption(f"{studies(result.records)} checked ({result.compared:,} candidate pairs compared). "
                f"Decisions are remembered in {decisions_path(lib.path).name}.")
-    related = _unstored(lib, result)
     if not result.has_findings:
         st.success("No duplicates found.", icon=":material/check_circle:")
         if related:
@@ -213,7 +274,9 @@ def render(lib: Library) -> None:
         st.caption("The same publication by the rules (an identifier whose titles and authors agree, or title, year "
                    "and authors with an agreeing journal, volume or page): merging keeps every value (differences "
                    "go to provenance).")
-        for n, cluster in enumerate(result.clusters):
+        shown = _shown(len(result.clusters), CLUSTERS_PER_PAGE, "dup-cluster-page")
+        for n in shown:
+            cluster = result.clusters[n]
             text, button = st.columns([5, 1], vertical_alignment="center")
             titles = " · ".join(md(lib.get(k).title[:80]) for k in cluster.keys[:2])
             reasons = list(dict.fromkeys(r for pair in cluster.pairs for r in pair.reasons))
@@ -221,9 +284,12 @@ def render(lib: Library) -> None:
                           + (f"  \n:gray[why: {md('; '.join(reasons[:4]))}]" if reasons else ""))
             if button.button("Merge", key=f"dup-cluster-{n}", icon=":material/merge:"):
                 _merge(lib, list(cluster.keys))
+        _pager(len(result.clusters), CLUSTERS_PER_PAGE, "dup-cluster-page", shown)
     if result.review:
         st.markdown(f"### To review ({len(result.review)})")
-        for n, pair in enumerate(result.review):
+        shown = _shown(len(result.review), REVIEWS_PER_PAGE, "dup-review-page")
+        for n in shown:
+            pair = result.review[n]
             with st.container(border=True):
                 st.caption(f"Score {pair.score:.2f} · {md('; '.join(pair.reasons))}")
                 _side_by_side(lib, pair)
@@ -236,6 +302,7 @@ def render(lib: Library) -> None:
                             type="tertiary")
                 right.button(f"Open {md(pair.b)}", key=f"dup-open-b-{n}", on_click=_open, args=(pair.b,),
                              type="tertiary")
+        _pager(len(result.review), REVIEWS_PER_PAGE, "dup-review-page", shown)
     if related:
         _related(lib, related)
     _recent(lib)

@@ -17,7 +17,7 @@ from library import Library
 from library.evidence import classify_record
 from library.views import design_short, level_short, topic_options
 
-from . import catalog, duplicates, screening
+from . import catalog, duplicates
 from .session import md, save_library, show_flash
 
 
@@ -164,6 +164,8 @@ def render(lib: Library, view: str) -> None:
     if view == "import":
         render_import(lib)
     elif view == "screening":
+        from . import screening  # scikit-learn and scipy (~2 s to import): only when the page is opened
+
         screening.render(lib)
     else:
         duplicates.render(lib)

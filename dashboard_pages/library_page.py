@@ -15,14 +15,10 @@ from library.frame import FrameQuery
 from library.search import UnknownFilterError, Vocabulary, parse_search, resolve_topic
 from library.views import (
     DEFAULT_SORT,
-    DESIGN_ORDER,
     SORTS,
-    STANCES,
     VERIFICATION_OPTIONS,
-    design_short,
     facet_values,
     filter_positions,
-    level_label,
     params_from_query,
     parse_params,
     sort_positions,
@@ -32,7 +28,7 @@ from library.views import (
     topic_options,
 )
 
-from . import catalog, exports
+from . import catalog, exports, filter_choices
 from .session import frame_token, md, open_study
 
 PAGE_SIZE = 50
@@ -74,15 +70,12 @@ def _filtered(_frame: pd.DataFrame, token: str, params_json: str, _vocabulary: V
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _options(_frame: pd.DataFrame, token: str, taxonomy: tuple[str, ...], entries: tuple[str, ...]
              ) -> dict[str, list[str]]:
-    """Every filter's choices, once per frame version (scanning 100k list cells on each rerun would not do)."""
+    """The choices of the topic, entry and verification filters, once per frame version (scanning 100k list cells
+    on each rerun would not do); design, level and stance: :mod:`.filter_choices`."""
     frame = _frame
-    levels = facet_values(frame, "level")
     return {
         "topic": topic_options(frame, taxonomy),
         "entry": facet_values(frame, "entries", entries),
-        "design": facet_values(frame, "design", DESIGN_ORDER),
-        "level": sorted(levels, key=lambda v: (level_label(v), v)),
-        "stance": list(STANCES),
         "verification": list(VERIFICATION_OPTIONS),
     }
 
@@ -135,7 +128,21 @@ def _year_bounds(frame: pd.DataFrame) -> tuple[int, int] | None:
     return int(years.min()), int(years.max())
 
 
-def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], years: tuple[int, int] | None) -> FrameQuery:
+def _counted_filter(label: str, name: str, options: dict[str, list[str]], counts: dict[str, dict[str, int]]
+                    ) -> list[str]:
+    """A design, level or stance filter, its choices labelled with their counts; none when no study has a value
+    and none is chosen (an empty box is drawn greyed out, and says nothing a missing one does not)."""
+    if not options[name]:
+        # a value set for a widget that is not drawn would outlive a visit to a study, and coming back the filters
+        # would not start again from the address (_seed_widgets)
+        st.session_state.pop(_KEYS[name], None)
+        return []
+    return st.multiselect(label, options[name], key=_KEYS[name],
+                          format_func=lambda value: filter_choices.label(name, value, counts[name]))
+
+
+def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], counts: dict[str, dict[str, int]],
+             years: tuple[int, int] | None) -> FrameQuery:
     titles = catalog.entry_titles()
     with st.sidebar:
         st.markdown("**Filters**")
@@ -156,9 +163,9 @@ def _sidebar(frame: pd.DataFrame, options: dict[str, list[str]], years: tuple[in
                              st.slider("Publication year", years[0], years[1], key=_KEYS["years"]))
             year_from = low if low > years[0] else None
             year_to = high if high < years[1] else None
-        designs = st.multiselect("Study design", options["design"], key=_KEYS["design"], format_func=design_short)
-        levels = st.multiselect("Evidence level", options["level"], key=_KEYS["level"], format_func=level_label)
-        stances = st.multiselect("Stance", options["stance"], key=_KEYS["stance"], format_func=str.capitalize)
+        designs = _counted_filter("Study design", "design", options, counts)
+        levels = _counted_filter("Evidence level", "level", options, counts)
+        stances = _counted_filter("Stance", "stance", options, counts)
         checks = st.multiselect("Verification", options["verification"], key=_KEYS["verification"],
                                 format_func=lambda v: _VERIFICATION_LABELS[v])
         st.button("Clear filters", on_click=clear_filters, icon=":material/filter_alt_off:")
@@ -237,10 +244,13 @@ def render(lib: Library, editor: bool) -> None:
                 icon=":material/library_books:")
         return
     token = frame_token(lib)
-    options = _options(frame, token, tuple(catalog.taxonomy_topics()), tuple(catalog.entry_titles()))
+    url = _url()
+    counts = filter_choices.counted_choices(frame, token, url, _KEYS)
+    options = _options(frame, token, tuple(catalog.taxonomy_topics()), tuple(catalog.entry_titles())) | {
+        name: list(values) for name, values in counts.items()}
     years = _year_bounds(frame)
-    _seed_widgets(_url(), options, years)
-    query = _sidebar(frame, options, years)
+    _seed_widgets(url, options, years)
+    query = _sidebar(frame, options, counts, years)
     sort = st.session_state.get(_KEYS["sort"], DEFAULT_SORT)
     params = _sync_url(query, sort)
     vocabulary, vocabulary_token = catalog.vocabulary()

@@ -34,6 +34,7 @@ __all__ = [
     "LIST_COLUMNS",
     "FrameQuery",
     "build_frame",
+    "filter_counts",
     "filter_frame",
     "filter_positions",
     "level_matches",
@@ -150,6 +151,15 @@ def _casefolded(value: str, *, match: Callable[[str, set[str]], bool], wanted: s
     return match(value.casefold(), wanted)
 
 
+def _value_rule(column: str) -> Callable[[str, set[str]], bool]:
+    """How a filter on a one-value column (design, level, stance, verification) matches a row's value."""
+    return level_matches if column == "level" else _exact_matches
+
+
+def _folded(wanted: Iterable[str]) -> set[str]:
+    return {w.casefold().strip() for w in wanted}
+
+
 def level_matches(level: str, wanted: set[str]) -> bool:
     """"OCEBM2011 therapy 2" matches "OCEBM2011 therapy 2", "therapy 2" and "2" (the last words)."""
     return level in wanted or any(w and level.endswith(" " + w) for w in wanted)
@@ -166,6 +176,20 @@ def _value_mask(frame: pd.DataFrame, column: str, matches: Callable[[str], bool]
     distinct, codes, _ = encoded_values(frame, column, flatten=False)
     accepted = np.fromiter((matches(v) for v in distinct), dtype=bool, count=len(distinct))
     return accepted[codes] if len(distinct) else np.zeros(len(frame), dtype=bool)
+
+
+def filter_counts(frame: pd.DataFrame, column: str, values: Iterable[str]) -> dict[str, int]:
+    """How many rows a filter on ``column`` (design, level, stance, verification) finds with each value alone, by
+    the filter's own matching rule, so that a count shown beside a choice is what choosing it lists."""
+    distinct, codes, _ = encoded_values(frame, column, flatten=False)
+    rows = np.bincount(codes, minlength=len(distinct)).tolist() if len(distinct) else []
+    seen = list(zip((value.casefold() for value in distinct), rows, strict=True))
+    match = _value_rule(column)
+    out = {}
+    for value in values:
+        wanted = _folded([value])
+        out[value] = sum(n for folded, n in seen if match(folded, wanted))
+    return out
 
 
 def _contains_all(text: pa.Array, words: list[str]) -> np.ndarray:
@@ -206,9 +230,8 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
     for column, wanted in (("design", query.designs), ("level", query.levels), ("stance", query.stances),
                            ("verification", query.verification)):
         if wanted:
-            lowered = {w.casefold().strip() for w in wanted}
-            match: Callable[[str, set[str]], bool] = level_matches if column == "level" else _exact_matches
-            mask &= _value_mask(frame, column, functools.partial(_casefolded, match=match, wanted=lowered))
+            mask &= _value_mask(frame, column, functools.partial(_casefolded, match=_value_rule(column),
+                                                                 wanted=_folded(wanted)))
     if query.topics:
         wanted_topics = query.topics
         mask &= list_mask(frame, "topics", lambda t: _topic_matches(t, wanted_topics))

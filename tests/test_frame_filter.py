@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pytest
 
 from library import Author, Record
-from library.frame import FrameQuery, build_frame, filter_positions, record_row, table_to_frame
+from library.frame import FrameQuery, build_frame, filter_counts, filter_positions, record_row, table_to_frame
 
 TOPICS = ["Diagnostics", "Diagnostics > HSG", "Diagnostics > HSG > Contrast media", "Surgery > Tubal catheterization",
           "Infertility > Tubal factor", "diagnostics > lower case"]
@@ -103,3 +103,21 @@ def test_filter_on_a_rechunked_frame_and_after_a_column_is_replaced() -> None:
     frame["topics"] = pd.Series([["Surgery"]] * len(frame), dtype=frame["topics"].dtype)
     after = filter_positions(frame, query).tolist()
     assert after == _reference(frame, query) and after != before
+
+
+def test_counts_follow_the_filters_matching_rule() -> None:
+    """What a count says is what the filter finds: the level filter also takes the last words of a level."""
+    frame = pd.DataFrame({"level": ["OCEBM2011 therapy 2", "OCEBM2011 diagnosis 2", "OCEBM2011 therapy 1", ""],
+                          "design": ["rct", "RCT", "cohort", ""]})
+    wanted = ["OCEBM2011 therapy 2", "therapy 2", "2", "OCEBM2011 harm 3"]
+    found = filter_counts(frame, "level", wanted)
+    assert found == {value: len(filter_positions(frame, FrameQuery(levels=(value,)))) for value in wanted}
+    assert found["2"] == 2 and found["OCEBM2011 harm 3"] == 0
+    designs = filter_counts(frame, "design", ["rct", "cohort"])
+    assert designs == {value: len(filter_positions(frame, FrameQuery(designs=(value,)))) for value in designs}
+    for seed in range(3):
+        generated = _frame(300, seed)
+        values = ["rct", "RCT", "cohort", " Cohort ", "case-control"]
+        counts = filter_counts(generated, "design", values)
+        assert counts == {v: len(filter_positions(generated, FrameQuery(designs=(v,)))) for v in values}
+        assert counts["rct"] == sum(d.casefold() == "rct" for d in generated["design"])
