@@ -178,8 +178,8 @@ def read_csl_json(data: bytes, source: str) -> ReadResult:
                                                "skipped", record=index))
             continue
         record = csl_record(item)
-        if not (record.title or record.doi or record.authors):
-            result.problems.append(ReadProblem(source, "item has no title, author or DOI; skipped", record=index,
+        if not (record.title or record.doi or record.authors or record.pmid or record.pmcid):  # enrich fills in
+            result.problems.append(ReadProblem(source, "item has no title, author, DOI or PMID; skipped", record=index,
                                                severity="warning"))
             continue
         result.problems.extend(identifier_problems(record, source, index=index))

@@ -44,7 +44,7 @@ from library.normalize import normalize_record, parse_date, parse_person_name
 
 from ..base import ReadProblem, ReadResult, identifier_problems
 from . import decode_text
-from .limits import max_records, too_many
+from .limits import max_record_chars, max_records, too_many
 from .lines import kept_lines
 from .ris import RIS_TYPES
 
@@ -195,6 +195,9 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
     result = ReadResult(format="csv")
     first = text.find("\n")
     delimiter = _dialect(text[:first] if first >= 0 else text, source)
+    # a cell may be as long as a record may be (the csv module's own limit is 128 KB: a long abstract stopped the
+    # whole file); the limit is process-wide, so it is only ever raised
+    csv.field_size_limit(max(csv.field_size_limit(), max_record_chars()))
     reader = csv.reader(kept_lines(text), delimiter=delimiter)
     try:
         header = next(reader)

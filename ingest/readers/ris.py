@@ -449,8 +449,8 @@ def _read(data: bytes, source: str, wos: bool) -> ReadResult:
             continue
         index, line, tags = item
         record = convert(tags)
-        if not (record.title or record.doi or record.authors):
-            result.problems.append(ReadProblem(source, "record has no title, author or DOI; skipped", line, index,
+        if not (record.title or record.doi or record.authors or record.pmid or record.pmcid):  # enrich fills in
+            result.problems.append(ReadProblem(source, "record has no title, author, DOI or PMID; skipped", line, index,
                                                severity="warning"))
             continue
         result.problems.extend(identifier_problems(record, source, line, index))

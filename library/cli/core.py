@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
+import pandas as pd
+
 from ..evidence.checks import evidence_problems
 from ..evidence.reasons import parse_reasons
 from ..frame import filter_positions
@@ -118,6 +120,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing(value: object) -> bool:
+    """A frame cell with no value: None, NaN or pandas' NA (the nullable year column holds NA)."""
+    return value is None or value is pd.NA or value != value
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     lib = open_library(args)
     frame = lib.frame()
@@ -135,8 +142,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             item["reasons"] = parse_reasons(item["reasons"], [*item["topics"], *item["topics_suggested"]]).as_dict()
         print_json(records)
         return 0
-    rows = [(r.key, "" if r.year is None or r.year != r.year else r.year, r.first_author, r.title)
-            for r in found.itertuples()]
+    rows = [(r.key, "" if _missing(r.year) else r.year, r.first_author, r.title) for r in found.itertuples()]
     print_rows(rows, (28, 4, 18, 0))
     print(f"{len(found)} record(s)")
     return 0
