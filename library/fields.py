@@ -159,6 +159,12 @@ def encode_value(name: str, text: str) -> str:
     return text
 
 
+def join_keywords(keywords: list[str]) -> str:
+    """One text for a list of keywords that :func:`split_list` reads back as the same list: ", " between them,
+    or "; " when a keyword holds a comma ("Pregnancy, Ectopic" is one MeSH-style keyword, not two)."""
+    return ("; " if any("," in k for k in keywords) else ", ").join(keywords)
+
+
 def split_list(text: str, separator: str | None = None) -> list[str]:
     """Split a list field; ``;`` wins over ``,`` so keywords like "Hysterosalpingography, oil" survive."""
     if not text.strip():

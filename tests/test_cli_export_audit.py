@@ -42,3 +42,20 @@ def test_a_csv_cell_longer_than_128_kb_is_read(tmp_path, capsys):
     bib = tmp_path / "lib.bib"
     assert main(["--bib", str(bib), "import", str(table)]) == 0
     assert "2 added" in capsys.readouterr().out  # was: "field larger than field limit (131072)", 0 added
+
+
+def test_a_keyword_holding_a_comma_stays_one_keyword_through_bibtex_and_csl(tmp_path, capsys):
+    bib = _bib(tmp_path, "@article{k, title={Ectopic pregnancy after IVF}, author={Berg, A}, year={2020},\n"
+                         "  keywords={IVF; Pregnancy, Ectopic; hCG}}\n"
+                         "@article{plain, title={Plain}, author={Doe, J}, year={2021}, keywords={HSG, pain}}\n")
+    for fmt, name in (("bibtex", "out.bib"), ("csl-json", "out.json")):
+        out = tmp_path / name
+        assert main(["--bib", str(bib), "export", "-f", fmt, "-o", str(out)]) == 0
+        again = tmp_path / f"again-{fmt}.bib"
+        assert main(["--bib", str(again), "import", str(out)]) == 0
+        capsys.readouterr()
+        from library import Library
+        records = {r.title: r for r in Library.load(again, use_cache=False).records()}
+        assert records["Ectopic pregnancy after IVF"].keywords == ["IVF", "Pregnancy, Ectopic", "hCG"]  # was 4
+        assert records["Plain"].keywords == ["HSG", "pain"]
+    assert "= {HSG, pain}" in (tmp_path / "out.bib").read_text(encoding="utf-8")  # no comma: as before

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from library.fields import split_list
 from library.model import Author, Record
 from library.normalize import normalize_record, parse_date, parse_person_name
 
@@ -148,8 +149,9 @@ def csl_record(item: dict[str, Any]) -> Record:
     record.urldate = _iso_date(item.get("accessed")) if item.get("accessed") else ""
     record.abstract = _text(item.get("abstract"))
     keywords = _texts(item.get("keyword")) or _texts(item.get("subject"))
-    record.keywords = [k.strip() for kw in keywords for k in re.split(r"[;,]" if len(keywords) == 1 else ";", kw)
-                       if k.strip()]
+    # one text: ";" between keywords when there is one (a keyword may hold a comma), else ","; a list: ";" only
+    record.keywords = (split_list(keywords[0]) if len(keywords) == 1
+                       else [k for kw in keywords for k in split_list(kw, ";")])
     record.language = _text(item.get("language"))
     record.publisher = _text(item.get("publisher"))
     extra = {"address": _text(item.get("publisher-place")), "edition": _text(item.get("edition")),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from ..fields import CUSTOM_FIELDS, VERBATIM_FIELDS, decode_value, record_to_fields
+from ..fields import CUSTOM_FIELDS, VERBATIM_FIELDS, decode_value, join_keywords, record_to_fields
 from ..latex import encode_latex
 from ..model import Author, Record
 from ..names import format_bibtex_names
@@ -209,7 +209,7 @@ def bibtex_fields(record: Record, entry_type: str) -> list[tuple[str, str]]:
         ("pmid", verbatim(record.pmid)),
         ("pmcid", verbatim(record.pmcid)),
         ("language", text_field(record.language)),
-        ("keywords", text_field(", ".join(record.keywords))),
+        ("keywords", text_field(join_keywords(record.keywords))),
         ("abstract", text_field(record.abstract)),
     ]
     return fields

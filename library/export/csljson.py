@@ -14,6 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from ..fields import join_keywords
 from ..model import Author, Record
 from .parts import (
     article_number_of,
@@ -119,7 +120,7 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
         item[variable] = value.strip()
     item["language"] = bcp47(record.language)
     item["abstract"] = record.abstract
-    item["keyword"] = ", ".join(record.keywords)
+    item["keyword"] = join_keywords(record.keywords)
     item["note"] = record.note
     item = {k: v for k, v in item.items() if v != "" and v is not None and v != []}  # as "not in ('', None, [])"
     if keep_custom:
