@@ -59,3 +59,43 @@ def test_a_keyword_holding_a_comma_stays_one_keyword_through_bibtex_and_csl(tmp_
         assert records["Ectopic pregnancy after IVF"].keywords == ["IVF", "Pregnancy, Ectopic", "hCG"]  # was 4
         assert records["Plain"].keywords == ["HSG", "pain"]
     assert "= {HSG, pain}" in (tmp_path / "out.bib").read_text(encoding="utf-8")  # no comma: as before
+
+
+def _two(tmp_path: Path) -> Path:
+    return _bib(tmp_path, "@article{a, title={One}, author={Berg, A}, year={2020}}\n"
+                          "@article{b, title={Two}, author={Doe, J}, year={2021}}\n")
+
+
+def test_the_output_files_extension_picks_the_format(tmp_path, capsys):
+    bib = _two(tmp_path)
+    for name, start in (("out.ris", "TY  - "), ("out.json", "["), ("out.csv", "key,"), ("out.bib", "@article{")):
+        assert main(["--bib", str(bib), "export", "-o", str(tmp_path / name)]) == 0  # was: BibTeX in every file
+        assert (tmp_path / name).read_text(encoding="utf-8").lstrip("\ufeff").startswith(start), name
+    assert main(["--bib", str(bib), "export", "-f", "ris", "-o", str(tmp_path / "odd.bib")]) == 0
+    assert "whose extension says bibtex" in capsys.readouterr().err  # the user's format is kept, with a warning
+    assert (tmp_path / "odd.bib").read_text(encoding="utf-8").startswith("TY  - ")
+
+
+def test_an_empty_result_never_replaces_a_file(tmp_path, capsys):
+    bib, good = _two(tmp_path), tmp_path / "good.bib"
+    good.write_text("precious\n", encoding="utf-8")
+    assert main(["--bib", str(bib), "export", "--year-from", "2090", "-o", str(good), "--force"]) == 1
+    assert good.read_text(encoding="utf-8") == "precious\n"  # was: 0 bytes, exit 0
+    assert "not written" in capsys.readouterr().err
+
+
+def test_export_writes_through_a_symlink_and_names_the_target_on_errors(tmp_path, capsys):
+    bib = _two(tmp_path)
+    (tmp_path / "shared").mkdir()
+    target = tmp_path / "shared" / "refs.bib"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.bib"
+    link.symlink_to(target)
+    assert main(["--bib", str(bib), "export", "-o", str(link), "--force"]) == 0
+    assert link.is_symlink() and "@article{a," in target.read_text(encoding="utf-8")  # was: the link replaced
+    missing = tmp_path / "nodir" / "out.bib"
+    assert main(["--bib", str(bib), "export", "-o", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err and ".tmp" not in err  # was: "unexpected error: FileNotFoundError ... .tmp"
+    assert main(["--bib", str(bib), "export", "-o", "/dev/null", "--force"]) == 1  # a device is never replaced
+    assert "not a regular file" in capsys.readouterr().err
