@@ -99,3 +99,16 @@ def test_export_writes_through_a_symlink_and_names_the_target_on_errors(tmp_path
     assert str(missing) in err and ".tmp" not in err  # was: "unexpected error: FileNotFoundError ... .tmp"
     assert main(["--bib", str(bib), "export", "-o", "/dev/null", "--force"]) == 1  # a device is never replaced
     assert "not a regular file" in capsys.readouterr().err
+
+
+def test_biblatex_type_keys_are_printed_as_words(tmp_path, capsys):
+    bib = _bib(tmp_path, "@phdthesis{t, title={Tubal flushing}, author={Student, A}, school={Univ X}, year={2018},"
+                         " type={phdthesis}}\n@techreport{r, title={Dose report}, author={Org, B}, institution={Inst},"
+                         " year={2019}, type={techreport}}\n@thesis{m, title={Oil}, author={S, C}, institution={U},"
+                         " year={2018}, type={mathesis}}\n@thesis{own, title={HSG}, author={D, E}, institution={U},"
+                         " year={2017}, type={Habilitation}}\n")
+    assert main(["--bib", str(bib), "export", "-f", "apa"]) == 0
+    out = capsys.readouterr().out
+    for printed in ("[Doctoral dissertation]", "[Technical report]", "[Master's thesis]", "[Habilitation]"):
+        assert printed in out  # was: [Phdthesis], [Techreport], [Mathesis]
+    assert "Phdthesis" not in out and "Techreport" not in out

@@ -72,6 +72,14 @@ def _date(parts: tuple[int, ...]) -> dict[str, Any]:
 
 # what a thesis is when its record does not say (BibTeX's type field): every style prints the genre
 _THESIS_GENRE = {"phdthesis": "Doctoral dissertation", "mastersthesis": "Master's thesis"}
+# biblatex's type keys, which biblatex prints as words ("type = {phdthesis}" is "PhD thesis", not a word to print)
+_TYPE_KEYS = {**_THESIS_GENRE, "mathesis": "Master's thesis", "candthesis": "Candidate thesis",
+              "techreport": "Technical report", "resreport": "Research report"}
+
+
+def _genre(record: Record) -> str:
+    given = standard_extra(record, "type")
+    return _TYPE_KEYS.get(given.strip().lower(), given) or _THESIS_GENRE.get(record.entry_type.lower(), "")
 
 
 def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
@@ -95,7 +103,7 @@ def csl_item(record: Record, keep_custom: bool = False) -> dict[str, Any]:
     item["edition"] = standard_extra(record, "edition")
     item["publisher"] = publisher_of(record)
     item["publisher-place"] = standard_extra(record, "address")
-    item["genre"] = standard_extra(record, "type") or _THESIS_GENRE.get(record.entry_type.lower(), "")
+    item["genre"] = _genre(record)
     if record.year is not None:
         month = month_number(record.month) if record.month else None
         item["issued"] = _date((record.year, month) if month else (record.year,))
