@@ -112,3 +112,13 @@ def test_biblatex_type_keys_are_printed_as_words(tmp_path, capsys):
     for printed in ("[Doctoral dissertation]", "[Technical report]", "[Master's thesis]", "[Habilitation]"):
         assert printed in out  # was: [Phdthesis], [Techreport], [Mathesis]
     assert "Phdthesis" not in out and "Techreport" not in out
+
+
+def test_biblatex_export_keeps_the_old_keys_and_a_retracted_study_is_named(tmp_path, capsys):
+    bib = _bib(tmp_path, "@article{new2020, ids={old2020}, title={T}, author={A, B}, journal={J}, year={2020}}\n"
+                         "@article{gone, title={Withdrawn work}, author={C, D}, journal={J}, year={2019},"
+                         " retracted={yes}}\n")
+    assert main(["--bib", str(bib), "export", "-f", "biblatex"]) == 0
+    captured = capsys.readouterr()
+    assert "ids          = {old2020}" in captured.out  # biblatex's own alias field; was only with --keep-custom
+    assert "gone: this study is retracted" in captured.err  # was: exported with no word about it

@@ -123,6 +123,8 @@ def export_records(records: Sequence[Record], fmt: str, *, output: str = "text",
     for record in records:
         if record.key in seen:
             warnings.append(f"{record.key}: the key occurs more than once in this export")
+        if record.retracted:  # the exported files and citations carry no mark of it: the one who exports is told
+            warnings.append(f"{record.key}: this study is retracted; check before citing it")
         seen.add(record.key)
     if name in STYLE_FORMATS:
         entries, problems = render_bibliography(records, name, output)

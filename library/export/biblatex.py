@@ -71,6 +71,12 @@ def _type_for(record: Record) -> tuple[str, str]:
     return _KIND_TYPES.get(kind, "misc"), given_type
 
 
+def _aliases(record: Record) -> str:
+    """The record's other keys (``ids``), as biblatex reads them: comma-separated entry keys."""
+    keys = [bibtex_key(k.strip()) for k in standard_extra(record, "ids").split(",") if k.strip()]
+    return verbatim(", ".join(k for k in keys if k != bibtex_key(record.key)))
+
+
 def biblatex_fields(record: Record, entry_type: str, type_field: str) -> list[tuple[str, str]]:
     number = article_number(record)
     first, last = page_range(record.pages)
@@ -95,6 +101,7 @@ def biblatex_fields(record: Record, entry_type: str, type_field: str) -> list[tu
     date = biblatex_date(record)
     year_text = "" if date else record.extra.get("year", "")
     return [
+        ("ids", _aliases(record)),  # biblatex's own field: \cite{oldkey} resolves after a merge or a renamed key
         ("author", names(record.authors)),
         ("editor", names(record.editors)),
         ("title", protect_title(record.title)),
