@@ -37,12 +37,12 @@ def test_formatted_style_numbered_in_library_order(capsys: pytest.CaptureFixture
     assert out.startswith('<div class="csl-bib-body">') and "<i>New England Journal of Medicine</i>" in out
 
 
-def test_unknown_format_or_output_exits_1_and_lists_valid_names(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_format_or_output_exits_2_and_lists_valid_names(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = export(capsys, "-f", "chicago")
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # a usage error, like an unknown --topic
     assert "unknown format 'chicago'" in err and "bibtex, biblatex, ris, csl-json, csv, ama, vancouver, apa, mla" in err
     code, _, err = export(capsys, "-f", "ama", "--output", "rtf")
-    assert code == 1 and "text, md, html" in err
+    assert code == 2 and "text, md, html" in err
 
 
 def test_output_file_needs_force_to_replace(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -77,9 +77,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         fmt, mismatch = output_format(args.fmt, args.path)
         if args.output not in OUTPUTS:
             raise UnknownFormatError("output", args.output, OUTPUTS)
-    except UnknownFormatError as exc:
+    except UnknownFormatError as exc:  # a usage error, as an unknown --topic or --design is (README: exit 2)
         print(f"reflib: {exc}", file=sys.stderr)
-        return EXIT_FINDINGS
+        return EXIT_USAGE
     if mismatch:
         print(f"warning: {mismatch}", file=sys.stderr)
     if args.path is not None:
