@@ -43,7 +43,7 @@ def _author_names(record: Record) -> list[str]:
         if author.is_others:  # BibTeX's "and others": the list goes on
             names.append("*et al.*")
             continue
-        name = md(author.literal or " ".join(p for p in (author.given, author.family) if p))
+        name = md(author.literal or " ".join(p for p in (author.given, author.family, author.suffix) if p))
         orcid = author.orcid.removeprefix("https://orcid.org/").strip()
         if _ORCID.match(orcid):
             name += f" [:material/badge: ORCID](https://orcid.org/{orcid})"

@@ -38,7 +38,8 @@ from .index import ENTRY, ChunkTable, FileIndex, RowOrigin
 
 __all__ = ["CACHE_VERSION", "cache_dir", "cache_files", "load_cache", "save_cache"]
 
-CACHE_VERSION = 9  # 9: a second rows file of the rows edited since the first was written, and how to stitch them
+CACHE_VERSION = 10  # 10: name suffixes (Author.suffix; the authors column shows 'Family, Given, Suffix')
+# 9: a second rows file of the rows edited since the first was written, and how to stitch them
 DELTA_SHARE = 50  # a save may keep up to 1/50 of the rows in the second rows file ...
 DELTA_RUNS = 32  # ... in at most this many stretches (fewer than index._MAX_RUNS); else all rows are written
 _MAGIC = b"reflib-cache\x00"

@@ -21,12 +21,14 @@ __all__ = ["RELATION_KINDS", "Author", "EntryLink", "PackedRecord", "Record", "R
 
 @dataclass(frozen=True, slots=True)
 class Author:
-    """A person (family + given) or a collective author (``literal``, e.g. a study group or society)."""
+    """A person (family + given, and a ``suffix`` such as "Jr" or "III": BibTeX's Jr part, never initialized) or a
+    collective author (``literal``, e.g. a study group or society)."""
 
     family: str = ""
     given: str = ""
     literal: str = ""
     orcid: str = ""
+    suffix: str = ""
 
     @property
     def is_collective(self) -> bool:
@@ -38,9 +40,11 @@ class Author:
         return not self.family and self.literal.strip().lower() in ("others", "et al", "et al.")
 
     def display(self) -> str:
-        """'Family, Given' for people, the name itself for collectives."""
+        """'Family, Given' ('Family, Given, Suffix'; RIS's order) for people, the name itself for collectives."""
         if self.literal:
             return self.literal
+        if self.suffix:
+            return f"{self.family}, {self.given}, {self.suffix}"  # "Smith, , Jr" without a given name: read back
         return f"{self.family}, {self.given}" if self.given else self.family
 
     def sort_name(self) -> str:

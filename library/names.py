@@ -12,9 +12,21 @@ from collections.abc import Callable
 from .latex import decode_latex, encode_latex
 from .model import Author
 
-__all__ = ["format_bibtex_names", "parse_bibtex_names", "split_top_level"]
+__all__ = ["format_bibtex_names", "name_suffix", "parse_bibtex_names", "split_top_level"]
 
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_SUFFIX = re.compile(r"(jr|sr|ii|iii|iv|2nd|3rd|4th)(\.?)", re.IGNORECASE)
+
+
+def name_suffix(text: str) -> str:
+    """A generational name suffix as references print it ('JR' -> 'Jr', 'iii' -> 'III', '3RD' -> '3rd', a
+    period kept: 'Jr.'); '' when ``text`` is not one."""
+    match = _SUFFIX.fullmatch(text.strip())
+    if match is None:
+        return ""
+    word = match.group(1)  # a Roman numeral is upper case: never initials, never title case
+    word = word.upper() if word[0] in "iI" else word.lower() if word[0].isdigit() else word.capitalize()
+    return word + match.group(2)
 
 
 def _depth_mask(text: str) -> list[int]:
@@ -66,9 +78,11 @@ def _parse_one(name: str) -> Author:
     if name.lower() == "others":
         return Author(literal="others")
     parts = [p.strip() for p in split_top_level(name, _COMMA)]
-    if len(parts) >= 3:
-        family = f"{decode_latex(parts[0])}, {decode_latex(parts[1])}"
-        return Author(family=family, given=decode_latex(", ".join(parts[2:])))
+    if len(parts) >= 3:  # von Last, Jr, First
+        jr, given = decode_latex(parts[1]), decode_latex(", ".join(parts[2:]))
+        if not name_suffix(jr) and name_suffix(given):  # "Thompson, F. R., III": RIS's order (Last, First, Jr)
+            jr, given = given, jr
+        return Author(family=decode_latex(parts[0]), given=given, suffix=name_suffix(jr) or jr)
     if len(parts) == 2:
         return Author(family=decode_latex(parts[0]), given=decode_latex(parts[1]))
     words = [w for w in split_top_level(name, _SPACE) if w]
@@ -112,6 +126,8 @@ def format_bibtex_names(authors: list[Author], encode: Callable[[str], str] = en
             out.append("others")
         elif author.literal:
             out.append("{" + encode(author.literal) + "}")
+        elif author.suffix:  # "von Last, Jr, First" ("{}": no first name, so that the Jr part stays one)
+            out.append(f"{encode(author.family)}, {encode(author.suffix)}, {encode(author.given) or '{}'}")
         elif author.given:
             out.append(f"{encode(author.family)}, {encode(author.given)}")
         else:

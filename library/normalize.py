@@ -30,6 +30,7 @@ from functools import lru_cache
 
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
 from .model import Author, Record
+from .names import name_suffix
 
 __all__ = [
     "MONTHS", "ascii_fold", "is_collective_name", "normalize_abstract", "normalize_issn", "normalize_journal",
@@ -321,9 +322,23 @@ def normalize_person_name(author: Author) -> Author:
     if given and not (given.isascii() and not given.isupper()) and all(
             c.isupper() or not c.isalpha() for c in given) and len([c for c in given if c.isalpha()]) > 3:
         given = " ".join(_recase(w) for w in given.split())  # "KIM" stays initials, "JOUKJE" -> "Joukje"
-    if family == author.family and given == author.given:
+    suffix = name_suffix(author.suffix) or normalize_text(author.suffix) if author.suffix else ""
+    if family == author.family and given == author.given and suffix == author.suffix:
         return author
-    return Author(family, given, author.literal, author.orcid)  # what replace() builds, without its overhead
+    return Author(family, given, author.literal, author.orcid, suffix)  # what replace() builds, without its overhead
+
+
+def _given_and_suffix(text: str) -> tuple[str, str]:
+    """(given, suffix) of what follows a family name and its comma: 'F.R., III' (RIS, Scopus) and 'Jr, John'
+    (BibTeX's order) -> the suffix apart; a lone 'Jr', 'III' or '3rd' is a suffix, a lone 'II' or 'IV' initials."""
+    if "," in text:
+        head, _, last = text.rpartition(",")
+        if name_suffix(last):
+            return head.strip(), name_suffix(last)
+        first, _, rest = text.partition(",")
+        return (rest.strip(), name_suffix(first)) if name_suffix(first) else (text, "")
+    suffix = name_suffix(text)
+    return ("", suffix) if suffix and suffix.rstrip(".") not in ("II", "IV") else (text, "")
 
 
 @lru_cache(maxsize=65536)
@@ -340,8 +355,12 @@ def parse_person_name(text: str) -> Author:
         family, given = (part.strip() for part in text.split(",", 1))
         if not family:
             return normalize_person_name(Author(family=given))
-        return normalize_person_name(Author(family=family, given=given))
+        given, suffix = _given_and_suffix(given)
+        return normalize_person_name(Author(family=family, given=given, suffix=suffix))
     words = text.split()
+    if len(words) >= 3 and name_suffix(words[-1]) and (
+            not words[-1].upper().startswith("I") or _INITIALS.match(words[-2])):  # "Gibb FW Jr", "Smith JA III"
+        return replace(parse_person_name(" ".join(words[:-1])), suffix=name_suffix(words[-1]))
     if len(words) == 1:
         return normalize_person_name(Author(family=words[0]))
     if _INITIALS.match(words[-1]) and not _INITIALS.match(words[0]):  # Vancouver: "Mol BW", "van Rijswijk J"
@@ -412,7 +431,7 @@ def _identifier(value: str, normalize: object) -> str:
 # are normalized once per process: the caches below map a raw value to its normalized form. Each is a plain
 # dict (a lookup costs less than the call of an lru_cache wrapper) emptied when it reaches _CACHE_SIZE entries.
 _CACHE_SIZE = 1 << 16
-_PEOPLE: dict[tuple[str, str, str, str], Author] = {}
+_PEOPLE: dict[tuple[str, str, str, str, str], Author] = {}
 _TERMS: dict[str, str] = {}
 _JOURNALS: dict[tuple[str, str], tuple[str, str]] = {}
 _SMALL: dict[tuple[str, str], str] = {}  # (kind, raw) -> normalized, for month / language / ISSN
@@ -426,7 +445,7 @@ def _people(authors: list[Author]) -> list[Author]:
     out = []
     cache = _PEOPLE
     for author in authors:
-        key = (author.family, author.given, author.literal, author.orcid)
+        key = (author.family, author.given, author.literal, author.orcid, author.suffix)
         person = cache.get(key)
         if person is None:
             if len(cache) >= _CACHE_SIZE:

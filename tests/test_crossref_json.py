@@ -56,7 +56,7 @@ def test_work_list_types_abstracts_and_retractions():
     proc = records["10.9999/fixture.proc"]
     assert (proc.entry_type, proc.booktitle, proc.year, proc.pages) == (
         "inproceedings", "Proceedings of the Fixture Congress", None, "12--19")
-    assert proc.url == "https://example.org/fixture/proc" and proc.authors[0].given.endswith("Jr.")
+    assert proc.url == "https://example.org/fixture/proc" and proc.authors[0].suffix == "Jr."
     assert records["10.9999/fixture.preprint"].entry_type == "unpublished"
 
 

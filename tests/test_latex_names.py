@@ -46,7 +46,7 @@ def test_store_encoding_round_trips_any_text():
                                                     Author("Smith", "J.")]),
     ("Mari{\\\"e}tte Goddijn", [Author("Goddijn", "Mariëtte")]),
     ("{Barnes and Noble}, Inc.", [Author("Barnes and Noble", "Inc.")]),
-    ("de la Fuente, Jr, Juan", [Author("de la Fuente, Jr", "Juan")]),
+    ("de la Fuente, Jr, Juan", [Author("de la Fuente", "Juan", suffix="Jr")]),
     ("Smith, J. and others", [Author("Smith", "J."), Author(literal="others")]),
     ("Plato", [Author("Plato")]),
 ])

@@ -68,11 +68,9 @@ def _person(item: Any) -> Author | None:
     family, given, name = _text(item.get("family")), _text(item.get("given")), _text(item.get("name"))
     if not family:
         return Author(literal=name) if name else (Author(family=given) if given else None)
-    suffix = _text(item.get("suffix"))
-    if suffix:
-        given = f"{given}, {suffix}" if given else suffix
+    suffix = _text(item.get("suffix")).strip()
     orcid = _ORCID.search(_text(item.get("ORCID")))
-    return Author(family=family, given=given, orcid=orcid.group(1).upper() if orcid else "")
+    return Author(family=family, given=given, orcid=orcid.group(1).upper() if orcid else "", suffix=suffix)
 
 
 def _people(value: Any) -> list[Author]:

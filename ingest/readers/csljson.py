@@ -15,6 +15,7 @@ from typing import Any
 
 from library.fields import split_list
 from library.model import Author, Record
+from library.names import name_suffix
 from library.normalize import normalize_record, parse_date, parse_person_name
 
 from ..base import ReadProblem, ReadResult, identifier_problems
@@ -69,16 +70,15 @@ def _name(item: Any) -> Author | None:
                                     _text(item.get("non-dropping-particle"))) if p)
     family = " ".join(p for p in (particle, _text(item.get("family"))) if p)
     given = _text(item.get("given"))
-    suffix = _text(item.get("suffix"))
-    if suffix:
-        given = f"{given}, {suffix}" if given else suffix
+    suffix = _text(item.get("suffix")).strip()
     orcid = re.search(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", _text(item.get("ORCID")))
     if not family and not given:
         return None
     person = parse_person_name(f"{family}, {given}") if family else parse_person_name(given)
-    if person.literal or not orcid:
+    if person.literal or not (orcid or suffix):
         return person
-    return Author(person.family, person.given, "", orcid.group(1))
+    return Author(person.family, person.given, "", orcid.group(1) if orcid else "",
+                  name_suffix(suffix) or suffix or person.suffix)
 
 
 def _names(value: Any) -> list[Author]:

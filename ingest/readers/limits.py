@@ -201,7 +201,7 @@ def packed_chars(packed: PackedRecord) -> int:
 
 def _item_chars(item: object) -> int:
     if isinstance(item, Author):
-        return len(item.family) + len(item.given) + len(item.literal) + len(item.orcid)
+        return len(item.family) + len(item.given) + len(item.literal) + len(item.orcid) + len(item.suffix)
     return len(str(item))
 
 

@@ -88,7 +88,7 @@ def _authors(tags: Tags) -> list[Author]:
                 digits = orcid.group(1).replace("-", "")
                 orcid_text = "-".join(digits[i:i + 4] for i in range(0, 16, 4))
                 last = authors[-1]
-                authors[-1] = Author(last.family, last.given, last.literal, orcid_text)
+                authors[-1] = Author(last.family, last.given, last.literal, orcid_text, last.suffix)
     return authors
 
 

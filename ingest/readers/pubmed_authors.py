@@ -1,6 +1,6 @@
 """PubMed XML ``AuthorList`` -> Authors.
 
-``LastName``/``ForeName`` (``Initials`` when there is no fore name; ``Suffix`` appended to the given name),
+``LastName``/``ForeName`` (``Initials`` when there is no fore name; ``Suffix`` the name's suffix),
 ``CollectiveName`` -> ``Author(literal=...)``, ORCID identifiers kept, ``ValidYN="N"`` entries skipped.
 :func:`list_authors` is the fast reading used for every journal article; :func:`read_author` is the plain
 reading of one author that it must agree with (tests compare them on every corpus file).
@@ -141,9 +141,6 @@ def _built_author(family: str, fore: str, initials: str, suffix: str, collective
         return Author(literal=collective)
     if not family:
         return None
-    given = fore or initials
-    if suffix:
-        given = f"{given}, {suffix}" if given else suffix
-    return Author(family=family, given=given, orcid=orcid)
+    return Author(family=family, given=fore or initials, orcid=orcid, suffix=suffix)
 
 

@@ -9,7 +9,7 @@ Mapping (NLM's PubMed DTD element names):
 * ``Abstract/AbstractText``: one paragraph each, ``LABEL: text`` for structured abstracts, paragraphs
   separated by a blank line (``OtherAbstract`` goes to ``extra["abstract_other"]``);
 * ``AuthorList`` (``ValidYN="N"`` entries skipped): ``LastName``/``ForeName`` (``Initials`` when no fore
-  name; ``Suffix`` appended to the given name), ``CollectiveName`` -> ``Author(literal=...)``, ORCID
+  name; ``Suffix`` the suffix), ``CollectiveName`` -> ``Author(literal=...)``, ORCID
   identifiers kept;
 * ``Journal/Title`` journal, ``MedlineTA`` (the NLM abbreviation Vancouver citations use; ``ISOAbbreviation``
   when absent) journal_abbrev; ``ISSNLinking`` first, then ``ISSN``; ``Volume``, ``Issue``;

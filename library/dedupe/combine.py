@@ -70,7 +70,7 @@ def _families(value: object) -> str:
 def _people(value: object) -> str:
     """Every word of every name, per person: the same people however a source split the name into parts
     ("Mammen, Mammen P., Jr" read as family "Mammen, Mammen P.", a group "The Lancet HIV" read as a person)."""
-    return "|".join(" ".join(sorted(fold(f"{a.literal} {a.family} {a.given}").split()))
+    return "|".join(" ".join(sorted(fold(f"{a.literal} {a.family} {a.given} {a.suffix}").split()))
                     for a in value)  # type: ignore[attr-defined]
 
 

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from ..identifiers import InvalidIdentifier, normalize_pmid, pmcid_key
 from ..model import Record
+from ..names import name_suffix
 from .comparison_keys import (
     FOLD_TABLE,
     NO_AUTHOR,
@@ -197,6 +198,15 @@ def _family(display: str) -> str:
     return display.split(", ", 1)[0]
 
 
+def _given(display: str) -> str:
+    """The given name from the frame's 'Family, Given' (or 'Family, Given, Suffix') display form."""
+    given = display.partition(", ")[2]
+    if ", " in given:
+        head, _, last = given.rpartition(", ")
+        return head if name_suffix(last) else given
+    return given
+
+
 def columns_from_frame(frame: pd.DataFrame) -> Columns:
     """The columns of a library's pandas view (:meth:`Library.frame`): no Record objects are built."""
     def text(name: str) -> list[str]:  # through Arrow: ~20x faster than Series.tolist() on Arrow strings
@@ -214,7 +224,7 @@ def columns_from_frame(frame: pd.DataFrame) -> Columns:
     years = frame["year"].fillna(-1).astype("int64").tolist()
     people = [names[:MAX_AUTHORS] for names in lists("authors")]
     authors = [[_family(a) for a in names] for names in people]
-    given = [[a.partition(", ")[2] for a in names] for names in people]
+    given = [[_given(a) for a in names] for names in people]
     return Columns(keys=text("key"), titles=text("title"), authors=authors, given=given, years=years,
                    journals=journals,
                    volumes=text("volume"), issues=text("issue"), pages=text("pages"), dois=text("doi"),

@@ -460,7 +460,8 @@ def compiled_coverage(records: Sequence[Record], style: str) -> list[bool]:
 
 def _fallback(record: Record) -> str:
     """When citeproc-py fails on a record: authors, title, container, year — better than nothing."""
-    authors = ", ".join(a.literal or f"{a.family} {a.given}".strip() for a in record.authors[:6])
+    authors = ", ".join(a.literal or " ".join(p for p in (a.family, a.given, a.suffix) if p)
+                        for a in record.authors[:6])
     parts = [authors, record.title, record.journal or record.booktitle or record.publisher,
              str(record.year or "")]
     return ". ".join(p.strip().rstrip(".") for p in parts if p.strip()) + "."

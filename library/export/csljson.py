@@ -63,6 +63,8 @@ def csl_name(author: Author) -> dict[str, str]:
     name["family"] = family
     if author.given:
         name["given"] = author.given
+    if author.suffix:
+        name["suffix"] = author.suffix
     return name
 
 

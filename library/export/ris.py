@@ -33,9 +33,8 @@ def _one_line(text: str) -> str:
 
 
 def _name(author: Author) -> str:
-    if author.literal:
-        return author.literal
-    return f"{author.family}, {author.given}" if author.given else author.family
+    """'Family, Given' or 'Family, Given, Suffix' (the RIS specification's form)."""
+    return author.display()
 
 
 def _ris_date(parts: tuple[int, ...]) -> str:

@@ -66,7 +66,7 @@ def _initials(given: str) -> str:
 def _short_authors(authors: list[Author], limit: int = 3) -> str:
     named = [a for a in authors if not a.is_others]  # "and others": the list goes on
     names = [a.literal or (f"{a.family} {_initials(a.given)}".strip() if a.given else a.family.strip())
-             for a in named[:limit]]
+             + (f" {a.suffix}" if a.suffix else "") for a in named[:limit]]
     return ", ".join(names) + (" et al." if len(named) > limit or (names and len(named) < len(authors)) else "")
 
 
@@ -89,7 +89,7 @@ def public_record(record: Record) -> Record:
     keywords = reader_keywords(record.keywords) if record.keywords else record.keywords
     url = record.url if not record.url or safe_href(record.url) else ""
     shown = [record.title, record.abstract, record.journal, record.booktitle]
-    names = [part for a in (*record.authors, *record.editors) for part in (a.family, a.given, a.literal)]
+    names = [part for a in (*record.authors, *record.editors) for part in (a.family, a.given, a.literal, a.suffix)]
     spoofed = any(map(holds_direction_controls, (*shown, *names)))
     if len(keywords) == len(record.keywords) and url == record.url and not spoofed:
         return record
@@ -102,7 +102,8 @@ def public_record(record: Record) -> Record:
 
 def _plain_names(people: list[Author]) -> list[Author]:
     return [dataclasses.replace(a, family=without_direction_controls(a.family), given=without_direction_controls(
-        a.given), literal=without_direction_controls(a.literal)) for a in people]
+        a.given), literal=without_direction_controls(a.literal), suffix=without_direction_controls(a.suffix))
+        for a in people]
 
 
 def _row(slug: str, title: str, authors: str, journal: str, year: int | None, design: str, retracted: bool) -> str:
@@ -175,8 +176,7 @@ def _highwire(record: Record, facts: _Facts) -> list[tuple[str, str]]:
 def _tag_values(record: Record, facts: _Facts) -> list[tuple[str, str]]:
     """The tags before the abstract, their values as the record has them (empty ones too)."""
     tags: list[tuple[str, str]] = [("citation_title", record.title)]
-    tags += [("citation_author", a.literal or (f"{a.family}, {a.given}" if a.given else a.family))
-             for a in record.authors if not a.is_others]
+    tags += [("citation_author", a.display()) for a in record.authors if not a.is_others]
     parts = facts.date
     if parts:
         tags.append(("citation_publication_date", "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))))
@@ -201,6 +201,12 @@ def _tag_values(record: Record, facts: _Facts) -> list[tuple[str, str]]:
     return tags
 
 
+def _full_name(person: Author) -> str:
+    """'Given Family' ('Given Family Suffix': "Frank R. Thompson III")."""
+    name = f"{person.given} {person.family}".strip()
+    return f"{name} {person.suffix}" if person.suffix else name
+
+
 def _any_named(people: list[Author]) -> bool:
     return any(not a.is_others for a in people)
 
@@ -213,9 +219,11 @@ def _people(people: list[Author]) -> list[dict[str, Any]]:
         if a.literal:
             out.append({"@type": "Organization", "name": a.literal})
             continue
-        person: dict[str, Any] = {"@type": "Person", "name": f"{a.given} {a.family}".strip(), "familyName": a.family}
+        person: dict[str, Any] = {"@type": "Person", "name": _full_name(a), "familyName": a.family}
         if a.given:
             person["givenName"] = a.given
+        if a.suffix:
+            person["honorificSuffix"] = a.suffix
         match = _ORCID.match(a.orcid.strip()) if a.orcid else None
         if match:
             person["sameAs"] = f"https://orcid.org/{match.group(1)}"
@@ -364,9 +372,11 @@ def _people_text(people: list[Author]) -> str:
         if a.literal:
             out.append(f'{{"@type":"Organization","name":{q(a.literal)}}}')
             continue
-        person = f'{{"@type":"Person","name":{q(f"{a.given} {a.family}".strip())},"familyName":{q(a.family)}'
+        person = f'{{"@type":"Person","name":{q(_full_name(a))},"familyName":{q(a.family)}'
         if a.given:
             person += f',"givenName":{q(a.given)}'
+        if a.suffix:
+            person += f',"honorificSuffix":{q(a.suffix)}'
         match = _ORCID.match(a.orcid.strip()) if a.orcid else None
         if match:
             person += f',"sameAs":{q(f"https://orcid.org/{match.group(1)}")}'
@@ -402,7 +412,7 @@ def _authors(record: Record) -> str:
     for a in record.authors:
         if a.is_others:
             continue
-        name = esc(a.literal or f"{a.given} {a.family}".strip())
+        name = esc(a.literal or _full_name(a))
         match = _ORCID.match(a.orcid.strip()) if a.orcid else None
         if match:
             name += f' <a href="https://orcid.org/{match.group(1)}" rel="nofollow">ORCID</a>'
