@@ -122,3 +122,16 @@ def test_biblatex_export_keeps_the_old_keys_and_a_retracted_study_is_named(tmp_p
     captured = capsys.readouterr()
     assert "ids          = {old2020}" in captured.out  # biblatex's own alias field; was only with --keep-custom
     assert "gone: this study is retracted" in captured.err  # was: exported with no word about it
+
+
+def test_in_press_survives_ris_csv_and_csl_json(tmp_path, capsys):
+    bib = _bib(tmp_path, "@article{ip, title={Accepted but not yet out}, author={A, B}, journal={J},"
+                         " year={in press}}\n")
+    for fmt, name in (("ris", "ip.ris"), ("csv", "ip.csv"), ("csl-json", "ip.json")):
+        out = tmp_path / name
+        assert main(["--bib", str(bib), "export", "-f", fmt, "-o", str(out)]) == 0
+        again = tmp_path / f"again-{fmt}.bib"
+        assert main(["--bib", str(again), "import", str(out)]) == 0
+        capsys.readouterr()
+        text = again.read_text(encoding="utf-8")
+        assert "year         = {in press}" in text, fmt  # was: no year at all after RIS / CSV / CSL-JSON

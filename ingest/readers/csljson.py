@@ -127,8 +127,8 @@ def csl_record(item: dict[str, Any]) -> Record:
         record.journal = container
         record.journal_abbrev = _text(item.get("container-title-short") or item.get("journalAbbreviation")
                                       or item.get("short-container-title"))
-    record.year, record.month = _date(item.get("issued") or item.get("published-print")
-                                      or item.get("published-online"))
+    issued = item.get("issued") or item.get("published-print") or item.get("published-online")
+    record.year, record.month = _date(issued)
     record.volume = _text(item.get("volume"))
     record.issue = _text(item.get("issue"))
     record.pages = _text(item.get("page") or item.get("article-number"))
@@ -157,6 +157,8 @@ def csl_record(item: dict[str, Any]) -> Record:
     extra = {"address": _text(item.get("publisher-place")), "edition": _text(item.get("edition")),
              "series": _text(item.get("collection-title")), "subtitle": _text(item.get("subtitle")),
              "annote": note.strip(" ;\n"), "eventtitle": _text(item.get("event-title") or item.get("event"))}
+    if record.year is None and isinstance(issued, dict):  # "in press": kept as text, as the BibTeX reader keeps it
+        extra["year"] = _text(issued.get("literal") or issued.get("raw"))
     record.extra = {k: v for k, v in extra.items() if v}
     return normalize_record(record, in_place=True)
 

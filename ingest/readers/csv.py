@@ -155,6 +155,8 @@ def _row_record(values: dict[str, str]) -> Record:
             setattr(record, name, values[name])
     year, month = parse_date(values.get("year") or values.get("date", ""))
     record.year = year
+    if year is None and values.get("year"):
+        record.extra["year"] = values["year"]  # "in press": kept as text, as the BibTeX reader keeps it
     record.month = record.month or (parse_date(values["date"])[1] if values.get("date") else month)
     if not record.pages and values.get("startpage"):
         end = values.get("endpage", "")

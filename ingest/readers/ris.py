@@ -334,6 +334,8 @@ def ris_record(tags: Tags) -> Record:
             y, m = parse_date(value)
             year, month = year or y, month or m
     record.year, record.month = year, month
+    if year is None and _one(get("PY")):
+        record.extra["year"] = _one(get("PY"))  # "in press", "forthcoming": kept, as the BibTeX reader keeps them
     record.volume = _one(get("VL"))
     record.issue = _first(tags, "IS", "CP")
     record.pages = _pages(_one(get("SP")), _one(get("EP"))) or _one(get("C7"))

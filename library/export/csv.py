@@ -53,7 +53,7 @@ def csv_row(record: Record) -> list[str]:
         "authors": _join([_name(a) for a in record.authors]),
         "title": record.title, "journal": record.journal, "journal_abbrev": record.journal_abbrev,
         "booktitle": record.booktitle, "publisher": record.publisher,
-        "year": "" if record.year is None else str(record.year), "month": record.month,
+        "year": record.extra.get("year", "") if record.year is None else str(record.year), "month": record.month,
         "volume": record.volume, "issue": record.issue, "pages": record.pages.replace("--", "\u2013"),
         "doi": record.doi, "pmid": record.pmid, "pmcid": record.pmcid, "issn": record.issn, "isbn": record.isbn,
         "url": record.url, "urldate": record.urldate, "language": record.language,

@@ -60,7 +60,9 @@ def ris_lines(record: Record) -> Iterator[tuple[str, str]]:
         yield "T2", record.journal or record.booktitle
     yield "J2", record.journal_abbrev
     yield "T3", standard_extra(record, "series")
-    if record.year is not None:
+    if record.year is None:
+        yield "PY", record.extra.get("year", "")  # "in press": as the record says (RIS's PY is free text)
+    else:
         yield "PY", f"{record.year:04d}"
         month = month_number(record.month) if record.month else None
         if month:
