@@ -73,6 +73,15 @@ VARIANTS: dict[str, tuple[str, re.Pattern[str] | None]] = {
 }
 
 
+def _hits(rows: list[tuple[str, Record, dict[str, bool]]], expected: list[bool], said: list[bool]) -> tuple[int, int]:
+    """(records said and expected, records said that the rater labelled a systematic review, meta-analysis or
+    protocol)."""
+    hits = sum(e and s for e, s in zip(expected, said, strict=True))
+    wrong_kind = sum(s and (lab["systematic_review"] or lab["meta_analysis"] or lab["protocol"])
+                     for s, (_, _, lab) in zip(said, rows, strict=True))
+    return hits, wrong_kind
+
+
 def measure(rows: list[tuple[str, Record, dict[str, bool]]], name: str,
             show: Callable[[str], None] = print) -> list[str]:
     extra, body = VARIANTS[name]
@@ -80,9 +89,7 @@ def measure(rows: list[tuple[str, Record, dict[str, bool]]], name: str,
         predicted = [design.detect_design(record).design for _, record, _ in rows]
     expected = [labels["randomized_trial"] for _, _, labels in rows]
     said = [p == "rct" for p in predicted]
-    hits = sum(e and s for e, s in zip(expected, said, strict=True))
-    wrong_kind = sum(s and (lab["systematic_review"] or lab["meta_analysis"] or lab["protocol"])
-                     for s, (_, _, lab) in zip(said, rows, strict=True))
+    hits, wrong_kind = _hits(rows, expected, said)
     show(f"{name}: {len(rows)} records, rater {sum(expected)} RCTs, predicted {sum(said)}, "
          f"precision {hits / max(sum(said), 1):.3f}, recall {hits / max(sum(expected), 1):.3f}, "
          f"false {sum(said) - hits} ({(sum(said) - hits) / len(rows) * 10000:.0f} per 10,000), "
@@ -122,9 +129,7 @@ def measure_suggestions(part: str) -> None:
             for (_, record, _), g in zip(rows, guesses, strict=True)]
     expected = [lab["randomized_trial"] for _, _, lab in rows]
     open_rcts = sum(e and not g for e, g in zip(expected, guesses, strict=True))
-    hits = sum(s and e for s, e in zip(said, expected, strict=True))
-    wrong_kind = sum(s and (lab["systematic_review"] or lab["meta_analysis"] or lab["protocol"])
-                     for s, (_, _, lab) in zip(said, rows, strict=True))
+    hits, wrong_kind = _hits(rows, expected, said)
     print(f"suggestions ({part}): {sum(said)} suggested, {hits} of them the rater's RCTs "
           f"(precision {hits / max(sum(said), 1):.3f}); rater RCTs with no design {open_rcts}, suggested {hits} "
           f"({hits / max(open_rcts, 1):.3f}); on SR/MA/protocol {wrong_kind}; "
