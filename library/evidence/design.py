@@ -27,7 +27,9 @@ other                anything else: modelling, phantom or Monte Carlo studies, l
 ==================== =====================================================================================
 
 Rules, strongest first. Tier 1: PubMed publication types that name a design unambiguously, and Cochrane DOIs
-(a DOI without ``.pubN`` is a protocol: the first full review is ``.pub2``). Tier 2: title patterns, design
+(a DOI without ``.pubN`` is a protocol: the first full review is ``.pub2``). Then a correction or retraction
+notice ("Erratum: ...", "Corrigendum to ...", "RETRACTED: ...") is an editorial whatever its title says of the
+article it corrects. Tier 2: title patterns, design
 MeSH headings (Cohort / Case-Control / Cross-Sectional Studies, Sensitivity and Specificity, ...), the design
 statement of an abstract ("Design: retrospective cohort study", "we conducted a randomized ..."), and weak
 publication types (Review, Clinical Trial, Observational Study). Within a tier the design first in
