@@ -267,7 +267,7 @@ def parse_date(text: str) -> tuple[int | None, str]:
 _COLLECTIVE = re.compile(
     r"\b(?:group|groups|society|committee|organi[sz]ation|association|collaborat\w*|consortium|investigators|"
     r"college|institute|council|agency|network|foundation|federation|working|task force|department|"
-    r"university|trialists?|team|panel|board|centre|center|academy|ministry|commission|union|authors|"
+    r"university|trialists?|team|panel|board|centres?|centers?|academy|ministry|commission|union|authors|"
     r"study|program+e?|initiative|coalition|alliance|registry|office|services|inc|ltd|gmbh|world)\b",
     re.IGNORECASE)
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "del", "della", "dei", "di", "da", "dos", "das", "do",
@@ -276,8 +276,19 @@ _PARTICLES = frozenset({"van", "von", "de", "der", "den", "del", "della", "dei",
 _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
 
 
+# bodies that publish under their acronym alone (a person's name in capitals, "SMITH", is not on this list)
+_BODIES = frozenset({"WHO", "NICE", "ACOG", "ASRM", "ESHRE", "RCOG", "SOGC", "FIGO", "ISUOG", "CDC", "FDA", "EMA",
+                     "NIH", "NHS", "AHRQ", "USPSTF", "UNICEF", "UNFPA", "ICRP", "IAEA", "ACR", "ESUR", "AAGL",
+                     "ESGE", "RANZCOG", "NCCN", "ACS", "AMA", "AAP", "ICMJE"})
+# "Centers for Disease Control and Prevention": four words or more joined by "for" / "of" / "and" / "on" / "the"
+_JOINED_NAME = re.compile(r"^\S+(?: \S+)*? (?:for|of|and|on|the)(?: \S+){2,}$")
+
+
 def is_collective_name(text: str) -> bool:
-    """A group author ("WHO Collaborating Centre", "ESHRE Capri Workshop Group"), not a person."""
+    """A group author ("WHO Collaborating Centre", "ESHRE Capri Workshop Group", "NICE", "Centers for Disease
+    Control and Prevention"), not a person."""
+    if "," not in text and (text.strip() in _BODIES or _JOINED_NAME.match(text.strip())):
+        return True
     return bool(_COLLECTIVE.search(text)) and (len(text.split()) >= 2 or "," not in text)
 
 

@@ -135,3 +135,18 @@ def test_in_press_survives_ris_csv_and_csl_json(tmp_path, capsys):
         capsys.readouterr()
         text = again.read_text(encoding="utf-8")
         assert "year         = {in press}" in text, fmt  # was: no year at all after RIS / CSV / CSL-JSON
+
+
+def test_corporate_authors_survive_a_ris_round_trip(tmp_path, capsys):
+    """RIS has no field for a body: reflib writes its name without a comma, and reads such names back as bodies."""
+    bib = _bib(tmp_path, "@article{cdc, title={Tubal patency testing guidance}, journal={J}, year={2020},"
+                         " author={{Centers for Disease Control and Prevention} and {NICE} and Smith, Jane}}\n")
+    out = tmp_path / "out.ris"
+    assert main(["--bib", str(bib), "export", "-o", str(out)]) == 0
+    again = tmp_path / "again.bib"
+    assert main(["--bib", str(again), "import", str(out)]) == 0
+    capsys.readouterr()
+    from library import Library
+    (record,) = Library.load(again, use_cache=False).records()
+    assert [a.literal for a in record.authors[:2]] == ["Centers for Disease Control and Prevention", "NICE"]
+    assert (record.authors[2].family, record.authors[2].given) == ("Smith", "Jane")  # was: a person "Prevention"
