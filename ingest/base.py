@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 from library.errors import LibraryError
 from library.model import Record, RecordList
 
-__all__ = ["ReadError", "ReadProblem", "ReadResult", "gc_paused", "identifier_problems"]
+__all__ = ["ReadError", "ReadProblem", "ReadResult", "findable", "gc_paused", "identifier_problems"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -57,6 +57,12 @@ class ReadResult:
 
 class ReadError(LibraryError):
     """A file that cannot be read at all (unknown format, not text, empty); the message names the file."""
+
+
+def findable(record: Record) -> bool:
+    """A record someone can find again: it has a title or an identifier (a PMID alone is enough: enrichment
+    fills in the rest)."""
+    return bool(record.title or record.doi or record.pmid or record.pmcid)
 
 
 def identifier_problems(record: Record, source: str, line: int | None = None, index: int | None = None,

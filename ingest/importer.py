@@ -41,7 +41,7 @@ from library.model import EntryLink, PackedRecord, Record, RecordList, pack_reco
 from library.normalize import normalize_record
 from library.store import Library
 
-from .base import ReadProblem
+from .base import ReadProblem, findable
 from .import_report import Added, ImportReport, Merged, ReviewPair, Skipped
 
 __all__ = ["Added", "ImportReport", "Merged", "ReviewPair", "Skipped", "import_records"]
@@ -178,7 +178,7 @@ def import_records(lib: Library, records: Sequence[Record], *, source: str = "",
         record = normalize_record(incoming, in_place=packed_in is not None)
         if fill_journal_abbrev(record):  # what a source supplies is kept
             abbreviated.append(n)
-        if record.title or record.doi or record.pmid or record.pmcid:
+        if findable(record):
             usable.append(n)
         else:
             report.skipped.append(Skipped(_describe(record), "no title and no identifier"))

@@ -21,6 +21,7 @@ from library.normalize import normalize_record
 from library.screen.inbox import DEFAULT_REASONS, Inbox, inbox_path
 from library.store import Library
 
+from .base import findable
 from .importer import import_records
 
 __all__ = ["IntakeReport", "ScreeningConfig", "include_into_library", "load_config", "open_inbox", "save_config",
@@ -70,7 +71,7 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
     packed = isinstance(records, RecordList)
     for record in records:
         record = normalize_record(record, in_place=packed)
-        if record.title or record.doi or record.pmid or record.pmcid:
+        if findable(record):
             usable.append(record)
     report.skipped = len(records) - len(usable)
     drop: set[int] = set()

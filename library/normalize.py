@@ -344,10 +344,12 @@ def _given_and_suffix(text: str) -> tuple[str, str]:
     (BibTeX's order) -> the suffix apart; a lone 'Jr', 'III' or '3rd' is a suffix, a lone 'II' or 'IV' initials."""
     if "," in text:
         head, _, last = text.rpartition(",")
-        if name_suffix(last):
-            return head.strip(), name_suffix(last)
+        suffix = name_suffix(last)
+        if suffix:
+            return head.strip(), suffix
         first, _, rest = text.partition(",")
-        return (rest.strip(), name_suffix(first)) if name_suffix(first) else (text, "")
+        suffix = name_suffix(first)
+        return (rest.strip(), suffix) if suffix else (text, "")
     suffix = name_suffix(text)
     return ("", suffix) if suffix and suffix.rstrip(".") not in ("II", "IV") else (text, "")
 

@@ -18,7 +18,7 @@ from library.model import Author, Record
 from library.names import name_suffix
 from library.normalize import normalize_record, parse_date, parse_person_name
 
-from ..base import ReadProblem, ReadResult, identifier_problems
+from ..base import ReadProblem, ReadResult, findable, identifier_problems
 from . import decode_text, json_stream
 from .limits import max_records, too_many
 
@@ -182,7 +182,7 @@ def read_csl_json(data: bytes, source: str) -> ReadResult:
                                                "skipped", record=index))
             continue
         record = csl_record(item)
-        if not (record.title or record.doi or record.authors or record.pmid or record.pmcid):  # enrich fills in
+        if not (findable(record) or record.authors):
             result.problems.append(ReadProblem(source, "item has no title, author, DOI or PMID; skipped", record=index,
                                                severity="warning"))
             continue

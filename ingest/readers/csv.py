@@ -42,7 +42,7 @@ from library.model import Author, Record
 from library.names import parse_bibtex_names
 from library.normalize import normalize_record, parse_date, parse_person_name
 
-from ..base import ReadProblem, ReadResult, identifier_problems
+from ..base import ReadProblem, ReadResult, findable, identifier_problems
 from . import decode_text
 from .limits import max_record_chars, max_records, too_many
 from .lines import kept_lines
@@ -232,7 +232,7 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
                 continue
             values = {name: row[i].strip() for name, i in mapped.items() if i < len(row) and row[i].strip()}
             record = _row_record(values)
-            if not (record.title or record.doi or record.pmid or record.pmcid):  # (enrich fills a PMID's title)
+            if not findable(record):
                 result.problems.append(ReadProblem(source, "row has no title, DOI, PMID or PMCID; skipped", start,
                                                    index, severity="warning"))  # nothing to read: never blocks
                 continue

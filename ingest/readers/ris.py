@@ -42,7 +42,7 @@ from library.normalize import (
     parse_person_name,
 )
 
-from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
+from ..base import ReadProblem, ReadResult, findable, gc_paused, identifier_problems
 from . import decode_text
 from .lines import split_lines
 
@@ -451,7 +451,7 @@ def _read(data: bytes, source: str, wos: bool) -> ReadResult:
             continue
         index, line, tags = item
         record = convert(tags)
-        if not (record.title or record.doi or record.authors or record.pmid or record.pmcid):  # enrich fills in
+        if not (findable(record) or record.authors):
             result.problems.append(ReadProblem(source, "record has no title, author, DOI or PMID; skipped", line, index,
                                                severity="warning"))
             continue
