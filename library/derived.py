@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .columns import arrow_data
+from .textfold import fold_array
 
 __all__ = ["derived", "encoded_values", "list_mask", "lowered_titles", "search_text"]
 
@@ -54,32 +55,37 @@ def derived(frame: pd.DataFrame, name: str, sources: tuple[object, ...], build: 
 
 
 def search_text(frame: pd.DataFrame) -> pa.Array:
-    """Lower-cased "title, abstract, authors" per row (see :func:`_search_text`)."""
+    """Folded "title, abstract, authors" per row (lower case, no accents: :mod:`library.textfold`; see
+    :func:`_search_text`)."""
     return _search_text(frame)
 
 
 def lowered_titles(frame: pd.DataFrame) -> pa.Array:
-    """Lower-cased titles of every row ('' for none), once per frame: ranking a search tests each term against
-    these instead of taking and lower-casing the matching rows' titles on every rerun."""
+    """Folded titles of every row ('' for none; lower case, no accents), once per frame: ranking a search tests
+    each term against these instead of taking and folding the matching rows' titles on every rerun."""
     source = _arrow(frame["title"])
 
     def build() -> pa.Array:
-        lowered = pc.utf8_lower(pc.fill_null(source, ""))
-        return lowered.combine_chunks() if isinstance(lowered, pa.ChunkedArray) else lowered
+        return _folded(source)
 
     return _DERIVED.get(frame, "lowered-titles", (source,), build)  # type: ignore[return-value]
 
 
+def _folded(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A text column folded ('' for none), column by column: most records have an ASCII title or abstract, and
+    only the cells that are not ASCII pay for the Unicode fold."""
+    filled = pc.fill_null(column, "")
+    return fold_array(filled.combine_chunks() if isinstance(filled, pa.ChunkedArray) else filled)
+
+
 def _search_text(frame: pd.DataFrame) -> pa.Array:
-    """Lower-cased "title, abstract, authors" per row, computed once per frame (Arrow kernels)."""
+    """Folded "title, abstract, authors" per row, computed once per frame (Arrow kernels)."""
     sources = (_arrow(frame["title"]), _arrow(frame["abstract"]), _arrow(frame["authors"]))
 
     def build() -> pa.Array:
-        title, abstract, authors = sources
-        joined = pc.binary_join_element_wise(title, abstract, pc.binary_join(authors, " ; "), "\n",
-                                             null_handling="replace", null_replacement="")
-        text = pc.utf8_lower(joined)
-        return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+        abstract, authors = _folded(sources[1]), _folded(pc.binary_join(sources[2], " ; "))
+        joined = pc.binary_join_element_wise(lowered_titles(frame), abstract, authors, "\n")
+        return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
     return _DERIVED.get(frame, "search-text", sources, build)  # type: ignore[return-value]
 

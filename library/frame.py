@@ -28,6 +28,7 @@ from .columns import arrow_data
 from .derived import encoded_values, list_mask, search_text
 from .model import Record
 from .search import Vocabulary, parse_search, term_masks
+from .textfold import fold_words
 
 __all__ = [
     "FRAME_COLUMNS",
@@ -245,5 +246,5 @@ def filter_positions(frame: pd.DataFrame, query: FrameQuery) -> np.ndarray:
         subset = text.take(pa.array(idx)) if len(idx) < len(frame) else text
         if any(term.topics for term in terms):
             return idx[term_masks(frame, subset, idx, terms)]
-        return idx[_contains_all(subset, [term.text.casefold() for term in terms])]
+        return idx[_contains_all(subset, [fold_words(term.text) for term in terms])]
     return np.flatnonzero(mask)

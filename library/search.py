@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .textfold import fold_words
+
 __all__ = ["SearchTerm", "UnknownFilterError", "Vocabulary", "close_matches", "parse_search", "rank_positions",
            "resolve_entry", "resolve_topic", "term_masks", "warm"]
 
@@ -67,7 +69,8 @@ class SearchTerm:
 
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
-    """Topic names and synonyms (casefolded) -> the topic paths they name; built once per taxonomy."""
+    """Topic names and synonyms (folded: :func:`library.textfold.fold`) -> the topic paths they name; built once
+    per taxonomy."""
 
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # topic path -> its name and synonyms
@@ -83,7 +86,7 @@ class Vocabulary:
         names: dict[str, list[str]] = {}
         words: dict[str, tuple[str, ...]] = {}
         for path, name, synonyms in topics:
-            spelled = tuple(dict.fromkeys(" ".join(w.casefold().split()) for w in (name, *synonyms) if w.strip()))
+            spelled = tuple(dict.fromkeys(fold_words(w) for w in (name, *synonyms) if fold_words(w)))
             words[path] = spelled
             for item in spelled:
                 names.setdefault(item, []).append(path)
@@ -109,8 +112,10 @@ def _whole(alternative: str) -> str:
 
 
 def parse_search(query: str, vocabulary: Vocabulary | None = None) -> list[SearchTerm]:
-    """The query as terms (see the module docstring); an empty query gives no terms."""
-    tokens = query.casefold().split()
+    """The query as terms (see the module docstring); an empty query gives no terms. The query is folded as the
+    searched text is (lower case, no accents: "muller" finds "Müller", "Müller" finds "Muller")."""
+    typed = [word for word in query.split() if fold_words(word)]
+    tokens = [fold_words(word) for word in typed]
     terms: list[SearchTerm] = []
     i = 0
     while i < len(tokens):
@@ -122,14 +127,14 @@ def parse_search(query: str, vocabulary: Vocabulary | None = None) -> list[Searc
                     found = (size, phrase)
                     break
         if found is None:
-            terms.append(SearchTerm(tokens[i], (re.escape(tokens[i]),)))
+            terms.append(SearchTerm(typed[i].casefold(), (re.escape(tokens[i]),)))
             i += 1
             continue
         size, phrase = found
         topics = vocabulary.names[phrase] if vocabulary else ()
         alternatives = dict.fromkeys([phrase, *(w for t in topics for w in (vocabulary.words[t] if vocabulary
                                                                               else ()))])
-        terms.append(SearchTerm(" ".join(query.split()[i:i + size]), tuple(_whole(a) for a in alternatives),
+        terms.append(SearchTerm(" ".join(typed[i:i + size]), tuple(_whole(a) for a in alternatives),
                                 tuple(topics), vocabulary.abbreviations if vocabulary else ()))
         i += size
     return terms

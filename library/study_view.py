@@ -15,6 +15,7 @@ from .derived import lowered_titles
 from .frame import list_mask
 from .identifiers import InvalidIdentifier, normalize_doi, normalize_pmcid, normalize_pmid
 from .model import RELATION_KINDS, Record, Relation
+from .textfold import fold
 
 __all__ = ["IdentifierLink", "RelationRow", "abstract_sections", "escape_markdown", "identifier_links",
            "journal_line", "reader_keywords", "related_studies", "safe_url", "split_inline_labels", "study_relations"]
@@ -174,7 +175,7 @@ def _title_candidates(frame: pd.DataFrame, title: str) -> np.ndarray:
     if len(frame) <= FULL_TITLE_SCAN:
         return np.arange(len(frame))
     # longest first, equal lengths alphabetically (a set's order changes with every process: the related studies would)
-    words = sorted(set(_WORD.findall(title.casefold())), key=lambda w: (-len(w), w))[:3]
+    words = sorted(set(_WORD.findall(fold(title))), key=lambda w: (-len(w), w))[:3]
     if not words:
         return np.arange(0)
     lowered = lowered_titles(frame)  # kept with the frame, shared with search ranking

@@ -1,9 +1,11 @@
 """library.frame.filter_positions against a plain reference (the earlier implementation: one substring scan per
-word over the lower-cased text) on generated frames, including re-chunked frames and columns replaced in place."""
+word over the text, here folded row by row in Python: case-folded, decomposed, accents dropped) on generated
+frames, including re-chunked frames and columns replaced in place."""
 
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
@@ -37,14 +39,21 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
     return build_frame([record_row(r) for r in records])
 
 
+def _plain(text: str) -> str:
+    """Case-folded, accents dropped: written apart from library.textfold (str.casefold, not its table)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def _reference(frame: pd.DataFrame, query: FrameQuery) -> list[int]:
     """Row by row, in Python for the structured filters; Arrow's plain substring kernel for the text."""
     keep = []
-    text = pc.utf8_lower(pc.binary_join_element_wise(
+    joined = pc.binary_join_element_wise(
         pa.array(frame["title"].tolist(), pa.string()), pa.array(frame["abstract"].tolist(), pa.string()),
         pc.binary_join(pa.array(frame["authors"].tolist(), pa.list_(pa.string())), " ; "), "\n",
-        null_handling="replace", null_replacement=""))
-    words = query.query.casefold().split()
+        null_handling="replace", null_replacement="")
+    text = pa.array([_plain(row) for row in joined.to_pylist()], pa.string())
+    words = _plain(query.query).split()
     found = np.ones(len(frame), dtype=bool)
     for word in words:
         found &= pc.match_substring(text, word).to_numpy(zero_copy_only=False)

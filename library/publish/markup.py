@@ -15,6 +15,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from ..textfold import LETTERS
+
 __all__ = ["CSS", "SEARCH_JS", "esc", "json_script", "json_string", "page", "page_parts", "safe_href"]
 
 
@@ -124,7 +126,9 @@ nav.pages a{margin-right:.5em}#search-results:empty{display:none}
 """
 
 # Search: loads the shards listed in search/meta.json, matches every query word against title, authors,
-# abstract, topics and design, shows the first 100 hits. Built with DOM text nodes only (no innerHTML), so
+# abstract, topics and design, shows the first 100 hits. Words and text are folded as reflib's own search folds
+# them (library.textfold: NFKD, combining marks dropped, lower case, the same letter table): "muller" finds
+# "Müller". Built with DOM text nodes only (no innerHTML), so
 # record text can never become markup. Without JavaScript the form stays hidden and the plain list is shown.
 SEARCH_JS = """(function(){
 var form=document.getElementById('search');if(!form){return;}form.hidden=false;
@@ -134,7 +138,9 @@ function load(){if(docs){return Promise.resolve(docs);}
 return fetch(base+'meta.json').then(function(r){return r.json();}).then(function(m){
 var ps=[];for(var i=0;i<m.shards;i++){ps.push(fetch(base+i+'.json').then(function(r){return r.json();}));}
 return Promise.all(ps);}).then(function(parts){docs=[].concat.apply([],parts);return docs;});}
-function norm(s){return (s||'').toLowerCase();}
+var LETTERS=@LETTERS@,SPECIAL=new RegExp('['+Object.keys(LETTERS).join('')+']','g');
+function norm(s){return (s||'').normalize('NFKD').replace(/\\p{Mn}+/gu,'').toLowerCase().replace(SPECIAL,
+function(c){return LETTERS[c];});}
 function run(){var words=norm(input.value).split(/\\s+/).filter(Boolean);
 while(out.firstChild){out.removeChild(out.firstChild);}
 if(!words.length){list.hidden=false;return;}
@@ -149,7 +155,7 @@ s.className='meta';s.textContent=' '+d[2]+' · '+d[3]+' · '+d[5];li.appendChild
 out.appendChild(ul);});}
 form.addEventListener('submit',function(e){e.preventDefault();run();});input.addEventListener('input',run);
 })();
-"""
+""".replace("@LETTERS@", json.dumps(LETTERS, ensure_ascii=True, sort_keys=True))
 
 COPY_JS = """(function(){document.querySelectorAll('button[data-copy]').forEach(function(b){b.hidden=false;
 b.addEventListener('click',function(){var t=document.getElementById(b.getAttribute('data-copy'));

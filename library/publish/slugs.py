@@ -11,9 +11,10 @@ never from raw record content.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+
+from ..textfold import fold
 
 __all__ = ["MAX_LENGTH", "RESERVED", "is_slug", "make_unique", "slugify", "topic_slug", "unique_map"]
 
@@ -21,16 +22,11 @@ MAX_LENGTH = 70
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 RESERVED = frozenset({"index", "search", "feed", "assets", "page", "sitemap", "con", "nul", "aux", "prn"})
-_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "þ": "th", "œ": "oe", "ı": "i"})
 
 
 def slugify(text: str, fallback: str = "study", limit: int = MAX_LENGTH) -> str:
     """'Oil-Based or Water-Based Contrast for HSG' -> 'oil-based-or-water-based-contrast-for-hsg'."""
-    if text.isascii():  # (nothing to fold: the table and NFKD change no ASCII character)
-        ascii_text = text.lower()
-    else:
-        folded = unicodedata.normalize("NFKD", text.lower().translate(_SPECIAL))
-        ascii_text = folded.encode("ascii", "ignore").decode("ascii")
+    ascii_text = fold(text).encode("ascii", "ignore").decode("ascii")  # fold: lower case, accents dropped
     slug = _NON_ALNUM.sub("-", ascii_text).strip("-")
     if len(slug) > limit:
         slug = slug[:limit].rsplit("-", 1)[0] if "-" in slug[:limit] else slug[:limit]
