@@ -27,7 +27,7 @@ from ingest.fetchstate import Fetched, FetchedParts
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
-from ingest.screening import open_inbox, screen_records
+from ingest.screening import load_config, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import
 
 from ..errors import InputError
@@ -102,6 +102,7 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if (args.entry is None) != (args.link_kind is None):
         return fail(command, "--entry SLUG and --as cited|discussed go together", 2)
     lib = open_or_create(args.bib, args)
+    reviewers = load_config(args.bib).reviewers if getattr(args, "screen", False) else 1  # read before fetching
     spool = FetchedParts.open(args.bib, identity, restart=args.restart)
     if spool.resumed and not args.json:
         print(f"resuming the fetch started {spool.created} ({len(spool.part_names())} part(s) kept)",
@@ -132,7 +133,7 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
         with open_inbox(args.bib) as inbox:
             intake = screen_records(lib, inbox, fetched.records, source=f"{label}: {args.query}",
                                     query=args.query, topics=args.topic, entry=args.entry,
-                                    link_kind=args.link_kind, dry_run=args.dry_run)
+                                    link_kind=args.link_kind, reviewers=reviewers, dry_run=args.dry_run)
         print_json(intake.to_json()) if args.json else print(intake.summary())
         spool.discard()
         return 0

@@ -14,7 +14,7 @@ from ingest.fetchstate import Fetched, FetchedParts
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, collect
-from ingest.screening import IntakeReport, open_inbox, screen_records
+from ingest.screening import IntakeReport, load_config, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import
 from ingest.watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 
@@ -107,6 +107,7 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
     if not searches:
         return fail("watch run", f"no saved searches in {watch.path}; add one with: reflib watch add NAME QUERY")
     lib = open_or_create(args.bib, args)
+    reviewers = load_config(args.bib).reviewers if args.screen else 1
     results: list[dict[str, Any]] = []
     spools: list[FetchedParts] = []
     with HttpClient(Settings.from_env()) as http:
@@ -123,7 +124,7 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
                 with open_inbox(args.bib) as inbox:
                     report = screen_records(lib, inbox, fetched.records, source=search.name, query=search.query,
                                             topics=search.topics, entry=search.entry, link_kind=search.link_kind,
-                                            dry_run=args.dry_run)
+                                            reviewers=reviewers, dry_run=args.dry_run)
             else:
                 options = ImportOptions(topics=search.topics, entry=search.entry, link_kind=search.link_kind)
                 report = (preview_import if args.dry_run else import_file)(
