@@ -111,14 +111,19 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
     results: list[dict[str, Any]] = []
     spools: list[FetchedParts] = []
     with HttpClient(Settings.from_env()) as http:
-        for search in searches:
+        for number, search in enumerate(searches):
             spool = FetchedParts.open(args.bib, {"source": "watch", "name": search.name, "query": search.query,
                                           "seen": len(search.seen)})
             spools.append(spool)
             try:
                 fetched, count = _watch_fetch(search, spool, http, args.max)
             except (SourceError, ValueError) as exc:
-                return fail("watch run", f"{search.name}: {exc}; the library and the saved searches are unchanged")
+                earlier = [s.name for s in searches[:number]] if args.screen and not args.dry_run else []
+                if not earlier:
+                    return fail("watch run", f"{search.name}: {exc}; the library and the saved searches are unchanged")
+                return fail("watch run", f"{search.name}: {exc}; the library and this saved search are unchanged; "
+                            f"{', '.join(earlier)} ran before it: their new records are in the screening inbox "
+                            "and remembered as seen")
             report: ImportReport | IntakeReport
             if args.screen:
                 with open_inbox(args.bib) as inbox:
