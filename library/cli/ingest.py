@@ -157,8 +157,11 @@ def _print_report(args: argparse.Namespace, report: ImportReport, fetched: Fetch
         data.update(matched=fetched.total, fetched=len(fetched.records), resumed_parts=fetched.resumed_parts)
         print_json(data)
         return
-    if fetched.total > len(fetched.records) + len(fetched.missing):
-        print(f"{fetched.total} records match; fetched {len(fetched.records)} (raise --max for more)")
+    returned = len(fetched.records) + len(fetched.missing)
+    if fetched.total > returned:
+        limit = getattr(args, "max", None)  # else the rest were skipped as unreadable (listed in the report)
+        hint = " (raise --max for more)" if limit is not None and returned >= limit else ""
+        print(f"{fetched.total} records match; fetched {len(fetched.records)}{hint}")
     print(report.summary())
 
 
