@@ -129,19 +129,21 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if require_all and fetched.missing:
         return fail(command, f"{label} has no record for {', '.join(fetched.missing)}; nothing imported "
                      "(check the identifiers)")
+    problems = [*fetched.problems, *(ReadProblem(label, f"PMID {m}: no record returned (deleted or not yet "
+                                                 "available)") for m in fetched.missing)]
     if getattr(args, "screen", False):
         with open_inbox(args.bib) as inbox:
             intake = screen_records(lib, inbox, fetched.records, source=f"{label}: {args.query}",
                                     query=args.query, topics=args.topic, entry=args.entry,
                                     link_kind=args.link_kind, reviewers=reviewers, dry_run=args.dry_run)
+        for problem in problems:  # as import --screen reports them
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
         print_json(intake.to_json()) if args.json else print(intake.summary())
         spool.discard()
         return 0
     options = ImportOptions(topics=args.topic, entry=args.entry, link_kind=args.link_kind)
     report = (preview_import if args.dry_run else import_file)(lib, fetched.records, label, options)
-    report.problems.extend(fetched.problems)
-    report.problems.extend(ReadProblem(label, f"PMID {m}: no record returned (deleted or not yet available)")
-                           for m in fetched.missing)
+    report.problems.extend(problems)
     _print_report(args, report, fetched)
     if not args.dry_run and lib.dirty:
         lib.save()
