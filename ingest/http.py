@@ -18,6 +18,7 @@ sites. Failures raise :class:`SourceError` subclasses whose messages say what to
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import socket
 import threading
@@ -70,14 +71,18 @@ class BadResponse(SourceError):
     """An answer that is not what the service documents (invalid XML/JSON, an NCBI <ERROR> document ...)."""
 
 
-def _env_float(environ: Mapping[str, str], name: str, default: float) -> float:
+def _env_float(environ: Mapping[str, str], name: str, default: float, *, positive: bool = False) -> float:
+    """The number in ``name`` (``default`` when unset): at least 0, or above 0 when ``positive``."""
     text = environ.get(name, "").strip()
     if not text:
         return default
     try:
-        return float(text)
+        value = float(text)
     except ValueError as exc:
         raise SourceError(f"{name}={text!r} is not a number") from exc
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise SourceError(f"{name}={text!r}: expected a number {'above' if positive else 'of at least'} 0")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +114,14 @@ class Settings:
             crossref_url=env.get("REFLIB_CROSSREF_URL", "").strip() or default.crossref_url,
             ncbi_api_key=env.get("NCBI_API_KEY", "").strip(),
             email=env.get("REFLIB_EMAIL", "").strip(),
-            read_timeout=_env_float(env, "REFLIB_HTTP_TIMEOUT", default.read_timeout),
+            read_timeout=_env_float(env, "REFLIB_HTTP_TIMEOUT", default.read_timeout, positive=True),
             connect_timeout=min(default.connect_timeout, _env_float(env, "REFLIB_HTTP_TIMEOUT",
-                                                                    default.connect_timeout)),
+                                                                    default.connect_timeout, positive=True)),
             retries=int(_env_float(env, "REFLIB_HTTP_RETRIES", default.retries)),
             backoff=_env_float(env, "REFLIB_HTTP_BACKOFF", default.backoff),
             max_wait=_env_float(env, "REFLIB_HTTP_MAX_WAIT", default.max_wait),
             ncbi_rate=_env_float(env, "REFLIB_NCBI_RATE", default.ncbi_rate),
-            crossref_rate=_env_float(env, "REFLIB_CROSSREF_RATE", default.crossref_rate),
+            crossref_rate=_env_float(env, "REFLIB_CROSSREF_RATE", default.crossref_rate, positive=True),
         )
 
     @property

@@ -22,7 +22,7 @@ from lxml import etree
 
 from .base import ReadResult
 from .fetchstate import Fetched, FetchedParts
-from .http import BadResponse, HttpClient
+from .http import BadResponse, HttpClient, RequestRejected
 from .readers.pubmed_xml import check_pubmed_xml, read_pubmed_xml
 
 __all__ = ["BATCH_SIZE", "PubMed", "SearchResult", "collect", "parse_date_limit", "parse_esearch"]
@@ -124,8 +124,13 @@ class PubMed:
             params["id"] = ",".join(ids)
         settings = self.http.settings
         for attempt in range(settings.retries + 1):
-            reply = (self.http.post(self._url("efetch"), params, service="ncbi", what=label) if len(ids) > 200
-                     else self.http.get(self._url("efetch"), params, service="ncbi", what=label))
+            try:
+                reply = (self.http.post(self._url("efetch"), params, service="ncbi", what=label) if len(ids) > 200
+                         else self.http.get(self._url("efetch"), params, service="ncbi", what=label))
+            except RequestRejected:
+                if "WebEnv" in params:  # NCBI answers history-server errors (an expired WebEnv) with HTTP 400
+                    return self.fetch_raw(ids, label=label)
+                raise
             fatal = check_pubmed_xml(reply.body, label)
             if fatal is None:
                 return reply.body

@@ -222,3 +222,15 @@ def test_settings_from_environment():
     assert settings.effective_ncbi_rate == 10.0
     with pytest.raises(SourceError, match="REFLIB_HTTP_TIMEOUT"):
         Settings.from_env({"REFLIB_HTTP_TIMEOUT": "soon"})
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("REFLIB_HTTP_RETRIES", "-1"), ("REFLIB_HTTP_BACKOFF", "-0.5"), ("REFLIB_HTTP_TIMEOUT", "0"),
+    ("REFLIB_HTTP_TIMEOUT", "-3"), ("REFLIB_HTTP_MAX_WAIT", "-1"), ("REFLIB_NCBI_RATE", "-2"),
+    ("REFLIB_CROSSREF_RATE", "0"),
+])
+def test_settings_refuse_values_out_of_range(name, value):
+    """A negative retry count made every request fail with 'AssertionError: unreachable', a zero timeout or
+    Crossref rate with a ValueError from deep inside: the variable is named instead."""
+    with pytest.raises(SourceError, match=name):
+        Settings.from_env({name: value})

@@ -141,3 +141,34 @@ def test_invalid_xml_from_efetch_is_retried_then_saved(services, tmp_path, capsy
 
 def test_entry_without_kind_is_a_usage_error(services, tmp_path, capsys):
     assert run(tmp_path / "r.bib", "ingest", "pmid", "28520519", "--entry", "hsg") == 2
+
+
+def test_no_raise_max_hint_when_max_was_not_the_limit(services, tmp_path, capsys):
+    """Crossref counts works reflib skips (no title and no DOI, not a work); when fewer records than --max came
+    back for that reason, raising --max gives nothing more, so the report must not suggest it."""
+    items = json.loads((FIXTURES / "crossref" / "fixture_works.json").read_text())["message"]["items"]
+    FakeCrossref({}, items).install(services)
+    bib = tmp_path / "references.bib"
+    assert run(bib, "ingest", "crossref", "fixture", "--max", "100") == 0
+    out = capsys.readouterr().out
+    assert "raise --max" not in out and f"{len(items)} records match; fetched" in out
+    assert run(bib, "ingest", "crossref", "fixture", "--max", "3", "--restart") == 0
+    assert f"{len(items)} records match; fetched 3 (raise --max for more)" in capsys.readouterr().out
+
+
+def test_screen_reports_what_could_not_be_read_or_was_not_returned(services, tmp_path, capsys):
+    """With --screen, works skipped as unreadable and PMIDs PubMed returned no record for are reported, as without
+    it: nothing is dropped silently."""
+    items = json.loads((FIXTURES / "crossref" / "fixture_works.json").read_text())["message"]["items"]
+    FakeCrossref({}, items).install(services)
+    bib = tmp_path / "references.bib"
+    assert run(bib, "ingest", "crossref", "fixture", "--screen") == 0
+    captured = capsys.readouterr()
+    assert "added to the screening inbox" in captured.out
+    assert "not a work; skipped" in captured.err and "no title and no DOI; skipped" in captured.err
+    FakeEutils(split_articles((FIXTURES / "pubmed" / "hsg.xml").read_bytes()),
+               {"gone": ["28520519", "39999999"]}).install(services)
+    assert run(bib, "ingest", "pubmed", "gone", "--screen") == 0
+    captured = capsys.readouterr()
+    assert "1 added to the screening inbox" in captured.out
+    assert "PMID 39999999: no record returned" in captured.err

@@ -119,6 +119,22 @@ def test_expired_webenv_falls_back_to_ids(eutils, tmp_path):
     assert "WebEnv" not in last.params and len(last.params["id"].split(",")) == 20
 
 
+def test_expired_webenv_answered_with_http_400_falls_back_to_ids(eutils, tmp_path):
+    """E-utilities answer a history-server error with HTTP 400 and an eFetchResult ERROR envelope (as for
+    "Cannot retrieve history data"); a resumed fetch whose WebEnv expired must still fetch the batch by id."""
+    server, _fake = eutils
+    pubmed = pubmed_for(server)
+    found = pubmed.search("x", max_results=20)
+    envelope = (b'<?xml version="1.0" encoding="UTF-8" ?>\n<!DOCTYPE eEfetchResult PUBLIC "-//NLM//DTD efetch '
+                b'20131226//EN" "https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20131226/efetch.dtd">\n<eFetchResult>\n'
+                b"\t<ERROR>Unable to obtain query #1</ERROR>\n</eFetchResult>\n")
+    server.script("/efetch.fcgi", Reply(400, envelope))
+    fetched = collect(pubmed, spool(tmp_path), found.ids, search=found)
+    assert len(fetched.records) == 20
+    first, last = server.calls("/efetch.fcgi")
+    assert "WebEnv" in first.params and "WebEnv" not in last.params and len(last.params["id"].split(",")) == 20
+
+
 def test_unknown_pmids_are_reported_missing(eutils, tmp_path):
     server, _fake = eutils
     fetched = collect(pubmed_for(server), spool(tmp_path), ["30000001", "12345"])

@@ -351,6 +351,28 @@ def test_ingest_pubmed_screen_fills_the_inbox_not_the_library(eutils, tmp_path, 
         assert {it.query for it in inbox.items()} == {"hysterosalpingography"}
 
 
+def test_ingest_and_watch_screen_with_the_configured_number_of_reviewers(eutils, tmp_path, capsys):
+    """After ``screen config --reviewers 2``, records that ``ingest --screen`` and ``watch run`` put in the inbox
+    need two reviewers too: one reviewer's include must not move them into the library."""
+    _server, fake, ids = eutils
+    bib = tmp_path / "references.bib"
+    assert run(bib, "screen", "config", "--reviewers", "2") == 0
+    assert run(bib, "ingest", "pubmed", "hysterosalpingography", "--screen") == 0
+    fake.searches["tubal flushing"] = ids[6:8]
+    assert run(bib, "watch", "add", "flushing", "tubal flushing") == 0
+    assert run(bib, "watch", "run") == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        added = [item.id for item in inbox.items()]
+    assert len(added) == 8
+    capsys.readouterr()
+    for inbox_id in added:
+        assert run(bib, "screen", "include", str(inbox_id), "--reviewer", "ann") == 0
+    assert "-> included" not in capsys.readouterr().out
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.count(("open",)) == 8
+    assert not bib.exists() or len(Library.load(bib)) == 0
+
+
 def test_two_reviewer_mode_from_the_cli(tmp_path, capsys):
     bib = tmp_path / "references.bib"
     with Inbox.open(inbox_path(bib)) as inbox:

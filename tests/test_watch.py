@@ -130,3 +130,21 @@ def test_crossref_watch_list_and_remove(services, tmp_path, capsys):
     assert run(bib, "watch", "remove", "fixtures") == 0
     assert run(bib, "watch", "run", "--no-screen", "fixtures") == 1
     assert "no saved search named 'fixtures'" in capsys.readouterr().err
+
+
+def test_a_failure_after_a_screened_search_says_what_was_kept(services, tmp_path, capsys):
+    """Screening runs remember each search once the inbox has its records: when a later search fails, the message
+    must not claim that the saved searches are unchanged, and must name the searches that did run."""
+    server, _eutils, _crossref, ids, _works = services
+    bib = tmp_path / "references.bib"
+    assert run(bib, "watch", "add", "a-hsg", "hysterosalpingography") == 0
+    assert run(bib, "watch", "add", "b-fixtures", "fixture study", "--source", "crossref") == 0
+    server.script("/works", *[Reply(500, b"down")] * 2)
+    capsys.readouterr()
+    assert run(bib, "watch", "run") == 1
+    err = capsys.readouterr().err
+    assert "b-fixtures:" in err and "HTTP 500" in err
+    assert "saved searches are unchanged" not in err
+    assert "a-hsg" in err and "screening inbox" in err
+    saved = json.loads(watch_path(bib).read_text())["searches"]
+    assert sorted(saved["a-hsg"]["seen"]) == ids[:5] and saved["b-fixtures"]["last_run"] is None

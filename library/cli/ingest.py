@@ -27,7 +27,7 @@ from ingest.fetchstate import Fetched, FetchedParts
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
-from ingest.screening import open_inbox, screen_records
+from ingest.screening import load_config, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import
 
 from ..errors import InputError
@@ -102,6 +102,7 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if (args.entry is None) != (args.link_kind is None):
         return fail(command, "--entry SLUG and --as cited|discussed go together", 2)
     lib = open_or_create(args.bib, args)
+    reviewers = load_config(args.bib).reviewers if getattr(args, "screen", False) else 1  # read before fetching
     spool = FetchedParts.open(args.bib, identity, restart=args.restart)
     if spool.resumed and not args.json:
         print(f"resuming the fetch started {spool.created} ({len(spool.part_names())} part(s) kept)",
@@ -128,19 +129,21 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if require_all and fetched.missing:
         return fail(command, f"{label} has no record for {', '.join(fetched.missing)}; nothing imported "
                      "(check the identifiers)")
+    problems = [*fetched.problems, *(ReadProblem(label, f"PMID {m}: no record returned (deleted or not yet "
+                                                 "available)") for m in fetched.missing)]
     if getattr(args, "screen", False):
         with open_inbox(args.bib) as inbox:
             intake = screen_records(lib, inbox, fetched.records, source=f"{label}: {args.query}",
                                     query=args.query, topics=args.topic, entry=args.entry,
-                                    link_kind=args.link_kind, dry_run=args.dry_run)
+                                    link_kind=args.link_kind, reviewers=reviewers, dry_run=args.dry_run)
+        for problem in problems:  # as import --screen reports them
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
         print_json(intake.to_json()) if args.json else print(intake.summary())
         spool.discard()
         return 0
     options = ImportOptions(topics=args.topic, entry=args.entry, link_kind=args.link_kind)
     report = (preview_import if args.dry_run else import_file)(lib, fetched.records, label, options)
-    report.problems.extend(fetched.problems)
-    report.problems.extend(ReadProblem(label, f"PMID {m}: no record returned (deleted or not yet available)")
-                           for m in fetched.missing)
+    report.problems.extend(problems)
     _print_report(args, report, fetched)
     if not args.dry_run and lib.dirty:
         lib.save()
@@ -156,8 +159,11 @@ def _print_report(args: argparse.Namespace, report: ImportReport, fetched: Fetch
         data.update(matched=fetched.total, fetched=len(fetched.records), resumed_parts=fetched.resumed_parts)
         print_json(data)
         return
-    if fetched.total > len(fetched.records) + len(fetched.missing):
-        print(f"{fetched.total} records match; fetched {len(fetched.records)} (raise --max for more)")
+    returned = len(fetched.records) + len(fetched.missing)
+    if fetched.total > returned:
+        limit = getattr(args, "max", None)  # else the rest were skipped as unreadable (listed in the report)
+        hint = " (raise --max for more)" if limit is not None and returned >= limit else ""
+        print(f"{fetched.total} records match; fetched {len(fetched.records)}{hint}")
     print(report.summary())
 
 

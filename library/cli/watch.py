@@ -14,7 +14,7 @@ from ingest.fetchstate import Fetched, FetchedParts
 from ingest.http import HttpClient, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, collect
-from ingest.screening import IntakeReport, open_inbox, screen_records
+from ingest.screening import IntakeReport, load_config, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import
 from ingest.watch import SavedSearch, WatchFile, new_identifiers, now_iso, watch_path
 
@@ -107,23 +107,29 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
     if not searches:
         return fail("watch run", f"no saved searches in {watch.path}; add one with: reflib watch add NAME QUERY")
     lib = open_or_create(args.bib, args)
+    reviewers = load_config(args.bib).reviewers if args.screen else 1
     results: list[dict[str, Any]] = []
     spools: list[FetchedParts] = []
     with HttpClient(Settings.from_env()) as http:
-        for search in searches:
+        for number, search in enumerate(searches):
             spool = FetchedParts.open(args.bib, {"source": "watch", "name": search.name, "query": search.query,
                                           "seen": len(search.seen)})
             spools.append(spool)
             try:
                 fetched, count = _watch_fetch(search, spool, http, args.max)
             except (SourceError, ValueError) as exc:
-                return fail("watch run", f"{search.name}: {exc}; the library and the saved searches are unchanged")
+                earlier = [s.name for s in searches[:number]] if args.screen and not args.dry_run else []
+                if not earlier:
+                    return fail("watch run", f"{search.name}: {exc}; the library and the saved searches are unchanged")
+                return fail("watch run", f"{search.name}: {exc}; the library and this saved search are unchanged; "
+                            f"{', '.join(earlier)} ran before it: their new records are in the screening inbox "
+                            "and remembered as seen")
             report: ImportReport | IntakeReport
             if args.screen:
                 with open_inbox(args.bib) as inbox:
                     report = screen_records(lib, inbox, fetched.records, source=search.name, query=search.query,
                                             topics=search.topics, entry=search.entry, link_kind=search.link_kind,
-                                            dry_run=args.dry_run)
+                                            reviewers=reviewers, dry_run=args.dry_run)
             else:
                 options = ImportOptions(topics=search.topics, entry=search.entry, link_kind=search.link_kind)
                 report = (preview_import if args.dry_run else import_file)(
