@@ -63,7 +63,9 @@ class IntakeReport:
 
 def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, source: str, query: str = "",
                    topics: Sequence[str] = (), entry: str | None = None, link_kind: str | None = None,
-                   reviewers: int = 1, dry_run: bool = False) -> IntakeReport:
+                   reviewers: int, dry_run: bool = False) -> IntakeReport:
+    """``records`` into the inbox after the duplicate checks, each needing ``reviewers`` decisions (the inbox's
+    configured number, :func:`load_config`: no default, so that no caller can forget it)."""
     report = IntakeReport(source, found=len(records))
     # held packed (a million records in a few hundred MB); a packed list gives a new Record on every access,
     # so it is normalized in place, a caller's list of Records not

@@ -373,6 +373,27 @@ def test_ingest_and_watch_screen_with_the_configured_number_of_reviewers(eutils,
     assert not bib.exists() or len(Library.load(bib)) == 0
 
 
+def test_import_screen_with_the_configured_number_of_reviewers(tmp_path, capsys):
+    """``import --screen`` after ``screen config --reviewers 2``: one reviewer's include is not enough."""
+    bib = tmp_path / "references.bib"
+    source = tmp_path / "new.bib"
+    source.write_text("@article{a, title={Tubal flushing with oil-based contrast after HSG}, author={Dreyer, K},"
+                      " year={2017}}\n@article{b, title={Radiation dose of hysterosalpingography in the clinic},"
+                      " author={Smith, J}, year={2019}}\n", encoding="utf-8")
+    assert run(bib, "screen", "config", "--reviewers", "2") == 0
+    assert run(bib, "import", str(source), "--screen") == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        added = [item.id for item in inbox.items()]
+    assert len(added) == 2
+    capsys.readouterr()
+    for inbox_id in added:
+        assert run(bib, "screen", "include", str(inbox_id), "--reviewer", "ann") == 0
+    assert "-> included" not in capsys.readouterr().out  # before: "#1: include by ann -> included"
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.count(("open",)) == 2
+    assert not bib.exists() or len(Library.load(bib)) == 0
+
+
 def test_two_reviewer_mode_from_the_cli(tmp_path, capsys):
     bib = tmp_path / "references.bib"
     with Inbox.open(inbox_path(bib)) as inbox:
@@ -540,7 +561,7 @@ def test_possible_duplicates_are_named_by_title_and_shown(tmp_path, capsys):
     with Inbox.open(inbox_path(bib)) as inbox:
         from ingest.screening import screen_records
         lib = Library.create(bib)
-        report = screen_records(lib, inbox, [twin, other], source="s")
+        report = screen_records(lib, inbox, [twin, other], source="s", reviewers=1)
     assert report.possible, report
     who = report.possible[0][1]
     assert "another record of the same import" in who and twin.title[:30] in who

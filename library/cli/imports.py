@@ -36,7 +36,7 @@ import sys
 from ingest.base import ReadError, ReadProblem, ReadResult
 from ingest.importer import ImportReport
 from ingest.readers import FORMATS
-from ingest.screening import IntakeReport, open_inbox, screen_records
+from ingest.screening import IntakeReport, load_config, open_inbox, screen_records
 from ingest.services import ImportOptions, import_file, preview_import, read_import
 
 from ..json_out import JsonArray, write_json
@@ -156,11 +156,13 @@ def _screen(args: argparse.Namespace, lib: Library, results: list[tuple[str, Rea
             errors: int) -> int:
     """``import --screen``: the records go to the screening inbox (after the duplicate checks), not the library."""
     reports: list[IntakeReport] = []
+    reviewers = load_config(args.bib).reviewers
     if not blocked:
         with open_inbox(args.bib) as inbox:
             for name, result in results:
                 reports.append(screen_records(lib, inbox, result.records, source=name, topics=args.topic,
-                                              entry=args.entry, link_kind=args.link_kind, dry_run=args.dry_run))
+                                              entry=args.entry, link_kind=args.link_kind, reviewers=reviewers,
+                                              dry_run=args.dry_run))
     for _, result in results:
         for problem in result.problems:
             print(f"{problem.severity}: {problem}", file=sys.stderr)
