@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
@@ -17,7 +18,7 @@ from typing import ParamSpec, TypeVar
 from library.errors import LibraryError
 from library.model import Record, RecordList
 
-__all__ = ["ReadError", "ReadProblem", "ReadResult", "findable", "gc_paused", "identifier_problems"]
+__all__ = ["ReadError", "ReadProblem", "ReadResult", "article_number", "findable", "gc_paused", "identifier_problems"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -63,6 +64,17 @@ def findable(record: Record) -> bool:
     """A record someone can find again: it has a title or an identifier (a PMID alone is enough: enrichment
     fills in the rest)."""
     return bool(record.title or record.doi or record.pmid or record.pmcid)
+
+
+_ARTICLE_NUMBER = re.compile(r"[eE]?[0-9]{1,12}")
+
+
+def article_number(pii: str) -> str:
+    """A publisher item identifier (PubMed's ``ELocationID EIdType="pii"``, MEDLINE's ``LID - ... [pii]``) when it
+    is the article's number ("20200021", "e0213622"): the locator PubMed cites for an article without pages.
+    '' for a publisher's internal identifier ("S0092-8674(19)30846-3"), which is no locator."""
+    pii = pii.strip()
+    return pii if _ARTICLE_NUMBER.fullmatch(pii) else ""
 
 
 def identifier_problems(record: Record, source: str, line: int | None = None, index: int | None = None,

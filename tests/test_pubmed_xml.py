@@ -216,3 +216,26 @@ def test_check_without_reading_records():
     error = check_pubmed_xml(b"<eFetchResult><ERROR>Unable to obtain query #1</ERROR></eFetchResult>", "e")
     assert error.message == "NCBI returned an error: Unable to obtain query #1"
     assert "no PubmedArticle" in check_pubmed_xml(b"<html/>", "h").message
+
+
+def _one(elocations: str, pagination: str = "") -> Record:
+    article = (f"<PubmedArticle><MedlineCitation><PMID>32759406</PMID><Article><Journal><JournalIssue>"
+               f"<Volume>17</Volume><Issue>2-3</Issue></JournalIssue><Title>J Integr Bioinform</Title></Journal>"
+               f"<ArticleTitle>An article number only.</ArticleTitle>{pagination}{elocations}</Article>"
+               f"</MedlineCitation></PubmedArticle>")
+    result = read_pubmed_xml(f"<PubmedArticleSet>{article}</PubmedArticleSet>".encode(), "one.xml")
+    assert result.problems == []
+    return result.records[0]
+
+
+def test_an_article_number_given_only_as_a_pii_becomes_the_pages():
+    """PubMed cites 32759406 as "17(2-3):20200021": no Pagination, the number only in a pii ELocationID. It had
+    no locator at all (the MEDLINE reader now reads its "LID - 20200021 [pii]" the same way)."""
+    assert _one('<ELocationID EIdType="pii" ValidYN="Y">20200021</ELocationID>').pages == "20200021"
+    assert _one('<ELocationID EIdType="doi" ValidYN="Y">10.1515/jib-2020-0021</ELocationID>'
+                '<ELocationID EIdType="pii" ValidYN="Y">e0213622</ELocationID>').pages == "e0213622"
+    # a publisher's internal identifier is no locator; a number marked invalid is not used; pages win
+    assert _one('<ELocationID EIdType="pii" ValidYN="Y">S0092-8674(19)30846-3</ELocationID>').pages == ""
+    assert _one('<ELocationID EIdType="pii" ValidYN="N">20200021</ELocationID>').pages == ""
+    assert _one('<ELocationID EIdType="pii" ValidYN="Y">20200021</ELocationID>',
+                "<Pagination><MedlinePgn>1-9</MedlinePgn></Pagination>").pages == "1--9"

@@ -45,3 +45,14 @@ def test_book_chapter() -> None:
     record = read_medline(text, "b.nbib").records[0]
     assert (record.entry_type, record.booktitle, record.publisher) == (
         "incollection", "Radiology of infertility", "StatPearls")
+
+
+def test_an_article_number_given_only_as_a_pii_becomes_the_pages() -> None:
+    """As the PubMed XML reader does: 'LID - 20200021 [pii]' without PG is the article number PubMed cites;
+    an Elsevier pii is not a locator; PG wins."""
+    def pages(lines: str) -> str:
+        return read_medline(f"PMID- 32759406\nTI  - An article.\n{lines}".encode(), "a.nbib").records[0].pages
+
+    assert pages("LID - 20200021 [pii]\nLID - 10.1515/jib-2020-0021 [doi]\n") == "20200021"
+    assert pages("LID - S1769-7212(19)30059-X [pii]\nLID - 10.1016/j.ejmg.2019.03.004 [doi]\n") == ""
+    assert pages("PG  - 188-197\nLID - 20200021 [pii]\n") == "188--197"

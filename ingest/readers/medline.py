@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from library.model import Author, Record
 from library.normalize import normalize_record, parse_date, parse_person_name
 
-from ..base import ReadProblem, ReadResult, gc_paused, identifier_problems
+from ..base import ReadProblem, ReadResult, article_number, gc_paused, identifier_problems
 from . import decode_text
 from .lines import split_lines
 
@@ -128,8 +128,10 @@ def medline_record(tags: Tags) -> Record:
         if doi:
             record.doi = doi.group(1)
             break
-    if not record.pages:  # electronic-only articles carry their article number as an LID without a tag
-        record.pages = next((v for v in _values(tags, "LID") if "[" not in v), "")
+    if not record.pages:  # electronic-only articles carry their article number as an LID (untagged or a pii)
+        record.pages = next((v for v in _values(tags, "LID") if "[" not in v), "") or next(
+            (n for n in (article_number(v[:-len("[pii]")]) for v in _values(tags, "LID") if v.endswith("[pii]"))
+             if n), "")
     record.issn = _issns(tags)
     record.isbn = " ".join(_values(tags, "ISBN")[:1])
     record.abstract = "\n\n".join(_values(tags, "AB"))

@@ -13,7 +13,8 @@ Mapping (NLM's PubMed DTD element names):
   identifiers kept;
 * ``Journal/Title`` journal, ``MedlineTA`` (the NLM abbreviation Vancouver citations use; ``ISOAbbreviation``
   when absent) journal_abbrev; ``ISSNLinking`` first, then ``ISSN``; ``Volume``, ``Issue``;
-  ``MedlinePgn`` pages ("561-7" -> "561--567" by the normalizer; ``StartPage``/``EndPage`` as fallback);
+  ``MedlinePgn`` pages ("561-7" -> "561--567" by the normalizer; ``StartPage``/``EndPage`` as fallback; without
+  ``Pagination``, a ``pii`` ``ELocationID`` that is an article number, as PubMed cites it);
 * ``PubDate`` ``Year``/``Month`` or ``MedlineDate`` ("1998 Dec-1999 Jan" -> 1998, December); ``ArticleDate``
   when the issue date has no year;
 * ``Language``; ``PublicationType`` pubtypes; ``KeywordList/Keyword`` keywords;
@@ -35,6 +36,7 @@ from lxml import etree
 from library.model import Author, Record
 from library.normalize import normalize_record, normalize_year, parse_date
 
+from ..base import article_number
 from .pubmed_authors import list_authors, read_authors
 from .xml_text import clean_text, element_text, leaf_text, text_or_empty
 
@@ -329,6 +331,10 @@ def journal_article(article: etree._Element, citation: etree._Element) -> Record
             start, end = text_or_empty(start_page), text_or_empty(end_page)
             pages = f"{start}-{end}" if start and end else start
         record.pages = pages
+    if not record.pages:  # an electronic-only article: PubMed cites its number, given only as a pii
+        record.pages = next((number for number in (article_number(text_or_empty(e)) for e in elocations
+                                                   if e.get("EIdType") == "pii" and e.get("ValidYN") != "N")
+                             if number), "")
     authors: list[Author] = []
     affiliations: list[str] = []
     for author_list in author_lists:
