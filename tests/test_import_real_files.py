@@ -41,3 +41,25 @@ def test_csv_rows_with_a_trailing_empty_field_are_read() -> None:
     result = read_csv(text.encode(), "pubmed_result.csv")
     assert [r.title for r in result.records] == ["Allergen components in diagnosing childhood hazelnut allergy"]
     assert [(p.line, p.record) for p in result.problems] == [(3, 2)]  # a non-empty surplus field is still refused
+
+
+def test_reimport_of_a_bibtex_export_of_biblatex_reports_adds_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A biblatex ``@report`` exported to BibTeX is ``@techreport``; re-importing the export into the library it
+    came from added every report again as a new record, listed for review (ropensci/RefManageR inst/Bib/RJC.bib:
+    79 of 494 records)."""
+    from ingest.importer import import_records
+    from ingest.readers import read_data
+    from library import Library
+    from library.export.bibtex import to_bibtex
+
+    source = (b"@Report{sampson2013controlling,\n  title = {Controlling the local false discovery rate in the"
+              b" adaptive Lasso},\n  author = {J N Sampson and N Chatterjee and R J Carroll and S M{\\\"u}ller},\n"
+              b"  year = {2013},\n  institution = {Biostatistics},\n  type = {techreport},\n}\n")
+    path = tmp_path / "lib.bib"
+    path.write_text("")
+    lib = Library.load(path)
+    import_records(lib, read_data(source, "RJC.bib").records, source="RJC.bib")
+    exported = to_bibtex(list(lib.records()))
+    assert "@techreport{" in exported
+    report = import_records(lib, read_data(exported.encode(), "export.bib").records, source="export.bib")
+    assert (len(report.added), len(report.review), len(lib)) == (0, 0, 1)
