@@ -29,7 +29,8 @@ language       language, lang;  publisher: publisher;  note: note;  topics: topi
 =============  ========================================================================================
 
 A header without a title column is refused (fatal: nothing can be matched or keyed without titles), naming the
-columns found; a row with more fields than the header is reported with its line and skipped.
+columns found; a row with more non-empty fields than the header is reported with its line and skipped (empty
+fields past the header's are ignored: PubMed's old CSV ends every row with a comma).
 """
 
 from __future__ import annotations
@@ -226,7 +227,7 @@ def read_csv(data: bytes, source: str, columns: Mapping[str, str] | None = None)
             index += 1
             if index > record_limit:
                 raise too_many(source, record_limit)
-            if len(row) > len(header):
+            if len(row) > len(header) and any(cell.strip() for cell in row[len(header):]):
                 result.problems.append(ReadProblem(source, f"{len(row)} fields but the header has {len(header)}; "
                                                    "row skipped (unquoted delimiter?)", start, index))
                 continue

@@ -400,6 +400,24 @@ def ris_record(tags: Tags) -> Record:
     return normalize_record(record, in_place=True)
 
 
+def _wos_authors(full: list[str], short: list[str]) -> list[Author]:
+    """AF names, read with their AU twins: WoS writes some full names family first without a comma ("Wang
+    Chen-Yang" next to "Wang, CY"), which read as given-first would make "Chen-Yang" the family name."""
+    if not full:
+        return [parse_person_name(n) for n in short]
+    twins = short if len(short) == len(full) else [""] * len(full)
+    authors = []
+    for name, twin in zip(full, twins, strict=True):
+        family = twin.partition(",")[0].strip() if "," in twin and "," not in name else ""
+        words = name.split()
+        head = len(family.split())
+        if family and 0 < head < len(words) and " ".join(words[:head]).casefold() == family.casefold():
+            authors.append(parse_person_name(f"{' '.join(words[:head])}, {' '.join(words[head:])}"))
+        else:
+            authors.append(parse_person_name(name))
+    return authors
+
+
 def wos_record(tags: Tags) -> Record:
     """One Web of Science tagged record -> a normalized Record."""
     doc_type = _first(tags, "DT").lower()
@@ -408,8 +426,7 @@ def wos_record(tags: Tags) -> Record:
         entry_type = "inproceedings"
     record = Record(key="", entry_type=entry_type)
     record.title = _first(tags, "TI")
-    names = _items(tags, "AF") or _items(tags, "AU")
-    record.authors = [parse_person_name(n) for n in names]
+    record.authors = _wos_authors(_items(tags, "AF"), _items(tags, "AU"))
     record.authors += [Author(literal=n) for n in _items(tags, "CA") if is_collective_name(n) or " " in n]
     record.editors = [parse_person_name(n) for n in _items(tags, "BE")]
     source = _first(tags, "SO")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..export.parts import kind_of
 from ..model import Record
 from .blocking import candidate_pairs
 from .combine import canonical, merge_records
@@ -98,7 +99,11 @@ IDENTITY_FIELDS = ("entry_type", "title", "authors", "year", "journal", "booktit
 
 
 def _identity(record: Record) -> tuple[object, ...]:
-    return tuple(canonical(name, getattr(record, name)) for name in IDENTITY_FIELDS)
+    """The identifying fields in comparison form; the entry type as its kind of work (``report`` =
+    ``techreport``, ``online`` = ``www``): a BibTeX or RIS export writes the other name of the same type."""
+    kind = kind_of(record)
+    kind = record.entry_type.lower() if kind == "misc" else kind  # unknown types: only the same name is the same
+    return tuple(kind if name == "entry_type" else canonical(name, getattr(record, name)) for name in IDENTITY_FIELDS)
 
 
 def _quick(title: str, year: object) -> tuple[str, str]:
