@@ -35,7 +35,8 @@ from .names import name_suffix
 __all__ = [
     "MONTHS", "ascii_fold", "is_collective_name", "normalize_abstract", "normalize_issn", "normalize_journal",
     "normalize_language", "normalize_month", "normalize_pages", "normalize_person_name", "normalize_record",
-    "normalize_text", "normalize_title", "normalize_year", "parse_date", "parse_person_name", "strip_tags",
+    "normalize_text", "normalize_title", "normalize_year", "parse_date", "parse_person_name", "section_pages",
+    "strip_tags",
 ]
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -174,7 +175,24 @@ _DASHES = re.compile(r"\s*(?:-{1,3}|[\u2010-\u2015\u2212]|\bto\b)\s*")
 _NUM_RANGE = re.compile(r"(?<!\.)\b([A-Za-z]{0,3})(\d+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([A-Za-z]{0,3})(\d+)\b")
 # the commonest shape, "561-7" / "1535-1541", handled as _NUM_RANGE would (same groups: no prefixes)
 _SIMPLE_RANGE = re.compile(r"()([0-9]+)-()([0-9]+)")
+_SECTION_PAGE = r"[A-Za-z]{0,3}[0-9]+-[0-9]+"  # "S21-1": page 1 of section S21
+_SECTION_PAGES = re.compile(f"{_SECTION_PAGE}--{_SECTION_PAGE}")
+_ONE_SECTION_PAGE = re.compile(r"[A-Za-z]{0,3}([0-9]+)-([0-9]+)")
 _ROMAN_RANGE = re.compile(r"\b([ivxlcdm]+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([ivxlcdm]+)\b", re.IGNORECASE)
+
+
+def section_pages(text: str) -> bool:
+    """'S21-1--S21-8': a range of pages numbered within a section, kept as it is."""
+    return _SECTION_PAGES.fullmatch(text) is not None
+
+
+def _section_page(text: str) -> bool:
+    """'S21-1', '123-3': what :func:`_page_range` keeps as a page numbered within a section."""
+    match = _ONE_SECTION_PAGE.fullmatch(text)
+    if not match:
+        return False
+    start, end = match.groups()
+    return len(end) < len(start) and start[: len(start) - len(end)] + end == start
 
 
 def _page_range(match: re.Match[str]) -> str:
@@ -183,24 +201,30 @@ def _page_range(match: re.Match[str]) -> str:
         return match.group(0).replace(" ", "")  # "A1-B2": two different series, not a range to expand
     if len(end) < len(start) and not prefix2:
         expanded = start[: len(start) - len(end)] + end
+        if expanded == start and _section_page(match.group(0)):  # "S21-1": a page numbered within a section
+            return match.group(0)
         if int(expanded) >= int(start):
             end = expanded
     return f"{prefix}{start}--{prefix2 or prefix}{end}"
 
 
 def normalize_pages(text: str) -> str:
-    """'561-7' -> '561--567', '1535–41' -> '1535--1541', 'S12-5' -> 'S12--S15'; 'e0193972' kept."""
+    """'561-7' -> '561--567', '1535–41' -> '1535--1541', 'S12-5' -> 'S12--S15'; 'e0193972' kept; pages numbered
+    within a section kept as they are ('S21-1', 'S21-1--S21-8')."""
     text = normalize_text(text)
     if not text:
         return ""
     if text.isalnum():  # a page or article number: no dash, nothing to expand
+        return text
+    if section_pages(text):
         return text
     simple = _SIMPLE_RANGE.fullmatch(text)
     if simple:  # "561-7": what _NUM_RANGE does to it, without the three regex passes
         return _page_range(simple)
     out = _NUM_RANGE.sub(_page_range, text)
     out = _ROMAN_RANGE.sub(lambda m: f"{m.group(1)}--{m.group(2)}", out)
-    if out == text and "--" not in out and _DASHES.search(out) and re.fullmatch(r"\S+\s*[-–—]\s*\S+", out):
+    if (out == text and "--" not in out and _DASHES.search(out) and re.fullmatch(r"\S+\s*[-–—]\s*\S+", out)
+            and not _section_page(out)):
         left, right = _DASHES.split(out, maxsplit=1)
         out = f"{left}--{right}"
     return out

@@ -39,6 +39,9 @@ from library.normalize import (
     ("034708", "034708"),  # article number with leading zero kept
     ("iii-iv", "iii--iv"),
     ("35-8; discussion 38-9", "35--38; discussion 38--39"),
+    ("S21-1", "S21-1"),  # page 1 of section S21 (a Scopus RIS SP): was "S21--S21"
+    ("S21-1--S21-8", "S21-1--S21-8"),  # pages 1 to 8 of section S21
+    ("77--7", "77--77"),  # a BibTeX range stays a range
     ("", ""),
 ])
 def test_pages(raw: str, expected: str) -> None:

@@ -106,3 +106,13 @@ def test_fast_tokenizer_agrees_with_rispy_on_corpus(path: Path) -> None:
     """The RIS fast path must give exactly what rispy gives, tag by tag, line by line."""
     text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
     assert _tokens_fast(text) == tokens_by_rispy(text), path.relative_to(CORPUS)
+
+
+def test_pages_numbered_within_a_section_keep_their_end_page():
+    """Scopus (revtools' restoration_scopus.ris, record 229): SP 'S21-1', EP 'S21-8' was stored 'S21--S21'."""
+    from ingest.readers.ris import read_ris
+
+    text = b"TY  - JOUR\nTI  - A supplement article\nSP  - S21-1\nEP  - S21-8\nER  - \n"
+    assert read_ris(text, "x.ris").records[0].pages == "S21-1--S21-8"
+    text = b"TY  - JOUR\nTI  - A plain article\nSP  - 561\nEP  - 567\nER  - \n"
+    assert read_ris(text, "x.ris").records[0].pages == "561--567"

@@ -40,6 +40,7 @@ from library.normalize import (
     normalize_record,
     parse_date,
     parse_person_name,
+    section_pages,
 )
 
 from ..base import ReadProblem, ReadResult, findable, gc_paused, identifier_problems
@@ -266,6 +267,8 @@ def _pages(start: str, end: str) -> str:
     start, end = start.strip(), end.strip()
     if start and end and end != start and "-" not in start:
         return f"{start}-{end}"
+    if start and end and end != start and section_pages(f"{start}--{end}"):  # "S21-1" to "S21-8"
+        return f"{start}--{end}"
     return start or end
 
 
