@@ -121,6 +121,10 @@ def test_set_editor_fields_with_validation(bib, capsys):
     assert record.level_auto == "OCEBM2011 therapy 2"  # the automatic value stays beside the editor's
     code, _, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "relevance", "6")
     assert code == 1 and "relevance must be 1 (not relevant) .. 5 (core), not '6'" in err
+    before = bib.read_bytes()
+    code, _, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "relevance", "²")  # isdigit, but not int()
+    assert code == 1 and err == "reflib: relevance must be 1 (not relevant) .. 5 (core), not '²'\n"
+    assert bib.read_bytes() == before
     code, _, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "grade", "live birth: good")
     assert code == 1 and "certainty one of high, moderate, low, very low" in err
     assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "stance", "")[0] == 0

@@ -76,7 +76,7 @@ def set_field(record: Record, field: str, value: str) -> Record:
             raise InvalidValueError(f"stance must be {EDITOR_FIELDS['stance']}, not {value!r}")
         out.stance = value.lower()
     elif field == "relevance":
-        if value and not (value.isdigit() and 1 <= int(value) <= 5):
+        if value and not (value.isdecimal() and 1 <= int(value) <= 5):  # isdigit takes "²", int() does not
             raise InvalidValueError(f"relevance must be {EDITOR_FIELDS['relevance']}, not {value!r}")
         out.relevance = int(value) if value else None
         out.extra.pop("relevance", None)
