@@ -217,3 +217,23 @@ def test_identifier_links():
                                         ("PMC", "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC123/")]
     assert identifier_links(Record(key="k", url="https://example.org/x", doi="not a doi")) == [
         ("Link", "https://example.org/x")]
+
+
+def test_a_hand_written_level_ending_in_a_superscript_is_listed_last_not_a_crash(tmp_path):
+    """'²' passes str.isdigit but not int(): `entry show` and the published entry block sorted the discussed
+    studies by the level's last character and failed with "unexpected error" for the whole entry."""
+    from library.cli import main
+
+    shutil.copyfile(EVIDENCE / "encyclopedia.toml", tmp_path / "encyclopedia.toml")
+    bib = tmp_path / "references.bib"
+    bib.write_text("@article{odd2020,\n  title = {Odd level},\n  year = {2020},\n"
+                   "  level = {OCEBM2011 therapy ²},\n  discussed_in = {hysterosalpingogram}\n}\n\n"
+                   "@article{good2019,\n  title = {Good level},\n  year = {2019},\n"
+                   "  level = {OCEBM2011 therapy 3},\n  discussed_in = {hysterosalpingogram}\n}\n", encoding="utf-8")
+    lib = Library.load(bib, use_cache=False)
+    refs = entry_references(lib, HSG, load_entries(tmp_path / "encyclopedia.toml"))
+    assert [r.key for r in refs.discussed] == ["good2019", "odd2020"]  # an unreadable level sorts as none
+    out = tmp_path / "site"
+    assert main(["--bib", str(bib), "publish", str(out)]) == 0
+    data = json.loads((out / "entries" / f"{HSG}.json").read_text(encoding="utf-8"))
+    assert [d["key"] for d in data["discussed"]] == ["good2019", "odd2020"]

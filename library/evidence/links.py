@@ -142,7 +142,7 @@ def unlink_study(lib: Library, key: str, slug: str, kind: str | None = None) -> 
 def _strength(record: Record) -> tuple[int, int]:
     """Sort key of discussed studies: strongest evidence level first, then newest."""
     level = record.effective_level.strip()
-    number = int(level[-1]) if level[-1:].isdigit() else 9
+    number = int(level[-1]) if level[-1:].isdecimal() else 9  # isdigit takes "²", int() does not
     return number, -(record.year or 0)
 
 
