@@ -237,3 +237,24 @@ def test_a_hand_written_level_ending_in_a_superscript_is_listed_last_not_a_crash
     assert main(["--bib", str(bib), "publish", str(out)]) == 0
     data = json.loads((out / "entries" / f"{HSG}.json").read_text(encoding="utf-8"))
     assert [d["key"] for d in data["discussed"]] == ["good2019", "odd2020"]
+
+
+def test_entry_show_and_the_published_block_agree_on_studies_not_yet_in_the_library(tmp_path):
+    """A pending title that a study of the library now has is no longer "Not yet in the research library":
+    the published block (JSON ``not_yet``) left it out while `entry show` still listed it."""
+    from library.cli import main
+
+    entries = load_entries(default_entries_path())
+    pending = entries.get(HSG).pending
+    bib = tmp_path / "references.bib"
+    text = REFERENCES.read_text(encoding="utf-8")
+    old = "Evaluation of Tubal Patency with a Saline-Air Device: Can We Move Back to the Office?"
+    assert old in text
+    bib.write_text(text.replace(old, pending[0].upper()), encoding="utf-8")  # the title as the library has it
+    refs = entry_references(Library.load(bib, use_cache=False), HSG, entries)
+    shown = json.loads(render_references(refs, "json"))["pending"]
+    assert shown == list(pending[1:])
+    assert pending[0] not in render_references(refs, "md") and pending[1] in render_references(refs, "md")
+    assert main(["--bib", str(bib), "publish", str(tmp_path / "site")]) == 0
+    published = json.loads((tmp_path / "site" / "entries" / f"{HSG}.json").read_text(encoding="utf-8"))
+    assert published["not_yet"] == shown

@@ -41,12 +41,19 @@ class LinkError(LibraryError):
 
 @dataclass(slots=True)
 class EntryReferences:
-    """An entry's reference block: cited studies by number, then discussed studies."""
+    """An entry's reference block: cited studies by number, then discussed studies, then the titles the entry
+    names that are not in the library (``None``: the entry's ``pending`` list as written)."""
 
     slug: str
     entry: Entry | None = None
     cited: list[tuple[int | None, Record]] = field(default_factory=list)
     discussed: list[Record] = field(default_factory=list)
+    pending: list[str] | None = None
+
+    def not_yet(self) -> list[str]:
+        if self.pending is not None:
+            return self.pending
+        return list(self.entry.pending) if self.entry is not None else []
 
 
 def add_link(record: Record, slug: str, kind: str, number: int | None = None) -> Record:
@@ -147,9 +154,14 @@ def _strength(record: Record) -> tuple[int, int]:
 
 
 def entry_references(lib: Library, slug: str, entries: Encyclopedia | None = None) -> EntryReferences:
-    """The studies an entry cites (by number; unnumbered last) and discusses (strongest evidence first)."""
+    """The studies an entry cites (by number; unnumbered last) and discusses (strongest evidence first), and the
+    titles of its ``pending`` list no study of the library has (as the published entry block leaves them out)."""
     entry = entries.resolve(slug) if entries is not None else None
     cited = sorted(_citations(lib, slug), key=lambda item: (item[0] is None, item[0] or 0, item[1].key))
     discussed = [lib.get(k) for k in linked_keys(lib, slug, "discussed")]
     discussed.sort(key=_strength)
-    return EntryReferences(slug, entry, cited, discussed)
+    pending: list[str] = []
+    if entry is not None and entry.pending:
+        titles = {str(title).casefold() for title in lib.frame()["title"]}
+        pending = [title for title in entry.pending if title.casefold() not in titles]
+    return EntryReferences(slug, entry, cited, discussed, pending)
