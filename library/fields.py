@@ -177,7 +177,8 @@ def _parse_links(cited: str, discussed: str) -> list[EntryLink]:
     links = []
     for item in split_list(cited, ";"):
         slug, _, number = item.partition("#")
-        links.append(EntryLink(slug.strip(), "cited", _parse_int(number)))
+        value = _parse_int(number)  # numbers start at 1: '#0' is no number, as 'slug' alone and '#abc' are
+        links.append(EntryLink(slug.strip(), "cited", value if value else None))
     links.extend(EntryLink(slug, "discussed") for slug in split_list(discussed, ";"))
     return links
 
