@@ -258,3 +258,20 @@ def test_entry_show_and_the_published_block_agree_on_studies_not_yet_in_the_libr
     assert main(["--bib", str(bib), "publish", str(tmp_path / "site")]) == 0
     published = json.loads((tmp_path / "site" / "entries" / f"{HSG}.json").read_text(encoding="utf-8"))
     assert published["not_yet"] == shown
+
+
+def test_a_slug_with_surrounding_spaces_links_to_the_entry_not_beside_it(lib):
+    """The entries file resolves ' hysterosalpingogram ' (pasted, quoted in a shell) to the entry, but the link
+    was made with the spaces: the taken numbers were looked up under the spaced slug (none), so the new citation
+    got #1 beside the entry's #1, and was stored as '{ hysterosalpingogram #1}'."""
+    entries = load_entries(lib.path.parent / "encyclopedia.toml")
+    assert link_study(lib, "dreyer2017oil", f" {HSG} ", "cited", entries=entries) == EntryLink(HSG, "cited", 4)
+    with pytest.raises(LinkError, match="citation #1 of 'hysterosalpingogram' is already 'acog2020co800'"):
+        link_study(lib, "karande1997radiation", f"{HSG} ", "cited", 1, entries)
+    assert link_study(lib, "karande1997radiation", f"{HSG}\t", "discussed", entries=entries).slug == HSG
+    lib.save()
+    stored = Library.load(lib.path)
+    assert stored.get("dreyer2017oil").cited_in() == [EntryLink(HSG, "cited", 4)]
+    refs = entry_references(stored, f"{HSG} ", entries)  # `entry show` showed the entry with empty lists
+    assert [n for n, _ in refs.cited] == [1, 3, 4] and "karande1997radiation" in [r.key for r in refs.discussed]
+    assert unlink_study(stored, "dreyer2017oil", f" {HSG}", "cited") == [EntryLink(HSG, "cited", 4)]

@@ -118,8 +118,7 @@ def link_study(lib: Library, key: str, slug: str, kind: str, number: int | None 
     A citation without a number gets the next free one. A number held by another study of the same entry is
     refused: the entry's text has one source per superscript.
     """
-    if entries is not None:
-        entries.resolve(slug)
+    slug = entries.resolve(slug).slug if entries is not None else slug.strip()  # as the entries file reads it
     record = lib.get(key)  # UnknownKeyError for unknown keys
     if kind == "cited":
         taken = {n: r.key for n, r in _citations(lib, slug) if n is not None and r.key != key}
@@ -138,6 +137,7 @@ def unlink_study(lib: Library, key: str, slug: str, kind: str | None = None) -> 
     """Remove the record's links to ``slug`` (of ``kind`` when given) and ``update`` it; returns what went."""
     if kind is not None and kind not in KINDS:
         raise LinkError(f"link kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    slug = slug.strip()
     updated, removed = remove_links(lib.get(key), slug, kind)
     if not removed:
         what = f"{kind} in" if kind else "linked to"
@@ -157,6 +157,7 @@ def entry_references(lib: Library, slug: str, entries: Encyclopedia | None = Non
     """The studies an entry cites (by number; unnumbered last) and discusses (strongest evidence first), and the
     titles of its ``pending`` list no study of the library has (as the published entry block leaves them out)."""
     entry = entries.resolve(slug) if entries is not None else None
+    slug = slug.strip()  # as the entries file resolves it
     cited = sorted(_citations(lib, slug), key=lambda item: (item[0] is None, item[0] or 0, item[1].key))
     discussed = [lib.get(k) for k in linked_keys(lib, slug, "discussed")]
     discussed.sort(key=_strength)
