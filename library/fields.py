@@ -177,7 +177,8 @@ def _parse_links(cited: str, discussed: str) -> list[EntryLink]:
     links = []
     for item in split_list(cited, ";"):
         slug, _, number = item.partition("#")
-        links.append(EntryLink(slug.strip(), "cited", int(number) if number.strip().isdigit() else None))
+        value = _parse_int(number)  # numbers start at 1: '#0' is no number, as 'slug' alone and '#abc' are
+        links.append(EntryLink(slug.strip(), "cited", value if value else None))
     links.extend(EntryLink(slug, "discussed") for slug in split_list(discussed, ";"))
     return links
 
@@ -188,8 +189,9 @@ def parse_relations(text: str) -> list[Relation]:
 
 
 def _parse_int(text: str) -> int | None:
+    """isdecimal, not isdigit: isdigit is also true of '²' and other digits int() refuses."""
     text = text.strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None
 
 
 def record_from_fields(key: str, entry_type: str, fields: dict[str, str], plain: bool | None = None) -> Record:

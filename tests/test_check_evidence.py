@@ -141,3 +141,34 @@ def test_relation_to_a_key_not_in_the_library_is_reported(tmp_path):
     found = [p for p in problems(bib) if p[1] == "unknown-relation"]
     assert found == [(found[0][0], "unknown-relation", key, "reply-to 'nosuchkey2020': no record with that key in "
                                                             "the library")]
+
+
+def test_a_superscript_digit_in_a_number_field_is_reported_not_a_crash(tmp_path, capsys):
+    """'²' is a digit to str.isdigit but not to int(): pasted from an entry's text (a superscript citation
+    number) it made every command on the library fail with "unexpected error", `check` among them."""
+    bib = tmp_path / "references.bib"
+    bib.write_text("@article{super2020,\n  title = {Oil-based contrast at hysterosalpingography},\n"
+                   "  year = {2020},\n  doi = {10.1056/NEJMoa1612337},\n  relevance = {²},\n"
+                   "  cited_in = {hysterosalpingogram#²},\n  unverified = {none}\n}\n", encoding="utf-8")
+    before = bib.read_bytes()
+    assert main(["--bib", str(bib), "check"]) == 1
+    out = capsys.readouterr().out
+    assert "[super2020]: invalid-value: relevance '²' is not a number from 1 to 5" in out
+    assert "[super2020]: citation-number: cited in 'hysterosalpingogram' without a number" in out
+    assert bib.read_bytes() == before
+    record = Library.load(bib, use_cache=False).get("super2020")
+    assert record.relevance is None and record.cited_in()[0].number is None
+
+
+def test_citation_number_zero_is_reported_as_no_number(tmp_path, capsys):
+    """Numbers start at 1 (`reflib link --number 0` is refused); a hand-written '#0' was read as number 0, which
+    `check` did not report, `entry show` printed as '0.' and the next save wrote back without a number."""
+    bib = tmp_path / "references.bib"
+    bib.write_text("@article{zero2020,\n  title = {Oil-based contrast at hysterosalpingography},\n"
+                   "  year = {2020},\n  doi = {10.1056/NEJMoa1612337},\n"
+                   "  cited_in = {hysterosalpingogram#0},\n  unverified = {none}\n}\n", encoding="utf-8")
+    assert main(["--bib", str(bib), "check"]) == 1
+    assert ("[zero2020]: citation-number: cited in 'hysterosalpingogram' without a number"
+            in capsys.readouterr().out)
+    assert main(["--bib", str(bib), "entry", "show", "hysterosalpingogram", "--format", "json"]) == 0
+    assert [c["number"] for c in json.loads(capsys.readouterr().out)["cited"]] == [None]

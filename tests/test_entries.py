@@ -217,3 +217,61 @@ def test_identifier_links():
                                         ("PMC", "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC123/")]
     assert identifier_links(Record(key="k", url="https://example.org/x", doi="not a doi")) == [
         ("Link", "https://example.org/x")]
+
+
+def test_a_hand_written_level_ending_in_a_superscript_is_listed_last_not_a_crash(tmp_path):
+    """'²' passes str.isdigit but not int(): `entry show` and the published entry block sorted the discussed
+    studies by the level's last character and failed with "unexpected error" for the whole entry."""
+    from library.cli import main
+
+    shutil.copyfile(EVIDENCE / "encyclopedia.toml", tmp_path / "encyclopedia.toml")
+    bib = tmp_path / "references.bib"
+    bib.write_text("@article{odd2020,\n  title = {Odd level},\n  year = {2020},\n"
+                   "  level = {OCEBM2011 therapy ²},\n  discussed_in = {hysterosalpingogram}\n}\n\n"
+                   "@article{good2019,\n  title = {Good level},\n  year = {2019},\n"
+                   "  level = {OCEBM2011 therapy 3},\n  discussed_in = {hysterosalpingogram}\n}\n", encoding="utf-8")
+    lib = Library.load(bib, use_cache=False)
+    refs = entry_references(lib, HSG, load_entries(tmp_path / "encyclopedia.toml"))
+    assert [r.key for r in refs.discussed] == ["good2019", "odd2020"]  # an unreadable level sorts as none
+    out = tmp_path / "site"
+    assert main(["--bib", str(bib), "publish", str(out)]) == 0
+    data = json.loads((out / "entries" / f"{HSG}.json").read_text(encoding="utf-8"))
+    assert [d["key"] for d in data["discussed"]] == ["good2019", "odd2020"]
+
+
+def test_entry_show_and_the_published_block_agree_on_studies_not_yet_in_the_library(tmp_path):
+    """A pending title that a study of the library now has is no longer "Not yet in the research library":
+    the published block (JSON ``not_yet``) left it out while `entry show` still listed it."""
+    from library.cli import main
+
+    entries = load_entries(default_entries_path())
+    pending = entries.get(HSG).pending
+    bib = tmp_path / "references.bib"
+    text = REFERENCES.read_text(encoding="utf-8")
+    old = "Evaluation of Tubal Patency with a Saline-Air Device: Can We Move Back to the Office?"
+    assert old in text
+    bib.write_text(text.replace(old, pending[0].upper()), encoding="utf-8")  # the title as the library has it
+    refs = entry_references(Library.load(bib, use_cache=False), HSG, entries)
+    shown = json.loads(render_references(refs, "json"))["pending"]
+    assert shown == list(pending[1:])
+    assert pending[0] not in render_references(refs, "md") and pending[1] in render_references(refs, "md")
+    assert main(["--bib", str(bib), "publish", str(tmp_path / "site")]) == 0
+    published = json.loads((tmp_path / "site" / "entries" / f"{HSG}.json").read_text(encoding="utf-8"))
+    assert published["not_yet"] == shown
+
+
+def test_a_slug_with_surrounding_spaces_links_to_the_entry_not_beside_it(lib):
+    """The entries file resolves ' hysterosalpingogram ' (pasted, quoted in a shell) to the entry, but the link
+    was made with the spaces: the taken numbers were looked up under the spaced slug (none), so the new citation
+    got #1 beside the entry's #1, and was stored as '{ hysterosalpingogram #1}'."""
+    entries = load_entries(lib.path.parent / "encyclopedia.toml")
+    assert link_study(lib, "dreyer2017oil", f" {HSG} ", "cited", entries=entries) == EntryLink(HSG, "cited", 4)
+    with pytest.raises(LinkError, match="citation #1 of 'hysterosalpingogram' is already 'acog2020co800'"):
+        link_study(lib, "karande1997radiation", f"{HSG} ", "cited", 1, entries)
+    assert link_study(lib, "karande1997radiation", f"{HSG}\t", "discussed", entries=entries).slug == HSG
+    lib.save()
+    stored = Library.load(lib.path)
+    assert stored.get("dreyer2017oil").cited_in() == [EntryLink(HSG, "cited", 4)]
+    refs = entry_references(stored, f"{HSG} ", entries)  # `entry show` showed the entry with empty lists
+    assert [n for n, _ in refs.cited] == [1, 3, 4] and "karande1997radiation" in [r.key for r in refs.discussed]
+    assert unlink_study(stored, "dreyer2017oil", f" {HSG}", "cited") == [EntryLink(HSG, "cited", 4)]

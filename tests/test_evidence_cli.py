@@ -121,6 +121,10 @@ def test_set_editor_fields_with_validation(bib, capsys):
     assert record.level_auto == "OCEBM2011 therapy 2"  # the automatic value stays beside the editor's
     code, _, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "relevance", "6")
     assert code == 1 and "relevance must be 1 (not relevant) .. 5 (core), not '6'" in err
+    before = bib.read_bytes()
+    code, _, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "relevance", "²")  # isdigit, but not int()
+    assert code == 1 and err == "reflib: relevance must be 1 (not relevant) .. 5 (core), not '²'\n"
+    assert bib.read_bytes() == before
     code, _, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "grade", "live birth: good")
     assert code == 1 and "certainty one of high, moderate, low, very low" in err
     assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "stance", "")[0] == 0
@@ -246,3 +250,23 @@ def test_accepting_a_topic_nothing_suggested_says_so(bib, capsys):
     auto = record.topics_auto[0]
     code, _, err = run(capsys, "--bib", bib, "accept", "dreyer2017oil", auto)
     assert code == 0 and "not suggested" not in err  # an automatic topic made manual: no note
+
+
+def test_rejecting_a_mistyped_topic_is_refused_not_stored(bib, capsys):
+    """``reject`` resolves the topic as ``tag`` and ``accept`` do; a typo was stored as a rejection that matches
+    nothing (exit 0, the automatic topic left in place). A topic the record itself carries can still be rejected
+    by its path when the taxonomy no longer has it."""
+    before = bib.read_bytes()
+    code, out, err = run(capsys, "--bib", bib, "reject", "fang2018oil", "Contrast medium")
+    assert (code, out) == (1, "")
+    assert err == ("reflib: unknown topic 'Contrast medium' in "
+                   f"{ROOT / 'taxonomy.toml'}; did you mean 'Diagnostics > Tubal patency > HSG > Contrast media'?\n")
+    assert bib.read_bytes() == before
+    lib = Library.load(bib)
+    record = lib.get("fang2018oil")
+    record.topics_auto = [*record.topics_auto, "Diagnostics > Retired topic"]
+    lib.update(record)
+    lib.save()
+    code, out, _ = run(capsys, "--bib", bib, "reject", "fang2018oil", "Diagnostics > Retired topic")
+    assert code == 0 and out == "fang2018oil: rejected topics: Diagnostics > Retired topic\n"
+    assert "Diagnostics > Retired topic" not in Library.load(bib).get("fang2018oil").topics_auto

@@ -76,7 +76,7 @@ def set_field(record: Record, field: str, value: str) -> Record:
             raise InvalidValueError(f"stance must be {EDITOR_FIELDS['stance']}, not {value!r}")
         out.stance = value.lower()
     elif field == "relevance":
-        if value and not (value.isdigit() and 1 <= int(value) <= 5):
+        if value and not (value.isdecimal() and 1 <= int(value) <= 5):  # isdigit takes "²", int() does not
             raise InvalidValueError(f"relevance must be {EDITOR_FIELDS['relevance']}, not {value!r}")
         out.relevance = int(value) if value else None
         out.extra.pop("relevance", None)
@@ -175,11 +175,17 @@ def accept_topic(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
 def reject_topic(record: Record, taxonomy: Taxonomy | None, topic: str) -> Record:
     """A copy that remembers the editor's "no": the topic and its subtopics are dropped from the automatic topics
     and suggestions, and classification never assigns or suggests them again. A manual topic is the editor's own
-    statement, so it is refused here (``untag`` removes it)."""
+    statement, so it is refused here (``untag`` removes it). A topic the taxonomy does not know is refused too
+    (a typo would be stored as a rejection that matches nothing), unless the record carries it: a topic no
+    longer in the taxonomy can still be rejected by its path."""
     path = topic.strip()
     if taxonomy is not None:
-        with contextlib.suppress(LibraryError):  # a topic no longer in the taxonomy can still be rejected by path
+        try:
             path = taxonomy.resolve(topic).path
+        except LibraryError:
+            carried = (*record.topics_auto, *record.topics_suggested, *record.topics_rejected)
+            if not any(_is_under(t, path) for t in carried):
+                raise
     if any(t.casefold() == path.casefold() for t in record.topics):
         raise InvalidValueError(f"{path!r} is a manual topic of {record.key!r}; remove it with untag")
     out = record.copy()

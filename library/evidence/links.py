@@ -41,12 +41,19 @@ class LinkError(LibraryError):
 
 @dataclass(slots=True)
 class EntryReferences:
-    """An entry's reference block: cited studies by number, then discussed studies."""
+    """An entry's reference block: cited studies by number, then discussed studies, then the titles the entry
+    names that are not in the library (``None``: the entry's ``pending`` list as written)."""
 
     slug: str
     entry: Entry | None = None
     cited: list[tuple[int | None, Record]] = field(default_factory=list)
     discussed: list[Record] = field(default_factory=list)
+    pending: list[str] | None = None
+
+    def not_yet(self) -> list[str]:
+        if self.pending is not None:
+            return self.pending
+        return list(self.entry.pending) if self.entry is not None else []
 
 
 def add_link(record: Record, slug: str, kind: str, number: int | None = None) -> Record:
@@ -111,8 +118,7 @@ def link_study(lib: Library, key: str, slug: str, kind: str, number: int | None 
     A citation without a number gets the next free one. A number held by another study of the same entry is
     refused: the entry's text has one source per superscript.
     """
-    if entries is not None:
-        entries.resolve(slug)
+    slug = entries.resolve(slug).slug if entries is not None else slug.strip()  # as the entries file reads it
     record = lib.get(key)  # UnknownKeyError for unknown keys
     if kind == "cited":
         taken = {n: r.key for n, r in _citations(lib, slug) if n is not None and r.key != key}
@@ -131,6 +137,7 @@ def unlink_study(lib: Library, key: str, slug: str, kind: str | None = None) -> 
     """Remove the record's links to ``slug`` (of ``kind`` when given) and ``update`` it; returns what went."""
     if kind is not None and kind not in KINDS:
         raise LinkError(f"link kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    slug = slug.strip()
     updated, removed = remove_links(lib.get(key), slug, kind)
     if not removed:
         what = f"{kind} in" if kind else "linked to"
@@ -142,14 +149,20 @@ def unlink_study(lib: Library, key: str, slug: str, kind: str | None = None) -> 
 def _strength(record: Record) -> tuple[int, int]:
     """Sort key of discussed studies: strongest evidence level first, then newest."""
     level = record.effective_level.strip()
-    number = int(level[-1]) if level[-1:].isdigit() else 9
+    number = int(level[-1]) if level[-1:].isdecimal() else 9  # isdigit takes "²", int() does not
     return number, -(record.year or 0)
 
 
 def entry_references(lib: Library, slug: str, entries: Encyclopedia | None = None) -> EntryReferences:
-    """The studies an entry cites (by number; unnumbered last) and discusses (strongest evidence first)."""
+    """The studies an entry cites (by number; unnumbered last) and discusses (strongest evidence first), and the
+    titles of its ``pending`` list no study of the library has (as the published entry block leaves them out)."""
     entry = entries.resolve(slug) if entries is not None else None
+    slug = slug.strip()  # as the entries file resolves it
     cited = sorted(_citations(lib, slug), key=lambda item: (item[0] is None, item[0] or 0, item[1].key))
     discussed = [lib.get(k) for k in linked_keys(lib, slug, "discussed")]
     discussed.sort(key=_strength)
-    return EntryReferences(slug, entry, cited, discussed)
+    pending: list[str] = []
+    if entry is not None and entry.pending:
+        titles = {str(title).casefold() for title in lib.frame()["title"]}
+        pending = [title for title in entry.pending if title.casefold() not in titles]
+    return EntryReferences(slug, entry, cited, discussed, pending)

@@ -95,7 +95,7 @@ def _as_json(refs: EntryReferences, style: str) -> str:
         "cited": [{"number": number, "citation": format_citation(record, style, "text"), **study(record)}
                   for number, record in refs.cited],
         "discussed": [study(record) for record in refs.discussed],
-        "pending": list(refs.entry.pending) if refs.entry else [],
+        "pending": refs.not_yet(),
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -123,9 +123,9 @@ def _as_md(refs: EntryReferences, style: str) -> str:
         lines.append(f"- {_md(_discussed_line(record))} — {_md(_evidence(record))}" + (f" {links}" if links else ""))
     if not refs.discussed:
         lines.append("_None._")
-    if refs.entry and refs.entry.pending:
+    if refs.not_yet():
         lines += ["", f"*{PENDING_HEADING}:*", ""]
-        lines += [f"- {_md(title)}" for title in refs.entry.pending]
+        lines += [f"- {_md(title)}" for title in refs.not_yet()]
     return "\n".join(lines) + "\n"
 
 
@@ -141,8 +141,8 @@ def _as_text(refs: EntryReferences, style: str) -> str:
     lines += ["", DISCUSSED_HEADING]
     for record in refs.discussed:
         lines.append(f"- {_discussed_line(record)} — {_evidence(record)}")
-    if refs.entry and refs.entry.pending:
-        lines += ["", PENDING_HEADING + ":"] + [f"- {title}" for title in refs.entry.pending]
+    if refs.not_yet():
+        lines += ["", PENDING_HEADING + ":"] + [f"- {title}" for title in refs.not_yet()]
     return "\n".join(lines) + "\n"
 
 
@@ -208,9 +208,9 @@ def _as_html(refs: EntryReferences, style: str, library_url: str = "") -> str:
         out.append("</ul>")
     else:
         out.append("<p>None.</p>")
-    if refs.entry and refs.entry.pending:
+    if refs.not_yet():
         out += [f"<h3>{esc(PENDING_HEADING)}</h3>", '<ul class="pending">']
-        out += [f"<li>{esc(title)}</li>" for title in refs.entry.pending]
+        out += [f"<li>{esc(title)}</li>" for title in refs.not_yet()]
         out.append("</ul>")
     out.append("</section>")
     return "\n".join(out) + "\n"

@@ -86,7 +86,7 @@ def list_pages(write: Write, folder: str, name: str, title: str, intro: str, ite
 
 def _strength(s: Summary) -> tuple[int, int]:
     level = s.level.strip()
-    return (int(level[-1]) if level[-1:].isdigit() else 9, -(s.year or 0))
+    return (int(level[-1]) if level[-1:].isdecimal() else 9, -(s.year or 0))  # not isdigit: "²" is one
 
 
 def entry_block(entry: Entry, linked: Sequence[Summary], citations: dict[str, str], titles: set[str],
