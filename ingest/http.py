@@ -190,7 +190,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     text = value.strip()
-    if text.replace(".", "", 1).isdigit():
+    if text.replace(".", "", 1).isdecimal():
         return float(text)
     try:
         when = email.utils.parsedate_to_datetime(text)

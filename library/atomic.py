@@ -179,7 +179,7 @@ def clean_leftovers(path: Path) -> list[Path]:
         pid_text, _, rest = middle.partition(".")
         leftover = path.parent / name
         try:
-            if pid_text.isdigit() and rest:
+            if pid_text.isdecimal() and rest:
                 if _alive(int(pid_text)):
                     continue
             elif now - leftover.stat().st_mtime < _OLD_TEMP_SECONDS:

@@ -496,7 +496,7 @@ def _plain_kept(name: str, value: str) -> bool:
     if name in ("author", "editor") or name in _LISTS:
         return _written_alone_kept(name, value, False)
     if name in ("year", "relevance"):  # a number, or kept as text in ``extra`` when it is none
-        return not value.isdigit() or (value.isascii() and str(int(value)) == value)
+        return not value.isdecimal() or (value.isascii() and str(int(value)) == value)
     if name == "retracted":
         return value == "yes"
     if name == "protect":

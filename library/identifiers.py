@@ -73,14 +73,14 @@ _PMID_URL = re.compile(r"^\s*https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|n
 
 def normalize_pmid(value: str | int) -> str:
     """Return the PMID as a string of digits without leading zeros."""
-    if type(value) is str and value.isdigit() and value.isascii() and value[0] != "0" and len(value) <= 8:
+    if type(value) is str and value.isdecimal() and value.isascii() and value[0] != "0" and len(value) <= 8:
         return value  # already normalized: what the general path below would return
     text = str(value)
     url = _PMID_URL.match(text)
     if url:
         text = url.group(1)
     text = _PMID_PREFIX.sub("", text).strip()
-    if not text.isdigit() or not text.isascii():
+    if not text.isdecimal() or not text.isascii():
         raise InvalidIdentifier("PMID", str(value), "expected digits only")
     number = int(text)
     if number <= 0 or number > 99_999_999:
@@ -98,7 +98,7 @@ def normalize_pmcid(value: str) -> str:
     baseline file lists ``PMC6134338.4`` for version 4. A version is valid and kept; :func:`pmcid_key` drops it
     for comparisons (every version is the same article).
     """
-    if type(value) is str and value[:3] == "PMC" and value[3:].isdigit() and value[3:].isascii() and (
+    if type(value) is str and value[:3] == "PMC" and value[3:].isdecimal() and value[3:].isascii() and (
             value[3] != "0" and len(value) <= 12):
         return value  # already normalized: what the general path below would return
     match = _PMCID.match(str(value))

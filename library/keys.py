@@ -56,7 +56,7 @@ def _author_part(authors: list[Author]) -> str:
 
 def _title_word(title: str) -> str:
     for word in _WORD.findall(ascii_fold(title).lower()):
-        if word not in STOP_WORDS and not word.isdigit():
+        if word not in STOP_WORDS and not word.isdecimal():
             return word
     return ""
 

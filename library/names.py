@@ -25,7 +25,7 @@ def name_suffix(text: str) -> str:
     if match is None:
         return ""
     word = match.group(1)  # a Roman numeral is upper case: never initials, never title case
-    word = word.upper() if word[0] in "iI" else word.lower() if word[0].isdigit() else word.capitalize()
+    word = word.upper() if word[0] in "iI" else word.lower() if word[0].isdecimal() else word.capitalize()
     return word + match.group(2)
 
 

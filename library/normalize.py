@@ -240,7 +240,7 @@ def normalize_year(value: str | int | None) -> int | None:
         return None
     if isinstance(value, int):
         return value if 1500 <= value <= 2199 else None
-    if len(value) == 4 and value.isdigit() and value.isascii():  # "2018": the only candidate is the whole text
+    if len(value) == 4 and value.isdecimal() and value.isascii():  # "2018": the only candidate is the whole text
         year = int(value)
         return year if 1500 <= year <= 2199 else None
     match = _YEAR.search(value)
@@ -253,7 +253,7 @@ def normalize_month(text: str) -> str:
     if not raw:
         return ""
     token = _MONTH_SPLIT.split(raw.strip(" ./"), maxsplit=1)[0].lower()
-    if token.isdigit() and 1 <= int(token) <= 12:
+    if token.isdecimal() and 1 <= int(token) <= 12:
         return MONTHS[int(token) - 1]
     number = _MONTH_WORDS.get(token) or _MONTH_WORDS.get(token[:3] if len(token) > 3 else "")
     if number and (len(token) <= 4 or token in _MONTH_WORDS or MONTHS[number - 1].lower().startswith(token)):

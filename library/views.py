@@ -146,7 +146,7 @@ def _year(params: Mapping[str, str | Sequence[str]], name: str, problems: list[s
     if not values:
         return None
     text = values[-1]
-    if text.isdigit() and 1000 <= int(text) <= 2999:
+    if text.isdecimal() and 1000 <= int(text) <= 2999:
         return int(text)
     problems.append(f"ignored {name}={text!r} in the link: not a year")
     return None

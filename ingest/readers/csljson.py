@@ -107,7 +107,7 @@ def _iso_date(value: Any) -> str:
     if isinstance(value, dict):
         parts = value.get("date-parts")
         if isinstance(parts, list) and parts and isinstance(parts[0], list):
-            numbers = [int(p) for p in parts[0] if str(p).isdigit()]
+            numbers = [int(p) for p in parts[0] if str(p).isdecimal()]
             return "-".join(f"{n:02d}" if i else str(n) for i, n in enumerate(numbers[:3]))
         return _text(value.get("raw") or value.get("literal"))
     return _text(value)

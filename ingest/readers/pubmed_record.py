@@ -203,7 +203,7 @@ def _retraction(record: Record, citation: etree._Element) -> None:
 
 def _pmid(parent: etree._Element) -> str:
     """The PMID; of several versions (rare), the latest."""
-    found = [(int(v) if (v := e.get("Version", "1")).isdigit() else 1, clean_text(e.text or ""))
+    found = [(int(v) if (v := e.get("Version", "1")).isdecimal() else 1, clean_text(e.text or ""))
              for e in parent.iterchildren("PMID")]
     return max(found)[1] if found else ""
 
@@ -261,7 +261,7 @@ def journal_article(article: etree._Element, citation: etree._Element) -> Record
     if len(pmids) == 1:
         record.pmid = clean_text(pmids[0].text or "")
     elif pmids:
-        record.pmid = max((int(v) if (v := e.get("Version", "1")).isdigit() else 1, clean_text(e.text or ""))
+        record.pmid = max((int(v) if (v := e.get("Version", "1")).isdecimal() else 1, clean_text(e.text or ""))
                           for e in pmids)[1]
     journal = title = vernacular_element = pagination = abstract = article_date = None
     author_lists = []

@@ -373,7 +373,7 @@ def ris_record(tags: Tags) -> Record:
     record.publisher = _one(get("PB"))
     database = _first(tags, "DB", "DP").lower()
     accession = _one(get("AN"))
-    if accession.isdigit() and ("pubmed" in database or "medline" in database):
+    if accession.isdecimal() and ("pubmed" in database or "medline" in database):
         record.pmid = accession
     notes = [] if _NOTE_SET.isdisjoint(tags) else _items(tags, *_NOTE_TAGS)
     if accession.startswith("PMC") and "pmc" in database:
@@ -382,7 +382,7 @@ def ris_record(tags: Tags) -> Record:
         tagged = _TAGGED_ID.fullmatch(value)
         if tagged and tagged.group(2).lower() == "pmid":
             record.pmid = record.pmid or tagged.group(1)
-        elif tagged or (value.startswith("PMC") and value[3:].isdigit()):
+        elif tagged or (value.startswith("PMC") and value[3:].isdecimal()):
             record.pmcid = record.pmcid or (tagged.group(1) if tagged else value)
     if series or "CY" in tags or "ET" in tags or "ST" in tags or "N1" in tags:
         extra = record.extra  # in this order: series, address, edition, shorttitle, annote

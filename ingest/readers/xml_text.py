@@ -53,7 +53,7 @@ def _wrap(text: str) -> str:
 def _script(base: str, mark: str, script: str) -> str:
     if not script:
         return base
-    if mark == "_" and script.isdigit():
+    if mark == "_" and script.isdecimal():
         return f"{base}{script}"  # CO2, H2O, a1: how plain text writes numeric subscripts
     return f"{base}{mark}{_wrap(script)}"
 

@@ -101,7 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _id(text: str) -> int:
     value = text.strip().removeprefix("#").removeprefix("inbox")
-    if not value.isdigit():
+    if not value.isdecimal():
         raise InboxError(f"{text!r} is not an inbox record number (see `reflib screen list`)")
     return int(value)
 

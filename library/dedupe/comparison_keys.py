@@ -367,7 +367,7 @@ def isbn_keys(text: str) -> frozenset[str]:
             core = "978" + digits[:9]
             check = (10 - sum(int(d) * (1 if n % 2 == 0 else 3) for n, d in enumerate(core)) % 10) % 10
             found.add(core + str(check))
-        elif len(digits) == 13 and digits.isdigit():
+        elif len(digits) == 13 and digits.isdecimal():
             found.add(digits)
     return frozenset(found)
 
@@ -390,7 +390,7 @@ def issue_key(text: str) -> str:
 def volume_number(text: str) -> str:
     """:func:`volume_key` for volumes: digits only; '' for text without any ("(Jul)", "Ph.D."), which is no volume."""
     key = volume_key(text)
-    return key if key.isdigit() else ""
+    return key if key.isdecimal() else ""
 
 
 _PAGE_RANGES = re.compile(r"[,;+]")
@@ -407,7 +407,7 @@ def page_set(pages: str) -> frozenset[str]:
 
 def volume_key(text: str) -> str:
     """Volume or issue digits ('Suppl 2' -> '2', '030' -> '30'); the folded text when it has no digits."""
-    if text.isdigit():
+    if text.isdecimal():
         return text.lstrip("0")
     match = _DIGITS.search(text)
     return match.group(0).lstrip("0") if match else fold(text)

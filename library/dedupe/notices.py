@@ -127,10 +127,10 @@ def looks_like_abstract(journal: str, volume: str, issue: str, pages: str, first
 # --- page numbers -------------------------------------------------------------------------------------------------
 def page_span(first: str, last: str) -> tuple[int, int] | None:
     """(first, last) page as numbers ("1223", "9" -> (1223, 1229)); None without a numeric first page."""
-    if not first.isdigit():
+    if not first.isdecimal():
         return None
     start = int(first)
-    end = int(last) if last.isdigit() else start
+    end = int(last) if last.isdecimal() else start
     if end < start and len(last) < len(first):  # "1223-9"
         end = int(first[: len(first) - len(last)] + last)
     return start, max(start, end)

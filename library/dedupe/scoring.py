@@ -164,10 +164,10 @@ def _spells(acronym: str, words: list[str]) -> bool:
 
 def _acronym_of(short: list[str], long: list[str]) -> bool:
     """'Amcis 2017 Proceedings' is the 'Americas Conference on Information Systems' (years, 'proceedings' aside)."""
-    core = [w for w in short if not w.isdigit() and w not in _VENUE_NOISE]
+    core = [w for w in short if not w.isdecimal() and w not in _VENUE_NOISE]
     if len(core) != 1 or len(core[0]) < 3:
         return False
-    words = [w for w in long if not w.isdigit()]
+    words = [w for w in long if not w.isdecimal()]
     return 3 <= len(words) <= 8 and _spells(core[0], words)
 
 
@@ -385,7 +385,7 @@ _MONTH_NAMES = frozenset(("jan", "january", "feb", "february", "mar", "march", "
 def _issue_relation(a: str, b: str) -> str:
     """Issues compared; a month name against an issue number ("May" / "5") is two ways of naming an issue,
     not a disagreement (two month names or two numbers are compared as they are)."""
-    if a and b and a != b and (a in _MONTH_NAMES) != (b in _MONTH_NAMES) and (a.isdigit() or b.isdigit()):
+    if a and b and a != b and (a in _MONTH_NAMES) != (b in _MONTH_NAMES) and (a.isdecimal() or b.isdecimal()):
         return "missing"
     return _relation(a, b)
 

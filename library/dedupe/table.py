@@ -310,7 +310,7 @@ def build_table(source: Sequence[Record] | pd.DataFrame | Columns, *, consume: b
     abstract = _abstracts(c, pages, ends)
     page, last = _text(pages), _text(ends)
     del pages, ends
-    numbered = np.array([p.lstrip()[:1].isdigit() for p in c.pages], dtype=bool)
+    numbered = np.array([p.lstrip()[:1].isdecimal() for p in c.pages], dtype=bool)
     damaged = np.array(_per_distinct(c.pages, spreadsheet_date), dtype=bool)
     page_sets = {n: starts for n, raw in enumerate(c.pages) if len(raw) > 8 and (starts := page_set(raw))}
     done("pages")

@@ -51,7 +51,7 @@ def identifier_links(record: Record) -> list[tuple[str, str]]:
     links = []
     if record.doi_key:
         links.append(("DOI", "https://doi.org/" + quote(normalize_doi(record.doi), safe="/:;()._-")))
-    if record.pmid.strip().isdigit():
+    if record.pmid.strip().isdecimal():
         links.append(("PubMed", f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid.strip()}/"))
     pmcid = record.pmcid.strip().upper()
     if re.fullmatch(r"PMC\d+", pmcid):

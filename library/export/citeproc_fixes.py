@@ -213,10 +213,10 @@ def last_page(first: str, last: str, range_format: str | None) -> str:
         return last
     if not (_RANGE_PAGE.match(first) and _RANGE_PAGE.match(last)):
         return last
-    if first.isdigit() and last.isdigit() and len(last) < len(first):  # "1305-11": expanded first, as citeproc-js
+    if first.isdecimal() and last.isdecimal() and len(last) < len(first):  # "1305-11": expanded first, as citeproc-js
         expanded = first[: len(first) - len(last)] + last
         last = expanded if int(first) < int(expanded) else last
-    if first.isdigit() and last.isdigit() and int(last) <= int(first):  # "2297-2108": no range, printed in full
+    if first.isdecimal() and last.isdecimal() and int(last) <= int(first):  # "2297-2108": no range, printed in full
         return last
     if range_format == "expanded":
         return last
@@ -299,7 +299,7 @@ def is_plural(value: str) -> bool:
     A part after "; " counts: "1788; discussion 1791" is two pages (MLA "pp.", as citeproc-js).
     """
     parts = [part for part in _SEPARATORS.split(_BRACKETED.sub("", value).strip()) if part]
-    return len(parts) > 1 and (any(c.isdigit() for c in parts[0]) or bool(_ROMAN.match(parts[0])))
+    return len(parts) > 1 and (any(c.isdecimal() for c in parts[0]) or bool(_ROMAN.match(parts[0])))
 
 
 def _patched_is_plural(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -96,13 +96,13 @@ def page_numbers_changed(record: Record, text: str) -> bool:
     """True when the text prints the record's page range with another last page than the record's, once both
     elided ranges ("768-82") are expanded: Vancouver's "1-7" for 1-17."""
     first, last = page_range(record.pages)
-    if not (first and last) or not first.isdigit() or not last.isdigit():
+    if not (first and last) or not first.isdecimal() or not last.isdecimal():
         return False
     match = re.search(_RANGE_AFTER.format(first=re.escape(first)), normalize_typography(text))
     if match is None:
         return True  # the range is not printed at all (or printed with other numbers)
     shown = match.group(1).rstrip(".")
-    if not shown.isdigit():
+    if not shown.isdecimal():
         return True
     return _expanded(first, shown) != _expanded(first, last)
 

@@ -1074,7 +1074,7 @@ class _Compiler:
             source = str(value)
             if quick and variable == "page" and source.isascii():
                 first, dash, last = source.partition("-")
-                if dash and first.isdigit() and last.isdigit():
+                if dash and first.isdecimal() and last.isdecimal():
                     last = last_of(first, last)
                     if last and last[0] in digits:
                         return Rich(first + page_range + last) if rich_range else first + page_range + last

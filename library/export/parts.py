@@ -85,7 +85,7 @@ def month_number(text: str) -> int | None:
     text = text.strip().lower().rstrip(".")
     if not text:
         return None
-    if text.isdigit():
+    if text.isdecimal():
         value = int(text)
         return value if 1 <= value <= 12 else None
     first = re.split(r"[\s/\-–]+", text)[0].rstrip(".")

@@ -264,7 +264,7 @@ class Inbox:
         for author, year, journal, keywords in self.conn.execute(sql):
             names = [a.display() for a in parse_bibtex_names(author)] if authors and author else []
             text = decode_value("year", str(year)) if year is not None else ""
-            out.append((names, int(text) if text.strip().isdigit() else None,
+            out.append((names, int(text) if text.strip().isdecimal() else None,
                         decode_value("journal", journal) if journal else "",
                         split_list(decode_value("keywords", keywords)) if keywords else []))
         return out
