@@ -65,7 +65,7 @@ _STYLE_COMMANDS = (
 
 # a braced letter may be any letter, so that nested accents decode from the inside out: {\={\"O}} -> {\={Ö}} -> Ȫ
 _ACCENT_RE = re.compile(
-    r"\\([`'^\"~=.])\s*(?:\{\s*(\\?[A-Za-z]|\\[ij]|[^\W\d_])\s*\}|(\\?[A-Za-z]))"
+    r"\\(?:a(?=['`=]))?([`'^\"~=.])\s*(?:\{\s*(\\?[A-Za-z]|\\[ij]|[^\W\d_])\s*\}|(\\?[A-Za-z]))"
     r"|\\([uvHckrdbt])(?:\s*\{\s*(\\?[A-Za-z]|[^\W\d_])\s*\}|\s+([A-Za-z]))"
 )
 # \textsuperscript{2}, \textsubscript{\textminus}: the Unicode superscript or subscript character

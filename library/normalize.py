@@ -381,7 +381,8 @@ def _given_and_suffix(text: str) -> tuple[str, str]:
 @lru_cache(maxsize=65536)
 def parse_person_name(text: str) -> Author:
     """A name as sources write it: 'Dreyer, Kim', 'Dreyer K', 'Kim Dreyer', 'van Rijswijk J', 'WHO'."""
-    text = normalize_text(text).strip(",;")
+    written = normalize_text(text)
+    text = written.strip(",;")
     if not text:
         return Author()
     if text.startswith("{") and text.endswith("}"):
@@ -395,6 +396,8 @@ def parse_person_name(text: str) -> Author:
         given, suffix = _given_and_suffix(given)
         return normalize_person_name(Author(family=family, given=given, suffix=suffix))
     words = text.split()
+    if written.rstrip().endswith(",") and len(words) > 1 and not any(_INITIALS.match(w) for w in words):
+        return normalize_person_name(Author(family=text))  # "Van Dung,": a family name, its given name left empty
     if len(words) >= 3 and name_suffix(words[-1]) and (
             not words[-1].upper().startswith("I") or _INITIALS.match(words[-2])):  # "Gibb FW Jr", "Smith JA III"
         return replace(parse_person_name(" ".join(words[:-1])), suffix=name_suffix(words[-1]))

@@ -16,6 +16,7 @@ from library.names import parse_bibtex_names
     (r"$\beta$-hCG", "β-hCG"), (r"50\% of \$5", "50% of $5"), (r"Ko\l{}odziej", "Kołodziej"), (r"Garc\'{\i}a", "García"),
     ("plain  text\n  wrapped", "plain text wrapped"),
     (r"579\psqq", "579 ff."), (r"12\psq", "12 f."),  # biblatex's "and the following pages" ("579psqq" before)
+    (r"P{\a'e}rez", "Pérez"), (r"\a`a \a=o", "à ō"),  # the tabbing-safe accents (RefManageR's RJC.bib): "Pa'erez"
 ])
 def test_decode_latex(raw, expected):
     assert decode_latex(raw) == expected

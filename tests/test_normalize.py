@@ -111,6 +111,8 @@ def test_abstract_paragraphs_kept_and_idempotent() -> None:
     ("World Health Organization", "", "", "World Health Organization"),
     ("ESHRE Capri Workshop Group", "", "", "ESHRE Capri Workshop Group"),
     ("{H2Oil Study Group}", "", "", "H2Oil Study Group"),
+    ("Van Dung,", "Van Dung", "", ""),  # Lens RIS: a family name alone, its comma kept (was family "Dung")
+    ("Smith J.,", "Smith", "J.", ""),  # initials: a stray comma, read as before
 ])
 def test_parse_person_name(raw: str, family: str, given: str, literal: str) -> None:
     assert parse_person_name(raw) == Author(family=family, given=given, literal=literal)
