@@ -63,7 +63,11 @@ class IntakeReport:
 
 def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, source: str, query: str = "",
                    topics: Sequence[str] = (), entry: str | None = None, link_kind: str | None = None,
-                   reviewers: int = 1, dry_run: bool = False) -> IntakeReport:
+                   reviewers: int | None = None, dry_run: bool = False) -> IntakeReport:
+    """``reviewers``: decisions each new record needs; by default the library's screening settings say
+    (``screen config --reviewers 2`` holds for what a later import, ingest or watch run adds)."""
+    if reviewers is None:
+        reviewers = load_config(lib.path).reviewers
     report = IntakeReport(source, found=len(records))
     # held packed (a million records in a few hundred MB); a packed list gives a new Record on every access,
     # so it is normalized in place, a caller's list of Records not

