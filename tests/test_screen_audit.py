@@ -4,6 +4,7 @@ unknown search or entry says so."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from library.cli import main
@@ -66,3 +67,21 @@ def test_records_imported_after_two_reviewer_mode_was_switched_on_need_two_revie
     assert bib.read_bytes() == before  # waits for the second reviewer
     assert run(bib, "screen", "include", str(first), "--reviewer", "bob") == 0
     assert "is in the library as" in capsys.readouterr().out
+
+
+def test_prisma_accounts_for_records_without_title_or_identifier(tmp_path, capsys):
+    """A record the import skipped (no title, no identifier) was identified but in no later box:
+    identified (3) != duplicates removed (0) + screened (0) + awaiting (2)."""
+    bib, ris = _library(tmp_path)
+    assert run(bib, "import", "--screen", str(ris)) == 0
+    capsys.readouterr()
+    for args in (("prisma", "--format", "json"), ("prisma", "--search", str(ris), "--format", "json")):
+        assert run(bib, "screen", *args) == 0
+        d = json.loads(capsys.readouterr().out)
+        assert d["identified_total"] == 3 and d["awaiting"] == 2 and d["removed_other"] == 1
+        assert d["identified_total"] == (d["duplicates_removed"] + d["removed_other"] + d["screened"]
+                                         + d["awaiting"])
+    assert run(bib, "screen", "prisma") == 0
+    assert "removed before screening, no title or identifier: 1" in capsys.readouterr().out
+    assert run(bib, "screen", "prisma", "--format", "svg") == 0
+    assert "other reasons (n = 1)" in capsys.readouterr().out

@@ -321,7 +321,9 @@ def cmd_prisma(args: argparse.Namespace) -> int:
     d = f.to_json()
     print(f"PRISMA 2020 flow ({f.label})\n  identified: {d['identified_total']} "
           f"({', '.join(f'{k}: {v}' for k, v in f.identified.items()) or 'none'})\n"
-          f"  duplicates removed: {f.duplicates}\n  screened: {f.screened} (undecided: {f.undecided}; awaiting "
+          f"  duplicates removed: {f.duplicates}\n"
+          + (f"  removed before screening, no title or identifier: {f.removed_other}\n" if f.removed_other else "")
+          + f"  screened: {f.screened} (undecided: {f.undecided}; awaiting "
           f"screening: {f.awaiting})\n"
           f"  excluded: {d['excluded_total']}" + "".join(f"\n    {k}: {v}" for k, v in f.excluded.items())
           + f"\n  included: {f.included}")
