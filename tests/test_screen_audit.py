@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from library import Library
 from library.cli import main
 from library.screen.inbox import Inbox, inbox_path
 
@@ -85,3 +86,19 @@ def test_prisma_accounts_for_records_without_title_or_identifier(tmp_path, capsy
     assert "removed before screening, no title or identifier: 1" in capsys.readouterr().out
     assert run(bib, "screen", "prisma", "--format", "svg") == 0
     assert "other reasons (n = 1)" in capsys.readouterr().out
+
+
+def test_an_include_writes_no_inbox_number_as_a_citation_key_alias(tmp_path, capsys):
+    """The inbox record's working name (``inbox12``) went into the library as a biblatex alias (``ids``), as if
+    it were the source's own citation key: ``\\cite{inbox12}`` resolved, and the numbers start again in a new
+    inbox."""
+    bib, ris = _library(tmp_path)
+    assert run(bib, "import", "--screen", str(ris)) == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        first = inbox.items()[0].id
+    capsys.readouterr()
+    assert run(bib, "screen", "include", str(first), "--reviewer", "ann") == 0
+    out = capsys.readouterr().out
+    key = out.split("is in the library as ")[1].split()[0]
+    assert "ids" not in Library.load(bib).get(key).extra
+    assert "inbox" not in bib.read_text(encoding="utf-8")
