@@ -102,3 +102,16 @@ def test_an_include_writes_no_inbox_number_as_a_citation_key_alias(tmp_path, cap
     key = out.split("is in the library as ")[1].split()[0]
     assert "ids" not in Library.load(bib).get(key).extra
     assert "inbox" not in bib.read_text(encoding="utf-8")
+
+
+def test_prisma_of_an_unknown_search_or_entry_is_an_error_that_names_the_known_ones(tmp_path, capsys):
+    """A mistyped ``--search`` drew an empty flow (all zeros) with exit code 0, as if nothing had been found."""
+    bib, ris = _library(tmp_path)
+    assert run(bib, "import", "--screen", "--entry", "hysterosalpingogram", "--as", "discussed", str(ris)) == 0
+    capsys.readouterr()
+    assert run(bib, "screen", "prisma", "--search", "serch.ris") == 1
+    assert str(ris) in capsys.readouterr().err
+    assert run(bib, "screen", "prisma", "--entry", "hysterosalpingram") == 1
+    assert "hysterosalpingogram" in capsys.readouterr().err
+    assert run(bib, "screen", "prisma", "--entry", "hysterosalpingogram", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["awaiting"] == 2

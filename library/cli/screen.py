@@ -303,6 +303,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_prisma(args: argparse.Namespace) -> int:
     with _inbox(args, create=True) as inbox:
+        sources = ({str(it["source"]) for it in inbox.identified()}
+                   | {s for (s,) in inbox.conn.execute("SELECT DISTINCT source FROM records")})
+        entries = {e for (e,) in inbox.conn.execute("SELECT DISTINCT entry FROM records WHERE entry IS NOT NULL")}
+        for what, name, known in (("no search or file named {!r} fed the inbox", args.search, sources),
+                                  ("no inbox record is linked to the entry {!r}", args.entry, entries)):
+            if name is not None and name not in known:  # a typo drew an empty flow, as if nothing had been found
+                print(f"reflib screen prisma: {what.format(name)}; known: {'; '.join(sorted(known)) or '(none yet)'}",
+                      file=sys.stderr)
+                return 1
         f = flow(inbox, args.search, args.entry)
     if args.format in ("svg", "png"):
         data = to_svg(f).encode("utf-8") if args.format == "svg" else to_png(f)
