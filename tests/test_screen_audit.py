@@ -115,3 +115,22 @@ def test_prisma_of_an_unknown_search_or_entry_is_an_error_that_names_the_known_o
     assert "hysterosalpingogram" in capsys.readouterr().err
     assert run(bib, "screen", "prisma", "--entry", "hysterosalpingogram", "--format", "json") == 0
     assert json.loads(capsys.readouterr().out)["awaiting"] == 2
+
+
+def test_the_figure_lists_every_count_or_sums_the_rest():
+    """With more sources than the identification box lists (6) or more reasons than the exclusion box lists (8;
+    the default list has 10), the rest was left out silently: the listed counts did not add up to the n above
+    them."""
+    import re
+
+    from library.screen.prisma import Flow, to_svg
+
+    f = Flow("all", identified={f"search-{n}": n + 1 for n in range(9)},
+             excluded={f"reason {n}": 10 - n for n in range(10)})
+    svg = to_svg(f)
+    lines = re.findall(r">  ([^<]*): (\d+)</text>", svg)
+    sources = [int(n) for name, n in lines if name.startswith(("search-", "4 more sources"))]
+    reasons = [int(n) for name, n in lines if name.startswith(("reason ", "3 more reasons"))]
+    assert "Records identified (n = 45)" in svg and sum(sources) == 45
+    assert "Records excluded (n = 55)" in svg and sum(reasons) == 55
+    assert "4 more sources: 30" in svg and "3 more reasons: 6" in svg

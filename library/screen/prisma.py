@@ -69,9 +69,9 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
 def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
     """(x, y, width, height, lines) of each box in a 760 x 560 canvas."""
     ident = [f"Records identified (n = {sum(f.identified.values())})"]
-    ident += [f"  {_fit(name, 48)}: {n}" for name, n in sorted(f.identified.items())[:6]]
+    ident += _listed(sorted(f.identified.items()), 6, 48, "sources")
     excl = [f"Records excluded (n = {sum(f.excluded.values())})"]
-    excl += [f"  {_fit(why, 28)}: {n}" for why, n in list(f.excluded.items())[:8]]
+    excl += _listed(list(f.excluded.items()), 8, 28, "reasons")
     return [
         (20, 20, 420, 40 + 18 * len(ident), ident),
         (480, 20, 260, 78, ["Records removed before screening:", f"  duplicates (n = {f.duplicates})",
@@ -81,6 +81,15 @@ def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
         (480, 200, 260, 40 + 18 * len(excl), excl),
         (20, 420, 420, 60, [f"Studies included (n = {f.included})", f"({f.label})"]),
     ]
+
+
+def _listed(counts: list[tuple[str, int]], most: int, width: int, what: str) -> list[str]:
+    """One line per name, at most ``most`` lines: the last one sums the rest (the lines add up to the box's n)."""
+    shown = counts if len(counts) <= most else counts[:most - 1]
+    lines = [f"  {_fit(name, width)}: {n}" for name, n in shown]
+    if len(shown) < len(counts):
+        lines.append(f"  {len(counts) - len(shown)} more {what}: {sum(n for _, n in counts[len(shown):])}")
+    return lines
 
 
 def _fit(text: str, most: int) -> str:
