@@ -134,3 +134,21 @@ def test_the_figure_lists_every_count_or_sums_the_rest():
     assert "Records identified (n = 45)" in svg and sum(sources) == 45
     assert "Records excluded (n = 55)" in svg and sum(reasons) == 55
     assert "4 more sources: 30" in svg and "3 more reasons: 6" in svg
+
+
+def test_back_to_one_reviewer_moves_what_that_settles_into_the_library(tmp_path, capsys):
+    """``screen config --reviewers 1`` settles records one reviewer had included in two-reviewer mode: they
+    were 'included' in the inbox (and in PRISMA) but not in the library until some later decision."""
+    bib, ris = _library(tmp_path)
+    assert run(bib, "screen", "config", "--reviewers", "2") == 0
+    assert run(bib, "import", "--screen", str(ris)) == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        first = inbox.items()[0].id
+    assert run(bib, "screen", "include", str(first), "--reviewer", "ann") == 0
+    keys = set(Library.load(bib).keys())
+    capsys.readouterr()
+    assert run(bib, "screen", "config", "--reviewers", "1") == 0
+    assert f"#{first} is in the library as" in capsys.readouterr().out
+    assert len(set(Library.load(bib).keys()) - keys) == 1
+    with Inbox.open(inbox_path(bib)) as inbox:
+        assert inbox.get(first).state == "included" and not inbox.pending_includes()

@@ -351,6 +351,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         if args.reviewers is not None:
             with _inbox(args, create=True) as inbox:
                 inbox.set_reviewers(config.reviewers)
+                _settle(args, inbox)  # back to one reviewer: a record one editor included is included now
     print(f"reviewers per record: {config.reviewers}\nexclusion reasons: {'; '.join(config.reasons)}")
     return 0
 
