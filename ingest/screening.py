@@ -133,6 +133,7 @@ def include_into_library(lib: Library, inbox: Inbox, record_ids: Sequence[int]) 
     for record_id in record_ids:
         item = inbox.get(record_id)
         record = inbox.record(record_id)
+        record.key = ""  # its inbox name (inbox12) is no citation key: the importer would keep it as an alias
         report = import_records(lib, [record], source=f"screening inbox ({item.source})", topics=item.topics,
                                 entry=item.entry, link_kind=item.link_kind)
         done = report.added[0].key if report.added else report.merged[0].key if report.merged else ""

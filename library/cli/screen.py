@@ -303,6 +303,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_prisma(args: argparse.Namespace) -> int:
     with _inbox(args, create=True) as inbox:
+        sources = ({str(it["source"]) for it in inbox.identified()}
+                   | {s for (s,) in inbox.conn.execute("SELECT DISTINCT source FROM records")})
+        entries = {e for (e,) in inbox.conn.execute("SELECT DISTINCT entry FROM records WHERE entry IS NOT NULL")}
+        for what, name, known in (("no search or file named {!r} fed the inbox", args.search, sources),
+                                  ("no inbox record is linked to the entry {!r}", args.entry, entries)):
+            if name is not None and name not in known:  # a typo drew an empty flow, as if nothing had been found
+                print(f"reflib screen prisma: {what.format(name)}; known: {'; '.join(sorted(known)) or '(none yet)'}",
+                      file=sys.stderr)
+                return 1
         f = flow(inbox, args.search, args.entry)
     if args.format in ("svg", "png"):
         data = to_svg(f).encode("utf-8") if args.format == "svg" else to_png(f)
@@ -321,7 +330,9 @@ def cmd_prisma(args: argparse.Namespace) -> int:
     d = f.to_json()
     print(f"PRISMA 2020 flow ({f.label})\n  identified: {d['identified_total']} "
           f"({', '.join(f'{k}: {v}' for k, v in f.identified.items()) or 'none'})\n"
-          f"  duplicates removed: {f.duplicates}\n  screened: {f.screened} (undecided: {f.undecided}; awaiting "
+          f"  duplicates removed: {f.duplicates}\n"
+          + (f"  removed before screening, no title or identifier: {f.removed_other}\n" if f.removed_other else "")
+          + f"  screened: {f.screened} (undecided: {f.undecided}; awaiting "
           f"screening: {f.awaiting})\n"
           f"  excluded: {d['excluded_total']}" + "".join(f"\n    {k}: {v}" for k, v in f.excluded.items())
           + f"\n  included: {f.included}")
@@ -340,6 +351,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         if args.reviewers is not None:
             with _inbox(args, create=True) as inbox:
                 inbox.set_reviewers(config.reviewers)
+                _settle(args, inbox)  # back to one reviewer: a record one editor included is included now
     print(f"reviewers per record: {config.reviewers}\nexclusion reasons: {'; '.join(config.reasons)}")
     return 0
 

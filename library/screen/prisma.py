@@ -18,6 +18,7 @@ class Flow:
     label: str
     identified: dict[str, int] = field(default_factory=dict)  # source -> records found
     duplicates: int = 0
+    removed_other: int = 0  # removed before screening for another reason: no title and no identifier
     screened: int = 0
     excluded: dict[str, int] = field(default_factory=dict)  # reason -> records
     included: int = 0
@@ -26,7 +27,8 @@ class Flow:
 
     def to_json(self) -> dict[str, object]:
         return {"label": self.label, "identified": self.identified, "identified_total": sum(self.identified.values()),
-                "duplicates_removed": self.duplicates, "screened": self.screened, "excluded": self.excluded,
+                "duplicates_removed": self.duplicates, "removed_other": self.removed_other,
+                "screened": self.screened, "excluded": self.excluded,
                 "excluded_total": sum(self.excluded.values()), "included": self.included, "undecided": self.undecided,
                 "awaiting": self.awaiting}
 
@@ -49,12 +51,16 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
         if sources is None or item["source"] in sources:
             name = str(item["source"])
             out.identified[name] = out.identified.get(name, 0) + int(item["found"])  # type: ignore[call-overload]
-            out.duplicates += int(item["in_library"]) + int(item["in_inbox"])  # type: ignore[call-overload]
+            found, added = int(item["found"]), int(item["added"])  # type: ignore[call-overload]
+            duplicates = int(item["in_library"]) + int(item["in_inbox"])  # type: ignore[call-overload]
+            out.duplicates += duplicates
+            # what the source gave that is neither a duplicate nor added: skipped (no title, no identifier)
+            out.removed_other += max(0, found - duplicates - added)
     states = Counter(str(r[2]) for r in rows)
     ids = {int(r[0]) for r in rows}
     out.included = states["included"]
     out.undecided = states["maybe"] + states["conflict"]
-    out.awaiting = states["open"]  # each record counted once: identified = duplicates + screened + awaiting
+    out.awaiting = states["open"]  # each record counted once: identified = removed + screened + awaiting
     out.excluded = dict(Counter((why or "no reason") for i, _, why in inbox.exclusions() if i in ids).most_common())
     out.screened = out.included + sum(out.excluded.values()) + out.undecided
     return out
@@ -63,17 +69,27 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
 def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
     """(x, y, width, height, lines) of each box in a 760 x 560 canvas."""
     ident = [f"Records identified (n = {sum(f.identified.values())})"]
-    ident += [f"  {_fit(name, 48)}: {n}" for name, n in sorted(f.identified.items())[:6]]
+    ident += _listed(sorted(f.identified.items()), 6, 48, "sources")
     excl = [f"Records excluded (n = {sum(f.excluded.values())})"]
-    excl += [f"  {_fit(why, 28)}: {n}" for why, n in list(f.excluded.items())[:8]]
+    excl += _listed(list(f.excluded.items()), 8, 28, "reasons")
     return [
         (20, 20, 420, 40 + 18 * len(ident), ident),
-        (480, 20, 260, 60, ["Duplicates removed before", f"screening (n = {f.duplicates})"]),
+        (480, 20, 260, 78, ["Records removed before screening:", f"  duplicates (n = {f.duplicates})",
+                            f"  other reasons (n = {f.removed_other})"]),
         (20, 220, 420, 60, [f"Records screened (n = {f.screened}; undecided {f.undecided})",
                             f"Awaiting screening (n = {f.awaiting})"]),
         (480, 200, 260, 40 + 18 * len(excl), excl),
         (20, 420, 420, 60, [f"Studies included (n = {f.included})", f"({f.label})"]),
     ]
+
+
+def _listed(counts: list[tuple[str, int]], most: int, width: int, what: str) -> list[str]:
+    """One line per name, at most ``most`` lines: the last one sums the rest (the lines add up to the box's n)."""
+    shown = counts if len(counts) <= most else counts[:most - 1]
+    lines = [f"  {_fit(name, width)}: {n}" for name, n in shown]
+    if len(shown) < len(counts):
+        lines.append(f"  {len(counts) - len(shown)} more {what}: {sum(n for _, n in counts[len(shown):])}")
+    return lines
 
 
 def _fit(text: str, most: int) -> str:
