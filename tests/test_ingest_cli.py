@@ -124,6 +124,16 @@ def test_bad_input_is_exit_1_and_the_library_unchanged(services, references_copy
     assert references_copy.read_bytes() == before
 
 
+def test_an_unknown_doi_among_known_ones_is_named_without_a_rerun_hint(services, references_copy, capsys):
+    """A 404 is an answer, not a failure to retry: "run the same command again to continue" would meet it again."""
+    before = references_copy.read_bytes()
+    assert run(references_copy, "ingest", "doi", NEJM, "10.9999/unknown.doi") == 1
+    err = capsys.readouterr().err
+    assert "10.9999/unknown.doi" in err and "nothing imported" in err
+    assert "run the same command again" not in err  # before: "1 fetched part(s) are kept - run the same ..."
+    assert references_copy.read_bytes() == before
+
+
 def test_ncbi_error_document_is_exit_1(services, references_copy, capsys):
     services.script("/esearch.fcgi", Reply(200, b"<eSearchResult><ERROR>Search Backend failed</ERROR></eSearchResult>"))
     before = references_copy.read_bytes()

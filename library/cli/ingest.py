@@ -24,7 +24,7 @@ from typing import Any
 from ingest.base import ReadProblem
 from ingest.crossref import Crossref, collect_search, collect_works
 from ingest.fetchstate import Fetched, FetchedParts
-from ingest.http import HttpClient, Settings, SourceError
+from ingest.http import HttpClient, NotFound, Settings, SourceError
 from ingest.importer import ImportReport
 from ingest.pubmed import PubMed, SearchResult, collect, parse_date_limit
 from ingest.screening import load_config, open_inbox, screen_records
@@ -117,6 +117,8 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
             fetched = fetcher(spool, http, bar)
     except (InputError, ValueError) as exc:
         return fail(command, f"{exc}; nothing imported")
+    except NotFound as exc:  # running the same command again would meet the same answer
+        return fail(command, f"{exc}; nothing imported, the library is unchanged")
     except SourceError as exc:
         kept = f"; {len(spool.part_names())} fetched part(s) are kept - run the same command again to continue" \
             if spool.part_names() else ""
