@@ -45,6 +45,11 @@ class Fetched:
     missing: list[str] = field(default_factory=list)
     resumed_parts: int = 0
 
+    def all_problems(self, label: str) -> list[ReadProblem]:
+        """The per-record problems and one warning per identifier the source returned nothing for."""
+        return [*self.problems, *(ReadProblem(label, f"PMID {m}: no record returned (deleted or not yet available)")
+                                  for m in self.missing)]
+
 
 def spool_id(bib: Path, identity: dict[str, Any]) -> str:
     text = json.dumps({"bib": str(bib.resolve()), **identity}, sort_keys=True, ensure_ascii=True)

@@ -148,3 +148,23 @@ def test_a_failure_after_a_screened_search_says_what_was_kept(services, tmp_path
     assert "a-hsg" in err and "screening inbox" in err
     saved = json.loads(watch_path(bib).read_text())["searches"]
     assert sorted(saved["a-hsg"]["seen"]) == ids[:5] and saved["b-fixtures"]["last_run"] is None
+
+
+def test_watch_run_reports_what_could_not_be_read_or_was_not_returned(services, tmp_path, capsys):
+    """A PMID the search found but PubMed returned no record for, and an unreadable Crossref work, are reported on
+    stderr (and in --json), in both modes, as import and ingest report them: nothing is dropped silently."""
+    server = services[0]
+    FakeEutils(split_articles((FIXTURES / "pubmed" / "hsg.xml").read_bytes()),
+               {"gone": ["28520519", "39999999"]}).install(server)
+    items = json.loads((FIXTURES / "crossref" / "fixture_works.json").read_text())["message"]["items"]
+    FakeCrossref({}, items).install(server)
+    bib = tmp_path / "references.bib"
+    assert run(bib, "watch", "add", "gone", "gone") == 0
+    assert run(bib, "watch", "run", "--no-screen", "gone") == 0
+    assert "PMID 39999999: no record returned" in capsys.readouterr().err  # before: nothing said
+    assert run(bib, "watch", "add", "works", "fixture", "--source", "crossref") == 0
+    capsys.readouterr()
+    assert run(bib, "watch", "run", "works", "--json") == 0
+    captured = capsys.readouterr()
+    assert "not a work; skipped" in captured.err
+    assert any("not a work; skipped" in p for p in json.loads(captured.out)[0]["problems"])

@@ -21,7 +21,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ingest.base import ReadProblem
 from ingest.crossref import Crossref, collect_search, collect_works
 from ingest.fetchstate import Fetched, FetchedParts
 from ingest.http import HttpClient, NotFound, Settings, SourceError
@@ -131,8 +130,7 @@ def _run_ingest(args: argparse.Namespace, label: str, identity: dict[str, Any], 
     if require_all and fetched.missing:
         return fail(command, f"{label} has no record for {', '.join(fetched.missing)}; nothing imported "
                      "(check the identifiers)")
-    problems = [*fetched.problems, *(ReadProblem(label, f"PMID {m}: no record returned (deleted or not yet "
-                                                 "available)") for m in fetched.missing)]
+    problems = fetched.all_problems(label)
     if getattr(args, "screen", False):
         with open_inbox(args.bib) as inbox:
             intake = screen_records(lib, inbox, fetched.records, source=f"{label}: {args.query}",

@@ -7,6 +7,7 @@ Each run takes the path of ``reflib ingest`` (fetch -> import -> save once, at t
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ingest.crossref import Crossref, collect_search
@@ -124,6 +125,9 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
                 return fail("watch run", f"{search.name}: {exc}; the library and this saved search are unchanged; "
                             f"{', '.join(earlier)} ran before it: their new records are in the screening inbox "
                             "and remembered as seen")
+            problems = fetched.all_problems(f"watch {search.name}")
+            for problem in problems:  # as import and ingest report them
+                print(f"{problem.severity}: {problem}", file=sys.stderr)
             report: ImportReport | IntakeReport
             if args.screen:
                 with open_inbox(args.bib) as inbox:
@@ -135,7 +139,8 @@ def cmd_watch_run(args: argparse.Namespace) -> int:
                 report = (preview_import if args.dry_run else import_file)(
                     lib, fetched.records, f"watch {search.name}", options)
             results.append({"name": search.name, "matched": count, "new": len(fetched.records),
-                            "previous_run": search.last_run, "report": report})
+                            "previous_run": search.last_run, "report": report,
+                            "problems": [str(p) for p in problems]})
             if not args.dry_run:
                 search.seen = list(dict.fromkeys([*search.seen, *(r.pmid if search.source == "pubmed" else r.doi_key
                                                                  for r in fetched.records)]))
