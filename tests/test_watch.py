@@ -168,3 +168,21 @@ def test_watch_run_reports_what_could_not_be_read_or_was_not_returned(services, 
     captured = capsys.readouterr()
     assert "not a work; skipped" in captured.err
     assert any("not a work; skipped" in p for p in json.loads(captured.out)[0]["problems"])
+
+
+def test_a_crossref_watch_reaches_what_a_first_run_left_beyond_max(services, tmp_path, capsys):
+    """26 works match, --max 10: the runs report 10, 10, 6 new (before: 10, then 0 for ever, the other 16 never
+    seen): the pages read go past the works seen before."""
+    _server, _eutils, crossref, _ids, works = services
+    base = next(w for w in works if w.get("DOI") and w.get("title"))
+    crossref.items = [{**base, "DOI": f"10.5555/watch.{i}", "title": [f"Tubal flushing study number {i}"]}
+                      for i in range(26)]
+    bib = tmp_path / "references.bib"
+    assert run(bib, "watch", "add", "cr", "tubal flushing", "--source", "crossref") == 0
+    capsys.readouterr()
+    counts = []
+    for _ in range(4):
+        assert run(bib, "watch", "run", "--no-screen", "--max", "10", "cr", "--json") == 0
+        counts.append(json.loads(capsys.readouterr().out)[0]["new"])
+    assert counts == [10, 10, 6, 0]
+    assert len(Library.load(bib)) == 26

@@ -87,6 +87,9 @@ def cmd_watch_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+BACKLOG = 5000  # Crossref works a saved search reads past those it has seen (a search may match millions)
+
+
 def _watch_fetch(search: SavedSearch, spool: FetchedParts, http: HttpClient, limit: int) -> tuple[Fetched, int]:
     """(records of the identifiers not seen before, how many records the source matches now)."""
     if search.source == "pubmed":
@@ -94,10 +97,13 @@ def _watch_fetch(search: SavedSearch, spool: FetchedParts, http: HttpClient, lim
         found = pubmed.search(search.query)
         new = new_identifiers(search, found.ids)[:limit]
         return collect(pubmed, spool, new), found.count
-    fetched = collect_search(Crossref(http), spool, search.query, max_results=limit, sort="created")
+    # newest first: the works seen before come first, so the pages read go past them to what is new (the backlog
+    # a first run left beyond --max included), at most BACKLOG works further than the last run reached
+    reach = limit + min(len(search.seen), BACKLOG)
+    fetched = collect_search(Crossref(http), spool, search.query, max_results=reach, sort="created")
     ids = [r.doi_key for r in fetched.records if r.doi_key]
     fresh = set(new_identifiers(search, ids))
-    fetched.records = [r for r in fetched.records if r.doi_key in fresh]
+    fetched.records = [r for r in fetched.records if r.doi_key in fresh][:limit]
     return fetched, fetched.total
 
 
