@@ -101,7 +101,8 @@ def test_detected_by_the_file_readers():
 def test_habanero_recorded_responses():
     one = read(HABANERO / "test_works_with_one_id.0.json").records[0]
     assert one.doi == "10.1371/journal.pone.0033693" and one.pages == "e33693"
-    assert one.editors == [Author(family="Borlongan", given="Cesario V.")]
+    # PLOS ONE's academic editor: not an editor of the journal the article is in
+    assert one.editors == [] and one.extra["academic_editor"] == "Borlongan, Cesario V."
     assert one.title.startswith("Methylphenidate Exposure Induces Dopamine Neuron Loss")
     assert not one.retracted  # its update is a correction, not a retraction
     cursor = read(HABANERO / "test_cursor_max.0.json")
@@ -118,3 +119,19 @@ def test_habanero_recorded_responses():
     assert negotiated.journal_abbrev == "Fertil Steril"
     bad = read(HABANERO / "test_works_bad_id_warn.0.txt")
     assert bad.problems[0].fatal and "Resource not found." in bad.problems[0].message
+
+
+def test_a_journal_articles_academic_editor_is_not_its_editor():
+    """PLOS ONE names the academic editor who handled the paper as "editor": stored as `editor`, AMA and Vancouver
+    printed "Editorson E, ed." in the article's citation. A chapter's editor stays the book's editor."""
+    from library.export import cite_this
+
+    work = {"type": "journal-article", "title": ["A trial"], "DOI": "10.1371/journal.pone.0000001",
+            "author": [{"given": "Jane", "family": "Smith"}], "container-title": ["PLoS ONE"],
+            "editor": [{"given": "Ed", "family": "Editorson", "sequence": "first", "affiliation": []}],
+            "issued": {"date-parts": [[2020]]}}
+    article = crossref_record(work)
+    assert article.editors == [] and article.extra["academic_editor"] == "Editorson, Ed"
+    assert all("Editorson" not in text for style, text in cite_this(article, "text").items() if style != "ris")
+    chapter = crossref_record({**work, "type": "book-chapter"})
+    assert [e.family for e in chapter.editors] == ["Editorson"] and "academic_editor" not in chapter.extra

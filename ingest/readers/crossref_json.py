@@ -8,7 +8,7 @@ Mapping (Crossref's field names):
 * ``type`` -> entry type (:data:`CROSSREF_TYPES`; unknown types become ``misc``);
 * ``title`` (an array; ``subtitle`` appended after a colon when the title does not already contain it);
 * ``author`` / ``editor``: ``given`` + ``family`` (``suffix`` after the given name), ``name`` for collective
-  authors, ``ORCID`` kept;
+  authors, ``ORCID`` kept; a journal article's editor is its academic editor: ``academic_editor``, not ``editor``;
 * ``container-title`` -> journal (articles) or booktitle (chapters, proceedings papers), ``short-container-title``
   -> journal_abbrev;
 * date: ``published-print``, else ``issued``, else ``published-online`` / ``published`` (``date-parts``);
@@ -31,6 +31,7 @@ from typing import Any
 from lxml import etree
 
 from library.model import Author, Record
+from library.names import format_bibtex_names
 from library.normalize import normalize_record, parse_date
 
 from ..base import ReadProblem, ReadResult, identifier_problems
@@ -198,6 +199,12 @@ def crossref_record(work: dict[str, Any]) -> Record:
         record.note = record.note or (f"Retraction of: doi:{retracts[0]}" if retracts[0] else "")
     edition = _text(work.get("edition-number"))
     record.extra = {"edition": edition} if edition else {}
+    if record.entry_type == "article" and record.editors:
+        # a journal article's "editor" at Crossref is the academic editor who handled it (PLOS, Frontiers,
+        # PeerJ ...), not an editor of what it is published in: as `editor`, AMA, Vancouver and MLA printed
+        # "Editorson E, ed." in its citation. Kept, in a field of its own.
+        record.extra["academic_editor"] = format_bibtex_names(record.editors, encode=str)
+        record.editors = []
     return normalize_record(record)
 
 
