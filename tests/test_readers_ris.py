@@ -116,3 +116,20 @@ def test_pages_numbered_within_a_section_keep_their_end_page():
     assert read_ris(text, "x.ris").records[0].pages == "S21-1--S21-8"
     text = b"TY  - JOUR\nTI  - A plain article\nSP  - 561\nEP  - 567\nER  - \n"
     assert read_ris(text, "x.ris").records[0].pages == "561--567"
+
+
+def test_ovid_puts_the_nlm_journal_id_where_the_issue_goes():
+    """Ovid MEDLINE's RIS (ESHackathon/CiteSource's medline_84.ris: 29 of 84 records) writes the journal subset
+    and the NLM journal ID in IS: "eag, 7805975" was the issue (and a merge conflict with PubMed's real issue)."""
+    from ingest.readers.ris import read_ris
+
+    def read(issue: str):  # type: ignore[no-untyped-def]
+        text = f"TY  - JOUR\nTI  - An Ovid record\nVL  - 12\nIS  - {issue}\nER  - \n".encode()
+        return read_ris(text, "ovid.ris").records[0]
+
+    for issue, nlm in (("eag, 7805975", "7805975"), ("101676033", "101676033"), ("0401664, du5", "0401664"),
+                       ("jmf, 2985188r", "2985188r")):
+        record = read(issue)
+        assert (record.issue, record.extra.get("nlm_id")) == ("", nlm)
+    for issue in ("7", "24", "1-2", "Suppl 3", "9783319956299"):  # issues (and an ISBN) stay as written
+        assert read(issue).issue == issue and "nlm_id" not in read(issue).extra

@@ -263,6 +263,10 @@ def _standard_numbers(values: list[str]) -> tuple[str, str]:
     return ", ".join(dict.fromkeys(issn)), ", ".join(dict.fromkeys(isbn))
 
 
+# the NLM unique journal ID (7-9 digits, an "R" on older ones), alone or beside a journal subset code
+_NLM_ID = re.compile(r"(?:[0-9a-z]{2,4},\s*)?([0-9]{7,9}[Rr]?)(?:,\s*[0-9a-z]{2,4})?")
+
+
 def _pages(start: str, end: str) -> str:
     start, end = start.strip(), end.strip()
     if start and end and end != start and "-" not in start:
@@ -341,6 +345,10 @@ def ris_record(tags: Tags) -> Record:
         record.extra["year"] = _one(get("PY"))  # "in press", "forthcoming": kept, as the BibTeX reader keeps them
     record.volume = _one(get("VL"))
     record.issue = _first(tags, "IS", "CP")
+    nlm = _NLM_ID.fullmatch(record.issue) if record.issue[:1].isalnum() else None
+    if nlm:  # Ovid's RIS: "IS - eag, 7805975" is a journal subset and the NLM journal ID, not an issue number
+        record.issue = ""
+        record.extra["nlm_id"] = nlm.group(1)
     record.pages = _pages(_one(get("SP")), _one(get("EP"))) or _one(get("C7"))
     record.doi = _doi(tags)
     if "SN" in tags:
