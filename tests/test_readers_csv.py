@@ -62,3 +62,30 @@ def test_given_first_author_lists_with_a_last_and() -> None:
         ("Negus", "S. S."), ("Morrissey", "E. M."), ("Rosenberg", "M."), ("Cheng", "K."), ("Rice", "K. C.")]
     assert [a.family for a in second.authors] == ["Carvalho", "Riet-Correa", "Silva"]
     assert [(a.family, a.given) for a in third.authors] == [("Zhai", "Q. J."), ("Yue", "X. Y."), ("Hong", "Z.")]
+
+
+PUBMED_CSV = """PMID,Title,Authors,Citation,First Author,Journal/Book,Publication Year,Create Date,PMCID,NIHMS ID,DOI
+30890123,Oil-based contrast for HSG,"Dreyer K, van Rijswijk J, Mijatovic V",Fertil Steril. 2019 Jun;111(6):1090-1096.e3. doi: 10.1016/j.fertnstert.2019.01.031. Epub 2019 Apr 18.,Dreyer K,Fertil Steril,2019,2019/04/20,,,10.1016/j.fertnstert.2019.01.031
+30897123,Tubal flushing,"Smith J, Doe A",PLoS One. 2019 Mar 21;14(3):e0213622. doi: 10.1371/journal.pone.0213622. eCollection 2019.,Smith J,PLoS One,2019,2019/03/22,PMC6428234,,10.1371/journal.pone.0213622
+39630001,Ahead of print,Roe P,Fertil Steril. 2024 Dec 3:S0015-0282(24)02345-6. Online ahead of print.,Roe P,Fertil Steril,2024,2024/12/04,,,
+29083812,Hysterosalpingography,"Baker A, Jones B","2023 Jan 30. In: StatPearls [Internet]. Treasure Island (FL): StatPearls Publishing; 2025 Jan–.",Baker A,StatPearls Publishing,2023,2017/11/01,,,
+"""
+
+
+def test_pubmeds_csv_export_gives_journal_volume_issue_pages_and_two_authors():
+    """PubMed's "Save > CSV" (rows written from its documented summary format): "Journal/Book" was not read, the
+    volume, issue and pages live only in "Citation", and two Vancouver names ("Smith J, Doe A") were one person."""
+    records = {r.pmid: r for r in read_csv(PUBMED_CSV.encode(), "csv-hsg-set.csv").records}
+    oil = records["30890123"]
+    assert (oil.journal, oil.volume, oil.issue, oil.pages, oil.month) == (
+        "Fertil Steril", "111", "6", "1090--1096.e3", "June")
+    plos = records["30897123"]
+    assert [a.family for a in plos.authors] == ["Smith", "Doe"]  # before: one author "Smith J" / "Doe A"
+    assert (plos.volume, plos.issue, plos.pages) == ("14", "3", "e0213622")
+    ahead = records["39630001"]  # no volume yet: the pii is not taken for pages
+    assert (ahead.journal, ahead.volume, ahead.pages) == ("Fertil Steril", "", "")
+    chapter = records["29083812"]
+    assert (chapter.entry_type, chapter.booktitle, chapter.publisher, chapter.journal) == (
+        "incollection", "StatPearls", "StatPearls Publishing", "")
+    assert [a.family for a in read_csv(b"title,author\nX,\"Smith, John A\"\n", "a.csv").records[0].authors] == [
+        "Smith"]  # a single "Family, Given" is still one person

@@ -26,6 +26,9 @@ abstract       abstract, abstractnote
 keywords       keywords, keyword, authorkeywords, manualtags, tags
 mesh, pubtypes mesh, meshterms, meshheadings / pubtype, publicationtypes
 language       language, lang;  publisher: publisher;  note: note;  topics: topics
+(PubMed)       journal/book (the NLM abbreviation); citation ("Econ Bot. 2021 Mar;75(2):101-110.
+               ...": volume, issue, pages and month when it starts with that abbreviation; "2023 Jan 30.
+               In: StatPearls [Internet]. ...": a chapter of that book, "Journal/Book" its publisher)
 =============  ========================================================================================
 
 A header without a title column is refused (fatal: nothing can be matched or keyed without titles), naming the
@@ -60,7 +63,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "journal": ("journal", "journaltitle", "publicationtitle", "source", "sourcetitle", "containertitle",
                 "secondarytitle"),
     "journal_abbrev": ("journalabbreviation", "journalabbrev", "shortjournal", "abbreviatedsourcetitle",
-                       "isoabbreviation"),
+                       "isoabbreviation", "journal/book"),
     "booktitle": ("booktitle",),
     "year": ("year", "publicationyear", "pubyear"),
     "month": ("month",),
@@ -76,6 +79,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "keywords": ("keywords", "keyword", "authorkeywords", "manualtags", "tags"),
     "mesh": ("mesh", "meshterms", "meshheadings"), "pubtypes": ("pubtype", "pubtypes", "publicationtypes"),
     "language": ("language", "lang"), "publisher": ("publisher",), "note": ("note",), "topics": ("topics",),
+    "citation": ("citation",),
 }
 _ZOTERO_TYPES = {"journalarticle": "article", "magazinearticle": "article", "newspaperarticle": "article",
                  "book": "book", "booksection": "incollection", "conferencepaper": "inproceedings",
@@ -132,8 +136,8 @@ def _authors(text: str) -> list[Author]:
         return parse_bibtex_names(text)
     if ";" in text:
         parts = text.split(";")
-    elif text.count(",") > 1 and all(re.fullmatch(r".+\s[A-Z.\-]{1,6}", p.strip()) for p in text.split(",")):
-        parts = text.split(",")  # Vancouver: "Smith J, Doe AB"
+    elif "," in text and all(re.fullmatch(r".+\s[A-Z.\-]{1,6}", p.strip()) for p in text.split(",")):
+        parts = text.split(",")  # Vancouver: "Smith J, Doe AB" (two authors too: "Smith, John A" is one)
     else:
         parts = [text]
     return [a for a in (parse_person_name(p) for p in parts) if a.family or a.literal]
@@ -144,6 +148,37 @@ def _entry_type(text: str) -> str:
     if not raw:
         return "article"
     return _ZOTERO_TYPES.get(_canonical(raw)) or RIS_TYPES.get(raw.upper()) or raw.lower()
+
+
+# PubMed's CSV "Citation" after the journal: "2021 Mar;75(2):101-110. doi: ..." (date; volume(issue):pages.)
+_PUBMED_CITATION = re.compile(r"(?P<date>[0-9]{4}[^;:]*);(?P<volume>[^(:;.]*)(?:\((?P<issue>[^)]*)\))?"
+                              r"(?::(?P<pages>[^.;\s][^;\s]*?))?\.(?:\s|$)")
+
+
+_PUBMED_BOOK = re.compile(r"[0-9]{4}[^.]*\.\s+In:\s+(?P<book>[^.]+?)(?:\s+\[Internet\])?\.\s")  # StatPearls ...
+
+
+def _pubmed_citation(record: Record, citation: str) -> None:
+    """Volume, issue, pages and month from PubMed's CSV "Citation" ("Econ Bot. 2021 Mar;75(2):101-110. doi: ...")
+    when it starts with the record's "Journal/Book" abbreviation; other forms (books, ahead of print) give
+    nothing. What the row's own columns say is kept."""
+    abbrev = record.journal_abbrev
+    book = _PUBMED_BOOK.match(citation)
+    if book and abbrev and not citation.startswith(f"{abbrev}. "):  # "Journal/Book" is then the publisher
+        record.entry_type = "incollection" if record.entry_type == "article" else record.entry_type
+        record.booktitle = record.booktitle or book.group("book").strip()
+        record.publisher = record.publisher or abbrev
+        record.journal_abbrev = ""
+        return
+    if not abbrev or not citation.startswith(f"{abbrev}. "):
+        return
+    match = _PUBMED_CITATION.match(citation, len(abbrev) + 2)
+    if match is None:
+        return
+    record.volume = record.volume or match.group("volume").strip()
+    record.issue = record.issue or (match.group("issue") or "").strip()
+    record.pages = record.pages or (match.group("pages") or "")
+    record.month = record.month or parse_date(match.group("date"))[1]
 
 
 def _row_record(values: dict[str, str]) -> Record:
@@ -159,6 +194,8 @@ def _row_record(values: dict[str, str]) -> Record:
     if year is None and values.get("year"):
         record.extra["year"] = values["year"]  # "in press": kept as text, as the BibTeX reader keeps it
     record.month = record.month or (parse_date(values["date"])[1] if values.get("date") else month)
+    if values.get("citation"):
+        _pubmed_citation(record, values["citation"].strip())
     if not record.pages and values.get("startpage"):
         end = values.get("endpage", "")
         record.pages = f"{values['startpage']}-{end}" if end else values["startpage"]
