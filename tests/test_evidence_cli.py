@@ -12,6 +12,7 @@ import pytest
 
 from library import Library
 from library.cli import main
+from library.model import EntryLink
 
 from .conftest import REFERENCES, ROOT
 
@@ -270,3 +271,29 @@ def test_rejecting_a_mistyped_topic_is_refused_not_stored(bib, capsys):
     code, out, _ = run(capsys, "--bib", bib, "reject", "fang2018oil", "Diagnostics > Retired topic")
     assert code == 0 and out == "fang2018oil: rejected topics: Diagnostics > Retired topic\n"
     assert "Diagnostics > Retired topic" not in Library.load(bib).get("fang2018oil").topics_auto
+
+
+def test_relinking_a_study_cited_under_two_numbers_is_refused_not_a_silent_loss(bib, capsys):
+    """`link --number 5` on a study cited as #1 and #3 of one entry replaced both with #5 (exit 0): #3 was lost
+    without a word. The editor must say which number stays, so it is refused and nothing is written."""
+    lib = Library.load(bib)
+    record = lib.get("acog2020co800")
+    assert [(lk.slug, lk.number) for lk in record.cited_in()] == [(HSG, 1)]
+    record.links = [*record.links, EntryLink(HSG, "cited", 3)]
+    lib.update(record)
+    lib.save()
+    before = bib.read_bytes()
+    code, out, err = run(capsys, "--bib", bib, "link", "acog2020co800", HSG, "--as", "cited", "--number", "5")
+    assert (code, out) == (1, "")
+    assert err == ("reflib: 'acog2020co800' is cited in 'hysterosalpingogram' as #1 and #3; linking it as #5 would "
+                   "replace both: unlink it (`reflib unlink acog2020co800 hysterosalpingogram --as cited`) and link "
+                   "it again with the number the entry's text uses\n")
+    assert bib.read_bytes() == before
+    for number in ("3", "1"):  # a number it already has: nothing to change, nothing dropped
+        code, out, _ = run(capsys, "--bib", bib, "link", "acog2020co800", HSG, "--as", "cited", "--number", number)
+        assert (code, out) == (0, f"acog2020co800: cited in {HSG} as #{number}\n")
+        assert bib.read_bytes() == before
+    code, out, _ = run(capsys, "--bib", bib, "unlink", "acog2020co800", HSG, "--as", "cited")
+    assert out == f"acog2020co800: no longer cited in {HSG} (was #1)\nacog2020co800: no longer cited in {HSG} (was #3)\n"
+    code, out, _ = run(capsys, "--bib", bib, "link", "acog2020co800", HSG, "--as", "cited", "--number", "5")
+    assert (code, out) == (0, f"acog2020co800: cited in {HSG} as #5\n")
