@@ -135,6 +135,26 @@ def test_set_editor_fields_with_validation(bib, capsys):
     assert info.value.code == 2
 
 
+def test_set_design_or_clearing_level_reason_warns_of_the_level_it_leaves_inconsistent(bib, capsys):
+    """`set level` refuses a level above what the design allows; `set design` (or clearing `level_reason`) that
+    makes the stored level such a level was silent (exit 0), and only `check` found it. A warning now names the
+    level; the edit is still made (warnings never block)."""
+    assert run(capsys, "--bib", bib, "set", "fang2018oil", "level", "therapy 1") == (0, "fang2018oil: level set\n", "")
+    code, out, err = run(capsys, "--bib", bib, "set", "fang2018oil", "design", "case-series")
+    assert (code, out) == (0, "fang2018oil: design set\n")
+    assert err == ("warning: fang2018oil: Level 1 (therapy, OCEBM 2011) is above what a case-series study "
+                   "allows for a therapy question (level 4); lower it or state why (level_reason)\n")
+    assert Library.load(bib).get("fang2018oil").design == "case-series"
+    assert run(capsys, "--bib", bib, "set", "fang2018oil", "notes", "x")[2] == ""  # still inconsistent: said once
+    assert run(capsys, "--bib", bib, "set", "fang2018oil", "design", "meta-analysis")[2] == ""  # consistent again
+    assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "level_reason", "dramatic effect")[0] == 0
+    assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "level", "therapy 1")[2] == ""
+    code, out, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "level_reason", "")
+    assert (code, out) == (0, "dreyer2017oil: level_reason cleared\n")
+    assert err == ("warning: dreyer2017oil: Level 1 (therapy, OCEBM 2011) is above what a rct study allows "
+                   "for a therapy question (level 2); lower it or state why (level_reason)\n")
+
+
 # --- link / unlink / entries ---------------------------------------------------------------------------------
 def test_link_unlink_and_entry_list(bib, capsys):
     code, out, _ = run(capsys, "--bib", bib, "link", "fang2018oil", HSG, "--as", "cited")

@@ -15,7 +15,7 @@ from .level import QUESTIONS, SCHEME, derive_level, format_level, level_problem,
 from .taxonomy import Taxonomy
 
 __all__ = ["EDITOR_FIELDS", "GRADE_CERTAINTIES", "STANCES", "InvalidValueError", "accept_topic", "level_for",
-           "level_from_form", "parse_grade", "reject_topic", "set_field", "tag", "untag"]
+           "level_from_form", "level_warning", "parse_grade", "reject_topic", "set_field", "tag", "untag"]
 
 STANCES = ("supportive", "neutral", "critical", "hostile")
 GRADE_CERTAINTIES = ("high", "moderate", "low", "very low")
@@ -100,6 +100,18 @@ def set_field(record: Record, field: str, value: str) -> Record:
     else:  # notes, unverified, level_reason: free text
         setattr(out, field, value)
     return out
+
+
+def level_warning(before: Record, after: Record) -> str:
+    """What is now wrong with the level after an edit that was not wrong before ('' when nothing new): changing
+    the design or clearing ``level_reason`` can leave a level the design does not allow. ``set_field`` refuses
+    such a level when it is the level being set; for the other fields it is a warning, never a refusal (the
+    editor may be about to set the level next)."""
+    problem = level_problem(after.effective_design, after.effective_level, after.level_reason)
+    if not problem or problem == level_problem(before.effective_design, before.effective_level, before.level_reason):
+        return ""
+    hint = "" if after.level else " (an automatic level: run `reflib classify`)"
+    return f"{after.key}: {problem}{hint}"
 
 
 def level_from_form(design: str, question: str, number: int | None, previous: str) -> str:
