@@ -317,3 +317,21 @@ def test_relinking_a_study_cited_under_two_numbers_is_refused_not_a_silent_loss(
     assert out == f"acog2020co800: no longer cited in {HSG} (was #1)\nacog2020co800: no longer cited in {HSG} (was #3)\n"
     code, out, _ = run(capsys, "--bib", bib, "link", "acog2020co800", HSG, "--as", "cited", "--number", "5")
     assert (code, out) == (0, f"acog2020co800: cited in {HSG} as #5\n")
+
+
+def test_tagging_a_rejected_topic_clears_the_rejection_as_accept_does(bib, capsys):
+    """`tag` of a topic the editor had rejected left it both manual and rejected (`classify --explain`: "not ...:
+    rejected by an editor"); the editor's latest statement wins, as with `accept`."""
+    flushing = "Infertility > Tubal factor > Tubal flushing"
+    code, out, _ = run(capsys, "--bib", bib, "reject", "dreyer2017oil", "tubal-flushing")
+    assert (code, out) == (0, f"dreyer2017oil: rejected topics: {flushing}\n")
+    code, out, _ = run(capsys, "--bib", bib, "tag", "dreyer2017oil", "tubal-flushing")
+    assert code == 0 and flushing in out
+    record = Library.load(bib).get("dreyer2017oil")
+    assert flushing in record.topics and record.topics_rejected == []
+    code, out, _ = run(capsys, "--bib", bib, "classify", "--explain", "dreyer2017oil")
+    assert code == 0 and "rejected by an editor" not in out
+    run(capsys, "--bib", bib, "untag", "dreyer2017oil", "tubal-flushing")
+    run(capsys, "--bib", bib, "reject", "dreyer2017oil", "Infertility")  # a parent's rejection covers it too
+    assert run(capsys, "--bib", bib, "tag", "dreyer2017oil", "tubal-flushing")[0] == 0
+    assert Library.load(bib).get("dreyer2017oil").topics_rejected == []

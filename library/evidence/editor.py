@@ -144,11 +144,17 @@ def level_for(question: str, level: int) -> str:
 
 
 def tag(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
-    """A copy with the topic (a path, id or unique name; see Taxonomy.resolve) added to the manual topics."""
+    """A copy with the topic (a path, id or unique name; see Taxonomy.resolve) added to the manual topics.
+
+    The editor's latest statement wins: a suggestion of the topic is settled, and an earlier rejection of it (or
+    of a topic above it) is withdrawn, as :func:`accept_topic` does; a topic both manual and rejected was shown
+    by ``classify --explain`` as "rejected by an editor"."""
     path = taxonomy.resolve(topic).path
     out = record.copy()
     if path.casefold() not in {t.casefold() for t in out.topics}:
         out.topics.append(path)
+    out.topics_suggested = [t for t in out.topics_suggested if t.casefold() != path.casefold()]
+    out.topics_rejected = [t for t in out.topics_rejected if not _is_under(path, t)]
     return out
 
 
@@ -176,12 +182,10 @@ def _is_under(path: str, root: str) -> bool:
 
 
 def accept_topic(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
-    """A copy where the topic (usually a suggestion) is a manual topic: classification never removes it again."""
-    path = taxonomy.resolve(topic).path
-    out = tag(record, taxonomy, path)
-    out.topics_suggested = [t for t in out.topics_suggested if t.casefold() != path.casefold()]
-    out.topics_rejected = [t for t in out.topics_rejected if not _is_under(path, t)]
-    return out
+    """A copy where the topic (usually a suggestion) is a manual topic: classification never removes it again.
+    The same as :func:`tag` (the suggestion settled, an earlier rejection withdrawn); the CLI notes a topic
+    nothing suggested."""
+    return tag(record, taxonomy, topic)
 
 
 def reject_topic(record: Record, taxonomy: Taxonomy | None, topic: str) -> Record:
