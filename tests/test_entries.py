@@ -275,3 +275,19 @@ def test_a_slug_with_surrounding_spaces_links_to_the_entry_not_beside_it(lib):
     refs = entry_references(stored, f"{HSG} ", entries)  # `entry show` showed the entry with empty lists
     assert [n for n, _ in refs.cited] == [1, 3, 4] and "karande1997radiation" in [r.key for r in refs.discussed]
     assert unlink_study(stored, "dreyer2017oil", f" {HSG}", "cited") == [EntryLink(HSG, "cited", 4)]
+
+
+def test_html_lists_a_citation_without_a_number_apart_not_under_a_made_up_number():
+    """An unnumbered citation inside the <ol> got the browser's next number ("4."), which no superscript of the
+    entry's text has: it is listed after the numbered list, in a list of its own with a note."""
+    from library.evidence.links import EntryReferences
+
+    first = Record(key="first", title="First study", year=2001, links=[EntryLink(HSG, "cited", 3)])
+    loose = Record(key="loose", title="Loose study", year=2002, links=[EntryLink(HSG, "cited")])
+    out = render_references(EntryReferences(HSG, None, [(3, first), (None, loose)], []), "html")
+    numbered, _, rest = out.partition("</ol>")
+    assert 'data-key="first"' in numbered and 'value="3"' in numbered and "loose" not in numbered
+    assert rest.index('<p class="unnumbered">') < rest.index('<ul class="unnumbered">') < rest.index('data-key="loose"')
+    assert "-ref-0" not in out  # no made-up anchor either
+    alone = render_references(EntryReferences(HSG, None, [(None, loose)], []), "html")
+    assert "<ol>" not in alone and '<ul class="unnumbered">' in alone

@@ -218,6 +218,33 @@ def test_entry_block_fragment_json_and_dump(site: tuple[Path, Path]) -> None:
     assert {json.loads(line)["id"] for line in lines} == set(lib.keys())
 
 
+UNNUMBERED = """
+@article{loose2021,
+  author       = {Loose, Lena},
+  title        = {A study cited without a number},
+  journal      = {Journal},
+  year         = {2021},
+  doi          = {10.1000/loose},
+  topics       = {Diagnostics > Tubal patency > HSG},
+  cited_in     = {hysterosalpingogram},
+  unverified   = {none}
+}
+"""
+
+
+def test_entry_fragment_lists_a_citation_without_a_number_after_the_numbered_list(tmp_path: Path) -> None:
+    """A citation without a number inside the <ol> got the browser's next number, one the entry's text does not
+    have: it is listed after the numbered list in an unnumbered one, with a note (the JSON says "number": null)."""
+    _, out = _site(tmp_path, extra=UNNUMBERED)
+    fragment = (out / "entries/hysterosalpingogram.fragment.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parseFragment(fragment)
+    numbered, _, rest = fragment.partition("</ol>")
+    assert "loose" not in numbered and "<li>" not in numbered  # every numbered item has its value
+    assert rest.index('<p class="unnumbered">') < rest.index('<ul class="unnumbered">') < rest.index("loose")
+    block = json.loads((out / "entries/hysterosalpingogram.json").read_text(encoding="utf-8"))
+    assert [c["number"] for c in block["cited"]][-1] is None
+
+
 def test_cite_this_four_styles_and_ris(site: tuple[Path, Path]) -> None:
     bib, out = site
     record = next(r for r in Library.load(bib).records() if r.doi and r.volume)

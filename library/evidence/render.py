@@ -23,12 +23,15 @@ from .design import DESIGN_LABELS
 from .level import parse_level
 from .links import EntryReferences
 
-__all__ = ["FORMATS", "design_label", "identifier_links", "level_label", "render_references"]
+__all__ = ["FORMATS", "UNNUMBERED_NOTE", "design_label", "identifier_links", "level_label", "render_references"]
 
 FORMATS = ("md", "html", "json", "text")
 CITED_HEADING = "Cited in this entry"
 DISCUSSED_HEADING = "Discussed in — Research library"
 PENDING_HEADING = "Not yet in the research library"
+# an HTML <ol> numbers every item: a citation without a number would show the browser's next one, which no
+# superscript of the entry's text has, so such citations are listed after it, unnumbered (the published block too)
+UNNUMBERED_NOTE = "Also cited in this entry, without a reference number:"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -185,16 +188,20 @@ def _as_html(refs: EntryReferences, style: str, library_url: str = "") -> str:
     heading = f'<a href="{esc(entry_url, quote=True)}">{esc(title)}</a>' if entry_url else esc(title)
     out = [f'<section class="reflib-references" data-entry="{esc(refs.slug, quote=True)}">',
            f"<h2>{heading}</h2>", f"<h3>{esc(CITED_HEADING)}</h3>"]
-    if refs.cited:
-        out.append("<ol>")
-        for number, record in refs.cited:
-            value = f' value="{number}"' if number is not None else ""
-            citation = _link_identifiers(format_citation(record, style, "html"), record)
-            body = " ".join(p for p in (citation, _html_links(record, citation), study_link(record)) if p)
-            out.append(f'<li{value} id="{esc(refs.slug, quote=True)}-ref-{number or 0}" '
-                       f'data-key="{esc(record.key, quote=True)}">{body}</li>')
-        out.append("</ol>")
-    else:
+    def cited_item(number: int | None, record: Record) -> str:
+        citation = _link_identifiers(format_citation(record, style, "html"), record)
+        body = " ".join(p for p in (citation, _html_links(record, citation), study_link(record)) if p)
+        where = f' value="{number}" id="{esc(refs.slug, quote=True)}-ref-{number}"' if number is not None else ""
+        return f'<li{where} data-key="{esc(record.key, quote=True)}">{body}</li>'
+
+    numbered = [(n, r) for n, r in refs.cited if n is not None]
+    unnumbered = [r for n, r in refs.cited if n is None]
+    if numbered:
+        out += ["<ol>", *(cited_item(n, r) for n, r in numbered), "</ol>"]
+    if unnumbered:
+        out += [f'<p class="unnumbered">{esc(UNNUMBERED_NOTE)}</p>', '<ul class="unnumbered">',
+                *(cited_item(None, r) for r in unnumbered), "</ul>"]
+    if not refs.cited:
         out.append("<p>None.</p>")
     out.append(f"<h3>{esc(DISCUSSED_HEADING)}</h3>")
     if refs.discussed:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..evidence.encyclopedia import Entry
+from ..evidence.render import UNNUMBERED_NOTE
 from .config import PublishConfig
 from .markup import esc, page
 from .study import Summary, row_of
@@ -116,14 +117,19 @@ def entry_block(entry: Entry, linked: Sequence[Summary], citations: dict[str, st
     data: dict[str, Any] = {"entry": {"slug": entry.slug, "title": entry.title, "url": entry.url},
                             "cited": [], "discussed": [], "not_yet": pending}
     if cited:
-        items = []
+        items: list[str] = []
+        loose: list[str] = []
         for number, s in cited:
             text = citations.get(s.key) or esc(s.title)
             value = f' value="{number}"' if number else ""
-            items.append(f'<li{value}>{text} <a href="{esc(url(s))}">Study page</a></li>')
+            (items if number else loose).append(f'<li{value}>{text} <a href="{esc(url(s))}">Study page</a></li>')
             data["cited"].append({"number": number, "key": s.key, "slug": s.slug, "title": s.title, "url": url(s),
                                   "citation_html": citations.get(s.key, "")})
-        html_parts.append(f"<h2>Cited in this entry</h2>\n<ol>\n{chr(10).join(items)}\n</ol>")
+        lists = [f"<ol>\n{chr(10).join(items)}\n</ol>"] if items else []
+        if loose:  # after the numbered list, never numbered by it (see render.UNNUMBERED_NOTE)
+            lists.append(f'<p class="unnumbered">{esc(UNNUMBERED_NOTE)}</p>\n<ul class="unnumbered">\n'
+                         f"{chr(10).join(loose)}\n</ul>")
+        html_parts.append("<h2>Cited in this entry</h2>\n" + "\n".join(lists))
     if discussed:
         items = []
         for s in discussed:
