@@ -335,3 +335,33 @@ def test_tagging_a_rejected_topic_clears_the_rejection_as_accept_does(bib, capsy
     run(capsys, "--bib", bib, "reject", "dreyer2017oil", "Infertility")  # a parent's rejection covers it too
     assert run(capsys, "--bib", bib, "tag", "dreyer2017oil", "tubal-flushing")[0] == 0
     assert Library.load(bib).get("dreyer2017oil").topics_rejected == []
+
+
+def test_list_and_search_json_say_what_is_still_to_verify(capsys):
+    """An editor must see which fields of a record were not checked against a source: `list --json` and
+    `search --json` left `unverified` (and the status it gives) out."""
+    for command in ("list", "search"):
+        code, out, _ = run(capsys, "--bib", REFERENCES, command, "--json", "--entry", HSG)
+        assert code == 0
+        found = {r["key"]: (r["verification"], r["unverified"]) for r in json.loads(out)}
+        assert found["acog2020co800"] == ("verified", "none")
+        assert found["dreyer2017oil"] == ("unverified", "volume, number, pages")
+
+
+def test_entry_show_md_and_text_mark_unverified_studies_for_the_editor(capsys):
+    """`entry show` (the editor's view of an entry's sources) did not say which cited or discussed studies still
+    have fields to check; md and text now do. The html, which readers see, does not."""
+    unverified = Library.load(REFERENCES).get("beverley2019salineair").unverified
+    assert unverified and unverified != "none"
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "text")
+    line = next(line for line in out.splitlines() if "Saline-Air Device" in line)
+    assert line.endswith(f"(still to verify: {unverified})")
+    assert not any("still to verify" in line for line in out.splitlines() if "Committee on Gynecologic" in line)
+    assert next(line for line in out.splitlines() if "Oil-Based" in line).endswith(
+        "(still to verify: volume, number, pages)")  # a cited study
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "md")
+    assert code == 0
+    line = next(line for line in out.splitlines() if "Saline-Air Device" in line)
+    assert line.endswith(f"*(Still to verify: {unverified})*")
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "html")
+    assert code == 0 and "verify" not in out

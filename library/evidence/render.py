@@ -91,6 +91,21 @@ def _text_retracted(record: Record) -> str:
     return "[Retracted] " if record.retracted else ""
 
 
+def _to_verify(record: Record) -> str:
+    """For the editor (md and text, never the html readers see): the fields still to check against a source."""
+    return record.unverified.strip() if record.verification == "unverified" else ""
+
+
+def _md_unverified(record: Record) -> str:
+    fields = _to_verify(record)
+    return f" *(Still to verify: {_md(fields)})*" if fields else ""
+
+
+def _text_unverified(record: Record) -> str:
+    fields = _to_verify(record)
+    return f" (still to verify: {' '.join(fields.split())})" if fields else ""
+
+
 def _html_retracted(record: Record) -> str:
     return RETRACTED_HTML + " " if record.retracted else ""
 
@@ -133,14 +148,14 @@ def _as_md(refs: EntryReferences, style: str) -> str:
         links = " · ".join(f"[{label}]({url})" for label, url in identifier_links(record))
         marker = f"{number}." if number is not None else "-"
         lines.append(f"{marker} {_md_retracted(record)}{format_citation(record, style, 'md')}"
-                     + (f" {links}" if links else ""))
+                     + (f" {links}" if links else "") + _md_unverified(record))
     if not refs.cited:
         lines.append("_None._")
     lines += ["", f"### {DISCUSSED_HEADING}", ""]
     for record in refs.discussed:
         links = " · ".join(f"[{label}]({url})" for label, url in identifier_links(record))
         lines.append(f"- {_md_retracted(record)}{_md(_discussed_line(record))} — {_md(_evidence(record))}"
-                     + (f" {links}" if links else ""))
+                     + (f" {links}" if links else "") + _md_unverified(record))
     if not refs.discussed:
         lines.append("_None._")
     if refs.not_yet():
@@ -157,10 +172,12 @@ def _as_text(refs: EntryReferences, style: str) -> str:
     for number, record in refs.cited:
         urls = " ".join(url for _, url in identifier_links(record))
         lines.append(f"{number if number is not None else '-'}. {_text_retracted(record)}"
-                     f"{format_citation(record, style, 'text')}" + (f" {urls}" if urls else ""))
+                     f"{format_citation(record, style, 'text')}" + (f" {urls}" if urls else "")
+                     + _text_unverified(record))
     lines += ["", DISCUSSED_HEADING]
     for record in refs.discussed:
-        lines.append(f"- {_text_retracted(record)}{_discussed_line(record)} — {_evidence(record)}")
+        lines.append(f"- {_text_retracted(record)}{_discussed_line(record)} — {_evidence(record)}"
+                     + _text_unverified(record))
     if refs.not_yet():
         lines += ["", PENDING_HEADING + ":"] + [f"- {title}" for title in refs.not_yet()]
     return "\n".join(lines) + "\n"
