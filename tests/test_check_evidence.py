@@ -172,3 +172,52 @@ def test_citation_number_zero_is_reported_as_no_number(tmp_path, capsys):
             in capsys.readouterr().out)
     assert main(["--bib", str(bib), "entry", "show", "hysterosalpingogram", "--format", "json"]) == 0
     assert [c["number"] for c in json.loads(capsys.readouterr().out)["cited"]] == [None]
+
+
+TWO_NUMBERS = """@article{{{key},
+  author = {{Dreyer, Kim and van Rijswijk, Joukje}},
+  title = {{{title}}},
+  journal = {{N Engl J Med}},
+  year = {{2017}},
+  volume = {{376}},
+  pages = {{2043--2052}},
+  doi = {{10.1056/NEJMoa1612337}},
+  topics = {{Diagnostics > Tubal patency > HSG}},
+  cited_in = {{{cited}}},
+  unverified = {{none}}
+}}
+"""
+
+
+def test_a_study_cited_under_two_numbers_of_one_entry_is_reported(tmp_path, capsys):
+    """One source, one number: `cited_in = {hsg#1; hsg#3}` (a merge of duplicates gives it) was not reported,
+    though the entry's text then has two superscripts for one study."""
+    bib = tmp_path / "references.bib"
+    bib.write_text(TWO_NUMBERS.format(key="twice2017", title="Oil-based contrast",
+                                      cited="hysterosalpingogram#1; hysterosalpingogram#3"), encoding="utf-8")
+    assert problems(bib) == [
+        (1, "citation-number", "twice2017", "cited in 'hysterosalpingogram' as #1 and #3: one source, one number "
+         "(renumber the entry's text, then `reflib unlink twice2017 hysterosalpingogram --as cited` and link it "
+         "again with `--number N`)")]
+    assert main(["--bib", str(bib), "check"]) == 1
+    assert "[twice2017]: citation-number: cited in 'hysterosalpingogram' as #1 and #3" in capsys.readouterr().out
+
+
+def test_merging_copies_cited_under_different_numbers_keeps_both_and_check_reports_it(tmp_path, capsys):
+    """A merge kept the keeper's number and left the copy's only in provenance: the entry lost its #3 (its text
+    still has the superscript) and `check` found nothing. Now the keeper keeps both and `check` says so."""
+    bib = tmp_path / "references.bib"
+    bib.write_text(TWO_NUMBERS.format(key="dreyer2017a", title="Oil-based contrast in infertile women",
+                                      cited="hysterosalpingogram#1") + "\n"
+                   + TWO_NUMBERS.format(key="dreyer2017b", title="Oil-Based Contrast in Infertile Women",
+                                        cited="hysterosalpingogram#3"), encoding="utf-8")
+    assert main(["--bib", str(bib), "dedupe", "--apply"]) == 0
+    out = capsys.readouterr().out
+    assert "merged dreyer2017b into dreyer2017a" in out
+    assert "cited_in: hysterosalpingogram#3 (from dreyer2017b)" in out  # said at the merge
+    record = Library.load(bib, use_cache=False).get("dreyer2017a")
+    assert [(link.slug, link.number) for link in record.cited_in()] == [("hysterosalpingogram", 1),
+                                                                         ("hysterosalpingogram", 3)]
+    assert main(["--bib", str(bib), "check"]) == 1
+    assert ("[dreyer2017a]: citation-number: cited in 'hysterosalpingogram' as #1 and #3"
+            in capsys.readouterr().out)

@@ -54,7 +54,8 @@ def test_merge_records_fills_unions_and_keeps_conflicts_in_provenance():
     assert merged.authors == keeper.authors  # authors are never unioned
     assert merged.topics == ["Diagnostics > HSG", "Infertility > Tubal"]
     assert merged.keywords == ["HSG", "oil"]
-    assert merged.links == [EntryLink("hsg", "cited", 3), EntryLink("oil", "discussed")]
+    # the copy's other number of the same entry is kept (the entry's text has it; `reflib check` reports the two)
+    assert merged.links == [EntryLink("hsg", "cited", 3), EntryLink("hsg", "cited", 5), EntryLink("oil", "discussed")]
     assert merged.notes == "Key RCT.\n\nSeen at ESHRE."
     assert merged.retracted is True
     assert merged.extra["ids"] == "o"

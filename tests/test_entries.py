@@ -275,3 +275,46 @@ def test_a_slug_with_surrounding_spaces_links_to_the_entry_not_beside_it(lib):
     refs = entry_references(stored, f"{HSG} ", entries)  # `entry show` showed the entry with empty lists
     assert [n for n, _ in refs.cited] == [1, 3, 4] and "karande1997radiation" in [r.key for r in refs.discussed]
     assert unlink_study(stored, "dreyer2017oil", f" {HSG}", "cited") == [EntryLink(HSG, "cited", 4)]
+
+
+def test_html_lists_a_citation_without_a_number_apart_not_under_a_made_up_number():
+    """An unnumbered citation inside the <ol> got the browser's next number ("4."), which no superscript of the
+    entry's text has: it is listed after the numbered list, in a list of its own with a note."""
+    from library.evidence.links import EntryReferences
+
+    first = Record(key="first", title="First study", year=2001, links=[EntryLink(HSG, "cited", 3)])
+    loose = Record(key="loose", title="Loose study", year=2002, links=[EntryLink(HSG, "cited")])
+    out = render_references(EntryReferences(HSG, None, [(3, first), (None, loose)], []), "html")
+    numbered, _, rest = out.partition("</ol>")
+    assert 'data-key="first"' in numbered and 'value="3"' in numbered and "loose" not in numbered
+    assert rest.index('<p class="unnumbered">') < rest.index('<ul class="unnumbered">') < rest.index('data-key="loose"')
+    assert "-ref-0" not in out  # no made-up anchor either
+    alone = render_references(EntryReferences(HSG, None, [(None, loose)], []), "html")
+    assert "<ol>" not in alone and '<ul class="unnumbered">' in alone
+
+
+def test_retracted_cited_and_discussed_studies_are_marked_in_every_format():
+    """Only the JSON said "retracted": md, text and html cited or discussed a retracted study without a word."""
+    from library.evidence.links import EntryReferences
+
+    gone = Record(key="gone", title="Withdrawn <b>results</b>", year=2019, retracted=True,
+                  links=[EntryLink(HSG, "cited", 1)])
+    fine = Record(key="fine", title="Sound study", year=2020, links=[EntryLink(HSG, "cited", 2)])
+    talked = Record(key="talked", title="Discussed withdrawn study", year=2018, retracted=True, design="rct",
+                    links=[EntryLink(HSG, "discussed")])
+    refs = EntryReferences(HSG, None, [(1, gone), (2, fine)], [talked])
+    md = render_references(refs, "md").splitlines()
+    assert next(line for line in md if "Withdrawn" in line).startswith("1. **Retracted.** Withdrawn \\<b\\>")
+    assert next(line for line in md if "Sound study" in line).startswith("2. Sound study")
+    assert next(line for line in md if "Discussed withdrawn" in line).startswith("- **Retracted.** Discussed")
+    text = render_references(refs, "text").splitlines()
+    assert next(line for line in text if "Withdrawn" in line).startswith("1. [Retracted] Withdrawn <b>results</b>")
+    assert next(line for line in text if "Discussed withdrawn" in line).startswith("- [Retracted] Discussed")
+    assert not any("Retracted" in line for line in text if "Sound study" in line)
+    html = render_references(refs, "html")
+    gone_li = next(line for line in html.splitlines() if 'data-key="gone"' in line)
+    assert '<strong class="retracted">Retracted.</strong> Withdrawn &lt;b&gt;results&lt;/b&gt;' in gone_li
+    assert next(line for line in html.splitlines() if 'data-key="talked"' in line).count("Retracted.") == 1
+    assert "Retracted" not in next(line for line in html.splitlines() if 'data-key="fine"' in line)
+    data = json.loads(render_references(refs, "json"))
+    assert [c["retracted"] for c in data["cited"]] == [True, False] and data["discussed"][0]["retracted"] is True

@@ -12,6 +12,7 @@ import pytest
 
 from library import Library
 from library.cli import main
+from library.model import EntryLink
 
 from .conftest import REFERENCES, ROOT
 
@@ -132,6 +133,26 @@ def test_set_editor_fields_with_validation(bib, capsys):
     with pytest.raises(SystemExit) as info:
         main(["--bib", str(bib), "set", "dreyer2017oil", "colour", "red"])
     assert info.value.code == 2
+
+
+def test_set_design_or_clearing_level_reason_warns_of_the_level_it_leaves_inconsistent(bib, capsys):
+    """`set level` refuses a level above what the design allows; `set design` (or clearing `level_reason`) that
+    makes the stored level such a level was silent (exit 0), and only `check` found it. A warning now names the
+    level; the edit is still made (warnings never block)."""
+    assert run(capsys, "--bib", bib, "set", "fang2018oil", "level", "therapy 1") == (0, "fang2018oil: level set\n", "")
+    code, out, err = run(capsys, "--bib", bib, "set", "fang2018oil", "design", "case-series")
+    assert (code, out) == (0, "fang2018oil: design set\n")
+    assert err == ("warning: fang2018oil: Level 1 (therapy, OCEBM 2011) is above what a case-series study "
+                   "allows for a therapy question (level 4); lower it or state why (level_reason)\n")
+    assert Library.load(bib).get("fang2018oil").design == "case-series"
+    assert run(capsys, "--bib", bib, "set", "fang2018oil", "notes", "x")[2] == ""  # still inconsistent: said once
+    assert run(capsys, "--bib", bib, "set", "fang2018oil", "design", "meta-analysis")[2] == ""  # consistent again
+    assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "level_reason", "dramatic effect")[0] == 0
+    assert run(capsys, "--bib", bib, "set", "dreyer2017oil", "level", "therapy 1")[2] == ""
+    code, out, err = run(capsys, "--bib", bib, "set", "dreyer2017oil", "level_reason", "")
+    assert (code, out) == (0, "dreyer2017oil: level_reason cleared\n")
+    assert err == ("warning: dreyer2017oil: Level 1 (therapy, OCEBM 2011) is above what a rct study allows "
+                   "for a therapy question (level 2); lower it or state why (level_reason)\n")
 
 
 # --- link / unlink / entries ---------------------------------------------------------------------------------
@@ -270,3 +291,77 @@ def test_rejecting_a_mistyped_topic_is_refused_not_stored(bib, capsys):
     code, out, _ = run(capsys, "--bib", bib, "reject", "fang2018oil", "Diagnostics > Retired topic")
     assert code == 0 and out == "fang2018oil: rejected topics: Diagnostics > Retired topic\n"
     assert "Diagnostics > Retired topic" not in Library.load(bib).get("fang2018oil").topics_auto
+
+
+def test_relinking_a_study_cited_under_two_numbers_is_refused_not_a_silent_loss(bib, capsys):
+    """`link --number 5` on a study cited as #1 and #3 of one entry replaced both with #5 (exit 0): #3 was lost
+    without a word. The editor must say which number stays, so it is refused and nothing is written."""
+    lib = Library.load(bib)
+    record = lib.get("acog2020co800")
+    assert [(lk.slug, lk.number) for lk in record.cited_in()] == [(HSG, 1)]
+    record.links = [*record.links, EntryLink(HSG, "cited", 3)]
+    lib.update(record)
+    lib.save()
+    before = bib.read_bytes()
+    code, out, err = run(capsys, "--bib", bib, "link", "acog2020co800", HSG, "--as", "cited", "--number", "5")
+    assert (code, out) == (1, "")
+    assert err == ("reflib: 'acog2020co800' is cited in 'hysterosalpingogram' as #1 and #3; linking it as #5 would "
+                   "replace both: unlink it (`reflib unlink acog2020co800 hysterosalpingogram --as cited`) and link "
+                   "it again with the number the entry's text uses\n")
+    assert bib.read_bytes() == before
+    for number in ("3", "1"):  # a number it already has: nothing to change, nothing dropped
+        code, out, _ = run(capsys, "--bib", bib, "link", "acog2020co800", HSG, "--as", "cited", "--number", number)
+        assert (code, out) == (0, f"acog2020co800: cited in {HSG} as #{number}\n")
+        assert bib.read_bytes() == before
+    code, out, _ = run(capsys, "--bib", bib, "unlink", "acog2020co800", HSG, "--as", "cited")
+    assert out == f"acog2020co800: no longer cited in {HSG} (was #1)\nacog2020co800: no longer cited in {HSG} (was #3)\n"
+    code, out, _ = run(capsys, "--bib", bib, "link", "acog2020co800", HSG, "--as", "cited", "--number", "5")
+    assert (code, out) == (0, f"acog2020co800: cited in {HSG} as #5\n")
+
+
+def test_tagging_a_rejected_topic_clears_the_rejection_as_accept_does(bib, capsys):
+    """`tag` of a topic the editor had rejected left it both manual and rejected (`classify --explain`: "not ...:
+    rejected by an editor"); the editor's latest statement wins, as with `accept`."""
+    flushing = "Infertility > Tubal factor > Tubal flushing"
+    code, out, _ = run(capsys, "--bib", bib, "reject", "dreyer2017oil", "tubal-flushing")
+    assert (code, out) == (0, f"dreyer2017oil: rejected topics: {flushing}\n")
+    code, out, _ = run(capsys, "--bib", bib, "tag", "dreyer2017oil", "tubal-flushing")
+    assert code == 0 and flushing in out
+    record = Library.load(bib).get("dreyer2017oil")
+    assert flushing in record.topics and record.topics_rejected == []
+    code, out, _ = run(capsys, "--bib", bib, "classify", "--explain", "dreyer2017oil")
+    assert code == 0 and "rejected by an editor" not in out
+    run(capsys, "--bib", bib, "untag", "dreyer2017oil", "tubal-flushing")
+    run(capsys, "--bib", bib, "reject", "dreyer2017oil", "Infertility")  # a parent's rejection covers it too
+    assert run(capsys, "--bib", bib, "tag", "dreyer2017oil", "tubal-flushing")[0] == 0
+    assert Library.load(bib).get("dreyer2017oil").topics_rejected == []
+
+
+def test_list_and_search_json_say_what_is_still_to_verify(capsys):
+    """An editor must see which fields of a record were not checked against a source: `list --json` and
+    `search --json` left `unverified` (and the status it gives) out."""
+    for command in ("list", "search"):
+        code, out, _ = run(capsys, "--bib", REFERENCES, command, "--json", "--entry", HSG)
+        assert code == 0
+        found = {r["key"]: (r["verification"], r["unverified"]) for r in json.loads(out)}
+        assert found["acog2020co800"] == ("verified", "none")
+        assert found["dreyer2017oil"] == ("unverified", "volume, number, pages")
+
+
+def test_entry_show_md_and_text_mark_unverified_studies_for_the_editor(capsys):
+    """`entry show` (the editor's view of an entry's sources) did not say which cited or discussed studies still
+    have fields to check; md and text now do. The html, which readers see, does not."""
+    unverified = Library.load(REFERENCES).get("beverley2019salineair").unverified
+    assert unverified and unverified != "none"
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "text")
+    line = next(line for line in out.splitlines() if "Saline-Air Device" in line)
+    assert line.endswith(f"(still to verify: {unverified})")
+    assert not any("still to verify" in line for line in out.splitlines() if "Committee on Gynecologic" in line)
+    assert next(line for line in out.splitlines() if "Oil-Based" in line).endswith(
+        "(still to verify: volume, number, pages)")  # a cited study
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "md")
+    assert code == 0
+    line = next(line for line in out.splitlines() if "Saline-Air Device" in line)
+    assert line.endswith(f"*(Still to verify: {unverified})*")
+    code, out, _ = run(capsys, "--bib", REFERENCES, "entry", "show", HSG, "--format", "html")
+    assert code == 0 and "verify" not in out

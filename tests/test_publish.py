@@ -218,6 +218,78 @@ def test_entry_block_fragment_json_and_dump(site: tuple[Path, Path]) -> None:
     assert {json.loads(line)["id"] for line in lines} == set(lib.keys())
 
 
+UNNUMBERED = """
+@article{loose2021,
+  author       = {Loose, Lena},
+  title        = {A study cited without a number},
+  journal      = {Journal},
+  year         = {2021},
+  doi          = {10.1000/loose},
+  topics       = {Diagnostics > Tubal patency > HSG},
+  cited_in     = {hysterosalpingogram},
+  unverified   = {none}
+}
+"""
+
+
+def test_entry_fragment_lists_a_citation_without_a_number_after_the_numbered_list(tmp_path: Path) -> None:
+    """A citation without a number inside the <ol> got the browser's next number, one the entry's text does not
+    have: it is listed after the numbered list in an unnumbered one, with a note (the JSON says "number": null)."""
+    _, out = _site(tmp_path, extra=UNNUMBERED)
+    fragment = (out / "entries/hysterosalpingogram.fragment.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parseFragment(fragment)
+    numbered, _, rest = fragment.partition("</ol>")
+    assert "loose" not in numbered and "<li>" not in numbered  # every numbered item has its value
+    assert rest.index('<p class="unnumbered">') < rest.index('<ul class="unnumbered">') < rest.index("loose")
+    block = json.loads((out / "entries/hysterosalpingogram.json").read_text(encoding="utf-8"))
+    assert [c["number"] for c in block["cited"]][-1] is None
+
+
+RETRACTED_LINKED = """
+@article{withdrawn2018,
+  author       = {Gone, Gus},
+  title        = {A retracted study the entry cites},
+  journal      = {Journal},
+  year         = {2018},
+  doi          = {10.1000/withdrawn},
+  topics       = {Diagnostics > Tubal patency > HSG},
+  retracted    = {yes},
+  cited_in     = {hysterosalpingogram#9},
+  unverified   = {none}
+}
+
+@article{withdrawn2017,
+  author       = {Gone, Gail},
+  title        = {A retracted study the entry discusses},
+  journal      = {Journal},
+  year         = {2017},
+  doi          = {10.1000/withdrawn2},
+  topics       = {Diagnostics > Tubal patency > HSG},
+  retracted    = {yes},
+  discussed_in = {hysterosalpingogram},
+  unverified   = {none}
+}
+"""
+
+
+def test_entry_fragment_and_json_mark_retracted_cited_and_discussed_studies(tmp_path: Path) -> None:
+    """The study pages and lists say "Retracted"; the entry's block, which readers of the encyclopedia see, cited
+    and discussed retracted studies without a word (and its JSON had no "retracted")."""
+    _, out = _site(tmp_path, extra=RETRACTED_LINKED)
+    fragment = (out / "entries/hysterosalpingogram.fragment.html").read_text(encoding="utf-8")
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parseFragment(fragment)
+    items = [line for line in fragment.splitlines() if line.startswith("<li")]
+    cited = next(line for line in items if "A retracted study the entry cites" in line)
+    assert cited.startswith('<li value="9"><strong class="retracted">Retracted.</strong> Gone G. A retracted')
+    discussed = next(line for line in items if "A retracted study the entry discusses" in line)
+    assert discussed.startswith('<li><strong class="retracted">Retracted.</strong> <a href=')
+    assert sum("Retracted" in line for line in items) == 2
+    block = json.loads((out / "entries/hysterosalpingogram.json").read_text(encoding="utf-8"))
+    flags = {c["key"]: c["retracted"] for c in [*block["cited"], *block["discussed"]]}
+    assert flags.pop("withdrawn2018") is True and flags.pop("withdrawn2017") is True
+    assert flags and not any(flags.values())
+
+
 def test_cite_this_four_styles_and_ris(site: tuple[Path, Path]) -> None:
     bib, out = site
     record = next(r for r in Library.load(bib).records() if r.doi and r.volume)

@@ -16,7 +16,7 @@ from ..store import Library
 from .shell import add_filter_arguments, frame_records_json, open_library, print_json, print_rows, query_from_args
 
 SEARCH_COLUMNS = ("key", "year", "first_author", "title", "journal", "doi", "pmid", "design", "level", "topics",
-                  "entries", "topics_suggested", "reasons")
+                  "entries", "topics_suggested", "reasons", "verification", "unverified")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

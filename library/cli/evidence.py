@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..evidence.classify import classify_record, explain
-from ..evidence.editor import EDITOR_FIELDS, accept_topic, reject_topic, set_field, tag, untag
+from ..evidence.editor import EDITOR_FIELDS, accept_topic, level_warning, reject_topic, set_field, tag, untag
 from ..evidence.encyclopedia import Encyclopedia, entries_for, load_entries
 from ..evidence.links import KINDS, link_study, unlink_study
 from ..evidence.reasons import parse_reasons
@@ -226,10 +226,14 @@ def cmd_suggestions(args: argparse.Namespace) -> int:
 
 def cmd_set(args: argparse.Namespace) -> int:
     lib = open_library(args)
-    record = set_field(lib.get(args.key), args.field, args.value)
+    before = lib.get(args.key)
+    record = set_field(before, args.field, args.value)
     lib.update(record)
     lib.save()
     print(f"{args.key}: {args.field} set" if args.value.strip() else f"{args.key}: {args.field} cleared")
+    warning = level_warning(before, record)
+    if warning:  # the design or level_reason changed under a stored level: `check` would report it
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -219,6 +219,9 @@ def _union(values: list[str], more: list[str]) -> list[str]:
 
 
 def _merge_links(keeper: list[EntryLink], other: list[EntryLink], source: str, merge: _Merge) -> list[EntryLink]:
+    """The keeper's links and the copy's. A citation of the same entry under another number is kept too: the
+    entry's text has that superscript, and dropping it would leave the number without its source (or give it to
+    the next study linked); ``reflib check`` reports the study's two numbers, and the merge lists it."""
     out = list(keeper)
     have = {(link.slug, link.kind): link for link in keeper}
     for link in other:
@@ -226,10 +229,11 @@ def _merge_links(keeper: list[EntryLink], other: list[EntryLink], source: str, m
         if mine is None:
             out.append(link)
             have[(link.slug, link.kind)] = link
-        elif mine.number != link.number and link.number is not None:
+        elif link.number is not None and link not in out:
             entry = f"cited_in: {link.slug}#{link.number} (from {source})"
             merge.out.conflicts.append(entry)
             merge.note(entry)
+            out.append(link)
     return out
 
 

@@ -4,7 +4,8 @@ Each problem is a dict ``{line, kind, key, message}`` (``line``: the record's fi
 problems in the taxonomy or entries file, whose message starts with ``file:line``). Kinds:
 
 unknown-entry       a study links to an entry slug that encyclopedia.toml does not define
-citation-number     an entry's citations share a number, or a citation has none
+citation-number     an entry's citations share a number, a citation has none, or one study has several numbers
+                    in one entry (a merge of copies cited under different numbers keeps them all)
 unknown-topic       a manual topic not in the taxonomy (automatic ones: run ``reflib classify``)
 entry-topic         an entry names a topic the taxonomy does not define
 no-topic            a study with neither manual nor automatic topics
@@ -120,6 +121,17 @@ def _citation_problems(records: list[Record], lines: dict[str, int]) -> list[Pro
     numbers: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
     found = []
     for record in records:
+        by_slug: dict[str, list[int]] = defaultdict(list)
+        for link in record.cited_in():
+            if link.number is not None:
+                by_slug[link.slug].append(link.number)
+        for slug, several in by_slug.items():
+            if len(several) > 1:
+                shown = " and ".join(f"#{n}" for n in sorted(several))
+                found.append(_problem("citation-number", f"cited in {slug!r} as {shown}: one source, one number "
+                                      f"(renumber the entry's text, then `reflib unlink {record.key} {slug} --as "
+                                      "cited` and link it again with `--number N`)", record.key,
+                                      lines.get(record.key, 0)))
         for link in record.cited_in():
             if link.number is None:
                 found.append(_problem("citation-number", f"cited in {link.slug!r} without a number "

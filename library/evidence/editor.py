@@ -15,7 +15,7 @@ from .level import QUESTIONS, SCHEME, derive_level, format_level, level_problem,
 from .taxonomy import Taxonomy
 
 __all__ = ["EDITOR_FIELDS", "GRADE_CERTAINTIES", "STANCES", "InvalidValueError", "accept_topic", "level_for",
-           "level_from_form", "parse_grade", "reject_topic", "set_field", "tag", "untag"]
+           "level_from_form", "level_warning", "parse_grade", "reject_topic", "set_field", "tag", "untag"]
 
 STANCES = ("supportive", "neutral", "critical", "hostile")
 GRADE_CERTAINTIES = ("high", "moderate", "low", "very low")
@@ -102,6 +102,18 @@ def set_field(record: Record, field: str, value: str) -> Record:
     return out
 
 
+def level_warning(before: Record, after: Record) -> str:
+    """What is now wrong with the level after an edit that was not wrong before ('' when nothing new): changing
+    the design or clearing ``level_reason`` can leave a level the design does not allow. ``set_field`` refuses
+    such a level when it is the level being set; for the other fields it is a warning, never a refusal (the
+    editor may be about to set the level next)."""
+    problem = level_problem(after.effective_design, after.effective_level, after.level_reason)
+    if not problem or problem == level_problem(before.effective_design, before.effective_level, before.level_reason):
+        return ""
+    hint = "" if after.level else " (an automatic level: run `reflib classify`)"
+    return f"{after.key}: {problem}{hint}"
+
+
 def level_from_form(design: str, question: str, number: int | None, previous: str) -> str:
     """The level an editor's form means: ``number`` None is "as the design gives" (OCEBM 2011 table).
 
@@ -132,11 +144,17 @@ def level_for(question: str, level: int) -> str:
 
 
 def tag(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
-    """A copy with the topic (a path, id or unique name; see Taxonomy.resolve) added to the manual topics."""
+    """A copy with the topic (a path, id or unique name; see Taxonomy.resolve) added to the manual topics.
+
+    The editor's latest statement wins: a suggestion of the topic is settled, and an earlier rejection of it (or
+    of a topic above it) is withdrawn, as :func:`accept_topic` does; a topic both manual and rejected was shown
+    by ``classify --explain`` as "rejected by an editor"."""
     path = taxonomy.resolve(topic).path
     out = record.copy()
     if path.casefold() not in {t.casefold() for t in out.topics}:
         out.topics.append(path)
+    out.topics_suggested = [t for t in out.topics_suggested if t.casefold() != path.casefold()]
+    out.topics_rejected = [t for t in out.topics_rejected if not _is_under(path, t)]
     return out
 
 
@@ -164,12 +182,10 @@ def _is_under(path: str, root: str) -> bool:
 
 
 def accept_topic(record: Record, taxonomy: Taxonomy, topic: str) -> Record:
-    """A copy where the topic (usually a suggestion) is a manual topic: classification never removes it again."""
-    path = taxonomy.resolve(topic).path
-    out = tag(record, taxonomy, path)
-    out.topics_suggested = [t for t in out.topics_suggested if t.casefold() != path.casefold()]
-    out.topics_rejected = [t for t in out.topics_rejected if not _is_under(path, t)]
-    return out
+    """A copy where the topic (usually a suggestion) is a manual topic: classification never removes it again.
+    The same as :func:`tag` (the suggestion settled, an earlier rejection withdrawn); the CLI notes a topic
+    nothing suggested."""
+    return tag(record, taxonomy, topic)
 
 
 def reject_topic(record: Record, taxonomy: Taxonomy | None, topic: str) -> Record:

@@ -57,15 +57,21 @@ class EntryReferences:
 
 
 def add_link(record: Record, slug: str, kind: str, number: int | None = None) -> Record:
-    """A copy of ``record`` linked to ``slug``; re-linking a citation with a new number moves it."""
+    """A copy of ``record`` linked to ``slug``; re-linking a citation with a new number moves it. A study cited
+    under several numbers of the entry is not moved to another: that would drop all but one, so it is refused."""
     if kind not in KINDS:
         raise LinkError(f"link kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if number is not None and (kind != "cited" or number < 1):
         raise LinkError("only citations have numbers, and numbers start at 1")
     out = record.copy()
     existing = [lk for lk in out.links if lk.slug == slug and lk.kind == kind]
-    if existing and (kind == "discussed" or number is None or existing[0].number == number):
+    if existing and (kind == "discussed" or number is None or any(lk.number == number for lk in existing)):
         return out
+    if len(existing) > 1:  # one study under several numbers (a merge keeps both): which one stays is the editor's
+        numbers = " and ".join(f"#{lk.number}" if lk.number else "without a number" for lk in existing)
+        raise LinkError(f"{record.key!r} is cited in {slug!r} as {numbers}; linking it as #{number} would replace "
+                        f"{'both' if len(existing) == 2 else 'all of them'}: unlink it (`reflib unlink {record.key} "
+                        f"{slug} --as cited`) and link it again with the number the entry's text uses")
     link = EntryLink(slug, kind, number)
     links: list[EntryLink] = []
     for lk in out.links:  # the first matching link is replaced in place, duplicates of it dropped
@@ -130,7 +136,8 @@ def link_study(lib: Library, key: str, slug: str, kind: str, number: int | None 
                             f"choose another number (next free: {max(taken) + 1})")
     updated = add_link(record, slug, kind, number)
     lib.update(updated)
-    return next(lk for lk in updated.links if lk.slug == slug and lk.kind == kind)
+    mine = [lk for lk in updated.links if lk.slug == slug and lk.kind == kind]
+    return next((lk for lk in mine if lk.number == number), mine[0])
 
 
 def unlink_study(lib: Library, key: str, slug: str, kind: str | None = None) -> list[EntryLink]:

@@ -23,12 +23,18 @@ from .design import DESIGN_LABELS
 from .level import parse_level
 from .links import EntryReferences
 
-__all__ = ["FORMATS", "design_label", "identifier_links", "level_label", "render_references"]
+__all__ = ["FORMATS", "RETRACTED_HTML", "UNNUMBERED_NOTE", "design_label", "identifier_links", "level_label",
+           "render_references"]
 
 FORMATS = ("md", "html", "json", "text")
 CITED_HEADING = "Cited in this entry"
 DISCUSSED_HEADING = "Discussed in — Research library"
 PENDING_HEADING = "Not yet in the research library"
+# an HTML <ol> numbers every item: a citation without a number would show the browser's next one, which no
+# superscript of the entry's text has, so such citations are listed after it, unnumbered (the published block too)
+UNNUMBERED_NOTE = "Also cited in this entry, without a reference number:"
+# an encyclopedia must not cite or discuss a retracted study without saying so: every format marks it, first
+RETRACTED_HTML = '<strong class="retracted">Retracted.</strong>'
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -77,6 +83,33 @@ def _discussed_line(record: Record) -> str:
     return text
 
 
+def _md_retracted(record: Record) -> str:
+    return "**Retracted.** " if record.retracted else ""
+
+
+def _text_retracted(record: Record) -> str:
+    return "[Retracted] " if record.retracted else ""
+
+
+def _to_verify(record: Record) -> str:
+    """For the editor (md and text, never the html readers see): the fields still to check against a source."""
+    return record.unverified.strip() if record.verification == "unverified" else ""
+
+
+def _md_unverified(record: Record) -> str:
+    fields = _to_verify(record)
+    return f" *(Still to verify: {_md(fields)})*" if fields else ""
+
+
+def _text_unverified(record: Record) -> str:
+    fields = _to_verify(record)
+    return f" (still to verify: {' '.join(fields.split())})" if fields else ""
+
+
+def _html_retracted(record: Record) -> str:
+    return RETRACTED_HTML + " " if record.retracted else ""
+
+
 def _evidence(record: Record) -> str:
     return f"{design_label(record.effective_design)} · {level_label(record.effective_level)}"
 
@@ -114,13 +147,15 @@ def _as_md(refs: EntryReferences, style: str) -> str:
         previous = number
         links = " · ".join(f"[{label}]({url})" for label, url in identifier_links(record))
         marker = f"{number}." if number is not None else "-"
-        lines.append(f"{marker} {format_citation(record, style, 'md')}" + (f" {links}" if links else ""))
+        lines.append(f"{marker} {_md_retracted(record)}{format_citation(record, style, 'md')}"
+                     + (f" {links}" if links else "") + _md_unverified(record))
     if not refs.cited:
         lines.append("_None._")
     lines += ["", f"### {DISCUSSED_HEADING}", ""]
     for record in refs.discussed:
         links = " · ".join(f"[{label}]({url})" for label, url in identifier_links(record))
-        lines.append(f"- {_md(_discussed_line(record))} — {_md(_evidence(record))}" + (f" {links}" if links else ""))
+        lines.append(f"- {_md_retracted(record)}{_md(_discussed_line(record))} — {_md(_evidence(record))}"
+                     + (f" {links}" if links else "") + _md_unverified(record))
     if not refs.discussed:
         lines.append("_None._")
     if refs.not_yet():
@@ -136,11 +171,13 @@ def _as_text(refs: EntryReferences, style: str) -> str:
     lines += ["", CITED_HEADING]
     for number, record in refs.cited:
         urls = " ".join(url for _, url in identifier_links(record))
-        lines.append(f"{number if number is not None else '-'}. {format_citation(record, style, 'text')}"
-                     + (f" {urls}" if urls else ""))
+        lines.append(f"{number if number is not None else '-'}. {_text_retracted(record)}"
+                     f"{format_citation(record, style, 'text')}" + (f" {urls}" if urls else "")
+                     + _text_unverified(record))
     lines += ["", DISCUSSED_HEADING]
     for record in refs.discussed:
-        lines.append(f"- {_discussed_line(record)} — {_evidence(record)}")
+        lines.append(f"- {_text_retracted(record)}{_discussed_line(record)} — {_evidence(record)}"
+                     + _text_unverified(record))
     if refs.not_yet():
         lines += ["", PENDING_HEADING + ":"] + [f"- {title}" for title in refs.not_yet()]
     return "\n".join(lines) + "\n"
@@ -185,16 +222,21 @@ def _as_html(refs: EntryReferences, style: str, library_url: str = "") -> str:
     heading = f'<a href="{esc(entry_url, quote=True)}">{esc(title)}</a>' if entry_url else esc(title)
     out = [f'<section class="reflib-references" data-entry="{esc(refs.slug, quote=True)}">',
            f"<h2>{heading}</h2>", f"<h3>{esc(CITED_HEADING)}</h3>"]
-    if refs.cited:
-        out.append("<ol>")
-        for number, record in refs.cited:
-            value = f' value="{number}"' if number is not None else ""
-            citation = _link_identifiers(format_citation(record, style, "html"), record)
-            body = " ".join(p for p in (citation, _html_links(record, citation), study_link(record)) if p)
-            out.append(f'<li{value} id="{esc(refs.slug, quote=True)}-ref-{number or 0}" '
-                       f'data-key="{esc(record.key, quote=True)}">{body}</li>')
-        out.append("</ol>")
-    else:
+    def cited_item(number: int | None, record: Record) -> str:
+        citation = _link_identifiers(format_citation(record, style, "html"), record)
+        body = _html_retracted(record) + " ".join(
+            p for p in (citation, _html_links(record, citation), study_link(record)) if p)
+        where = f' value="{number}" id="{esc(refs.slug, quote=True)}-ref-{number}"' if number is not None else ""
+        return f'<li{where} data-key="{esc(record.key, quote=True)}">{body}</li>'
+
+    numbered = [(n, r) for n, r in refs.cited if n is not None]
+    unnumbered = [r for n, r in refs.cited if n is None]
+    if numbered:
+        out += ["<ol>", *(cited_item(n, r) for n, r in numbered), "</ol>"]
+    if unnumbered:
+        out += [f'<p class="unnumbered">{esc(UNNUMBERED_NOTE)}</p>', '<ul class="unnumbered">',
+                *(cited_item(None, r) for r in unnumbered), "</ul>"]
+    if not refs.cited:
         out.append("<p>None.</p>")
     out.append(f"<h3>{esc(DISCUSSED_HEADING)}</h3>")
     if refs.discussed:
@@ -203,7 +245,8 @@ def _as_html(refs: EntryReferences, style: str, library_url: str = "") -> str:
             line = _discussed_line(record)
             line = esc(line + ("" if line.endswith((".", "?", "!")) else "."))
             evidence = f'<span class="evidence">{esc(_evidence(record))}.</span>'
-            body = " ".join(p for p in (line, evidence, _html_links(record), study_link(record)) if p)
+            body = _html_retracted(record) + " ".join(
+                p for p in (line, evidence, _html_links(record), study_link(record)) if p)
             out.append(f'<li data-key="{esc(record.key, quote=True)}">{body}</li>')
         out.append("</ul>")
     else:

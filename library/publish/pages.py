@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..evidence.encyclopedia import Entry
+from ..evidence.render import RETRACTED_HTML, UNNUMBERED_NOTE
 from .config import PublishConfig
 from .markup import esc, page
 from .study import Summary, row_of
@@ -112,25 +113,36 @@ def entry_block(entry: Entry, linked: Sequence[Summary], citations: dict[str, st
     def url(s: Summary) -> str:
         return f"{prefix}library/{s.slug}.html"
 
+    def mark(s: Summary) -> str:  # as `entry show` marks it: a retracted study is never cited without saying so
+        return RETRACTED_HTML + " " if s.retracted else ""
+
     html_parts = [f'<section class="reflib-references" data-entry="{esc(entry.slug)}">']
     data: dict[str, Any] = {"entry": {"slug": entry.slug, "title": entry.title, "url": entry.url},
                             "cited": [], "discussed": [], "not_yet": pending}
     if cited:
-        items = []
+        items: list[str] = []
+        loose: list[str] = []
         for number, s in cited:
             text = citations.get(s.key) or esc(s.title)
             value = f' value="{number}"' if number else ""
-            items.append(f'<li{value}>{text} <a href="{esc(url(s))}">Study page</a></li>')
+            item = f'<li{value}>{mark(s)}{text} <a href="{esc(url(s))}">Study page</a></li>'
+            (items if number else loose).append(item)
             data["cited"].append({"number": number, "key": s.key, "slug": s.slug, "title": s.title, "url": url(s),
-                                  "citation_html": citations.get(s.key, "")})
-        html_parts.append(f"<h2>Cited in this entry</h2>\n<ol>\n{chr(10).join(items)}\n</ol>")
+                                  "citation_html": citations.get(s.key, ""), "retracted": s.retracted})
+        lists = [f"<ol>\n{chr(10).join(items)}\n</ol>"] if items else []
+        if loose:  # after the numbered list, never numbered by it (see render.UNNUMBERED_NOTE)
+            lists.append(f'<p class="unnumbered">{esc(UNNUMBERED_NOTE)}</p>\n<ul class="unnumbered">\n'
+                         f"{chr(10).join(loose)}\n</ul>")
+        html_parts.append("<h2>Cited in this entry</h2>\n" + "\n".join(lists))
     if discussed:
         items = []
         for s in discussed:
             meta = " · ".join(p for p in (s.authors, f"{s.journal} {s.year or ''}".strip(), s.design, s.level) if p)
-            items.append(f'<li><a href="{esc(url(s))}">{esc(s.title)}</a> <span class="meta">{esc(meta)}</span></li>')
+            items.append(f'<li>{mark(s)}<a href="{esc(url(s))}">{esc(s.title)}</a> '
+                         f'<span class="meta">{esc(meta)}</span></li>')
             data["discussed"].append({"key": s.key, "slug": s.slug, "title": s.title, "url": url(s),
-                                      "design": s.design, "level": s.level, "year": s.year})
+                                      "design": s.design, "level": s.level, "year": s.year,
+                                      "retracted": s.retracted})
         html_parts.append(f"<h2>Discussed in — Research library</h2>\n<ul>\n{chr(10).join(items)}\n</ul>")
     if pending:
         items = [f"<li>{esc(t)}</li>" for t in pending]
