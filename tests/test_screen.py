@@ -47,12 +47,64 @@ def test_migration_from_version_1_keeps_records(tmp_path):
     conn.commit()
     conn.close()
     with Inbox.open(path) as inbox:
-        assert inbox.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert inbox.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert inbox.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert [r.title for r in inbox.items()] == ["Old study"] and inbox.history(1)[0]["decision"] == "maybe"
         assert inbox.record(1).title == "Old study"
         assert inbox.identified() == []  # the version-2 table exists
         assert inbox.decide(1, "include", "bob") == "included"  # reviewers column added with its default
+
+
+def test_migration_from_a_version_2_inbox_file(tmp_path, capsys, monkeypatch):
+    """``fixtures/screen/inbox-v2.sqlite`` was made by reflib at inbox schema 2 (``import --screen`` of
+    ``a/search.csv`` (3 records) for the entry hysterosalpingogram and ``b/search.csv`` (4, one of them in the
+    first) for saline-infusion-sonography, ``c/other.csv`` (1) with no entry; #1 excluded, #4 maybe, #2 included).
+    Version 3 logs each identification run's entry: the old runs have none, and an entry's flow counts them as
+    version 2 did (in full, for every entry their source fed) and says so; every other count is unchanged."""
+    bib = tmp_path / "references.bib"
+    path = inbox_path(bib)
+    path.write_bytes((FIXTURES / "screen" / "inbox-v2.sqlite").read_bytes())
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    with Inbox.open(path) as inbox:
+        assert inbox.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert [(it.id, it.state, it.entry) for it in inbox.items()] == [
+            (1, "excluded", "hysterosalpingogram"), (2, "included", "hysterosalpingogram"),
+            (3, "open", "hysterosalpingogram"), (4, "maybe", "saline-infusion-sonography"),
+            (5, "open", "saline-infusion-sonography"), (6, "open", "saline-infusion-sonography"), (7, "open", None)]
+        assert inbox.get(2).library_key == "author12011tubal" and inbox.history(1)[0]["reason"] == "wrong design"
+        assert [(r["source"], r["found"], r["entry"]) for r in inbox.identified()] == [
+            ("search.csv", 3, None), ("search.csv", 4, None), ("other.csv", 1, None)]
+        everything, search = flow(inbox), flow(inbox, source="search.csv")
+        assert (everything.identified, everything.duplicates, everything.screened, everything.awaiting) == (
+            {"search.csv": 7, "other.csv": 1}, 1, 3, 4)
+        assert (search.identified, search.duplicates, search.screened, search.awaiting) == (
+            {"search.csv": 7}, 1, 3, 3)
+        assert not everything.note and not search.note
+        old = flow(inbox, entry="hysterosalpingogram")
+        assert old.identified == {"search.csv": 7} and (old.screened, old.awaiting) == (2, 1)  # as version 2 said
+        assert "2 identification run(s)" in old.note and "every entry their source fed" in old.note
+        assert "identified: 2 older run(s) counted by source" in to_svg(old)
+        assert "older run" not in to_svg(everything)
+    # a new run into the migrated inbox records its entry: the new part of the entry's flow adds up
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "search.csv").write_text(
+        "title,author,year,journal,doi\n"
+        "Tubal patency study 0: imaging comparison number 0,\"Author0, A\",2010,Journal 0,10.1000/v2.0\n"
+        "A new hysterosalpingography trial of oil contrast,\"New, N\",2024,Journal N,10.1000/v3.1\n", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    assert main(["--bib", str(bib), "import", "--screen", "search.csv", "--entry", "hysterosalpingogram", "--as",
+                 "discussed"]) == 0
+    with Inbox.open(path) as inbox:
+        assert inbox.identified()[-1]["entry"] == "hysterosalpingogram"
+        now = flow(inbox, entry="hysterosalpingogram")
+        assert now.identified == {"search.csv": 9} and now.duplicates == old.duplicates + 1
+        assert now.awaiting == old.awaiting + 1 and "2 identification run(s)" in now.note
+        assert flow(inbox, entry="saline-infusion-sonography").identified == {"search.csv": 7}  # not the new run
+    capsys.readouterr()
+    assert run(bib, "screen", "prisma", "--entry", "hysterosalpingogram") == 0
+    assert "note: 2 identification run(s)" in capsys.readouterr().out
 
 
 def test_newer_and_corrupt_inbox_files_are_reported_and_the_library_untouched(tmp_path, capsys):

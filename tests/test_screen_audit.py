@@ -152,3 +152,42 @@ def test_back_to_one_reviewer_moves_what_that_settles_into_the_library(tmp_path,
     assert len(set(Library.load(bib).keys()) - keys) == 1
     with Inbox.open(inbox_path(bib)) as inbox:
         assert inbox.get(first).state == "included" and not inbox.pending_includes()
+
+
+def _search_csv(folder: Path, numbers: range) -> Path:
+    """An export called ``search.csv``, as every database names its exports, in its own folder."""
+    folder.mkdir()
+    rows = ["title,author,year,journal,doi"]
+    rows += [f"Tubal patency imaging study {n} of cohort {n * 7919},\"Author{n}, A\",{2000 + n % 20},Journal {n},"
+             f"10.1000/entry.{n}" for n in numbers]
+    path = folder / "search.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_per_entry_prisma_adds_up_when_one_file_name_feeds_two_entries(tmp_path, capsys, monkeypatch):
+    """Two exports both called ``search.csv`` for two entries: the identification log had no entry, so each
+    entry's flow counted the other entry's run too (identified 25, while duplicates + screened + awaiting = 15)."""
+    bib = tmp_path / "references.bib"
+    for folder, numbers, entry in (("hsg", range(10), "hysterosalpingogram"),
+                                   ("sis", range(5, 20), "saline-infusion-sonography")):
+        _search_csv(tmp_path / folder, numbers)
+        monkeypatch.chdir(tmp_path / folder)
+        assert run(bib, "import", "--screen", "search.csv", "--entry", entry, "--as", "discussed") == 0
+    capsys.readouterr()
+    flows = {}
+    for args in (("--entry", "hysterosalpingogram"), ("--entry", "saline-infusion-sonography"),
+                 ("--search", "search.csv"), ()):
+        assert run(bib, "screen", "prisma", *args, "--format", "json") == 0
+        d = flows[args] = json.loads(capsys.readouterr().out)
+        assert d["identified_total"] == (d["duplicates_removed"] + d["removed_other"] + d["screened"]
+                                         + d["awaiting"]), (args, d)
+        assert not d["note"]  # no run logged before the entry was recorded
+    hsg, sis, search, everything = flows.values()
+    assert (hsg["identified_total"], hsg["duplicates_removed"], hsg["awaiting"]) == (10, 0, 10)
+    assert (sis["identified_total"], sis["duplicates_removed"], sis["awaiting"]) == (15, 5, 10)
+    assert (search["identified_total"], search["duplicates_removed"], search["awaiting"]) == (25, 5, 20)
+    assert everything == search | {"label": "all searches"}
+    assert run(bib, "screen", "prisma", "--entry", "hysterosalpingogram") == 0
+    out = capsys.readouterr().out
+    assert "identified: 10 (search.csv: 10)" in out and "note" not in out

@@ -335,7 +335,7 @@ def cmd_prisma(args: argparse.Namespace) -> int:
           + f"  screened: {f.screened} (undecided: {f.undecided}; awaiting "
           f"screening: {f.awaiting})\n"
           f"  excluded: {d['excluded_total']}" + "".join(f"\n    {k}: {v}" for k, v in f.excluded.items())
-          + f"\n  included: {f.included}")
+          + f"\n  included: {f.included}" + (f"\n  note: {f.note}" if f.note else ""))
     return 0
 
 

@@ -14,6 +14,10 @@ Schema (``PRAGMA user_version`` holds its version; older files are migrated in p
   each reviewer counts, older ones stay as history, so a decision can be changed and undone.
 * ``identified`` (version 2): per search run or import, how many records the source gave, how many were
   duplicates of the library or the inbox and how many were added: the top of the PRISMA flow.
+* version 3: each identification run records the encyclopedia entry it was for (``identified.entry``; NULL for
+  none) and the schema version it was logged under (``identified.logged``), and each record the run that added
+  it (``records.run``). Runs and records from before version 3 keep ``logged`` 2 and ``run`` NULL: their entry is
+  not known (the PRISMA flow of an entry says how it counts them, :func:`library.screen.prisma.flow`).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from ..names import parse_bibtex_names
 
 __all__ = ["DECISIONS", "DEFAULT_REASONS", "SCHEMA_VERSION", "Inbox", "InboxError", "InboxRecord", "inbox_path"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DECISIONS = ("include", "exclude", "maybe")
 DEFAULT_REASONS = ("wrong population", "wrong intervention", "wrong comparator", "wrong outcome", "wrong design",
                    "animal study", "not about the topic", "duplicate", "not a research article", "other")
@@ -87,7 +91,14 @@ CREATE TABLE identified (
 ALTER TABLE records ADD COLUMN reviewers INTEGER NOT NULL DEFAULT 1;
 """
 
-MIGRATIONS = {1: _V1, 2: _V2}  # version -> the script that brings version-1 to it
+_V3 = """
+ALTER TABLE identified ADD COLUMN entry TEXT;
+ALTER TABLE identified ADD COLUMN logged INTEGER NOT NULL DEFAULT 2;
+ALTER TABLE records ADD COLUMN run INTEGER REFERENCES identified(id);
+CREATE INDEX records_entry ON records(entry) WHERE entry IS NOT NULL;
+"""
+
+MIGRATIONS = {1: _V1, 2: _V2, 3: _V3}  # version -> the script that brings version-1 to it
 
 
 class InboxError(LibraryError):
@@ -212,19 +223,20 @@ class Inbox:
         at = now_iso()
         ids = []
         with self.transaction() as conn:
+            run = conn.execute(
+                "INSERT INTO identified (source, query, at, found, in_library, in_inbox, added, entry, logged) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                (source, query, at, len(records) + in_library + in_inbox if found is None else found,
+                 in_library, in_inbox, len(records), entry, SCHEMA_VERSION)).lastrowid
             for n, record in enumerate(records):
                 fields = record_to_fields(record)
                 cursor = conn.execute(
                     "INSERT INTO records (entry_type, fields, title, abstract, doi, pmid, source, query, added, "
-                    "topics, entry, link_kind, note, reviewers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "topics, entry, link_kind, note, reviewers, run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (record.entry_type, json.dumps(fields, ensure_ascii=False), record.title, record.abstract,
                      record.doi.lower(), record.pmid, source, query, at, json.dumps(list(topics)), entry,
-                     link_kind, notes[n] if notes else "", reviewers))
+                     link_kind, notes[n] if notes else "", reviewers, run))
                 ids.append(int(cursor.lastrowid or 0))
-            conn.execute("INSERT INTO identified (source, query, at, found, in_library, in_inbox, added) "
-                         "VALUES (?,?,?,?,?,?,?)",
-                         (source, query, at, len(records) + in_library + in_inbox if found is None else found,
-                          in_library, in_inbox, len(records)))
         return ids
 
     def record(self, record_id: int) -> Record:
@@ -379,7 +391,9 @@ class Inbox:
         return out
 
     def identified(self) -> list[dict[str, object]]:
-        cols = ("source", "query", "at", "found", "in_library", "in_inbox", "added")
+        """The identification runs, oldest first; ``entry`` is None for a run without one and for every run logged
+        before schema version 3 (``logged`` < 3), whose entry is not known."""
+        cols = ("id", "source", "query", "at", "found", "in_library", "in_inbox", "added", "entry", "logged")
         return [dict(zip(cols, r, strict=True)) for r in self.conn.execute(
             f"SELECT {', '.join(cols)} FROM identified ORDER BY id")]  # noqa: S608
 
