@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.synchronize
 import sqlite3
 from pathlib import Path
 
@@ -345,6 +346,44 @@ def test_two_editors_including_at_once_both_succeed_and_every_include_reaches_th
     with Inbox.open(inbox_path(bib)) as inbox:
         assert inbox.count(("included",)) == len(ids) and not inbox.pending_includes()
     assert len(Library.load(bib)) == len(ids)
+
+
+def _import_screen_meeting_another(bib: str, path: str, barrier: multiprocessing.synchronize.Barrier) -> None:
+    from ingest import screening
+
+    screening._before_insert = lambda: barrier.wait(120)  # both have checked for duplicates before either adds
+    raise SystemExit(main(["--bib", bib, "import", "--screen", path]))
+
+
+@pytest.mark.slow  # a few seconds: two processes running the CLI
+def test_two_imports_at_once_add_each_record_once(tmp_path):
+    """Two ``import --screen`` of overlapping files at the same moment: each checked the inbox for duplicates
+    before the other had added anything, then both added every record (the 5 shared ones twice). The check and
+    the insert now hold the inbox's write lock together, so whichever adds second sees the first one's records."""
+    bib = tmp_path / "references.bib"
+    files = []
+    for name, numbers in (("a.ris", range(10)), ("b.ris", range(5, 15))):
+        path = tmp_path / name
+        path.write_text("".join(f"TY  - JOUR\nTI  - Study number {n} of tubal flushing outcome {n * 7919}\n"
+                                f"AU  - Author{n}, A\nPY  - {2000 + n}\nJO  - Journal {n}\nDO  - 10.1000/race.{n}\n"
+                                "ER  - \n\n" for n in numbers), encoding="utf-8")
+        files.append(path)
+    with Inbox.open(inbox_path(bib)):
+        pass  # the inbox exists (created once, not by two processes at once)
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    workers = [ctx.Process(target=_import_screen_meeting_another, args=(str(bib), str(path), barrier))
+               for path in files]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(180)
+        assert w.exitcode == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        dois = [inbox.record(it.id).doi for it in inbox.items()]
+        runs = sorted((int(r["added"]), int(r["in_inbox"])) for r in inbox.identified())  # type: ignore[call-overload]
+    assert sorted(dois) == sorted(f"10.1000/race.{n}" for n in range(15))  # each once (20 before, 5 of them twice)
+    assert runs == [(5, 5), (10, 0)]  # the second run found the first one's 5 records in the inbox
 
 
 # --- watch run ----------------------------------------------------------------------------------------------------

@@ -207,6 +207,11 @@ class Inbox:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: takes the write lock at once (another writer waits, up to the busy timeout; readers
+        never do, in WAL mode). Inside one already open, it is part of that one (which commits or rolls back)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -281,11 +286,22 @@ class Inbox:
                         split_list(decode_value("keywords", keywords)) if keywords else []))
         return out
 
-    def stored_records(self) -> RecordList:
-        """Every inbox record (any state) as a Record keyed ``inbox<ID>``: duplicate checks run against them.
-        Held packed (:class:`~library.model.RecordList`): a million-record inbox is not a million Records."""
-        return RecordList(record_from_fields(f"inbox{i}", t, json.loads(f))
-                          for i, t, f in self.conn.execute("SELECT id, entry_type, fields FROM records ORDER BY id"))
+    def stored_records(self, after: int = 0, upto: int | None = None) -> RecordList:
+        """Every inbox record (any state; with numbers above ``after`` and up to ``upto``) as a Record keyed
+        ``inbox<ID>``: duplicate checks run against them. Held packed (:class:`~library.model.RecordList`): a
+        million-record inbox is not a million Records."""
+        return RecordList(record_from_fields(f"inbox{i}", t, json.loads(f)) for i, t, f in self.conn.execute(
+            "SELECT id, entry_type, fields FROM records WHERE id > ? AND id <= ? ORDER BY id",
+            (after, upto if upto is not None else 2**63 - 1)))
+
+    def last_id(self) -> int:
+        """The highest record number so far: numbers only grow, so what is added later is numbered above it."""
+        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0])
+
+    def record_states(self, after: int = 0) -> dict[str, str]:
+        """``inbox<ID>`` -> state of every record numbered above ``after`` (the names :meth:`stored_records` gives)."""
+        return {f"inbox{i}": str(state) for i, state in self.conn.execute(
+            "SELECT id, state FROM records WHERE id > ?", (after,))}
 
     @staticmethod
     def _where(states: Sequence[str], source: str | None) -> tuple[str, list[object]]:
