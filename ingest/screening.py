@@ -157,7 +157,9 @@ def include_into_library(lib: Library, inbox: Inbox, record_ids: Sequence[int]) 
     for record_id in record_ids:
         item = inbox.get(record_id)
         record = inbox.record(record_id)
-        record.key = ""  # its inbox name (inbox12) is no citation key: the importer would keep it as an alias
+        # the source's own citation key (a .bib file's Dreyer2017), as a direct import gets it: the importer keeps it
+        # as an alias (ids) beside reflib's key; never the inbox name (inbox12), which is no citation key
+        record.key = item.source_key
         report = import_records(lib, [record], source=f"screening inbox ({item.source})", topics=item.topics,
                                 entry=item.entry, link_kind=item.link_kind)
         done = report.added[0].key if report.added else report.merged[0].key if report.merged else ""

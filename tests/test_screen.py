@@ -74,6 +74,7 @@ def test_migration_from_a_version_2_inbox_file(tmp_path, capsys, monkeypatch):
             (3, "open", "hysterosalpingogram"), (4, "maybe", "saline-infusion-sonography"),
             (5, "open", "saline-infusion-sonography"), (6, "open", "saline-infusion-sonography"), (7, "open", None)]
         assert inbox.get(2).library_key == "author12011tubal" and inbox.history(1)[0]["reason"] == "wrong design"
+        assert {it.source_key for it in inbox.items()} == {""}  # not stored before version 3
         assert [(r["source"], r["found"], r["entry"]) for r in inbox.identified()] == [
             ("search.csv", 3, None), ("search.csv", 4, None), ("other.csv", 1, None)]
         everything, search = flow(inbox), flow(inbox, source="search.csv")

@@ -191,3 +191,32 @@ def test_per_entry_prisma_adds_up_when_one_file_name_feeds_two_entries(tmp_path,
     assert run(bib, "screen", "prisma", "--entry", "hysterosalpingogram") == 0
     out = capsys.readouterr().out
     assert "identified: 10 (search.csv: 10)" in out and "note" not in out
+
+
+def test_an_include_keeps_the_source_citation_key_as_a_direct_import_does(tmp_path, capsys):
+    """A ``.bib`` file imported with ``--screen``: the inbox did not store the source's citation key, so an
+    included record lost it (a direct import keeps ``Dreyer2017`` as an alias, ``ids``, beside reflib's key);
+    the inbox's own number must still never become one."""
+    source = tmp_path / "new.bib"
+    source.write_text("@article{Dreyer2017,\n  title = {Oil-based or water-based contrast for hysterosalpingography in "
+                      "infertile women},\n  author = {Dreyer, Kim and van Rijswijk, Joukje},\n  year = {2017},\n"
+                      "  journal = {N Engl J Med},\n  doi = {10.1056/NEJMoa1612345}\n}\n\n"
+                      "@article{smith2019radiation,\n  title = {Radiation dose of hysterosalpingography in the "
+                      "clinic},\n  author = {Smith, J},\n  year = {2019}\n}\n", encoding="utf-8")
+    direct, screened = tmp_path / "direct.bib", tmp_path / "screened.bib"
+    assert run(direct, "import", str(source)) == 0
+    assert run(screened, "import", "--screen", str(source)) == 0
+    with Inbox.open(inbox_path(screened)) as inbox:
+        ids = [it.id for it in inbox.items()]
+        assert [inbox.get(i).source_key for i in ids] == ["Dreyer2017", "smith2019radiation"]
+    assert run(screened, "screen", "show", str(ids[0])) == 0
+    assert ", key Dreyer2017" in capsys.readouterr().out
+    assert run(screened, "screen", "include", *map(str, ids), "--reviewer", "ann") == 0
+    capsys.readouterr()
+    want, got = Library.load(direct), Library.load(screened)
+    assert sorted(got.keys()) == sorted(want.keys()) == ["dreyer2017oil", "smith2019radiation"]
+    for key in want:
+        assert got.get(key).extra.get("ids") == want.get(key).extra.get("ids"), key
+    assert got.get("dreyer2017oil").extra["ids"] == "Dreyer2017"
+    assert "ids" not in got.get("smith2019radiation").extra  # the source key is reflib's key: no alias
+    assert "inbox" not in screened.read_text(encoding="utf-8")

@@ -257,7 +257,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             print_json(item.to_json() | {"decisions": history})
             return 0
         query = f" {item.query!r}" if item.query else ""
-        print(f"#{item.id} [{item.state}] {item.title}\n  from {item.source}{query} ({item.added})")
+        print(f"#{item.id} [{item.state}] {item.title}\n  from {item.source}{query} ({item.added})"
+              + (f", key {item.source_key}" if item.source_key else ""))
         if item.note:
             print(f"  note: {item.note}")
         for h in history:

@@ -18,6 +18,8 @@ Schema (``PRAGMA user_version`` holds its version; older files are migrated in p
   none) and the schema version it was logged under (``identified.logged``), and each record the run that added
   it (``records.run``). Runs and records from before version 3 keep ``logged`` 2 and ``run`` NULL: their entry is
   not known (the PRISMA flow of an entry says how it counts them, :func:`library.screen.prisma.flow`).
+  ``records.source_key`` is the record's citation key in its source (a ``.bib`` file's ``Dreyer2017``; '' for
+  none and for records added before version 3): an include hands it to the importer as a direct import does.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ _V3 = """
 ALTER TABLE identified ADD COLUMN entry TEXT;
 ALTER TABLE identified ADD COLUMN logged INTEGER NOT NULL DEFAULT 2;
 ALTER TABLE records ADD COLUMN run INTEGER REFERENCES identified(id);
+ALTER TABLE records ADD COLUMN source_key TEXT NOT NULL DEFAULT '';
 CREATE INDEX records_entry ON records(entry) WHERE entry IS NOT NULL;
 """
 
@@ -129,12 +132,14 @@ class InboxRecord:
     note: str = ""
     doi: str = ""
     pmid: str = ""
+    source_key: str = ""  # the record's citation key in its source file ('' for none)
 
     def to_json(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
 
 
-_COLUMNS = "id, title, abstract, source, query, added, state, topics, entry, link_kind, library_key, note, doi, pmid"
+_COLUMNS = ("id, title, abstract, source, query, added, state, topics, entry, link_kind, library_key, note, doi, pmid, "
+            "source_key")
 
 
 def _row(row: sqlite3.Row | tuple[object, ...]) -> InboxRecord:
@@ -237,14 +242,16 @@ class Inbox:
                 fields = record_to_fields(record)
                 cursor = conn.execute(
                     "INSERT INTO records (entry_type, fields, title, abstract, doi, pmid, source, query, added, "
-                    "topics, entry, link_kind, note, reviewers, run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "topics, entry, link_kind, note, reviewers, run, source_key) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (record.entry_type, json.dumps(fields, ensure_ascii=False), record.title, record.abstract,
                      record.doi.lower(), record.pmid, source, query, at, json.dumps(list(topics)), entry,
-                     link_kind, notes[n] if notes else "", reviewers, run))
+                     link_kind, notes[n] if notes else "", reviewers, run, record.key))
                 ids.append(int(cursor.lastrowid or 0))
         return ids
 
     def record(self, record_id: int) -> Record:
+        """The stored record, named ``inbox<ID>`` (a working name, never a citation key: see ``source_key``)."""
         row = self.conn.execute("SELECT entry_type, fields FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise InboxError(f"{self.path}: no inbox record #{record_id}")
