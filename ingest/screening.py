@@ -4,12 +4,17 @@ Duplicate detection uses the one same-publication decision of :mod:`library.dedu
 of :func:`library.dedupe.same_publication`), against the library, against every inbox record whatever its state
 (so an excluded record is never offered again, by this search or another) and within the batch. Sure duplicates
 are not added (counted for PRISMA); possible duplicates are added with a note naming the record they may be.
+
+Two intakes at once (two ``import --screen``, a ``watch run`` beside an import): each checks the inbox as it was
+when it began, then, holding the inbox's write lock, checks the records added since (by the other one) and adds
+its own in the same transaction; the other waits for the lock and then sees them. The long check runs without the
+lock, so editors deciding meanwhile do not wait behind it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +31,11 @@ from .importer import import_records
 
 __all__ = ["IntakeReport", "ScreeningConfig", "include_into_library", "load_config", "open_inbox", "save_config",
            "screen_records", "settle_includes"]
+
+
+# tests only: called between the duplicate check (of the inbox as it was) and the locked re-check and insert, to
+# make two processes meet there
+_before_insert: Callable[[], object] | None = None
 
 
 def open_inbox(bib: Path) -> Inbox:
@@ -95,34 +105,48 @@ def screen_records(lib: Library, inbox: Inbox, records: Sequence[Record], *, sou
             report.in_library.append((usable[link.index].title, link.other))
         elif link.decision == "review":
             notes.setdefault(link.index, []).append((str(link.other), "; ".join(link.evidence.reasons)))
-    rest = [n for n in range(len(usable)) if n not in drop]
-    stored = inbox.stored_records()
-    if stored and rest:
-        states = {f"inbox{r.id}": r.state for r in inbox.items()} if len(stored) < 50_000 else {}
-        for link in match_batch(usable.subset(rest), stored):
-            if isinstance(link.other, int):
-                continue
-            n = rest[link.index]
-            label = f"#{link.other.removeprefix('inbox')}" + (f" ({states[link.other]})" if link.other in states
-                                                              else "")
-            if link.decision == "auto" and n not in drop:
-                drop.add(n)
-                report.in_inbox.append((usable[n].title, label))
-            elif link.decision == "review":
-                notes.setdefault(n, []).append((f"inbox {label}", "; ".join(link.evidence.reasons)))
-    keep = [n for n in range(len(usable)) if n not in drop]
+    seen = inbox.last_id()  # the check below covers the records up to it
+    if any(n not in drop for n in range(len(usable))):
+        stored = inbox.stored_records(upto=seen)
+        if stored:
+            _check_inbox(usable, stored, inbox.record_states() if len(stored) < 50_000 else {}, drop, notes, report)
     if dry_run:
-        report.would_add = len(keep)
+        report.would_add = len(usable) - len(drop)
         return report
-    report.added = inbox.add(usable.subset(keep), source=source, query=query, topics=topics, entry=entry,
-                             link_kind=link_kind,
-                             notes=["; ".join(f"may be {who}: {why}" for who, why in notes.get(n, [])) for n in keep],
-                             found=len(records), in_library=len(report.in_library),
-                             in_inbox=len(report.in_inbox), reviewers=reviewers)
+    if _before_insert is not None:
+        _before_insert()
+    with inbox.transaction():  # the write lock, held from the re-check to the insert
+        newer = inbox.stored_records(after=seen) if len(drop) < len(usable) else RecordList()
+        if newer:  # added by another intake since the check above
+            _check_inbox(usable, newer, inbox.record_states(after=seen), drop, notes, report)
+        keep = [n for n in range(len(usable)) if n not in drop]
+        report.added = inbox.add(usable.subset(keep), source=source, query=query, topics=topics, entry=entry,
+                                 link_kind=link_kind,
+                                 notes=["; ".join(f"may be {who}: {why}" for who, why in notes.get(n, []))
+                                        for n in keep],
+                                 found=len(records), in_library=len(report.in_library),
+                                 in_inbox=len(report.in_inbox), reviewers=reviewers)
     for inbox_id, n in zip(report.added, keep, strict=True):
         for who, why in notes.get(n, []):
             report.possible.append((inbox_id, who, why))
     return report
+
+
+def _check_inbox(usable: RecordList, stored: RecordList, states: dict[str, str], drop: set[int],
+                 notes: dict[int, list[tuple[str, str]]], report: IntakeReport) -> None:
+    """The records of ``usable`` not dropped yet, against ``stored`` inbox records: a sure duplicate is dropped
+    (counted as in the inbox), a possible one noted."""
+    rest = [n for n in range(len(usable)) if n not in drop]
+    for link in match_batch(usable.subset(rest), stored):
+        if isinstance(link.other, int):
+            continue
+        n = rest[link.index]
+        label = f"#{link.other.removeprefix('inbox')}" + (f" ({states[link.other]})" if link.other in states else "")
+        if link.decision == "auto" and n not in drop:
+            drop.add(n)
+            report.in_inbox.append((usable[n].title, label))
+        elif link.decision == "review":
+            notes.setdefault(n, []).append((f"inbox {label}", "; ".join(link.evidence.reasons)))
 
 
 def include_into_library(lib: Library, inbox: Inbox, record_ids: Sequence[int]) -> dict[int, str]:
@@ -133,7 +157,9 @@ def include_into_library(lib: Library, inbox: Inbox, record_ids: Sequence[int]) 
     for record_id in record_ids:
         item = inbox.get(record_id)
         record = inbox.record(record_id)
-        record.key = ""  # its inbox name (inbox12) is no citation key: the importer would keep it as an alias
+        # the source's own citation key (a .bib file's Dreyer2017), as a direct import gets it: the importer keeps it
+        # as an alias (ids) beside reflib's key; never the inbox name (inbox12), which is no citation key
+        record.key = item.source_key
         report = import_records(lib, [record], source=f"screening inbox ({item.source})", topics=item.topics,
                                 entry=item.entry, link_kind=item.link_kind)
         done = report.added[0].key if report.added else report.merged[0].key if report.merged else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.synchronize
 import sqlite3
 from pathlib import Path
 
@@ -47,12 +48,65 @@ def test_migration_from_version_1_keeps_records(tmp_path):
     conn.commit()
     conn.close()
     with Inbox.open(path) as inbox:
-        assert inbox.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert inbox.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert inbox.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert [r.title for r in inbox.items()] == ["Old study"] and inbox.history(1)[0]["decision"] == "maybe"
         assert inbox.record(1).title == "Old study"
         assert inbox.identified() == []  # the version-2 table exists
         assert inbox.decide(1, "include", "bob") == "included"  # reviewers column added with its default
+
+
+def test_migration_from_a_version_2_inbox_file(tmp_path, capsys, monkeypatch):
+    """``fixtures/screen/inbox-v2.sqlite`` was made by reflib at inbox schema 2 (``import --screen`` of
+    ``a/search.csv`` (3 records) for the entry hysterosalpingogram and ``b/search.csv`` (4, one of them in the
+    first) for saline-infusion-sonography, ``c/other.csv`` (1) with no entry; #1 excluded, #4 maybe, #2 included).
+    Version 3 logs each identification run's entry: the old runs have none, and an entry's flow counts them as
+    version 2 did (in full, for every entry their source fed) and says so; every other count is unchanged."""
+    bib = tmp_path / "references.bib"
+    path = inbox_path(bib)
+    path.write_bytes((FIXTURES / "screen" / "inbox-v2.sqlite").read_bytes())
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    with Inbox.open(path) as inbox:
+        assert inbox.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert [(it.id, it.state, it.entry) for it in inbox.items()] == [
+            (1, "excluded", "hysterosalpingogram"), (2, "included", "hysterosalpingogram"),
+            (3, "open", "hysterosalpingogram"), (4, "maybe", "saline-infusion-sonography"),
+            (5, "open", "saline-infusion-sonography"), (6, "open", "saline-infusion-sonography"), (7, "open", None)]
+        assert inbox.get(2).library_key == "author12011tubal" and inbox.history(1)[0]["reason"] == "wrong design"
+        assert {it.source_key for it in inbox.items()} == {""}  # not stored before version 3
+        assert [(r["source"], r["found"], r["entry"]) for r in inbox.identified()] == [
+            ("search.csv", 3, None), ("search.csv", 4, None), ("other.csv", 1, None)]
+        everything, search = flow(inbox), flow(inbox, source="search.csv")
+        assert (everything.identified, everything.duplicates, everything.screened, everything.awaiting) == (
+            {"search.csv": 7, "other.csv": 1}, 1, 3, 4)
+        assert (search.identified, search.duplicates, search.screened, search.awaiting) == (
+            {"search.csv": 7}, 1, 3, 3)
+        assert not everything.note and not search.note
+        old = flow(inbox, entry="hysterosalpingogram")
+        assert old.identified == {"search.csv": 7} and (old.screened, old.awaiting) == (2, 1)  # as version 2 said
+        assert "2 identification run(s)" in old.note and "every entry their source fed" in old.note
+        assert "identified: 2 older run(s) counted by source" in to_svg(old)
+        assert "older run" not in to_svg(everything)
+    # a new run into the migrated inbox records its entry: the new part of the entry's flow adds up
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "search.csv").write_text(
+        "title,author,year,journal,doi\n"
+        "Tubal patency study 0: imaging comparison number 0,\"Author0, A\",2010,Journal 0,10.1000/v2.0\n"
+        "A new hysterosalpingography trial of oil contrast,\"New, N\",2024,Journal N,10.1000/v3.1\n", encoding="utf-8")
+    monkeypatch.chdir(folder)
+    assert main(["--bib", str(bib), "import", "--screen", "search.csv", "--entry", "hysterosalpingogram", "--as",
+                 "discussed"]) == 0
+    with Inbox.open(path) as inbox:
+        assert inbox.identified()[-1]["entry"] == "hysterosalpingogram"
+        now = flow(inbox, entry="hysterosalpingogram")
+        assert now.identified == {"search.csv": 9} and now.duplicates == old.duplicates + 1
+        assert now.awaiting == old.awaiting + 1 and "2 identification run(s)" in now.note
+        assert flow(inbox, entry="saline-infusion-sonography").identified == {"search.csv": 7}  # not the new run
+    capsys.readouterr()
+    assert run(bib, "screen", "prisma", "--entry", "hysterosalpingogram") == 0
+    assert "note: 2 identification run(s)" in capsys.readouterr().out
 
 
 def test_newer_and_corrupt_inbox_files_are_reported_and_the_library_untouched(tmp_path, capsys):
@@ -293,6 +347,44 @@ def test_two_editors_including_at_once_both_succeed_and_every_include_reaches_th
     with Inbox.open(inbox_path(bib)) as inbox:
         assert inbox.count(("included",)) == len(ids) and not inbox.pending_includes()
     assert len(Library.load(bib)) == len(ids)
+
+
+def _import_screen_meeting_another(bib: str, path: str, barrier: multiprocessing.synchronize.Barrier) -> None:
+    from ingest import screening
+
+    screening._before_insert = lambda: barrier.wait(120)  # both have checked for duplicates before either adds
+    raise SystemExit(main(["--bib", bib, "import", "--screen", path]))
+
+
+@pytest.mark.slow  # a few seconds: two processes running the CLI
+def test_two_imports_at_once_add_each_record_once(tmp_path):
+    """Two ``import --screen`` of overlapping files at the same moment: each checked the inbox for duplicates
+    before the other had added anything, then both added every record (the 5 shared ones twice). The check and
+    the insert now hold the inbox's write lock together, so whichever adds second sees the first one's records."""
+    bib = tmp_path / "references.bib"
+    files = []
+    for name, numbers in (("a.ris", range(10)), ("b.ris", range(5, 15))):
+        path = tmp_path / name
+        path.write_text("".join(f"TY  - JOUR\nTI  - Study number {n} of tubal flushing outcome {n * 7919}\n"
+                                f"AU  - Author{n}, A\nPY  - {2000 + n}\nJO  - Journal {n}\nDO  - 10.1000/race.{n}\n"
+                                "ER  - \n\n" for n in numbers), encoding="utf-8")
+        files.append(path)
+    with Inbox.open(inbox_path(bib)):
+        pass  # the inbox exists (created once, not by two processes at once)
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    workers = [ctx.Process(target=_import_screen_meeting_another, args=(str(bib), str(path), barrier))
+               for path in files]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(180)
+        assert w.exitcode == 0
+    with Inbox.open(inbox_path(bib)) as inbox:
+        dois = [inbox.record(it.id).doi for it in inbox.items()]
+        runs = sorted((int(r["added"]), int(r["in_inbox"])) for r in inbox.identified())  # type: ignore[call-overload]
+    assert sorted(dois) == sorted(f"10.1000/race.{n}" for n in range(15))  # each once (20 before, 5 of them twice)
+    assert runs == [(5, 5), (10, 0)]  # the second run found the first one's 5 records in the inbox
 
 
 # --- watch run ----------------------------------------------------------------------------------------------------

@@ -152,3 +152,71 @@ def test_back_to_one_reviewer_moves_what_that_settles_into_the_library(tmp_path,
     assert len(set(Library.load(bib).keys()) - keys) == 1
     with Inbox.open(inbox_path(bib)) as inbox:
         assert inbox.get(first).state == "included" and not inbox.pending_includes()
+
+
+def _search_csv(folder: Path, numbers: range) -> Path:
+    """An export called ``search.csv``, as every database names its exports, in its own folder."""
+    folder.mkdir()
+    rows = ["title,author,year,journal,doi"]
+    rows += [f"Tubal patency imaging study {n} of cohort {n * 7919},\"Author{n}, A\",{2000 + n % 20},Journal {n},"
+             f"10.1000/entry.{n}" for n in numbers]
+    path = folder / "search.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_per_entry_prisma_adds_up_when_one_file_name_feeds_two_entries(tmp_path, capsys, monkeypatch):
+    """Two exports both called ``search.csv`` for two entries: the identification log had no entry, so each
+    entry's flow counted the other entry's run too (identified 25, while duplicates + screened + awaiting = 15)."""
+    bib = tmp_path / "references.bib"
+    for folder, numbers, entry in (("hsg", range(10), "hysterosalpingogram"),
+                                   ("sis", range(5, 20), "saline-infusion-sonography")):
+        _search_csv(tmp_path / folder, numbers)
+        monkeypatch.chdir(tmp_path / folder)
+        assert run(bib, "import", "--screen", "search.csv", "--entry", entry, "--as", "discussed") == 0
+    capsys.readouterr()
+    flows = {}
+    for args in (("--entry", "hysterosalpingogram"), ("--entry", "saline-infusion-sonography"),
+                 ("--search", "search.csv"), ()):
+        assert run(bib, "screen", "prisma", *args, "--format", "json") == 0
+        d = flows[args] = json.loads(capsys.readouterr().out)
+        assert d["identified_total"] == (d["duplicates_removed"] + d["removed_other"] + d["screened"]
+                                         + d["awaiting"]), (args, d)
+        assert not d["note"]  # no run logged before the entry was recorded
+    hsg, sis, search, everything = flows.values()
+    assert (hsg["identified_total"], hsg["duplicates_removed"], hsg["awaiting"]) == (10, 0, 10)
+    assert (sis["identified_total"], sis["duplicates_removed"], sis["awaiting"]) == (15, 5, 10)
+    assert (search["identified_total"], search["duplicates_removed"], search["awaiting"]) == (25, 5, 20)
+    assert everything == search | {"label": "all searches"}
+    assert run(bib, "screen", "prisma", "--entry", "hysterosalpingogram") == 0
+    out = capsys.readouterr().out
+    assert "identified: 10 (search.csv: 10)" in out and "note" not in out
+
+
+def test_an_include_keeps_the_source_citation_key_as_a_direct_import_does(tmp_path, capsys):
+    """A ``.bib`` file imported with ``--screen``: the inbox did not store the source's citation key, so an
+    included record lost it (a direct import keeps ``Dreyer2017`` as an alias, ``ids``, beside reflib's key);
+    the inbox's own number must still never become one."""
+    source = tmp_path / "new.bib"
+    source.write_text("@article{Dreyer2017,\n  title = {Oil-based or water-based contrast for hysterosalpingography in "
+                      "infertile women},\n  author = {Dreyer, Kim and van Rijswijk, Joukje},\n  year = {2017},\n"
+                      "  journal = {N Engl J Med},\n  doi = {10.1056/NEJMoa1612345}\n}\n\n"
+                      "@article{smith2019radiation,\n  title = {Radiation dose of hysterosalpingography in the "
+                      "clinic},\n  author = {Smith, J},\n  year = {2019}\n}\n", encoding="utf-8")
+    direct, screened = tmp_path / "direct.bib", tmp_path / "screened.bib"
+    assert run(direct, "import", str(source)) == 0
+    assert run(screened, "import", "--screen", str(source)) == 0
+    with Inbox.open(inbox_path(screened)) as inbox:
+        ids = [it.id for it in inbox.items()]
+        assert [inbox.get(i).source_key for i in ids] == ["Dreyer2017", "smith2019radiation"]
+    assert run(screened, "screen", "show", str(ids[0])) == 0
+    assert ", key Dreyer2017" in capsys.readouterr().out
+    assert run(screened, "screen", "include", *map(str, ids), "--reviewer", "ann") == 0
+    capsys.readouterr()
+    want, got = Library.load(direct), Library.load(screened)
+    assert sorted(got.keys()) == sorted(want.keys()) == ["dreyer2017oil", "smith2019radiation"]
+    for key in want:
+        assert got.get(key).extra.get("ids") == want.get(key).extra.get("ids"), key
+    assert got.get("dreyer2017oil").extra["ids"] == "Dreyer2017"
+    assert "ids" not in got.get("smith2019radiation").extra  # the source key is reflib's key: no alias
+    assert "inbox" not in screened.read_text(encoding="utf-8")

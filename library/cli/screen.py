@@ -257,7 +257,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             print_json(item.to_json() | {"decisions": history})
             return 0
         query = f" {item.query!r}" if item.query else ""
-        print(f"#{item.id} [{item.state}] {item.title}\n  from {item.source}{query} ({item.added})")
+        print(f"#{item.id} [{item.state}] {item.title}\n  from {item.source}{query} ({item.added})"
+              + (f", key {item.source_key}" if item.source_key else ""))
         if item.note:
             print(f"  note: {item.note}")
         for h in history:
@@ -335,7 +336,7 @@ def cmd_prisma(args: argparse.Namespace) -> int:
           + f"  screened: {f.screened} (undecided: {f.undecided}; awaiting "
           f"screening: {f.awaiting})\n"
           f"  excluded: {d['excluded_total']}" + "".join(f"\n    {k}: {v}" for k, v in f.excluded.items())
-          + f"\n  included: {f.included}")
+          + f"\n  included: {f.included}" + (f"\n  note: {f.note}" if f.note else ""))
     return 0
 
 

@@ -14,6 +14,12 @@ Schema (``PRAGMA user_version`` holds its version; older files are migrated in p
   each reviewer counts, older ones stay as history, so a decision can be changed and undone.
 * ``identified`` (version 2): per search run or import, how many records the source gave, how many were
   duplicates of the library or the inbox and how many were added: the top of the PRISMA flow.
+* version 3: each identification run records the encyclopedia entry it was for (``identified.entry``; NULL for
+  none) and the schema version it was logged under (``identified.logged``), and each record the run that added
+  it (``records.run``). Runs and records from before version 3 keep ``logged`` 2 and ``run`` NULL: their entry is
+  not known (the PRISMA flow of an entry says how it counts them, :func:`library.screen.prisma.flow`).
+  ``records.source_key`` is the record's citation key in its source (a ``.bib`` file's ``Dreyer2017``; '' for
+  none and for records added before version 3): an include hands it to the importer as a direct import does.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from ..names import parse_bibtex_names
 
 __all__ = ["DECISIONS", "DEFAULT_REASONS", "SCHEMA_VERSION", "Inbox", "InboxError", "InboxRecord", "inbox_path"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DECISIONS = ("include", "exclude", "maybe")
 DEFAULT_REASONS = ("wrong population", "wrong intervention", "wrong comparator", "wrong outcome", "wrong design",
                    "animal study", "not about the topic", "duplicate", "not a research article", "other")
@@ -87,7 +93,15 @@ CREATE TABLE identified (
 ALTER TABLE records ADD COLUMN reviewers INTEGER NOT NULL DEFAULT 1;
 """
 
-MIGRATIONS = {1: _V1, 2: _V2}  # version -> the script that brings version-1 to it
+_V3 = """
+ALTER TABLE identified ADD COLUMN entry TEXT;
+ALTER TABLE identified ADD COLUMN logged INTEGER NOT NULL DEFAULT 2;
+ALTER TABLE records ADD COLUMN run INTEGER REFERENCES identified(id);
+ALTER TABLE records ADD COLUMN source_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX records_entry ON records(entry) WHERE entry IS NOT NULL;
+"""
+
+MIGRATIONS = {1: _V1, 2: _V2, 3: _V3}  # version -> the script that brings version-1 to it
 
 
 class InboxError(LibraryError):
@@ -118,12 +132,14 @@ class InboxRecord:
     note: str = ""
     doi: str = ""
     pmid: str = ""
+    source_key: str = ""  # the record's citation key in its source file ('' for none)
 
     def to_json(self) -> dict[str, object]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
 
 
-_COLUMNS = "id, title, abstract, source, query, added, state, topics, entry, link_kind, library_key, note, doi, pmid"
+_COLUMNS = ("id, title, abstract, source, query, added, state, topics, entry, link_kind, library_key, note, doi, pmid, "
+            "source_key")
 
 
 def _row(row: sqlite3.Row | tuple[object, ...]) -> InboxRecord:
@@ -196,6 +212,11 @@ class Inbox:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: takes the write lock at once (another writer waits, up to the busy timeout; readers
+        never do, in WAL mode). Inside one already open, it is part of that one (which commits or rolls back)."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -212,22 +233,25 @@ class Inbox:
         at = now_iso()
         ids = []
         with self.transaction() as conn:
+            run = conn.execute(
+                "INSERT INTO identified (source, query, at, found, in_library, in_inbox, added, entry, logged) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                (source, query, at, len(records) + in_library + in_inbox if found is None else found,
+                 in_library, in_inbox, len(records), entry, SCHEMA_VERSION)).lastrowid
             for n, record in enumerate(records):
                 fields = record_to_fields(record)
                 cursor = conn.execute(
                     "INSERT INTO records (entry_type, fields, title, abstract, doi, pmid, source, query, added, "
-                    "topics, entry, link_kind, note, reviewers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "topics, entry, link_kind, note, reviewers, run, source_key) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (record.entry_type, json.dumps(fields, ensure_ascii=False), record.title, record.abstract,
                      record.doi.lower(), record.pmid, source, query, at, json.dumps(list(topics)), entry,
-                     link_kind, notes[n] if notes else "", reviewers))
+                     link_kind, notes[n] if notes else "", reviewers, run, record.key))
                 ids.append(int(cursor.lastrowid or 0))
-            conn.execute("INSERT INTO identified (source, query, at, found, in_library, in_inbox, added) "
-                         "VALUES (?,?,?,?,?,?,?)",
-                         (source, query, at, len(records) + in_library + in_inbox if found is None else found,
-                          in_library, in_inbox, len(records)))
         return ids
 
     def record(self, record_id: int) -> Record:
+        """The stored record, named ``inbox<ID>`` (a working name, never a citation key: see ``source_key``)."""
         row = self.conn.execute("SELECT entry_type, fields FROM records WHERE id = ?", (record_id,)).fetchone()
         if row is None:
             raise InboxError(f"{self.path}: no inbox record #{record_id}")
@@ -269,11 +293,22 @@ class Inbox:
                         split_list(decode_value("keywords", keywords)) if keywords else []))
         return out
 
-    def stored_records(self) -> RecordList:
-        """Every inbox record (any state) as a Record keyed ``inbox<ID>``: duplicate checks run against them.
-        Held packed (:class:`~library.model.RecordList`): a million-record inbox is not a million Records."""
-        return RecordList(record_from_fields(f"inbox{i}", t, json.loads(f))
-                          for i, t, f in self.conn.execute("SELECT id, entry_type, fields FROM records ORDER BY id"))
+    def stored_records(self, after: int = 0, upto: int | None = None) -> RecordList:
+        """Every inbox record (any state; with numbers above ``after`` and up to ``upto``) as a Record keyed
+        ``inbox<ID>``: duplicate checks run against them. Held packed (:class:`~library.model.RecordList`): a
+        million-record inbox is not a million Records."""
+        return RecordList(record_from_fields(f"inbox{i}", t, json.loads(f)) for i, t, f in self.conn.execute(
+            "SELECT id, entry_type, fields FROM records WHERE id > ? AND id <= ? ORDER BY id",
+            (after, upto if upto is not None else 2**63 - 1)))
+
+    def last_id(self) -> int:
+        """The highest record number so far: numbers only grow, so what is added later is numbered above it."""
+        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0])
+
+    def record_states(self, after: int = 0) -> dict[str, str]:
+        """``inbox<ID>`` -> state of every record numbered above ``after`` (the names :meth:`stored_records` gives)."""
+        return {f"inbox{i}": str(state) for i, state in self.conn.execute(
+            "SELECT id, state FROM records WHERE id > ?", (after,))}
 
     @staticmethod
     def _where(states: Sequence[str], source: str | None) -> tuple[str, list[object]]:
@@ -379,7 +414,9 @@ class Inbox:
         return out
 
     def identified(self) -> list[dict[str, object]]:
-        cols = ("source", "query", "at", "found", "in_library", "in_inbox", "added")
+        """The identification runs, oldest first; ``entry`` is None for a run without one and for every run logged
+        before schema version 3 (``logged`` < 3), whose entry is not known."""
+        cols = ("id", "source", "query", "at", "found", "in_library", "in_inbox", "added", "entry", "logged")
         return [dict(zip(cols, r, strict=True)) for r in self.conn.execute(
             f"SELECT {', '.join(cols)} FROM identified ORDER BY id")]  # noqa: S608
 

@@ -24,17 +24,26 @@ class Flow:
     included: int = 0
     undecided: int = 0  # screened, neither included nor excluded yet: maybe, or reviewers who disagree
     awaiting: int = 0  # not screened yet (in two-reviewer mode: not by both reviewers)
+    old_runs: int = 0  # an entry's flow: runs logged before the inbox recorded a run's entry (counted by source)
+    note: str = ""  # how those runs were counted
 
     def to_json(self) -> dict[str, object]:
         return {"label": self.label, "identified": self.identified, "identified_total": sum(self.identified.values()),
                 "duplicates_removed": self.duplicates, "removed_other": self.removed_other,
                 "screened": self.screened, "excluded": self.excluded,
                 "excluded_total": sum(self.excluded.values()), "included": self.included, "undecided": self.undecided,
-                "awaiting": self.awaiting}
+                "awaiting": self.awaiting, "old_runs": self.old_runs, "note": self.note}
 
 
 def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> Flow:
-    """The flow of one source (saved search name or file), one entry, or the whole inbox."""
+    """The flow of one source (saved search name or file), one entry, or the whole inbox.
+
+    An entry's flow counts the identification runs made for that entry (each run records its entry since inbox
+    schema 3): identified = duplicates removed + removed for other reasons + screened + awaiting. A run logged
+    before (schema 2) did not record its entry: it is counted, as schema 2 did, in full for every entry whose
+    records (added before schema 3) came from its source, so such a flow may count another entry's records among
+    the identified ones; :attr:`Flow.note` then says how many runs were counted so.
+    """
     label = f"search {source}" if source else f"entry {entry}" if entry else "all searches"
     where, params = [], []
     if source:
@@ -44,18 +53,26 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
         where.append("entry = ?")
         params.append(entry)
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    rows = inbox.conn.execute(f"SELECT id, source, state FROM records{clause}", params).fetchall()  # noqa: S608
-    sources = {str(r[1]) for r in rows} if entry else {source} if source else None
+    rows = inbox.conn.execute(f"SELECT id, source, state, run FROM records{clause}", params).fetchall()  # noqa: S608
+    # runs logged without their entry: counted for an entry when records of that entry without a run came from
+    # their source
+    unknown = {str(r[1]) for r in rows if r[3] is None}
     out = Flow(label)
+    old = 0
     for item in inbox.identified():
-        if sources is None or item["source"] in sources:
-            name = str(item["source"])
-            out.identified[name] = out.identified.get(name, 0) + int(item["found"])  # type: ignore[call-overload]
-            found, added = int(item["found"]), int(item["added"])  # type: ignore[call-overload]
-            duplicates = int(item["in_library"]) + int(item["in_inbox"])  # type: ignore[call-overload]
-            out.duplicates += duplicates
-            # what the source gave that is neither a duplicate nor added: skipped (no title, no identifier)
-            out.removed_other += max(0, found - duplicates - added)
+        if source and item["source"] != source:
+            continue
+        if entry and item["entry"] != entry:
+            if int(item["logged"]) >= 3 or item["source"] not in unknown:  # type: ignore[call-overload]
+                continue
+            old += 1
+        name = str(item["source"])
+        out.identified[name] = out.identified.get(name, 0) + int(item["found"])  # type: ignore[call-overload]
+        found, added = int(item["found"]), int(item["added"])  # type: ignore[call-overload]
+        duplicates = int(item["in_library"]) + int(item["in_inbox"])  # type: ignore[call-overload]
+        out.duplicates += duplicates
+        # what the source gave that is neither a duplicate nor added: skipped (no title, no identifier)
+        out.removed_other += max(0, found - duplicates - added)
     states = Counter(str(r[2]) for r in rows)
     ids = {int(r[0]) for r in rows}
     out.included = states["included"]
@@ -63,6 +80,11 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
     out.awaiting = states["open"]  # each record counted once: identified = removed + screened + awaiting
     out.excluded = dict(Counter((why or "no reason") for i, _, why in inbox.exclusions() if i in ids).most_common())
     out.screened = out.included + sum(out.excluded.values()) + out.undecided
+    if old:
+        out.old_runs = old
+        out.note = (f"{old} identification run(s) logged before the inbox recorded each run's entry are counted in "
+                    "full for every entry their source fed, so 'identified' may include records found for other "
+                    "entries")
     return out
 
 
@@ -79,7 +101,9 @@ def _boxes(f: Flow) -> list[tuple[int, int, int, int, list[str]]]:
         (20, 220, 420, 60, [f"Records screened (n = {f.screened}; undecided {f.undecided})",
                             f"Awaiting screening (n = {f.awaiting})"]),
         (480, 200, 260, 40 + 18 * len(excl), excl),
-        (20, 420, 420, 60, [f"Studies included (n = {f.included})", f"({f.label})"]),
+        (20, 420, 420, 60 + 18 * bool(f.old_runs), [f"Studies included (n = {f.included})", f"({f.label})",
+                                                     *([f"identified: {f.old_runs} older run(s) counted by source"]
+                                                       if f.old_runs else [])]),
     ]
 
 
