@@ -13,7 +13,7 @@ from ingest.screening import include_into_library, load_config
 from library import Library
 from library.errors import LibraryError
 from library.screen.featurecache import cache_path
-from library.screen.inbox import Inbox, inbox_path
+from library.screen.inbox import Inbox, inbox_path, kappa_text, reviewer_agreement
 from library.screen.prisma import flow, to_png, to_svg
 from library.screen.rank import Ranker, library_positives, states_of
 
@@ -113,6 +113,12 @@ def _page(inbox: Inbox, lib: Library) -> None:
                    help="share included so far times the records left")
     if states:
         st.progress(screened / len(states), text=f"{screened} of {len(states)} screened")
+    if config.reviewers > 1 or counts["conflict"]:  # two-reviewer mode: conflicts and agreement
+        pairs = reviewer_agreement(inbox)
+        lines = [f"{counts['conflict']} record(s) in conflict: a third reviewer decides them"]
+        lines += [f"{' / '.join(map(str, item['reviewers']))}: {kappa_text(item)}"  # type: ignore[call-overload]
+                  for item in pairs]
+        st.caption(md("; ".join(lines)))
     queue = [i for i in ranked.ids if i not in skipped] or ranked.ids
     undo_target = inbox.last_decision(reviewer)
     undo = st.button("Undo last decision", key="screen_undo", shortcut="u", disabled=undo_target is None)

@@ -79,3 +79,23 @@ def test_screen_include_exclude_maybe_undo(screening: Path):
     assert not at.exception
     downloads = {b.proto.label for b in at.get("download_button")}
     assert {"Download SVG", "Download PNG"} <= downloads  # the PRISMA flow in both formats
+
+
+def test_two_reviewer_mode_shows_conflicts_and_agreement(screening: Path, monkeypatch: pytest.MonkeyPatch):
+    """Issue 18: in two-reviewer mode the page shows the records in conflict and each pair's Cohen's kappa
+    (only `reflib screen stats` did)."""
+    from ingest.screening import ScreeningConfig, load_config, save_config
+
+    save_config(screening, ScreeningConfig(load_config(screening).reasons, reviewers=2))
+    with Inbox.open(inbox_path(screening)) as inbox:
+        inbox.set_reviewers(2)
+        ids = [item.id for item in inbox.items()]
+        for n, record_id in enumerate(ids[:4]):
+            inbox.decide(record_id, "include", "ann")
+            inbox.decide(record_id, "include" if n < 2 else "exclude", "bob", "" if n < 2 else "wrong design")
+    monkeypatch.setenv("REFLIB_REVIEWER", "cy")
+    at = _app()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption).replace("\\", "")  # the markdown escapes
+    assert "2 record(s) in conflict" in captions
+    assert "ann / bob: Cohen's kappa 0.0 over 4 record(s), same decision on 50%" in captions

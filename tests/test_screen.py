@@ -16,7 +16,16 @@ from library import Library
 from library.cli import main
 from library.model import Author, Record
 from library.screen import inbox as inbox_module
-from library.screen.inbox import SCHEMA_VERSION, Inbox, InboxError, cohen_kappa, inbox_path, state_of
+from library.screen.inbox import (
+    SCHEMA_VERSION,
+    Inbox,
+    InboxError,
+    agreement,
+    cohen_kappa,
+    inbox_path,
+    kappa_text,
+    state_of,
+)
 from library.screen.prisma import flow, to_png, to_svg
 
 from .conftest import FIXTURES
@@ -148,6 +157,10 @@ def test_states_and_kappa():
 
     keys = sorted(set(a) & set(b))
     assert shared == 6 and kappa == pytest.approx(cohen_kappa_score([a[k] for k in keys], [b[k] for k in keys]))
+    # one and the same label on every shared record: chance agreement 1, kappa 0/0 (was reported as 1.0)
+    same = {1: "exclude", 2: "exclude"}
+    assert cohen_kappa(same, dict(same)) == (None, 2) and agreement(same, dict(same)) == 1.0
+    assert "undefined" in kappa_text({"kappa": None, "records": 2, "agreement": 1.0})
 
 
 def test_decide_change_undo_and_two_reviewers(tmp_path):

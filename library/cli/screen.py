@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ingest.screening import ScreeningConfig, load_config, save_config, settle_includes
 from library.cli.shell import open_library, print_json
 from library.errors import ConflictError, LibraryError
-from library.screen.inbox import Inbox, InboxError, cohen_kappa, inbox_path
+from library.screen.inbox import Inbox, InboxError, inbox_path, kappa_text, reviewer_agreement
 from library.screen.prisma import flow, to_png, to_svg
 from library.store import Library
 
@@ -269,14 +269,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def stats_of(inbox: Inbox) -> dict[str, object]:
     counts = {s: inbox.count((s,)) for s in ("open", "maybe", "conflict", "included", "excluded")}
     by_reviewer = inbox.decisions_by_reviewer()
-    names = sorted(by_reviewer)
-    kappas = []
-    for n, a in enumerate(names):
-        for b in names[n + 1:]:
-            kappa, shared = cohen_kappa(by_reviewer[a], by_reviewer[b])
-            if shared:
-                kappas.append({"reviewers": [a, b], "kappa": None if kappa is None else round(kappa, 3),
-                               "records": shared})
+    kappas = reviewer_agreement(inbox)
     screened = counts["included"] + counts["excluded"]
     share = counts["included"] / screened if screened else 0.0
     return {"total": sum(counts.values()), **counts, "screened": screened,
@@ -296,7 +289,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
           f"estimated relevant left: {data['estimated_relevant_left']}")
     for item in data["agreement"]:  # type: ignore[attr-defined]
         pair = " / ".join(item["reviewers"])
-        print(f"agreement {pair}: Cohen's kappa {item['kappa']} over {item['records']} record(s)")
+        print(f"agreement {pair}: {kappa_text(item)}")
     for item in data["conflicts"]:  # type: ignore[attr-defined]
         print(f"conflict #{item['id']}: {item['title'][:90]} - a third reviewer decides")
     return 0

@@ -38,7 +38,8 @@ from ..fields import decode_value, record_from_fields, record_to_fields, split_l
 from ..model import Record, RecordList
 from ..names import parse_bibtex_names
 
-__all__ = ["DECISIONS", "DEFAULT_REASONS", "SCHEMA_VERSION", "Inbox", "InboxError", "InboxRecord", "inbox_path"]
+__all__ = ["DECISIONS", "DEFAULT_REASONS", "SCHEMA_VERSION", "Inbox", "InboxError", "InboxRecord", "agreement",
+           "cohen_kappa", "inbox_path", "kappa_text", "reviewer_agreement"]
 
 SCHEMA_VERSION = 3
 DECISIONS = ("include", "exclude", "maybe")
@@ -462,7 +463,10 @@ def state_of(decisions: list[str], needed: int = 1) -> str:
 
 
 def cohen_kappa(a: dict[int, str], b: dict[int, str]) -> tuple[float | None, int]:
-    """Cohen's kappa of two reviewers over the records both decided (and how many those are)."""
+    """Cohen's kappa of two reviewers over the records both decided (and how many those are). None when it is
+    undefined: no shared record, or both gave every shared record one and the same label (chance agreement is
+    then 1, and kappa 0/0; scikit-learn's score is NaN there); :func:`agreement` still says how often they
+    agreed."""
     shared = sorted(set(a) & set(b))
     if not shared:
         return None, 0
@@ -471,5 +475,33 @@ def cohen_kappa(a: dict[int, str], b: dict[int, str]) -> tuple[float | None, int
     expected = sum((sum(a[i] == x for i in shared) / len(shared)) * (sum(b[i] == x for i in shared) / len(shared))
                    for x in labels)
     if expected >= 1.0:
-        return (1.0 if observed >= 1.0 else 0.0), len(shared)
+        return None, len(shared)
     return (observed - expected) / (1 - expected), len(shared)
+
+
+def reviewer_agreement(inbox: Inbox) -> list[dict[str, object]]:
+    """Per pair of reviewers who decided the same records: Cohen's kappa (None when undefined), the share of same
+    decisions, and how many records both decided."""
+    by_reviewer = inbox.decisions_by_reviewer()
+    names = sorted(by_reviewer)
+    pairs: list[dict[str, object]] = []
+    for n, first in enumerate(names):
+        for second in names[n + 1:]:
+            kappa, shared = cohen_kappa(by_reviewer[first], by_reviewer[second])
+            if shared:
+                agreed = agreement(by_reviewer[first], by_reviewer[second]) or 0.0
+                pairs.append({"reviewers": [first, second], "kappa": None if kappa is None else round(kappa, 3),
+                              "records": shared, "agreement": round(agreed, 3)})
+    return pairs
+
+
+def kappa_text(item: dict[str, object]) -> str:
+    """"Cohen's kappa 0.455 over 6 record(s), same decision on 67%" (kappa undefined: said so)."""
+    kappa = "undefined (one and the same decision on every record)" if item["kappa"] is None else item["kappa"]
+    return f"Cohen's kappa {kappa} over {item['records']} record(s), same decision on {item['agreement']:.0%}"
+
+
+def agreement(a: dict[int, str], b: dict[int, str]) -> float | None:
+    """The share of the records both reviewers decided on which they gave the same decision."""
+    shared = set(a) & set(b)
+    return sum(a[i] == b[i] for i in shared) / len(shared) if shared else None
