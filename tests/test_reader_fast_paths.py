@@ -102,18 +102,32 @@ def ref_page_range(match: re.Match[str]) -> str:
         return match.group(0).replace(" ", "")
     if len(end) < len(start) and not prefix2:
         expanded = start[: len(start) - len(end)] + end
+        if expanded == start and ref_section_page(match.group(0)):
+            return match.group(0)
         if int(expanded) >= int(start):
             end = expanded
     return f"{prefix}{start}--{prefix2 or prefix}{end}"
+
+
+def ref_section_page(text: str) -> bool:
+    """'S21-1': letters, digits, one hyphen, fewer digits whose expansion is the first number itself."""
+    match = re.fullmatch(r"[A-Za-z]{0,3}([0-9]+)-([0-9]+)", text)
+    if not match:
+        return False
+    first, second = match.groups()
+    return len(second) < len(first) and first[: len(first) - len(second)] + second == first
 
 
 def ref_normalize_pages(text: str) -> str:
     text = ref_normalize_text(text)
     if not text:
         return ""
+    if re.fullmatch(r"[A-Za-z]{0,3}[0-9]+-[0-9]+--[A-Za-z]{0,3}[0-9]+-[0-9]+", text):
+        return text
     out = NUM_RANGE.sub(ref_page_range, text)
     out = ROMAN_RANGE.sub(lambda m: f"{m.group(1)}--{m.group(2)}", out)
-    if out == text and "--" not in out and DASHES.search(out) and re.fullmatch(r"\S+\s*[-–—]\s*\S+", out):
+    if (out == text and "--" not in out and DASHES.search(out) and re.fullmatch(r"\S+\s*[-–—]\s*\S+", out)
+            and not ref_section_page(out)):
         left, right = DASHES.split(out, maxsplit=1)
         out = f"{left}--{right}"
     return out
