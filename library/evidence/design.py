@@ -119,6 +119,9 @@ DESIGN_MESH = {  # MeSH headings that describe how a study was done (not "... as
     "false negative reactions": "diagnostic-accuracy",
 }
 _RANDOMIZED = r"(?<!non-)(?<!non )\brandomi[sz]ed\b"
+_REPLY = r"(?:response to|reply to|comment on|commentary on)"
+_PIECE = (r"(?:letters?|comments?|commentary|editorial|article|paper|authors?|critique|reviewers?|reply|response"
+          r"|correspondence|\w+ et al)")
 TITLE_PATTERNS = {
     # a study's own protocol (a review protocol is a protocol, not a review); not a treatment protocol
     "protocol": (r"\b(study|trial|review|research|map) protocol\b|\bprotocol (for|of) (a|an|the)\b|: protocol\.?$"
@@ -131,8 +134,14 @@ TITLE_PATTERNS = {
                   r"|\bconsensus (statement|conference)\b|\bposition (statement|paper)\b"),
     "rct": _RANDOMIZED + r"[^.:;?]*\btrial\b(?!s)|\brct\b",
     "non-randomized-trial": r"\bnon-?randomi[sz]ed\b[^.:;?]*\btrial\b(?!s)|\bsingle-arm\b|\bpilot trial\b",
+    # "response to" / "reply to" / "comment on" only where they name the piece ("Response to ...", "...: reply to
+    # ...", "comment on the article by ..."): "clinical response to gefitinib" is a study
+    # (benchmarks/data/design-editorial-round.md)
     "editorial": (r"^(editorial|comment(ary)?|letter|reply|response)\b"
-                  r"|\b(letter to the editor|in reply|reply to|response to|comment on|commentary on)\b"),
+                  r"|\b(letter to the editor|in reply)\b"
+                  rf"|^(?:re:\s*)?(?:an? )?{_REPLY}\b"
+                  rf"|[:.\u2013\u2014-]\s+{_REPLY}\b"
+                  rf"|\b{_REPLY}(?:\s+\S+){{0,2}}?\s+{_PIECE}\b"),
     "case-report": r"\bcase report\b|\ba (rare )?case of\b|\breport of (a|an|one|two|three) cases?\b",
     "narrative-review": (r"^(a )?review\b|: (a )?review\b|\b(narrative|literature|critical|clinical|brief|mini|"
                          r"historical) review\b|\breview of (the )?(literature|evidence)\b|\boverview\b"
