@@ -26,12 +26,13 @@ WIM = ROOT / "benchmarks" / "data" / "pubmed-2022-wim-sample.tsv.gz"
 _PIECE = (r"(?:letters?|comments?|commentary|editorial|article|paper|authors?|critique|reviewers?|reply|response"
           r"|correspondence|\w+ et al)")
 PHRASE = r"(?:response to|reply to|comment on|commentary on)"
+LEAD = r"(?:(?:an?|in|our|(?:the )?authors'?)\s+)?"  # round 2
 BEFORE = (r"^(editorial|comment(ary)?|letter|reply|response)\b"
           r"|\b(letter to the editor|in reply|reply to|response to|comment on|commentary on)\b")
 VARIANT = (r"^(editorial|comment(ary)?|letter|reply|response)\b"
            r"|\b(letter to the editor|in reply)\b"
-           rf"|^(?:re:\s*)?(?:an? )?{PHRASE}\b"
-           rf"|[:.\u2013\u2014-]\s+{PHRASE}\b"
+           rf"|^(?:re:\s*)?{LEAD}{PHRASE}\b"
+           rf"|[:.\u2013\u2014-]\s+{LEAD}{PHRASE}\b"
            rf"|\b{PHRASE}(?:\s+\S+){{0,2}}?\s+{_PIECE}\b")
 
 

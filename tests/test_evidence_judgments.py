@@ -319,6 +319,9 @@ def test_classify_explain_suggestions_accept_reject(bib, capsys):
     ("Comment on the article by Dreyer et al. on oil-based contrast", True),
     ("A response to the comments on our trial of lipiodol", True),
     ("Letter to the editor regarding hysterosalpingography pain", True),
+    ("Making better choices - a response to Walsham", True),  # round 2: an article after the separator
+    ("Authors' Reply to Allport and Kerler (2003)", True),
+    ("In response to Kaihsu Tai", True),
 ])
 def test_response_to_in_a_title_is_an_editorial_only_where_it_names_the_piece(title: str, editorial: bool) -> None:
     """benchmarks/data/design-editorial-round.md: 43 per 10,000 PubMed records were called editorials because

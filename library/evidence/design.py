@@ -120,6 +120,7 @@ DESIGN_MESH = {  # MeSH headings that describe how a study was done (not "... as
 }
 _RANDOMIZED = r"(?<!non-)(?<!non )\brandomi[sz]ed\b"
 _REPLY = r"(?:response to|reply to|comment on|commentary on)"
+_LEAD = r"(?:(?:an?|in|our|(?:the )?authors'?)\s+)?"  # "... - a response to Walsham", "Authors' reply to X"
 _PIECE = (r"(?:letters?|comments?|commentary|editorial|article|paper|authors?|critique|reviewers?|reply|response"
           r"|correspondence|\w+ et al)")
 TITLE_PATTERNS = {
@@ -139,8 +140,8 @@ TITLE_PATTERNS = {
     # (benchmarks/data/design-editorial-round.md)
     "editorial": (r"^(editorial|comment(ary)?|letter|reply|response)\b"
                   r"|\b(letter to the editor|in reply)\b"
-                  rf"|^(?:re:\s*)?(?:an? )?{_REPLY}\b"
-                  rf"|[:.\u2013\u2014-]\s+{_REPLY}\b"
+                  rf"|^(?:re:\s*)?{_LEAD}{_REPLY}\b"
+                  rf"|[:.\u2013\u2014-]\s+{_LEAD}{_REPLY}\b"
                   rf"|\b{_REPLY}(?:\s+\S+){{0,2}}?\s+{_PIECE}\b"),
     "case-report": r"\bcase report\b|\ba (rare )?case of\b|\breport of (a|an|one|two|three) cases?\b",
     "narrative-review": (r"^(a )?review\b|: (a )?review\b|\b(narrative|literature|critical|clinical|brief|mini|"
