@@ -363,9 +363,13 @@ def normalize_person_name(author: Author) -> Author:
     return Author(family, given, author.literal, author.orcid, suffix)  # what replace() builds, without its overhead
 
 
+_COMMA_INITIALS = re.compile(r"[A-Z][a-z]?\.?(?:[ -]?[A-Z][a-z]?\.?)*")  # "A.", "V", "Yu" (Ю)
+
+
 def _given_and_suffix(text: str) -> tuple[str, str]:
     """(given, suffix) of what follows a family name and its comma: 'F.R., III' (RIS, Scopus) and 'Jr, John'
-    (BibTeX's order) -> the suffix apart; a lone 'Jr', 'III' or '3rd' is a suffix, a lone 'II' or 'IV' initials."""
+    (BibTeX's order) -> the suffix apart; a lone 'Jr', 'III' or '3rd' is a suffix, a lone 'II' or 'IV' initials;
+    a comma before initials only separates them ('A., V' -> 'A. V', 'Jan W., V' -> 'Jan W. V')."""
     if "," in text:
         head, _, last = text.rpartition(",")
         suffix = name_suffix(last)
@@ -373,7 +377,12 @@ def _given_and_suffix(text: str) -> tuple[str, str]:
             return head.strip(), suffix
         first, _, rest = text.partition(",")
         suffix = name_suffix(first)
-        return (rest.strip(), suffix) if suffix else (text, "")
+        if suffix:
+            return rest.strip(), suffix
+        parts = [part.strip() for part in text.split(",")]
+        if all(_COMMA_INITIALS.fullmatch(part) for part in parts[1:]):  # WoS "A., V", "Jan W., V": initials
+            return " ".join(parts), ""
+        return text, ""
     suffix = name_suffix(text)
     return ("", suffix) if suffix and suffix.rstrip(".") not in ("II", "IV") else (text, "")
 

@@ -269,6 +269,8 @@ _NLM_ID = re.compile(r"(?:[0-9a-z]{2,4},\s*)?([0-9]{7,9}[Rr]?)(?:,\s*[0-9a-z]{2,
 
 def _pages(start: str, end: str) -> str:
     start, end = start.strip(), end.strip()
+    if start.endswith((";", ",")) and end:  # PubMed's "1405; author reply 1405" cut in two: no range
+        return f"{start} {end}"
     if start and end and end != start and "-" not in start:
         return f"{start}-{end}"
     if start and end and end != start and section_pages(f"{start}--{end}"):  # "S21-1" to "S21-8"
@@ -433,8 +435,8 @@ def wos_record(tags: Tags) -> Record:
     """One Web of Science tagged record -> a normalized Record."""
     doc_type = _first(tags, "DT").lower()
     entry_type = WOS_TYPES.get(_first(tags, "PT").strip()[:1], "misc")
-    if "proceedings" in doc_type:
-        entry_type = "inproceedings"
+    if "proceedings" in doc_type or (entry_type == "book" and not doc_type and "CT" in tags and "BP" in tags):
+        entry_type = "inproceedings"  # "PT B" with a conference (CT) and pages, no DT: a paper in its proceedings
     record = Record(key="", entry_type=entry_type)
     record.title = _first(tags, "TI")
     record.authors = _wos_authors(_items(tags, "AF"), _items(tags, "AU"))

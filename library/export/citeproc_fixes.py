@@ -74,11 +74,12 @@ def _capitalise(word: str) -> str:
 
 
 def _split_tags(text: str) -> tuple[list[str], list[str]]:
-    """(strings, tags) with len(strings) == len(tags) + 1; an apostrophe inside a word stays with the word."""
+    """(strings, tags) with len(strings) == len(tags) + 1; an apostrophe inside a word stays with the word (one
+    that opens the title is a quotation mark: "'the bad things'" is "'The Bad Things'")."""
     pieces = _TAGS.split(text)
     strings, tags = pieces[0::2], pieces[1::2]
     for i in range(len(tags) - 1, -1, -1):
-        if tags[i] == "'" and strings[i + 1]:
+        if tags[i] == "'" and strings[i + 1] and (strings[i] or i > 0):
             strings[i + 1] = "'" + strings[i + 1]
             tags[i] = ""
     return strings, tags
@@ -156,6 +157,8 @@ def title_case(text: str) -> str:
         strings[0] = state.words(strings[0], 0, tags[0] if tags else None)
     for i, tag in enumerate(tags):
         ends_punct, mark = _tag(tag)
+        if i == 0 and tag == "'" and not strings[0]:  # a straight quote opening the title, as citeproc-js reads it
+            mark = " '"
         if ends_punct:
             state.after_punct = True
         # citeproc-js passes its split object where the next tag is meant: the "-" rule only works for the first part
