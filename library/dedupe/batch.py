@@ -98,11 +98,17 @@ IDENTITY_FIELDS = ("entry_type", "title", "authors", "year", "journal", "booktit
                    "doi", "pmid", "pmcid")
 
 
+_WRITTEN_AS_MISC = frozenset(("web", "dataset", "software"))  # kinds reflib's BibTeX export writes as @misc
+
+
 def _identity(record: Record) -> tuple[object, ...]:
     """The identifying fields in comparison form; the entry type as its kind of work (``report`` =
     ``techreport``, ``online`` = ``www``): a BibTeX or RIS export writes the other name of the same type."""
     kind = kind_of(record)
-    kind = record.entry_type.lower() if kind == "misc" else kind  # unknown types: only the same name is the same
+    if kind in _WRITTEN_AS_MISC:  # BibTeX has no such type: its export writes @misc
+        kind = "misc"
+    elif kind == "misc":
+        kind = record.entry_type.lower()  # unknown types: only the same name is the same
     return tuple(kind if name == "entry_type" else canonical(name, getattr(record, name)) for name in IDENTITY_FIELDS)
 
 
