@@ -116,6 +116,10 @@ def _evidence_form(lib: Library, record: Record) -> None:
         submitted = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
     if not submitted:
         return
+    if number != AS_THE_DESIGN_GIVES and not question:  # a number alone was dropped while "Saved" was shown
+        st.error("Not saved: an evidence level needs a question type (therapy, diagnosis …). Choose one, or set "
+                 "the evidence level back to 'as the design gives'.")
+        return
     try:
         current = lib.get(record.key)
         level = level_from_form(design or current.design_auto, question, number or None, current.level)
