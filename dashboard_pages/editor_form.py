@@ -10,12 +10,12 @@ import streamlit as st
 
 from library import Library, LibraryError, Record
 from library.evidence import QUESTIONS, link_study, parse_level, unlink_study
-from library.evidence.editor import level_from_form, set_field
+from library.evidence.editor import level_from_form, level_warning, set_field
 from library.evidence.level import derive_level
 from library.views import DESIGN_ORDER, STANCES, design_label, level_label, topic_options
 
 from . import catalog
-from .session import md, save_library, show_flash
+from .session import flash, md, save_library, show_flash
 
 AS_THE_DESIGN_GIVES = 0  # the level selectbox's "as the design gives" (not None: that is "nothing chosen")
 _RELEVANCE = {0: "not rated", 1: "1 · not relevant", 2: "2 · marginal", 3: "3 · useful", 4: "4 · important",
@@ -131,9 +131,12 @@ def _evidence_form(lib: Library, record: Record) -> None:
     except LibraryError as exc:  # an invalid value or an unknown topic: nothing is written
         st.error(f"Not saved: {md(exc)}")
         return
+    warning = level_warning(current, edited)  # e.g. a new design under an automatic level: `reflib set` warns too
     lib.update(edited)
     if save_library(lib, f"Saved {record.key}.", where="study-form"):
         st.session_state[f"{prefix}-saved"] = True
+        if warning:
+            flash("warning", f"Saved {record.key}, but its evidence level no longer fits: {warning}", "study-form")
     st.rerun()
 
 
