@@ -10,13 +10,14 @@ import streamlit as st
 
 from library import Library, LibraryError, Record
 from library.evidence import QUESTIONS, link_study, parse_level, unlink_study
-from library.evidence.editor import level_from_form, set_field
+from library.evidence.editor import level_from_form, level_warning, set_field
 from library.evidence.level import derive_level
 from library.views import DESIGN_ORDER, STANCES, design_label, level_label, topic_options
 
 from . import catalog
-from .session import md, save_library, show_flash
+from .session import flash, md, save_library, show_flash
 
+AS_THE_DESIGN_GIVES = 0  # the level selectbox's "as the design gives" (not None: that is "nothing chosen")
 _RELEVANCE = {0: "not rated", 1: "1 · not relevant", 2: "2 · marginal", 3: "3 · useful", 4: "4 · important",
               5: "5 · core"}
 
@@ -36,7 +37,7 @@ def _form_values(record: Record) -> dict[str, object]:
     return {
         "topics": list(record.topics), "design": record.design if record.design in DESIGN_ORDER else "",
         "question": current_q if current_q in QUESTIONS else "",
-        "level": current_n if current_n is not None and current_n != derived else None,
+        "level": current_n if current_n is not None and current_n != derived else AS_THE_DESIGN_GIVES,
         "level-reason": record.level_reason, "stance": record.stance if record.stance in STANCES else "",
         "relevance": record.relevance or 0, "verified": record.verification == "verified",
         "unverified": "" if record.verification == "verified" else record.unverified,
@@ -45,17 +46,21 @@ def _form_values(record: Record) -> dict[str, object]:
 
 
 def _follow_the_file(prefix: str, fresh: dict[str, object]) -> None:
-    """When the record changed under the form (another editor saved, and the library was reloaded), every field
-    this editor has not touched shows the record as it is now: its widget state is dropped, so the widget starts
-    again from the new value. A field the editor changed keeps their value. Without this, a save after "Reload"
-    wrote the old values of untouched fields back over the other editor's change."""
+    """When the record changed under the form (a suggestion accepted, another editor saved and the library was
+    reloaded), every field this editor has not touched shows the record as it is now. A field the editor changed
+    keeps their value; after a successful save of this form every field shows the record as saved.
+
+    The widget's value is *set*, never just dropped from the session: the browser keeps the value of a widget
+    whose state was dropped and sends it back on the next Save, which wrote the old topics back over an
+    accepted suggestion (and old values over another editor's change)."""
     baseline_key = f"{prefix}-baseline"
     baseline = st.session_state.get(baseline_key)
-    if isinstance(baseline, dict) and baseline != fresh:
-        for name, value in baseline.items():
+    saved = st.session_state.pop(f"{prefix}-saved", False)
+    if isinstance(baseline, dict) and (saved or baseline != fresh):
+        for name, value in fresh.items():
             widget = f"{prefix}-{name}"
-            if widget in st.session_state and st.session_state[widget] == value:
-                del st.session_state[widget]
+            if widget in st.session_state and (saved or st.session_state[widget] == baseline.get(name)):
+                st.session_state[widget] = value
     st.session_state[baseline_key] = fresh
 
 
@@ -81,11 +86,11 @@ def _evidence_form(lib: Library, record: Record) -> None:
                                     index=questions.index(current_q) if current_q in questions else 0,
                                     format_func=lambda q: q or "automatic", key=f"{prefix}-question",
                                     help=f"Automatic: {md(level_label(record.level_auto))}")
-        numbers: list[int | None] = [None, 1, 2, 3, 4, 5]
+        numbers = [AS_THE_DESIGN_GIVES, 1, 2, 3, 4, 5]
         derived = _level_parts(derive_level(record.effective_design, current_q))[1] if current_q else None
-        shown = current_n if current_n is not None and current_n != derived else None
+        shown = current_n if current_n is not None and current_n != derived else AS_THE_DESIGN_GIVES
         number = right.selectbox("Evidence level", numbers, index=numbers.index(shown), key=f"{prefix}-level",
-                                 format_func=lambda n: "as the design gives" if n is None else str(n),
+                                 format_func=lambda n: "as the design gives" if n == AS_THE_DESIGN_GIVES else str(n),
                                  help="OCEBM 2011: 1 strongest … 5 weakest. 'As the design gives' follows the "
                                       "study design and question type; a level above that needs a reason.")
         level_reason = st.text_input("Reason for a level above what the design gives", value=record.level_reason,
@@ -111,9 +116,13 @@ def _evidence_form(lib: Library, record: Record) -> None:
         submitted = st.form_submit_button("Save changes", type="primary", icon=":material/save:")
     if not submitted:
         return
+    if number != AS_THE_DESIGN_GIVES and not question:  # a number alone was dropped while "Saved" was shown
+        st.error("Not saved: an evidence level needs a question type (therapy, diagnosis …). Choose one, or set "
+                 "the evidence level back to 'as the design gives'.")
+        return
     try:
         current = lib.get(record.key)
-        level = level_from_form(design or current.design_auto, question, number, current.level)
+        level = level_from_form(design or current.design_auto, question, number or None, current.level)
         edited = _apply(current, {
             "design": design, "level_reason": level_reason, "level": level, "stance": stance,
             "relevance": str(relevance or ""), "unverified": "none" if verified else still,
@@ -122,8 +131,12 @@ def _evidence_form(lib: Library, record: Record) -> None:
     except LibraryError as exc:  # an invalid value or an unknown topic: nothing is written
         st.error(f"Not saved: {md(exc)}")
         return
+    warning = level_warning(current, edited)  # e.g. a new design under an automatic level: `reflib set` warns too
     lib.update(edited)
-    save_library(lib, f"Saved {record.key}.", where="study-form")
+    if save_library(lib, f"Saved {record.key}.", where="study-form"):
+        st.session_state[f"{prefix}-saved"] = True
+        if warning:
+            flash("warning", f"Saved {record.key}, but its evidence level no longer fits: {warning}", "study-form")
     st.rerun()
 
 

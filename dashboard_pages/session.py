@@ -181,6 +181,9 @@ def show_flash(where: str = "top") -> None:
     if kind == "success":
         st.success(md(message), icon=":material/check_circle:")
         st.session_state.pop(_FLASH, None)
+    elif kind == "warning":
+        st.warning(md(message), icon=":material/warning:")
+        st.session_state.pop(_FLASH, None)
     elif kind == "conflict":
         st.error(f"**Not saved.** {md(message)}", icon=":material/sync_problem:")
         st.button("Reload library", key=f"reload_conflict-{where}", type="primary", on_click=reload_library)

@@ -88,3 +88,27 @@ def test_editor_accepts_and_rejects_suggested_topics(editor: Path) -> None:
     reclassified = classify_record(record, load_taxonomy(default_taxonomy_path()))
     assert reclassified.topics_suggested == [] and "Menstrual Cycle" not in reclassified.topics_auto
     assert "Bone Health" in reclassified.topics  # accepted: manual, never touched by classify
+
+
+def test_a_level_chosen_without_a_question_type_is_refused_not_dropped(editor: Path) -> None:
+    """The level number alone, the question type left 'automatic': the form said "Saved" and stored no level,
+    and went on showing the chosen number."""
+    at = _app(study="beverley2019salineair")
+    before = editor.read_text()
+    at.selectbox(key="edit-beverley2019salineair-level").set_value(4)
+    at.text_input(key="edit-beverley2019salineair-tldr").set_value("Office saline-air test.")
+    at.button(key=FORM).click().run()
+    assert not at.exception and not at.success
+    assert "question type" in at.error[0].value
+    assert editor.read_text() == before  # refused: nothing written
+
+
+def test_changing_the_design_under_an_automatic_level_says_the_level_no_longer_fits(editor: Path) -> None:
+    """`reflib set design` warns when the stored level is above what the new design allows; the form saved
+    silently and the page went on showing "Level 1" on a case series."""
+    at = _app(study="fang2018oil")
+    at.selectbox(key="edit-fang2018oil-design").set_value("case-series")
+    at.button(key="FormSubmitter:edit-fang2018oil-form-Save changes").click().run()
+    assert not at.exception and not at.error
+    assert Library.load(editor).get("fang2018oil").design == "case-series"  # saved
+    assert "above what a case\\-series study allows" in at.warning[0].value
