@@ -118,6 +118,8 @@ def _badges(record: Record) -> None:
             st.badge(f"Relevance {record.relevance}/5", color="gray",
                      help=f"How central the editors judge this study to the encyclopedia: "
                           f"{_RELEVANCE.get(record.relevance, '')} (5 core, 1 not relevant).")
+    if record.verification == "unverified" and record.unverified.strip():  # visible, not only on hover
+        st.caption(f"Not yet checked against the source: {md(record.unverified)}")
 
 
 def _identifiers(record: Record) -> None:

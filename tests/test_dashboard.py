@@ -623,3 +623,10 @@ def test_cite_this_shows_the_style_italics_and_copies_plain_text(bib: Path) -> N
     at = _ok(_app(study="dreyer2017oil"))
     (shown_icon,) = [m.value for m in at.markdown if 'class="reflib-citation"' in m.value]
     assert ":material/" not in shown_icon and "&#58;material/warning&#58;" in shown_icon
+
+
+def test_study_view_says_which_details_are_still_to_check(bib: Path) -> None:
+    """The unverified fields were only in the badge's tooltip (not on touch screens), while the journal line showed
+    them as fact."""
+    text = _texts(_ok(_app(study="dreyer2017oil")), code=False)
+    assert "Not yet checked against the source: volume, number, pages" in text.replace("\\", "")
