@@ -18,9 +18,10 @@ import pyarrow.compute as pc
 
 __all__ = ["LETTERS", "fold", "fold_array", "fold_words"]
 
-# letters NFKD leaves whole, after lower-casing: their usual spelling in ASCII
+# letters NFKD leaves whole, after lower-casing: their usual spelling in ASCII; and the final sigma, which Python
+# and JavaScript write at a word's end when lower-casing and Arrow does not ("ΟΔΟΣ": "οδος" / "οδοσ")
 LETTERS = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
-            "ħ": "h", "ŧ": "t", "ŀ": "l", "ĸ": "k", "ſ": "s"}
+           "ħ": "h", "ŧ": "t", "ŀ": "l", "ĸ": "k", "ſ": "s", "ς": "σ"}
 _TABLE = str.maketrans(LETTERS)
 _MARKS = r"\p{Mn}+"  # RE2: the nonspacing (combining) marks
 _SPECIAL = "[" + "".join(LETTERS) + "]"
