@@ -59,7 +59,7 @@ def _reference_lists(lib: Library, slug: str) -> list[str]:
             st.caption("No study in the library is discussed in this entry yet.")
         for record in block.discussed:
             _reference(record, "", slug)
-        pending = block.not_yet()
+        pending = block.pending
         if pending:
             st.markdown("**Not yet in the research library**")
             for title in pending:

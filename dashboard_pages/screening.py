@@ -114,7 +114,7 @@ def _page(inbox: Inbox, lib: Library) -> None:
     if states:
         st.progress(screened / len(states), text=f"{screened} of {len(states)} screened")
     if config.reviewers > 1 or counts["conflict"]:  # two-reviewer mode: conflicts and agreement
-        pairs = reviewer_agreement(inbox)
+        pairs = reviewer_agreement(inbox.decisions_by_reviewer())
         lines = [f"{counts['conflict']} record(s) in conflict: a third reviewer decides them"]
         lines += [f"{' / '.join(map(str, item['reviewers']))}: {kappa_text(item)}"  # type: ignore[call-overload]
                   for item in pairs]

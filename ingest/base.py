@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
@@ -69,12 +69,11 @@ def findable(record: Record) -> bool:
 _ARTICLE_NUMBER = re.compile(r"[eE]?[0-9]{1,12}")
 
 
-def article_number(pii: str) -> str:
-    """A publisher item identifier (PubMed's ``ELocationID EIdType="pii"``, MEDLINE's ``LID - ... [pii]``) when it
-    is the article's number ("20200021", "e0213622"): the locator PubMed cites for an article without pages.
-    '' for a publisher's internal identifier ("S0092-8674(19)30846-3"), which is no locator."""
-    pii = pii.strip()
-    return pii if _ARTICLE_NUMBER.fullmatch(pii) else ""
+def article_number(piis: Iterable[str]) -> str:
+    """The first publisher item identifier (PubMed's ``ELocationID EIdType="pii"``, MEDLINE's ``LID - ... [pii]``)
+    that is the article's number ("20200021", "e0213622"): the locator PubMed cites for an article without pages.
+    A publisher's internal identifier ("S0092-8674(19)30846-3") is no locator; '' when none is a number."""
+    return next((pii for pii in (p.strip() for p in piis) if _ARTICLE_NUMBER.fullmatch(pii)), "")
 
 
 def identifier_problems(record: Record, source: str, line: int | None = None, index: int | None = None,

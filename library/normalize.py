@@ -175,9 +175,9 @@ _DASHES = re.compile(r"\s*(?:-{1,3}|[\u2010-\u2015\u2212]|\bto\b)\s*")
 _NUM_RANGE = re.compile(r"(?<!\.)\b([A-Za-z]{0,3})(\d+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([A-Za-z]{0,3})(\d+)\b")
 # the commonest shape, "561-7" / "1535-1541", handled as _NUM_RANGE would (same groups: no prefixes)
 _SIMPLE_RANGE = re.compile(r"()([0-9]+)-()([0-9]+)")
-_SECTION_PAGE = r"[A-Za-z]{0,3}[0-9]+-[0-9]+"  # "S21-1": page 1 of section S21
+_SECTION_PAGE = r"[A-Za-z]{0,3}([0-9]+)-([0-9]+)"  # "S21-1": page 1 of section S21
 _SECTION_PAGES = re.compile(f"{_SECTION_PAGE}--{_SECTION_PAGE}")
-_ONE_SECTION_PAGE = re.compile(r"[A-Za-z]{0,3}([0-9]+)-([0-9]+)")
+_ONE_SECTION_PAGE = re.compile(_SECTION_PAGE)
 _ROMAN_RANGE = re.compile(r"\b([ivxlcdm]+)\s*(?:-{1,3}|[\u2010-\u2015\u2212])\s*([ivxlcdm]+)\b", re.IGNORECASE)
 
 

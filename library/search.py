@@ -86,7 +86,7 @@ class Vocabulary:
         names: dict[str, list[str]] = {}
         words: dict[str, tuple[str, ...]] = {}
         for path, name, synonyms in topics:
-            spelled = tuple(dict.fromkeys(fold_words(w) for w in (name, *synonyms) if fold_words(w)))
+            spelled = tuple(dict.fromkeys(f for f in map(fold_words, (name, *synonyms)) if f))
             words[path] = spelled
             for item in spelled:
                 names.setdefault(item, []).append(path)
@@ -114,8 +114,8 @@ def _whole(alternative: str) -> str:
 def parse_search(query: str, vocabulary: Vocabulary | None = None) -> list[SearchTerm]:
     """The query as terms (see the module docstring); an empty query gives no terms. The query is folded as the
     searched text is (lower case, no accents: "muller" finds "Müller", "Müller" finds "Muller")."""
-    typed = [word for word in query.split() if fold_words(word)]
-    tokens = [fold_words(word) for word in typed]
+    pairs = [(word, folded) for word in query.split() if (folded := fold_words(word))]
+    typed, tokens = [word for word, _ in pairs], [folded for _, folded in pairs]
     terms: list[SearchTerm] = []
     i = 0
     while i < len(tokens):

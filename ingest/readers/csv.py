@@ -163,14 +163,15 @@ def _pubmed_citation(record: Record, citation: str) -> None:
     when it starts with the record's "Journal/Book" abbreviation; other forms (books, ahead of print) give
     nothing. What the row's own columns say is kept."""
     abbrev = record.journal_abbrev
-    book = _PUBMED_BOOK.match(citation)
-    if book and abbrev and not citation.startswith(f"{abbrev}. "):  # "Journal/Book" is then the publisher
-        record.entry_type = "incollection" if record.entry_type == "article" else record.entry_type
-        record.booktitle = record.booktitle or book.group("book").strip()
-        record.publisher = record.publisher or abbrev
-        record.journal_abbrev = ""
+    if not abbrev:
         return
-    if not abbrev or not citation.startswith(f"{abbrev}. "):
+    if not citation.startswith(f"{abbrev}. "):
+        book = _PUBMED_BOOK.match(citation)
+        if book:  # "Journal/Book" is then the publisher
+            record.entry_type = "incollection" if record.entry_type == "article" else record.entry_type
+            record.booktitle = record.booktitle or book.group("book").strip()
+            record.publisher = record.publisher or abbrev
+            record.journal_abbrev = ""
         return
     match = _PUBMED_CITATION.match(citation, len(abbrev) + 2)
     if match is None:

@@ -129,9 +129,9 @@ def medline_record(tags: Tags) -> Record:
             record.doi = doi.group(1)
             break
     if not record.pages:  # electronic-only articles carry their article number as an LID (untagged or a pii)
-        record.pages = next((v for v in _values(tags, "LID") if "[" not in v), "") or next(
-            (n for n in (article_number(v[:-len("[pii]")]) for v in _values(tags, "LID") if v.endswith("[pii]"))
-             if n), "")
+        lids = _values(tags, "LID")
+        record.pages = next((v for v in lids if "[" not in v), "") or article_number(
+            v.removesuffix("[pii]") for v in lids if v.endswith("[pii]"))
     record.issn = _issns(tags)
     record.isbn = " ".join(_values(tags, "ISBN")[:1])
     record.abstract = "\n\n".join(_values(tags, "AB"))

@@ -332,9 +332,8 @@ def journal_article(article: etree._Element, citation: etree._Element) -> Record
             pages = f"{start}-{end}" if start and end else start
         record.pages = pages
     if not record.pages:  # an electronic-only article: PubMed cites its number, given only as a pii
-        record.pages = next((number for number in (article_number(text_or_empty(e)) for e in elocations
-                                                   if e.get("EIdType") == "pii" and e.get("ValidYN") != "N")
-                             if number), "")
+        record.pages = article_number(text_or_empty(e) for e in elocations
+                                      if e.get("EIdType") == "pii" and e.get("ValidYN") != "N")
     authors: list[Author] = []
     affiliations: list[str] = []
     for author_list in author_lists:

@@ -271,10 +271,11 @@ def _pages(start: str, end: str) -> str:
     start, end = start.strip(), end.strip()
     if start.endswith((";", ",")) and end:  # PubMed's "1405; author reply 1405" cut in two: no range
         return f"{start} {end}"
-    if start and end and end != start and "-" not in start:
-        return f"{start}-{end}"
-    if start and end and end != start and section_pages(f"{start}--{end}"):  # "S21-1" to "S21-8"
-        return f"{start}--{end}"
+    if start and end and end != start:
+        if "-" not in start:
+            return f"{start}-{end}"
+        if section_pages(f"{start}--{end}"):  # "S21-1" to "S21-8"
+            return f"{start}--{end}"
     return start or end
 
 

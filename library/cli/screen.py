@@ -269,7 +269,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def stats_of(inbox: Inbox) -> dict[str, object]:
     counts = {s: inbox.count((s,)) for s in ("open", "maybe", "conflict", "included", "excluded")}
     by_reviewer = inbox.decisions_by_reviewer()
-    kappas = reviewer_agreement(inbox)
+    kappas = reviewer_agreement(by_reviewer)
     screened = counts["included"] + counts["excluded"]
     share = counts["included"] / screened if screened else 0.0
     return {"total": sum(counts.values()), **counts, "screened": screened,
@@ -297,11 +297,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_prisma(args: argparse.Namespace) -> int:
     with _inbox(args, create=True) as inbox:
-        sources = ({str(it["source"]) for it in inbox.identified()}
-                   | {s for (s,) in inbox.conn.execute("SELECT DISTINCT source FROM records")})
-        entries = {e for (e,) in inbox.conn.execute("SELECT DISTINCT entry FROM records WHERE entry IS NOT NULL")}
-        for what, name, known in (("no search or file named {!r} fed the inbox", args.search, sources),
-                                  ("no inbox record is linked to the entry {!r}", args.entry, entries)):
+        for what, name, known in (("no search or file named {!r} fed the inbox", args.search, inbox.sources()),
+                                  ("no inbox record is linked to the entry {!r}", args.entry, inbox.entries())):
             if name is not None and name not in known:  # a typo drew an empty flow, as if nothing had been found
                 print(f"reflib screen prisma: {what.format(name)}; known: {'; '.join(sorted(known)) or '(none yet)'}",
                       file=sys.stderr)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..export.bibtex import KIND_TYPES
 from ..export.parts import kind_of
 from ..model import Record
 from .blocking import candidate_pairs
@@ -98,17 +99,14 @@ IDENTITY_FIELDS = ("entry_type", "title", "authors", "year", "journal", "booktit
                    "doi", "pmid", "pmcid")
 
 
-_WRITTEN_AS_MISC = frozenset(("web", "dataset", "software"))  # kinds reflib's BibTeX export writes as @misc
-
-
 def _identity(record: Record) -> tuple[object, ...]:
     """The identifying fields in comparison form; the entry type as its kind of work (``report`` =
     ``techreport``, ``online`` = ``www``): a BibTeX or RIS export writes the other name of the same type."""
     kind = kind_of(record)
-    if kind in _WRITTEN_AS_MISC:  # BibTeX has no such type: its export writes @misc
-        kind = "misc"
-    elif kind == "misc":
+    if kind == "misc":
         kind = record.entry_type.lower()  # unknown types: only the same name is the same
+    elif kind not in KIND_TYPES:  # a web page, dataset, software: BibTeX has no such type, its export writes @misc
+        kind = "misc"
     return tuple(kind if name == "entry_type" else canonical(name, getattr(record, name)) for name in IDENTITY_FIELDS)
 
 

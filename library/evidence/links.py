@@ -42,18 +42,13 @@ class LinkError(LibraryError):
 @dataclass(slots=True)
 class EntryReferences:
     """An entry's reference block: cited studies by number, then discussed studies, then the titles the entry
-    names that are not in the library (``None``: the entry's ``pending`` list as written)."""
+    names that are not in the library (its ``pending`` list, less the titles a study of the library has)."""
 
     slug: str
     entry: Entry | None = None
     cited: list[tuple[int | None, Record]] = field(default_factory=list)
     discussed: list[Record] = field(default_factory=list)
-    pending: list[str] | None = None
-
-    def not_yet(self) -> list[str]:
-        if self.pending is not None:
-            return self.pending
-        return list(self.entry.pending) if self.entry is not None else []
+    pending: list[str] = field(default_factory=list)
 
 
 def add_link(record: Record, slug: str, kind: str, number: int | None = None) -> Record:

@@ -128,7 +128,7 @@ def _as_json(refs: EntryReferences, style: str) -> str:
         "cited": [{"number": number, "citation": format_citation(record, style, "text"), **study(record)}
                   for number, record in refs.cited],
         "discussed": [study(record) for record in refs.discussed],
-        "pending": refs.not_yet(),
+        "pending": refs.pending,
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
@@ -158,9 +158,9 @@ def _as_md(refs: EntryReferences, style: str) -> str:
                      + (f" {links}" if links else "") + _md_unverified(record))
     if not refs.discussed:
         lines.append("_None._")
-    if refs.not_yet():
+    if refs.pending:
         lines += ["", f"*{PENDING_HEADING}:*", ""]
-        lines += [f"- {_md(title)}" for title in refs.not_yet()]
+        lines += [f"- {_md(title)}" for title in refs.pending]
     return "\n".join(lines) + "\n"
 
 
@@ -178,8 +178,8 @@ def _as_text(refs: EntryReferences, style: str) -> str:
     for record in refs.discussed:
         lines.append(f"- {_text_retracted(record)}{_discussed_line(record)} — {_evidence(record)}"
                      + _text_unverified(record))
-    if refs.not_yet():
-        lines += ["", PENDING_HEADING + ":"] + [f"- {title}" for title in refs.not_yet()]
+    if refs.pending:
+        lines += ["", PENDING_HEADING + ":"] + [f"- {title}" for title in refs.pending]
     return "\n".join(lines) + "\n"
 
 
@@ -251,9 +251,9 @@ def _as_html(refs: EntryReferences, style: str, library_url: str = "") -> str:
         out.append("</ul>")
     else:
         out.append("<p>None.</p>")
-    if refs.not_yet():
+    if refs.pending:
         out += [f"<h3>{esc(PENDING_HEADING)}</h3>", '<ul class="pending">']
-        out += [f"<li>{esc(title)}</li>" for title in refs.not_yet()]
+        out += [f"<li>{esc(title)}</li>" for title in refs.pending]
         out.append("</ul>")
     out.append("</section>")
     return "\n".join(out) + "\n"

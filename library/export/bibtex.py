@@ -18,11 +18,12 @@ from ..model import Author, Record
 from ..names import format_bibtex_names
 from .parts import STANDARD_EXTRA, iso_date, kind_of, month_number, page_range, standard_extra
 
-__all__ = ["bibtex_entry", "bibtex_key", "protect_title", "render_entry", "to_bibtex", "verbatim"]
+__all__ = ["KIND_TYPES", "bibtex_entry", "bibtex_key", "protect_title", "render_entry", "to_bibtex", "verbatim"]
 
 _BIBTEX_TYPES = {"article", "book", "booklet", "conference", "inbook", "incollection", "inproceedings", "manual",
                  "mastersthesis", "misc", "phdthesis", "proceedings", "techreport", "unpublished"}
-_KIND_TYPES = {"article": "article", "book": "book", "chapter": "incollection", "conference": "inproceedings",
+# a kind of work (library.export.parts.kind_of) -> its BibTeX type; any other kind is written as @misc
+KIND_TYPES = {"article": "article", "book": "book", "chapter": "incollection", "conference": "inproceedings",
                "proceedings": "proceedings", "report": "techreport", "thesis": "phdthesis", "manual": "manual",
                "unpublished": "unpublished"}
 _MONTH_MACROS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -142,7 +143,7 @@ def _type_for(record: Record) -> str:
         return entry_type
     if entry_type == "thesis" and "master" in standard_extra(record, "type").lower():
         return "mastersthesis"
-    return _KIND_TYPES.get(kind_of(record), "misc")
+    return KIND_TYPES.get(kind_of(record), "misc")
 
 
 def _month(record: Record) -> str:

@@ -414,6 +414,15 @@ class Inbox:
             out.setdefault(reviewer, {})[int(record_id)] = decision
         return out
 
+    def sources(self) -> set[str]:
+        """The names of every search or file that fed the inbox (its runs' and its records' sources)."""
+        return ({str(s) for (s,) in self.conn.execute("SELECT DISTINCT source FROM identified")}
+                | {str(s) for (s,) in self.conn.execute("SELECT DISTINCT source FROM records")})
+
+    def entries(self) -> set[str]:
+        """The encyclopedia entries inbox records are linked to."""
+        return {str(e) for (e,) in self.conn.execute("SELECT DISTINCT entry FROM records WHERE entry IS NOT NULL")}
+
     def identified(self) -> list[dict[str, object]]:
         """The identification runs, oldest first; ``entry`` is None for a run without one and for every run logged
         before schema version 3 (``logged`` < 3), whose entry is not known."""
@@ -479,10 +488,9 @@ def cohen_kappa(a: dict[int, str], b: dict[int, str]) -> tuple[float | None, int
     return (observed - expected) / (1 - expected), len(shared)
 
 
-def reviewer_agreement(inbox: Inbox) -> list[dict[str, object]]:
-    """Per pair of reviewers who decided the same records: Cohen's kappa (None when undefined), the share of same
-    decisions, and how many records both decided."""
-    by_reviewer = inbox.decisions_by_reviewer()
+def reviewer_agreement(by_reviewer: dict[str, dict[int, str]]) -> list[dict[str, object]]:
+    """Per pair of reviewers who decided the same records (``by_reviewer``: :meth:`Inbox.decisions_by_reviewer`):
+    Cohen's kappa (None when undefined), the share of same decisions, and how many records both decided."""
     names = sorted(by_reviewer)
     pairs: list[dict[str, object]] = []
     for n, first in enumerate(names):

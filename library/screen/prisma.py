@@ -25,7 +25,15 @@ class Flow:
     undecided: int = 0  # screened, neither included nor excluded yet: maybe, or reviewers who disagree
     awaiting: int = 0  # not screened yet (in two-reviewer mode: not by both reviewers)
     old_runs: int = 0  # an entry's flow: runs logged before the inbox recorded a run's entry (counted by source)
-    note: str = ""  # how those runs were counted
+
+    @property
+    def note(self) -> str:
+        """How the older runs were counted ('' when there are none)."""
+        if not self.old_runs:
+            return ""
+        return (f"{self.old_runs} identification run(s) logged before the inbox recorded each run's entry are "
+                "counted in full for every entry their source fed, so 'identified' may include records found for "
+                "other entries")
 
     def to_json(self) -> dict[str, object]:
         return {"label": self.label, "identified": self.identified, "identified_total": sum(self.identified.values()),
@@ -58,17 +66,16 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
     # their source
     unknown = {str(r[1]) for r in rows if r[3] is None}
     out = Flow(label)
-    old = 0
     for item in inbox.identified():
         if source and item["source"] != source:
             continue
         if entry and item["entry"] != entry:
             if int(item["logged"]) >= 3 or item["source"] not in unknown:  # type: ignore[call-overload]
                 continue
-            old += 1
+            out.old_runs += 1
         name = str(item["source"])
-        out.identified[name] = out.identified.get(name, 0) + int(item["found"])  # type: ignore[call-overload]
         found, added = int(item["found"]), int(item["added"])  # type: ignore[call-overload]
+        out.identified[name] = out.identified.get(name, 0) + found
         duplicates = int(item["in_library"]) + int(item["in_inbox"])  # type: ignore[call-overload]
         out.duplicates += duplicates
         # what the source gave that is neither a duplicate nor added: skipped (no title, no identifier)
@@ -80,11 +87,6 @@ def flow(inbox: Inbox, source: str | None = None, entry: str | None = None) -> F
     out.awaiting = states["open"]  # each record counted once: identified = removed + screened + awaiting
     out.excluded = dict(Counter((why or "no reason") for i, _, why in inbox.exclusions() if i in ids).most_common())
     out.screened = out.included + sum(out.excluded.values()) + out.undecided
-    if old:
-        out.old_runs = old
-        out.note = (f"{old} identification run(s) logged before the inbox recorded each run's entry are counted in "
-                    "full for every entry their source fed, so 'identified' may include records found for other "
-                    "entries")
     return out
 
 
