@@ -45,6 +45,13 @@ HOSTILE = f"""
 """
 
 
+def launch_chromium(pw: Any) -> Any:
+    """Debian's chromium (headless, with FLAGS) through Playwright's ``pw``: the one browser every browser test
+    drives."""
+    return pw.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
+                              args=FLAGS, headless=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -126,8 +133,7 @@ def test_filter_open_study_and_untrusted_text_stays_text(served: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     dialogs: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-                                     args=FLAGS, headless=True)
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1500})
             page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -17,7 +17,7 @@ from library.evidence.classify import classify_record
 from library.evidence.taxonomy import default_taxonomy_path, load_taxonomy
 
 from .conftest import REFERENCES
-from .test_browser import CHROMIUM, FLAGS, dashboard_server, free_port
+from .test_browser import CHROMIUM, dashboard_server, free_port, launch_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120), pytest.mark.flaky(reruns=1, reruns_delay=2)]
 
@@ -45,8 +45,7 @@ def test_an_accepted_topic_shows_in_the_form_and_a_later_save_keeps_it(tmp_path:
            "REFLIB_EDITOR": "1"}
     expect.set_options(timeout=20_000)
     with dashboard_server(free_port(), env, keep_output=True) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-                                     args=FLAGS, headless=True)
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1200})
             page.goto(f"{url}/?study={KEY}", wait_until="domcontentloaded")

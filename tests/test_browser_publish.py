@@ -25,7 +25,7 @@ import pytest
 from library import Library
 
 from .conftest import REFERENCES, ROOT
-from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, free_port
+from .test_browser import ARTIFACTS, CHROMIUM, free_port, launch_chromium
 
 # a real browser against a real server: one retry absorbs a timing miss on a loaded 2-core machine; a real
 # fault fails both runs
@@ -95,8 +95,7 @@ def browser() -> Iterator[Any]:
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-                                      args=FLAGS, headless=True)
+        chromium = launch_chromium(pw)
         try:
             yield chromium
         finally:

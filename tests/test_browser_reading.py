@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .conftest import REFERENCES
-from .test_browser import ARTIFACTS, CHROMIUM, FLAGS, dashboard_server, free_port
+from .test_browser import ARTIFACTS, CHROMIUM, dashboard_server, free_port, launch_chromium
 
 # a real browser against a real server: one retry absorbs a timing miss on a loaded 2-core machine; a real
 # fault fails both runs
@@ -60,8 +60,7 @@ def browser() -> Iterator[Any]:
     expect.set_options(timeout=20_000)
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-                                      args=FLAGS, headless=True)
+        chromium = launch_chromium(pw)
         try:
             yield chromium
         finally:

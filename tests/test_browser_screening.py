@@ -14,7 +14,7 @@ from library.model import Author, Record
 from library.screen.inbox import Inbox, inbox_path
 
 from .conftest import REFERENCES
-from .test_browser import CHROMIUM, FLAGS, dashboard_server, free_port
+from .test_browser import CHROMIUM, dashboard_server, free_port, launch_chromium
 
 # a real browser against a real server: one retry absorbs a timing miss on a loaded 2-core machine; a real
 # fault fails both runs
@@ -66,8 +66,7 @@ def test_screen_five_records_by_keyboard(served_inbox: tuple[str, Path]) -> None
 
     url, library = served_inbox
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")),
-                                     args=FLAGS, headless=True)
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1200})
             page.goto(f"{url}/?view=screening", wait_until="domcontentloaded")
